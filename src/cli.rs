@@ -1,0 +1,72 @@
+//! Command-line interface: no arguments opens the TUI; subcommands run headless.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mnist-lab",
+    version,
+    about = "Train and compare small feed-forward networks on MNIST, live in the terminal",
+    long_about = "Train and compare small feed-forward networks on MNIST, live in the terminal.\n\n\
+        With no command, opens the TUI on a preset picker. Presets are RON files in presets/ \
+        (built-in copies are embedded, so it works from any folder, offline)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Folder of IDX files (raw or .gz), e.g. Fashion-MNIST [env: MNIST_LAB_DATA]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// Where runs are stored
+    #[arg(long, global = true, value_name = "DIR", default_value = "runs")]
+    pub runs_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Overrides {
+    /// Train every variant for this many epochs instead of the preset's
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Use only the first N training images
+    #[arg(long, value_name = "N")]
+    pub train_subset: Option<usize>,
+    /// Use only the first N test images
+    #[arg(long, value_name = "N")]
+    pub test_subset: Option<usize>,
+    /// Run only these variants (comma-separated names)
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub only: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Train a preset headlessly: one line per epoch, then the study's table
+    Run {
+        /// Preset file, or the name of a built-in preset (quick, paper-2019, ...)
+        preset: String,
+        /// Print JSON lines (one event per line) instead of text
+        #[arg(long)]
+        jsonl: bool,
+        #[command(flatten)]
+        overrides: Overrides,
+    },
+    /// Open the TUI and start a preset at once
+    Tui {
+        /// Preset file or built-in name; without it, the picker opens
+        preset: Option<String>,
+        #[command(flatten)]
+        overrides: Overrides,
+    },
+    /// List presets and supported architectures
+    List,
+}

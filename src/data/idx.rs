@@ -1,0 +1,252 @@
+//! IDX file parsing (the format MNIST ships in), raw or gzipped, with clear errors.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// Everything that can be wrong with a data file. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{path}: file not found (looked for it and for {path}.gz)")]
+    Missing { path: PathBuf },
+    #[error("{path}: is a directory, expected an IDX file")]
+    IsDirectory { path: PathBuf },
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: corrupt or truncated gzip stream: {source}")]
+    Gzip {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: empty file")]
+    Empty { path: PathBuf },
+    #[error("{path}: header truncated: expected at least {expected} bytes, found {found}")]
+    ShortHeader {
+        path: PathBuf,
+        expected: usize,
+        found: usize,
+    },
+    #[error("{path}: wrong magic number: expected 0x{expected:08x}, found 0x{found:08x}")]
+    Magic {
+        path: PathBuf,
+        expected: u32,
+        found: u32,
+    },
+    #[error("{path}: wrong image size: expected {expected_rows}x{expected_cols}, found {rows}x{cols}")]
+    ImageSize {
+        path: PathBuf,
+        expected_rows: u32,
+        expected_cols: u32,
+        rows: u32,
+        cols: u32,
+    },
+    #[error("{path}: truncated: header promises {expected} data bytes, found {found}")]
+    Truncated {
+        path: PathBuf,
+        expected: usize,
+        found: usize,
+    },
+    #[error("{path}: label {label} at index {index} is outside 0..=9")]
+    BadLabel {
+        path: PathBuf,
+        index: usize,
+        label: u8,
+    },
+    #[error("{images} holds {n_images} images but {labels} holds {n_labels} labels")]
+    CountMismatch {
+        images: PathBuf,
+        labels: PathBuf,
+        n_images: usize,
+        n_labels: usize,
+    },
+    #[error("{path}: SHA-256 mismatch: expected {expected}, found {found}")]
+    Checksum {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+    #[error("{path}: malformed checksum line {line}: {text:?}")]
+    SumsFormat {
+        path: PathBuf,
+        line: usize,
+        text: String,
+    },
+}
+
+pub const IMAGES_MAGIC: u32 = 0x0000_0803;
+pub const LABELS_MAGIC: u32 = 0x0000_0801;
+
+/// Parsed IDX images: `count` images of `rows*cols` u8 pixels, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdxImages {
+    pub count: usize,
+    pub rows: u32,
+    pub cols: u32,
+    pub pixels: Vec<u8>,
+}
+
+/// Reads a whole file, transparently un-gzipping when it starts with the gzip magic.
+pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
+    if path.is_dir() {
+        return Err(DataError::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    let raw = std::fs::read(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            DataError::Missing {
+                path: path.to_path_buf(),
+            }
+        } else {
+            DataError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })?;
+    decode_maybe_gz(path, raw)
+}
+
+/// Un-gzips `raw` when it carries the gzip magic; otherwise returns it unchanged.
+pub fn decode_maybe_gz(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>, DataError> {
+    if raw.is_empty() {
+        return Err(DataError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    if raw.len() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+        let mut out = Vec::with_capacity(raw.len() * 4);
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|source| DataError::Gzip {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if out.is_empty() {
+            return Err(DataError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+fn check_header(path: &Path, bytes: &[u8], len: usize, magic: u32) -> Result<(), DataError> {
+    if bytes.len() < len {
+        return Err(DataError::ShortHeader {
+            path: path.to_path_buf(),
+            expected: len,
+            found: bytes.len(),
+        });
+    }
+    let found = be_u32(bytes, 0);
+    if found != magic {
+        return Err(DataError::Magic {
+            path: path.to_path_buf(),
+            expected: magic,
+            found,
+        });
+    }
+    Ok(())
+}
+
+/// Parses an IDX3 image file (magic 0x803) of `want_rows` x `want_cols` images.
+pub fn parse_images(
+    path: &Path,
+    bytes: &[u8],
+    want_rows: u32,
+    want_cols: u32,
+) -> Result<IdxImages, DataError> {
+    check_header(path, bytes, 16, IMAGES_MAGIC)?;
+    let count = be_u32(bytes, 4) as usize;
+    let rows = be_u32(bytes, 8);
+    let cols = be_u32(bytes, 12);
+    if rows != want_rows || cols != want_cols {
+        return Err(DataError::ImageSize {
+            path: path.to_path_buf(),
+            expected_rows: want_rows,
+            expected_cols: want_cols,
+            rows,
+            cols,
+        });
+    }
+    let expected = count.saturating_mul(rows as usize * cols as usize);
+    let found = bytes.len() - 16;
+    if found != expected {
+        return Err(DataError::Truncated {
+            path: path.to_path_buf(),
+            expected,
+            found,
+        });
+    }
+    Ok(IdxImages {
+        count,
+        rows,
+        cols,
+        pixels: bytes[16..].to_vec(),
+    })
+}
+
+/// Parses an IDX1 label file (magic 0x801); every label must be a digit 0..=9.
+pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
+    check_header(path, bytes, 8, LABELS_MAGIC)?;
+    let count = be_u32(bytes, 4) as usize;
+    let found = bytes.len() - 8;
+    if found != count {
+        return Err(DataError::Truncated {
+            path: path.to_path_buf(),
+            expected: count,
+            found,
+        });
+    }
+    let labels = bytes[8..].to_vec();
+    if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l > 9) {
+        return Err(DataError::BadLabel {
+            path: path.to_path_buf(),
+            index,
+            label,
+        });
+    }
+    Ok(labels)
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses a `sha256sum`-style file: `<hex>  <name>` per line; names have any `.gz` stripped.
+pub fn parse_sums(path: &Path, text: &str) -> Result<Vec<(String, String)>, DataError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut parts = line.split_whitespace();
+        match (parts.next(), parts.next()) {
+            (Some(hex), Some(name)) if hex.len() == 64 => {
+                let name = name.trim_start_matches('*');
+                out.push((name.to_string(), hex.to_ascii_lowercase()));
+            }
+            _ => {
+                return Err(DataError::SumsFormat {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    text: line.to_string(),
+                })
+            }
+        }
+    }
+    Ok(out)
+}

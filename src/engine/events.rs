@@ -1,0 +1,89 @@
+//! The only vocabulary between the engine and its consumers (TUI, headless runner, recorder).
+
+use serde::{Deserialize, Serialize};
+
+/// Metrics of one finished epoch. Train numbers are means over the epoch's batches in
+/// training mode (as Keras's `fit` shows them); test numbers are the whole test set in eval mode.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// 1-based.
+    pub epoch: usize,
+    pub train_loss: f32,
+    pub train_acc: f32,
+    pub test_loss: f32,
+    pub test_acc: f32,
+    /// Wall seconds of the epoch, training and evaluation together.
+    pub seconds: f32,
+    /// Training images per second.
+    pub samples_per_sec: f32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FailKind {
+    /// The loss became NaN or infinite.
+    Diverged,
+    /// The variant's code panicked.
+    Panicked,
+    /// Any other error (device, data).
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    RunStarted {
+        preset: String,
+        variants: usize,
+    },
+    VariantStarted {
+        index: usize,
+        name: String,
+        epochs: usize,
+        batches_per_epoch: usize,
+    },
+    /// Throttled batch progress inside an epoch.
+    Progress {
+        index: usize,
+        /// 1-based epoch in progress.
+        epoch: usize,
+        batch: usize,
+        batches: usize,
+        /// Mean training loss of the batches so far in this epoch.
+        running_loss: f32,
+        /// Loss of the latest batch.
+        batch_loss: f32,
+        samples_per_sec: f32,
+    },
+    EpochEnd {
+        index: usize,
+        metrics: EpochMetrics,
+    },
+    VariantFinished {
+        index: usize,
+        seconds: f32,
+    },
+    VariantFailed {
+        index: usize,
+        kind: FailKind,
+        /// 1-based epoch in which it happened, when known.
+        epoch: Option<usize>,
+        message: String,
+    },
+    VariantSkipped {
+        index: usize,
+    },
+    Paused,
+    Resumed,
+    RunFinished {
+        cancelled: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Pause,
+    Resume,
+    /// Stop the running variant (it is recorded as skipped) and go on with the next.
+    Skip,
+    /// Stop the whole run after the current batch.
+    Cancel,
+}

@@ -1,0 +1,172 @@
+//! The training engine: runs a preset's variants one after another on a worker thread,
+//! reports over a crossbeam channel, obeys Pause/Resume/Skip/Cancel between batches.
+
+pub mod control;
+pub mod events;
+pub mod train;
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Once};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender};
+
+pub use control::Flow;
+pub use events::{Command, EpochMetrics, Event, FailKind};
+use train::{Outcome, TrainError, TrainJob};
+
+use crate::data::Dataset;
+use crate::preset::Preset;
+
+pub const ENGINE_THREAD: &str = "mnist-lab-engine";
+
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// Indices of variants not to train (already finished in a resumed run).
+    pub skip: Vec<usize>,
+    /// Test hook: the variant of this name panics (also read from `MNIST_LAB_INJECT_PANIC`).
+    pub inject_panic: Option<String>,
+}
+
+pub struct EngineHandle {
+    pub events: Receiver<Event>,
+    commands: Sender<Command>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EngineHandle {
+    /// Sends a command; ignored once the engine has finished.
+    pub fn send(&self, command: Command) {
+        let _ = self.commands.send(command);
+    }
+
+    /// Waits for the worker to end.
+    pub fn join(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for EngineHandle {
+    fn drop(&mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = self.commands.send(Command::Cancel);
+            let _ = t.join();
+        }
+    }
+}
+
+/// Keeps panics of the engine thread off the terminal (they become VariantFailed events);
+/// every other thread's panics go to the previous hook (e.g. ratatui's terminal restore).
+fn quiet_engine_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().name() != Some(ENGINE_THREAD) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".into()
+    }
+}
+
+/// Starts training `preset` on a worker thread.
+pub fn spawn(preset: Preset, data: Arc<Dataset>, options: EngineOptions) -> EngineHandle {
+    quiet_engine_panics();
+    let (event_tx, event_rx) = crossbeam_channel::unbounded();
+    let (command_tx, command_rx) = crossbeam_channel::unbounded();
+    let thread = std::thread::Builder::new()
+        .name(ENGINE_THREAD.into())
+        .spawn(move || {
+            let control = control::Control::new(command_rx, event_tx);
+            run_preset(&preset, &data, &options, &control);
+        })
+        .expect("spawning the engine thread");
+    EngineHandle {
+        events: event_rx,
+        commands: command_tx,
+        thread: Some(thread),
+    }
+}
+
+fn run_preset(preset: &Preset, data: &Dataset, options: &EngineOptions, control: &control::Control) {
+    // Denormals make some kernels ~100x slower and change nothing visible in the results.
+    dfdx::flush_denormals_to_zero();
+    let env_panic = std::env::var(train::INJECT_PANIC_ENV).ok();
+    let inject = options.inject_panic.clone().or(env_panic);
+    if control.emit(Event::RunStarted {
+        preset: preset.name.clone(),
+        variants: preset.variants.len(),
+    }) == Flow::Cancel
+    {
+        return;
+    }
+    let mut cancelled = false;
+    for (index, spec) in preset.variants.iter().enumerate() {
+        if options.skip.contains(&index) {
+            continue;
+        }
+        let started = Instant::now();
+        let job = TrainJob {
+            index,
+            spec,
+            data,
+            control,
+            inject_panic: inject.as_deref(),
+        };
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            crate::model::dispatch(&spec.arch, job).unwrap_or_else(|| {
+                Err(TrainError::Other {
+                    epoch: None,
+                    message: format!("unknown architecture {:?}", spec.arch),
+                })
+            })
+        }));
+        let event = match result {
+            Ok(Ok(Outcome::Finished)) => Event::VariantFinished {
+                index,
+                seconds: started.elapsed().as_secs_f32(),
+            },
+            Ok(Ok(Outcome::Skipped)) => Event::VariantSkipped { index },
+            Ok(Ok(Outcome::Cancelled)) => {
+                cancelled = true;
+                break;
+            }
+            Ok(Err(TrainError::Diverged { epoch, message })) => Event::VariantFailed {
+                index,
+                kind: FailKind::Diverged,
+                epoch: Some(epoch),
+                message,
+            },
+            Ok(Err(TrainError::Other { epoch, message })) => Event::VariantFailed {
+                index,
+                kind: FailKind::Error,
+                epoch,
+                message,
+            },
+            Err(payload) => Event::VariantFailed {
+                index,
+                kind: FailKind::Panicked,
+                epoch: None,
+                message: format!("panicked: {}", panic_message(payload.as_ref())),
+            },
+        };
+        if control.emit(event) == Flow::Cancel {
+            cancelled = true;
+            break;
+        }
+    }
+    control.emit(Event::RunFinished { cancelled });
+}

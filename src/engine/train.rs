@@ -1,0 +1,239 @@
+//! The train/eval loop of one variant, generic over the network type.
+
+use std::time::Instant;
+
+use dfdx::nn::modules::ZeroGrads;
+
+use dfdx::prelude::*;
+
+use super::control::{Control, Flow};
+use super::{EpochMetrics, Event};
+use crate::data::{self, Dataset, Split, CLASSES, PIXELS};
+use crate::model::{ArchVisitor, Net};
+use crate::optim::Optimizer;
+use crate::preset::VariantSpec;
+
+/// How a variant's training ended (failures are errors).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Finished,
+    Skipped,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainError {
+    Diverged { epoch: usize, message: String },
+    Other { epoch: Option<usize>, message: String },
+}
+
+/// Test-set evaluation in eval mode: mean cross-entropy, accuracy, and every prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub loss: f32,
+    pub accuracy: f32,
+    pub predictions: Vec<u8>,
+    /// Softmax probability of the predicted class.
+    pub confidence: Vec<f32>,
+}
+
+/// Progress events are throttled to this interval so the channel stays small.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+const EVAL_BATCH: usize = 1000;
+
+/// Test hook: a variant whose name equals this panics in its first batch.
+pub const INJECT_PANIC_ENV: &str = "MNIST_LAB_INJECT_PANIC";
+
+pub struct TrainJob<'a> {
+    pub index: usize,
+    pub spec: &'a VariantSpec,
+    pub data: &'a Dataset,
+    pub control: &'a Control,
+    pub inject_panic: Option<&'a str>,
+}
+
+impl ArchVisitor for TrainJob<'_> {
+    type Output = Result<Outcome, TrainError>;
+    fn visit<M: Net>(self) -> Self::Output {
+        train::<M>(self)
+    }
+}
+
+fn other(epoch: usize, e: impl std::fmt::Display) -> TrainError {
+    TrainError::Other {
+        epoch: Some(epoch),
+        message: e.to_string(),
+    }
+}
+
+/// Row-wise log-softmax cross-entropy and argmax over logits laid out [n, 10].
+pub fn score_logits(logits: &[f32], labels: &[u8]) -> (f64, usize, Vec<u8>, Vec<f32>) {
+    let mut loss = 0.0f64;
+    let mut correct = 0;
+    let mut preds = Vec::with_capacity(labels.len());
+    let mut conf = Vec::with_capacity(labels.len());
+    for (row, &label) in logits.chunks_exact(CLASSES).zip(labels) {
+        let (mut best, mut best_v) = (0usize, f32::NEG_INFINITY);
+        for (k, &v) in row.iter().enumerate() {
+            if v > best_v {
+                best = k;
+                best_v = v;
+            }
+        }
+        let max = best_v as f64;
+        let sum: f64 = row.iter().map(|&v| ((v as f64) - max).exp()).sum();
+        let log_z = max + sum.ln();
+        loss += log_z - row[label as usize] as f64;
+        if best == label as usize {
+            correct += 1;
+        }
+        preds.push(best as u8);
+        conf.push((1.0 / sum) as f32);
+    }
+    (loss, correct, preds, conf)
+}
+
+/// Evaluates `model` on the first `n` examples of `split` in eval mode.
+pub fn evaluate<M: Net>(model: &M, dev: &Cpu, split: &Split, n: usize) -> Result<Evaluation, String> {
+    let mut buf = Vec::new();
+    let (mut loss, mut correct) = (0.0f64, 0usize);
+    let mut predictions = Vec::with_capacity(n);
+    let mut confidence = Vec::with_capacity(n);
+    let indices: Vec<usize> = (0..n).collect();
+    for chunk in indices.chunks(EVAL_BATCH) {
+        split.fill_batch(chunk, &mut buf);
+        let x = dev.tensor_from_vec(std::mem::take(&mut buf), (chunk.len(), Const::<PIXELS>));
+        let logits = model.try_forward(x).map_err(|e| e.to_string())?;
+        let labels = &split.labels[chunk[0]..chunk[0] + chunk.len()];
+        let (l, c, p, conf) = score_logits(&logits.as_vec(), labels);
+        loss += l;
+        correct += c;
+        predictions.extend(p);
+        confidence.extend(conf);
+    }
+    Ok(Evaluation {
+        loss: (loss / n.max(1) as f64) as f32,
+        accuracy: correct as f32 / n.max(1) as f32,
+        predictions,
+        confidence,
+    })
+}
+
+fn one_hot(labels: impl Iterator<Item = u8>, out: &mut Vec<f32>) {
+    out.clear();
+    for l in labels {
+        let mut row = [0.0f32; CLASSES];
+        row[l as usize] = 1.0;
+        out.extend_from_slice(&row);
+    }
+}
+
+fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
+    let spec = job.spec;
+    let dev = Cpu::seed_from_u64(spec.seed);
+    let mut model = M::new_configured(&dev, spec);
+    let mut opt = Optimizer::new(&model, spec.optimizer);
+    let mut grads = model.alloc_grads();
+
+    let train = &job.data.train;
+    let n_train = spec.train_subset.unwrap_or(train.len()).min(train.len());
+    let n_test = spec
+        .test_subset
+        .unwrap_or(job.data.test.len())
+        .min(job.data.test.len());
+    let per_epoch = data::batches(&(0..n_train).collect::<Vec<_>>(), spec.batch_size).len();
+    if job.control.emit(Event::VariantStarted {
+        index: job.index,
+        name: spec.name.clone(),
+        epochs: spec.epochs,
+        batches_per_epoch: per_epoch,
+    }) == Flow::Cancel
+    {
+        return Ok(Outcome::Cancelled);
+    }
+
+    let (mut xbuf, mut ybuf) = (Vec::new(), Vec::new());
+    for epoch in 1..=spec.epochs {
+        let started = Instant::now();
+        let mut last_progress = Instant::now();
+        let order = data::epoch_order(n_train, spec.seed, epoch - 1);
+        let batches = data::batches(&order, spec.batch_size);
+        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        for (b, idx) in batches.iter().enumerate() {
+            match job.control.poll() {
+                Flow::Continue => {}
+                Flow::Skip => return Ok(Outcome::Skipped),
+                Flow::Cancel => return Ok(Outcome::Cancelled),
+            }
+            if job.inject_panic == Some(spec.name.as_str()) {
+                panic!("injected panic in variant {:?} (test hook)", spec.name);
+            }
+            train.fill_batch(idx, &mut xbuf);
+            one_hot(idx.iter().map(|&i| train.labels[i]), &mut ybuf);
+            let n = idx.len();
+            let x = dev.tensor_from_vec(std::mem::take(&mut xbuf), (n, Const::<PIXELS>));
+            let y = dev.tensor_from_vec(std::mem::take(&mut ybuf), (n, Const::<CLASSES>));
+            let logits = model.try_forward_mut(x.traced(grads)).map_err(|e| other(epoch, e))?;
+            let (logits, tape) = logits.split_tape();
+            let labels: Vec<u8> = idx.iter().map(|&i| train.labels[i]).collect();
+            let (_, c, _, _) = score_logits(&logits.as_vec(), &labels);
+            let loss = cross_entropy_with_logits_loss(logits.put_tape(tape), y);
+            let loss_value = loss.array();
+            if !loss_value.is_finite() {
+                return Err(TrainError::Diverged {
+                    epoch,
+                    message: format!(
+                        "loss became {loss_value} at epoch {epoch}, batch {}",
+                        b + 1
+                    ),
+                });
+            }
+            grads = loss.backward();
+            opt.step(&mut model, &mut grads).map_err(|e| other(epoch, e))?;
+            model.zero_grads(&mut grads);
+            loss_sum += loss_value as f64 * n as f64;
+            correct += c;
+            seen += n;
+            if last_progress.elapsed() >= PROGRESS_EVERY || b + 1 == batches.len() {
+                last_progress = Instant::now();
+                let flow = job.control.emit(Event::Progress {
+                    index: job.index,
+                    epoch,
+                    batch: b + 1,
+                    batches: batches.len(),
+                    running_loss: (loss_sum / seen as f64) as f32,
+                    batch_loss: loss_value,
+                    samples_per_sec: seen as f32 / started.elapsed().as_secs_f32().max(1e-9),
+                });
+                if flow == Flow::Cancel {
+                    return Ok(Outcome::Cancelled);
+                }
+            }
+        }
+        let train_seconds = started.elapsed().as_secs_f32();
+        let eval = evaluate(&model, &dev, &job.data.test, n_test).map_err(|e| other(epoch, e))?;
+        if !eval.loss.is_finite() {
+            return Err(TrainError::Diverged {
+                epoch,
+                message: format!("test loss became {} at epoch {epoch}", eval.loss),
+            });
+        }
+        let metrics = EpochMetrics {
+            epoch,
+            train_loss: (loss_sum / seen.max(1) as f64) as f32,
+            train_acc: correct as f32 / seen.max(1) as f32,
+            test_loss: eval.loss,
+            test_acc: eval.accuracy,
+            seconds: started.elapsed().as_secs_f32(),
+            samples_per_sec: seen as f32 / train_seconds.max(1e-9),
+        };
+        if job.control.emit(Event::EpochEnd {
+            index: job.index,
+            metrics,
+        }) == Flow::Cancel
+        {
+            return Ok(Outcome::Cancelled);
+        }
+    }
+    Ok(Outcome::Finished)
+}

@@ -1,0 +1,124 @@
+//! The study's table (layers, test loss, accuracy, epochs, drop rate, optimiser, activation,
+//! placement) with the study's numbers beside ours, as plain text or Markdown.
+
+use crate::preset::Placement;
+use crate::runs::{RunRecord, VariantRecord, VariantStatus};
+
+pub const HEADERS: [&str; 12] = [
+    "variant",
+    "layers",
+    "test loss",
+    "test acc",
+    "epochs",
+    "drop rate",
+    "optimizer",
+    "activation",
+    "BN+Dropout",
+    "study loss",
+    "study acc",
+    "status",
+];
+
+fn placement(p: Placement) -> &'static str {
+    match p {
+        Placement::Every => "Every",
+        Placement::First => "First",
+        Placement::Last => "Last",
+        Placement::None => "None",
+    }
+}
+
+fn status_label(v: &VariantRecord) -> String {
+    match v.status {
+        VariantStatus::Finished => "done".into(),
+        VariantStatus::Failed => match &v.failure {
+            Some(f) => match f.epoch {
+                Some(e) => format!("failed ({:?}, epoch {e})", f.kind).to_lowercase(),
+                None => format!("failed ({:?})", f.kind).to_lowercase(),
+            },
+            None => "failed".into(),
+        },
+        VariantStatus::Skipped => "skipped".into(),
+        VariantStatus::Interrupted => "interrupted".into(),
+        VariantStatus::Queued => "queued".into(),
+        VariantStatus::Running => "running".into(),
+    }
+}
+
+/// One row of cells per variant, in `HEADERS` order.
+pub fn rows(record: &RunRecord) -> Vec<[String; 12]> {
+    record
+        .variants
+        .iter()
+        .map(|v| {
+            let s = &v.spec;
+            let last = v.last();
+            let fmt = |x: Option<f32>, digits: usize| {
+                x.map(|x| format!("{x:.digits$}"))
+                    .unwrap_or_else(|| "-".into())
+            };
+            [
+                s.name.clone(),
+                s.hidden_layers().to_string(),
+                fmt(last.map(|m| m.test_loss), 4),
+                fmt(last.map(|m| m.test_acc), 4),
+                last.map(|m| m.epoch)
+                    .unwrap_or(0)
+                    .to_string()
+                    + &format!("/{}", s.epochs),
+                if s.placement == Placement::None {
+                    "-".into()
+                } else {
+                    format!("{}", s.dropout)
+                },
+                s.optimizer.label(),
+                s.activation.label(),
+                placement(s.placement).into(),
+                fmt(s.reference.map(|r| r.test_loss), 3),
+                fmt(s.reference.map(|r| r.test_acc), 2),
+                status_label(v),
+            ]
+        })
+        .collect()
+}
+
+/// A fixed-width text table for the terminal.
+pub fn text_table(record: &RunRecord) -> String {
+    let rows = rows(record);
+    let mut widths: Vec<usize> = HEADERS.iter().map(|h| h.len()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = line(&HEADERS.map(String::from));
+    out.push('\n');
+    out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
+    out.push('\n');
+    for r in &rows {
+        out.push_str(&line(r));
+        out.push('\n');
+    }
+    out
+}
+
+/// The same table in Markdown (for `summary.md` and notes).
+pub fn markdown_table(record: &RunRecord) -> String {
+    let mut out = format!("| {} |\n", HEADERS.join(" | "));
+    out.push_str(&format!("|{}\n", "---|".repeat(HEADERS.len())));
+    for r in rows(record) {
+        let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}

@@ -1,0 +1,204 @@
+//! What `run.json` holds, and how engine events fold into it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{EpochMetrics, Event, FailKind};
+use crate::preset::{Preset, VariantSpec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VariantStatus {
+    Queued,
+    Running,
+    Finished,
+    Failed,
+    Skipped,
+    /// The run stopped (quit, cancel, signal) while this variant was training.
+    Interrupted,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    pub kind: FailKind,
+    pub epoch: Option<usize>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantRecord {
+    pub spec: VariantSpec,
+    pub status: VariantStatus,
+    pub history: Vec<EpochMetrics>,
+    #[serde(default)]
+    pub failure: Option<Failure>,
+    #[serde(default)]
+    pub seconds: Option<f32>,
+}
+
+impl VariantRecord {
+    pub fn last(&self) -> Option<&EpochMetrics> {
+        self.history.last()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub crate_version: String,
+    pub git_revision: Option<String>,
+    pub cpu_model: Option<String>,
+    pub threads: usize,
+    pub data_dir: String,
+}
+
+impl Environment {
+    pub fn detect(data_dir: &str) -> Self {
+        let cpu_model = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        });
+        let git_revision = std::process::Command::new("git")
+            .args(["rev-parse", "--short", "HEAD"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+        Environment {
+            crate_version: env!("CARGO_PKG_VERSION").to_string(),
+            git_revision,
+            cpu_model,
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            data_dir: data_dir.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub preset: String,
+    pub description: String,
+    pub source: String,
+    /// Unix seconds when the run began.
+    pub created: u64,
+    pub environment: Environment,
+    pub variants: Vec<VariantRecord>,
+    /// True once the engine reported the end of the run (finished or cancelled).
+    pub complete: bool,
+}
+
+impl RunRecord {
+    pub fn new(preset: &Preset, environment: Environment) -> Self {
+        RunRecord {
+            preset: preset.name.clone(),
+            description: preset.description.clone(),
+            source: preset.source.clone(),
+            created: super::now_unix(),
+            environment,
+            variants: preset
+                .variants
+                .iter()
+                .map(|spec| VariantRecord {
+                    spec: spec.clone(),
+                    status: VariantStatus::Queued,
+                    history: Vec::new(),
+                    failure: None,
+                    seconds: None,
+                })
+                .collect(),
+            complete: false,
+        }
+    }
+
+    /// Folds one event in; returns true when the record should be written to disk now.
+    pub fn apply(&mut self, event: &Event) -> bool {
+        match event {
+            Event::VariantStarted { index, .. } => {
+                if let Some(v) = self.variants.get_mut(*index) {
+                    v.status = VariantStatus::Running;
+                    v.history.clear();
+                    v.failure = None;
+                }
+                false
+            }
+            Event::EpochEnd { index, metrics } => {
+                if let Some(v) = self.variants.get_mut(*index) {
+                    v.history.push(*metrics);
+                }
+                false
+            }
+            Event::VariantFinished { index, seconds } => {
+                if let Some(v) = self.variants.get_mut(*index) {
+                    v.status = VariantStatus::Finished;
+                    v.seconds = Some(*seconds);
+                }
+                true
+            }
+            Event::VariantFailed {
+                index,
+                kind,
+                epoch,
+                message,
+            } => {
+                if let Some(v) = self.variants.get_mut(*index) {
+                    v.status = VariantStatus::Failed;
+                    v.failure = Some(Failure {
+                        kind: *kind,
+                        epoch: *epoch,
+                        message: message.clone(),
+                    });
+                }
+                true
+            }
+            Event::VariantSkipped { index } => {
+                if let Some(v) = self.variants.get_mut(*index) {
+                    v.status = VariantStatus::Skipped;
+                }
+                true
+            }
+            Event::RunFinished { .. } => {
+                self.mark_interrupted();
+                self.complete = true;
+                true
+            }
+            Event::RunStarted { .. }
+            | Event::Progress { .. }
+            | Event::Paused
+            | Event::Resumed => false,
+        }
+    }
+
+    /// A variant still running when the run stops is recorded as interrupted.
+    pub fn mark_interrupted(&mut self) {
+        for v in &mut self.variants {
+            if v.status == VariantStatus::Running {
+                v.status = VariantStatus::Interrupted;
+            }
+        }
+    }
+
+    /// Indices of variants that need no more training (for `--resume`).
+    pub fn done_indices(&self) -> Vec<usize> {
+        self.variants
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| matches!(v.status, VariantStatus::Finished | VariantStatus::Failed))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    pub fn count(&self, status: VariantStatus) -> usize {
+        self.variants.iter().filter(|v| v.status == status).count()
+    }
+
+    /// Best final test accuracy among finished variants.
+    pub fn best_accuracy(&self) -> Option<f32> {
+        self.variants
+            .iter()
+            .filter(|v| v.status == VariantStatus::Finished)
+            .filter_map(|v| v.last().map(|m| m.test_acc))
+            .fold(None, |best, a| Some(best.map_or(a, |b: f32| b.max(a))))
+    }
+}
