@@ -50,7 +50,8 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
 }
 
 pub fn data_dir(flag: Option<&Path>) -> PathBuf {
-    flag.map(Path::to_path_buf).unwrap_or_else(data::default_dir)
+    flag.map(Path::to_path_buf)
+        .unwrap_or_else(data::default_dir)
 }
 
 pub fn load_data(flag: Option<&Path>) -> Result<Arc<Dataset>> {
@@ -107,7 +108,10 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<(PathBuf, RunRecord)> {
     let dir = runs::create_run_dir(runs_root, &preset.name)?;
-    let mut record = RunRecord::new(&preset, Environment::detect(&data.dir.display().to_string()));
+    let mut record = RunRecord::new(
+        &preset,
+        Environment::detect(&data.dir.display().to_string()),
+    );
     runs::save(&dir, &record)?;
     let started = std::time::Instant::now();
     if !jsonl {
@@ -173,7 +177,10 @@ pub fn list(out: &mut dyn Write) -> Result<()> {
             Err(e) => writeln!(out, "  {label}: ERROR {e}")?,
         }
     }
-    writeln!(out, "\nArchitectures (hidden widths; input 784, output 10):")?;
+    writeln!(
+        out,
+        "\nArchitectures (hidden widths; input 784, output 10):"
+    )?;
     for a in crate::model::ARCHITECTURES {
         writeln!(
             out,

@@ -1,11 +1,11 @@
 //! mnist-lab: train and compare small feed-forward networks on MNIST, live in a terminal.
 
+pub mod cli;
 pub mod data;
 pub mod engine;
+pub mod headless;
 pub mod model;
 pub mod optim;
 pub mod preset;
 pub mod report;
 pub mod runs;
-pub mod cli;
-pub mod headless;

@@ -319,7 +319,10 @@ pub enum PresetError {
 pub const EMBEDDED: [(&str, &str); 4] = [
     ("quick.ron", include_str!("../presets/quick.ron")),
     ("paper-2019.ron", include_str!("../presets/paper-2019.ron")),
-    ("activations.ron", include_str!("../presets/activations.ron")),
+    (
+        "activations.ron",
+        include_str!("../presets/activations.ron"),
+    ),
     ("optimizers.ron", include_str!("../presets/optimizers.ron")),
 ];
 
@@ -329,12 +332,14 @@ fn ron_options() -> ron::Options {
 
 /// Parses and validates preset text; `path` is only used in messages.
 pub fn parse(path: &str, text: &str) -> Result<Preset, PresetError> {
-    let file: PresetFile = ron_options().from_str(text).map_err(|e| PresetError::Syntax {
-        path: path.to_string(),
-        line: e.span.start.line,
-        col: e.span.start.col,
-        message: e.code.to_string(),
-    })?;
+    let file: PresetFile = ron_options()
+        .from_str(text)
+        .map_err(|e| PresetError::Syntax {
+            path: path.to_string(),
+            line: e.span.start.line,
+            col: e.span.start.col,
+            message: e.code.to_string(),
+        })?;
     resolve(path, file)
 }
 

@@ -62,10 +62,7 @@ pub fn rows(record: &RunRecord) -> Vec<[String; 12]> {
                 s.hidden_layers().to_string(),
                 fmt(last.map(|m| m.test_loss), 4),
                 fmt(last.map(|m| m.test_acc), 4),
-                last.map(|m| m.epoch)
-                    .unwrap_or(0)
-                    .to_string()
-                    + &format!("/{}", s.epochs),
+                last.map(|m| m.epoch).unwrap_or(0).to_string() + &format!("/{}", s.epochs),
                 if s.placement == Placement::None {
                     "-".into()
                 } else {

@@ -36,7 +36,9 @@ pub enum DataError {
         expected: u32,
         found: u32,
     },
-    #[error("{path}: wrong image size: expected {expected_rows}x{expected_cols}, found {rows}x{cols}")]
+    #[error(
+        "{path}: wrong image size: expected {expected_rows}x{expected_cols}, found {rows}x{cols}"
+    )]
     ImageSize {
         path: PathBuf,
         expected_rows: u32,

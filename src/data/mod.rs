@@ -102,10 +102,7 @@ fn read_checked(
 ) -> Result<(PathBuf, Vec<u8>), DataError> {
     let path = locate(dir, name)?;
     let bytes = idx::read_maybe_gz(&path)?;
-    if let Some((_, expected)) = sums
-        .iter()
-        .find(|(n, _)| n.trim_end_matches(".gz") == name)
-    {
+    if let Some((_, expected)) = sums.iter().find(|(n, _)| n.trim_end_matches(".gz") == name) {
         let found = idx::sha256_hex(&bytes);
         if &found != expected {
             return Err(DataError::Checksum {

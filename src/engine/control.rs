@@ -51,7 +51,10 @@ impl Control {
         }
         loop {
             // A long timeout only to notice a vanished consumer; no busy waiting.
-            match self.commands.recv_timeout(std::time::Duration::from_secs(3600)) {
+            match self
+                .commands
+                .recv_timeout(std::time::Duration::from_secs(3600))
+            {
                 Ok(Command::Resume) => return self.emit(Event::Resumed),
                 Ok(Command::Pause) => continue,
                 Ok(Command::Skip) => {

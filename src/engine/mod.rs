@@ -101,7 +101,12 @@ pub fn spawn(preset: Preset, data: Arc<Dataset>, options: EngineOptions) -> Engi
     }
 }
 
-fn run_preset(preset: &Preset, data: &Dataset, options: &EngineOptions, control: &control::Control) {
+fn run_preset(
+    preset: &Preset,
+    data: &Dataset,
+    options: &EngineOptions,
+    control: &control::Control,
+) {
     // Denormals make some kernels ~100x slower and change nothing visible in the results.
     dfdx::flush_denormals_to_zero();
     let env_panic = std::env::var(train::INJECT_PANIC_ENV).ok();

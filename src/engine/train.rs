@@ -23,8 +23,14 @@ pub enum Outcome {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrainError {
-    Diverged { epoch: usize, message: String },
-    Other { epoch: Option<usize>, message: String },
+    Diverged {
+        epoch: usize,
+        message: String,
+    },
+    Other {
+        epoch: Option<usize>,
+        message: String,
+    },
 }
 
 /// Test-set evaluation in eval mode: mean cross-entropy, accuracy, and every prediction.
@@ -94,7 +100,12 @@ pub fn score_logits(logits: &[f32], labels: &[u8]) -> (f64, usize, Vec<u8>, Vec<
 }
 
 /// Evaluates `model` on the first `n` examples of `split` in eval mode.
-pub fn evaluate<M: Net>(model: &M, dev: &Cpu, split: &Split, n: usize) -> Result<Evaluation, String> {
+pub fn evaluate<M: Net>(
+    model: &M,
+    dev: &Cpu,
+    split: &Split,
+    n: usize,
+) -> Result<Evaluation, String> {
     let mut buf = Vec::new();
     let (mut loss, mut correct) = (0.0f64, 0usize);
     let mut predictions = Vec::with_capacity(n);
@@ -173,7 +184,9 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
             let n = idx.len();
             let x = dev.tensor_from_vec(std::mem::take(&mut xbuf), (n, Const::<PIXELS>));
             let y = dev.tensor_from_vec(std::mem::take(&mut ybuf), (n, Const::<CLASSES>));
-            let logits = model.try_forward_mut(x.traced(grads)).map_err(|e| other(epoch, e))?;
+            let logits = model
+                .try_forward_mut(x.traced(grads))
+                .map_err(|e| other(epoch, e))?;
             let (logits, tape) = logits.split_tape();
             let labels: Vec<u8> = idx.iter().map(|&i| train.labels[i]).collect();
             let (_, c, _, _) = score_logits(&logits.as_vec(), &labels);
@@ -182,14 +195,12 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
             if !loss_value.is_finite() {
                 return Err(TrainError::Diverged {
                     epoch,
-                    message: format!(
-                        "loss became {loss_value} at epoch {epoch}, batch {}",
-                        b + 1
-                    ),
+                    message: format!("loss became {loss_value} at epoch {epoch}, batch {}", b + 1),
                 });
             }
             grads = loss.backward();
-            opt.step(&mut model, &mut grads).map_err(|e| other(epoch, e))?;
+            opt.step(&mut model, &mut grads)
+                .map_err(|e| other(epoch, e))?;
             model.zero_grads(&mut grads);
             loss_sum += loss_value as f64 * n as f64;
             correct += c;

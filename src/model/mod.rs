@@ -20,9 +20,9 @@ pub type Taped = OwnedTape<f32, Cpu>;
 fn init_linear<const I: usize, const O: usize>(l: &mut Linear<I, O, f32, Cpu>, init: Init) {
     let (fan_in, fan_out) = (I as f32, O as f32);
     match init {
-        Init::HeNormal => l.weight.fill_with_distr(
-            Normal::new(0.0, (2.0 / fan_in).sqrt()).expect("finite positive std"),
-        ),
+        Init::HeNormal => l
+            .weight
+            .fill_with_distr(Normal::new(0.0, (2.0 / fan_in).sqrt()).expect("finite positive std")),
         Init::GlorotUniform => {
             let b = (6.0 / (fan_in + fan_out)).sqrt();
             l.weight.fill_with_distr(Uniform::new(-b, b))
@@ -152,7 +152,10 @@ architectures! {
 
 /// Weights per architecture (weights only, no biases): the FLOP model of the benchmark.
 pub fn weight_count(arch: &str) -> Option<usize> {
-    let widths: Vec<usize> = arch.split('-').map(|w| w.parse().ok()).collect::<Option<_>>()?;
+    let widths: Vec<usize> = arch
+        .split('-')
+        .map(|w| w.parse().ok())
+        .collect::<Option<_>>()?;
     let mut prev = 784;
     let mut total = 0;
     for w in widths.iter().copied().chain(std::iter::once(10)) {

@@ -70,7 +70,9 @@ impl TensorVisitor<f32, Cpu> for HostStep<'_> {
         let slot = &mut opt.slots[self.index];
         let (w, g) = (&mut opt.scratch_p, &opt.scratch_g);
         match opt.spec {
-            OptimizerSpec::RMSprop { lr, rho, eps } => rules::rmsprop(w, g, &mut slot.a, lr, rho, eps),
+            OptimizerSpec::RMSprop { lr, rho, eps } => {
+                rules::rmsprop(w, g, &mut slot.a, lr, rho, eps)
+            }
             OptimizerSpec::Adagrad { lr, eps, .. } => rules::adagrad(w, g, &mut slot.a, lr, eps),
             OptimizerSpec::Adadelta { lr, rho, eps } => {
                 rules::adadelta(w, g, &mut slot.a, &mut slot.b, lr, rho, eps)
@@ -230,7 +232,15 @@ mod tests {
         };
         let w = one_step(spec, [1.0, 1.0], [0.5, 0.0], 1);
         let mut p = [1.0f32, 1.0];
-        rules::adadelta(&mut p, &[0.5, 0.0], &mut [0.0; 2], &mut [0.0; 2], 1.0, 0.95, 1e-7);
+        rules::adadelta(
+            &mut p,
+            &[0.5, 0.0],
+            &mut [0.0; 2],
+            &mut [0.0; 2],
+            1.0,
+            0.95,
+            1e-7,
+        );
         assert_eq!(w, p.to_vec());
         let spec = OptimizerSpec::Adagrad {
             lr: 0.01,

@@ -81,11 +81,15 @@ pub fn create_run_dir(root: &Path, preset: &str) -> Result<PathBuf> {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
-                return Err(e).with_context(|| format!("{}: cannot create run folder", dir.display()))
+                return Err(e)
+                    .with_context(|| format!("{}: cannot create run folder", dir.display()))
             }
         }
     }
-    anyhow::bail!("{}: too many runs with the same name and second", root.display())
+    anyhow::bail!(
+        "{}: too many runs with the same name and second",
+        root.display()
+    )
 }
 
 /// Writes `bytes` to `path` atomically: temporary file in the same folder, fsync, rename.
@@ -121,8 +125,8 @@ pub fn save(dir: &Path, record: &RunRecord) -> Result<()> {
 
 pub fn load(dir: &Path) -> Result<RunRecord> {
     let path = dir.join(RUN_FILE);
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{}: not a valid run file", path.display()))
 }
 

@@ -163,10 +163,9 @@ impl RunRecord {
                 self.complete = true;
                 true
             }
-            Event::RunStarted { .. }
-            | Event::Progress { .. }
-            | Event::Paused
-            | Event::Resumed => false,
+            Event::RunStarted { .. } | Event::Progress { .. } | Event::Paused | Event::Resumed => {
+                false
+            }
         }
     }
 

@@ -1,0 +1,165 @@
+//! The binary on good and bad input: exit codes, messages, run.json.
+
+use std::process::Command;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mnist-lab"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+#[test]
+fn help_is_available_on_every_command() {
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["list", "--help"],
+        vec!["tui", "--help"],
+    ] {
+        let out = bin().args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn list_shows_presets_and_architectures() {
+    let out = bin().arg("list").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "paper-2019",
+        "quick",
+        "activations",
+        "optimizers",
+        "512-256-128-64-32",
+    ] {
+        assert!(text.contains(needle), "missing {needle}: {text}");
+    }
+}
+
+#[test]
+fn bad_preset_exits_non_zero_with_file_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.ron");
+    std::fs::write(
+        &path,
+        "(name: \"x\", variants: [(name: \"a\", arch: \"7-7\")])",
+    )
+    .unwrap();
+    let out = bin().arg("run").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.ron") && err.contains("unknown architecture"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_data_folder_is_a_clear_error() {
+    let out = bin()
+        .args(["run", "quick", "--data", "/nonexistent/mnist"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/nonexistent/mnist") && err.contains("not found"),
+        "{err}"
+    );
+}
+
+#[test]
+fn headless_run_prints_epochs_table_and_writes_run_json() {
+    let runs = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args([
+            "run",
+            "paper-2019",
+            "--epochs",
+            "1",
+            "--train-subset",
+            "2000",
+        ])
+        .args([
+            "--test-subset",
+            "500",
+            "--only",
+            "2L adam every,5L adam last",
+        ])
+        .arg("--runs-dir")
+        .arg(runs.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("epoch   1/1"), "{text}");
+    assert!(
+        text.contains("study loss") && text.contains("0.057"),
+        "{text}"
+    );
+    assert!(text.contains("2 of 2 variants finished"), "{text}");
+    let dirs: Vec<_> = std::fs::read_dir(runs.path()).unwrap().collect();
+    assert_eq!(dirs.len(), 1);
+    let dir = dirs[0].as_ref().unwrap().path();
+    assert!(dir
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .ends_with("-paper-2019"));
+    let record = mnist_lab::runs::load(&dir).unwrap();
+    assert_eq!(record.variants.len(), 2);
+    assert!(record.complete);
+    assert_eq!(record.variants[1].history.len(), 1);
+}
+
+#[test]
+fn jsonl_prints_one_json_event_per_line() {
+    let runs = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args([
+            "run",
+            "quick",
+            "--jsonl",
+            "--epochs",
+            "1",
+            "--train-subset",
+            "1000",
+        ])
+        .args(["--test-subset", "200", "--only", "128-64 none"])
+        .arg("--runs-dir")
+        .arg(runs.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let events: Vec<mnist_lab::engine::Event> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert!(matches!(
+        events[0],
+        mnist_lab::engine::Event::RunStarted { variants: 1, .. }
+    ));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, mnist_lab::engine::Event::EpochEnd { .. })));
+}
+
+#[test]
+fn unknown_variant_in_only_is_rejected() {
+    let out = bin()
+        .args(["run", "quick", "--only", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no variant named \"nope\""));
+}

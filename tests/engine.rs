@@ -1,0 +1,174 @@
+//! The engine on real MNIST subsets: placement, determinism, pause/resume, skip, cancel,
+//! divergence, panics, and a short training run that must learn.
+
+mod common;
+
+use common::{numbers, run_all, run_with, small_preset};
+use mnist_lab::engine::{Command, EngineOptions, Event, FailKind};
+use mnist_lab::model::{Configure, Mlp512x256x128x64x32};
+use mnist_lab::preset::Placement;
+use mnist_lab::runs::VariantStatus;
+
+const SMALL: &str = "arch: \"128-64\", epochs: 2, batch_size: 64, train_subset: 3000, \
+                     test_subset: 1000, seed: 11, optimizer: Adam(lr: 0.002)";
+
+#[test]
+fn placement_decides_which_layers_get_bn_and_dropout() {
+    let dev = dfdx::prelude::Cpu::seed_from_u64(0);
+    let base = small_preset("arch: \"512-256-128-64-32\"", "(name: \"a\")").variants[0].clone();
+    let expect = [
+        (Placement::Every, [true, true, true, true, true]),
+        (Placement::First, [true, false, false, false, false]),
+        (Placement::Last, [false, false, false, false, true]),
+        (Placement::None, [false, false, false, false, false]),
+    ];
+    for (placement, flags) in expect {
+        let mut spec = base.clone();
+        spec.placement = placement;
+        let net: Mlp512x256x128x64x32 = mnist_lab::model::Net::new_configured(&dev, &spec);
+        let mut got = Vec::new();
+        net.placement_flags(&mut got);
+        assert_eq!(got, flags, "{placement:?}");
+    }
+}
+
+#[test]
+fn same_seed_same_numbers_and_a_different_seed_differs() {
+    let p = small_preset(SMALL, "(name: \"a\"), (name: \"b\", seed: 12)");
+    let (_, r1) = run_all(p.clone(), EngineOptions::default());
+    let (_, r2) = run_all(p, EngineOptions::default());
+    let (n1, n2) = (numbers(&r1), numbers(&r2));
+    assert_eq!(n1, n2);
+    assert_eq!(n1[0].len(), 2);
+    assert_ne!(
+        n1[0], n1[1],
+        "seed 11 and 12 should not give identical curves"
+    );
+}
+
+#[test]
+fn pause_and_resume_give_exactly_the_uninterrupted_numbers() {
+    let p = small_preset(SMALL, "(name: \"a\")");
+    let (_, plain) = run_all(p.clone(), EngineOptions::default());
+    let mut paused_seen = false;
+    let (events, paused) = run_with(p, EngineOptions::default(), |e, send| match e {
+        Event::Progress { epoch: 1, .. } if !paused_seen => {
+            send(Command::Pause);
+            paused_seen = true;
+        }
+        Event::Paused => {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            send(Command::Resume);
+        }
+        _ => {}
+    });
+    assert!(events.contains(&Event::Paused) && events.contains(&Event::Resumed));
+    // Nothing happens between Paused and Resumed.
+    let at = events.iter().position(|e| *e == Event::Paused).unwrap();
+    assert_eq!(events[at + 1], Event::Resumed);
+    assert_eq!(numbers(&plain), numbers(&paused));
+}
+
+#[test]
+fn skip_moves_to_the_next_variant_and_cancel_ends_the_run() {
+    let p = small_preset(SMALL, "(name: \"a\"), (name: \"b\", epochs: 1)");
+    let mut skipped = false;
+    let (_, r) = run_with(p.clone(), EngineOptions::default(), |e, send| {
+        if matches!(e, Event::Progress { index: 0, .. }) && !skipped {
+            send(Command::Skip);
+            skipped = true;
+        }
+    });
+    assert_eq!(r.variants[0].status, VariantStatus::Skipped);
+    assert_eq!(r.variants[1].status, VariantStatus::Finished);
+
+    let mut cancelled = false;
+    let (events, r) = run_with(p, EngineOptions::default(), |e, send| {
+        if matches!(e, Event::Progress { index: 0, .. }) && !cancelled {
+            send(Command::Cancel);
+            cancelled = true;
+        }
+    });
+    assert_eq!(events.last(), Some(&Event::RunFinished { cancelled: true }));
+    assert_eq!(r.variants[0].status, VariantStatus::Interrupted);
+    assert_eq!(r.variants[1].status, VariantStatus::Queued);
+}
+
+#[test]
+fn a_diverging_variant_fails_and_the_next_one_runs() {
+    let p = small_preset(
+        SMALL,
+        "(name: \"boom\", placement: None, optimizer: Sgd(lr: 1000000.0)), (name: \"ok\", epochs: 1)",
+    );
+    let (_, r) = run_all(p, EngineOptions::default());
+    let boom = &r.variants[0];
+    assert_eq!(boom.status, VariantStatus::Failed);
+    let f = boom.failure.as_ref().unwrap();
+    assert_eq!(f.kind, FailKind::Diverged);
+    assert_eq!(f.epoch, Some(1));
+    assert!(f.message.contains("loss became"), "{}", f.message);
+    assert_eq!(r.variants[1].status, VariantStatus::Finished);
+}
+
+#[test]
+fn a_panicking_variant_is_reported_and_the_next_one_runs() {
+    let p = small_preset(SMALL, "(name: \"bad\"), (name: \"ok\", epochs: 1)");
+    let opts = EngineOptions {
+        inject_panic: Some("bad".into()),
+        ..Default::default()
+    };
+    let (_, r) = run_all(p, opts);
+    assert_eq!(r.variants[0].status, VariantStatus::Failed);
+    let f = r.variants[0].failure.as_ref().unwrap();
+    assert_eq!(f.kind, FailKind::Panicked);
+    assert!(f.message.contains("injected panic"), "{}", f.message);
+    assert_eq!(r.variants[1].status, VariantStatus::Finished);
+}
+
+#[test]
+fn a_short_real_run_learns_mnist() {
+    // 10k training images, 2 epochs, full test set: a working network clears 0.93 easily.
+    let p = small_preset(
+        "arch: \"512-128\", epochs: 2, batch_size: 128, train_subset: 10000, seed: 3, dropout: 0.2",
+        "(name: \"every\", placement: Every), (name: \"adadelta\", placement: Every, optimizer: Adadelta())",
+    );
+    let (_, r) = run_all(p, EngineOptions::default());
+    let every = r.variants[0].last().unwrap();
+    assert!(every.test_acc >= 0.93, "test accuracy {}", every.test_acc);
+    // Keras-style BN running statistics (momentum 0.99) are still warming up after 156 steps,
+    // which keeps the eval-mode loss above what the accuracy suggests.
+    assert!(every.test_loss < 0.5, "test loss {}", every.test_loss);
+    assert!(r.variants[0].history[1].train_loss < r.variants[0].history[0].train_loss);
+    // Adadelta (lr 1.0, Keras semantics) also learns, if more slowly.
+    let ada = r.variants[1].last().unwrap();
+    assert!(ada.test_acc >= 0.85, "adadelta accuracy {}", ada.test_acc);
+}
+
+#[test]
+fn every_activation_trains_without_failing() {
+    let p = small_preset(
+        "arch: \"256\", epochs: 1, train_subset: 3000, test_subset: 500, placement: None",
+        "(name: \"relu\"), (name: \"sigmoid\", activation: Sigmoid, init: GlorotUniform), \
+         (name: \"tanh\", activation: Tanh, init: LecunUniform), \
+         (name: \"leaky\", activation: LeakyReLU(alpha: 0.1)), (name: \"elu\", activation: ELU(alpha: 1.0)), \
+         (name: \"rms\", optimizer: RMSprop()), (name: \"adagrad\", optimizer: Adagrad()), \
+         (name: \"sgd\", optimizer: Sgd(lr: 0.05, momentum: 0.9, nesterov: true))",
+    );
+    let (_, r) = run_all(p, EngineOptions::default());
+    for v in &r.variants {
+        assert_eq!(
+            v.status,
+            VariantStatus::Finished,
+            "{}: {:?}",
+            v.spec.name,
+            v.failure
+        );
+        let m = v.last().unwrap();
+        assert!(
+            m.test_acc > 0.5,
+            "{} reached only {}",
+            v.spec.name,
+            m.test_acc
+        );
+    }
+}
