@@ -32,7 +32,7 @@ pub struct Common {
     pub runs_dir: PathBuf,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct Overrides {
     /// Train every variant for this many epochs instead of the preset's
     #[arg(long)]

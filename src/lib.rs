@@ -9,3 +9,4 @@ pub mod optim;
 pub mod preset;
 pub mod report;
 pub mod runs;
+pub mod tui;

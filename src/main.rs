@@ -2,6 +2,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mnist_lab::cli::{Cli, Cmd};
+use mnist_lab::cli::{Common, Overrides};
+use mnist_lab::tui::app::PickerEntry;
+use mnist_lab::tui::runtime::{self, TuiOptions};
 use mnist_lab::{headless, preset};
 
 fn main() -> ExitCode {
@@ -34,8 +37,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             headless::list(&mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Cmd::Tui { .. }) | None => {
-            anyhow::bail!("the TUI is not built yet")
+        Some(Cmd::Tui { preset, overrides }) => {
+            let (picker, start) = runtime::picker_entries(preset.as_deref());
+            tui(picker, start, common, overrides)
+        }
+        None => {
+            let (picker, _) = runtime::picker_entries(None);
+            tui(picker, None, common, Overrides::default())
         }
     }
+}
+
+fn tui(
+    picker: Vec<PickerEntry>,
+    start: Option<usize>,
+    common: Common,
+    overrides: Overrides,
+) -> anyhow::Result<ExitCode> {
+    runtime::run(TuiOptions {
+        picker,
+        start,
+        data: common.data,
+        runs_dir: common.runs_dir,
+        overrides,
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

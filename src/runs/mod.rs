@@ -1,5 +1,6 @@
 //! The run store: one folder per preset run, `run.json` rewritten atomically as variants end.
 
+pub mod export;
 pub mod record;
 
 use std::io::Write;

@@ -1,0 +1,535 @@
+//! The TUI's state and its one `update`. No terminal, no dfdx, no I/O here: side effects are
+//! returned as `Effect`s for the runtime to carry out, so every transition is unit-testable.
+
+use std::path::PathBuf;
+
+use crossterm::event::KeyEvent;
+
+use super::keys::{action_for, Action};
+use crate::engine::{Command, Event};
+use crate::preset::Preset;
+use crate::runs::{RunRecord, VariantStatus};
+
+/// Training throughput assumed for the picker's estimates (FLOP/s; measured ~45 GFLOP/s with
+/// plain dfdx on the 2-core machine, see the README's benchmark).
+pub const ASSUMED_FLOPS: f64 = 45e9;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Picker,
+    Run,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Live,
+    Grid,
+    Table,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Order,
+    TestLoss,
+    TestAcc,
+    Name,
+}
+
+impl SortKey {
+    fn next(self) -> Self {
+        match self {
+            SortKey::Order => SortKey::TestLoss,
+            SortKey::TestLoss => SortKey::TestAcc,
+            SortKey::TestAcc => SortKey::Name,
+            SortKey::Name => SortKey::Order,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Order => "preset order",
+            SortKey::TestLoss => "test loss",
+            SortKey::TestAcc => "test accuracy",
+            SortKey::Name => "name",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    Quit,
+    Cancel,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PickerEntry {
+    pub label: String,
+    pub preset: Result<Preset, String>,
+}
+
+impl PickerEntry {
+    /// Estimated wall seconds to train the whole preset.
+    pub fn estimate_seconds(&self) -> Option<f64> {
+        let p = self.preset.as_ref().ok()?;
+        Some(
+            p.variants
+                .iter()
+                .map(|v| {
+                    let w = crate::model::weight_count(&v.arch).unwrap_or(0) as f64;
+                    let train = v.train_subset.unwrap_or(60_000).min(60_000) as f64;
+                    let test = v.test_subset.unwrap_or(10_000).min(10_000) as f64;
+                    v.epochs as f64 * (6.0 * w * train + 2.0 * w * test) / ASSUMED_FLOPS
+                })
+                .sum(),
+        )
+    }
+}
+
+/// Live progress of one variant inside an epoch.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Progress {
+    pub epoch: usize,
+    pub batch: usize,
+    pub batches: usize,
+    pub running_loss: f32,
+    pub samples_per_sec: f32,
+}
+
+/// Everything about the preset run on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunView {
+    pub record: RunRecord,
+    pub dir: Option<PathBuf>,
+    pub running: Option<usize>,
+    pub paused: bool,
+    pub finished: bool,
+    pub cancelled: bool,
+    pub progress: Vec<Option<Progress>>,
+    /// (epoch as a fraction, running mean loss) of the running variant, for the live chart.
+    pub batch_losses: Vec<(f64, f64)>,
+}
+
+/// Most points kept for the batch-loss line; older ones are thinned out.
+pub const MAX_BATCH_POINTS: usize = 1200;
+
+impl RunView {
+    pub fn new(record: RunRecord, dir: Option<PathBuf>) -> Self {
+        let n = record.variants.len();
+        RunView {
+            record,
+            dir,
+            running: None,
+            paused: false,
+            finished: false,
+            cancelled: false,
+            progress: vec![None; n],
+            batch_losses: Vec::new(),
+        }
+    }
+
+    pub fn done_count(&self) -> usize {
+        self.record
+            .variants
+            .iter()
+            .filter(|v| {
+                matches!(
+                    v.status,
+                    VariantStatus::Finished | VariantStatus::Failed | VariantStatus::Skipped
+                )
+            })
+            .count()
+    }
+
+    /// Seconds per epoch of variant `i`: from its history, else from live progress.
+    fn epoch_seconds(&self, i: usize) -> Option<f64> {
+        let v = &self.record.variants[i];
+        if !v.history.is_empty() {
+            return Some(
+                v.history.iter().map(|m| m.seconds as f64).sum::<f64>() / v.history.len() as f64,
+            );
+        }
+        let p = self.progress[i]?;
+        if p.samples_per_sec <= 0.0 {
+            return None;
+        }
+        let images = v.spec.train_subset.unwrap_or(60_000).min(60_000) as f64;
+        Some(images / p.samples_per_sec as f64)
+    }
+
+    /// Remaining seconds of the running variant.
+    pub fn eta_variant(&self) -> Option<f64> {
+        let i = self.running?;
+        let v = &self.record.variants[i];
+        let per_epoch = self.epoch_seconds(i)?;
+        let p = self.progress[i].unwrap_or_default();
+        let done_in_epoch = if p.batches > 0 && p.epoch > v.history.len() {
+            p.batch as f64 / p.batches as f64
+        } else {
+            0.0
+        };
+        let remaining = v.spec.epochs as f64 - v.history.len() as f64 - done_in_epoch;
+        Some((remaining.max(0.0)) * per_epoch)
+    }
+
+    /// Remaining seconds of the whole preset: the running variant plus the queued ones, scaled
+    /// from the throughput seen so far (seconds per weight-image).
+    pub fn eta_total(&self) -> Option<f64> {
+        let current = self.eta_variant().unwrap_or(0.0);
+        let work = |i: usize| {
+            let s = &self.record.variants[i].spec;
+            let w = crate::model::weight_count(&s.arch).unwrap_or(0) as f64;
+            w * s.train_subset.unwrap_or(60_000).min(60_000) as f64
+        };
+        let rate = self
+            .record
+            .variants
+            .iter()
+            .enumerate()
+            .filter_map(|(i, _)| self.epoch_seconds(i).map(|s| s / work(i).max(1.0)))
+            .last()?;
+        let queued: f64 = self
+            .record
+            .variants
+            .iter()
+            .enumerate()
+            .filter(|(i, v)| v.status == VariantStatus::Queued && Some(*i) != self.running)
+            .map(|(i, v)| rate * work(i) * v.spec.epochs as f64)
+            .sum();
+        Some(current + queued)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+/// Side effects asked of the runtime.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Start training this preset (index into the picker).
+    Start(usize),
+    Engine(Command),
+    /// Write run.json now (a variant ended).
+    Save,
+    Export,
+    Quit,
+}
+
+/// Inputs to `update`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Key(KeyEvent),
+    Engine(Event),
+    /// A run was started by the runtime: its record and folder.
+    Started(RunRecord, Option<PathBuf>),
+    /// The runtime reports the outcome of an effect (export, save, start).
+    Info(String),
+    Error(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub screen: Screen,
+    pub view: View,
+    pub picker: Vec<PickerEntry>,
+    pub picker_selected: usize,
+    pub run: Option<RunView>,
+    pub selected: usize,
+    /// Selection follows the running variant until the user moves it.
+    pub follow: bool,
+    pub help: bool,
+    pub confirm: Option<Confirm>,
+    pub message: Option<(Level, String)>,
+    pub log_scale: bool,
+    pub sort: SortKey,
+    pub quitting: bool,
+    /// Colourless drawing (NO_COLOR).
+    pub no_color: bool,
+}
+
+impl App {
+    pub fn new(picker: Vec<PickerEntry>) -> Self {
+        App {
+            screen: Screen::Picker,
+            view: View::Live,
+            picker,
+            picker_selected: 0,
+            run: None,
+            selected: 0,
+            follow: true,
+            help: false,
+            confirm: None,
+            message: None,
+            log_scale: false,
+            sort: SortKey::Order,
+            quitting: false,
+            no_color: false,
+        }
+    }
+
+    pub fn training(&self) -> bool {
+        self.run.as_ref().is_some_and(|r| !r.finished)
+    }
+
+    pub fn variant_count(&self) -> usize {
+        self.run.as_ref().map_or(0, |r| r.record.variants.len())
+    }
+
+    /// The one place state changes. Returns what the runtime must do.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) => match action_for(key) {
+                Some(action) => self.on_action(action),
+                None => Vec::new(),
+            },
+            Msg::Engine(event) => self.on_engine(event),
+            Msg::Started(record, dir) => {
+                self.run = Some(RunView::new(record, dir));
+                self.screen = Screen::Run;
+                self.view = View::Live;
+                self.selected = 0;
+                self.follow = true;
+                self.message = None;
+                Vec::new()
+            }
+            Msg::Info(text) => {
+                self.message = Some((Level::Info, text));
+                Vec::new()
+            }
+            Msg::Error(text) => {
+                self.message = Some((Level::Error, text));
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        if action == Action::ForceQuit {
+            self.quitting = true;
+            return vec![Effect::Quit];
+        }
+        if let Some(confirm) = self.confirm {
+            return match action {
+                Action::Yes => {
+                    self.confirm = None;
+                    match confirm {
+                        Confirm::Quit => {
+                            self.quitting = true;
+                            vec![Effect::Quit]
+                        }
+                        Confirm::Cancel => vec![Effect::Engine(Command::Cancel)],
+                    }
+                }
+                Action::No | Action::Back | Action::Quit => {
+                    self.confirm = None;
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
+        }
+        if self.help {
+            if matches!(action, Action::Help | Action::Back | Action::Quit) {
+                self.help = false;
+            }
+            return Vec::new();
+        }
+        match action {
+            Action::Help => {
+                self.help = true;
+                Vec::new()
+            }
+            Action::Quit => {
+                if self.training() {
+                    self.confirm = Some(Confirm::Quit);
+                    Vec::new()
+                } else {
+                    self.quitting = true;
+                    vec![Effect::Quit]
+                }
+            }
+            _ => match self.screen {
+                Screen::Picker => self.on_picker(action),
+                Screen::Run => self.on_run(action),
+            },
+        }
+    }
+
+    fn on_picker(&mut self, action: Action) -> Vec<Effect> {
+        let n = self.picker.len();
+        match action {
+            Action::Up if n > 0 => self.picker_selected = (self.picker_selected + n - 1) % n,
+            Action::Down if n > 0 => self.picker_selected = (self.picker_selected + 1) % n,
+            Action::Enter => match self.picker.get(self.picker_selected) {
+                Some(PickerEntry { preset: Ok(_), .. }) => {
+                    return vec![Effect::Start(self.picker_selected)]
+                }
+                Some(PickerEntry {
+                    preset: Err(e),
+                    label,
+                }) => {
+                    self.message = Some((Level::Error, format!("cannot start {label}: {e}")));
+                }
+                None => {}
+            },
+            Action::Back if self.run.is_some() => self.screen = Screen::Run,
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_run(&mut self, action: Action) -> Vec<Effect> {
+        let n = self.variant_count();
+        let training = self.training();
+        match action {
+            Action::TogglePause if training => {
+                let paused = self.run.as_ref().is_some_and(|r| r.paused);
+                return vec![Effect::Engine(if paused {
+                    Command::Resume
+                } else {
+                    Command::Pause
+                })];
+            }
+            Action::Skip if training => return vec![Effect::Engine(Command::Skip)],
+            Action::Cancel if training => self.confirm = Some(Confirm::Cancel),
+            Action::Export => return vec![Effect::Export],
+            Action::NextView => {
+                self.view = match self.view {
+                    View::Live => View::Grid,
+                    View::Grid => View::Table,
+                    View::Table => View::Live,
+                }
+            }
+            Action::ViewLive => self.view = View::Live,
+            Action::ViewGrid => self.view = View::Grid,
+            Action::ViewTable => self.view = View::Table,
+            Action::Up | Action::Left if n > 0 => {
+                self.follow = false;
+                self.selected = (self.selected + n - 1) % n;
+            }
+            Action::Down | Action::Right if n > 0 => {
+                self.follow = false;
+                self.selected = (self.selected + 1) % n;
+            }
+            Action::Enter => self.view = View::Live,
+            Action::Follow => {
+                self.follow = true;
+                if let Some(i) = self.run.as_ref().and_then(|r| r.running) {
+                    self.selected = i;
+                }
+            }
+            Action::ToggleLog => self.log_scale = !self.log_scale,
+            Action::Sort => self.sort = self.sort.next(),
+            Action::Back if !training => self.screen = Screen::Picker,
+            Action::Back => self.message = None,
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_engine(&mut self, event: Event) -> Vec<Effect> {
+        let Some(run) = self.run.as_mut() else {
+            return Vec::new();
+        };
+        let save = run.record.apply(&event);
+        match event {
+            Event::VariantStarted { index, .. } => {
+                run.running = Some(index);
+                run.batch_losses.clear();
+                if self.follow {
+                    self.selected = index;
+                }
+            }
+            Event::Progress {
+                index,
+                epoch,
+                batch,
+                batches,
+                running_loss,
+                samples_per_sec,
+                ..
+            } => {
+                if let Some(p) = run.progress.get_mut(index) {
+                    *p = Some(Progress {
+                        epoch,
+                        batch,
+                        batches,
+                        running_loss,
+                        samples_per_sec,
+                    });
+                }
+                let x = (epoch - 1) as f64 + batch as f64 / batches.max(1) as f64;
+                run.batch_losses.push((x, running_loss as f64));
+                if run.batch_losses.len() > MAX_BATCH_POINTS {
+                    // Keep every other point: bounded memory, the whole shape still visible.
+                    let thinned = run.batch_losses.iter().step_by(2).copied().collect();
+                    run.batch_losses = thinned;
+                }
+            }
+            Event::VariantFinished { .. }
+            | Event::VariantFailed { .. }
+            | Event::VariantSkipped { .. } => {
+                run.running = None;
+            }
+            Event::Paused => run.paused = true,
+            Event::Resumed => run.paused = false,
+            Event::RunFinished { cancelled } => {
+                run.finished = true;
+                run.cancelled = cancelled;
+                run.running = None;
+                run.paused = false;
+                self.message = Some((
+                    Level::Info,
+                    if cancelled {
+                        "Run cancelled. Finished variants are saved; e exports, esc returns to the picker."
+                    } else {
+                        "Run complete. e exports, 2 shows the grid, esc returns to the picker."
+                    }
+                    .into(),
+                ));
+            }
+            Event::RunStarted { .. } | Event::EpochEnd { .. } => {}
+        }
+        if save {
+            vec![Effect::Save]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Variant indices in the table's current sort order.
+    pub fn sorted_indices(&self) -> Vec<usize> {
+        let Some(run) = &self.run else {
+            return Vec::new();
+        };
+        let vs = &run.record.variants;
+        let mut idx: Vec<usize> = (0..vs.len()).collect();
+        let key = |i: &usize, f: fn(&crate::engine::EpochMetrics) -> f32, sign: f32| {
+            vs[*i].last().map(|m| sign * f(m)).unwrap_or(f32::INFINITY)
+        };
+        match self.sort {
+            SortKey::Order => {}
+            SortKey::TestLoss => idx.sort_by(|a, b| {
+                key(a, |m| m.test_loss, 1.0).total_cmp(&key(b, |m| m.test_loss, 1.0))
+            }),
+            SortKey::TestAcc => idx.sort_by(|a, b| {
+                key(a, |m| m.test_acc, -1.0).total_cmp(&key(b, |m| m.test_acc, -1.0))
+            }),
+            SortKey::Name => idx.sort_by(|a, b| vs[*a].spec.name.cmp(&vs[*b].spec.name)),
+        }
+        idx
+    }
+
+    /// The finished variant with the lowest final test loss.
+    pub fn best_variant(&self) -> Option<usize> {
+        let run = self.run.as_ref()?;
+        run.record
+            .variants
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.status == VariantStatus::Finished)
+            .filter_map(|(i, v)| v.last().map(|m| (i, m.test_loss)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i)
+    }
+}

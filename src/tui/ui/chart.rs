@@ -1,0 +1,158 @@
+//! Loss and accuracy charts built from a variant's history (plus the live batch loss).
+
+use ratatui::layout::Constraint;
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::Span;
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType};
+
+use super::Theme;
+use crate::runs::VariantRecord;
+
+/// Points of one chart, already transformed (log10 when asked).
+#[derive(Debug, Default)]
+pub struct Series {
+    pub train: Vec<(f64, f64)>,
+    pub test: Vec<(f64, f64)>,
+    pub batch: Vec<(f64, f64)>,
+    pub x_max: f64,
+    pub y: (f64, f64),
+    pub log: bool,
+}
+
+fn transform(v: f64, log: bool) -> f64 {
+    if log {
+        v.max(1e-6).log10()
+    } else {
+        v
+    }
+}
+
+fn bounds(points: impl Iterator<Item = f64>, floor_zero: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in points.filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if floor_zero {
+        lo = lo.min(0.0).max(0.0);
+    }
+    if (hi - lo).abs() < 1e-9 {
+        hi = lo + 1e-3;
+    }
+    let pad = (hi - lo) * 0.05;
+    (if floor_zero { lo } else { lo - pad }, hi + pad)
+}
+
+/// Loss per epoch (train, test) and, for the running variant, the running batch loss.
+pub fn loss_series(v: &VariantRecord, batch: &[(f64, f64)], log: bool) -> Series {
+    let train: Vec<(f64, f64)> = v
+        .history
+        .iter()
+        .map(|m| (m.epoch as f64, transform(m.train_loss as f64, log)))
+        .collect();
+    let test: Vec<(f64, f64)> = v
+        .history
+        .iter()
+        .map(|m| (m.epoch as f64, transform(m.test_loss as f64, log)))
+        .collect();
+    let batch: Vec<(f64, f64)> = batch.iter().map(|&(x, y)| (x, transform(y, log))).collect();
+    let y = bounds(train.iter().chain(&test).chain(&batch).map(|p| p.1), !log);
+    Series {
+        train,
+        test,
+        batch,
+        x_max: v.spec.epochs as f64,
+        y,
+        log,
+    }
+}
+
+pub fn accuracy_series(v: &VariantRecord) -> Series {
+    let train: Vec<(f64, f64)> = v
+        .history
+        .iter()
+        .map(|m| (m.epoch as f64, m.train_acc as f64))
+        .collect();
+    let test: Vec<(f64, f64)> = v
+        .history
+        .iter()
+        .map(|m| (m.epoch as f64, m.test_acc as f64))
+        .collect();
+    let y = bounds(train.iter().chain(&test).map(|p| p.1), false);
+    Series {
+        train,
+        test,
+        batch: Vec::new(),
+        x_max: v.spec.epochs as f64,
+        y: (y.0.max(0.0), y.1.min(1.0).max(y.0 + 1e-3)),
+        log: false,
+    }
+}
+
+fn label(v: f64, log: bool) -> String {
+    if log {
+        format!("{:.3}", 10f64.powf(v))
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// A chart with train/test lines (and a faint batch line); `axes` false for small multiples.
+pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> Chart<'a> {
+    let mut sets = Vec::new();
+    if !s.batch.is_empty() {
+        sets.push(
+            Dataset::default()
+                .name(if axes { "batch (running)" } else { "" })
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.batch())
+                .data(&s.batch),
+        );
+    }
+    sets.push(
+        Dataset::default()
+            .name(if axes { "train" } else { "" })
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.train())
+            .data(&s.train),
+    );
+    sets.push(
+        Dataset::default()
+            .name(if axes { "test" } else { "" })
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.test())
+            .data(&s.test),
+    );
+    let x_max = s.x_max.max(1.0);
+    let mut x = Axis::default().bounds([0.0, x_max]).style(theme.dim());
+    let mut y = Axis::default().bounds([s.y.0, s.y.1]).style(theme.dim());
+    if axes {
+        x = x.title("epoch").labels([
+            Span::raw("0"),
+            Span::raw(format!("{}", (x_max / 2.0).round())),
+            Span::raw(format!("{x_max}")),
+        ]);
+        y = y.labels([
+            Span::raw(label(s.y.0, s.log)),
+            Span::raw(label((s.y.0 + s.y.1) / 2.0, s.log)),
+            Span::raw(label(s.y.1, s.log)),
+        ]);
+    }
+    let chart = Chart::new(sets)
+        .block(block)
+        .x_axis(x)
+        .y_axis(y)
+        .style(Style::new());
+    if axes {
+        chart.hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)))
+    } else {
+        chart.legend_position(None)
+    }
+}

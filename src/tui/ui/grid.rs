@@ -1,0 +1,136 @@
+//! Grid view: small multiples, one cell per variant (mini loss chart + final numbers),
+//! filling in as variants complete, with the study's table beside or under it.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui::Frame;
+
+use super::chart::{chart, loss_series};
+use super::{status_symbol, Theme};
+use crate::runs::VariantStatus;
+use crate::tui::app::App;
+
+pub const CELL_WIDTH: u16 = 26;
+pub const CELL_HEIGHT: u16 = 7;
+
+/// Columns that fit, and the first row to show so that `selected` is visible.
+pub fn layout(width: u16, height: u16, count: usize, selected: usize) -> (usize, usize, usize) {
+    let cols = (width / CELL_WIDTH).max(1) as usize;
+    let rows_visible = (height / CELL_HEIGHT).max(1) as usize;
+    let sel_row = selected / cols;
+    let first_row = sel_row.saturating_sub(rows_visible - 1);
+    let total_rows = count.div_ceil(cols);
+    (cols, first_row, rows_visible.min(total_rows.max(1)))
+}
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let Some(run) = &app.run else {
+        return;
+    };
+    let wide = area.width >= 170;
+    let (grid_area, table_area) = if wide {
+        let [g, t] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(112)]).areas(area);
+        (g, t)
+    } else {
+        let table_h = (run.record.variants.len() as u16 + 3)
+            .min(area.height / 2)
+            .max(5);
+        let [g, t] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(table_h)]).areas(area);
+        (g, t)
+    };
+    let n = run.record.variants.len();
+    let (cols, first_row, rows_visible) =
+        layout(grid_area.width, grid_area.height, n, app.selected);
+    let cell_w = grid_area.width / cols as u16;
+    for r in 0..rows_visible {
+        for c in 0..cols {
+            let i = (first_row + r) * cols + c;
+            if i >= n {
+                break;
+            }
+            let cell = Rect {
+                x: grid_area.x + c as u16 * cell_w,
+                y: grid_area.y + r as u16 * CELL_HEIGHT,
+                width: cell_w,
+                height: CELL_HEIGHT,
+            };
+            if cell.bottom() > grid_area.bottom() {
+                continue;
+            }
+            render_cell(app, frame, cell, i, theme);
+        }
+    }
+    if n > cols * rows_visible {
+        let shown = format!(
+            " rows {}-{} of {} (↑↓ scroll) ",
+            first_row + 1,
+            first_row + rows_visible,
+            n.div_ceil(cols)
+        );
+        let y = grid_area.bottom().saturating_sub(1);
+        let line = Rect {
+            y,
+            height: 1,
+            ..grid_area
+        };
+        frame.render_widget(Paragraph::new(Line::styled(shown, theme.dim())), line);
+    }
+    super::table::render_table(app, frame, table_area, theme);
+}
+
+fn render_cell(app: &App, frame: &mut Frame, area: Rect, i: usize, theme: Theme) {
+    let Some(run) = &app.run else {
+        return;
+    };
+    let v = &run.record.variants[i];
+    let mut block = Block::bordered()
+        .title(Line::from(vec![
+            Span::styled(status_symbol(v.status), theme.status(v.status)),
+            Span::raw(format!(" {} ", v.spec.name)),
+        ]))
+        .border_style(theme.status(v.status));
+    if i == app.selected {
+        block = block.border_style(theme.selected().patch(theme.status(v.status)));
+        block = block.title_style(theme.selected());
+    }
+    let inner = block.inner(area);
+    let [chart_area, line_area] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+    frame.render_widget(block, area);
+    let summary = match v.status {
+        VariantStatus::Queued => Line::styled("queued", theme.dim()),
+        VariantStatus::Running => {
+            let pct = run.progress[i]
+                .map(|p| {
+                    (v.history.len() as f64 + p.batch as f64 / p.batches.max(1) as f64)
+                        / v.spec.epochs as f64
+                })
+                .unwrap_or(0.0);
+            Line::styled(
+                format!("running {:.0}%", (pct * 100.0).min(100.0)),
+                theme.status(v.status),
+            )
+        }
+        VariantStatus::Failed => Line::styled(
+            v.failure
+                .as_ref()
+                .map(|f| format!("failed: {:?}", f.kind).to_lowercase())
+                .unwrap_or_else(|| "failed".into()),
+            theme.bad(),
+        ),
+        _ => match v.last() {
+            Some(m) => Line::from(vec![
+                Span::styled(format!("L {:.4} ", m.test_loss), theme.test()),
+                Span::raw(format!("A {:.4}", m.test_acc)),
+            ]),
+            None => Line::styled(format!("{:?}", v.status).to_lowercase(), theme.dim()),
+        },
+    };
+    frame.render_widget(Paragraph::new(summary), line_area);
+    if !v.history.is_empty() {
+        let s = loss_series(v, &[], app.log_scale);
+        frame.render_widget(chart(&s, Block::new(), theme, false), chart_area);
+    }
+}

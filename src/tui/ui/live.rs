@@ -1,0 +1,157 @@
+//! Live view: variant list with status and progress, the selected variant's charts and numbers.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Gauge, List, ListItem, ListState, Paragraph};
+use ratatui::Frame;
+
+use super::chart::{accuracy_series, chart, loss_series};
+use super::{fmt_duration, status_symbol, Theme};
+use crate::runs::VariantStatus;
+use crate::tui::app::App;
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let Some(run) = &app.run else {
+        return;
+    };
+    let [list_area, right] =
+        Layout::horizontal([Constraint::Length(34), Constraint::Fill(1)]).areas(area);
+
+    // Variant list: status symbol, name, and progress or final accuracy.
+    let items: Vec<ListItem> = run
+        .record
+        .variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let detail = match v.status {
+                VariantStatus::Running => run.progress[i]
+                    .map(|p| {
+                        let done = (v.history.len() as f64
+                            + if p.epoch > v.history.len() {
+                                p.batch as f64 / p.batches.max(1) as f64
+                            } else {
+                                0.0
+                            })
+                            / v.spec.epochs as f64;
+                        format!("{:>3.0}%", done * 100.0)
+                    })
+                    .unwrap_or_else(|| "  0%".into()),
+                VariantStatus::Finished => v
+                    .last()
+                    .map(|m| format!("{:.4}", m.test_acc))
+                    .unwrap_or_default(),
+                VariantStatus::Failed => "failed".into(),
+                VariantStatus::Skipped => "skipped".into(),
+                VariantStatus::Interrupted => "stopped".into(),
+                VariantStatus::Queued => "queued".into(),
+            };
+            let name: String = v.spec.name.chars().take(22).collect();
+            ListItem::new(Line::from(vec![
+                Span::styled(
+                    format!("{} ", status_symbol(v.status)),
+                    theme.status(v.status),
+                ),
+                Span::raw(format!("{name:<22} ")),
+                Span::styled(detail, theme.status(v.status)),
+            ]))
+        })
+        .collect();
+    let mut state = ListState::default().with_selected(Some(app.selected));
+    let list = List::new(items)
+        .block(Block::bordered().title(" variants "))
+        .highlight_style(theme.selected());
+    frame.render_stateful_widget(list, list_area, &mut state);
+
+    let Some(v) = run.record.variants.get(app.selected) else {
+        return;
+    };
+    let [top, bottom] =
+        Layout::vertical([Constraint::Percentage(58), Constraint::Fill(1)]).areas(right);
+    let batch: &[(f64, f64)] = if run.running == Some(app.selected) {
+        &run.batch_losses
+    } else {
+        &[]
+    };
+    let loss = loss_series(v, batch, app.log_scale);
+    let title = format!(
+        " {} · loss{} ",
+        v.spec.name,
+        if app.log_scale { " (log)" } else { "" }
+    );
+    frame.render_widget(
+        chart(&loss, Block::bordered().title(title), theme, true),
+        top,
+    );
+
+    let [acc_area, numbers_area] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(36)]).areas(bottom);
+    let acc = accuracy_series(v);
+    frame.render_widget(
+        chart(&acc, Block::bordered().title(" accuracy "), theme, true),
+        acc_area,
+    );
+
+    // Numbers: epoch, last metrics, throughput, ETAs, the study's reference.
+    let last = v.last();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!("{} ", status_symbol(v.status)),
+            theme.status(v.status),
+        ),
+        Span::raw(format!("{} · {}", v.spec.arch, v.spec.optimizer.label())),
+    ])];
+    let p = run.progress[app.selected];
+    let epoch_now = p.map(|p| p.epoch).unwrap_or(0).max(v.history.len());
+    lines.push(Line::raw(format!("epoch {epoch_now}/{}", v.spec.epochs)));
+    if let Some(m) = last {
+        lines.push(Line::styled(
+            format!("train loss {:.4} acc {:.4}", m.train_loss, m.train_acc),
+            theme.train(),
+        ));
+        lines.push(Line::styled(
+            format!("test  loss {:.4} acc {:.4}", m.test_loss, m.test_acc),
+            theme.test(),
+        ));
+    }
+    if let Some(p) = p.filter(|_| v.status == VariantStatus::Running) {
+        lines.push(Line::raw(format!(
+            "batch {}/{} loss {:.4}",
+            p.batch, p.batches, p.running_loss
+        )));
+        lines.push(Line::raw(format!("{:.0} img/s", p.samples_per_sec)));
+    }
+    if run.running == Some(app.selected) {
+        if let Some(eta) = run.eta_variant() {
+            lines.push(Line::raw(format!("ETA variant {}", fmt_duration(eta))));
+        }
+    }
+    if let Some(eta) = run.eta_total().filter(|_| !run.finished) {
+        lines.push(Line::raw(format!("ETA preset  {}", fmt_duration(eta))));
+    }
+    if let Some(r) = v.spec.reference {
+        lines.push(Line::styled(
+            format!("study: loss {:.3} acc {:.2}", r.test_loss, r.test_acc),
+            theme.dim(),
+        ));
+    }
+    if let Some(f) = &v.failure {
+        lines.push(Line::styled(f.message.clone(), theme.bad()));
+    }
+    let block = Block::bordered().title(" now ");
+    let inner = block.inner(numbers_area);
+    frame.render_widget(block, numbers_area);
+    let [text_area, gauge_area] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(lines), text_area);
+    if let Some(p) = p.filter(|_| v.status == VariantStatus::Running) {
+        let ratio = (p.batch as f64 / p.batches.max(1) as f64).clamp(0.0, 1.0);
+        frame.render_widget(
+            Gauge::default()
+                .gauge_style(theme.train())
+                .ratio(ratio)
+                .label(format!("epoch {} {:.0}%", p.epoch, ratio * 100.0)),
+            gauge_area,
+        );
+    }
+}

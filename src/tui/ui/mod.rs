@@ -1,0 +1,239 @@
+//! Drawing: a pure function of `App`. One file per view.
+
+mod chart;
+mod grid;
+mod help;
+mod live;
+mod picker;
+mod table;
+
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::app::{App, Confirm, Level, Screen, View};
+use super::keys::{footer, Scope};
+use crate::runs::VariantStatus;
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Colours that read on dark and light backgrounds; all plain when NO_COLOR is set.
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    fn fg(&self, c: Color) -> Style {
+        if self.color {
+            Style::new().fg(c)
+        } else {
+            Style::new()
+        }
+    }
+    pub fn train(&self) -> Style {
+        self.fg(Color::Cyan)
+    }
+    pub fn test(&self) -> Style {
+        self.fg(Color::Magenta)
+    }
+    pub fn batch(&self) -> Style {
+        self.fg(Color::DarkGray)
+    }
+    pub fn good(&self) -> Style {
+        self.fg(Color::Green).add_modifier(Modifier::BOLD)
+    }
+    pub fn bad(&self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    pub fn warn(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+    pub fn dim(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new().add_modifier(Modifier::DIM)
+        }
+    }
+    pub fn title(&self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+    pub fn selected(&self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+    pub fn status(&self, s: VariantStatus) -> Style {
+        match s {
+            VariantStatus::Finished => self.good(),
+            VariantStatus::Failed | VariantStatus::Interrupted => self.bad(),
+            VariantStatus::Skipped => self.warn(),
+            VariantStatus::Running => self.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            VariantStatus::Queued => self.dim(),
+        }
+    }
+}
+
+pub fn status_symbol(s: VariantStatus) -> &'static str {
+    match s {
+        VariantStatus::Queued => "·",
+        VariantStatus::Running => "▶",
+        VariantStatus::Finished => "✓",
+        VariantStatus::Failed => "✗",
+        VariantStatus::Skipped => "↷",
+        VariantStatus::Interrupted => "!",
+    }
+}
+
+pub fn render(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    let theme = Theme {
+        color: !app.no_color,
+    };
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(frame, area);
+        return;
+    }
+    let [header, body, message, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(app, frame, header, theme);
+    match app.screen {
+        Screen::Picker => picker::render(app, frame, body, theme),
+        Screen::Run => match app.view {
+            View::Live => live::render(app, frame, body, theme),
+            View::Grid => grid::render(app, frame, body, theme),
+            View::Table => table::render(app, frame, body, theme),
+        },
+    }
+    if let Some((level, text)) = &app.message {
+        let style = match level {
+            Level::Info => theme.good(),
+            Level::Error => theme.bad(),
+        };
+        frame.render_widget(Paragraph::new(Line::styled(text.as_str(), style)), message);
+    }
+    render_footer(app, frame, foot, theme);
+    if app.help {
+        help::render(frame, area, theme);
+    }
+    if let Some(confirm) = app.confirm {
+        render_confirm(frame, area, confirm, theme);
+    }
+}
+
+fn too_small(frame: &mut Frame, area: Rect) {
+    let text = format!(
+        "Terminal too small: need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{}. Enlarge it, or q to quit.",
+        area.width, area.height
+    );
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+}
+
+fn fmt_duration(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s / 60) % 60)
+    } else {
+        format!("{}m{:02}s", s / 60, s % 60)
+    }
+}
+
+fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let mut spans = vec![Span::styled(
+        " mnist-lab ",
+        theme.title().add_modifier(Modifier::REVERSED),
+    )];
+    match (&app.run, app.screen) {
+        (Some(run), Screen::Run) => {
+            spans.push(Span::raw(format!(
+                " {} · {}/{} done ",
+                run.record.preset,
+                run.done_count(),
+                run.record.variants.len()
+            )));
+            let state = if run.paused {
+                Span::styled(" PAUSED ", theme.warn().add_modifier(Modifier::REVERSED))
+            } else if run.finished && run.cancelled {
+                Span::styled(" CANCELLED ", theme.bad())
+            } else if run.finished {
+                Span::styled(" DONE ", theme.good())
+            } else {
+                Span::styled(" TRAINING ", theme.good())
+            };
+            spans.push(state);
+            if let Some(eta) = run.eta_total().filter(|_| !run.finished) {
+                spans.push(Span::raw(format!(" ETA {} ", fmt_duration(eta))));
+            }
+            let views = [
+                (View::Live, "1 live"),
+                (View::Grid, "2 grid"),
+                (View::Table, "3 table"),
+            ];
+            spans.push(Span::raw(" │ "));
+            for (v, label) in views {
+                let style = if v == app.view {
+                    theme.title().add_modifier(Modifier::UNDERLINED)
+                } else {
+                    theme.dim()
+                };
+                spans.push(Span::styled(format!("{label} "), style));
+            }
+        }
+        _ => spans.push(Span::raw(" pick a preset ")),
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_footer(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let scope = match app.screen {
+        Screen::Picker => Scope::Picker,
+        Screen::Run => Scope::Run,
+    };
+    let mut spans = Vec::new();
+    for (keys, label) in footer(scope) {
+        spans.push(Span::styled(format!(" {keys}"), theme.title()));
+        spans.push(Span::styled(format!(" {label} "), theme.dim()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A centred rectangle of at most `w` x `h` inside `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    cell
+}
+
+fn render_confirm(frame: &mut Frame, area: Rect, confirm: Confirm, theme: Theme) {
+    let text = match confirm {
+        Confirm::Quit => {
+            "Quit while training? Finished variants are saved; the running one is lost."
+        }
+        Confirm::Cancel => "Cancel the rest of this preset? Finished variants are kept.",
+    };
+    let popup = centered(area, 50, 6);
+    frame.render_widget(Clear, popup);
+    let block = Block::bordered()
+        .title(" confirm ")
+        .border_style(theme.warn());
+    let body = vec![
+        Line::raw(text),
+        Line::raw(""),
+        Line::styled("y yes   n no", theme.title()),
+    ];
+    frame.render_widget(
+        Paragraph::new(body).wrap(Wrap { trim: true }).block(block),
+        popup,
+    );
+}
