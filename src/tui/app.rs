@@ -184,8 +184,8 @@ impl RunView {
             .variants
             .iter()
             .enumerate()
-            .filter_map(|(i, _)| self.epoch_seconds(i).map(|s| s / work(i).max(1.0)))
-            .last()?;
+            .rev()
+            .find_map(|(i, _)| self.epoch_seconds(i).map(|s| s / work(i).max(1.0)))?;
         let queued: f64 = self
             .record
             .variants

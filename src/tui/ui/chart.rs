@@ -38,7 +38,8 @@ fn bounds(points: impl Iterator<Item = f64>, floor_zero: bool) -> (f64, f64) {
         return (0.0, 1.0);
     }
     if floor_zero {
-        lo = lo.min(0.0).max(0.0);
+        // Losses are non-negative: anchor the axis at zero so curves compare honestly.
+        lo = 0.0;
     }
     if (hi - lo).abs() < 1e-9 {
         hi = lo + 1e-3;
