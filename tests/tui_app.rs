@@ -1,0 +1,364 @@
+//! The TUI's state reducer, `App::update`, for every key and every engine event.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mnist_lab::engine::{Command, EpochMetrics, Event, FailKind};
+use mnist_lab::preset;
+use mnist_lab::runs::{record::Environment, RunRecord, VariantStatus};
+use mnist_lab::tui::app::{App, Confirm, Effect, Msg, PickerEntry, Screen, SortKey, View};
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::from(KeyCode::Char(c)))
+}
+fn code(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::from(c))
+}
+
+fn picker() -> Vec<PickerEntry> {
+    vec![
+        PickerEntry {
+            label: "quick.ron".into(),
+            preset: preset::load("quick").map_err(|e| e.to_string()),
+        },
+        PickerEntry {
+            label: "broken.ron".into(),
+            preset: Err("broken.ron:1:2: expected a struct".into()),
+        },
+    ]
+}
+
+/// An app on the run screen with the quick preset's record (3 variants), nothing run yet.
+fn running_app() -> App {
+    let mut app = App::new(picker());
+    let p = preset::load("quick").unwrap();
+    app.update(Msg::Started(
+        RunRecord::new(&p, Environment::detect("t")),
+        None,
+    ));
+    app
+}
+
+fn metrics(epoch: usize, loss: f32) -> EpochMetrics {
+    EpochMetrics {
+        epoch,
+        train_loss: loss,
+        train_acc: 0.9,
+        test_loss: loss * 0.9,
+        test_acc: 0.95,
+        seconds: 2.0,
+        samples_per_sec: 10_000.0,
+    }
+}
+
+#[test]
+fn picker_moves_wraps_and_starts_only_good_presets() {
+    let mut app = App::new(picker());
+    assert_eq!(app.screen, Screen::Picker);
+    app.update(code(KeyCode::Down));
+    assert_eq!(app.picker_selected, 1);
+    app.update(key('j'));
+    assert_eq!(app.picker_selected, 0, "wraps around");
+    app.update(key('k'));
+    assert_eq!(app.picker_selected, 1);
+    // The broken preset shows its error instead of starting.
+    assert!(app.update(code(KeyCode::Enter)).is_empty());
+    assert!(app
+        .message
+        .as_ref()
+        .unwrap()
+        .1
+        .contains("expected a struct"));
+    app.update(code(KeyCode::Up));
+    assert_eq!(app.update(code(KeyCode::Enter)), vec![Effect::Start(0)]);
+}
+
+#[test]
+fn started_switches_to_the_live_view() {
+    let app = running_app();
+    assert_eq!(app.screen, Screen::Run);
+    assert_eq!(app.view, View::Live);
+    assert!(app.training());
+}
+
+#[test]
+fn space_pauses_and_resumes_through_engine_events() {
+    let mut app = running_app();
+    assert_eq!(app.update(key(' ')), vec![Effect::Engine(Command::Pause)]);
+    app.update(Msg::Engine(Event::Paused));
+    assert!(app.run.as_ref().unwrap().paused);
+    assert_eq!(app.update(key(' ')), vec![Effect::Engine(Command::Resume)]);
+    app.update(Msg::Engine(Event::Resumed));
+    assert!(!app.run.as_ref().unwrap().paused);
+}
+
+#[test]
+fn skip_and_cancel_with_confirmation() {
+    let mut app = running_app();
+    assert_eq!(app.update(key('s')), vec![Effect::Engine(Command::Skip)]);
+    assert!(app.update(key('c')).is_empty());
+    assert_eq!(app.confirm, Some(Confirm::Cancel));
+    assert!(app.update(key('n')).is_empty());
+    assert_eq!(app.confirm, None);
+    app.update(key('c'));
+    assert_eq!(app.update(key('y')), vec![Effect::Engine(Command::Cancel)]);
+    assert_eq!(app.confirm, None);
+    // esc also dismisses a confirmation
+    app.update(key('c'));
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.confirm, None);
+}
+
+#[test]
+fn quit_asks_while_training_and_not_after() {
+    let mut app = running_app();
+    assert!(app.update(key('q')).is_empty());
+    assert_eq!(app.confirm, Some(Confirm::Quit));
+    assert_eq!(app.update(key('y')), vec![Effect::Quit]);
+    assert!(app.quitting);
+
+    let mut app = running_app();
+    app.update(Msg::Engine(Event::RunFinished { cancelled: false }));
+    assert_eq!(app.update(key('q')), vec![Effect::Quit]);
+}
+
+#[test]
+fn ctrl_c_quits_at_once_even_from_a_popup() {
+    let mut app = running_app();
+    app.update(key('?'));
+    let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(app.update(ctrl_c), vec![Effect::Quit]);
+}
+
+#[test]
+fn views_switch_with_tab_and_digits_and_enter_focuses_live() {
+    let mut app = running_app();
+    app.update(code(KeyCode::Tab));
+    assert_eq!(app.view, View::Grid);
+    app.update(code(KeyCode::Tab));
+    assert_eq!(app.view, View::Table);
+    app.update(code(KeyCode::Tab));
+    assert_eq!(app.view, View::Live);
+    app.update(key('3'));
+    assert_eq!(app.view, View::Table);
+    app.update(key('2'));
+    assert_eq!(app.view, View::Grid);
+    app.update(key('1'));
+    assert_eq!(app.view, View::Live);
+    app.update(key('2'));
+    app.update(code(KeyCode::Down));
+    app.update(code(KeyCode::Enter));
+    assert_eq!((app.view, app.selected), (View::Live, 1));
+}
+
+#[test]
+fn selection_moves_stops_following_and_f_follows_again() {
+    let mut app = running_app();
+    app.update(Msg::Engine(Event::VariantStarted {
+        index: 1,
+        name: "b".into(),
+        epochs: 3,
+        batches_per_epoch: 10,
+    }));
+    assert_eq!(app.selected, 1, "follows the running variant");
+    app.update(key('k'));
+    assert_eq!(app.selected, 0);
+    assert!(!app.follow);
+    app.update(code(KeyCode::Up));
+    assert_eq!(app.selected, 2, "wraps");
+    app.update(key('l'));
+    assert_eq!(app.selected, 0);
+    app.update(key('h'));
+    assert_eq!(app.selected, 2);
+    app.update(key('j'));
+    assert_eq!(app.selected, 0);
+    app.update(key('f'));
+    assert_eq!((app.selected, app.follow), (1, true));
+}
+
+#[test]
+fn help_opens_and_swallows_other_keys_until_closed() {
+    let mut app = running_app();
+    app.update(key('?'));
+    assert!(app.help);
+    assert!(
+        app.update(key('s')).is_empty(),
+        "keys do nothing under help"
+    );
+    app.update(code(KeyCode::Esc));
+    assert!(!app.help);
+    app.update(key('?'));
+    app.update(key('?'));
+    assert!(!app.help);
+}
+
+#[test]
+fn log_scale_sort_and_export_keys() {
+    let mut app = running_app();
+    app.update(key('g'));
+    assert!(app.log_scale);
+    app.update(key('g'));
+    assert!(!app.log_scale);
+    for expected in [
+        SortKey::TestLoss,
+        SortKey::TestAcc,
+        SortKey::Name,
+        SortKey::Order,
+    ] {
+        app.update(key('o'));
+        assert_eq!(app.sort, expected);
+    }
+    assert_eq!(app.update(key('e')), vec![Effect::Export]);
+}
+
+#[test]
+fn engine_events_fill_the_record_and_ask_for_saves() {
+    let mut app = running_app();
+    assert!(app
+        .update(Msg::Engine(Event::RunStarted {
+            preset: "quick".into(),
+            variants: 3
+        }))
+        .is_empty());
+    app.update(Msg::Engine(Event::VariantStarted {
+        index: 0,
+        name: "a".into(),
+        epochs: 3,
+        batches_per_epoch: 10,
+    }));
+    let run = app.run.as_ref().unwrap();
+    assert_eq!(run.running, Some(0));
+    assert_eq!(run.record.variants[0].status, VariantStatus::Running);
+    app.update(Msg::Engine(Event::Progress {
+        index: 0,
+        epoch: 1,
+        batch: 5,
+        batches: 10,
+        running_loss: 0.8,
+        batch_loss: 0.7,
+        samples_per_sec: 1000.0,
+    }));
+    let run = app.run.as_ref().unwrap();
+    assert_eq!(run.progress[0].unwrap().batch, 5);
+    assert_eq!(run.batch_losses, vec![(0.5, 0.800000011920929)]);
+    assert!(run.eta_variant().unwrap() > 0.0);
+    app.update(Msg::Engine(Event::EpochEnd {
+        index: 0,
+        metrics: metrics(1, 0.5),
+    }));
+    assert_eq!(
+        app.run.as_ref().unwrap().record.variants[0].history.len(),
+        1
+    );
+    assert_eq!(
+        app.update(Msg::Engine(Event::VariantFinished {
+            index: 0,
+            seconds: 3.0
+        })),
+        vec![Effect::Save]
+    );
+    assert_eq!(app.run.as_ref().unwrap().running, None);
+    app.update(Msg::Engine(Event::VariantStarted {
+        index: 1,
+        name: "b".into(),
+        epochs: 3,
+        batches_per_epoch: 10,
+    }));
+    let failed = Event::VariantFailed {
+        index: 1,
+        kind: FailKind::Diverged,
+        epoch: Some(1),
+        message: "loss became NaN".into(),
+    };
+    assert_eq!(app.update(Msg::Engine(failed)), vec![Effect::Save]);
+    assert_eq!(
+        app.run.as_ref().unwrap().record.variants[1].status,
+        VariantStatus::Failed
+    );
+    assert_eq!(
+        app.update(Msg::Engine(Event::VariantSkipped { index: 2 })),
+        vec![Effect::Save]
+    );
+    assert_eq!(app.best_variant(), Some(0));
+    assert_eq!(
+        app.update(Msg::Engine(Event::RunFinished { cancelled: false })),
+        vec![Effect::Save]
+    );
+    let run = app.run.as_ref().unwrap();
+    assert!(run.finished && !app.training());
+    assert!(app.message.as_ref().unwrap().1.contains("Run complete"));
+    // After the run, esc goes back to the picker, and esc there returns to the run.
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.screen, Screen::Picker);
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.screen, Screen::Run);
+}
+
+#[test]
+fn batch_loss_history_stays_bounded() {
+    let mut app = running_app();
+    app.update(Msg::Engine(Event::VariantStarted {
+        index: 0,
+        name: "a".into(),
+        epochs: 3,
+        batches_per_epoch: 10,
+    }));
+    for b in 0..5000 {
+        app.update(Msg::Engine(Event::Progress {
+            index: 0,
+            epoch: 1,
+            batch: b,
+            batches: 5000,
+            running_loss: 1.0,
+            batch_loss: 1.0,
+            samples_per_sec: 1.0,
+        }));
+    }
+    let n = app.run.as_ref().unwrap().batch_losses.len();
+    assert!(n <= mnist_lab::tui::app::MAX_BATCH_POINTS && n > 100, "{n}");
+}
+
+#[test]
+fn sorting_orders_by_final_numbers() {
+    let mut app = running_app();
+    for (i, loss) in [(0, 0.3f32), (1, 0.1), (2, 0.2)] {
+        app.update(Msg::Engine(Event::EpochEnd {
+            index: i,
+            metrics: metrics(1, loss),
+        }));
+        app.update(Msg::Engine(Event::VariantFinished {
+            index: i,
+            seconds: 1.0,
+        }));
+    }
+    assert_eq!(app.sorted_indices(), vec![0, 1, 2]);
+    app.update(key('o'));
+    assert_eq!(app.sorted_indices(), vec![1, 2, 0]);
+    app.update(key('o')); // accuracy: all equal, stable
+    app.update(key('o')); // name
+    let names: Vec<String> = app
+        .sorted_indices()
+        .iter()
+        .map(|&i| {
+            app.run.as_ref().unwrap().record.variants[i]
+                .spec
+                .name
+                .clone()
+        })
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+}
+
+#[test]
+fn keys_without_meaning_do_nothing() {
+    let mut app = running_app();
+    let before = app.clone();
+    assert!(app.update(key('z')).is_empty());
+    assert_eq!(app, before);
+    // After the run, pause / skip / cancel are inert.
+    app.update(Msg::Engine(Event::RunFinished { cancelled: true }));
+    assert!(app.update(key(' ')).is_empty());
+    assert!(app.update(key('s')).is_empty());
+    assert!(app.update(key('c')).is_empty());
+    assert_eq!(app.confirm, None);
+}

@@ -1,0 +1,249 @@
+//! Render tests: every view drawn into ratatui's TestBackend, asserting on the buffer.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use mnist_lab::engine::{EpochMetrics, Event};
+use mnist_lab::preset;
+use mnist_lab::runs::{record::Environment, RunRecord};
+use mnist_lab::tui::app::{App, Msg, PickerEntry};
+use mnist_lab::tui::ui;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+fn draw(app: &App, w: u16, h: u16) -> Vec<String> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| ui::render(app, f)).unwrap();
+    let buf = terminal.backend().buffer().clone();
+    (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect())
+        .collect()
+}
+
+fn contains(screen: &[String], needle: &str) -> bool {
+    screen.iter().any(|l| l.contains(needle))
+}
+
+fn key(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::from(c))
+}
+
+fn picker_app() -> App {
+    App::new(vec![
+        PickerEntry {
+            label: "<embedded>/paper-2019.ron".into(),
+            preset: preset::load("paper-2019").map_err(|e| e.to_string()),
+        },
+        PickerEntry {
+            label: "presets/broken.ron".into(),
+            preset: Err("presets/broken.ron:3:7: Expected comma".into()),
+        },
+    ])
+}
+
+fn metrics(epoch: usize, loss: f32, acc: f32) -> EpochMetrics {
+    EpochMetrics {
+        epoch,
+        train_loss: loss * 1.2,
+        train_acc: acc - 0.01,
+        test_loss: loss,
+        test_acc: acc,
+        seconds: 3.0,
+        samples_per_sec: 20_000.0,
+    }
+}
+
+/// paper-2019 with variant 0 finished (3 epochs of 20 shown), variant 1 running.
+fn paper_app() -> App {
+    let mut app = picker_app();
+    let p = preset::load("paper-2019").unwrap();
+    app.update(Msg::Started(
+        RunRecord::new(&p, Environment::detect("t")),
+        None,
+    ));
+    app.update(Msg::Engine(Event::VariantStarted {
+        index: 0,
+        name: p.variants[0].name.clone(),
+        epochs: 20,
+        batches_per_epoch: 469,
+    }));
+    for e in 1..=20 {
+        app.update(Msg::Engine(Event::EpochEnd {
+            index: 0,
+            metrics: metrics(e, 0.2 / e as f32, 0.95 + e as f32 * 0.0015),
+        }));
+    }
+    app.update(Msg::Engine(Event::VariantFinished {
+        index: 0,
+        seconds: 60.0,
+    }));
+    app.update(Msg::Engine(Event::VariantStarted {
+        index: 1,
+        name: p.variants[1].name.clone(),
+        epochs: 20,
+        batches_per_epoch: 469,
+    }));
+    app.update(Msg::Engine(Event::EpochEnd {
+        index: 1,
+        metrics: metrics(1, 0.15, 0.96),
+    }));
+    app.update(Msg::Engine(Event::Progress {
+        index: 1,
+        epoch: 2,
+        batch: 200,
+        batches: 469,
+        running_loss: 0.12,
+        batch_loss: 0.1,
+        samples_per_sec: 19_000.0,
+    }));
+    app
+}
+
+#[test]
+fn picker_lists_presets_with_estimates_and_shows_load_errors() {
+    let mut app = picker_app();
+    let s = draw(&app, 100, 30);
+    assert!(contains(&s, "paper-2019"));
+    assert!(contains(&s, "15 var"));
+    assert!(
+        contains(&s, "2L adam every"),
+        "variants listed in the detail"
+    );
+    assert!(contains(&s, "estimated"));
+    assert!(contains(&s, "broken.ron"));
+    app.update(key(KeyCode::Down));
+    let s = draw(&app, 100, 30);
+    assert!(contains(&s, "This preset cannot be loaded"));
+    assert!(contains(&s, "Expected comma"));
+}
+
+#[test]
+fn live_view_shows_list_charts_numbers_and_etas() {
+    let app = paper_app();
+    let s = draw(&app, 120, 36);
+    assert!(contains(&s, "paper-2019 · 1/15 done"));
+    assert!(contains(&s, "TRAINING"));
+    assert!(contains(&s, "ETA"));
+    assert!(contains(&s, "✓ 2L adam every"));
+    assert!(contains(&s, "▶ 2L adam none"));
+    assert!(contains(&s, "· 2L adadelta every"));
+    assert!(contains(&s, "2L adam none · loss"));
+    assert!(contains(&s, "batch 200/469"));
+    assert!(contains(&s, "ETA variant"));
+    assert!(contains(&s, "study: loss 0.100 acc 0.98"));
+    assert!(contains(&s, "accuracy"));
+    // The footer comes from the key table.
+    assert!(contains(&s, "space pause"));
+}
+
+#[test]
+fn live_view_log_scale_and_paused_header() {
+    let mut app = paper_app();
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('g'))));
+    app.update(Msg::Engine(Event::Paused));
+    let s = draw(&app, 120, 36);
+    assert!(contains(&s, "loss (log)"));
+    assert!(contains(&s, "PAUSED"));
+}
+
+#[test]
+fn grid_shows_a_cell_per_variant_and_the_studys_table() {
+    let mut app = paper_app();
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('2'))));
+    let s = draw(&app, 200, 60);
+    assert!(contains(&s, "✓ 2L adam every"));
+    assert!(contains(&s, "running"));
+    assert!(contains(&s, "queued"));
+    // Final numbers of the finished variant in its cell: 0.2/20 = 0.0100, 0.95+0.03 = 0.98.
+    assert!(contains(&s, "L 0.0100 A 0.9800"));
+    assert!(contains(&s, "study loss"));
+    assert!(contains(&s, "BN+Dropout"));
+    // Every variant appears (cells or table rows).
+    for v in &app.run.as_ref().unwrap().record.variants {
+        assert!(contains(&s, &v.spec.name), "{} missing", v.spec.name);
+    }
+}
+
+#[test]
+fn grid_scrolls_to_keep_the_selection_visible_at_80x24() {
+    let mut app = paper_app();
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('2'))));
+    for _ in 0..13 {
+        app.update(key(KeyCode::Down));
+    }
+    let s = draw(&app, 80, 24);
+    assert!(contains(&s, "rows"), "scroll hint shown: {s:#?}");
+}
+
+#[test]
+fn table_view_sorts_and_marks_the_best() {
+    let mut app = paper_app();
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('3'))));
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('o'))));
+    let s = draw(&app, 130, 30);
+    assert!(contains(&s, "sorted by test loss"));
+    let first_row = s.iter().position(|l| l.contains("2L adam every")).unwrap();
+    let queued_row = s.iter().position(|l| l.contains("5L adam last")).unwrap();
+    assert!(first_row < queued_row);
+    assert!(contains(&s, "0.0100"));
+}
+
+#[test]
+fn help_overlay_lists_every_key() {
+    let mut app = paper_app();
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('?'))));
+    let s = draw(&app, 100, 30);
+    assert!(contains(&s, " keys "));
+    for b in mnist_lab::tui::keys::BINDINGS {
+        assert!(contains(&s, b.help), "help lacks {:?}", b.help);
+    }
+}
+
+#[test]
+fn confirm_popup_is_drawn() {
+    let mut app = paper_app();
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('q'))));
+    let s = draw(&app, 100, 30);
+    assert!(contains(&s, "confirm"));
+    assert!(contains(&s, "y yes"));
+}
+
+#[test]
+fn too_small_terminal_says_so() {
+    let app = paper_app();
+    let s = draw(&app, 60, 20);
+    assert!(s.join("").contains("Terminal too small"));
+    assert!(s.join("").contains("60x20"));
+}
+
+#[test]
+fn no_color_draws_without_colours() {
+    let mut app = paper_app();
+    let mut coloured = Terminal::new(TestBackend::new(120, 36)).unwrap();
+    coloured.draw(|f| ui::render(&app, f)).unwrap();
+    assert!(
+        coloured
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .any(|c| c.fg != ratatui::style::Color::Reset),
+        "colours are used by default"
+    );
+    app.no_color = true;
+    let mut terminal = Terminal::new(TestBackend::new(120, 36)).unwrap();
+    terminal.draw(|f| ui::render(&app, f)).unwrap();
+    let buf = terminal.backend().buffer();
+    assert!(buf
+        .content()
+        .iter()
+        .all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset));
+}
+
+#[test]
+fn every_size_up_to_200x60_renders_without_panicking() {
+    let app = paper_app();
+    for w in (1..=200).step_by(7) {
+        for h in (1..=60).step_by(5) {
+            draw(&app, w, h);
+        }
+    }
+}
