@@ -208,6 +208,12 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, options: TuiOptions) -> R
         data: None,
         engine: None,
     };
+    // Open on the quick preset: a first run that finishes in seconds.
+    if let Some(i) = rt.app.picker.iter().position(|e| {
+        e.preset.as_ref().is_ok_and(|p| p.name == "quick")
+    }) {
+        rt.app.picker_selected = i;
+    }
     if let Some(i) = start {
         rt.app.picker_selected = i;
         rt.dispatch(Msg::Key(crossterm::event::KeyEvent::from(
