@@ -53,10 +53,17 @@ pub enum Cmd {
     /// Train a preset headlessly: one line per epoch, then the study's table
     Run {
         /// Preset file, or the name of a built-in preset (quick, paper-2019, ...)
-        preset: String,
+        #[arg(required_unless_present = "resume")]
+        preset: Option<String>,
         /// Print JSON lines (one event per line) instead of text
         #[arg(long)]
         jsonl: bool,
+        /// Export CSV, Markdown, plots and weights into the run folder at the end
+        #[arg(long)]
+        export: bool,
+        /// Finish an interrupted run: skip its finished variants, train the rest into it
+        #[arg(long, value_name = "RUN_DIR", conflicts_with = "preset")]
+        resume: Option<PathBuf>,
         #[command(flatten)]
         overrides: Overrides,
     },
@@ -69,4 +76,21 @@ pub enum Cmd {
     },
     /// List presets and supported architectures
     List,
+    /// List past runs: preset, date, variants done/total, best test accuracy
+    Runs,
+    /// Export a run: epochs.csv, summary.csv/.md, curves.png/.svg, weights/
+    Export {
+        /// The run folder (runs/<timestamp>-<preset>)
+        run_dir: PathBuf,
+        /// Write the exports here instead of into the run folder
+        #[arg(long, value_name = "DIR")]
+        to: Option<PathBuf>,
+    },
+    /// Recompute a trained variant's test accuracy from its saved weights
+    Eval {
+        /// The run folder
+        run_dir: PathBuf,
+        /// The variant's name
+        variant: String,
+    },
 }

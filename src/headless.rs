@@ -91,7 +91,8 @@ fn epoch_line(record: &RunRecord, event: &Event) -> Option<String> {
         Event::VariantSkipped { index } => {
             Some(format!("  {} skipped", record.variants[*index].spec.name))
         }
-        Event::VariantFinished { index, seconds } => Some(format!(
+        Event::Warning { message } => Some(format!("  warning: {message}")),
+        Event::VariantFinished { index, seconds, .. } => Some(format!(
             "  {} done in {seconds:.1}s",
             record.variants[*index].spec.name
         )),
@@ -99,31 +100,81 @@ fn epoch_line(record: &RunRecord, event: &Event) -> Option<String> {
     }
 }
 
-/// Runs a preset to the end, printing progress; returns the run folder.
+/// What a headless run trains and where it writes.
+pub struct RunSetup {
+    pub preset: Preset,
+    pub dir: PathBuf,
+    pub record: RunRecord,
+    /// Variants already done (resume).
+    pub skip: Vec<usize>,
+}
+
+/// A fresh run folder under `root` for `preset`.
+pub fn new_run(preset: Preset, data: &Dataset, root: &Path) -> Result<RunSetup> {
+    let dir = runs::create_run_dir(root, &preset.name)?;
+    let record = RunRecord::new(&preset, Environment::detect(&data.dir.display().to_string()));
+    runs::save(&dir, &record)?;
+    Ok(RunSetup {
+        preset,
+        dir,
+        record,
+        skip: Vec::new(),
+    })
+}
+
+/// An interrupted run, ready to finish into the same folder.
+pub fn resume_run(dir: &Path) -> Result<RunSetup> {
+    let mut record = runs::load(dir)?;
+    let skip = runs::history::prepare_resume(&mut record);
+    anyhow::ensure!(
+        skip.len() < record.variants.len(),
+        "{}: every variant is already finished; nothing to resume",
+        dir.display()
+    );
+    runs::save(dir, &record)?;
+    Ok(RunSetup {
+        preset: runs::history::preset_of(&record),
+        dir: dir.to_path_buf(),
+        record,
+        skip,
+    })
+}
+
+/// Runs to the end, printing progress; returns the run folder and the final record.
 pub fn run(
-    preset: Preset,
+    setup: RunSetup,
     data: Arc<Dataset>,
-    runs_root: &Path,
     jsonl: bool,
+    export: bool,
     out: &mut dyn Write,
 ) -> Result<(PathBuf, RunRecord)> {
-    let dir = runs::create_run_dir(runs_root, &preset.name)?;
-    let mut record = RunRecord::new(
-        &preset,
-        Environment::detect(&data.dir.display().to_string()),
-    );
-    runs::save(&dir, &record)?;
+    let RunSetup {
+        preset,
+        dir,
+        mut record,
+        skip,
+    } = setup;
     let started = std::time::Instant::now();
     if !jsonl {
         writeln!(
             out,
-            "preset {} ({} variants) -> {}",
+            "preset {} ({} variants{}) -> {}",
             preset.name,
             preset.variants.len(),
+            if skip.is_empty() {
+                String::new()
+            } else {
+                format!(", {} already done", skip.len())
+            },
             dir.display()
         )?;
     }
-    let handle = engine::spawn(preset, data, EngineOptions::default());
+    let options = EngineOptions {
+        skip,
+        weights_dir: Some(dir.join("weights")),
+        ..Default::default()
+    };
+    let handle = engine::spawn(preset, data, options);
     let mut save_error_shown = false;
     for event in handle.events.iter() {
         if jsonl {
@@ -159,7 +210,101 @@ pub fn run(
             dir.join(runs::RUN_FILE).display()
         )?;
     }
+    if export {
+        let written = runs::export::export_all(&dir, &record)?;
+        if !jsonl {
+            writeln!(out, "exported {} to {}", written.join(", "), dir.display())?;
+        }
+    }
     Ok((dir, record))
+}
+
+/// `mnist-lab runs`: past runs, newest first.
+pub fn list_runs(root: &Path, out: &mut dyn Write) -> Result<()> {
+    let past = runs::history::list(root);
+    if past.is_empty() {
+        writeln!(out, "no runs in {}", root.display())?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<40} {:<16} {:<19} {:>9} {:>9}",
+        "run", "preset", "date (UTC)", "done", "best acc"
+    )?;
+    for p in past {
+        match &p.record {
+            Ok(r) => {
+                let ts = runs::timestamp(r.created);
+                let date = format!(
+                    "{}-{}-{} {}:{}:{}",
+                    &ts[0..4],
+                    &ts[4..6],
+                    &ts[6..8],
+                    &ts[9..11],
+                    &ts[11..13],
+                    &ts[13..15]
+                );
+                writeln!(
+                    out,
+                    "{:<40} {:<16} {:<19} {:>9} {:>9}{}",
+                    p.name(),
+                    r.preset,
+                    date,
+                    format!("{}/{}", r.count(VariantStatus::Finished), r.variants.len()),
+                    r.best_accuracy()
+                        .map(|a| format!("{a:.4}"))
+                        .unwrap_or_else(|| "-".into()),
+                    if p.resumable() { "  (resumable)" } else { "" }
+                )?;
+            }
+            Err(e) => writeln!(out, "{:<40} ERROR {e:#}", p.name())?,
+        }
+    }
+    Ok(())
+}
+
+/// `mnist-lab eval RUN_DIR VARIANT`: recomputes test accuracy from the saved weights.
+pub fn eval(dir: &Path, variant: &str, data: &Dataset, out: &mut dyn Write) -> Result<f32> {
+    let record = runs::load(dir)?;
+    let v = record
+        .variants
+        .iter()
+        .find(|v| v.spec.name == variant)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: no variant named {variant:?} (variants: {})",
+                dir.display(),
+                record
+                    .variants
+                    .iter()
+                    .map(|v| v.spec.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+    let in_run = dir
+        .join("weights")
+        .join(format!("{}.safetensors", runs::sanitize(variant)));
+    let weights = if in_run.is_file() {
+        in_run
+    } else {
+        v.weights.as_ref().map(PathBuf::from).ok_or_else(|| {
+            anyhow::anyhow!("{}: no saved weights for {variant:?}", dir.display())
+        })?
+    };
+    let e = engine::train::evaluate_saved(&v.spec, &weights, data)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    writeln!(
+        out,
+        "{variant}: test accuracy {:.4}, test loss {:.4} on {} images (recorded: {})",
+        e.accuracy,
+        e.loss,
+        e.predictions.len(),
+        v.last()
+            .map(|m| format!("accuracy {:.4}, loss {:.4}", m.test_acc, m.test_loss))
+            .unwrap_or_else(|| "none".into())
+    )?;
+    Ok(e.accuracy)
 }
 
 /// `mnist-lab list`: presets and architectures.

@@ -24,13 +24,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Cmd::Run {
             preset,
             jsonl,
+            export,
+            resume,
             overrides,
         }) => {
-            let preset = preset::load(&preset)?;
-            let preset = headless::apply_overrides(preset, &overrides)?;
+            let setup_preset = match (&resume, preset) {
+                (Some(_), _) => None,
+                (None, Some(p)) => Some(headless::apply_overrides(preset::load(&p)?, &overrides)?),
+                (None, None) => anyhow::bail!("give a PRESET or --resume RUN_DIR"),
+            };
             let data = headless::load_data(common.data.as_deref())?;
+            let setup = match (resume, setup_preset) {
+                (Some(dir), _) => headless::resume_run(&dir)?,
+                (None, Some(p)) => headless::new_run(p, &data, &common.runs_dir)?,
+                (None, None) => unreachable!("checked above"),
+            };
             let mut out = std::io::stdout().lock();
-            headless::run(preset, data, &common.runs_dir, jsonl, &mut out)?;
+            headless::run(setup, data, jsonl, export, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::Runs) => {
+            headless::list_runs(&common.runs_dir, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::Export { run_dir, to }) => {
+            let record = mnist_lab::runs::load(&run_dir)?;
+            let target = to.unwrap_or_else(|| run_dir.clone());
+            let written = mnist_lab::runs::export::export_all(&target, &record)?;
+            println!("exported {} to {}", written.join(", "), target.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::Eval { run_dir, variant }) => {
+            let data = headless::load_data(common.data.as_deref())?;
+            headless::eval(&run_dir, &variant, &data, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::List) => {

@@ -60,6 +60,12 @@ pub enum Event {
     VariantFinished {
         index: usize,
         seconds: f32,
+        /// Where the trained weights were saved (safetensors), if they could be.
+        weights: Option<String>,
+    },
+    /// Something the user should know that does not stop training (e.g. weights unsaved).
+    Warning {
+        message: String,
     },
     VariantFailed {
         index: usize,

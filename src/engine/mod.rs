@@ -27,6 +27,8 @@ pub struct EngineOptions {
     pub skip: Vec<usize>,
     /// Test hook: the variant of this name panics (also read from `MNIST_LAB_INJECT_PANIC`).
     pub inject_panic: Option<String>,
+    /// Where finished variants' weights go (`<run>/weights`); None keeps no weights.
+    pub weights_dir: Option<std::path::PathBuf>,
 }
 
 pub struct EngineHandle {
@@ -130,6 +132,7 @@ fn run_preset(
             data,
             control,
             inject_panic: inject.as_deref(),
+            weights_dir: options.weights_dir.as_deref(),
         };
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
             crate::model::dispatch(&spec.arch, job).unwrap_or_else(|| {
@@ -140,9 +143,10 @@ fn run_preset(
             })
         }));
         let event = match result {
-            Ok(Ok(Outcome::Finished)) => Event::VariantFinished {
+            Ok(Ok(Outcome::Finished(weights))) => Event::VariantFinished {
                 index,
                 seconds: started.elapsed().as_secs_f32(),
+                weights,
             },
             Ok(Ok(Outcome::Skipped)) => Event::VariantSkipped { index },
             Ok(Ok(Outcome::Cancelled)) => {

@@ -16,7 +16,8 @@ use crate::preset::VariantSpec;
 /// How a variant's training ended (failures are errors).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Finished,
+    /// Trained to the end; the weights file, if saving worked.
+    Finished(Option<String>),
     Skipped,
     Cancelled,
 }
@@ -56,6 +57,8 @@ pub struct TrainJob<'a> {
     pub data: &'a Dataset,
     pub control: &'a Control,
     pub inject_panic: Option<&'a str>,
+    /// Folder for `<variant>.safetensors`; None to keep no weights.
+    pub weights_dir: Option<&'a std::path::Path>,
 }
 
 impl ArchVisitor for TrainJob<'_> {
@@ -246,5 +249,74 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
             return Ok(Outcome::Cancelled);
         }
     }
-    Ok(Outcome::Finished)
+    let weights = job.weights_dir.map(|dir| save_weights(&model, dir, &spec.name));
+    Ok(Outcome::Finished(match weights {
+        Some(Ok(path)) => Some(path),
+        Some(Err(e)) => {
+            job.control.emit(Event::Warning {
+                message: format!("weights of {:?} not saved: {e}", spec.name),
+            });
+            None
+        }
+        None => None,
+    }))
+}
+
+/// Saves the model as `<dir>/<sanitised name>.safetensors` via a temporary file and a rename,
+/// so a crash never leaves a half-written file under the final name.
+pub fn save_weights<M: Net>(model: &M, dir: &std::path::Path, name: &str) -> Result<String, String> {
+    use dfdx::nn::SaveToSafetensors;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let file = format!("{}.safetensors", crate::runs::sanitize(name));
+    let path = dir.join(&file);
+    let tmp = dir.join(format!(".{file}.tmp"));
+    model
+        .save_safetensors(&tmp)
+        .map_err(|e| format!("{}: {e:?}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path.display().to_string())
+}
+
+/// Loads saved weights into a freshly built network of the spec's architecture and evaluates
+/// it on the first `n` test images.
+pub struct EvalJob<'a> {
+    pub spec: &'a VariantSpec,
+    pub weights: &'a std::path::Path,
+    pub data: &'a Dataset,
+    pub n: usize,
+}
+
+impl ArchVisitor for EvalJob<'_> {
+    type Output = Result<Evaluation, String>;
+    fn visit<M: Net>(self) -> Self::Output {
+        use dfdx::nn::LoadFromSafetensors;
+        let dev = Cpu::seed_from_u64(self.spec.seed);
+        let mut model = M::new_configured(&dev, self.spec);
+        model
+            .load_safetensors(self.weights)
+            .map_err(|e| format!("{}: cannot load weights: {e:?}", self.weights.display()))?;
+        evaluate(&model, &dev, &self.data.test, self.n)
+    }
+}
+
+/// Evaluates saved weights of `spec` on the test set (all of it, or the spec's subset).
+pub fn evaluate_saved(
+    spec: &VariantSpec,
+    weights: &std::path::Path,
+    data: &Dataset,
+) -> Result<Evaluation, String> {
+    let n = spec
+        .test_subset
+        .unwrap_or(data.test.len())
+        .min(data.test.len());
+    crate::model::dispatch(
+        &spec.arch,
+        EvalJob {
+            spec,
+            weights,
+            data,
+            n,
+        },
+    )
+    .unwrap_or_else(|| Err(format!("unknown architecture {:?}", spec.arch)))
 }

@@ -1,22 +1,150 @@
-//! Exports of a run: run.json and the study's table as Markdown.
+//! Exports of a run, in formats other tools read: epochs.csv (long format), summary.csv and
+//! summary.md (the study's table), curves.png/.svg, weights/<variant>.safetensors, run.json.
 
-use std::path::Path;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::{save, write_atomic, RunRecord};
+use super::{plot, sanitize, save, write_atomic, RunRecord};
 use crate::report;
 
-/// Writes every export into `dir`; returns the file names written.
-pub fn export_all(dir: &Path, record: &RunRecord) -> Result<Vec<String>> {
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-    save(dir, record)?;
-    let md = format!(
-        "# {}\n\n{}\n\n{}",
-        record.preset,
-        record.description,
-        report::markdown_table(record)
+/// Quotes a CSV field when it needs it (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub const EPOCHS_HEADER: &str = "variant,epoch,train_loss,train_acc,test_loss,test_acc,seconds";
+
+/// One row per variant per epoch.
+pub fn epochs_csv(record: &RunRecord) -> String {
+    let mut out = String::from(EPOCHS_HEADER);
+    out.push('\n');
+    for v in &record.variants {
+        for m in &v.history {
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{}",
+                csv_field(&v.spec.name),
+                m.epoch,
+                m.train_loss,
+                m.train_acc,
+                m.test_loss,
+                m.test_acc,
+                m.seconds
+            );
+        }
+    }
+    out
+}
+
+pub const SUMMARY_HEADER: &str = "variant,layers,arch,test_loss,test_acc,epochs,drop_rate,optimizer,\
+lr,activation,bn_dropout,study_test_loss,study_test_acc,status";
+
+/// The study's table, one row per variant, numbers unrounded, empty cells when unknown.
+pub fn summary_csv(record: &RunRecord) -> String {
+    let mut out = String::from(SUMMARY_HEADER);
+    out.push('\n');
+    let opt = |x: Option<f32>| x.map(|x| x.to_string()).unwrap_or_default();
+    for v in &record.variants {
+        let s = &v.spec;
+        let last = v.last();
+        let row = [
+            csv_field(&s.name),
+            s.hidden_layers().to_string(),
+            s.arch.clone(),
+            opt(last.map(|m| m.test_loss)),
+            opt(last.map(|m| m.test_acc)),
+            last.map(|m| m.epoch).unwrap_or(0).to_string(),
+            if s.placement == crate::preset::Placement::None {
+                String::new()
+            } else {
+                s.dropout.to_string()
+            },
+            s.optimizer.label(),
+            s.optimizer.lr().to_string(),
+            csv_field(&s.activation.label()),
+            format!("{:?}", s.placement),
+            opt(s.reference.map(|r| r.test_loss)),
+            opt(s.reference.map(|r| r.test_acc)),
+            format!("{:?}", v.status).to_lowercase(),
+        ];
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+pub fn summary_md(record: &RunRecord) -> String {
+    let mut out = format!("# {}\n\n", record.preset);
+    if !record.description.is_empty() {
+        let _ = writeln!(out, "{}\n", record.description);
+    }
+    let _ = writeln!(
+        out,
+        "Test loss and accuracy after the last epoch (full test set, eval mode); `study` columns \
+         are the 2019 study's reported numbers.\n"
     );
-    write_atomic(&dir.join("summary.md"), md.as_bytes())?;
-    Ok(vec!["run.json".into(), "summary.md".into()])
+    out.push_str(&report::markdown_table(record));
+    out
+}
+
+/// Copies each finished variant's weights into `dir/weights/`; returns how many.
+fn copy_weights(dir: &Path, record: &RunRecord) -> Result<usize> {
+    let target = dir.join("weights");
+    let mut n = 0;
+    for v in &record.variants {
+        let Some(src) = &v.weights else { continue };
+        let src = PathBuf::from(src);
+        let dst = target.join(format!("{}.safetensors", sanitize(&v.spec.name)));
+        if src == dst || (dst.exists() && same_file(&src, &dst)) {
+            n += 1;
+            continue;
+        }
+        std::fs::create_dir_all(&target)
+            .with_context(|| format!("{}: cannot create", target.display()))?;
+        std::fs::copy(&src, &dst)
+            .with_context(|| format!("copying {} to {}", src.display(), dst.display()))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Writes every export into `dir`; returns the names written. Nothing is lost on failure:
+/// each file is written atomically and the record stays in memory.
+pub fn export_all(dir: &Path, record: &RunRecord) -> Result<Vec<String>> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("{}: cannot create the export folder", dir.display()))?;
+    save(dir, record)?;
+    write_atomic(&dir.join("epochs.csv"), epochs_csv(record).as_bytes())?;
+    write_atomic(&dir.join("summary.csv"), summary_csv(record).as_bytes())?;
+    write_atomic(&dir.join("summary.md"), summary_md(record).as_bytes())?;
+    plot::write_png(dir, record)?;
+    plot::write_svg(dir, record)?;
+    let mut written: Vec<String> = [
+        "run.json",
+        "epochs.csv",
+        "summary.csv",
+        "summary.md",
+        "curves.png",
+        "curves.svg",
+    ]
+    .map(String::from)
+    .to_vec();
+    let weights = copy_weights(dir, record)?;
+    if weights > 0 {
+        written.push(format!("weights/ ({weights})"));
+    }
+    Ok(written)
 }

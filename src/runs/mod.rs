@@ -1,6 +1,8 @@
 //! The run store: one folder per preset run, `run.json` rewritten atomically as variants end.
 
 pub mod export;
+pub mod history;
+pub mod plot;
 pub mod record;
 
 use std::io::Write;
@@ -96,6 +98,14 @@ pub fn create_run_dir(root: &Path, preset: &str) -> Result<PathBuf> {
 /// Writes `bytes` to `path` atomically: temporary file in the same folder, fsync, rename.
 /// A failure at any point leaves the previous file untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// `write_atomic` with the writing done by `write` (tests inject failures through it).
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let file_name = path
         .file_name()
@@ -105,8 +115,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let result = (|| -> Result<()> {
         let mut f = std::fs::File::create(&tmp)
             .with_context(|| format!("{}: cannot create", tmp.display()))?;
-        f.write_all(bytes)
-            .with_context(|| format!("{}: cannot write", tmp.display()))?;
+        write(&mut f).with_context(|| format!("{}: cannot write", tmp.display()))?;
         f.sync_all()
             .with_context(|| format!("{}: cannot sync", tmp.display()))?;
         std::fs::rename(&tmp, path)

@@ -32,6 +32,9 @@ pub struct VariantRecord {
     pub failure: Option<Failure>,
     #[serde(default)]
     pub seconds: Option<f32>,
+    /// Path of the trained weights (safetensors), when saved.
+    #[serde(default)]
+    pub weights: Option<String>,
 }
 
 impl VariantRecord {
@@ -106,6 +109,7 @@ impl RunRecord {
                     history: Vec::new(),
                     failure: None,
                     seconds: None,
+                    weights: None,
                 })
                 .collect(),
             complete: false,
@@ -129,10 +133,15 @@ impl RunRecord {
                 }
                 false
             }
-            Event::VariantFinished { index, seconds } => {
+            Event::VariantFinished {
+                index,
+                seconds,
+                weights,
+            } => {
                 if let Some(v) = self.variants.get_mut(*index) {
                     v.status = VariantStatus::Finished;
                     v.seconds = Some(*seconds);
+                    v.weights = weights.clone();
                 }
                 true
             }
@@ -163,7 +172,11 @@ impl RunRecord {
                 self.complete = true;
                 true
             }
-            Event::RunStarted { .. } | Event::Progress { .. } | Event::Paused | Event::Resumed => {
+            Event::RunStarted { .. }
+            | Event::Progress { .. }
+            | Event::Paused
+            | Event::Resumed
+            | Event::Warning { .. } => {
                 false
             }
         }

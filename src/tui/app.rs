@@ -488,6 +488,7 @@ impl App {
                     .into(),
                 ));
             }
+            Event::Warning { message } => self.message = Some((Level::Error, message)),
             Event::RunStarted { .. } | Event::EpochEnd { .. } => {}
         }
         if save {

@@ -146,7 +146,11 @@ impl Runtime {
             Ok(d) => (Some(d), None),
             Err(e) => (None, Some(format!("{e:#}"))),
         };
-        self.engine = Some(engine::spawn(preset, data, EngineOptions::default()));
+        let options = EngineOptions {
+            weights_dir: dir.as_ref().map(|d| d.join("weights")),
+            ..Default::default()
+        };
+        self.engine = Some(engine::spawn(preset, data, options));
         self.app.update(Msg::Started(record, dir));
         Ok(match note {
             Some(n) => Msg::Error(format!(

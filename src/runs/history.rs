@@ -1,0 +1,78 @@
+//! Past runs: listing the store, and turning an interrupted run back into work to do.
+
+use std::path::{Path, PathBuf};
+
+use super::{load, RunRecord, VariantStatus};
+use crate::preset::Preset;
+
+#[derive(Debug)]
+pub struct PastRun {
+    pub dir: PathBuf,
+    pub record: anyhow::Result<RunRecord>,
+}
+
+impl PastRun {
+    pub fn name(&self) -> String {
+        self.dir
+            .file_name()
+            .map(|f| f.to_string_lossy().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Interrupted: some variants still need training.
+    pub fn resumable(&self) -> bool {
+        self.record.as_ref().is_ok_and(|r| {
+            r.variants.iter().any(|v| {
+                matches!(
+                    v.status,
+                    VariantStatus::Queued | VariantStatus::Running | VariantStatus::Interrupted
+                )
+            })
+        })
+    }
+}
+
+/// Every folder under `root` holding a run.json, newest first.
+pub fn list(root: &Path) -> Vec<PastRun> {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join(super::RUN_FILE).is_file())
+        .collect();
+    dirs.sort();
+    dirs.reverse();
+    dirs.into_iter()
+        .map(|dir| PastRun {
+            record: load(&dir),
+            dir,
+        })
+        .collect()
+}
+
+/// The preset a record was made from (specs as resolved then).
+pub fn preset_of(record: &RunRecord) -> Preset {
+    Preset {
+        name: record.preset.clone(),
+        description: record.description.clone(),
+        source: record.source.clone(),
+        variants: record.variants.iter().map(|v| v.spec.clone()).collect(),
+    }
+}
+
+/// Prepares a record for `--resume`: finished and failed variants stay, the rest are queued
+/// again from scratch. Returns the indices to skip.
+pub fn prepare_resume(record: &mut RunRecord) -> Vec<usize> {
+    for v in &mut record.variants {
+        if !matches!(v.status, VariantStatus::Finished | VariantStatus::Failed) {
+            v.status = VariantStatus::Queued;
+            v.history.clear();
+            v.failure = None;
+            v.weights = None;
+        }
+    }
+    record.complete = false;
+    record.done_indices()
+}

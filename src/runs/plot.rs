@@ -1,0 +1,124 @@
+//! `curves.png` / `curves.svg`: train and test loss of every variant as small multiples,
+//! drawn with plotters and a bundled font (no system font libraries needed).
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{anyhow, Context, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{RunRecord, VariantStatus};
+
+static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bundled font is valid; if registration ever failed, text would be missing.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+const CELL: (u32, u32) = (420, 300);
+
+/// Grid shape for `n` small multiples: up to 5 columns.
+pub fn grid_shape(n: usize) -> (usize, usize) {
+    let cols = (n as f64).sqrt().ceil().clamp(1.0, 5.0) as usize;
+    (cols, n.div_ceil(cols).max(1))
+}
+
+pub fn image_size(n: usize) -> (u32, u32) {
+    let (cols, rows) = grid_shape(n);
+    (CELL.0 * cols as u32, CELL.1 * rows as u32 + 60)
+}
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, record: &RunRecord) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing: {e:?}");
+    root.fill(&WHITE).map_err(err)?;
+    let (title, body) = root.split_vertically(60);
+    title
+        .titled(
+            &format!(
+                "{} — train (blue) and test (red) loss per epoch",
+                record.preset
+            ),
+            ("sans-serif", 26).into_font().color(&BLACK),
+        )
+        .map_err(err)?;
+    let n = record.variants.len();
+    let (cols, rows) = grid_shape(n);
+    let cells = body.split_evenly((rows, cols));
+    let y_max = record
+        .variants
+        .iter()
+        .flat_map(|v| v.history.iter().flat_map(|m| [m.train_loss, m.test_loss]))
+        .filter(|x| x.is_finite())
+        .fold(0.0f32, f32::max)
+        .max(1e-3) as f64
+        * 1.05;
+    for (v, cell) in record.variants.iter().zip(cells.iter()) {
+        let caption = match (v.status, v.last()) {
+            (VariantStatus::Finished, Some(m)) => {
+                format!("{}  (test {:.4}, acc {:.4})", v.spec.name, m.test_loss, m.test_acc)
+            }
+            _ => format!("{}  ({:?})", v.spec.name, v.status).to_lowercase(),
+        };
+        let epochs = v.spec.epochs.max(2) as f64;
+        let mut chart = ChartBuilder::on(cell)
+            .margin(8)
+            .caption(caption, ("sans-serif", 15))
+            .x_label_area_size(28)
+            .y_label_area_size(44)
+            .build_cartesian_2d(1.0..epochs, 0.0..y_max)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc("loss")
+            .x_labels(5)
+            .y_labels(5)
+            .label_style(("sans-serif", 12))
+            .axis_desc_style(("sans-serif", 12))
+            .light_line_style(RGBColor(245, 245, 245))
+            .draw()
+            .map_err(err)?;
+        let series = |f: fn(&crate::engine::EpochMetrics) -> f32| {
+            v.history
+                .iter()
+                .filter(move |m| f(m).is_finite())
+                .map(move |m| (m.epoch as f64, f(m) as f64))
+        };
+        chart
+            .draw_series(LineSeries::new(series(|m| m.train_loss), BLUE.stroke_width(2)))
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(series(|m| m.test_loss), RED.stroke_width(2)))
+            .map_err(err)?;
+    }
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+/// Writes `curves.png` into `dir` (via a temporary file and a rename).
+pub fn write_png(dir: &Path, record: &RunRecord) -> Result<()> {
+    register_font();
+    let tmp = dir.join(".curves.tmp.png");
+    let size = image_size(record.variants.len());
+    draw(BitMapBackend::new(&tmp, size).into_drawing_area(), record)
+        .with_context(|| format!("{}: cannot draw", tmp.display()))?;
+    std::fs::rename(&tmp, dir.join("curves.png"))
+        .with_context(|| format!("{}: cannot write curves.png", dir.display()))
+}
+
+/// Writes `curves.svg` into `dir`.
+pub fn write_svg(dir: &Path, record: &RunRecord) -> Result<()> {
+    register_font();
+    let mut svg = String::new();
+    let size = image_size(record.variants.len());
+    draw(SVGBackend::with_string(&mut svg, size).into_drawing_area(), record)?;
+    super::write_atomic(&dir.join("curves.svg"), svg.as_bytes())
+}
