@@ -21,9 +21,24 @@ fn wait_for(parser: &Mutex<vt100::Parser>, needle: &str, timeout: Duration) -> D
     }
 }
 
-fn spawn_tui(args: &[&str], runs: &std::path::Path) -> (Arc<Mutex<vt100::Parser>>, Box<dyn Write + Send>, Box<dyn portable_pty::Child + Send + Sync>) {
+/// A TUI in a pty: its screen, its keyboard and the process.
+type Tui = (
+    Arc<Mutex<vt100::Parser>>,
+    Box<dyn Write + Send>,
+    Box<dyn portable_pty::Child + Send + Sync>,
+);
+
+fn spawn_tui(
+    args: &[&str],
+    runs: &std::path::Path,
+) -> Tui {
     let pair = native_pty_system()
-        .openpty(PtySize { rows: 36, cols: 120, pixel_width: 0, pixel_height: 0 })
+        .openpty(PtySize {
+            rows: 36,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
         .unwrap();
     let mut cmd = CommandBuilder::new(BIN);
     cmd.args(args);
@@ -31,7 +46,11 @@ fn spawn_tui(args: &[&str], runs: &std::path::Path) -> (Arc<Mutex<vt100::Parser>
     cmd.arg(runs);
     cmd.cwd(env!("CARGO_MANIFEST_DIR"));
     let child = pair.slave.spawn_command(cmd).unwrap();
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(36.try_into().unwrap(), 120.try_into().unwrap(), 0)));
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(
+        36.try_into().unwrap(),
+        120.try_into().unwrap(),
+        0,
+    )));
     let mut reader = pair.master.try_clone_reader().unwrap();
     let feed = parser.clone();
     std::thread::spawn(move || {

@@ -112,7 +112,10 @@ pub struct RunSetup {
 /// A fresh run folder under `root` for `preset`.
 pub fn new_run(preset: Preset, data: &Dataset, root: &Path) -> Result<RunSetup> {
     let dir = runs::create_run_dir(root, &preset.name)?;
-    let record = RunRecord::new(&preset, Environment::detect(&data.dir.display().to_string()));
+    let record = RunRecord::new(
+        &preset,
+        Environment::detect(&data.dir.display().to_string()),
+    );
     runs::save(&dir, &record)?;
     Ok(RunSetup {
         preset,
@@ -288,12 +291,13 @@ pub fn eval(dir: &Path, variant: &str, data: &Dataset, out: &mut dyn Write) -> R
     let weights = if in_run.is_file() {
         in_run
     } else {
-        v.weights.as_ref().map(PathBuf::from).ok_or_else(|| {
-            anyhow::anyhow!("{}: no saved weights for {variant:?}", dir.display())
-        })?
+        v.weights
+            .as_ref()
+            .map(PathBuf::from)
+            .ok_or_else(|| anyhow::anyhow!("{}: no saved weights for {variant:?}", dir.display()))?
     };
-    let e = engine::train::evaluate_saved(&v.spec, &weights, data)
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let e =
+        engine::train::evaluate_saved(&v.spec, &weights, data).map_err(|e| anyhow::anyhow!(e))?;
     writeln!(
         out,
         "{variant}: test accuracy {:.4}, test loss {:.4} on {} images (recorded: {})",

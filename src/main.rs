@@ -29,7 +29,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             overrides,
         }) => {
             let setup_preset = match (&resume, preset) {
-                (Some(_), _) => None,
+                (Some(dir), _) => {
+                    let o = &overrides;
+                    anyhow::ensure!(
+                        o.epochs.is_none()
+                            && o.train_subset.is_none()
+                            && o.test_subset.is_none()
+                            && o.only.is_empty(),
+                        "{}: --resume trains the rest of the run with its recorded settings; \
+                         --epochs, --train-subset, --test-subset and --only do not apply",
+                        dir.display()
+                    );
+                    None
+                }
                 (None, Some(p)) => Some(headless::apply_overrides(preset::load(&p)?, &overrides)?),
                 (None, None) => anyhow::bail!("give a PRESET or --resume RUN_DIR"),
             };

@@ -251,7 +251,8 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
     assert_eq!(
         app.update(Msg::Engine(Event::VariantFinished {
             index: 0,
-            seconds: 3.0
+            seconds: 3.0,
+            weights: None
         })),
         vec![Effect::Save]
     );
@@ -327,6 +328,7 @@ fn sorting_orders_by_final_numbers() {
         app.update(Msg::Engine(Event::VariantFinished {
             index: i,
             seconds: 1.0,
+            weights: None,
         }));
     }
     assert_eq!(app.sorted_indices(), vec![0, 1, 2]);
@@ -361,4 +363,78 @@ fn keys_without_meaning_do_nothing() {
     assert!(app.update(key('s')).is_empty());
     assert!(app.update(key('c')).is_empty());
     assert_eq!(app.confirm, None);
+}
+
+fn past_entries() -> Vec<mnist_lab::tui::app::PastEntry> {
+    let p = preset::load("quick").unwrap();
+    let mut done = RunRecord::new(&p, Environment::detect("t"));
+    for v in &mut done.variants {
+        v.status = VariantStatus::Finished;
+        v.history.push(metrics(1, 0.2));
+    }
+    let interrupted = RunRecord::new(&p, Environment::detect("t"));
+    vec![
+        mnist_lab::tui::app::PastEntry {
+            dir: "runs/20260101-000000-quick".into(),
+            record: Ok(done),
+        },
+        mnist_lab::tui::app::PastEntry {
+            dir: "runs/20250101-000000-quick".into(),
+            record: Ok(interrupted),
+        },
+        mnist_lab::tui::app::PastEntry {
+            dir: "runs/broken".into(),
+            record: Err("runs/broken/run.json: not a valid run file".into()),
+        },
+    ]
+}
+
+#[test]
+fn past_runs_open_resume_and_compare_from_the_picker() {
+    let mut app = App::new(picker());
+    app.update(Msg::PastRuns(past_entries()));
+    // Cursor moves from the presets into the past runs.
+    app.update(key('j'));
+    app.update(key('j'));
+    assert_eq!(app.selected_past(), Some(0));
+    // A finished run cannot be resumed, an interrupted one can.
+    assert!(app.update(key('r')).is_empty());
+    assert!(app.message.as_ref().unwrap().1.contains("nothing left"));
+    app.update(key('j'));
+    assert_eq!(app.update(key('r')), vec![Effect::Resume(1)]);
+    // A broken run shows its error when opened.
+    app.update(key('j'));
+    app.update(code(KeyCode::Enter));
+    assert!(app
+        .message
+        .as_ref()
+        .unwrap()
+        .1
+        .contains("not a valid run file"));
+    // b marks a run for comparison, enter opens one read-only in the grid.
+    app.update(key('k'));
+    app.update(key('k'));
+    app.update(key('b'));
+    assert_eq!(app.compare.as_ref().unwrap().0, "20260101-000000-quick");
+    app.update(code(KeyCode::Enter));
+    assert_eq!((app.screen, app.view), (Screen::Run, View::Grid));
+    assert!(!app.training());
+    assert_eq!(app.run.as_ref().unwrap().done_count(), 3);
+    // b in the run screen clears the comparison; esc goes back and asks for a fresh listing.
+    app.update(key('b'));
+    assert!(app.compare.is_none());
+    assert_eq!(app.update(code(KeyCode::Esc)), vec![Effect::RefreshRuns]);
+    assert_eq!(app.screen, Screen::Picker);
+}
+
+#[test]
+fn past_runs_cannot_replace_a_training_run() {
+    let mut app = running_app();
+    app.update(Msg::PastRuns(past_entries()));
+    app.screen = Screen::Picker;
+    app.picker_selected = app.picker.len() + 1;
+    assert!(app.update(code(KeyCode::Enter)).is_empty());
+    assert!(app.message.as_ref().unwrap().1.contains("training"));
+    assert!(app.update(key('r')).is_empty());
+    assert!(app.training());
 }

@@ -74,6 +74,7 @@ fn paper_app() -> App {
     app.update(Msg::Engine(Event::VariantFinished {
         index: 0,
         seconds: 60.0,
+        weights: None,
     }));
     app.update(Msg::Engine(Event::VariantStarted {
         index: 1,
@@ -246,4 +247,35 @@ fn every_size_up_to_200x60_renders_without_panicking() {
             draw(&app, w, h);
         }
     }
+}
+
+#[test]
+fn grid_puts_a_past_run_beside_the_current_one() {
+    let mut app = paper_app();
+    let p = preset::load("quick").unwrap();
+    let mut other = RunRecord::new(&p, Environment::detect("t"));
+    other.variants[0].status = mnist_lab::runs::VariantStatus::Finished;
+    other.variants[0].history.push(metrics(1, 0.3333, 0.9111));
+    app.compare = Some(("20250101-000000-quick".into(), other));
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('2'))));
+    let s = draw(&app, 200, 60);
+    assert!(contains(&s, "this run · paper-2019"));
+    assert!(contains(&s, "compare · 20250101-000000-quick"));
+    assert!(contains(&s, "L 0.3333 A 0.9111"));
+    assert!(contains(&s, "L 0.0100 A 0.9800"));
+}
+
+#[test]
+fn picker_lists_past_runs_and_their_details() {
+    let mut app = picker_app();
+    let p = preset::load("quick").unwrap();
+    app.update(Msg::PastRuns(vec![mnist_lab::tui::app::PastEntry {
+        dir: "runs/20250101-000000-quick".into(),
+        record: Ok(RunRecord::new(&p, Environment::detect("t"))),
+    }]));
+    app.picker_selected = 2;
+    let s = draw(&app, 120, 30);
+    assert!(contains(&s, "past runs"));
+    assert!(contains(&s, "20250101-000000-quick"));
+    assert!(contains(&s, "interrupted: r resumes it"));
 }

@@ -249,7 +249,9 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
             return Ok(Outcome::Cancelled);
         }
     }
-    let weights = job.weights_dir.map(|dir| save_weights(&model, dir, &spec.name));
+    let weights = job
+        .weights_dir
+        .map(|dir| save_weights(&model, dir, &spec.name));
     Ok(Outcome::Finished(match weights {
         Some(Ok(path)) => Some(path),
         Some(Err(e)) => {
@@ -264,7 +266,11 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
 
 /// Saves the model as `<dir>/<sanitised name>.safetensors` via a temporary file and a rename,
 /// so a crash never leaves a half-written file under the final name.
-pub fn save_weights<M: Net>(model: &M, dir: &std::path::Path, name: &str) -> Result<String, String> {
+pub fn save_weights<M: Net>(
+    model: &M,
+    dir: &std::path::Path,
+    name: &str,
+) -> Result<String, String> {
     use dfdx::nn::SaveToSafetensors;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let file = format!("{}.safetensors", crate::runs::sanitize(name));

@@ -42,7 +42,8 @@ pub fn epochs_csv(record: &RunRecord) -> String {
     out
 }
 
-pub const SUMMARY_HEADER: &str = "variant,layers,arch,test_loss,test_acc,epochs,drop_rate,optimizer,\
+pub const SUMMARY_HEADER: &str =
+    "variant,layers,arch,test_loss,test_acc,epochs,drop_rate,optimizer,\
 lr,activation,bn_dropout,study_test_loss,study_test_acc,status";
 
 /// The study's table, one row per variant, numbers unrounded, empty cells when unknown.

@@ -63,7 +63,10 @@ where
     for (v, cell) in record.variants.iter().zip(cells.iter()) {
         let caption = match (v.status, v.last()) {
             (VariantStatus::Finished, Some(m)) => {
-                format!("{}  (test {:.4}, acc {:.4})", v.spec.name, m.test_loss, m.test_acc)
+                format!(
+                    "{}  (test {:.4}, acc {:.4})",
+                    v.spec.name, m.test_loss, m.test_acc
+                )
             }
             _ => format!("{}  ({:?})", v.spec.name, v.status).to_lowercase(),
         };
@@ -93,10 +96,16 @@ where
                 .map(move |m| (m.epoch as f64, f(m) as f64))
         };
         chart
-            .draw_series(LineSeries::new(series(|m| m.train_loss), BLUE.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                series(|m| m.train_loss),
+                BLUE.stroke_width(2),
+            ))
             .map_err(err)?;
         chart
-            .draw_series(LineSeries::new(series(|m| m.test_loss), RED.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                series(|m| m.test_loss),
+                RED.stroke_width(2),
+            ))
             .map_err(err)?;
     }
     root.present().map_err(err)?;
@@ -119,6 +128,9 @@ pub fn write_svg(dir: &Path, record: &RunRecord) -> Result<()> {
     register_font();
     let mut svg = String::new();
     let size = image_size(record.variants.len());
-    draw(SVGBackend::with_string(&mut svg, size).into_drawing_area(), record)?;
+    draw(
+        SVGBackend::with_string(&mut svg, size).into_drawing_area(),
+        record,
+    )?;
     super::write_atomic(&dir.join("curves.svg"), svg.as_bytes())
 }

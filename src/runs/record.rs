@@ -176,9 +176,7 @@ impl RunRecord {
             | Event::Progress { .. }
             | Event::Paused
             | Event::Resumed
-            | Event::Warning { .. } => {
-                false
-            }
+            | Event::Warning { .. } => false,
         }
     }
 

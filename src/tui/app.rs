@@ -84,6 +84,33 @@ impl PickerEntry {
     }
 }
 
+/// A run found in the run store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastEntry {
+    pub dir: PathBuf,
+    pub record: Result<RunRecord, String>,
+}
+
+impl PastEntry {
+    pub fn name(&self) -> String {
+        self.dir
+            .file_name()
+            .map(|f| f.to_string_lossy().to_string())
+            .unwrap_or_default()
+    }
+
+    pub fn resumable(&self) -> bool {
+        self.record.as_ref().is_ok_and(|r| {
+            r.variants.iter().any(|v| {
+                matches!(
+                    v.status,
+                    VariantStatus::Queued | VariantStatus::Running | VariantStatus::Interrupted
+                )
+            })
+        })
+    }
+}
+
 /// Live progress of one variant inside an epoch.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Progress {
@@ -209,6 +236,10 @@ pub enum Level {
 pub enum Effect {
     /// Start training this preset (index into the picker).
     Start(usize),
+    /// Finish this interrupted past run (index into `past`).
+    Resume(usize),
+    /// Re-read the run store (the picker lists past runs).
+    RefreshRuns,
     Engine(Command),
     /// Write run.json now (a variant ended).
     Save,
@@ -226,6 +257,8 @@ pub enum Msg {
     /// The runtime reports the outcome of an effect (export, save, start).
     Info(String),
     Error(String),
+    /// The run store's contents.
+    PastRuns(Vec<PastEntry>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -233,8 +266,12 @@ pub struct App {
     pub screen: Screen,
     pub view: View,
     pub picker: Vec<PickerEntry>,
+    /// Index over presets, then past runs.
     pub picker_selected: usize,
+    pub past: Vec<PastEntry>,
     pub run: Option<RunView>,
+    /// A past run shown beside the current grid: (its name, its record).
+    pub compare: Option<(String, RunRecord)>,
     pub selected: usize,
     /// Selection follows the running variant until the user moves it.
     pub follow: bool,
@@ -255,7 +292,9 @@ impl App {
             view: View::Live,
             picker,
             picker_selected: 0,
+            past: Vec::new(),
             run: None,
+            compare: None,
             selected: 0,
             follow: true,
             help: false,
@@ -299,6 +338,12 @@ impl App {
             }
             Msg::Error(text) => {
                 self.message = Some((Level::Error, text));
+                Vec::new()
+            }
+            Msg::PastRuns(past) => {
+                self.past = past;
+                let n = self.picker.len() + self.past.len();
+                self.picker_selected = self.picker_selected.min(n.saturating_sub(1));
                 Vec::new()
             }
         }
@@ -355,11 +400,54 @@ impl App {
         }
     }
 
+    /// The past run under the picker's cursor, if the cursor is in that section.
+    pub fn selected_past(&self) -> Option<usize> {
+        self.picker_selected
+            .checked_sub(self.picker.len())
+            .filter(|i| *i < self.past.len())
+    }
+
     fn on_picker(&mut self, action: Action) -> Vec<Effect> {
-        let n = self.picker.len();
+        let n = self.picker.len() + self.past.len();
+        if let Some(i) = self.selected_past() {
+            match action {
+                Action::Enter => return self.open_past(i),
+                Action::Resume => {
+                    if self.training() {
+                        self.message = Some((
+                            Level::Error,
+                            "a preset is training: cancel it (c) first".into(),
+                        ));
+                    } else if self.past[i].resumable() {
+                        return vec![Effect::Resume(i)];
+                    } else {
+                        self.message = Some((
+                            Level::Error,
+                            format!("{} has nothing left to train", self.past[i].name()),
+                        ));
+                    }
+                    return Vec::new();
+                }
+                Action::Compare => {
+                    match &self.past[i].record {
+                        Ok(r) => {
+                            self.compare = Some((self.past[i].name(), r.clone()));
+                            self.message = Some((
+                                Level::Info,
+                                format!("{} will show beside the grid (2)", self.past[i].name()),
+                            ));
+                        }
+                        Err(e) => self.message = Some((Level::Error, e.clone())),
+                    }
+                    return Vec::new();
+                }
+                _ => {}
+            }
+        }
         match action {
             Action::Up if n > 0 => self.picker_selected = (self.picker_selected + n - 1) % n,
             Action::Down if n > 0 => self.picker_selected = (self.picker_selected + 1) % n,
+            Action::Compare => self.compare = None,
             Action::Enter => match self.picker.get(self.picker_selected) {
                 Some(PickerEntry { preset: Ok(_), .. }) => {
                     return vec![Effect::Start(self.picker_selected)]
@@ -374,6 +462,31 @@ impl App {
             },
             Action::Back if self.run.is_some() => self.screen = Screen::Run,
             _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Opens a past run read-only in the grid view.
+    fn open_past(&mut self, i: usize) -> Vec<Effect> {
+        if self.training() {
+            self.message = Some((
+                Level::Error,
+                "a preset is training: press b to compare this run beside it instead".into(),
+            ));
+            return Vec::new();
+        }
+        match &self.past[i].record {
+            Ok(r) => {
+                let mut view = RunView::new(r.clone(), Some(self.past[i].dir.clone()));
+                view.finished = true;
+                self.run = Some(view);
+                self.screen = Screen::Run;
+                self.view = View::Grid;
+                self.selected = 0;
+                self.follow = false;
+                self.message = Some((Level::Info, format!("opened {}", self.past[i].name())));
+            }
+            Err(e) => self.message = Some((Level::Error, e.clone())),
         }
         Vec::new()
     }
@@ -420,7 +533,16 @@ impl App {
             }
             Action::ToggleLog => self.log_scale = !self.log_scale,
             Action::Sort => self.sort = self.sort.next(),
-            Action::Back if !training => self.screen = Screen::Picker,
+            Action::Compare if self.compare.take().is_none() => {
+                self.message = Some((
+                    Level::Info,
+                    "to compare: esc to the picker, select a past run, press b".into(),
+                ));
+            }
+            Action::Back if !training => {
+                self.screen = Screen::Picker;
+                return vec![Effect::RefreshRuns];
+            }
             Action::Back => self.message = None,
             _ => {}
         }

@@ -24,6 +24,8 @@ pub enum Action {
     ToggleLog,
     Sort,
     Back,
+    Resume,
+    Compare,
     Yes,
     No,
 }
@@ -180,6 +182,8 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('f') => Action::Follow,
         KeyCode::Char('g') => Action::ToggleLog,
         KeyCode::Char('o') => Action::Sort,
+        KeyCode::Char('r') => Action::Resume,
+        KeyCode::Char('b') => Action::Compare,
         KeyCode::Esc => Action::Back,
         KeyCode::Char('y') | KeyCode::Char('Y') => Action::Yes,
         KeyCode::Char('n') | KeyCode::Char('N') => Action::No,

@@ -48,6 +48,17 @@ pub fn picker_entries(extra: Option<&str>) -> (Vec<PickerEntry>, Option<usize>) 
     (entries, start)
 }
 
+/// The run store's runs, for the picker.
+pub fn past_entries(root: &std::path::Path) -> Vec<super::app::PastEntry> {
+    runs::history::list(root)
+        .into_iter()
+        .map(|p| super::app::PastEntry {
+            record: p.record.map_err(|e| format!("{e:#}")),
+            dir: p.dir,
+        })
+        .collect()
+}
+
 /// Reads terminal input on its own thread so the loop can `select` over it.
 fn spawn_input() -> Receiver<TermEvent> {
     let (tx, rx) = crossbeam_channel::unbounded();
@@ -89,6 +100,8 @@ impl Runtime {
     fn perform(&mut self, effect: Effect) -> Result<Option<Msg>> {
         match effect {
             Effect::Start(i) => self.start(i).map(Some),
+            Effect::Resume(i) => self.resume(i).map(Some),
+            Effect::RefreshRuns => Ok(Some(Msg::PastRuns(past_entries(&self.options.runs_dir)))),
             Effect::Engine(c) => {
                 if let Some(h) = &self.engine {
                     h.send(c);
@@ -128,14 +141,7 @@ impl Runtime {
             .ok_or_else(|| anyhow::anyhow!("no preset #{i}"))?;
         let preset = entry.preset.clone().map_err(|e| anyhow::anyhow!(e))?;
         let preset = headless::apply_overrides(preset, &self.options.overrides)?;
-        let data = match &self.data {
-            Some(d) => d.clone(),
-            None => {
-                let d = headless::load_data(self.options.data.as_deref())?;
-                self.data = Some(d.clone());
-                d
-            }
-        };
+        let data = self.dataset()?;
         let record = RunRecord::new(
             &preset,
             Environment::detect(&data.dir.display().to_string()),
@@ -158,6 +164,38 @@ impl Runtime {
             )),
             None => Msg::Info("training started".into()),
         })
+    }
+
+    fn dataset(&mut self) -> Result<Arc<Dataset>> {
+        match &self.data {
+            Some(d) => Ok(d.clone()),
+            None => {
+                let d = headless::load_data(self.options.data.as_deref())?;
+                self.data = Some(d.clone());
+                Ok(d)
+            }
+        }
+    }
+
+    fn resume(&mut self, i: usize) -> Result<Msg> {
+        self.stop_engine();
+        let dir = self
+            .app
+            .past
+            .get(i)
+            .map(|p| p.dir.clone())
+            .ok_or_else(|| anyhow::anyhow!("no past run #{i}"))?;
+        let data = self.dataset()?;
+        let setup = headless::resume_run(&dir)?;
+        let options = EngineOptions {
+            skip: setup.skip.clone(),
+            weights_dir: Some(dir.join("weights")),
+            ..Default::default()
+        };
+        self.engine = Some(engine::spawn(setup.preset, data, options));
+        self.app
+            .update(Msg::Started(setup.record, Some(dir.clone())));
+        Ok(Msg::Info(format!("resuming {}", dir.display())))
     }
 
     fn export(&mut self) -> Result<Msg> {
@@ -206,6 +244,7 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, options: TuiOptions) -> R
     let mut app = App::new(options.picker.clone());
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let start = options.start;
+    app.past = past_entries(&options.runs_dir);
     let mut rt = Runtime {
         app,
         options,
@@ -213,9 +252,12 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, options: TuiOptions) -> R
         engine: None,
     };
     // Open on the quick preset: a first run that finishes in seconds.
-    if let Some(i) = rt.app.picker.iter().position(|e| {
-        e.preset.as_ref().is_ok_and(|p| p.name == "quick")
-    }) {
+    if let Some(i) = rt
+        .app
+        .picker
+        .iter()
+        .position(|e| e.preset.as_ref().is_ok_and(|p| p.name == "quick"))
+    {
         rt.app.picker_selected = i;
     }
     if let Some(i) = start {

@@ -8,8 +8,9 @@ use ratatui::Frame;
 
 use super::chart::{chart, loss_series};
 use super::{status_symbol, Theme};
+use crate::runs::RunRecord;
 use crate::runs::VariantStatus;
-use crate::tui::app::App;
+use crate::tui::app::{App, Progress};
 
 pub const CELL_WIDTH: u16 = 26;
 pub const CELL_HEIGHT: u16 = 7;
@@ -40,10 +41,46 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             Layout::vertical([Constraint::Fill(1), Constraint::Length(table_h)]).areas(area);
         (g, t)
     };
-    let n = run.record.variants.len();
-    let (cols, first_row, rows_visible) =
-        layout(grid_area.width, grid_area.height, n, app.selected);
-    let cell_w = grid_area.width / cols as u16;
+    match &app.compare {
+        None => draw_cells(
+            app,
+            frame,
+            grid_area,
+            &run.record,
+            Some(&run.progress),
+            theme,
+        ),
+        Some((name, other)) => {
+            let [left, right] =
+                Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(grid_area);
+            let titled = |frame: &mut Frame, r: Rect, title: String| {
+                let block = Block::bordered().title(title).border_style(theme.dim());
+                let inner = block.inner(r);
+                frame.render_widget(block, r);
+                inner
+            };
+            let l = titled(frame, left, format!(" this run · {} ", run.record.preset));
+            draw_cells(app, frame, l, &run.record, Some(&run.progress), theme);
+            let r = titled(frame, right, format!(" compare · {name} (b clears) "));
+            draw_cells(app, frame, r, other, None, theme);
+        }
+    }
+    super::table::render_table(app, frame, table_area, theme);
+}
+
+/// Small multiples of `record` in `area`, scrolled so the selection is visible.
+fn draw_cells(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    record: &RunRecord,
+    progress: Option<&[Option<Progress>]>,
+    theme: Theme,
+) {
+    let n = record.variants.len();
+    let selected = app.selected.min(n.saturating_sub(1));
+    let (cols, first_row, rows_visible) = layout(area.width, area.height, n, selected);
+    let cell_w = area.width / cols as u16;
     for r in 0..rows_visible {
         for c in 0..cols {
             let i = (first_row + r) * cols + c;
@@ -51,15 +88,16 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 break;
             }
             let cell = Rect {
-                x: grid_area.x + c as u16 * cell_w,
-                y: grid_area.y + r as u16 * CELL_HEIGHT,
+                x: area.x + c as u16 * cell_w,
+                y: area.y + r as u16 * CELL_HEIGHT,
                 width: cell_w,
                 height: CELL_HEIGHT,
             };
-            if cell.bottom() > grid_area.bottom() {
+            if cell.bottom() > area.bottom() {
                 continue;
             }
-            render_cell(app, frame, cell, i, theme);
+            let p = progress.and_then(|p| p.get(i).copied().flatten());
+            render_cell(app, frame, cell, record, i, p, theme);
         }
     }
     if n > cols * rows_visible {
@@ -69,22 +107,26 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             first_row + rows_visible,
             n.div_ceil(cols)
         );
-        let y = grid_area.bottom().saturating_sub(1);
+        let y = area.bottom().saturating_sub(1);
         let line = Rect {
             y,
             height: 1,
-            ..grid_area
+            ..area
         };
         frame.render_widget(Paragraph::new(Line::styled(shown, theme.dim())), line);
     }
-    super::table::render_table(app, frame, table_area, theme);
 }
 
-fn render_cell(app: &App, frame: &mut Frame, area: Rect, i: usize, theme: Theme) {
-    let Some(run) = &app.run else {
-        return;
-    };
-    let v = &run.record.variants[i];
+fn render_cell(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    record: &RunRecord,
+    i: usize,
+    progress: Option<Progress>,
+    theme: Theme,
+) {
+    let v = &record.variants[i];
     let mut block = Block::bordered()
         .title(Line::from(vec![
             Span::styled(status_symbol(v.status), theme.status(v.status)),
@@ -102,7 +144,7 @@ fn render_cell(app: &App, frame: &mut Frame, area: Rect, i: usize, theme: Theme)
     let summary = match v.status {
         VariantStatus::Queued => Line::styled("queued", theme.dim()),
         VariantStatus::Running => {
-            let pct = run.progress[i]
+            let pct = progress
                 .map(|p| {
                     (v.history.len() as f64 + p.batch as f64 / p.batches.max(1) as f64)
                         / v.spec.epochs as f64

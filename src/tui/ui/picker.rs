@@ -10,8 +10,17 @@ use super::{fmt_duration, Theme};
 use crate::tui::app::App;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    let [list_area, detail_area] =
+    let [lists_area, detail_area] =
         Layout::horizontal([Constraint::Percentage(40), Constraint::Fill(1)]).areas(area);
+    let [list_area, past_area] = Layout::vertical([
+        Constraint::Length(app.picker.len() as u16 + 2),
+        Constraint::Fill(1),
+    ])
+    .areas(lists_area);
+    render_past(app, frame, past_area, theme);
+    if let Some(i) = app.selected_past() {
+        render_past_detail(app, frame, detail_area, i, theme);
+    }
     let items: Vec<ListItem> = app
         .picker
         .iter()
@@ -33,7 +42,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             ])),
         })
         .collect();
-    let mut state = ListState::default().with_selected(Some(app.picker_selected));
+    let selected = Some(app.picker_selected).filter(|i| *i < app.picker.len());
+    let mut state = ListState::default().with_selected(selected);
     frame.render_stateful_widget(
         List::new(items)
             .block(Block::bordered().title(" presets (enter starts) "))
@@ -42,6 +52,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         &mut state,
     );
 
+    if app.selected_past().is_some() {
+        return;
+    }
     let Some(entry) = app.picker.get(app.picker_selected) else {
         frame.render_widget(
             Paragraph::new("No presets found.").block(Block::bordered()),
@@ -80,5 +93,97 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             .wrap(Wrap { trim: false })
             .block(Block::bordered().title(" preset ")),
         detail_area,
+    );
+}
+
+fn render_past(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let items: Vec<ListItem> = app
+        .past
+        .iter()
+        .map(|p| match &p.record {
+            Ok(r) => ListItem::new(Line::from(vec![
+                Span::raw(format!("{:<30}", p.name())),
+                Span::styled(
+                    format!(
+                        " {}/{}{}",
+                        r.count(crate::runs::VariantStatus::Finished),
+                        r.variants.len(),
+                        if p.resumable() { " r" } else { "" }
+                    ),
+                    if p.resumable() {
+                        theme.warn()
+                    } else {
+                        theme.dim()
+                    },
+                ),
+            ])),
+            Err(_) => ListItem::new(Line::from(vec![
+                Span::styled("✗ ", theme.bad()),
+                Span::raw(p.name()),
+            ])),
+        })
+        .collect();
+    let mut state = ListState::default().with_selected(app.selected_past());
+    let title = if app.past.is_empty() {
+        " past runs (none yet) "
+    } else {
+        " past runs (enter opens, r resumes, b compares) "
+    };
+    frame.render_stateful_widget(
+        List::new(items)
+            .block(Block::bordered().title(title))
+            .highlight_style(theme.selected()),
+        area,
+        &mut state,
+    );
+}
+
+fn render_past_detail(app: &App, frame: &mut Frame, area: Rect, i: usize, theme: Theme) {
+    let p = &app.past[i];
+    let mut lines = vec![Line::styled(p.dir.display().to_string(), theme.dim())];
+    match &p.record {
+        Ok(r) => {
+            lines.push(Line::styled(
+                format!("{} · {}", r.preset, r.description),
+                theme.title(),
+            ));
+            lines.push(Line::raw(format!(
+                "{} of {} variants finished · best test accuracy {}",
+                r.count(crate::runs::VariantStatus::Finished),
+                r.variants.len(),
+                r.best_accuracy()
+                    .map(|a| format!("{a:.4}"))
+                    .unwrap_or_else(|| "-".into())
+            )));
+            if p.resumable() {
+                lines.push(Line::styled("interrupted: r resumes it", theme.warn()));
+            }
+            lines.push(Line::raw(""));
+            for v in &r.variants {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!("{} ", super::status_symbol(v.status)),
+                        theme.status(v.status),
+                    ),
+                    Span::raw(format!(
+                        "{:<22} {}",
+                        v.spec.name,
+                        v.last()
+                            .map(|m| format!("loss {:.4} acc {:.4}", m.test_loss, m.test_acc))
+                            .unwrap_or_default()
+                    )),
+                ]));
+            }
+        }
+        Err(e) => {
+            lines.push(Line::styled("This run cannot be read:", theme.bad()));
+            lines.push(Line::raw(e.clone()));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" past run ")),
+        area,
     );
 }

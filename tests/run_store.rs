@@ -1,0 +1,297 @@
+//! The run store: atomic writes, kill -9 and --resume, exports, weights round trip.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use mnist_lab::engine::{EngineOptions, EpochMetrics, Event};
+use mnist_lab::runs::{self, export, record::Environment, RunRecord, VariantStatus};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mnist-lab"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+#[test]
+fn a_failure_mid_write_leaves_the_previous_file_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.json");
+    runs::write_atomic(&path, b"{\"version\": 1}").unwrap();
+    let err = runs::write_atomic_with(&path, |f| {
+        f.write_all(b"{\"version\": 2, \"half")?;
+        Err(std::io::Error::other("disk full (simulated)"))
+    })
+    .unwrap_err();
+    assert!(format!("{err:#}").contains("disk full"));
+    assert_eq!(std::fs::read(&path).unwrap(), b"{\"version\": 1}");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+}
+
+const PRESET: &str = r#"(name: "killme", defaults: (arch: "128-64", epochs: 2, batch_size: 64,
+    train_subset: 4000, test_subset: 1000, seed: 5, dropout: 0.2),
+    variants: [(name: "one"), (name: "two", placement: None), (name: "three", placement: Last, epochs: 30)])"#;
+
+#[test]
+fn kill_9_loses_only_the_running_variant_and_resume_finishes_identically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let preset = tmp.path().join("killme.ron");
+    std::fs::write(&preset, PRESET).unwrap();
+
+    // Uninterrupted reference.
+    let reference_root = tmp.path().join("reference");
+    let out = bin()
+        .arg("run")
+        .arg(&preset)
+        .arg("--runs-dir")
+        .arg(&reference_root)
+        .args(["--only", "one,two"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+
+    // Killed during variant 3.
+    let root = tmp.path().join("runs");
+    let mut child = bin()
+        .arg("run")
+        .arg(&preset)
+        .arg("--jsonl")
+        .arg("--runs-dir")
+        .arg(&root)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    for line in stdout.lines() {
+        let event: Event = serde_json::from_str(&line.unwrap()).unwrap();
+        if matches!(event, Event::VariantStarted { index: 2, .. }) {
+            break;
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let dir = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let record = runs::load(&dir).unwrap();
+    let statuses: Vec<_> = record.variants.iter().map(|v| v.status).collect();
+    assert_eq!(
+        statuses[..2],
+        [VariantStatus::Finished, VariantStatus::Finished]
+    );
+    assert_ne!(statuses[2], VariantStatus::Finished);
+    assert!(!record.complete);
+
+    // `runs` marks it resumable; --resume trains only the rest, into the same folder.
+    let listing = bin()
+        .arg("runs")
+        .arg("--runs-dir")
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&listing.stdout).contains("(resumable)"));
+    let out = bin()
+        .args(["run", "--resume"])
+        .arg(&dir)
+        .arg("--runs-dir")
+        .arg(&root)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("2 already done"), "{text}");
+    assert!(
+        !text.contains("[1/3]"),
+        "finished variants are not trained again: {text}"
+    );
+    let resumed = runs::load(&dir).unwrap();
+    assert!(resumed.complete);
+    assert!(resumed
+        .variants
+        .iter()
+        .all(|v| v.status == VariantStatus::Finished));
+    assert_eq!(
+        resumed.variants[2].history.len(),
+        30,
+        "the spec as recorded (30 epochs) is kept"
+    );
+
+    let reference_dir = std::fs::read_dir(&reference_root)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let reference = runs::load(&reference_dir).unwrap();
+    assert_eq!(
+        common::numbers(&reference)[..2],
+        common::numbers(&resumed)[..2]
+    );
+}
+
+fn synthetic_record() -> RunRecord {
+    let p = mnist_lab::preset::load("paper-2019").unwrap();
+    let mut r = RunRecord::new(&p, Environment::detect("t"));
+    for (i, v) in r.variants.iter_mut().enumerate().take(4) {
+        v.status = VariantStatus::Finished;
+        for e in 1..=3 {
+            v.history.push(EpochMetrics {
+                epoch: e,
+                train_loss: 0.5 / e as f32 + i as f32 * 0.01,
+                train_acc: 0.9,
+                test_loss: 0.4 / e as f32,
+                test_acc: 0.97,
+                seconds: 1.5,
+                samples_per_sec: 4e4,
+            });
+        }
+    }
+    r
+}
+
+#[test]
+fn csv_exports_have_the_right_columns_and_rows() {
+    let r = synthetic_record();
+    let epochs = export::epochs_csv(&r);
+    let lines: Vec<&str> = epochs.lines().collect();
+    assert_eq!(
+        lines[0],
+        "variant,epoch,train_loss,train_acc,test_loss,test_acc,seconds"
+    );
+    assert_eq!(lines.len(), 1 + 4 * 3);
+    assert!(lines.iter().skip(1).all(|l| l.split(',').count() == 7));
+    assert!(lines[1].starts_with("2L adam every,1,0.5,"));
+
+    let summary = export::summary_csv(&r);
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(lines.len(), 1 + 15);
+    let cols = lines[0].split(',').count();
+    assert_eq!(cols, 14);
+    assert!(
+        lines.iter().all(|l| l.split(',').count() == cols),
+        "{summary}"
+    );
+    assert!(lines[1].contains(",0.057,0.98,finished"), "{}", lines[1]);
+    assert!(lines[15].ends_with(",queued"));
+}
+
+#[test]
+fn markdown_summary_is_the_studys_table() {
+    let md = export::summary_md(&synthetic_record());
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+    assert_eq!(rows.len(), 2 + 15);
+    assert!(
+        rows[0].contains("layers")
+            && rows[0].contains("study loss")
+            && rows[0].contains("BN+Dropout")
+    );
+    assert!(rows[1].starts_with("|---|"));
+    assert!(rows[2].contains("| 2L adam every | 2 | 0.1333 | 0.9700 | 3/20 | 0.5 | Adam | ReLU | Every | 0.057 | 0.98 |"), "{}", rows[2]);
+}
+
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    (w, h)
+}
+
+#[test]
+fn exports_write_png_svg_and_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = synthetic_record();
+    let written = export::export_all(dir.path(), &r).unwrap();
+    for f in [
+        "run.json",
+        "epochs.csv",
+        "summary.csv",
+        "summary.md",
+        "curves.png",
+        "curves.svg",
+    ] {
+        assert!(written.contains(&f.to_string()));
+        assert!(dir.path().join(f).is_file(), "{f}");
+    }
+    let png = std::fs::read(dir.path().join("curves.png")).unwrap();
+    assert_eq!(png_size(&png), mnist_lab::runs::plot::image_size(15));
+    assert!(
+        png.len() > 20_000,
+        "a real picture, not a blank: {} bytes",
+        png.len()
+    );
+    let svg = std::fs::read_to_string(dir.path().join("curves.svg")).unwrap();
+    assert!(svg.starts_with("<svg"));
+    assert!(svg.contains("2L adam every"));
+    assert!(
+        svg.matches("<polyline").count() >= 8,
+        "two lines per finished variant"
+    );
+    assert_eq!(runs::load(dir.path()).unwrap(), r);
+}
+
+#[test]
+fn export_to_an_unwritable_folder_is_a_clear_error_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, b"x").unwrap();
+    let r = synthetic_record();
+    let target = file.join("export");
+    let err = format!("{:#}", export::export_all(&target, &r).unwrap_err());
+    assert!(
+        err.contains("not-a-folder/export") && err.contains("cannot create"),
+        "{err}"
+    );
+    // The CLI says the same and exits non-zero.
+    let run_dir = dir.path().join("run");
+    std::fs::create_dir(&run_dir).unwrap();
+    runs::save(&run_dir, &r).unwrap();
+    let out = bin()
+        .arg("export")
+        .arg(&run_dir)
+        .arg("--to")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot create the export folder"));
+    assert_eq!(
+        runs::load(&run_dir).unwrap(),
+        r,
+        "the run itself is untouched"
+    );
+}
+
+#[test]
+fn safetensors_round_trip_gives_the_same_test_accuracy() {
+    let weights = tempfile::tempdir().unwrap();
+    let p = common::small_preset(
+        "arch: \"512-128\", epochs: 1, train_subset: 3000, test_subset: 2000, seed: 9, dropout: 0.3",
+        "(name: \"w/eights\", placement: Every)",
+    );
+    let opts = EngineOptions {
+        weights_dir: Some(weights.path().to_path_buf()),
+        ..Default::default()
+    };
+    let (_, r) = common::run_all(p, opts);
+    let v = &r.variants[0];
+    let path = v.weights.as_ref().expect("weights saved");
+    assert!(
+        Path::new(path).starts_with(weights.path()),
+        "sanitised name stays inside: {path}"
+    );
+    let e = mnist_lab::engine::train::evaluate_saved(&v.spec, Path::new(path), &common::mnist())
+        .unwrap();
+    let m = v.last().unwrap();
+    assert_eq!(e.accuracy, m.test_acc);
+    assert!((e.loss - m.test_loss).abs() < 1e-6);
+}
