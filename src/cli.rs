@@ -76,6 +76,21 @@ pub enum Cmd {
     },
     /// List presets and supported architectures
     List,
+    /// Measure GEMM rate and training speed (seconds/epoch, efficiency) per architecture
+    Bench {
+        /// Epochs per architecture (the median epoch is reported)
+        #[arg(long, default_value_t = 3)]
+        epochs: usize,
+        /// Which training path(s) to measure
+        #[arg(long, value_enum, default_value = "both")]
+        kernel: BenchKernel,
+        /// Architectures to measure (comma-separated)
+        #[arg(long, value_delimiter = ',', default_value = "512-128,512-256-128,512-256-128-64-32")]
+        arch: Vec<String>,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
     /// List past runs: preset, date, variants done/total, best test accuracy
     Runs,
     /// Export a run: epochs.csv, summary.csv/.md, curves.png/.svg, weights/
@@ -93,4 +108,11 @@ pub enum Cmd {
         /// The variant's name
         variant: String,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchKernel {
+    Fast,
+    Dfdx,
+    Both,
 }

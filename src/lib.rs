@@ -10,3 +10,5 @@ pub mod preset;
 pub mod report;
 pub mod runs;
 pub mod tui;
+pub mod fast;
+pub mod bench;

@@ -71,6 +71,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             headless::eval(&run_dir, &variant, &data, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Cmd::Bench {
+            epochs,
+            kernel,
+            arch,
+            json,
+        }) => {
+            anyhow::ensure!(epochs > 0, "--epochs must be at least 1");
+            for a in &arch {
+                anyhow::ensure!(
+                    mnist_lab::model::ARCHITECTURES.contains(&a.as_str()),
+                    "unknown architecture {a:?}; supported: {}",
+                    mnist_lab::model::ARCHITECTURES.join(", ")
+                );
+            }
+            use mnist_lab::cli::BenchKernel;
+            use mnist_lab::engine::Kernel;
+            let kernels = match kernel {
+                BenchKernel::Fast => vec![Kernel::Fast],
+                BenchKernel::Dfdx => vec![Kernel::Dfdx],
+                BenchKernel::Both => vec![Kernel::Dfdx, Kernel::Fast],
+            };
+            let data = headless::load_data(common.data.as_deref())?;
+            let report = mnist_lab::bench::run(data, epochs, &kernels, &arch, |m| eprintln!("{m}"))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", mnist_lab::bench::text(&report));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Cmd::List) => {
             headless::list(&mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)

@@ -14,6 +14,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 pub use control::Flow;
 pub use events::{Command, EpochMetrics, Event, FailKind};
+pub use train::Kernel;
 use train::{Outcome, TrainError, TrainJob};
 
 use crate::data::Dataset;
@@ -29,6 +30,8 @@ pub struct EngineOptions {
     pub inject_panic: Option<String>,
     /// Where finished variants' weights go (`<run>/weights`); None keeps no weights.
     pub weights_dir: Option<std::path::PathBuf>,
+    /// Fused kernels (default) or the plain dfdx modules.
+    pub kernel: train::Kernel,
 }
 
 pub struct EngineHandle {
@@ -133,6 +136,7 @@ fn run_preset(
             control,
             inject_panic: inject.as_deref(),
             weights_dir: options.weights_dir.as_deref(),
+            kernel: options.kernel,
         };
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
             crate::model::dispatch(&spec.arch, job).unwrap_or_else(|| {

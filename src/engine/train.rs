@@ -59,6 +59,15 @@ pub struct TrainJob<'a> {
     pub inject_panic: Option<&'a str>,
     /// Folder for `<variant>.safetensors`; None to keep no weights.
     pub weights_dir: Option<&'a std::path::Path>,
+    pub kernel: Kernel,
+}
+
+/// Which implementation trains: the fused plain-slice kernels (default) or dfdx's modules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Kernel {
+    #[default]
+    Fast,
+    Dfdx,
 }
 
 impl ArchVisitor for TrainJob<'_> {
@@ -142,13 +151,157 @@ fn one_hot(labels: impl Iterator<Item = u8>, out: &mut Vec<f32>) {
     }
 }
 
+/// One way of training a network: dfdx's modules, or the fused plain-slice path.
+trait Trainer {
+    /// Trains on the examples at `idx`; returns (mean loss of the batch, correct predictions).
+    fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), String>;
+    fn evaluate(&mut self, split: &Split, n: usize) -> Result<Evaluation, String>;
+    fn save(&mut self, dir: &std::path::Path, name: &str) -> Result<String, String>;
+}
+
+struct DfdxTrainer<M: Net> {
+    dev: Cpu,
+    model: M,
+    opt: Optimizer<M>,
+    grads: Option<Gradients<f32, Cpu>>,
+    xbuf: Vec<f32>,
+    ybuf: Vec<f32>,
+    labels: Vec<u8>,
+}
+
+impl<M: Net> Trainer for DfdxTrainer<M> {
+    fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), String> {
+        split.fill_batch(idx, &mut self.xbuf);
+        self.labels.clear();
+        self.labels.extend(idx.iter().map(|&i| split.labels[i]));
+        one_hot(self.labels.iter().copied(), &mut self.ybuf);
+        let n = idx.len();
+        let dev = &self.dev;
+        let x = dev.tensor_from_vec(std::mem::take(&mut self.xbuf), (n, Const::<PIXELS>));
+        let y = dev.tensor_from_vec(std::mem::take(&mut self.ybuf), (n, Const::<CLASSES>));
+        let grads = self.grads.take().unwrap_or_else(|| self.model.alloc_grads());
+        let logits = self
+            .model
+            .try_forward_mut(x.traced(grads))
+            .map_err(|e| e.to_string())?;
+        let (logits, tape) = logits.split_tape();
+        let (_, correct, _, _) = score_logits(&logits.as_vec(), &self.labels);
+        let loss = cross_entropy_with_logits_loss(logits.put_tape(tape), y);
+        let value = loss.array();
+        if !value.is_finite() {
+            return Ok((value, correct));
+        }
+        let mut grads = loss.backward();
+        self.opt.step(&mut self.model, &mut grads)?;
+        self.model.zero_grads(&mut grads);
+        self.grads = Some(grads);
+        Ok((value, correct))
+    }
+
+    fn evaluate(&mut self, split: &Split, n: usize) -> Result<Evaluation, String> {
+        evaluate(&self.model, &self.dev, split, n)
+    }
+
+    fn save(&mut self, dir: &std::path::Path, name: &str) -> Result<String, String> {
+        save_weights(&self.model, dir, name)
+    }
+}
+
+/// The fused path: parameters start as the dfdx model's (same seed, same initial weights)
+/// and go back into it for saving.
+struct FastTrainer<M: Net> {
+    model: M,
+    net: crate::fast::FastNet,
+    opt: crate::fast::FastOptimizer,
+    rng: rand::rngs::StdRng,
+    xbuf: Vec<f32>,
+    labels: Vec<u8>,
+    logits: Vec<f32>,
+}
+
+impl<M: Net> Trainer for FastTrainer<M> {
+    fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), String> {
+        split.fill_batch(idx, &mut self.xbuf);
+        self.labels.clear();
+        self.labels.extend(idx.iter().map(|&i| split.labels[i]));
+        let (loss, correct) = self.net.train_step(&self.xbuf, &self.labels, &mut self.rng);
+        let mean = (loss / idx.len() as f64) as f32;
+        if mean.is_finite() {
+            self.opt.step(&mut self.net);
+        }
+        Ok((mean, correct))
+    }
+
+    fn evaluate(&mut self, split: &Split, n: usize) -> Result<Evaluation, String> {
+        let (mut loss, mut correct) = (0.0f64, 0usize);
+        let mut predictions = Vec::with_capacity(n);
+        let mut confidence = Vec::with_capacity(n);
+        let indices: Vec<usize> = (0..n).collect();
+        for chunk in indices.chunks(FAST_EVAL_BATCH) {
+            split.fill_batch(chunk, &mut self.xbuf);
+            self.net.predict(&self.xbuf, chunk.len(), &mut self.logits);
+            let labels = &split.labels[chunk[0]..chunk[0] + chunk.len()];
+            let (l, c, p, conf) = score_logits(&self.logits, labels);
+            loss += l;
+            correct += c;
+            predictions.extend(p);
+            confidence.extend(conf);
+        }
+        Ok(Evaluation {
+            loss: (loss / n.max(1) as f64) as f32,
+            accuracy: correct as f32 / n.max(1) as f32,
+            predictions,
+            confidence,
+        })
+    }
+
+    fn save(&mut self, dir: &std::path::Path, name: &str) -> Result<String, String> {
+        crate::fast::params::import(&mut self.model, &self.net.params());
+        save_weights(&self.model, dir, name)
+    }
+}
+
+/// Evaluation batch of the fused path: large enough that GEMM runs at full rate.
+const FAST_EVAL_BATCH: usize = 2000;
+
 fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
     let spec = job.spec;
     let dev = Cpu::seed_from_u64(spec.seed);
-    let mut model = M::new_configured(&dev, spec);
-    let mut opt = Optimizer::new(&model, spec.optimizer);
-    let mut grads = model.alloc_grads();
+    let model = M::new_configured(&dev, spec);
+    if job.kernel == Kernel::Fast {
+        let widths = crate::fast::widths(&spec.arch).ok_or_else(|| TrainError::Other {
+            epoch: None,
+            message: format!("bad architecture {:?}", spec.arch),
+        })?;
+        let net = crate::fast::FastNet::from_params(&widths, &crate::fast::params::export(&model), spec);
+        let trainer = FastTrainer {
+            model,
+            net,
+            opt: crate::fast::FastOptimizer::new(spec.optimizer),
+            rng: rand::SeedableRng::seed_from_u64(spec.seed ^ 0xD80F_D80F),
+            xbuf: Vec::new(),
+            labels: Vec::new(),
+            logits: Vec::new(),
+        };
+        run_epochs(job, trainer)
+    } else {
+        let opt = Optimizer::new(&model, spec.optimizer);
+        let trainer = DfdxTrainer {
+            dev,
+            model,
+            opt,
+            grads: None,
+            xbuf: Vec::new(),
+            ybuf: Vec::new(),
+            labels: Vec::new(),
+        };
+        run_epochs(job, trainer)
+    }
+}
 
+/// The epoch loop shared by both paths: commands, progress, divergence, evaluation, events.
+fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, TrainError> {
+    let spec = job.spec;
     let train = &job.data.train;
     let n_train = spec.train_subset.unwrap_or(train.len()).min(train.len());
     let n_test = spec
@@ -166,7 +319,6 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
         return Ok(Outcome::Cancelled);
     }
 
-    let (mut xbuf, mut ybuf) = (Vec::new(), Vec::new());
     for epoch in 1..=spec.epochs {
         let started = Instant::now();
         let mut last_progress = Instant::now();
@@ -182,29 +334,17 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
             if job.inject_panic == Some(spec.name.as_str()) {
                 panic!("injected panic in variant {:?} (test hook)", spec.name);
             }
-            train.fill_batch(idx, &mut xbuf);
-            one_hot(idx.iter().map(|&i| train.labels[i]), &mut ybuf);
-            let n = idx.len();
-            let x = dev.tensor_from_vec(std::mem::take(&mut xbuf), (n, Const::<PIXELS>));
-            let y = dev.tensor_from_vec(std::mem::take(&mut ybuf), (n, Const::<CLASSES>));
-            let logits = model
-                .try_forward_mut(x.traced(grads))
-                .map_err(|e| other(epoch, e))?;
-            let (logits, tape) = logits.split_tape();
-            let labels: Vec<u8> = idx.iter().map(|&i| train.labels[i]).collect();
-            let (_, c, _, _) = score_logits(&logits.as_vec(), &labels);
-            let loss = cross_entropy_with_logits_loss(logits.put_tape(tape), y);
-            let loss_value = loss.array();
+            let (loss_value, c) = trainer.step(train, idx).map_err(|e| other(epoch, e))?;
             if !loss_value.is_finite() {
                 return Err(TrainError::Diverged {
                     epoch,
-                    message: format!("loss became {loss_value} at epoch {epoch}, batch {}", b + 1),
+                    message: format!(
+                        "loss became {loss_value} at epoch {epoch}, batch {}",
+                        b + 1
+                    ),
                 });
             }
-            grads = loss.backward();
-            opt.step(&mut model, &mut grads)
-                .map_err(|e| other(epoch, e))?;
-            model.zero_grads(&mut grads);
+            let n = idx.len();
             loss_sum += loss_value as f64 * n as f64;
             correct += c;
             seen += n;
@@ -225,7 +365,9 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
             }
         }
         let train_seconds = started.elapsed().as_secs_f32();
-        let eval = evaluate(&model, &dev, &job.data.test, n_test).map_err(|e| other(epoch, e))?;
+        let eval = trainer
+            .evaluate(&job.data.test, n_test)
+            .map_err(|e| other(epoch, e))?;
         if !eval.loss.is_finite() {
             return Err(TrainError::Diverged {
                 epoch,
@@ -249,9 +391,7 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
             return Ok(Outcome::Cancelled);
         }
     }
-    let weights = job
-        .weights_dir
-        .map(|dir| save_weights(&model, dir, &spec.name));
+    let weights = job.weights_dir.map(|dir| trainer.save(dir, &spec.name));
     Ok(Outcome::Finished(match weights {
         Some(Ok(path)) => Some(path),
         Some(Err(e)) => {

@@ -36,6 +36,47 @@ pub fn adadelta(
     }
 }
 
+/// Adam as dfdx computes it (bias-corrected moments, ε outside the square root); `t` is the
+/// 1-based step.
+#[allow(clippy::too_many_arguments)]
+pub fn adam(
+    p: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    t: i32,
+    lr: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+) {
+    let c1 = 1.0 / (1.0 - beta1.powi(t));
+    let c2 = 1.0 / (1.0 - beta2.powi(t));
+    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        *m = *m * beta1 + g * (1.0 - beta1);
+        *v = *v * beta2 + g * g * (1.0 - beta2);
+        *p -= lr * (*m * c1) / ((*v * c2).sqrt() + eps);
+    }
+}
+
+/// SGD as dfdx computes it: classic momentum `v = g + μv; p −= lr·v`, Nesterov
+/// `v = g + μv; p −= lr·(g + μv)`.
+pub fn sgd(p: &mut [f32], g: &[f32], v: &mut [f32], lr: f32, momentum: f32, nesterov: bool) {
+    for ((p, &g), v) in p.iter_mut().zip(g).zip(v.iter_mut()) {
+        let step = if momentum > 0.0 {
+            *v = g + momentum * *v;
+            if nesterov {
+                g + momentum * *v
+            } else {
+                *v
+            }
+        } else {
+            g
+        };
+        *p -= lr * step;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

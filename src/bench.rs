@@ -1,0 +1,210 @@
+//! `mnist-lab bench`: the machine's GEMM rate at the model's shapes, then real training epochs
+//! of each paper-2019 architecture, reported as seconds/epoch and efficiency = achieved
+//! FLOP/s ÷ GEMM FLOP/s.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Result;
+use dfdx::prelude::*;
+use serde::Serialize;
+
+use crate::data::Dataset;
+use crate::engine::{self, EngineOptions, Event, Kernel};
+use crate::preset::{self, Preset};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GemmRate {
+    pub shape: String,
+    pub gflops: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArchResult {
+    pub arch: String,
+    pub kernel: String,
+    pub seconds_per_epoch: f64,
+    pub images_per_sec: f64,
+    pub gflop_per_epoch: f64,
+    pub achieved_gflops: f64,
+    pub efficiency: f64,
+    pub final_test_acc: f32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    pub cpu: Option<String>,
+    pub threads: usize,
+    pub gemm: Vec<GemmRate>,
+    /// The rate efficiency is measured against (128×784×512, the first layer's shape).
+    pub reference_gflops: f64,
+    pub results: Vec<ArchResult>,
+}
+
+fn time_matmul<const M: usize, const K: usize, const N: usize>(dev: &Cpu) -> f64 {
+    let a: Tensor<Rank2<M, K>, f32, Cpu> = dev.sample_normal();
+    let b: Tensor<Rank2<K, N>, f32, Cpu> = dev.sample_normal();
+    let flop = 2.0 * (M * K * N) as f64;
+    // Warm up, then time enough repetitions for ~0.5 s.
+    let _ = a.clone().matmul(b.clone());
+    let reps = ((0.5e9 * 100.0) / flop).clamp(3.0, 2000.0) as usize;
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let t = Instant::now();
+        for _ in 0..reps / 3 + 1 {
+            let c = a.clone().matmul(b.clone());
+            std::hint::black_box(&c);
+        }
+        best = best.min(t.elapsed().as_secs_f64() / (reps / 3 + 1) as f64);
+    }
+    flop / best / 1e9
+}
+
+/// GEMM rates through dfdx's matmul at the shapes training uses.
+pub fn gemm_rates() -> Vec<GemmRate> {
+    let dev = Cpu::default();
+    vec![
+        GemmRate {
+            shape: "128x784x512".into(),
+            gflops: time_matmul::<128, 784, 512>(&dev),
+        },
+        GemmRate {
+            shape: "128x512x256".into(),
+            gflops: time_matmul::<128, 512, 256>(&dev),
+        },
+        GemmRate {
+            shape: "1024x1024x1024".into(),
+            gflops: time_matmul::<1024, 1024, 1024>(&dev),
+        },
+    ]
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[v.len() / 2]
+}
+
+/// Trains `arch` (BN+Dropout every layer, Adam, batch 128, as paper-2019) for `epochs`.
+fn bench_arch(
+    base: &Preset,
+    arch: &str,
+    epochs: usize,
+    kernel: Kernel,
+    data: &Arc<Dataset>,
+    reference: f64,
+) -> Result<ArchResult> {
+    let spec = base
+        .variants
+        .iter()
+        .find(|v| v.arch == arch && v.placement == crate::preset::Placement::Every)
+        .ok_or_else(|| anyhow::anyhow!("paper-2019 has no {arch} variant"))?;
+    let mut spec = spec.clone();
+    spec.epochs = epochs;
+    let preset = Preset {
+        name: "bench".into(),
+        description: String::new(),
+        source: "bench".into(),
+        variants: vec![spec.clone()],
+    };
+    let options = EngineOptions {
+        kernel,
+        ..Default::default()
+    };
+    let handle = engine::spawn(preset, data.clone(), options);
+    let mut seconds = Vec::new();
+    let mut acc = 0.0;
+    for event in handle.events.iter() {
+        match event {
+            Event::EpochEnd { metrics, .. } => {
+                seconds.push(metrics.seconds as f64);
+                acc = metrics.test_acc;
+            }
+            Event::VariantFailed { message, .. } => anyhow::bail!("{arch}: {message}"),
+            Event::RunFinished { .. } => break,
+            _ => {}
+        }
+    }
+    handle.join();
+    let weights = crate::model::weight_count(arch).unwrap_or(0) as f64;
+    let (train, test) = (data.train.len() as f64, data.test.len() as f64);
+    let flop = 6.0 * weights * train + 2.0 * weights * test;
+    let sec = median(&mut seconds);
+    let achieved = flop / sec / 1e9;
+    Ok(ArchResult {
+        arch: arch.into(),
+        kernel: format!("{kernel:?}").to_lowercase(),
+        seconds_per_epoch: sec,
+        images_per_sec: train / sec,
+        gflop_per_epoch: flop / 1e9,
+        achieved_gflops: achieved,
+        efficiency: achieved / reference,
+        final_test_acc: acc,
+    })
+}
+
+pub fn run(
+    data: Arc<Dataset>,
+    epochs: usize,
+    kernels: &[Kernel],
+    archs: &[String],
+    mut progress: impl FnMut(&str),
+) -> Result<BenchReport> {
+    let env = crate::runs::record::Environment::detect("");
+    progress("measuring GEMM rate ...");
+    let gemm = gemm_rates();
+    let reference = gemm[0].gflops;
+    let base = preset::load("paper-2019")?;
+    let mut results = Vec::new();
+    for arch in archs {
+        for &kernel in kernels {
+            progress(&format!("training {arch} ({kernel:?}) for {epochs} epochs ..."));
+            results.push(bench_arch(&base, arch, epochs, kernel, &data, reference)?);
+        }
+    }
+    Ok(BenchReport {
+        cpu: env.cpu_model,
+        threads: env.threads,
+        gemm,
+        reference_gflops: reference,
+        results,
+    })
+}
+
+pub fn text(report: &BenchReport) -> String {
+    let mut out = format!(
+        "machine: {} ({} threads)\nGEMM (dfdx matmul): {}\n\n",
+        report.cpu.as_deref().unwrap_or("unknown CPU"),
+        report.threads,
+        report
+            .gemm
+            .iter()
+            .map(|g| format!("{} {:.1} GFLOP/s", g.shape, g.gflops))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    out.push_str(&format!(
+        "{:<20} {:<7} {:>9} {:>9} {:>10} {:>10} {:>10} {:>9}\n",
+        "arch", "kernel", "s/epoch", "img/s", "GFLOP/ep", "GFLOP/s", "efficiency", "test acc"
+    ));
+    for r in &report.results {
+        out.push_str(&format!(
+            "{:<20} {:<7} {:>9.2} {:>9.0} {:>10.1} {:>10.1} {:>10.2} {:>9.4}\n",
+            r.arch,
+            r.kernel,
+            r.seconds_per_epoch,
+            r.images_per_sec,
+            r.gflop_per_epoch,
+            r.achieved_gflops,
+            r.efficiency,
+            r.final_test_acc
+        ));
+    }
+    out.push_str(
+        "\nFLOP counted: 6 x weights x train images + 2 x weights x test images per epoch;\n\
+         efficiency = achieved FLOP/s / GEMM FLOP/s at 128x784x512.\n",
+    );
+    out
+}
