@@ -28,10 +28,7 @@ type Tui = (
     Box<dyn portable_pty::Child + Send + Sync>,
 );
 
-fn spawn_tui(
-    args: &[&str],
-    runs: &std::path::Path,
-) -> Tui {
+fn spawn_tui(args: &[&str], runs: &std::path::Path) -> Tui {
     let pair = native_pty_system()
         .openpty(PtySize {
             rows: 36,

@@ -160,7 +160,9 @@ pub fn run(
     let mut results = Vec::new();
     for arch in archs {
         for &kernel in kernels {
-            progress(&format!("training {arch} ({kernel:?}) for {epochs} epochs ..."));
+            progress(&format!(
+                "training {arch} ({kernel:?}) for {epochs} epochs ..."
+            ));
             results.push(bench_arch(&base, arch, epochs, kernel, &data, reference)?);
         }
     }

@@ -85,7 +85,11 @@ pub enum Cmd {
         #[arg(long, value_enum, default_value = "both")]
         kernel: BenchKernel,
         /// Architectures to measure (comma-separated)
-        #[arg(long, value_delimiter = ',', default_value = "512-128,512-256-128,512-256-128-64-32")]
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "512-128,512-256-128,512-256-128-64-32"
+        )]
         arch: Vec<String>,
         /// Print JSON instead of a table
         #[arg(long)]

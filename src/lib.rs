@@ -1,8 +1,10 @@
 //! mnist-lab: train and compare small feed-forward networks on MNIST, live in a terminal.
 
+pub mod bench;
 pub mod cli;
 pub mod data;
 pub mod engine;
+pub mod fast;
 pub mod headless;
 pub mod model;
 pub mod optim;
@@ -10,5 +12,3 @@ pub mod preset;
 pub mod report;
 pub mod runs;
 pub mod tui;
-pub mod fast;
-pub mod bench;

@@ -93,7 +93,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 BenchKernel::Both => vec![Kernel::Dfdx, Kernel::Fast],
             };
             let data = headless::load_data(common.data.as_deref())?;
-            let report = mnist_lab::bench::run(data, epochs, &kernels, &arch, |m| eprintln!("{m}"))?;
+            let report =
+                mnist_lab::bench::run(data, epochs, &kernels, &arch, |m| eprintln!("{m}"))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -19,7 +19,11 @@ fn close(a: &[f32], b: &[f32], what: &str) {
 /// activations (stacked sigmoids), where f32 rounding is amplified by 1/σ: ours sums in f64,
 /// dfdx in f32, and they differ by up to ~6e-5 of the scale there.
 fn close_grad(a: &[f32], b: &[f32], what: &str, act: Activation) {
-    let tol = if act == Activation::Sigmoid { 1e-4 } else { 3e-5 };
+    let tol = if act == Activation::Sigmoid {
+        1e-4
+    } else {
+        3e-5
+    };
     close_within(a, b, what, tol)
 }
 
@@ -35,7 +39,8 @@ fn close_within(a: &[f32], b: &[f32], what: &str, tol: f32) {
 }
 
 fn spec(arch: &str, placement: Placement, activation: Activation) -> VariantSpec {
-    let mut s = common::small_preset(&format!("arch: \"{arch}\""), "(name: \"k\")").variants[0].clone();
+    let mut s =
+        common::small_preset(&format!("arch: \"{arch}\""), "(name: \"k\")").variants[0].clone();
     s.placement = placement;
     s.activation = activation;
     s.dropout = 0.0; // dropout masks come from different generators; checked on their own
@@ -94,21 +99,48 @@ impl ArchVisitor for Parity {
         let mut frng = rand::rngs::StdRng::seed_from_u64(1);
         let (sum, _) = fast.train_step(&x, &labels, &mut frng);
         let fast_loss = (sum / n as f64) as f32;
-        assert!((fast_loss - ref_loss).abs() <= 1e-5 * ref_loss.abs().max(1.0), "loss {fast_loss} vs {ref_loss}");
+        assert!(
+            (fast_loss - ref_loss).abs() <= 1e-5 * ref_loss.abs().max(1.0),
+            "loss {fast_loss} vs {ref_loss}"
+        );
         let mut i = 0;
         for (l, layer) in fast.layers.iter().enumerate() {
-            close_grad(&fast.grads.w[l], &ref_grads[i], &format!("layer {l} dW"), self.spec.activation);
-            close_grad(&fast.grads.b[l], &ref_grads[i + 1], &format!("layer {l} db"), self.spec.activation);
+            close_grad(
+                &fast.grads.w[l],
+                &ref_grads[i],
+                &format!("layer {l} dW"),
+                self.spec.activation,
+            );
+            close_grad(
+                &fast.grads.b[l],
+                &ref_grads[i + 1],
+                &format!("layer {l} db"),
+                self.spec.activation,
+            );
             i += 2;
             if layer.bn.is_some() {
-                close_grad(&fast.grads.gamma[l], &ref_grads[i], &format!("layer {l} dgamma"), self.spec.activation);
-                close_grad(&fast.grads.beta[l], &ref_grads[i + 1], &format!("layer {l} dbeta"), self.spec.activation);
+                close_grad(
+                    &fast.grads.gamma[l],
+                    &ref_grads[i],
+                    &format!("layer {l} dgamma"),
+                    self.spec.activation,
+                );
+                close_grad(
+                    &fast.grads.beta[l],
+                    &ref_grads[i + 1],
+                    &format!("layer {l} dbeta"),
+                    self.spec.activation,
+                );
                 i += 2;
             }
         }
         assert_eq!(i, ref_grads.len());
         let after = params::export(&model);
-        close(&fast.params().concat(), &after.concat(), "parameters incl. running stats");
+        close(
+            &fast.params().concat(),
+            &after.concat(),
+            "parameters incl. running stats",
+        );
     }
 }
 
@@ -122,7 +154,12 @@ fn fused_matches_dfdx_for_every_placement_and_activation() {
         Activation::ELU { alpha: 1.0 },
     ];
     for arch in ["512-128", "512-256-128-64-32"] {
-        for placement in [Placement::Every, Placement::First, Placement::Last, Placement::None] {
+        for placement in [
+            Placement::Every,
+            Placement::First,
+            Placement::Last,
+            Placement::None,
+        ] {
             for act in acts {
                 // Five stacked sigmoids saturate: BN on the last of them divides by a tiny σ
                 // and f32 rounding dominates both implementations. Checked on 2 layers only.
@@ -148,15 +185,21 @@ fn fused_matches_dfdx_at_odd_and_partial_batch_sizes() {
 }
 
 #[test]
-fn dropout_kernel_drops_about_p_and_scales_survivors() {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-    let mut a = vec![1.0f32; 100_000];
-    let mut mask = vec![0.0f32; a.len()];
-    mnist_lab::fast::kernels::dropout(&mut a, 0.3, &mut mask, &mut rng);
-    let dropped = a.iter().filter(|v| **v == 0.0).count() as f64 / a.len() as f64;
+fn dropout_masks_drop_about_p_scale_survivors_and_depend_only_on_seed_and_row() {
+    let mut mask = vec![0.0f32; 100_000];
+    mnist_lab::fast::kernels::dropout_mask(&mut mask, 0.3, 99, 5);
+    let dropped = mask.iter().filter(|v| **v == 0.0).count() as f64 / mask.len() as f64;
     assert!((dropped - 0.3).abs() < 0.01, "{dropped}");
-    assert!(a.iter().all(|v| *v == 0.0 || (*v - 1.0 / 0.7).abs() < 1e-6));
-    assert_eq!(a, mask);
+    assert!(mask
+        .iter()
+        .all(|v| *v == 0.0 || (*v - 1.0 / 0.7).abs() < 1e-6));
+    let mut again = vec![0.0f32; 100_000];
+    mnist_lab::fast::kernels::dropout_mask(&mut again, 0.3, 99, 5);
+    assert_eq!(mask, again);
+    mnist_lab::fast::kernels::dropout_mask(&mut again, 0.3, 99, 6);
+    assert_ne!(mask, again, "another row, another mask");
+    mnist_lab::fast::kernels::dropout_mask(&mut again, 0.0, 99, 6);
+    assert!(again.iter().all(|v| *v == 1.0));
 }
 
 #[test]
@@ -168,15 +211,24 @@ fn fused_and_dfdx_training_curves_agree_without_dropout() {
          (name: \"sgd\", placement: First, optimizer: Sgd(lr: 0.05, momentum: 0.9, nesterov: true))",
     );
     let run = |kernel| {
-        let opts = EngineOptions { kernel, ..Default::default() };
+        let opts = EngineOptions {
+            kernel,
+            ..Default::default()
+        };
         common::numbers(&common::run_all(p.clone(), opts).1)
     };
     let (fast, reference) = (run(Kernel::Fast), run(Kernel::Dfdx));
     for (v, (f, r)) in fast.iter().zip(&reference).enumerate() {
         for (e, (a, b)) in f.iter().zip(r).enumerate() {
             let ok = |x: f32, y: f32| (x - y).abs() <= 2e-3 * y.abs().max(1e-2);
-            assert!(ok(a.0, b.0) && ok(a.2, b.2), "variant {v} epoch {e}: fused {a:?} vs dfdx {b:?}");
-            assert!((a.3 - b.3).abs() <= 0.003, "variant {v} epoch {e}: accuracy {a:?} vs {b:?}");
+            assert!(
+                ok(a.0, b.0) && ok(a.2, b.2),
+                "variant {v} epoch {e}: fused {a:?} vs dfdx {b:?}"
+            );
+            assert!(
+                (a.3 - b.3).abs() <= 0.003,
+                "variant {v} epoch {e}: accuracy {a:?} vs {b:?}"
+            );
         }
     }
 }

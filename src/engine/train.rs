@@ -179,7 +179,10 @@ impl<M: Net> Trainer for DfdxTrainer<M> {
         let dev = &self.dev;
         let x = dev.tensor_from_vec(std::mem::take(&mut self.xbuf), (n, Const::<PIXELS>));
         let y = dev.tensor_from_vec(std::mem::take(&mut self.ybuf), (n, Const::<CLASSES>));
-        let grads = self.grads.take().unwrap_or_else(|| self.model.alloc_grads());
+        let grads = self
+            .grads
+            .take()
+            .unwrap_or_else(|| self.model.alloc_grads());
         let logits = self
             .model
             .try_forward_mut(x.traced(grads))
@@ -273,7 +276,8 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
             epoch: None,
             message: format!("bad architecture {:?}", spec.arch),
         })?;
-        let net = crate::fast::FastNet::from_params(&widths, &crate::fast::params::export(&model), spec);
+        let net =
+            crate::fast::FastNet::from_params(&widths, &crate::fast::params::export(&model), spec);
         let trainer = FastTrainer {
             model,
             net,
@@ -338,10 +342,7 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
             if !loss_value.is_finite() {
                 return Err(TrainError::Diverged {
                     epoch,
-                    message: format!(
-                        "loss became {loss_value} at epoch {epoch}, batch {}",
-                        b + 1
-                    ),
+                    message: format!("loss became {loss_value} at epoch {epoch}, batch {}", b + 1),
                 });
             }
             let n = idx.len();

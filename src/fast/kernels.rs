@@ -23,7 +23,7 @@ pub unsafe fn gemm(
     b_cs: isize,
 ) {
     debug_assert!(c.len() >= m * n);
-    let parallelism = if m * n * k >= 32 * 1024 {
+    let parallelism = if m * n * k >= 1024 * 1024 {
         gemm::Parallelism::Rayon(0)
     } else {
         gemm::Parallelism::None
@@ -56,6 +56,9 @@ pub fn linear_forward(x: &[f32], n: usize, w: &[f32], bias: &[f32], out: usize, 
     let inp = w.len() / out;
     assert_eq!(x.len(), n * inp);
     assert_eq!(z.len(), n * out);
+    for row in z.chunks_exact_mut(out) {
+        row.copy_from_slice(bias);
+    }
     // SAFETY: sizes checked above; wᵀ is k×n with row stride 1 and column stride `inp`.
     unsafe {
         gemm(
@@ -63,7 +66,7 @@ pub fn linear_forward(x: &[f32], n: usize, w: &[f32], bias: &[f32], out: usize, 
             out,
             inp,
             z,
-            false,
+            true,
             x.as_ptr(),
             inp as isize,
             1,
@@ -72,11 +75,6 @@ pub fn linear_forward(x: &[f32], n: usize, w: &[f32], bias: &[f32], out: usize, 
             inp as isize,
         )
     };
-    for row in z.chunks_exact_mut(out) {
-        for (v, b) in row.iter_mut().zip(bias) {
-            *v += b;
-        }
-    }
 }
 
 /// Gradients of a Linear layer: `dw += dzᵀ·x`, `db += Σ dz`, and `dx = dz·w` when asked.
@@ -110,11 +108,8 @@ pub fn linear_backward(
             1,
         )
     };
-    db.iter_mut().for_each(|v| *v = 0.0);
-    for row in dz.chunks_exact(out) {
-        for (d, g) in db.iter_mut().zip(row) {
-            *d += g;
-        }
+    for (d, s) in db.iter_mut().zip(par_column_sums(dz, out, |_, v| v as f64)) {
+        *d = s as f32;
     }
     if let Some(dx) = dx {
         assert_eq!(dx.len(), n * inp);
@@ -145,9 +140,13 @@ pub fn activate(z: &mut [f32], act: Activation) {
         Activation::LeakyReLU { alpha } => z
             .iter_mut()
             .for_each(|v| *v = if *v > 0.0 { *v } else { alpha * *v }),
-        Activation::ELU { alpha } => z
-            .iter_mut()
-            .for_each(|v| *v = if *v > 0.0 { *v } else { alpha * (v.exp() - 1.0) }),
+        Activation::ELU { alpha } => z.iter_mut().for_each(|v| {
+            *v = if *v > 0.0 {
+                *v
+            } else {
+                alpha * (v.exp() - 1.0)
+            }
+        }),
     }
 }
 
@@ -175,90 +174,6 @@ pub fn activation_backward(a: &[f32], d: &mut [f32], act: Activation) {
     }
 }
 
-/// Training-mode batch normalisation over the rows of `a` [n×c], in place: `a` becomes the
-/// output; `xhat` and `inv_std` are kept for the backward pass; running stats are updated as
-/// dfdx does (momentum on the new value, unbiased running variance).
-#[allow(clippy::too_many_arguments)]
-pub fn batchnorm_train(
-    a: &mut [f32],
-    n: usize,
-    gamma: &[f32],
-    beta: &[f32],
-    running_mean: &mut [f32],
-    running_var: &mut [f32],
-    momentum: f32,
-    eps: f32,
-    xhat: &mut [f32],
-    inv_std: &mut [f32],
-    scratch: &mut Vec<f32>,
-) {
-    let c = gamma.len();
-    scratch.clear();
-    scratch.resize(2 * c, 0.0);
-    let (mean, var) = scratch.split_at_mut(c);
-    for row in a.chunks_exact(c) {
-        for (m, v) in mean.iter_mut().zip(row) {
-            *m += v;
-        }
-    }
-    let inv_n = 1.0 / n as f32;
-    mean.iter_mut().for_each(|m| *m *= inv_n);
-    for row in a.chunks_exact(c) {
-        for ((s, v), m) in var.iter_mut().zip(row).zip(mean.iter()) {
-            let d = v - m;
-            *s += d * d;
-        }
-    }
-    var.iter_mut().for_each(|v| *v *= inv_n);
-    let unbias = n as f32 / (n as f32 - 1.0);
-    for j in 0..c {
-        running_mean[j] = (1.0 - momentum) * running_mean[j] + momentum * mean[j];
-        running_var[j] = (1.0 - momentum) * running_var[j] + momentum * var[j] * unbias;
-        inv_std[j] = 1.0 / (var[j] + eps).sqrt();
-    }
-    for (row, xrow) in a.chunks_exact_mut(c).zip(xhat.chunks_exact_mut(c)) {
-        for j in 0..c {
-            let x = (row[j] - mean[j]) * inv_std[j];
-            xrow[j] = x;
-            row[j] = x * gamma[j] + beta[j];
-        }
-    }
-}
-
-/// Backward of training-mode BN: from `dy` (overwritten with dx) and the saved `xhat`,
-/// `inv_std`; accumulates `dgamma`, `dbeta`.
-pub fn batchnorm_backward(
-    dy: &mut [f32],
-    n: usize,
-    gamma: &[f32],
-    xhat: &[f32],
-    inv_std: &[f32],
-    dgamma: &mut [f32],
-    dbeta: &mut [f32],
-) {
-    let c = gamma.len();
-    // Sums in f64: the x̂·dγ and dβ terms nearly cancel when the batch variance is small.
-    let mut sg = vec![0.0f64; c];
-    let mut sb = vec![0.0f64; c];
-    for (drow, xrow) in dy.chunks_exact(c).zip(xhat.chunks_exact(c)) {
-        for j in 0..c {
-            sg[j] += (drow[j] * xrow[j]) as f64;
-            sb[j] += drow[j] as f64;
-        }
-    }
-    for j in 0..c {
-        dgamma[j] = sg[j] as f32;
-        dbeta[j] = sb[j] as f32;
-    }
-    let inv_n = 1.0 / n as f64;
-    for (drow, xrow) in dy.chunks_exact_mut(c).zip(xhat.chunks_exact(c)) {
-        for j in 0..c {
-            let centred = drow[j] as f64 - inv_n * (sb[j] + xrow[j] as f64 * sg[j]);
-            drow[j] = (gamma[j] as f64 * inv_std[j] as f64 * centred) as f32;
-        }
-    }
-}
-
 /// Eval-mode BN with running statistics, in place.
 pub fn batchnorm_eval(
     a: &mut [f32],
@@ -279,23 +194,9 @@ pub fn batchnorm_eval(
     }
 }
 
-/// Inverted dropout: each element kept with probability 1−p and scaled by 1/(1−p); the
-/// mask (0 or the scale) is kept for the backward pass.
-pub fn dropout(a: &mut [f32], p: f32, mask: &mut [f32], rng: &mut impl rand::Rng) {
-    let scale = 1.0 / (1.0 - p);
-    for (v, m) in a.iter_mut().zip(mask.iter_mut()) {
-        *m = if rng.gen::<f32>() < p { 0.0 } else { scale };
-        *v *= *m;
-    }
-}
-
 /// Softmax cross-entropy over rows of 10 logits: returns the summed loss and the number of
 /// correct argmaxes, and writes d(mean loss)/d(logits) into `dlogits`.
-pub fn softmax_cross_entropy(
-    logits: &[f32],
-    labels: &[u8],
-    dlogits: &mut [f32],
-) -> (f64, usize) {
+pub fn softmax_cross_entropy(logits: &[f32], labels: &[u8], dlogits: &mut [f32]) -> (f64, usize) {
     let classes = logits.len() / labels.len().max(1);
     let inv_n = 1.0 / labels.len() as f32;
     let (mut loss, mut correct) = (0.0f64, 0usize);
@@ -327,4 +228,74 @@ pub fn softmax_cross_entropy(
         }
     }
     (loss, correct)
+}
+
+/// Rows per parallel task: the element-wise passes split a batch into row blocks, in a fixed
+/// way, so results never depend on the number of threads.
+pub const ROW_BLOCK: usize = 16;
+
+/// A small, fast generator for dropout masks (SplitMix64): masks are re-derived per row from
+/// a per-step seed, so rows can be filled in parallel and stay deterministic.
+#[derive(Debug, Clone, Copy)]
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    #[inline]
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// Column sums of `a` [rows×c] computed per row block in parallel, then added in block order.
+pub fn par_column_sums(a: &[f32], c: usize, f: impl Fn(usize, f32) -> f64 + Sync) -> Vec<f64> {
+    use rayon::prelude::*;
+    let partial: Vec<Vec<f64>> = a
+        .par_chunks(c * ROW_BLOCK)
+        .with_min_len(min_blocks(c))
+        .map(|block| {
+            let mut s = vec![0.0f64; c];
+            for row in block.chunks_exact(c) {
+                for (j, v) in row.iter().enumerate() {
+                    s[j] += f(j, *v);
+                }
+            }
+            s
+        })
+        .collect();
+    let mut total = vec![0.0f64; c];
+    for p in partial {
+        for (t, v) in total.iter_mut().zip(p) {
+            *t += v;
+        }
+    }
+    total
+}
+
+/// Row blocks per parallel task, so each task has at least ~8k elements: small layers run on
+/// one thread instead of paying for task hand-offs. Chunking is unchanged, so are the results.
+pub fn min_blocks(cols: usize) -> usize {
+    (8192 / (cols * ROW_BLOCK)).max(1)
+}
+
+/// Inverted-dropout mask of one row: each element 0 with probability `p`, else 1/(1−p).
+/// Drawn from (`seed`, `row`) alone, so rows can be filled in any order or in parallel.
+pub fn dropout_mask(mask: &mut [f32], p: f32, seed: u64, row: u64) {
+    if p <= 0.0 {
+        mask.iter_mut().for_each(|m| *m = 1.0);
+        return;
+    }
+    let threshold = (p as f64 * 4_294_967_296.0) as u64;
+    let scale = 1.0 / (1.0 - p);
+    let mut rng = SplitMix(seed ^ row.wrapping_mul(0xA076_1D64_78BD_642F));
+    for m in mask.iter_mut() {
+        *m = if (rng.next_u64() >> 32) < threshold {
+            0.0
+        } else {
+            scale
+        };
+    }
 }

@@ -3,6 +3,8 @@
 //! no gradient for the 784-wide input, and in-place optimiser updates.
 
 use rand::rngs::StdRng;
+use rand::RngCore;
+use rayon::prelude::*;
 
 use super::kernels as k;
 use crate::preset::{Activation, VariantSpec};
@@ -60,7 +62,6 @@ pub struct FastNet {
     caches: Vec<Cache>,
     pub grads: Grads,
     dlogits: Vec<f32>,
-    scratch: Vec<f32>,
 }
 
 impl FastNet {
@@ -105,7 +106,6 @@ impl FastNet {
             layers,
             grads,
             dlogits: Vec::new(),
-            scratch: Vec::new(),
         }
     }
 
@@ -137,30 +137,17 @@ impl FastNet {
             cache.y.resize(n * layer.out, 0.0);
             k::linear_forward(input, n, &layer.w, &layer.b, layer.out, &mut cache.y);
             if let Some(act) = layer.activation {
-                k::activate(&mut cache.y, act);
                 if layer.norm_and_drop {
-                    cache.a.clear();
-                    cache.a.extend_from_slice(&cache.y);
                     let bn = layer.bn.as_mut().expect("hidden layers have BN");
-                    cache.xhat.resize(n * layer.out, 0.0);
-                    cache.inv_std.resize(layer.out, 0.0);
-                    k::batchnorm_train(
-                        &mut cache.y,
-                        n,
-                        &bn.gamma,
-                        &bn.beta,
-                        &mut bn.running_mean,
-                        &mut bn.running_var,
-                        bn.momentum,
-                        bn.eps,
-                        &mut cache.xhat,
-                        &mut cache.inv_std,
-                        &mut self.scratch,
-                    );
-                    if layer.dropout > 0.0 {
-                        cache.mask.resize(n * layer.out, 0.0);
-                        k::dropout(&mut cache.y, layer.dropout, &mut cache.mask, rng);
-                    }
+                    let seed = rng.next_u64();
+                    fused_act_bn_dropout(cache, n, layer.out, act, bn, layer.dropout, seed);
+                } else {
+                    let out = layer.out;
+                    cache
+                        .y
+                        .par_chunks_mut(out * k::ROW_BLOCK)
+                        .with_min_len(k::min_blocks(out))
+                        .for_each(|b| k::activate(b, act));
                 }
             }
             debug_assert!(l < last || layer.activation.is_none());
@@ -181,22 +168,29 @@ impl FastNet {
             };
             if let Some(act) = layer.activation {
                 if layer.norm_and_drop {
-                    if layer.dropout > 0.0 {
-                        dz.iter_mut().zip(&cache.mask).for_each(|(d, m)| *d *= m);
-                    }
                     let bn = layer.bn.as_ref().expect("hidden layers have BN");
-                    k::batchnorm_backward(
+                    fused_dropout_bn_act_backward(
                         dz,
+                        Saved {
+                            a: &cache.a,
+                            xhat: &cache.xhat,
+                            inv_std: &cache.inv_std,
+                            mask: &cache.mask,
+                        },
                         n,
+                        layer.out,
+                        act,
+                        layer.dropout > 0.0,
                         &bn.gamma,
-                        &cache.xhat,
-                        &cache.inv_std,
                         &mut self.grads.gamma[l],
                         &mut self.grads.beta[l],
                     );
-                    k::activation_backward(&cache.a, dz, act);
                 } else {
-                    k::activation_backward(&cache.y, dz, act);
+                    let out = layer.out;
+                    dz.par_chunks_mut(out * k::ROW_BLOCK)
+                        .zip(cache.y.par_chunks(out * k::ROW_BLOCK))
+                        .with_min_len(k::min_blocks(out))
+                        .for_each(|(d, a)| k::activation_backward(a, d, act));
                 }
             }
             let (input, dx): (&[f32], Option<&mut [f32]>) = if l == 0 {
@@ -247,4 +241,145 @@ impl FastNet {
         logits.clear();
         logits.extend_from_slice(&self.caches[last].y);
     }
+}
+
+/// Forward of act → BN (batch statistics) → dropout in three row-parallel passes:
+/// activation and column sums; squared deviations; normalise, scale, shift and mask.
+fn fused_act_bn_dropout(
+    cache: &mut Cache,
+    n: usize,
+    c: usize,
+    act: Activation,
+    bn: &mut Bn,
+    p: f32,
+    seed: u64,
+) {
+    let block = c * k::ROW_BLOCK;
+    cache
+        .y
+        .par_chunks_mut(block)
+        .with_min_len(k::min_blocks(c))
+        .for_each(|b| k::activate(b, act));
+    cache.a.clear();
+    cache.a.extend_from_slice(&cache.y);
+    let inv_n = 1.0 / n as f64;
+    let mean: Vec<f64> = k::par_column_sums(&cache.a, c, |_, v| v as f64)
+        .into_iter()
+        .map(|s| s * inv_n)
+        .collect();
+    let var: Vec<f64> = k::par_column_sums(&cache.a, c, |j, v| {
+        let d = v as f64 - mean[j];
+        d * d
+    })
+    .into_iter()
+    .map(|s| s * inv_n)
+    .collect();
+    let (m, unbias) = (bn.momentum, n as f32 / (n as f32 - 1.0));
+    cache.inv_std.resize(c, 0.0);
+    let mean32: Vec<f32> = mean.iter().map(|&v| v as f32).collect();
+    for j in 0..c {
+        let var = var[j] as f32;
+        bn.running_mean[j] = (1.0 - m) * bn.running_mean[j] + m * mean32[j];
+        bn.running_var[j] = (1.0 - m) * bn.running_var[j] + m * var * unbias;
+        cache.inv_std[j] = 1.0 / (var + bn.eps).sqrt();
+    }
+    cache.xhat.resize(n * c, 0.0);
+    cache.mask.resize(n * c, 0.0);
+    let (gamma, beta, inv_std) = (&bn.gamma, &bn.beta, &cache.inv_std);
+    cache
+        .y
+        .par_chunks_mut(block)
+        .zip(cache.xhat.par_chunks_mut(block))
+        .zip(cache.mask.par_chunks_mut(block))
+        .enumerate()
+        .with_min_len(k::min_blocks(c))
+        .for_each(|(bi, ((y, xh), mask))| {
+            for (r, ((yrow, xrow), mrow)) in y
+                .chunks_exact_mut(c)
+                .zip(xh.chunks_exact_mut(c))
+                .zip(mask.chunks_exact_mut(c))
+                .enumerate()
+            {
+                k::dropout_mask(mrow, p, seed, (bi * k::ROW_BLOCK + r) as u64);
+                for j in 0..c {
+                    let x = (yrow[j] - mean32[j]) * inv_std[j];
+                    xrow[j] = x;
+                    yrow[j] = (x * gamma[j] + beta[j]) * mrow[j];
+                }
+            }
+        });
+}
+
+/// What the forward pass kept for the backward of act → BN → dropout.
+struct Saved<'a> {
+    a: &'a [f32],
+    xhat: &'a [f32],
+    inv_std: &'a [f32],
+    mask: &'a [f32],
+}
+
+/// Backward of dropout → BN → act: column sums of dy and dy·x̂ in parallel, then one
+/// row-parallel pass computing dz = act'(a) · γ/σ · (dy − (Σdy + x̂·Σdy·x̂)/n).
+#[allow(clippy::too_many_arguments)]
+fn fused_dropout_bn_act_backward(
+    dz: &mut [f32],
+    cache: Saved<'_>,
+    n: usize,
+    c: usize,
+    act: Activation,
+    dropout: bool,
+    gamma: &[f32],
+    dgamma: &mut [f32],
+    dbeta: &mut [f32],
+) {
+    let block = c * k::ROW_BLOCK;
+    if dropout {
+        dz.par_chunks_mut(block)
+            .zip(cache.mask.par_chunks(block))
+            .with_min_len(k::min_blocks(c))
+            .for_each(|(d, m)| d.iter_mut().zip(m).for_each(|(d, m)| *d *= m));
+    }
+    let sb = k::par_column_sums(dz, c, |_, v| v as f64);
+    let sg: Vec<f64> = {
+        use rayon::prelude::*;
+        let partial: Vec<Vec<f64>> = dz
+            .par_chunks(block)
+            .zip(cache.xhat.par_chunks(block))
+            .with_min_len(k::min_blocks(c))
+            .map(|(d, x)| {
+                let mut s = vec![0.0f64; c];
+                for (drow, xrow) in d.chunks_exact(c).zip(x.chunks_exact(c)) {
+                    for j in 0..c {
+                        s[j] += (drow[j] * xrow[j]) as f64;
+                    }
+                }
+                s
+            })
+            .collect();
+        let mut total = vec![0.0f64; c];
+        for p in partial {
+            total.iter_mut().zip(p).for_each(|(t, v)| *t += v);
+        }
+        total
+    };
+    for j in 0..c {
+        dgamma[j] = sg[j] as f32;
+        dbeta[j] = sb[j] as f32;
+    }
+    let inv_n = 1.0 / n as f64;
+    let coef: Vec<f32> = (0..c).map(|j| gamma[j] * cache.inv_std[j]).collect();
+    let mb: Vec<f32> = sb.iter().map(|v| (v * inv_n) as f32).collect();
+    let mg: Vec<f32> = sg.iter().map(|v| (v * inv_n) as f32).collect();
+    dz.par_chunks_mut(block)
+        .zip(cache.xhat.par_chunks(block))
+        .zip(cache.a.par_chunks(block))
+        .with_min_len(k::min_blocks(c))
+        .for_each(|((d, x), a)| {
+            for (drow, xrow) in d.chunks_exact_mut(c).zip(x.chunks_exact(c)) {
+                for j in 0..c {
+                    drow[j] = coef[j] * (drow[j] - mb[j] - xrow[j] * mg[j]);
+                }
+            }
+            k::activation_backward(a, d, act);
+        });
 }

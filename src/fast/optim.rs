@@ -58,8 +58,10 @@ impl FastOptimizer {
         let (spec, t) = (self.spec, self.t);
         for (l, layer) in net.layers.iter_mut().enumerate() {
             let g = &net.grads;
-            let mut pairs: Vec<(&mut [f32], &[f32])> =
-                vec![(&mut layer.w[..], &g.w[l][..]), (&mut layer.b[..], &g.b[l][..])];
+            let mut pairs: Vec<(&mut [f32], &[f32])> = vec![
+                (&mut layer.w[..], &g.w[l][..]),
+                (&mut layer.b[..], &g.b[l][..]),
+            ];
             if let Some(bn) = layer.bn.as_mut() {
                 pairs.push((&mut bn.gamma[..], &g.gamma[l][..]));
                 pairs.push((&mut bn.beta[..], &g.beta[l][..]));
