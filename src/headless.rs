@@ -177,9 +177,22 @@ pub fn run(
         weights_dir: Some(dir.join("weights")),
         ..Default::default()
     };
+    let data_for_export = data.clone();
     let handle = engine::spawn(preset, data, options);
-    let mut save_error_shown = false;
-    for event in handle.events.iter() {
+    let signals = crate::signals::listen().context("listening for signals")?;
+    let mut save_failed = false;
+    let mut interrupted_by = None;
+    loop {
+        let event = crossbeam_channel::select! {
+            recv(handle.events) -> ev => match ev {
+                Ok(ev) => ev,
+                Err(_) => break,
+            },
+            recv(signals) -> sig => {
+                interrupted_by = sig.ok();
+                break;
+            }
+        };
         if jsonl {
             if !matches!(event, Event::Progress { .. }) {
                 writeln!(out, "{}", serde_json::to_string(&event)?)?;
@@ -189,16 +202,33 @@ pub fn run(
         }
         if record.apply(&event) {
             if let Err(e) = runs::save(&dir, &record) {
-                // Training goes on; results stay in memory and the message says where.
-                if !save_error_shown {
-                    eprintln!("warning: cannot save the run ({e:#}); training continues");
-                    save_error_shown = true;
+                // Training goes on; results stay in memory and are rescued at the end.
+                if !save_failed {
+                    eprintln!("warning: cannot save the run ({e:#}); training continues, results kept in memory");
+                    save_failed = true;
                 }
+            } else {
+                save_failed = false;
             }
         }
         if matches!(event, Event::RunFinished { .. }) {
             break;
         }
+    }
+    if let Some(sig) = interrupted_by {
+        // The running variant is recorded as interrupted; finished ones are already on disk.
+        handle.send(engine::Command::Cancel);
+        record.mark_interrupted();
+        save_or_rescue(&dir, &record);
+        eprintln!(
+            "{}: stopped; finished variants are in {} (resume with --resume)",
+            crate::signals::name(sig),
+            dir.display()
+        );
+        return Err(Interrupted(sig).into());
+    }
+    if save_failed {
+        save_or_rescue(&dir, &record);
     }
     handle.join();
     if !jsonl {
@@ -214,12 +244,41 @@ pub fn run(
         )?;
     }
     if export {
-        let written = runs::export::export_all(&dir, &record)?;
+        let written = runs::export::export_all(&dir, &record, Some(data_for_export.as_ref()))?;
         if !jsonl {
             writeln!(out, "exported {} to {}", written.join(", "), dir.display())?;
         }
     }
     Ok((dir, record))
+}
+
+/// A run stopped by a signal: `main` exits with 128 + the signal number.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted by signal {0}")]
+pub struct Interrupted(pub i32);
+
+/// Saves the record; if its folder cannot be written, saves it to a rescue folder instead and
+/// says where, so nothing trained is lost.
+pub fn save_or_rescue(dir: &Path, record: &RunRecord) {
+    if runs::save(dir, record).is_ok() {
+        return;
+    }
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "run".into());
+    let rescue = std::env::temp_dir().join(format!("mnist-lab-rescue-{name}"));
+    match runs::export::export_all(&rescue, record, None) {
+        Ok(_) => eprintln!(
+            "warning: {} is not writable; the run was saved to {} instead",
+            dir.display(),
+            rescue.display()
+        ),
+        Err(e) => eprintln!(
+            "error: cannot save the run anywhere ({e:#}); its table follows\n{}",
+            report::text_table(record)
+        ),
+    }
 }
 
 /// `mnist-lab runs`: past runs, newest first.

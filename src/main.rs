@@ -12,6 +12,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
+            if let Some(i) = e.downcast_ref::<headless::Interrupted>() {
+                return ExitCode::from(mnist_lab::signals::exit_code(i.0));
+            }
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
@@ -62,7 +65,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Cmd::Export { run_dir, to }) => {
             let record = mnist_lab::runs::load(&run_dir)?;
             let target = to.unwrap_or_else(|| run_dir.clone());
-            let written = mnist_lab::runs::export::export_all(&target, &record)?;
+            // With the data set, confusion matrices are exported too; without it, the rest.
+            let data = headless::load_data(common.data.as_deref()).ok();
+            let written = mnist_lab::runs::export::export_all(&target, &record, data.as_deref())?;
             println!("exported {} to {}", written.join(", "), target.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -188,8 +188,14 @@ fn csv_exports_have_the_right_columns_and_rows() {
 #[test]
 fn markdown_summary_is_the_studys_table() {
     let md = export::summary_md(&synthetic_record());
-    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+    // The study's table comes first; the factor tables follow after a blank line.
+    let rows: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
     assert_eq!(rows.len(), 2 + 15);
+    assert!(md.contains("## Factors"), "{md}");
     assert!(
         rows[0].contains("layers")
             && rows[0].contains("study loss")
@@ -210,7 +216,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 fn exports_write_png_svg_and_every_file() {
     let dir = tempfile::tempdir().unwrap();
     let r = synthetic_record();
-    let written = export::export_all(dir.path(), &r).unwrap();
+    let written = export::export_all(dir.path(), &r, None).unwrap();
     for f in [
         "run.json",
         "epochs.csv",
@@ -246,7 +252,7 @@ fn export_to_an_unwritable_folder_is_a_clear_error_and_loses_nothing() {
     std::fs::write(&file, b"x").unwrap();
     let r = synthetic_record();
     let target = file.join("export");
-    let err = format!("{:#}", export::export_all(&target, &r).unwrap_err());
+    let err = format!("{:#}", export::export_all(&target, &r, None).unwrap_err());
     assert!(
         err.contains("not-a-folder/export") && err.contains("cannot create"),
         "{err}"

@@ -136,6 +136,8 @@ fn views_switch_with_tab_and_digits_and_enter_focuses_live() {
     app.update(code(KeyCode::Tab));
     assert_eq!(app.view, View::Table);
     app.update(code(KeyCode::Tab));
+    assert_eq!(app.view, View::Factors);
+    app.update(code(KeyCode::Tab));
     assert_eq!(app.view, View::Live);
     app.update(key('3'));
     assert_eq!(app.view, View::Table);

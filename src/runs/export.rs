@@ -80,6 +80,60 @@ pub fn summary_csv(record: &RunRecord) -> String {
     out
 }
 
+pub const EFFECTS_HEADER: &str =
+    "factor,level,n,mean_test_loss,sd_test_loss,mean_test_acc,sd_test_acc";
+
+/// Main effects of every varying factor, one row per level.
+pub fn effects_csv(record: &RunRecord) -> String {
+    use crate::insight::factors;
+    let mut out = String::from(EFFECTS_HEADER);
+    out.push('\n');
+    let res = factors::results(record);
+    for f in factors::varying(record) {
+        for e in factors::main_effects(&res, f) {
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{}",
+                csv_field(f.name()),
+                csv_field(&e.level),
+                e.n,
+                e.mean_loss,
+                e.sd_loss,
+                e.mean_acc,
+                e.sd_acc
+            );
+        }
+    }
+    out
+}
+
+/// Markdown: factors ranked by the spread of their level means, then each factor's levels.
+fn effects_md(record: &RunRecord) -> String {
+    use crate::insight::factors::{self, Metric};
+    let res = factors::results(record);
+    if res.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\n## Factors\n\nEach factor's main effect: the mean (± standard deviation) of the final \
+        test loss and accuracy at each level, across the other factors. Ranked by the range of \
+        the level means of test loss.\n\n| factor | level | n | test loss | test acc |\n|---|---|---|---|---|\n");
+    for (f, size) in factors::ranking(record, Metric::TestLoss) {
+        for (k, e) in factors::main_effects(&res, f).iter().enumerate() {
+            let name = if k == 0 {
+                format!("**{}** (range {size:.4})", f.name())
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "| {name} | {} | {} | {:.4} ± {:.4} | {:.4} ± {:.4} |",
+                e.level, e.n, e.mean_loss, e.sd_loss, e.mean_acc, e.sd_acc
+            );
+        }
+    }
+    out
+}
+
 pub fn summary_md(record: &RunRecord) -> String {
     let mut out = format!("# {}\n\n", record.preset);
     if !record.description.is_empty() {
@@ -91,6 +145,7 @@ pub fn summary_md(record: &RunRecord) -> String {
          are the 2019 study's reported numbers.\n"
     );
     out.push_str(&report::markdown_table(record));
+    out.push_str(&effects_md(record));
     out
 }
 
@@ -122,15 +177,59 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// Confusion matrices (CSV and PNG) of every finished variant whose weights can be read;
+/// returns how many were written.
+fn export_confusions(dir: &Path, record: &RunRecord, data: &crate::data::Dataset) -> Result<usize> {
+    let mut n = 0;
+    for v in record
+        .variants
+        .iter()
+        .filter(|v| v.status == super::VariantStatus::Finished)
+    {
+        let Some(weights) = &v.weights else { continue };
+        let in_export = dir
+            .join("weights")
+            .join(format!("{}.safetensors", sanitize(&v.spec.name)));
+        let path = if in_export.is_file() {
+            in_export
+        } else {
+            PathBuf::from(weights)
+        };
+        if !path.is_file() {
+            continue;
+        }
+        let e = crate::engine::train::evaluate_saved(&v.spec, &path, data)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let m = crate::insight::confusion::confusion(
+            &data.test.labels[..e.predictions.len()],
+            &e.predictions,
+        );
+        let base = format!("confusion-{}", sanitize(&v.spec.name));
+        write_atomic(
+            &dir.join(format!("{base}.csv")),
+            crate::insight::confusion::to_csv(&m).as_bytes(),
+        )?;
+        plot::write_confusion_png(&dir.join(format!("{base}.png")), &v.spec.name, &m)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Writes every export into `dir`; returns the names written. Nothing is lost on failure:
-/// each file is written atomically and the record stays in memory.
-pub fn export_all(dir: &Path, record: &RunRecord) -> Result<Vec<String>> {
+/// each file is written atomically and the record stays in memory. With the data set,
+/// confusion matrices of variants with saved weights are written too.
+pub fn export_all(
+    dir: &Path,
+    record: &RunRecord,
+    data: Option<&crate::data::Dataset>,
+) -> Result<Vec<String>> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("{}: cannot create the export folder", dir.display()))?;
     save(dir, record)?;
     write_atomic(&dir.join("epochs.csv"), epochs_csv(record).as_bytes())?;
     write_atomic(&dir.join("summary.csv"), summary_csv(record).as_bytes())?;
     write_atomic(&dir.join("summary.md"), summary_md(record).as_bytes())?;
+    write_atomic(&dir.join("effects.csv"), effects_csv(record).as_bytes())?;
     plot::write_png(dir, record)?;
     plot::write_svg(dir, record)?;
     let mut written: Vec<String> = [
@@ -138,6 +237,7 @@ pub fn export_all(dir: &Path, record: &RunRecord) -> Result<Vec<String>> {
         "epochs.csv",
         "summary.csv",
         "summary.md",
+        "effects.csv",
         "curves.png",
         "curves.svg",
     ]
@@ -146,6 +246,12 @@ pub fn export_all(dir: &Path, record: &RunRecord) -> Result<Vec<String>> {
     let weights = copy_weights(dir, record)?;
     if weights > 0 {
         written.push(format!("weights/ ({weights})"));
+    }
+    if let Some(data) = data {
+        let n = export_confusions(dir, record, data)?;
+        if n > 0 {
+            written.push(format!("confusion-*.csv/.png ({n})"));
+        }
     }
     Ok(written)
 }

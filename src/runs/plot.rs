@@ -134,3 +134,75 @@ pub fn write_svg(dir: &Path, record: &RunRecord) -> Result<()> {
     )?;
     super::write_atomic(&dir.join("curves.svg"), svg.as_bytes())
 }
+
+/// A 10×10 confusion matrix as a PNG heat map: cell shade by the row's rate, count inside.
+fn drawing_error<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("drawing: {e:?}")
+}
+
+pub fn write_confusion_png(
+    path: &Path,
+    name: &str,
+    m: &crate::insight::confusion::Matrix,
+) -> Result<()> {
+    register_font();
+    let tmp = path.with_extension("tmp.png");
+    {
+        let root = BitMapBackend::new(&tmp, (620, 660)).into_drawing_area();
+        root.fill(&WHITE).map_err(drawing_error)?;
+        // A reversed y range is plotters' way of putting row 0 at the top.
+        #[allow(clippy::reversed_empty_ranges)]
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("{name}: confusion (rows true, columns predicted)"),
+                ("sans-serif", 18),
+            )
+            .margin(12)
+            .x_label_area_size(30)
+            .y_label_area_size(30)
+            .build_cartesian_2d(0i32..10i32, 10i32..0i32)
+            .map_err(drawing_error)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(10)
+            .y_labels(10)
+            .x_label_offset(26)
+            .y_label_offset(-26)
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(drawing_error)?;
+        for (t, row) in m.iter().enumerate() {
+            let total = row.iter().sum::<u32>().max(1) as f64;
+            for (p, &c) in row.iter().enumerate() {
+                let rate = c as f64 / total;
+                let shade = if t == p {
+                    RGBColor(
+                        255 - (155.0 * rate) as u8,
+                        255 - (60.0 * rate) as u8,
+                        255 - (155.0 * rate) as u8,
+                    )
+                } else {
+                    let r = (rate * 20.0).min(1.0);
+                    RGBColor(255, 255 - (150.0 * r) as u8, 255 - (150.0 * r) as u8)
+                };
+                let (x, y) = (p as i32, t as i32);
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x, y), (x + 1, y + 1)],
+                        shade.filled(),
+                    )))
+                    .map_err(drawing_error)?;
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        c.to_string(),
+                        (x, y),
+                        ("sans-serif", 13).into_font(),
+                    )))
+                    .map_err(drawing_error)?;
+            }
+        }
+        root.present().map_err(drawing_error)?;
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))
+}

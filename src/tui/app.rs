@@ -25,6 +25,8 @@ pub enum View {
     Live,
     Grid,
     Table,
+    Factors,
+    Digits,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +110,40 @@ impl PastEntry {
                 )
             })
         })
+    }
+}
+
+/// A finished variant's predictions on the test set, for the digits view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digits {
+    pub variant: usize,
+    pub name: String,
+    /// The data set whose test split the predictions are for (shared, not copied).
+    pub data: std::sync::Arc<crate::data::Dataset>,
+    pub predictions: Vec<u8>,
+    pub confidence: Vec<f32>,
+    pub true_filter: Option<u8>,
+    pub pred_filter: Option<u8>,
+    pub page: usize,
+}
+
+impl Digits {
+    pub fn mistakes(&self) -> Vec<usize> {
+        let n = self.predictions.len();
+        crate::insight::confusion::mistakes(
+            &self.data.test.labels[..n],
+            &self.predictions,
+            self.true_filter,
+            self.pred_filter,
+        )
+    }
+}
+
+fn cycle_class(c: Option<u8>) -> Option<u8> {
+    match c {
+        None => Some(0),
+        Some(9) => None,
+        Some(c) => Some(c + 1),
     }
 }
 
@@ -245,6 +281,8 @@ pub enum Effect {
     Save,
     Export,
     Quit,
+    /// Evaluate this variant's saved weights for the digits view.
+    LoadDigits(usize),
 }
 
 /// Inputs to `update`.
@@ -259,6 +297,8 @@ pub enum Msg {
     Error(String),
     /// The run store's contents.
     PastRuns(Vec<PastEntry>),
+    /// Predictions of a variant, for the digits view.
+    DigitsLoaded(Digits),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -283,7 +323,21 @@ pub struct App {
     pub quitting: bool,
     /// Colourless drawing (NO_COLOR).
     pub no_color: bool,
+    /// Factor view: indices into the run's varying factors, and the colouring metric.
+    pub factor_row: usize,
+    pub factor_col: usize,
+    pub metric: crate::insight::factors::Metric,
+    /// Early-stopping patience for the marker (epochs).
+    pub patience: usize,
+    /// EMA smoothing of the batch loss line.
+    pub smooth: bool,
+    pub digits: Option<Digits>,
 }
+
+/// EMA factor of the smoothed batch-loss line.
+pub const SMOOTHING: f64 = 0.9;
+/// Epochs of a widening train/test gap before the overfitting badge shows.
+pub const OVERFIT_EPOCHS: usize = 3;
 
 impl App {
     pub fn new(picker: Vec<PickerEntry>) -> Self {
@@ -304,6 +358,12 @@ impl App {
             sort: SortKey::Order,
             quitting: false,
             no_color: false,
+            factor_row: 0,
+            factor_col: 1,
+            metric: crate::insight::factors::Metric::TestLoss,
+            patience: 3,
+            smooth: true,
+            digits: None,
         }
     }
 
@@ -325,6 +385,7 @@ impl App {
             Msg::Engine(event) => self.on_engine(event),
             Msg::Started(record, dir) => {
                 self.run = Some(RunView::new(record, dir));
+                self.digits = None;
                 self.screen = Screen::Run;
                 self.view = View::Live;
                 self.selected = 0;
@@ -338,6 +399,11 @@ impl App {
             }
             Msg::Error(text) => {
                 self.message = Some((Level::Error, text));
+                Vec::new()
+            }
+            Msg::DigitsLoaded(d) => {
+                self.digits = Some(d);
+                self.view = View::Digits;
                 Vec::new()
             }
             Msg::PastRuns(past) => {
@@ -466,6 +532,35 @@ impl App {
         Vec::new()
     }
 
+    /// The digits view for the selected variant: needs its saved weights evaluated.
+    fn open_digits(&mut self) -> Vec<Effect> {
+        let Some(run) = &self.run else {
+            return Vec::new();
+        };
+        let Some(v) = run.record.variants.get(self.selected) else {
+            return Vec::new();
+        };
+        if self
+            .digits
+            .as_ref()
+            .is_some_and(|d| d.variant == self.selected)
+        {
+            self.view = View::Digits;
+            return Vec::new();
+        }
+        if v.status != VariantStatus::Finished || v.weights.is_none() {
+            self.message = Some((
+                Level::Error,
+                format!(
+                    "{}: digits need a finished variant with saved weights",
+                    v.spec.name
+                ),
+            ));
+            return Vec::new();
+        }
+        vec![Effect::LoadDigits(self.selected)]
+    }
+
     /// Opens a past run read-only in the grid view.
     fn open_past(&mut self, i: usize) -> Vec<Effect> {
         if self.training() {
@@ -480,6 +575,7 @@ impl App {
                 let mut view = RunView::new(r.clone(), Some(self.past[i].dir.clone()));
                 view.finished = true;
                 self.run = Some(view);
+                self.digits = None;
                 self.screen = Screen::Run;
                 self.view = View::Grid;
                 self.selected = 0;
@@ -510,12 +606,46 @@ impl App {
                 self.view = match self.view {
                     View::Live => View::Grid,
                     View::Grid => View::Table,
-                    View::Table => View::Live,
+                    View::Table => View::Factors,
+                    View::Factors | View::Digits => View::Live,
                 }
             }
             Action::ViewLive => self.view = View::Live,
             Action::ViewGrid => self.view = View::Grid,
             Action::ViewTable => self.view = View::Table,
+            Action::ViewFactors => self.view = View::Factors,
+            Action::ViewDigits => return self.open_digits(),
+            Action::RowFactor => self.factor_row += 1,
+            Action::ColFactor => self.factor_col += 1,
+            Action::Metric => {
+                use crate::insight::factors::Metric;
+                self.metric = match self.metric {
+                    Metric::TestLoss => Metric::TestAcc,
+                    Metric::TestAcc => Metric::TestLoss,
+                }
+            }
+            Action::PatienceUp => self.patience = (self.patience + 1).min(99),
+            Action::PatienceDown => self.patience = self.patience.saturating_sub(1).max(1),
+            Action::Smooth => self.smooth = !self.smooth,
+            Action::FilterTrue | Action::FilterPredicted if self.view == View::Digits => {
+                if let Some(d) = self.digits.as_mut() {
+                    if action == Action::FilterTrue {
+                        d.true_filter = cycle_class(d.true_filter);
+                    } else {
+                        d.pred_filter = cycle_class(d.pred_filter);
+                    }
+                    d.page = 0;
+                }
+            }
+            Action::Left | Action::Right if self.view == View::Digits && self.digits.is_some() => {
+                if let Some(d) = self.digits.as_mut() {
+                    d.page = if action == Action::Right {
+                        d.page + 1
+                    } else {
+                        d.page.saturating_sub(1)
+                    };
+                }
+            }
             Action::Up | Action::Left if n > 0 => {
                 self.follow = false;
                 self.selected = (self.selected + n - 1) % n;

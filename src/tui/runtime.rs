@@ -122,6 +122,7 @@ impl Runtime {
                 Ok(None)
             }
             Effect::Export => self.export().map(Some),
+            Effect::LoadDigits(i) => self.load_digits(i).map(Some),
             Effect::Quit => {
                 self.stop_engine();
                 Ok(None)
@@ -198,7 +199,38 @@ impl Runtime {
         Ok(Msg::Info(format!("resuming {}", dir.display())))
     }
 
+    fn load_digits(&mut self, i: usize) -> Result<Msg> {
+        let data = self.dataset()?;
+        let run = self
+            .app
+            .run
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no run open"))?;
+        let v = run
+            .record
+            .variants
+            .get(i)
+            .ok_or_else(|| anyhow::anyhow!("no variant #{i}"))?;
+        let weights = v
+            .weights
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("{}: no saved weights", v.spec.name))?;
+        let e = engine::train::evaluate_saved(&v.spec, std::path::Path::new(weights), &data)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        Ok(Msg::DigitsLoaded(super::app::Digits {
+            variant: i,
+            name: v.spec.name.clone(),
+            data,
+            predictions: e.predictions,
+            confidence: e.confidence,
+            true_filter: None,
+            pred_filter: None,
+            page: 0,
+        }))
+    }
+
     fn export(&mut self) -> Result<Msg> {
+        let data = self.dataset().ok();
         let Some(run) = &self.app.run else {
             anyhow::bail!("nothing to export yet");
         };
@@ -206,7 +238,7 @@ impl Runtime {
             Some(d) => d.clone(),
             None => runs::create_run_dir(&self.options.runs_dir, &run.record.preset)?,
         };
-        let written = crate::runs::export::export_all(&dir, &run.record)?;
+        let written = crate::runs::export::export_all(&dir, &run.record, data.as_deref())?;
         Ok(Msg::Info(format!(
             "exported {} to {}",
             written.join(", "),
@@ -267,6 +299,7 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, options: TuiOptions) -> R
         )));
     }
     let input = spawn_input();
+    let signals = crate::signals::listen()?;
     let never = crossbeam_channel::never();
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
@@ -295,6 +328,12 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, options: TuiOptions) -> R
                 Err(_) => return Ok(()),
             },
             recv(events) -> ev => if let Ok(ev) = ev { msgs.push(Msg::Engine(ev)) },
+            recv(signals) -> sig => {
+                // Save what is done (the running variant as interrupted), then leave; the
+                // caller restores the terminal and exits with 128 + the signal.
+                rt.stop_engine();
+                return Err(headless::Interrupted(sig.unwrap_or(15)).into());
+            },
             default(wait) => {}
         }
         // Drain whatever else is pending, then draw once.

@@ -15,6 +15,12 @@ pub struct Series {
     pub train: Vec<(f64, f64)>,
     pub test: Vec<(f64, f64)>,
     pub batch: Vec<(f64, f64)>,
+    /// EMA-smoothed batch loss (drawn over the faint raw line).
+    pub smooth: Vec<(f64, f64)>,
+    /// The best test-loss epoch, as one point.
+    pub best: Vec<(f64, f64)>,
+    /// Where early stopping would have stopped: a vertical line.
+    pub stop: Vec<(f64, f64)>,
     pub x_max: f64,
     pub y: (f64, f64),
     pub log: bool,
@@ -48,8 +54,42 @@ fn bounds(points: impl Iterator<Item = f64>, floor_zero: bool) -> (f64, f64) {
     (if floor_zero { lo } else { lo - pad }, hi + pad)
 }
 
-/// Loss per epoch (train, test) and, for the running variant, the running batch loss.
-pub fn loss_series(v: &VariantRecord, batch: &[(f64, f64)], log: bool) -> Series {
+/// What to draw besides the curves.
+#[derive(Debug, Clone, Copy)]
+pub struct Extras {
+    pub smooth: bool,
+    pub patience: usize,
+}
+
+/// Loss per epoch (train, test), the running batch loss of the running variant, and with
+/// `extras` its EMA smoothing and the best / early-stopping markers.
+pub fn loss_series_with(
+    v: &VariantRecord,
+    batch: &[(f64, f64)],
+    log: bool,
+    extras: Option<Extras>,
+) -> Series {
+    let mut s = plain_series(v, batch, log);
+    let Some(x) = extras else { return s };
+    if x.smooth && !batch.is_empty() {
+        let ys: Vec<f64> = batch.iter().map(|p| p.1).collect();
+        s.smooth = crate::insight::curves::ema(&ys, crate::tui::app::SMOOTHING)
+            .into_iter()
+            .zip(batch)
+            .map(|(y, p)| (p.0, transform(y, log)))
+            .collect();
+    }
+    if let Some(e) = crate::insight::curves::best_epoch(&v.history) {
+        let m = &v.history[e - 1];
+        s.best = vec![(e as f64, transform(m.test_loss as f64, log))];
+    }
+    if let Some(e) = crate::insight::curves::early_stop_epoch(&v.history, x.patience) {
+        s.stop = vec![(e as f64, s.y.0), (e as f64, s.y.1)];
+    }
+    s
+}
+
+fn plain_series(v: &VariantRecord, batch: &[(f64, f64)], log: bool) -> Series {
     let train: Vec<(f64, f64)> = v
         .history
         .iter()
@@ -69,6 +109,7 @@ pub fn loss_series(v: &VariantRecord, batch: &[(f64, f64)], log: bool) -> Series
         x_max: v.spec.epochs as f64,
         y,
         log,
+        ..Default::default()
     }
 }
 
@@ -87,10 +128,9 @@ pub fn accuracy_series(v: &VariantRecord) -> Series {
     Series {
         train,
         test,
-        batch: Vec::new(),
         x_max: v.spec.epochs as f64,
         y: (y.0.max(0.0), y.1.min(1.0).max(y.0 + 1e-3)),
-        log: false,
+        ..Default::default()
     }
 }
 
@@ -115,6 +155,16 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
                 .data(&s.batch),
         );
     }
+    if !s.smooth.is_empty() {
+        sets.push(
+            Dataset::default()
+                .name("batch (EMA)")
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.smooth())
+                .data(&s.smooth),
+        );
+    }
     sets.push(
         Dataset::default()
             .name(if axes { "train" } else { "" })
@@ -131,6 +181,26 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
             .style(theme.test())
             .data(&s.test),
     );
+    if !s.stop.is_empty() {
+        sets.push(
+            Dataset::default()
+                .name("early stop")
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.warn())
+                .data(&s.stop),
+        );
+    }
+    if !s.best.is_empty() {
+        sets.push(
+            Dataset::default()
+                .name("best test")
+                .marker(Marker::Block)
+                .graph_type(GraphType::Scatter)
+                .style(theme.good())
+                .data(&s.best),
+        );
+    }
     let x_max = s.x_max.max(1.0);
     let mut x = Axis::default().bounds([0.0, x_max]).style(theme.dim());
     let mut y = Axis::default().bounds([s.y.0, s.y.1]).style(theme.dim());

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-use super::chart::{chart, loss_series};
+use super::chart::chart;
 use super::{status_symbol, Theme};
 use crate::runs::RunRecord;
 use crate::runs::VariantStatus;
@@ -127,11 +127,16 @@ fn render_cell(
     theme: Theme,
 ) {
     let v = &record.variants[i];
+    let mut title = vec![
+        Span::styled(status_symbol(v.status), theme.status(v.status)),
+        Span::raw(format!(" {} ", v.spec.name)),
+    ];
+    title.extend(super::badges(v, theme).into_iter().map(|b| {
+        // Cells are narrow: keep the badge's symbol only.
+        Span::styled(b.content.chars().take(3).collect::<String>(), b.style)
+    }));
     let mut block = Block::bordered()
-        .title(Line::from(vec![
-            Span::styled(status_symbol(v.status), theme.status(v.status)),
-            Span::raw(format!(" {} ", v.spec.name)),
-        ]))
+        .title(Line::from(title))
         .border_style(theme.status(v.status));
     if i == app.selected {
         block = block.border_style(theme.selected().patch(theme.status(v.status)));
@@ -172,7 +177,15 @@ fn render_cell(
     };
     frame.render_widget(Paragraph::new(summary), line_area);
     if !v.history.is_empty() {
-        let s = loss_series(v, &[], app.log_scale);
+        let s = super::chart::loss_series_with(
+            v,
+            &[],
+            app.log_scale,
+            Some(super::chart::Extras {
+                smooth: false,
+                patience: app.patience,
+            }),
+        );
         frame.render_widget(chart(&s, Block::new(), theme, false), chart_area);
     }
 }

@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Gauge, List, ListItem, ListState, Paragraph};
 use ratatui::Frame;
 
-use super::chart::{accuracy_series, chart, loss_series};
+use super::chart::{accuracy_series, chart, loss_series_with, Extras};
 use super::{fmt_duration, status_symbol, Theme};
 use crate::runs::VariantStatus;
 use crate::tui::app::App;
@@ -73,14 +73,25 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     } else {
         &[]
     };
-    let loss = loss_series(v, batch, app.log_scale);
-    let title = format!(
-        " {} · loss{} ",
+    let extras = Extras {
+        smooth: app.smooth,
+        patience: app.patience,
+    };
+    let loss = loss_series_with(v, batch, app.log_scale, Some(extras));
+    let mut title = vec![Span::raw(format!(
+        " {} · loss{} · early stop patience {} (+/-) ",
         v.spec.name,
-        if app.log_scale { " (log)" } else { "" }
-    );
+        if app.log_scale { " (log)" } else { "" },
+        app.patience
+    ))];
+    title.extend(super::badges(v, theme));
     frame.render_widget(
-        chart(&loss, Block::bordered().title(title), theme, true),
+        chart(
+            &loss,
+            Block::bordered().title(Line::from(title)),
+            theme,
+            true,
+        ),
         top,
     );
 

@@ -1,6 +1,8 @@
 //! Drawing: a pure function of `App`. One file per view.
 
 mod chart;
+pub mod digits;
+mod factors;
 mod grid;
 mod help;
 mod live;
@@ -42,6 +44,9 @@ impl Theme {
     }
     pub fn batch(&self) -> Style {
         self.fg(Color::DarkGray)
+    }
+    pub fn smooth(&self) -> Style {
+        self.fg(Color::Blue)
     }
     pub fn good(&self) -> Style {
         self.fg(Color::Green).add_modifier(Modifier::BOLD)
@@ -87,6 +92,30 @@ pub fn status_symbol(s: VariantStatus) -> &'static str {
     }
 }
 
+/// Warning badges of a variant's curve: NaN loss, and a train/test gap widening for
+/// `OVERFIT_EPOCHS` epochs in a row.
+pub fn badges(v: &crate::runs::VariantRecord, theme: Theme) -> Vec<Span<'static>> {
+    use crate::insight::curves;
+    let mut out = Vec::new();
+    let diverged = v
+        .failure
+        .as_ref()
+        .is_some_and(|f| f.kind == crate::engine::FailKind::Diverged);
+    if diverged || curves::has_non_finite(&v.history) {
+        out.push(Span::styled(" ✗ NaN ", theme.bad()));
+    }
+    if let Some(e) = curves::gap_widening_since(&v.history, super::app::OVERFIT_EPOCHS) {
+        out.push(Span::styled(
+            format!(
+                " ⚠ overfitting (gap up since {}) ",
+                e - super::app::OVERFIT_EPOCHS
+            ),
+            theme.warn(),
+        ));
+    }
+    out
+}
+
 pub fn render(app: &App, frame: &mut Frame) {
     let area = frame.area();
     let theme = Theme {
@@ -110,6 +139,8 @@ pub fn render(app: &App, frame: &mut Frame) {
             View::Live => live::render(app, frame, body, theme),
             View::Grid => grid::render(app, frame, body, theme),
             View::Table => table::render(app, frame, body, theme),
+            View::Factors => factors::render(app, frame, body, theme),
+            View::Digits => digits::render(app, frame, body, theme),
         },
     }
     if let Some((level, text)) = &app.message {
@@ -175,6 +206,8 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 (View::Live, "1 live"),
                 (View::Grid, "2 grid"),
                 (View::Table, "3 table"),
+                (View::Factors, "4 factors"),
+                (View::Digits, "5 digits"),
             ];
             spans.push(Span::raw(" │ "));
             for (v, label) in views {

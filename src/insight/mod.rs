@@ -1,0 +1,5 @@
+//! Insight: what the experiment's factors did, what the curves say, what the digits show.
+
+pub mod confusion;
+pub mod curves;
+pub mod factors;

@@ -1,0 +1,205 @@
+//! Factor view: variants laid out by two chosen factors (rows × columns), each cell a
+//! sparkline of test loss coloured by the final metric, and the main effects of every factor.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Row, Sparkline, Table};
+use ratatui::Frame;
+
+use super::Theme;
+use crate::insight::factors::{self, Factor, Metric};
+use crate::runs::RunRecord;
+use crate::tui::app::App;
+
+/// The two factors shown, from the app's cycling indices over the run's varying factors.
+pub fn chosen(app: &App, record: &RunRecord) -> Option<(Factor, Factor)> {
+    let varying = factors::varying(record);
+    match varying.len() {
+        0 => None,
+        1 => Some((varying[0], varying[0])),
+        n => {
+            let r = varying[app.factor_row % n];
+            let mut c = varying[app.factor_col % n];
+            if c == r {
+                c = varying[(app.factor_col + 1) % n];
+            }
+            Some((r, c))
+        }
+    }
+}
+
+/// Green (best) to red (worst) by where `v` falls between the finished variants' extremes.
+fn heat(theme: Theme, v: f64, lo: f64, hi: f64, lower_is_better: bool) -> Style {
+    if !theme.color {
+        return Style::new();
+    }
+    let t = if hi > lo {
+        ((v - lo) / (hi - lo)).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let t = if lower_is_better { t } else { 1.0 - t };
+    let (r, g) = ((60.0 + 195.0 * t) as u8, (200.0 - 140.0 * t) as u8);
+    Style::new().fg(Color::Rgb(r, g, 60))
+}
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let Some(run) = &app.run else { return };
+    let record = &run.record;
+    let Some((row_f, col_f)) = chosen(app, record) else {
+        frame.render_widget(
+            Paragraph::new("All variants share every factor: nothing to compare.")
+                .block(Block::bordered().title(" factors ")),
+            area,
+        );
+        return;
+    };
+    let res = factors::results(record);
+    let metric_of = |i: usize| {
+        record.variants[i].last().map(|m| match app.metric {
+            Metric::TestLoss => m.test_loss as f64,
+            Metric::TestAcc => m.test_acc as f64,
+        })
+    };
+    let finished: Vec<f64> = (0..record.variants.len())
+        .filter(|&i| record.variants[i].status == crate::runs::VariantStatus::Finished)
+        .filter_map(metric_of)
+        .collect();
+    let lo = finished.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finished.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+
+    let varying = factors::varying(record);
+    let effects_h = (varying
+        .iter()
+        .map(|f| {
+            factors::levels(
+                &record.variants.iter().map(|v| &v.spec).collect::<Vec<_>>(),
+                *f,
+            )
+            .len()
+                + 1
+        })
+        .sum::<usize>() as u16
+        + 4)
+    .min(area.height / 2);
+    let [grid_area, effects_area] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(effects_h)]).areas(area);
+
+    let g = factors::grid(record, row_f, col_f);
+    let block = Block::bordered().title(format!(
+        " rows: {} ([)  columns: {} (])  colour: final {} (m) ",
+        row_f.name(),
+        col_f.name(),
+        app.metric.name()
+    ));
+    let inner = block.inner(grid_area);
+    frame.render_widget(block, grid_area);
+    let label_w = 12u16;
+    let cols = g.cols.len().max(1) as u16;
+    let col_w = (inner.width.saturating_sub(label_w) / cols).max(8);
+    let row_h = ((inner.height.saturating_sub(1)) / g.rows.len().max(1) as u16).max(2);
+    // Column headers.
+    for (c, name) in g.cols.iter().enumerate() {
+        let r = Rect {
+            x: inner.x + label_w + c as u16 * col_w,
+            y: inner.y,
+            width: col_w,
+            height: 1,
+        };
+        if r.right() <= inner.right() {
+            frame.render_widget(Paragraph::new(Line::styled(name.clone(), theme.title())), r);
+        }
+    }
+    for (ri, row_name) in g.rows.iter().enumerate() {
+        let y = inner.y + 1 + ri as u16 * row_h;
+        if y + row_h > inner.bottom() {
+            break;
+        }
+        frame.render_widget(
+            Paragraph::new(Line::styled(row_name.clone(), theme.title())),
+            Rect {
+                x: inner.x,
+                y,
+                width: label_w,
+                height: 1,
+            },
+        );
+        for (ci, cell) in g.cells[ri].iter().enumerate() {
+            let x = inner.x + label_w + ci as u16 * col_w;
+            if x + col_w > inner.right() + 1 {
+                break;
+            }
+            let per = (row_h / cell.len().max(1) as u16).max(1);
+            for (k, &i) in cell.iter().enumerate() {
+                let v = &record.variants[i];
+                let r = Rect {
+                    x,
+                    y: y + k as u16 * per,
+                    width: col_w.saturating_sub(1),
+                    height: per,
+                };
+                if r.bottom() > y + row_h {
+                    break;
+                }
+                let style = metric_of(i)
+                    .filter(|_| v.status == crate::runs::VariantStatus::Finished)
+                    .map(|m| heat(theme, m, lo, hi, app.metric == Metric::TestLoss))
+                    .unwrap_or(theme.dim());
+                let label = match metric_of(i) {
+                    Some(m) if v.status == crate::runs::VariantStatus::Finished => {
+                        format!("{m:.4} {}", v.spec.optimizer.label())
+                    }
+                    _ => format!("{:?}", v.status).to_lowercase(),
+                };
+                let [spark, text] =
+                    Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(r);
+                // Sparkline wants integers: test loss in thousandths, inverted so lower is taller.
+                let data: Vec<u64> = v
+                    .history
+                    .iter()
+                    .map(|m| ((1.0 / (m.test_loss.max(1e-3) as f64)) * 100.0) as u64)
+                    .collect();
+                if per >= 2 && !data.is_empty() {
+                    frame.render_widget(Sparkline::default().data(&data).style(style), spark);
+                }
+                frame.render_widget(
+                    Paragraph::new(Line::styled(label, style)),
+                    if per >= 2 { text } else { r },
+                );
+            }
+        }
+    }
+
+    // Main effects of every varying factor.
+    let mut rows = Vec::new();
+    let ranking = factors::ranking(record, app.metric);
+    for (f, size) in &ranking {
+        rows.push(Row::new(vec![
+            Span::styled(f.name().to_string(), theme.title()),
+            Span::raw(format!("range of means {size:.4}")),
+        ]));
+        for e in factors::main_effects(&res, *f) {
+            rows.push(Row::new(vec![
+                Span::raw(format!("  {}", e.level)),
+                Span::raw(format!(
+                    "n {}  loss {:.4} ± {:.4}  acc {:.4} ± {:.4}",
+                    e.n, e.mean_loss, e.sd_loss, e.mean_acc, e.sd_acc
+                )),
+            ]));
+        }
+    }
+    let title = match ranking.first() {
+        Some((f, size)) if *size > 0.0 => format!(
+            " main effects on final {} · {} matters most ",
+            app.metric.name(),
+            f.name()
+        ),
+        _ => " main effects (need finished variants) ".into(),
+    };
+    frame.render_widget(
+        Table::new(rows, [Constraint::Length(20), Constraint::Fill(1)])
+            .block(Block::bordered().title(title)),
+        effects_area,
+    );
+}

@@ -1,0 +1,287 @@
+//! Insight views drawn into TestBackend: the factor view, the confusion matrix and the digit
+//! gallery (a known digit asserted cell by cell), and the curve markers and badges.
+
+mod common;
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use mnist_lab::data::{Dataset, Split, PIXELS};
+use mnist_lab::engine::{EpochMetrics, Event};
+use mnist_lab::preset;
+use mnist_lab::runs::{record::Environment, RunRecord, VariantStatus};
+use mnist_lab::tui::app::{App, Digits, Effect, Msg, View};
+use mnist_lab::tui::ui;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::Terminal;
+
+fn draw(app: &App, w: u16, h: u16) -> (Vec<String>, Buffer) {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| ui::render(app, f)).unwrap();
+    let buf = terminal.backend().buffer().clone();
+    let lines = (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect())
+        .collect();
+    (lines, buf)
+}
+
+fn contains(s: &[String], needle: &str) -> bool {
+    s.iter().any(|l| l.contains(needle))
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::from(KeyCode::Char(c)))
+}
+
+fn m(epoch: usize, train: f32, test: f32, acc: f32) -> EpochMetrics {
+    EpochMetrics {
+        epoch,
+        train_loss: train,
+        train_acc: acc,
+        test_loss: test,
+        test_acc: acc,
+        seconds: 1.0,
+        samples_per_sec: 1.0,
+    }
+}
+
+/// paper-2019 with every variant finished: test loss 0.05 for BN+Dropout Every, 0.10 else,
+/// plus 0.01 per extra layer; the "5L adam none" variant overfits (gap widening).
+fn finished_paper() -> App {
+    let p = preset::load("paper-2019").unwrap();
+    let mut app = App::new(Vec::new());
+    app.update(Msg::Started(
+        RunRecord::new(&p, Environment::detect("t")),
+        None,
+    ));
+    for (i, v) in p.variants.iter().enumerate() {
+        app.update(Msg::Engine(Event::VariantStarted {
+            index: i,
+            name: v.name.clone(),
+            epochs: 20,
+            batches_per_epoch: 1,
+        }));
+        let base = if v.placement == mnist_lab::preset::Placement::Every {
+            0.05
+        } else {
+            0.10
+        };
+        let base = base + 0.01 * (v.hidden_layers() as f32 - 2.0);
+        for e in 1..=5 {
+            let test = if v.name == "5L adam none" {
+                base + 0.02 * e as f32
+            } else {
+                base + 0.1 / e as f32
+            };
+            let train = if v.name == "5L adam none" {
+                0.3 / e as f32
+            } else {
+                test + 0.05
+            };
+            app.update(Msg::Engine(Event::EpochEnd {
+                index: i,
+                metrics: m(e, train, test, 1.0 - test / 4.0),
+            }));
+        }
+        app.update(Msg::Engine(Event::VariantFinished {
+            index: i,
+            seconds: 1.0,
+            weights: Some("w".into()),
+        }));
+    }
+    app.update(Msg::Engine(Event::RunFinished { cancelled: false }));
+    app
+}
+
+#[test]
+fn factor_view_lays_out_depth_by_placement_with_main_effects() {
+    let mut app = finished_paper();
+    app.update(key('4'));
+    assert_eq!(app.view, View::Factors);
+    let (s, _) = draw(&app, 160, 50);
+    assert!(contains(&s, "rows: depth"), "{s:#?}");
+    assert!(contains(&s, "columns: BN+Dropout"));
+    for level in [
+        "2 layers", "3 layers", "5 layers", "Every", "None", "First", "Last",
+    ] {
+        assert!(contains(&s, level), "{level}");
+    }
+    // BN+Dropout placement decides 0.05 vs 0.10 here: it must come out as the top factor.
+    assert!(contains(&s, "matters most"));
+    let title = s.iter().find(|l| l.contains("matters most")).unwrap();
+    assert!(
+        title.contains("BN+Dropout matters most") || title.contains("dropout matters most"),
+        "{title}"
+    );
+    assert!(contains(&s, "n 6  loss"), "Every has six variants");
+    // Keys pick the factors and the metric.
+    app.update(key(']'));
+    let (s, _) = draw(&app, 160, 50);
+    assert!(contains(&s, "columns: optimizer"), "{s:#?}");
+    app.update(key('m'));
+    let (s, _) = draw(&app, 160, 50);
+    assert!(contains(&s, "colour: final test accuracy"));
+}
+
+#[test]
+fn live_chart_shows_markers_and_the_overfitting_badge() {
+    let mut app = finished_paper();
+    let i = app
+        .run
+        .as_ref()
+        .unwrap()
+        .record
+        .variants
+        .iter()
+        .position(|v| v.spec.name == "5L adam none")
+        .unwrap();
+    app.selected = i;
+    app.update(key('1'));
+    let (s, _) = draw(&app, 140, 40);
+    assert!(contains(&s, "overfitting"), "{s:#?}");
+    assert!(contains(&s, "early stop patience 3"));
+    assert!(contains(&s, "best test"));
+    assert!(contains(&s, "early stop"));
+    app.update(key('+'));
+    assert_eq!(app.patience, 4);
+    app.update(key('-'));
+    app.update(key('-'));
+    assert_eq!(app.patience, 2);
+}
+
+/// A tiny data set whose first test image is a known digit-like pattern.
+fn digits_app() -> App {
+    let mut app = finished_paper();
+    app.selected = 0;
+    // Image 0: a vertical bar in columns 10..14 on rows 4..24 (a "1"); image 1: blank.
+    let mut images = vec![0u8; 3 * PIXELS];
+    for r in 4..24 {
+        for c in 10..14 {
+            images[r * 28 + c] = 255;
+        }
+    }
+    // Row 3 only (upper half of text row 1) lit at columns 10..14.
+    for c in 10..14 {
+        images[3 * 28 + c] = 200;
+    }
+    let split = Split {
+        images,
+        labels: vec![1, 7, 3],
+    };
+    let data = Arc::new(Dataset {
+        dir: "t".into(),
+        train: split.clone(),
+        test: split,
+    });
+    app.update(Msg::DigitsLoaded(Digits {
+        variant: 0,
+        name: "2L adam every".into(),
+        data,
+        predictions: vec![7, 7, 8],
+        confidence: vec![0.61, 0.99, 0.55],
+        true_filter: None,
+        pred_filter: None,
+        page: 0,
+    }));
+    app
+}
+
+#[test]
+fn digits_view_draws_the_confusion_matrix_and_per_class_accuracy() {
+    let mut app = digits_app();
+    app.no_color = true;
+    assert_eq!(app.view, View::Digits);
+    let (s, _) = draw(&app, 140, 40);
+    assert!(contains(&s, "2L adam every · confusion"));
+    assert!(contains(&s, "true\\pred"));
+    // True 1 predicted 7 once: row "1" has a 1 in column 7 and accuracy 0.000.
+    assert!(
+        contains(
+            &s,
+            "        1    0    0    0    0    0    0    0    1    0    0 0.000"
+        ),
+        "row of true class 1: one predicted as 7, accuracy 0: {s:#?}"
+    );
+    assert!(contains(&s, "1 of 3 correct"));
+    assert!(contains(&s, "misclassified: 2"));
+}
+
+#[test]
+fn digit_gallery_renders_a_known_digit_cell_by_cell() {
+    let mut app = digits_app();
+    app.no_color = true;
+    let (s, buf) = draw(&app, 140, 40);
+    let caption_y = s
+        .iter()
+        .position(|l| l.contains("#0 true 1 → 7 (61%)"))
+        .expect("caption");
+    let line: Vec<&str> = (0..140)
+        .map(|x| buf[(x, caption_y as u16)].symbol())
+        .collect();
+    let x0 = (0..140)
+        .find(|&x| line[x..].join("").starts_with("#0 true"))
+        .unwrap() as u16;
+    let y0 = caption_y as u16 + 1;
+    for row in 0..14u16 {
+        for col in 0..28u16 {
+            let top = 2 * row as usize;
+            let on =
+                |r: usize| (10..14).contains(&(col as usize)) && ((4..24).contains(&r) || r == 3);
+            let expected = match (on(top), on(top + 1)) {
+                (true, true) => "█",
+                (true, false) => "▀",
+                (false, true) => "▄",
+                (false, false) => " ",
+            };
+            assert_eq!(
+                buf[(x0 + col, y0 + row)].symbol(),
+                expected,
+                "cell row {row} col {col}"
+            );
+        }
+    }
+    // With colour, each cell is '▀' with the upper pixel as foreground, the lower as background.
+    app.no_color = false;
+    let (_, buf) = draw(&app, 140, 40);
+    let cell = &buf[(x0 + 11, y0 + 1)]; // pixel rows 2 (0) and 3 (200)
+    assert_eq!(cell.symbol(), "▀");
+    assert_eq!(cell.fg, ratatui::style::Color::Rgb(0, 0, 0));
+    assert_eq!(cell.bg, ratatui::style::Color::Rgb(200, 200, 200));
+}
+
+#[test]
+fn digit_filters_and_pages() {
+    let mut app = digits_app();
+    app.update(key('u')); // true class 0: no mistakes
+    assert_eq!(app.digits.as_ref().unwrap().true_filter, Some(0));
+    let (s, _) = draw(&app, 140, 40);
+    assert!(contains(&s, "No mistakes with these filters"));
+    app.update(key('u')); // true class 1
+    let d = app.digits.as_ref().unwrap();
+    assert_eq!(d.mistakes(), vec![0]);
+    app.update(key('i'));
+    app.update(key('i')); // predicted 1: none
+    assert!(app.digits.as_ref().unwrap().mistakes().is_empty());
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Right)));
+    assert_eq!(app.digits.as_ref().unwrap().page, 1);
+}
+
+#[test]
+fn digits_need_saved_weights() {
+    let p = preset::load("quick").unwrap();
+    let mut app = App::new(Vec::new());
+    app.update(Msg::Started(
+        RunRecord::new(&p, Environment::detect("t")),
+        None,
+    ));
+    assert!(app.update(key('5')).is_empty());
+    assert!(app.message.as_ref().unwrap().1.contains("saved weights"));
+    let mut app = finished_paper();
+    app.selected = 3;
+    assert_eq!(app.update(key('5')), vec![Effect::LoadDigits(3)]);
+    assert_eq!(
+        app.run.as_ref().unwrap().record.variants[3].status,
+        VariantStatus::Finished
+    );
+}

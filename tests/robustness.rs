@@ -1,0 +1,518 @@
+//! Robustness: hostile files never panic, faults during training cost only the variant at
+//! fault, signals leave a consistent run.json and the right exit status, any terminal size
+//! renders, and names cannot escape the runs folder.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use mnist_lab::data::{self, idx, FILES};
+use mnist_lab::engine::{EngineOptions, Event};
+use mnist_lab::preset;
+use mnist_lab::runs::{self, VariantStatus};
+use proptest::prelude::*;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mnist-lab"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn idx_parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000)) {
+        let p = Path::new("fuzz.idx");
+        let _ = idx::parse_images(p, &bytes, 28, 28);
+        let _ = idx::parse_labels(p, &bytes);
+        let _ = idx::decode_maybe_gz(p, bytes.clone());
+        let _ = idx::parse_sums(p, &String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn idx_headers_with_hostile_counts_never_panic(
+        magic in prop_oneof![Just(0x803u32), Just(0x801u32), any::<u32>()],
+        count in any::<u32>(), rows in 0u32..64, cols in 0u32..64,
+        tail in proptest::collection::vec(any::<u8>(), 0..2000),
+    ) {
+        let mut b = Vec::new();
+        for v in [magic, count, rows, cols] { b.extend(v.to_be_bytes()); }
+        b.extend(tail);
+        let p = Path::new("fuzz.idx");
+        let _ = idx::parse_images(p, &b, 28, 28);
+        let _ = idx::parse_labels(p, &b);
+    }
+
+    #[test]
+    fn gzip_streams_with_garbage_never_panic(tail in proptest::collection::vec(any::<u8>(), 0..500)) {
+        let mut b = vec![0x1f, 0x8b, 8, 0];
+        b.extend(tail);
+        let _ = idx::decode_maybe_gz(Path::new("x.gz"), b);
+    }
+
+    #[test]
+    fn preset_parser_never_panics_on_any_text(text in ".{0,400}") {
+        let _ = preset::parse("fuzz.ron", &text);
+    }
+
+    #[test]
+    fn preset_parser_never_panics_on_mutated_presets(
+        cut in 0usize..2000, insert in ".{0,12}", which in 0usize..4,
+    ) {
+        let (_, text) = preset::EMBEDDED[which];
+        let cut = cut.min(text.len());
+        let cut = (0..=cut).rev().find(|c| text.is_char_boundary(*c)).unwrap_or(0);
+        let mutated = format!("{}{}{}", &text[..cut], insert, &text[cut..]);
+        if let Err(e) = preset::parse("fuzz.ron", &mutated) {
+            let msg = e.to_string();
+            prop_assert!(msg.starts_with("fuzz.ron"), "error names the file: {}", msg);
+        }
+    }
+
+    #[test]
+    fn rendering_any_size_never_panics(w in 1u16..=400, h in 1u16..=120, view in 0usize..4) {
+        let app = app_with_many_variants(12, view);
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+        t.draw(|f| mnist_lab::tui::ui::render(&app, f)).unwrap();
+    }
+}
+
+fn app_with_many_variants(n: usize, view: usize) -> mnist_lab::tui::app::App {
+    use mnist_lab::tui::app::{App, Msg, PickerEntry};
+    let variants: Vec<String> = (0..n)
+        .map(|i| format!("(name: \"variant number {i} with a long name\", arch: \"256\")"))
+        .collect();
+    let p = common::preset_from(&format!(
+        "(name: \"many\", variants: [{}])",
+        variants.join(",")
+    ));
+    let mut app = App::new(vec![PickerEntry {
+        label: "many.ron".into(),
+        preset: Ok(p.clone()),
+    }]);
+    if view == 3 {
+        return app; // the picker
+    }
+    app.update(Msg::Started(
+        runs::RunRecord::new(&p, runs::record::Environment::detect("t")),
+        None,
+    ));
+    for i in 0..n / 2 {
+        app.update(Msg::Engine(Event::VariantStarted {
+            index: i,
+            name: String::new(),
+            epochs: 20,
+            batches_per_epoch: 10,
+        }));
+        for e in 1..=3 {
+            app.update(Msg::Engine(Event::EpochEnd {
+                index: i,
+                metrics: mnist_lab::engine::EpochMetrics {
+                    epoch: e,
+                    train_loss: 0.5 / e as f32,
+                    train_acc: 0.9,
+                    test_loss: 0.4 / e as f32,
+                    test_acc: 0.95,
+                    seconds: 1.0,
+                    samples_per_sec: 1e4,
+                },
+            }));
+        }
+        app.update(Msg::Engine(Event::VariantFinished {
+            index: i,
+            seconds: 3.0,
+            weights: None,
+        }));
+    }
+    app.update(Msg::Key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Char(['1', '2', '3'][view]),
+    )));
+    app
+}
+
+#[test]
+fn every_size_from_1x1_to_400x120_renders() {
+    for view in 0..4 {
+        let app = app_with_many_variants(15, view);
+        for w in (1..=400).step_by(13).chain([1, 79, 80, 400]) {
+            for h in (1..=120).step_by(7).chain([1, 23, 24, 120]) {
+                let mut t =
+                    ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+                t.draw(|f| mnist_lab::tui::ui::render(&app, f)).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn two_hundred_variants_page_in_the_grid() {
+    let mut app = app_with_many_variants(200, 1);
+    app.selected = 0;
+    for _ in 0..150 {
+        app.update(mnist_lab::tui::app::Msg::Key(
+            crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Down),
+        ));
+    }
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| mnist_lab::tui::ui::render(&app, f)).unwrap();
+    let screen: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(
+        screen.contains("variant number 150"),
+        "the selection is scrolled into view: {}",
+        t.backend()
+    );
+    assert!(
+        screen.contains("rows "),
+        "the grid says which rows it shows"
+    );
+}
+
+/// Every data-file error is one line naming the file.
+#[test]
+fn data_errors_are_one_line_and_name_the_file() {
+    type Setup = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, Setup)> = vec![
+        (
+            "wrong magic",
+            Box::new(|d: &Path| std::fs::write(d.join(FILES[0]), [0u8; 16]).unwrap()),
+        ),
+        (
+            "empty",
+            Box::new(|d: &Path| std::fs::write(d.join(FILES[1]), b"").unwrap()),
+        ),
+        (
+            "directory",
+            Box::new(|d: &Path| {
+                std::fs::remove_file(d.join(FILES[2])).unwrap();
+                std::fs::create_dir(d.join(FILES[2])).unwrap();
+            }),
+        ),
+        (
+            "corrupt gzip",
+            Box::new(|d: &Path| {
+                std::fs::remove_file(d.join(FILES[3])).unwrap();
+                std::fs::write(d.join(format!("{}.gz", FILES[3])), [0x1f, 0x8b, 8, 0, 9, 9])
+                    .unwrap();
+            }),
+        ),
+    ];
+    for (what, setup) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        for f in FILES {
+            let header: &[u8] = if f.contains("images") {
+                &[0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28]
+            } else {
+                &[0, 0, 8, 1, 0, 0, 0, 0]
+            };
+            std::fs::write(dir.path().join(f), header).unwrap();
+        }
+        setup(dir.path());
+        let msg = data::load_dir(dir.path()).unwrap_err().to_string();
+        assert!(!msg.contains('\n'), "{what}: {msg}");
+        assert!(msg.contains(dir.path().to_str().unwrap()), "{what}: {msg}");
+    }
+}
+
+#[test]
+fn a_preset_with_lr_1e3_diverges_at_an_epoch_and_the_next_variant_runs() {
+    let p = common::small_preset(
+        "arch: \"512-128\", epochs: 2, train_subset: 2000, test_subset: 500",
+        "(name: \"wild\", placement: None, optimizer: Sgd(lr: 1000.0)), (name: \"calm\", epochs: 1)",
+    );
+    let (_, r) = common::run_all(p, EngineOptions::default());
+    assert_eq!(r.variants[0].status, VariantStatus::Failed);
+    let f = r.variants[0].failure.as_ref().unwrap();
+    assert_eq!(f.kind, mnist_lab::engine::FailKind::Diverged);
+    assert_eq!(f.epoch, Some(1));
+    assert_eq!(r.variants[1].status, VariantStatus::Finished);
+}
+
+#[test]
+fn hostile_names_cannot_leave_the_runs_folder() {
+    let root = tempfile::tempdir().unwrap();
+    for name in [
+        "../../x",
+        "/etc/passwd",
+        "a\0b",
+        "..",
+        "con\x07trol\nname",
+        "////",
+    ] {
+        let dir = runs::create_run_dir(root.path(), name).unwrap();
+        assert_eq!(
+            dir.parent().unwrap(),
+            root.path(),
+            "{name:?} -> {}",
+            dir.display()
+        );
+        let file = dir.file_name().unwrap().to_str().unwrap();
+        assert!(
+            !file.contains('/') && !file.contains('\0') && !file.chars().any(|c| c.is_control())
+        );
+    }
+    // Variant names become weight files inside the weights folder only.
+    let weights = root.path().join("weights");
+    let p = common::small_preset(
+        "arch: \"128-64\", epochs: 1, train_subset: 500, test_subset: 100",
+        "(name: \"../../evil\"), (name: \"/abs/path\")",
+    );
+    let (_, r) = common::run_all(
+        p,
+        EngineOptions {
+            weights_dir: Some(weights.clone()),
+            ..Default::default()
+        },
+    );
+    for v in &r.variants {
+        let w = Path::new(v.weights.as_ref().unwrap());
+        assert_eq!(w.parent().unwrap(), weights, "{}", w.display());
+    }
+    assert!(!root
+        .path()
+        .parent()
+        .unwrap()
+        .join("evil.safetensors")
+        .exists());
+}
+
+const THREE: &str = r#"(name: "sig", defaults: (arch: "128-64", epochs: 2, train_subset: 3000,
+    test_subset: 500, seed: 2), variants: [(name: "a"), (name: "b", epochs: 200), (name: "c")])"#;
+
+/// Starts a headless run, waits until variant 2 trains, sends `signal`; returns (status, run).
+fn signal_headless(signal: &str) -> (Option<i32>, runs::RunRecord, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let preset_path = tmp.path().join("sig.ron");
+    std::fs::write(&preset_path, THREE).unwrap();
+    let root = tmp.path().join("runs");
+    let mut child = bin()
+        .arg("run")
+        .arg(&preset_path)
+        .arg("--jsonl")
+        .arg("--runs-dir")
+        .arg(&root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let e: Event = serde_json::from_str(&line.unwrap()).unwrap();
+        if matches!(e, Event::EpochEnd { index: 1, .. }) {
+            break;
+        }
+    }
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let dir = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    (
+        out.status.code(),
+        runs::load(&dir).unwrap(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn signals_in_headless_runs_save_and_exit_with_the_right_status() {
+    for (sig, code) in [("-INT", 130), ("-TERM", 143), ("-HUP", 129)] {
+        let (status, r, stderr) = signal_headless(sig);
+        assert_eq!(status, Some(code), "{sig}: {stderr}");
+        assert_eq!(r.variants[0].status, VariantStatus::Finished, "{sig}");
+        assert_eq!(r.variants[1].status, VariantStatus::Interrupted, "{sig}");
+        assert_eq!(r.variants[2].status, VariantStatus::Queued, "{sig}");
+        assert!(stderr.contains("--resume"), "{stderr}");
+    }
+}
+
+#[test]
+fn kill_9_then_resume_finishes_the_rest() {
+    // (The full equality check with an uninterrupted run is in tests/run_store.rs.)
+    let tmp = tempfile::tempdir().unwrap();
+    let preset_path = tmp.path().join("sig.ron");
+    std::fs::write(&preset_path, THREE.replace("epochs: 200", "epochs: 40")).unwrap();
+    let root = tmp.path().join("runs");
+    let mut child = bin()
+        .arg("run")
+        .arg(&preset_path)
+        .arg("--jsonl")
+        .arg("--runs-dir")
+        .arg(&root)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let e: Event = serde_json::from_str(&line.unwrap()).unwrap();
+        if matches!(e, Event::EpochEnd { index: 1, .. }) {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let dir = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    assert_eq!(runs::load(&dir).unwrap().count(VariantStatus::Finished), 1);
+    let out = bin()
+        .args(["run", "--resume"])
+        .arg(&dir)
+        .arg("--runs-dir")
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(runs::load(&dir).unwrap().count(VariantStatus::Finished), 3);
+}
+
+#[test]
+fn an_unwritable_run_folder_mid_run_keeps_training_and_rescues_the_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let preset_path = tmp.path().join("sig.ron");
+    std::fs::write(
+        &preset_path,
+        THREE
+            .replace("epochs: 200", "epochs: 6")
+            .replace("\"sig\"", "\"rescue-test\""),
+    )
+    .unwrap();
+    let root = tmp.path().join("runs");
+    let mut child = bin()
+        .arg("run")
+        .arg(&preset_path)
+        .arg("--jsonl")
+        .arg("--runs-dir")
+        .arg(&root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = stdout.lines();
+    for line in lines.by_ref() {
+        let e: Event = serde_json::from_str(&line.unwrap()).unwrap();
+        if matches!(e, Event::VariantStarted { index: 1, .. }) {
+            break;
+        }
+    }
+    // The run folder vanishes and a file takes its place: every later write fails (as root,
+    // permission bits would not stop us, so this is how the test makes it unwritable).
+    let dir = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::write(&dir, b"in the way").unwrap();
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        rest.iter().any(|l| l.contains("RunFinished")),
+        "training went on to the end"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot save the run"), "{stderr}");
+    let rescue = std::env::temp_dir().join(format!(
+        "mnist-lab-rescue-{}",
+        dir.file_name().unwrap().to_string_lossy()
+    ));
+    assert!(stderr.contains(rescue.to_str().unwrap()), "{stderr}");
+    let r = runs::load(&rescue).unwrap();
+    assert_eq!(r.count(VariantStatus::Finished), 3);
+    std::fs::remove_dir_all(&rescue).ok();
+}
+
+#[test]
+fn signal_in_the_tui_restores_the_terminal_and_records_the_interruption() {
+    use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    let tmp = tempfile::tempdir().unwrap();
+    let preset_path = tmp.path().join("sig.ron");
+    std::fs::write(&preset_path, THREE).unwrap();
+    let root = tmp.path().join("runs");
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 30,
+            cols: 100,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_mnist-lab"));
+    cmd.arg("tui");
+    cmd.arg(&preset_path);
+    cmd.arg("--runs-dir");
+    cmd.arg(&root);
+    cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(
+        30.try_into().unwrap(),
+        100.try_into().unwrap(),
+        0,
+    )));
+    let feed = parser.clone();
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            feed.lock().unwrap().process(&buf[..n]);
+        }
+    });
+    let start = std::time::Instant::now();
+    loop {
+        let done = root
+            .read_dir()
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .and_then(|e| runs::load(&e.path()).ok())
+            .is_some_and(|r| r.variants[0].status == VariantStatus::Finished);
+        if done {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "first variant never finished"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = child.process_id().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.exit_code(), 143);
+    std::thread::sleep(Duration::from_millis(200));
+    let p = parser.lock().unwrap();
+    assert!(!p.screen().alternate_screen(), "terminal restored");
+    let dir = root.read_dir().unwrap().flatten().next().unwrap().path();
+    let r = runs::load(&dir).unwrap();
+    assert_eq!(r.variants[0].status, VariantStatus::Finished);
+    assert_eq!(r.variants[1].status, VariantStatus::Interrupted);
+}
