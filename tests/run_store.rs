@@ -301,3 +301,33 @@ fn safetensors_round_trip_gives_the_same_test_accuracy() {
     assert_eq!(e.accuracy, m.test_acc);
     assert!((e.loss - m.test_loss).abs() < 1e-6);
 }
+
+#[test]
+fn export_with_data_writes_confusion_matrices_and_effects() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = common::small_preset(
+        "arch: \"128-64\", epochs: 1, train_subset: 2000, test_subset: 1000, seed: 4",
+        "(name: \"a\", placement: Every), (name: \"b\", placement: None)",
+    );
+    let opts = EngineOptions {
+        weights_dir: Some(dir.path().join("weights")),
+        ..Default::default()
+    };
+    let (_, r) = common::run_all(p, opts);
+    let data = common::mnist();
+    let written = export::export_all(dir.path(), &r, Some(&data)).unwrap();
+    assert!(written.iter().any(|w| w.starts_with("confusion")), "{written:?}");
+    let csv = std::fs::read_to_string(dir.path().join("confusion-a.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 11);
+    let total: u32 = rows[1..]
+        .iter()
+        .flat_map(|l| l.split(',').skip(1).map(|c| c.parse::<u32>().unwrap()))
+        .sum();
+    assert_eq!(total, 1000, "one count per test image");
+    let png = std::fs::read(dir.path().join("confusion-b.png")).unwrap();
+    assert_eq!(png_size(&png), (620, 660));
+    let effects = std::fs::read_to_string(dir.path().join("effects.csv")).unwrap();
+    assert!(effects.starts_with(export::EFFECTS_HEADER));
+    assert!(effects.contains("BN+Dropout,Every,1,"), "{effects}");
+}
