@@ -2,64 +2,19 @@
 //! * key-press-to-frame latency while training (space → "PAUSED" on screen, and back);
 //! * wall time of quick.ron headless vs in the TUI (the TUI's overhead).
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mnist-lab");
 
-fn wait_for(parser: &Mutex<vt100::Parser>, needle: &str, timeout: Duration) -> Duration {
-    let start = Instant::now();
-    loop {
-        if parser.lock().unwrap().screen().contents().contains(needle) {
-            return start.elapsed();
-        }
-        assert!(start.elapsed() < timeout, "timed out waiting for {needle}");
-        std::thread::sleep(Duration::from_micros(200));
-    }
-}
+#[path = "../tests/common/pty.rs"]
+mod pty;
+use pty::PtyApp;
 
-/// A TUI in a pty: its screen, its keyboard and the process.
-type Tui = (
-    Arc<Mutex<vt100::Parser>>,
-    Box<dyn Write + Send>,
-    Box<dyn portable_pty::Child + Send + Sync>,
-);
-
-fn spawn_tui(args: &[&str], runs: &std::path::Path) -> Tui {
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows: 36,
-            cols: 120,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(BIN);
-    cmd.args(args);
-    cmd.arg("--runs-dir");
-    cmd.arg(runs);
-    cmd.cwd(env!("CARGO_MANIFEST_DIR"));
-    let child = pair.slave.spawn_command(cmd).unwrap();
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(
-        36.try_into().unwrap(),
-        120.try_into().unwrap(),
-        0,
-    )));
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let feed = parser.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            feed.lock().unwrap().process(&buf[..n]);
-        }
-    });
-    (parser, pair.master.take_writer().unwrap(), child)
+fn spawn_tui(args: &[&str], runs: &std::path::Path) -> PtyApp {
+    let mut all: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    all.push(std::ffi::OsStr::new("--runs-dir"));
+    all.push(runs.as_os_str());
+    PtyApp::spawn(&all, 36, 120)
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -71,20 +26,18 @@ fn main() {
     let runs = tempfile::tempdir().unwrap();
 
     // Key-to-frame latency while training (paper-2019's first variant keeps the CPU busy).
-    let (parser, mut keys, mut child) = spawn_tui(&["tui", "paper-2019"], runs.path());
-    wait_for(&parser, "batch ", Duration::from_secs(60));
+    let mut app = spawn_tui(&["tui", "paper-2019"], runs.path());
+    app.wait_for("batch ", Duration::from_secs(60));
     let (mut pause, mut resume) = (Vec::new(), Vec::new());
     for _ in 0..10 {
         let t = Instant::now();
-        keys.write_all(b" ").unwrap();
-        keys.flush().unwrap();
-        wait_for(&parser, "PAUSED", Duration::from_secs(10));
+        app.press(" ");
+        app.wait_for("PAUSED", Duration::from_secs(10));
         pause.push(t.elapsed().as_secs_f64() * 1e3);
         std::thread::sleep(Duration::from_millis(200));
         let t = Instant::now();
-        keys.write_all(b" ").unwrap();
-        keys.flush().unwrap();
-        wait_for(&parser, "TRAINING", Duration::from_secs(10));
+        app.press(" ");
+        app.wait_for("TRAINING", Duration::from_secs(10));
         resume.push(t.elapsed().as_secs_f64() * 1e3);
         std::thread::sleep(Duration::from_millis(300));
     }
@@ -92,15 +45,13 @@ fn main() {
     let mut help = Vec::new();
     for _ in 0..10 {
         let t = Instant::now();
-        keys.write_all(b"?").unwrap();
-        keys.flush().unwrap();
-        wait_for(&parser, " keys ", Duration::from_secs(10));
+        app.press("?");
+        app.wait_for(" keys ", Duration::from_secs(10));
         help.push(t.elapsed().as_secs_f64() * 1e3);
-        keys.write_all(b"?").unwrap();
-        keys.flush().unwrap();
+        app.press("?");
         std::thread::sleep(Duration::from_millis(200));
     }
-    let _ = child.kill();
+    let _ = app.child.kill();
     println!(
         "key→frame while training (ms, median of 10): pause {:.1}, resume {:.1}, help {:.1}",
         median(&mut pause),
@@ -108,31 +59,105 @@ fn main() {
         median(&mut help)
     );
 
-    // Headless vs TUI wall time for quick.ron.
-    let mut headless = Vec::new();
-    let mut tui = Vec::new();
-    for _ in 0..3 {
-        let t = Instant::now();
-        let out = std::process::Command::new(BIN)
-            .args(["run", "quick", "--runs-dir"])
-            .arg(runs.path())
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        headless.push(t.elapsed().as_secs_f64());
+    render_200_variants();
 
-        let t = Instant::now();
-        let (parser, mut keys, mut child) = spawn_tui(&["tui", "quick"], runs.path());
-        wait_for(&parser, "3/3 done", Duration::from_secs(120));
-        tui.push(t.elapsed().as_secs_f64());
-        keys.write_all(b"q").unwrap();
-        keys.flush().unwrap();
-        let _ = child.wait();
+    // Headless vs TUI wall time: quick.ron, and paper-2019 cut to 2 epochs per variant.
+    for (args, done, reps) in [
+        (vec!["quick"], "3/3 done", 3),
+        (vec!["paper-2019", "--epochs", "2"], "15/15 done", 1),
+    ] {
+        let mut headless = Vec::new();
+        let mut tui = Vec::new();
+        for _ in 0..reps {
+            let t = Instant::now();
+            let out = std::process::Command::new(BIN)
+                .arg("run")
+                .args(&args)
+                .arg("--runs-dir")
+                .arg(runs.path())
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            headless.push(t.elapsed().as_secs_f64());
+
+            let t = Instant::now();
+            let mut tui_args = vec!["tui"];
+            tui_args.extend(&args);
+            let mut app = spawn_tui(&tui_args, runs.path());
+            app.wait_for(done, Duration::from_secs(900));
+            tui.push(t.elapsed().as_secs_f64());
+            app.press("q");
+            let _ = app.child.wait();
+        }
+        let (h, u) = (median(&mut headless), median(&mut tui));
+        println!(
+            "{} wall time (s, median of {reps}): headless {h:.2}, TUI {u:.2}, overhead {:+.1}%",
+            args.join(" "),
+            (u / h - 1.0) * 100.0
+        );
     }
-    let (h, u) = (median(&mut headless), median(&mut tui));
-    println!(
-        "quick.ron wall time (s, median of 3): headless {h:.2}, TUI {u:.2}, overhead {:+.1}%",
-        (u / h - 1.0) * 100.0
-    );
+}
+
+/// Frame time of the grid with 200 variants (half finished) at 160x50.
+fn render_200_variants() {
+    use mnist_lab::engine::{EpochMetrics, Event};
+    use mnist_lab::tui::app::{App, Msg};
+    let variants: Vec<String> = (0..200)
+        .map(|i| format!("(name: \"v{i}\", arch: \"256\")"))
+        .collect();
+    let p = mnist_lab::preset::parse(
+        "bench",
+        &format!("(name: \"many\", variants: [{}])", variants.join(",")),
+    )
+    .unwrap();
+    let mut app = App::new(Vec::new());
+    app.update(Msg::Started(
+        mnist_lab::runs::RunRecord::new(&p, mnist_lab::runs::record::Environment::detect("")),
+        None,
+    ));
+    for i in 0..100 {
+        for e in 1..=20 {
+            let m = EpochMetrics {
+                epoch: e,
+                train_loss: 1.0 / e as f32,
+                train_acc: 0.9,
+                test_loss: 0.9 / e as f32,
+                test_acc: 0.95,
+                seconds: 1.0,
+                samples_per_sec: 1.0,
+            };
+            app.update(Msg::Engine(Event::EpochEnd {
+                index: i,
+                metrics: m,
+            }));
+        }
+        app.update(Msg::Engine(Event::VariantFinished {
+            index: i,
+            seconds: 1.0,
+            weights: None,
+        }));
+    }
+    for (key, view) in [
+        ('2', "grid"),
+        ('3', "table"),
+        ('4', "factors"),
+        ('1', "live"),
+    ] {
+        app.update(Msg::Key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char(key),
+        )));
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 50)).unwrap();
+        let t = Instant::now();
+        for _ in 0..50 {
+            terminal
+                .draw(|f| mnist_lab::tui::ui::render(&app, f))
+                .unwrap();
+        }
+        println!(
+            "200 variants, {view} view at 160x50: {:.2} ms per frame",
+            t.elapsed().as_secs_f64() * 1e3 / 50.0
+        );
+    }
 }

@@ -4,9 +4,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use mnist_lab::data::{self, idx, FILES};
@@ -15,11 +14,7 @@ use mnist_lab::preset;
 use mnist_lab::runs::{self, VariantStatus};
 use proptest::prelude::*;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mnist-lab"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
+use common::bin;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
@@ -294,35 +289,15 @@ fn signal_headless(signal: &str) -> (Option<i32>, runs::RunRecord, String) {
     let preset_path = tmp.path().join("sig.ron");
     std::fs::write(&preset_path, THREE).unwrap();
     let root = tmp.path().join("runs");
-    let mut child = bin()
-        .arg("run")
-        .arg(&preset_path)
-        .arg("--jsonl")
-        .arg("--runs-dir")
-        .arg(&root)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    for line in lines.by_ref() {
-        let e: Event = serde_json::from_str(&line.unwrap()).unwrap();
-        if matches!(e, Event::EpochEnd { index: 1, .. }) {
-            break;
-        }
-    }
+    let mut run = common::JsonlRun::start(&preset_path, &root);
+    run.wait_for(|e| matches!(e, Event::EpochEnd { index: 1, .. }));
     let status = Command::new("kill")
-        .args([signal, &child.id().to_string()])
+        .args([signal, &run.child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let dir = std::fs::read_dir(&root)
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
+    let out = run.child.wait_with_output().unwrap();
+    let dir = common::only_run_dir(&root);
     (
         out.status.code(),
         runs::load(&dir).unwrap(),
@@ -349,29 +324,11 @@ fn kill_9_then_resume_finishes_the_rest() {
     let preset_path = tmp.path().join("sig.ron");
     std::fs::write(&preset_path, THREE.replace("epochs: 200", "epochs: 40")).unwrap();
     let root = tmp.path().join("runs");
-    let mut child = bin()
-        .arg("run")
-        .arg(&preset_path)
-        .arg("--jsonl")
-        .arg("--runs-dir")
-        .arg(&root)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let e: Event = serde_json::from_str(&line.unwrap()).unwrap();
-        if matches!(e, Event::EpochEnd { index: 1, .. }) {
-            break;
-        }
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let dir = std::fs::read_dir(&root)
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
+    let mut run = common::JsonlRun::start(&preset_path, &root);
+    run.wait_for(|e| matches!(e, Event::EpochEnd { index: 1, .. }));
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+    let dir = common::only_run_dir(&root);
     assert_eq!(runs::load(&dir).unwrap().count(VariantStatus::Finished), 1);
     let out = bin()
         .args(["run", "--resume"])
@@ -396,32 +353,12 @@ fn an_unwritable_run_folder_mid_run_keeps_training_and_rescues_the_results() {
     )
     .unwrap();
     let root = tmp.path().join("runs");
-    let mut child = bin()
-        .arg("run")
-        .arg(&preset_path)
-        .arg("--jsonl")
-        .arg("--runs-dir")
-        .arg(&root)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = stdout.lines();
-    for line in lines.by_ref() {
-        let e: Event = serde_json::from_str(&line.unwrap()).unwrap();
-        if matches!(e, Event::VariantStarted { index: 1, .. }) {
-            break;
-        }
-    }
+    let mut run = common::JsonlRun::start(&preset_path, &root);
+    run.wait_for(|e| matches!(e, Event::VariantStarted { index: 1, .. }));
+    let (child, lines) = (run.child, run.lines);
     // The run folder vanishes and a file takes its place: every later write fails (as root,
     // permission bits would not stop us, so this is how the test makes it unwritable).
-    let dir = std::fs::read_dir(&root)
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
+    let dir = common::only_run_dir(&root);
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::write(&dir, b"in the way").unwrap();
     let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
@@ -445,44 +382,18 @@ fn an_unwritable_run_folder_mid_run_keeps_training_and_rescues_the_results() {
 
 #[test]
 fn signal_in_the_tui_restores_the_terminal_and_records_the_interruption() {
-    use portable_pty::{native_pty_system, CommandBuilder, PtySize};
-    use std::io::Read;
-    use std::sync::{Arc, Mutex};
+    use std::ffi::OsStr;
     let tmp = tempfile::tempdir().unwrap();
     let preset_path = tmp.path().join("sig.ron");
     std::fs::write(&preset_path, THREE).unwrap();
     let root = tmp.path().join("runs");
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows: 30,
-            cols: 100,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_mnist-lab"));
-    cmd.arg("tui");
-    cmd.arg(&preset_path);
-    cmd.arg("--runs-dir");
-    cmd.arg(&root);
-    cmd.cwd(env!("CARGO_MANIFEST_DIR"));
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(
-        30.try_into().unwrap(),
-        100.try_into().unwrap(),
-        0,
-    )));
-    let feed = parser.clone();
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            feed.lock().unwrap().process(&buf[..n]);
-        }
-    });
+    let args = [
+        OsStr::new("tui"),
+        preset_path.as_os_str(),
+        OsStr::new("--runs-dir"),
+        root.as_os_str(),
+    ];
+    let mut app = common::pty::PtyApp::spawn(&args, 30, 100);
     let start = std::time::Instant::now();
     loop {
         let done = root
@@ -501,18 +412,19 @@ fn signal_in_the_tui_restores_the_terminal_and_records_the_interruption() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let pid = child.process_id().unwrap();
+    let pid = app.child.process_id().unwrap();
     Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()
         .unwrap();
-    let status = child.wait().unwrap();
+    let status = app.child.wait().unwrap();
     assert_eq!(status.exit_code(), 143);
     std::thread::sleep(Duration::from_millis(200));
-    let p = parser.lock().unwrap();
-    assert!(!p.screen().alternate_screen(), "terminal restored");
-    let dir = root.read_dir().unwrap().flatten().next().unwrap().path();
-    let r = runs::load(&dir).unwrap();
+    assert!(
+        !app.parser.lock().unwrap().screen().alternate_screen(),
+        "terminal restored"
+    );
+    let r = runs::load(&common::only_run_dir(&root)).unwrap();
     assert_eq!(r.variants[0].status, VariantStatus::Finished);
     assert_eq!(r.variants[1].status, VariantStatus::Interrupted);
 }

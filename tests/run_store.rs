@@ -2,18 +2,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use mnist_lab::engine::{EngineOptions, EpochMetrics, Event};
 use mnist_lab::runs::{self, export, record::Environment, RunRecord, VariantStatus};
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mnist-lab"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
+use common::bin;
 
 #[test]
 fn a_failure_mid_write_leaves_the_previous_file_intact() {
@@ -55,30 +50,11 @@ fn kill_9_loses_only_the_running_variant_and_resume_finishes_identically() {
 
     // Killed during variant 3.
     let root = tmp.path().join("runs");
-    let mut child = bin()
-        .arg("run")
-        .arg(&preset)
-        .arg("--jsonl")
-        .arg("--runs-dir")
-        .arg(&root)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    for line in stdout.lines() {
-        let event: Event = serde_json::from_str(&line.unwrap()).unwrap();
-        if matches!(event, Event::VariantStarted { index: 2, .. }) {
-            break;
-        }
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    let dir = std::fs::read_dir(&root)
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
+    let mut run = common::JsonlRun::start(&preset, &root);
+    run.wait_for(|e| matches!(e, Event::VariantStarted { index: 2, .. }));
+    run.child.kill().unwrap(); // SIGKILL
+    run.child.wait().unwrap();
+    let dir = common::only_run_dir(&root);
     let record = runs::load(&dir).unwrap();
     let statuses: Vec<_> = record.variants.iter().map(|v| v.status).collect();
     assert_eq!(
@@ -316,7 +292,10 @@ fn export_with_data_writes_confusion_matrices_and_effects() {
     let (_, r) = common::run_all(p, opts);
     let data = common::mnist();
     let written = export::export_all(dir.path(), &r, Some(&data)).unwrap();
-    assert!(written.iter().any(|w| w.starts_with("confusion")), "{written:?}");
+    assert!(
+        written.iter().any(|w| w.starts_with("confusion")),
+        "{written:?}"
+    );
     let csv = std::fs::read_to_string(dir.path().join("confusion-a.csv")).unwrap();
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 11);

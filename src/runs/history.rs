@@ -21,14 +21,7 @@ impl PastRun {
 
     /// Interrupted: some variants still need training.
     pub fn resumable(&self) -> bool {
-        self.record.as_ref().is_ok_and(|r| {
-            r.variants.iter().any(|v| {
-                matches!(
-                    v.status,
-                    VariantStatus::Queued | VariantStatus::Running | VariantStatus::Interrupted
-                )
-            })
-        })
+        self.record.as_ref().is_ok_and(RunRecord::resumable)
     }
 }
 

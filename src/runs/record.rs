@@ -189,6 +189,16 @@ impl RunRecord {
         }
     }
 
+    /// Interrupted: some variants still need training (`--resume` would train them).
+    pub fn resumable(&self) -> bool {
+        self.variants.iter().any(|v| {
+            matches!(
+                v.status,
+                VariantStatus::Queued | VariantStatus::Running | VariantStatus::Interrupted
+            )
+        })
+    }
+
     /// Indices of variants that need no more training (for `--resume`).
     pub fn done_indices(&self) -> Vec<usize> {
         self.variants

@@ -102,14 +102,7 @@ impl PastEntry {
     }
 
     pub fn resumable(&self) -> bool {
-        self.record.as_ref().is_ok_and(|r| {
-            r.variants.iter().any(|v| {
-                matches!(
-                    v.status,
-                    VariantStatus::Queued | VariantStatus::Running | VariantStatus::Interrupted
-                )
-            })
-        })
+        self.record.as_ref().is_ok_and(RunRecord::resumable)
     }
 }
 

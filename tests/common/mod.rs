@@ -1,6 +1,11 @@
 #![allow(dead_code)]
 //! Helpers shared by the integration tests.
 
+pub mod pty;
+
+use std::io::{BufRead, BufReader, Lines};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Stdio};
 use std::sync::{Arc, OnceLock};
 
 use mnist_lab::data::{self, Dataset};
@@ -73,4 +78,55 @@ pub fn numbers(record: &RunRecord) -> Vec<Vec<(f32, f32, f32, f32)>> {
                 .collect()
         })
         .collect()
+}
+
+/// The binary, run from the crate's folder.
+pub fn bin() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_mnist-lab"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+/// A headless `run PRESET --jsonl --runs-dir ROOT` whose events can be awaited.
+pub struct JsonlRun {
+    pub child: Child,
+    pub lines: Lines<BufReader<ChildStdout>>,
+}
+
+impl JsonlRun {
+    pub fn start(preset: &Path, root: &Path) -> Self {
+        let mut child = bin()
+            .arg("run")
+            .arg(preset)
+            .arg("--jsonl")
+            .arg("--runs-dir")
+            .arg(root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        JsonlRun { child, lines }
+    }
+
+    /// Reads events until one matches.
+    pub fn wait_for(&mut self, wanted: impl Fn(&Event) -> bool) {
+        for line in self.lines.by_ref() {
+            let e: Event = serde_json::from_str(&line.unwrap()).unwrap();
+            if wanted(&e) {
+                return;
+            }
+        }
+        panic!("the run ended before the awaited event");
+    }
+}
+
+/// The one run folder under `root`.
+pub fn only_run_dir(root: &Path) -> PathBuf {
+    std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path()
 }
