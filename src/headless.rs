@@ -319,7 +319,7 @@ pub fn list_runs(root: &Path, out: &mut dyn Write) -> Result<()> {
                     if p.resumable() { "  (resumable)" } else { "" }
                 )?;
             }
-            Err(e) => writeln!(out, "{:<40} ERROR {e:#}", p.name())?,
+            Err(e) => writeln!(out, "{:<40} ERROR {e}", p.name())?,
         }
     }
     Ok(())

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use super::{load, RunRecord, VariantStatus};
 use crate::preset::Preset;
 
-#[derive(Debug)]
+/// A run found in the store: its folder and its record (or why it cannot be read).
+#[derive(Debug, Clone, PartialEq)]
 pub struct PastRun {
     pub dir: PathBuf,
-    pub record: anyhow::Result<RunRecord>,
+    pub record: Result<RunRecord, String>,
 }
 
 impl PastRun {
@@ -39,7 +40,7 @@ pub fn list(root: &Path) -> Vec<PastRun> {
     dirs.reverse();
     dirs.into_iter()
         .map(|dir| PastRun {
-            record: load(&dir),
+            record: load(&dir).map_err(|e| format!("{e:#}")),
             dir,
         })
         .collect()

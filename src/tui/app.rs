@@ -87,24 +87,7 @@ impl PickerEntry {
 }
 
 /// A run found in the run store.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PastEntry {
-    pub dir: PathBuf,
-    pub record: Result<RunRecord, String>,
-}
-
-impl PastEntry {
-    pub fn name(&self) -> String {
-        self.dir
-            .file_name()
-            .map(|f| f.to_string_lossy().to_string())
-            .unwrap_or_default()
-    }
-
-    pub fn resumable(&self) -> bool {
-        self.record.as_ref().is_ok_and(RunRecord::resumable)
-    }
-}
+pub type PastEntry = crate::runs::history::PastRun;
 
 /// A finished variant's predictions on the test set, for the digits view.
 #[derive(Debug, Clone, PartialEq)]

@@ -51,12 +51,6 @@ pub fn picker_entries(extra: Option<&str>) -> (Vec<PickerEntry>, Option<usize>) 
 /// The run store's runs, for the picker.
 pub fn past_entries(root: &std::path::Path) -> Vec<super::app::PastEntry> {
     runs::history::list(root)
-        .into_iter()
-        .map(|p| super::app::PastEntry {
-            record: p.record.map_err(|e| format!("{e:#}")),
-            dir: p.dir,
-        })
-        .collect()
 }
 
 /// Reads terminal input on its own thread so the loop can `select` over it.
