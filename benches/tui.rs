@@ -85,7 +85,8 @@ fn main() {
             let mut tui_args = vec!["tui"];
             tui_args.extend(&args);
             let mut app = spawn_tui(&tui_args, runs.path());
-            app.wait_for(done, Duration::from_secs(900));
+            // Coarse polling: reading the screen must not steal CPU from training.
+            app.wait_polling(done, Duration::from_secs(900), Duration::from_millis(100));
             tui.push(t.elapsed().as_secs_f64());
             app.press("q");
             let _ = app.child.wait();

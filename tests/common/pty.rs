@@ -58,6 +58,11 @@ impl PtyApp {
 
     /// Waits until the screen shows `needle`; returns the screen, or panics with it.
     pub fn wait_for(&self, needle: &str, timeout: Duration) -> String {
+        self.wait_polling(needle, timeout, Duration::from_micros(500))
+    }
+
+    /// `wait_for` reading the screen every `poll` (reading it costs CPU the app may need).
+    pub fn wait_polling(&self, needle: &str, timeout: Duration, poll: Duration) -> String {
         let start = Instant::now();
         loop {
             let t = self.screen();
@@ -68,7 +73,7 @@ impl PtyApp {
                 start.elapsed() < timeout,
                 "timed out waiting for {needle:?}; screen:\n{t}"
             );
-            std::thread::sleep(Duration::from_micros(500));
+            std::thread::sleep(poll);
         }
     }
 
