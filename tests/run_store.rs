@@ -310,3 +310,20 @@ fn export_with_data_writes_confusion_matrices_and_effects() {
     assert!(effects.starts_with(export::EFFECTS_HEADER));
     assert!(effects.contains("BN+Dropout,Every,1,"), "{effects}");
 }
+
+#[test]
+fn an_export_that_cannot_go_to_the_run_folder_goes_to_the_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocked = dir.path().join("file");
+    std::fs::write(&blocked, b"x").unwrap();
+    let first = blocked.join("run");
+    let fallback = dir.path().join("mnist-lab-export-run");
+    let r = synthetic_record();
+    let done = export::export_or_fallback(&first, &fallback, &r, None).unwrap();
+    assert_eq!(done.dir, fallback);
+    assert!(done.first_error.unwrap().contains("cannot create"));
+    assert_eq!(runs::load(&fallback).unwrap(), r);
+    // Both unwritable: an error naming both.
+    let err = export::export_or_fallback(&first, &blocked.join("other"), &r, None).unwrap_err();
+    assert!(format!("{err:#}").contains("; and "), "{err:#}");
+}

@@ -255,3 +255,39 @@ pub fn export_all(
     }
     Ok(written)
 }
+
+/// Where an export went.
+#[derive(Debug)]
+pub struct Exported {
+    pub dir: PathBuf,
+    pub written: Vec<String>,
+    /// Why `first` could not be used, when the fallback was.
+    pub first_error: Option<String>,
+}
+
+/// Exports into `first`; if that fails, into `fallback`, so results held in memory still
+/// reach the disk. Fails only when both fail.
+pub fn export_or_fallback(
+    first: &Path,
+    fallback: &Path,
+    record: &RunRecord,
+    data: Option<&crate::data::Dataset>,
+) -> Result<Exported> {
+    match export_all(first, record, data) {
+        Ok(written) => Ok(Exported {
+            dir: first.to_path_buf(),
+            written,
+            first_error: None,
+        }),
+        Err(e) if first != fallback => {
+            let written = export_all(fallback, record, data)
+                .map_err(|e2| anyhow::anyhow!("{e:#}; and {e2:#}"))?;
+            Ok(Exported {
+                dir: fallback.to_path_buf(),
+                written,
+                first_error: Some(format!("{e:#}")),
+            })
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -10,9 +10,9 @@ use crate::engine::{Command, Event};
 use crate::preset::Preset;
 use crate::runs::{RunRecord, VariantStatus};
 
-/// Training throughput assumed for the picker's estimates (FLOP/s; measured ~45 GFLOP/s with
-/// plain dfdx on the 2-core machine, see the README's benchmark).
-pub const ASSUMED_FLOPS: f64 = 45e9;
+/// Training throughput assumed for the picker's estimates (FLOP/s; the fused path measured
+/// 108–129 GFLOP/s on the 2-core machine, see the README's benchmark).
+pub const ASSUMED_FLOPS: f64 = 110e9;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {

@@ -223,21 +223,39 @@ impl Runtime {
         }))
     }
 
+    /// Exports into the run folder; if that cannot be written, into `./mnist-lab-export-<run>`
+    /// so the results in memory still reach the disk.
     fn export(&mut self) -> Result<Msg> {
         let data = self.dataset().ok();
         let Some(run) = &self.app.run else {
             anyhow::bail!("nothing to export yet");
         };
-        let dir = match &run.dir {
-            Some(d) => d.clone(),
-            None => runs::create_run_dir(&self.options.runs_dir, &run.record.preset)?,
-        };
-        let written = crate::runs::export::export_all(&dir, &run.record, data.as_deref())?;
-        Ok(Msg::Info(format!(
+        let name = run
+            .dir
+            .as_ref()
+            .and_then(|d| d.file_name())
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| runs::sanitize(&run.record.preset));
+        let fallback = std::path::PathBuf::from(format!("mnist-lab-export-{name}"));
+        let first = run.dir.clone().unwrap_or_else(|| fallback.clone());
+        let done = crate::runs::export::export_or_fallback(
+            &first,
+            &fallback,
+            &run.record,
+            data.as_deref(),
+        )?;
+        let text = format!(
             "exported {} to {}",
-            written.join(", "),
-            dir.display()
-        )))
+            done.written.join(", "),
+            done.dir.display()
+        );
+        Ok(match done.first_error {
+            None => Msg::Info(text),
+            Some(e) => Msg::Error(format!(
+                "{} is not writable ({e}); {text} instead",
+                first.display()
+            )),
+        })
     }
 
     /// Cancels and joins the engine; a running variant is recorded as interrupted.

@@ -67,7 +67,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         Ok(p) => {
             lines.push(Line::styled(p.description.clone(), theme.title()));
             lines.push(Line::raw(format!(
-                "{} variants · estimated {} at ~45 GFLOP/s",
+                "{} variants · estimated {} at ~110 GFLOP/s",
                 p.variants.len(),
                 fmt_duration(entry.estimate_seconds().unwrap_or(0.0))
             )));
