@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use mnist_lab::data::{self, idx, FILES};
@@ -284,18 +283,20 @@ const THREE: &str = r#"(name: "sig", defaults: (arch: "128-64", epochs: 2, train
     test_subset: 500, seed: 2), variants: [(name: "a"), (name: "b", epochs: 200), (name: "c")])"#;
 
 /// Starts a headless run, waits until variant 2 trains, sends `signal`; returns (status, run).
-fn signal_headless(signal: &str) -> (Option<i32>, runs::RunRecord, String) {
+fn send_signal(pid: u32, signal: i32) {
+    // SAFETY: kill(2) on a child process we started and still own.
+    let rc = unsafe { libc::kill(pid as libc::pid_t, signal) };
+    assert_eq!(rc, 0, "kill({pid}, {signal})");
+}
+
+fn signal_headless(signal: i32) -> (Option<i32>, runs::RunRecord, String) {
     let tmp = tempfile::tempdir().unwrap();
     let preset_path = tmp.path().join("sig.ron");
     std::fs::write(&preset_path, THREE).unwrap();
     let root = tmp.path().join("runs");
     let mut run = common::JsonlRun::start(&preset_path, &root);
     run.wait_for(|e| matches!(e, Event::EpochEnd { index: 1, .. }));
-    let status = Command::new("kill")
-        .args([signal, &run.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    send_signal(run.child.id(), signal);
     let out = run.child.wait_with_output().unwrap();
     let dir = common::only_run_dir(&root);
     (
@@ -307,7 +308,11 @@ fn signal_headless(signal: &str) -> (Option<i32>, runs::RunRecord, String) {
 
 #[test]
 fn signals_in_headless_runs_save_and_exit_with_the_right_status() {
-    for (sig, code) in [("-INT", 130), ("-TERM", 143), ("-HUP", 129)] {
+    for (sig, code) in [
+        (libc::SIGINT, 130),
+        (libc::SIGTERM, 143),
+        (libc::SIGHUP, 129),
+    ] {
         let (status, r, stderr) = signal_headless(sig);
         assert_eq!(status, Some(code), "{sig}: {stderr}");
         assert_eq!(r.variants[0].status, VariantStatus::Finished, "{sig}");
@@ -413,10 +418,7 @@ fn signal_in_the_tui_restores_the_terminal_and_records_the_interruption() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let pid = app.child.process_id().unwrap();
-    Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
+    send_signal(pid, libc::SIGTERM);
     let status = app.child.wait().unwrap();
     assert_eq!(status.exit_code(), 143);
     std::thread::sleep(Duration::from_millis(200));
