@@ -1,12 +1,8 @@
 //! The binary on good and bad input: exit codes, messages, run.json.
 
-use std::process::Command;
+mod common;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mnist-lab"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
+use common::bin;
 
 #[test]
 fn help_is_available_on_every_command() {
@@ -15,6 +11,10 @@ fn help_is_available_on_every_command() {
         vec!["run", "--help"],
         vec!["list", "--help"],
         vec!["tui", "--help"],
+        vec!["runs", "--help"],
+        vec!["export", "--help"],
+        vec!["eval", "--help"],
+        vec!["bench", "--help"],
     ] {
         let out = bin().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
