@@ -43,13 +43,14 @@ pub fn early_stop_epoch(history: &[EpochMetrics], patience: usize) -> Option<usi
     None
 }
 
-/// The epoch at which the gap test_loss − train_loss had widened `k` epochs in a row
-/// (the overfitting warning), if it did.
+/// The epoch at which the gap test_loss − train_loss had widened `k` epochs in a row while
+/// test loss sat above train loss (the overfitting warning), if it did. A negative gap that
+/// shrinks, as dropout's noisy training loss falls towards the test loss, is not overfitting.
 pub fn gap_widening_since(history: &[EpochMetrics], k: usize) -> Option<usize> {
     let mut run = 0;
     for w in history.windows(2) {
         let gap = |m: &EpochMetrics| m.test_loss - m.train_loss;
-        if gap(&w[1]) > gap(&w[0]) {
+        if gap(&w[1]) > 0.0 && gap(&w[1]) > gap(&w[0]) {
             run += 1;
             if run >= k.max(1) {
                 return Some(w[1].epoch);
@@ -123,19 +124,22 @@ mod tests {
 
     #[test]
     fn gap_widening_needs_k_epochs_in_a_row() {
-        // gaps: -0.5, -0.4, -0.2, -0.3, -0.1, 0.0, 0.2
+        // gaps: 0, 0.05, 0.15, 0.1, 0.25, 0.35, 0.5
         let hist = h(&[
-            (1.0, 0.5),
-            (0.8, 0.4),
-            (0.6, 0.4),
-            (0.6, 0.3),
-            (0.5, 0.4),
-            (0.4, 0.4),
-            (0.3, 0.5),
+            (0.5, 0.5),
+            (0.4, 0.45),
+            (0.3, 0.45),
+            (0.3, 0.4),
+            (0.2, 0.45),
+            (0.15, 0.5),
+            (0.1, 0.6),
         ]);
         assert_eq!(gap_widening_since(&hist, 2), Some(3));
         assert_eq!(gap_widening_since(&hist, 3), Some(7));
         assert_eq!(gap_widening_since(&hist, 4), None);
+        // Dropout's train loss falling towards the test loss: the gap grows but stays negative.
+        let dropout = h(&[(1.0, 0.5), (0.8, 0.4), (0.6, 0.35), (0.5, 0.33)]);
+        assert_eq!(gap_widening_since(&dropout, 2), None);
     }
 
     #[test]
