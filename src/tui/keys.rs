@@ -96,7 +96,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: "e",
         action: Action::Export,
-        help: "export finished runs (run.json)",
+        help: "export CSV, Markdown, plots, weights of finished variants",
         scope: Scope::Run,
         footer: Some("export"),
     },
