@@ -440,3 +440,64 @@ fn past_runs_cannot_replace_a_training_run() {
     assert!(app.update(key('r')).is_empty());
     assert!(app.training());
 }
+
+#[test]
+fn every_action_has_a_key_in_the_one_table() {
+    use mnist_lab::tui::keys::{action_for, Action, BINDINGS};
+    let reachable: Vec<Action> = BINDINGS
+        .iter()
+        .flat_map(|b| b.map.iter().map(|m| m.1))
+        .collect();
+    let all = [
+        Action::Quit,
+        Action::Help,
+        Action::TogglePause,
+        Action::Skip,
+        Action::Cancel,
+        Action::Export,
+        Action::NextView,
+        Action::ViewLive,
+        Action::ViewGrid,
+        Action::ViewTable,
+        Action::Up,
+        Action::Down,
+        Action::Left,
+        Action::Right,
+        Action::Enter,
+        Action::Follow,
+        Action::ToggleLog,
+        Action::Sort,
+        Action::Back,
+        Action::Resume,
+        Action::Compare,
+        Action::ViewFactors,
+        Action::ViewDigits,
+        Action::RowFactor,
+        Action::ColFactor,
+        Action::Metric,
+        Action::PatienceUp,
+        Action::PatienceDown,
+        Action::Smooth,
+        Action::FilterTrue,
+        Action::FilterPredicted,
+        Action::Yes,
+        Action::No,
+    ];
+    for a in all {
+        assert!(reachable.contains(&a), "{a:?} has no key in BINDINGS");
+    }
+    // Each key of the table maps to its own action, and no key is bound twice.
+    let mut seen = Vec::new();
+    for b in BINDINGS {
+        for (code, action) in b.map {
+            assert_eq!(
+                action_for(KeyEvent::from(*code)),
+                Some(*action),
+                "{}",
+                b.keys
+            );
+            assert!(!seen.contains(code), "{code:?} bound twice");
+            seen.push(*code);
+        }
+    }
+}

@@ -279,3 +279,14 @@ fn picker_lists_past_runs_and_their_details() {
     assert!(contains(&s, "20250101-000000-quick"));
     assert!(contains(&s, "interrupted: r resumes it"));
 }
+
+#[test]
+fn help_fits_the_minimum_terminal_in_two_columns() {
+    let mut app = paper_app();
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('?'))));
+    let s = draw(&app, 80, 24);
+    // At 80x24 the table goes in two columns: the first and the last binding are both there.
+    assert!(contains(&s, "select preset"));
+    assert!(contains(&s, "ctrl-c"));
+    assert!(contains(&s, "digits"));
+}

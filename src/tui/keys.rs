@@ -48,170 +48,62 @@ pub enum Scope {
     Run,
 }
 
+/// One line of the key table: the keys, what each does, and how help and footer show them.
 pub struct Binding {
     pub keys: &'static str,
-    pub action: Action,
+    pub map: &'static [(KeyCode, Action)],
     pub help: &'static str,
     pub scope: Scope,
     /// Short label in the footer (the most used bindings only).
     pub footer: Option<&'static str>,
 }
 
+use Action as A;
+use KeyCode::Char as C;
+
+/// The key table: key handling (`action_for`), the footer and the `?` help all read it.
+#[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
-    Binding {
-        keys: "↑/k ↓/j",
-        action: Action::Up,
-        help: "select preset / variant",
-        scope: Scope::Everywhere,
-        footer: Some("select"),
-    },
-    Binding {
-        keys: "enter",
-        action: Action::Enter,
-        help: "start preset / focus variant in live view",
-        scope: Scope::Everywhere,
-        footer: Some("open"),
-    },
-    Binding {
-        keys: "space",
-        action: Action::TogglePause,
-        help: "pause / resume training",
-        scope: Scope::Run,
-        footer: Some("pause"),
-    },
-    Binding {
-        keys: "s",
-        action: Action::Skip,
-        help: "skip the running variant",
-        scope: Scope::Run,
-        footer: Some("skip"),
-    },
-    Binding {
-        keys: "c",
-        action: Action::Cancel,
-        help: "cancel the preset (asks first)",
-        scope: Scope::Run,
-        footer: Some("cancel"),
-    },
-    Binding {
-        keys: "e",
-        action: Action::Export,
-        help: "export CSV, Markdown, plots, weights of finished variants",
-        scope: Scope::Run,
-        footer: Some("export"),
-    },
-    Binding {
-        keys: "tab 1 2 3",
-        action: Action::NextView,
-        help: "next view / live / grid / table",
-        scope: Scope::Run,
-        footer: Some("views"),
-    },
-    Binding {
-        keys: "f",
-        action: Action::Follow,
-        help: "follow the running variant",
-        scope: Scope::Run,
-        footer: None,
-    },
-    Binding {
-        keys: "←/h →/l",
-        action: Action::Left,
-        help: "move in the grid",
-        scope: Scope::Run,
-        footer: None,
-    },
-    Binding {
-        keys: "g",
-        action: Action::ToggleLog,
-        help: "toggle log scale for loss",
-        scope: Scope::Run,
-        footer: None,
-    },
-    Binding {
-        keys: "o",
-        action: Action::Sort,
-        help: "cycle table sort (order, loss, accuracy, name)",
-        scope: Scope::Run,
-        footer: None,
-    },
-    Binding {
-        keys: "esc",
-        action: Action::Back,
-        help: "close popup / back to picker when done",
-        scope: Scope::Everywhere,
-        footer: None,
-    },
-    Binding {
-        keys: "?",
-        action: Action::Help,
-        help: "show / hide this help",
-        scope: Scope::Everywhere,
-        footer: Some("help"),
-    },
-    Binding {
-        keys: "q",
-        action: Action::Quit,
-        help: "quit (asks while training)",
-        scope: Scope::Everywhere,
-        footer: Some("quit"),
-    },
-    Binding {
-        keys: "ctrl-c",
-        action: Action::ForceQuit,
-        help: "quit now (finished variants are on disk)",
-        scope: Scope::Everywhere,
-        footer: None,
-    },
+    Binding { keys: "↑/k ↓/j", map: &[(KeyCode::Up, A::Up), (C('k'), A::Up), (KeyCode::Down, A::Down), (C('j'), A::Down)], help: "select preset / variant", scope: Scope::Everywhere, footer: Some("select") },
+    Binding { keys: "enter", map: &[(KeyCode::Enter, A::Enter)], help: "start preset / focus variant in live view", scope: Scope::Everywhere, footer: Some("open") },
+    Binding { keys: "space", map: &[(C(' '), A::TogglePause)], help: "pause / resume training", scope: Scope::Run, footer: Some("pause") },
+    Binding { keys: "s", map: &[(C('s'), A::Skip)], help: "skip the running variant", scope: Scope::Run, footer: Some("skip") },
+    Binding { keys: "c", map: &[(C('c'), A::Cancel)], help: "cancel the preset (asks first)", scope: Scope::Run, footer: Some("cancel") },
+    Binding { keys: "e", map: &[(C('e'), A::Export)], help: "export CSV, Markdown, plots and weights", scope: Scope::Run, footer: Some("export") },
+    Binding { keys: "tab 1 2 3", map: &[(KeyCode::Tab, A::NextView), (C('1'), A::ViewLive), (C('2'), A::ViewGrid), (C('3'), A::ViewTable)], help: "next view / live / grid / table", scope: Scope::Run, footer: Some("views") },
+    Binding { keys: "4", map: &[(C('4'), A::ViewFactors)], help: "factors: variants by two factors, main effects", scope: Scope::Run, footer: None },
+    Binding { keys: "5", map: &[(C('5'), A::ViewDigits)], help: "digits: confusion matrix, misclassified digits", scope: Scope::Run, footer: None },
+    Binding { keys: "[ ]", map: &[(C('['), A::RowFactor), (C(']'), A::ColFactor)], help: "factors: change the row / column factor", scope: Scope::Run, footer: None },
+    Binding { keys: "m", map: &[(C('m'), A::Metric)], help: "factors: colour by test loss or accuracy", scope: Scope::Run, footer: None },
+    Binding { keys: "u i", map: &[(C('u'), A::FilterTrue), (C('i'), A::FilterPredicted)], help: "digits: filter by true / predicted class", scope: Scope::Run, footer: None },
+    Binding { keys: "+ -", map: &[(C('+'), A::PatienceUp), (C('='), A::PatienceUp), (C('-'), A::PatienceDown)], help: "early-stopping marker patience up / down", scope: Scope::Run, footer: None },
+    Binding { keys: "t", map: &[(C('t'), A::Smooth)], help: "toggle EMA smoothing of the batch loss", scope: Scope::Run, footer: None },
+    Binding { keys: "g", map: &[(C('g'), A::ToggleLog)], help: "toggle log scale for loss", scope: Scope::Run, footer: None },
+    Binding { keys: "o", map: &[(C('o'), A::Sort)], help: "cycle table sort (order, loss, acc, name)", scope: Scope::Run, footer: None },
+    Binding { keys: "f", map: &[(C('f'), A::Follow)], help: "follow the running variant", scope: Scope::Run, footer: None },
+    Binding { keys: "←/h →/l", map: &[(KeyCode::Left, A::Left), (C('h'), A::Left), (KeyCode::Right, A::Right), (C('l'), A::Right)], help: "move in the grid / page the digits", scope: Scope::Run, footer: None },
+    Binding { keys: "r", map: &[(C('r'), A::Resume)], help: "resume an interrupted past run", scope: Scope::Picker, footer: Some("resume") },
+    Binding { keys: "b", map: &[(C('b'), A::Compare)], help: "compare a past run beside the grid (b clears)", scope: Scope::Everywhere, footer: None },
+    Binding { keys: "y n", map: &[(C('y'), A::Yes), (C('Y'), A::Yes), (C('n'), A::No), (C('N'), A::No)], help: "answer a confirmation", scope: Scope::Everywhere, footer: None },
+    Binding { keys: "esc", map: &[(KeyCode::Esc, A::Back)], help: "close popup / back to picker when done", scope: Scope::Everywhere, footer: None },
+    Binding { keys: "?", map: &[(C('?'), A::Help)], help: "show / hide this help", scope: Scope::Everywhere, footer: Some("help") },
+    Binding { keys: "q", map: &[(C('q'), A::Quit)], help: "quit (asks while training)", scope: Scope::Everywhere, footer: Some("quit") },
+    Binding { keys: "ctrl-c", map: &[], help: "quit now (finished variants are on disk)", scope: Scope::Everywhere, footer: None },
 ];
 
-/// Maps a key press to an action. Confirm popups read y/n through `Yes` / `No`.
+/// Maps a key press to an action through the key table (ctrl-c is the one chord).
 pub fn action_for(key: KeyEvent) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) {
-        return match key.code {
-            KeyCode::Char('c') => Some(Action::ForceQuit),
-            _ => None,
-        };
+        return (key.code == C('c')).then_some(Action::ForceQuit);
     }
-    Some(match key.code {
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Char('?') => Action::Help,
-        KeyCode::Char(' ') => Action::TogglePause,
-        KeyCode::Char('s') => Action::Skip,
-        KeyCode::Char('c') => Action::Cancel,
-        KeyCode::Char('e') => Action::Export,
-        KeyCode::Tab => Action::NextView,
-        KeyCode::Char('1') => Action::ViewLive,
-        KeyCode::Char('2') => Action::ViewGrid,
-        KeyCode::Char('3') => Action::ViewTable,
-        KeyCode::Char('4') => Action::ViewFactors,
-        KeyCode::Char('5') => Action::ViewDigits,
-        KeyCode::Char('[') => Action::RowFactor,
-        KeyCode::Char(']') => Action::ColFactor,
-        KeyCode::Char('m') => Action::Metric,
-        KeyCode::Char('+') | KeyCode::Char('=') => Action::PatienceUp,
-        KeyCode::Char('-') => Action::PatienceDown,
-        KeyCode::Char('t') => Action::Smooth,
-        KeyCode::Char('u') => Action::FilterTrue,
-        KeyCode::Char('i') => Action::FilterPredicted,
-        KeyCode::Up | KeyCode::Char('k') => Action::Up,
-        KeyCode::Down | KeyCode::Char('j') => Action::Down,
-        KeyCode::Left | KeyCode::Char('h') => Action::Left,
-        KeyCode::Right | KeyCode::Char('l') => Action::Right,
-        KeyCode::Enter => Action::Enter,
-        KeyCode::Char('f') => Action::Follow,
-        KeyCode::Char('g') => Action::ToggleLog,
-        KeyCode::Char('o') => Action::Sort,
-        KeyCode::Char('r') => Action::Resume,
-        KeyCode::Char('b') => Action::Compare,
-        KeyCode::Esc => Action::Back,
-        KeyCode::Char('y') | KeyCode::Char('Y') => Action::Yes,
-        KeyCode::Char('n') | KeyCode::Char('N') => Action::No,
-        _ => return None,
-    })
+    BINDINGS
+        .iter()
+        .flat_map(|b| b.map.iter())
+        .find(|(code, _)| *code == key.code)
+        .map(|(_, action)| *action)
 }
 
-/// The footer line for a scope: "key action · key action …".
+/// The footer line for a scope: (keys, label) of the bindings marked for it.
 pub fn footer(scope: Scope) -> Vec<(&'static str, &'static str)> {
     BINDINGS
         .iter()
