@@ -44,8 +44,9 @@ pub struct Evaluation {
     pub confidence: Vec<f32>,
 }
 
-/// Progress events are throttled to this interval so the channel stays small.
-const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+/// Progress events are throttled to this interval: each one costs the TUI a redraw (and the
+/// terminal a repaint) on the cores that train; 4 a second keeps the view live for less.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 const EVAL_BATCH: usize = 1000;
 
 /// Test hook: a variant whose name equals this panics in its first batch.
