@@ -160,6 +160,13 @@ trait Trainer {
     fn save(&mut self, dir: &std::path::Path, name: &str) -> Result<String, String>;
 }
 
+/// The pixels (scaled to [0, 1]) and labels of the examples at `idx`.
+fn load_batch(split: &Split, idx: &[usize], x: &mut Vec<f32>, labels: &mut Vec<u8>) {
+    split.fill_batch(idx, x);
+    labels.clear();
+    labels.extend(idx.iter().map(|&i| split.labels[i]));
+}
+
 struct DfdxTrainer<M: Net> {
     dev: Cpu,
     model: M,
@@ -172,9 +179,7 @@ struct DfdxTrainer<M: Net> {
 
 impl<M: Net> Trainer for DfdxTrainer<M> {
     fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), String> {
-        split.fill_batch(idx, &mut self.xbuf);
-        self.labels.clear();
-        self.labels.extend(idx.iter().map(|&i| split.labels[i]));
+        load_batch(split, idx, &mut self.xbuf, &mut self.labels);
         one_hot(self.labels.iter().copied(), &mut self.ybuf);
         let n = idx.len();
         let dev = &self.dev;
@@ -225,9 +230,7 @@ struct FastTrainer<M: Net> {
 
 impl<M: Net> Trainer for FastTrainer<M> {
     fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), String> {
-        split.fill_batch(idx, &mut self.xbuf);
-        self.labels.clear();
-        self.labels.extend(idx.iter().map(|&i| split.labels[i]));
+        load_batch(split, idx, &mut self.xbuf, &mut self.labels);
         let (loss, correct) = self.net.train_step(&self.xbuf, &self.labels, &mut self.rng);
         let mean = (loss / idx.len() as f64) as f32;
         if mean.is_finite() {

@@ -17,25 +17,6 @@ pub struct FastOptimizer {
     state: Vec<(Vec<f32>, Vec<f32>)>,
 }
 
-fn apply(spec: OptimizerSpec, t: i32, p: &mut [f32], g: &[f32], a: &mut [f32], b: &mut [f32]) {
-    match spec {
-        OptimizerSpec::Adam {
-            lr,
-            beta1,
-            beta2,
-            eps,
-        } => rules::adam(p, g, a, b, t, lr, beta1, beta2, eps),
-        OptimizerSpec::Sgd {
-            lr,
-            momentum,
-            nesterov,
-        } => rules::sgd(p, g, a, lr, momentum, nesterov),
-        OptimizerSpec::RMSprop { lr, rho, eps } => rules::rmsprop(p, g, a, lr, rho, eps),
-        OptimizerSpec::Adagrad { lr, eps, .. } => rules::adagrad(p, g, a, lr, eps),
-        OptimizerSpec::Adadelta { lr, rho, eps } => rules::adadelta(p, g, a, b, lr, rho, eps),
-    }
-}
-
 impl FastOptimizer {
     pub fn new(spec: OptimizerSpec) -> Self {
         FastOptimizer {
@@ -47,13 +28,7 @@ impl FastOptimizer {
 
     pub fn step(&mut self, net: &mut FastNet) {
         self.t += 1;
-        let init = match self.spec {
-            OptimizerSpec::Adagrad {
-                initial_accumulator,
-                ..
-            } => initial_accumulator,
-            _ => 0.0,
-        };
+        let init = rules::initial_state(self.spec);
         let mut slot = 0;
         let (spec, t) = (self.spec, self.t);
         for (l, layer) in net.layers.iter_mut().enumerate() {
@@ -76,9 +51,9 @@ impl FastOptimizer {
                         .zip(g.par_chunks(CHUNK))
                         .zip(a.par_chunks_mut(CHUNK))
                         .zip(b.par_chunks_mut(CHUNK))
-                        .for_each(|(((p, g), a), b)| apply(spec, t, p, g, a, b));
+                        .for_each(|(((p, g), a), b)| rules::apply(spec, t, p, g, a, b));
                 } else {
-                    apply(spec, t, p, g, a, b);
+                    rules::apply(spec, t, p, g, a, b);
                 }
                 slot += 1;
             }

@@ -55,13 +55,7 @@ impl TensorVisitor<f32, Cpu> for HostStep<'_> {
         opt.scratch_p.resize(n, 0.0);
         p.copy_into(&mut opt.scratch_p);
         if opt.slots.len() <= self.index {
-            let init = match opt.spec {
-                OptimizerSpec::Adagrad {
-                    initial_accumulator,
-                    ..
-                } => initial_accumulator,
-                _ => 0.0,
-            };
+            let init = rules::initial_state(opt.spec);
             opt.slots.push(Slot {
                 a: vec![init; n],
                 b: vec![0.0; n],
@@ -69,18 +63,8 @@ impl TensorVisitor<f32, Cpu> for HostStep<'_> {
         }
         let slot = &mut opt.slots[self.index];
         let (w, g) = (&mut opt.scratch_p, &opt.scratch_g);
-        match opt.spec {
-            OptimizerSpec::RMSprop { lr, rho, eps } => {
-                rules::rmsprop(w, g, &mut slot.a, lr, rho, eps)
-            }
-            OptimizerSpec::Adagrad { lr, eps, .. } => rules::adagrad(w, g, &mut slot.a, lr, eps),
-            OptimizerSpec::Adadelta { lr, rho, eps } => {
-                rules::adadelta(w, g, &mut slot.a, &mut slot.b, lr, rho, eps)
-            }
-            OptimizerSpec::Sgd { .. } | OptimizerSpec::Adam { .. } => {
-                unreachable!("dfdx optimisers are not host rules")
-            }
-        }
+        // Only RMSprop, Adagrad and Adadelta come here (the step count matters to Adam only).
+        rules::apply(opt.spec, 1, w, g, &mut slot.a, &mut slot.b);
         p.copy_from(w);
         self.index += 1;
         Ok(None)

@@ -1,5 +1,7 @@
 //! Update rules we implement ourselves, with Keras's semantics, over plain slices.
 
+use crate::preset::OptimizerSpec;
+
 /// Keras RMSprop: `a = ρa + (1−ρ)g²; p −= lr·g / (√a + ε)`. State starts at zero
 /// (dfdx's starts at one, which makes the first steps tiny).
 pub fn rmsprop(p: &mut [f32], g: &[f32], a: &mut [f32], lr: f32, rho: f32, eps: f32) {
@@ -74,6 +76,38 @@ pub fn sgd(p: &mut [f32], g: &[f32], v: &mut [f32], lr: f32, momentum: f32, nest
             g
         };
         *p -= lr * step;
+    }
+}
+
+/// The first state slot's starting value: Keras's Adagrad accumulator starts at
+/// `initial_accumulator`, every other rule's state at zero.
+pub fn initial_state(spec: OptimizerSpec) -> f32 {
+    match spec {
+        OptimizerSpec::Adagrad {
+            initial_accumulator,
+            ..
+        } => initial_accumulator,
+        _ => 0.0,
+    }
+}
+
+/// One update of `p` by gradient `g` under `spec`, with state slots `a`, `b` and 1-based step `t`.
+pub fn apply(spec: OptimizerSpec, t: i32, p: &mut [f32], g: &[f32], a: &mut [f32], b: &mut [f32]) {
+    match spec {
+        OptimizerSpec::Adam {
+            lr,
+            beta1,
+            beta2,
+            eps,
+        } => adam(p, g, a, b, t, lr, beta1, beta2, eps),
+        OptimizerSpec::Sgd {
+            lr,
+            momentum,
+            nesterov,
+        } => sgd(p, g, a, lr, momentum, nesterov),
+        OptimizerSpec::RMSprop { lr, rho, eps } => rmsprop(p, g, a, lr, rho, eps),
+        OptimizerSpec::Adagrad { lr, eps, .. } => adagrad(p, g, a, lr, eps),
+        OptimizerSpec::Adadelta { lr, rho, eps } => adadelta(p, g, a, b, lr, rho, eps),
     }
 }
 
