@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mnist-lab");
 
+#[path = "../tests/common/many.rs"]
+mod many;
 #[path = "../tests/common/pty.rs"]
 mod pty;
 use pty::PtyApp;
@@ -102,43 +104,8 @@ fn main() {
 
 /// Frame time of the grid with 200 variants (half finished) at 160x50.
 fn render_200_variants() {
-    use mnist_lab::engine::{EpochMetrics, Event};
-    use mnist_lab::tui::app::{App, Msg};
-    let variants: Vec<String> = (0..200)
-        .map(|i| format!("(name: \"v{i}\", arch: \"256\")"))
-        .collect();
-    let p = mnist_lab::preset::parse(
-        "bench",
-        &format!("(name: \"many\", variants: [{}])", variants.join(",")),
-    )
-    .unwrap();
-    let mut app = App::new(Vec::new());
-    app.update(Msg::Started(
-        mnist_lab::runs::RunRecord::new(&p, mnist_lab::runs::record::Environment::detect("")),
-        None,
-    ));
-    for i in 0..100 {
-        for e in 1..=20 {
-            let m = EpochMetrics {
-                epoch: e,
-                train_loss: 1.0 / e as f32,
-                train_acc: 0.9,
-                test_loss: 0.9 / e as f32,
-                test_acc: 0.95,
-                seconds: 1.0,
-                samples_per_sec: 1.0,
-            };
-            app.update(Msg::Engine(Event::EpochEnd {
-                index: i,
-                metrics: m,
-            }));
-        }
-        app.update(Msg::Engine(Event::VariantFinished {
-            index: i,
-            seconds: 1.0,
-            weights: None,
-        }));
-    }
+    use mnist_lab::tui::app::Msg;
+    let mut app = many::app_with_variants(200, 20);
     for (key, view) in [
         ('2', "grid"),
         ('3', "table"),

@@ -13,8 +13,6 @@ use mnist_lab::preset;
 use mnist_lab::runs::{self, VariantStatus};
 use proptest::prelude::*;
 
-use common::bin;
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
@@ -75,52 +73,13 @@ proptest! {
     }
 }
 
+/// The shared fixture, shown in view `view` (0 live, 1 grid, 2 table, 3 the picker).
 fn app_with_many_variants(n: usize, view: usize) -> mnist_lab::tui::app::App {
-    use mnist_lab::tui::app::{App, Msg, PickerEntry};
-    let variants: Vec<String> = (0..n)
-        .map(|i| format!("(name: \"variant number {i} with a long name\", arch: \"256\")"))
-        .collect();
-    let p = common::preset_from(&format!(
-        "(name: \"many\", variants: [{}])",
-        variants.join(",")
-    ));
-    let mut app = App::new(vec![PickerEntry {
-        label: "many.ron".into(),
-        preset: Ok(p.clone()),
-    }]);
+    use mnist_lab::tui::app::Msg;
+    let mut app = common::many::app_with_variants(n, 3);
     if view == 3 {
-        return app; // the picker
-    }
-    app.update(Msg::Started(
-        runs::RunRecord::new(&p, runs::record::Environment::detect("t")),
-        None,
-    ));
-    for i in 0..n / 2 {
-        app.update(Msg::Engine(Event::VariantStarted {
-            index: i,
-            name: String::new(),
-            epochs: 20,
-            batches_per_epoch: 10,
-        }));
-        for e in 1..=3 {
-            app.update(Msg::Engine(Event::EpochEnd {
-                index: i,
-                metrics: mnist_lab::engine::EpochMetrics {
-                    epoch: e,
-                    train_loss: 0.5 / e as f32,
-                    train_acc: 0.9,
-                    test_loss: 0.4 / e as f32,
-                    test_acc: 0.95,
-                    seconds: 1.0,
-                    samples_per_sec: 1e4,
-                },
-            }));
-        }
-        app.update(Msg::Engine(Event::VariantFinished {
-            index: i,
-            seconds: 3.0,
-            weights: None,
-        }));
+        app.screen = mnist_lab::tui::app::Screen::Picker;
+        return app;
     }
     app.update(Msg::Key(crossterm::event::KeyEvent::from(
         crossterm::event::KeyCode::Char(['1', '2', '3'][view]),
@@ -335,13 +294,7 @@ fn kill_9_then_resume_finishes_the_rest() {
     run.child.wait().unwrap();
     let dir = common::only_run_dir(&root);
     assert_eq!(runs::load(&dir).unwrap().count(VariantStatus::Finished), 1);
-    let out = bin()
-        .args(["run", "--resume"])
-        .arg(&dir)
-        .arg("--runs-dir")
-        .arg(&root)
-        .output()
-        .unwrap();
+    let out = common::resume(&dir, &root);
     assert!(out.status.success());
     assert_eq!(runs::load(&dir).unwrap().count(VariantStatus::Finished), 3);
 }

@@ -72,13 +72,7 @@ fn kill_9_loses_only_the_running_variant_and_resume_finishes_identically() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&listing.stdout).contains("(resumable)"));
-    let out = bin()
-        .args(["run", "--resume"])
-        .arg(&dir)
-        .arg("--runs-dir")
-        .arg(&root)
-        .output()
-        .unwrap();
+    let out = common::resume(&dir, &root);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

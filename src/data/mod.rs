@@ -191,6 +191,18 @@ pub fn batches(order: &[usize], batch_size: usize) -> Vec<&[usize]> {
     out
 }
 
+/// How many batches `batches` makes of `n` examples, without building them.
+pub fn batch_count(n: usize, batch_size: usize) -> usize {
+    let b = batch_size.max(1);
+    let count = n.div_ceil(b);
+    // The same rule as `batches`: a last batch of one example joins the one before it.
+    if count >= 2 && n - (count - 1) * b == 1 {
+        count - 1
+    } else {
+        count
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +215,16 @@ mod tests {
         assert_eq!(b[1], &[4, 5, 6, 7, 8]);
         let b = batches(&order, 3);
         assert_eq!(b.len(), 3);
+        for n in 0..40 {
+            for bs in 1..9 {
+                let order: Vec<usize> = (0..n).collect();
+                assert_eq!(
+                    batch_count(n, bs),
+                    batches(&order, bs).len(),
+                    "n {n} bs {bs}"
+                );
+            }
+        }
     }
 
     #[test]

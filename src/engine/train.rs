@@ -112,24 +112,24 @@ pub fn score_logits(logits: &[f32], labels: &[u8]) -> (f64, usize, Vec<u8>, Vec<
     (loss, correct, preds, conf)
 }
 
-/// Evaluates `model` on the first `n` examples of `split` in eval mode.
-pub fn evaluate<M: Net>(
-    model: &M,
-    dev: &Cpu,
+/// Scores the first `n` examples of `split` in batches of `batch`: `logits_of` fills the
+/// logits [rows×10] of a batch of pixels. Both training paths evaluate through this.
+pub fn evaluate_batches(
     split: &Split,
     n: usize,
+    batch: usize,
+    mut logits_of: impl FnMut(&[f32], usize, &mut Vec<f32>) -> Result<(), String>,
 ) -> Result<Evaluation, String> {
-    let mut buf = Vec::new();
+    let (mut x, mut logits) = (Vec::new(), Vec::new());
     let (mut loss, mut correct) = (0.0f64, 0usize);
     let mut predictions = Vec::with_capacity(n);
     let mut confidence = Vec::with_capacity(n);
     let indices: Vec<usize> = (0..n).collect();
-    for chunk in indices.chunks(EVAL_BATCH) {
-        split.fill_batch(chunk, &mut buf);
-        let x = dev.tensor_from_vec(std::mem::take(&mut buf), (chunk.len(), Const::<PIXELS>));
-        let logits = model.try_forward(x).map_err(|e| e.to_string())?;
+    for chunk in indices.chunks(batch) {
+        split.fill_batch(chunk, &mut x);
+        logits_of(&x, chunk.len(), &mut logits)?;
         let labels = &split.labels[chunk[0]..chunk[0] + chunk.len()];
-        let (l, c, p, conf) = score_logits(&logits.as_vec(), labels);
+        let (l, c, p, conf) = score_logits(&logits, labels);
         loss += l;
         correct += c;
         predictions.extend(p);
@@ -140,6 +140,21 @@ pub fn evaluate<M: Net>(
         accuracy: correct as f32 / n.max(1) as f32,
         predictions,
         confidence,
+    })
+}
+
+/// Evaluates a dfdx `model` on the first `n` examples of `split` in eval mode.
+pub fn evaluate<M: Net>(
+    model: &M,
+    dev: &Cpu,
+    split: &Split,
+    n: usize,
+) -> Result<Evaluation, String> {
+    evaluate_batches(split, n, EVAL_BATCH, |x, rows, logits| {
+        let x = dev.tensor_from_vec(x.to_vec(), (rows, Const::<PIXELS>));
+        let out = model.try_forward(x).map_err(|e| e.to_string())?;
+        *logits = out.as_vec();
+        Ok(())
     })
 }
 
@@ -225,7 +240,6 @@ struct FastTrainer<M: Net> {
     rng: rand::rngs::StdRng,
     xbuf: Vec<f32>,
     labels: Vec<u8>,
-    logits: Vec<f32>,
 }
 
 impl<M: Net> Trainer for FastTrainer<M> {
@@ -240,25 +254,10 @@ impl<M: Net> Trainer for FastTrainer<M> {
     }
 
     fn evaluate(&mut self, split: &Split, n: usize) -> Result<Evaluation, String> {
-        let (mut loss, mut correct) = (0.0f64, 0usize);
-        let mut predictions = Vec::with_capacity(n);
-        let mut confidence = Vec::with_capacity(n);
-        let indices: Vec<usize> = (0..n).collect();
-        for chunk in indices.chunks(FAST_EVAL_BATCH) {
-            split.fill_batch(chunk, &mut self.xbuf);
-            self.net.predict(&self.xbuf, chunk.len(), &mut self.logits);
-            let labels = &split.labels[chunk[0]..chunk[0] + chunk.len()];
-            let (l, c, p, conf) = score_logits(&self.logits, labels);
-            loss += l;
-            correct += c;
-            predictions.extend(p);
-            confidence.extend(conf);
-        }
-        Ok(Evaluation {
-            loss: (loss / n.max(1) as f64) as f32,
-            accuracy: correct as f32 / n.max(1) as f32,
-            predictions,
-            confidence,
+        let net = &mut self.net;
+        evaluate_batches(split, n, FAST_EVAL_BATCH, |x, rows, logits| {
+            net.predict(x, rows, logits);
+            Ok(())
         })
     }
 
@@ -289,7 +288,6 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
             rng: rand::SeedableRng::seed_from_u64(spec.seed ^ 0xD80F_D80F),
             xbuf: Vec::new(),
             labels: Vec::new(),
-            logits: Vec::new(),
         };
         run_epochs(job, trainer)
     } else {
@@ -316,7 +314,7 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
         .test_subset
         .unwrap_or(job.data.test.len())
         .min(job.data.test.len());
-    let per_epoch = data::batches(&(0..n_train).collect::<Vec<_>>(), spec.batch_size).len();
+    let per_epoch = data::batch_count(n_train, spec.batch_size);
     if job.control.emit(Event::VariantStarted {
         index: job.index,
         name: spec.name.clone(),

@@ -1,6 +1,7 @@
 #![allow(dead_code)]
 //! Helpers shared by the integration tests.
 
+pub mod many;
 pub mod pty;
 
 use std::io::{BufRead, BufReader, Lines};
@@ -129,4 +130,15 @@ pub fn only_run_dir(root: &Path) -> PathBuf {
         .next()
         .unwrap()
         .path()
+}
+
+/// `run --resume DIR --runs-dir ROOT`, to the end.
+pub fn resume(dir: &Path, root: &Path) -> std::process::Output {
+    bin()
+        .args(["run", "--resume"])
+        .arg(dir)
+        .arg("--runs-dir")
+        .arg(root)
+        .output()
+        .unwrap()
 }

@@ -144,63 +144,33 @@ fn label(v: f64, log: bool) -> String {
 
 /// A chart with train/test lines (and a faint batch line); `axes` false for small multiples.
 pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> Chart<'a> {
-    let mut sets = Vec::new();
-    if !s.batch.is_empty() {
-        sets.push(
+    // (points, legend name, style, scatter?) of each series drawn, back to front; empty ones
+    // are skipped, and small multiples get no legend names.
+    let layers = [
+        (&s.batch, "batch (running)", theme.batch(), false),
+        (&s.smooth, "batch (EMA)", theme.smooth(), false),
+        (&s.train, "train", theme.train(), false),
+        (&s.test, "test", theme.test(), false),
+        (&s.stop, "early stop", theme.warn(), false),
+        (&s.best, "best test", theme.good(), true),
+    ];
+    let sets: Vec<Dataset<'a>> = layers
+        .into_iter()
+        .filter(|(data, ..)| !data.is_empty())
+        .map(|(data, name, style, scatter)| {
+            let (marker, kind) = if scatter {
+                (Marker::Block, GraphType::Scatter)
+            } else {
+                (Marker::Braille, GraphType::Line)
+            };
             Dataset::default()
-                .name(if axes { "batch (running)" } else { "" })
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(theme.batch())
-                .data(&s.batch),
-        );
-    }
-    if !s.smooth.is_empty() {
-        sets.push(
-            Dataset::default()
-                .name("batch (EMA)")
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(theme.smooth())
-                .data(&s.smooth),
-        );
-    }
-    sets.push(
-        Dataset::default()
-            .name(if axes { "train" } else { "" })
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(theme.train())
-            .data(&s.train),
-    );
-    sets.push(
-        Dataset::default()
-            .name(if axes { "test" } else { "" })
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(theme.test())
-            .data(&s.test),
-    );
-    if !s.stop.is_empty() {
-        sets.push(
-            Dataset::default()
-                .name("early stop")
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(theme.warn())
-                .data(&s.stop),
-        );
-    }
-    if !s.best.is_empty() {
-        sets.push(
-            Dataset::default()
-                .name("best test")
-                .marker(Marker::Block)
-                .graph_type(GraphType::Scatter)
-                .style(theme.good())
-                .data(&s.best),
-        );
-    }
+                .name(if axes { name } else { "" })
+                .marker(marker)
+                .graph_type(kind)
+                .style(style)
+                .data(data)
+        })
+        .collect();
     let x_max = s.x_max.max(1.0);
     let mut x = Axis::default().bounds([0.0, x_max]).style(theme.dim());
     let mut y = Axis::default().bounds([s.y.0, s.y.1]).style(theme.dim());

@@ -69,20 +69,25 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let lo = finished.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = finished.iter().copied().fold(f64::NEG_INFINITY, f64::max);
 
-    let varying = factors::varying(record);
-    let effects_h = (varying
-        .iter()
-        .map(|f| {
-            factors::levels(
-                &record.variants.iter().map(|v| &v.spec).collect::<Vec<_>>(),
-                *f,
-            )
-            .len()
-                + 1
-        })
-        .sum::<usize>() as u16
-        + 4)
-    .min(area.height / 2);
+    // Main effects of every varying factor, ranked: built first, so the panel is as tall as them.
+    let ranking = factors::ranking(record, app.metric);
+    let mut rows = Vec::new();
+    for (f, size) in &ranking {
+        rows.push(Row::new(vec![
+            Span::styled(f.name().to_string(), theme.title()),
+            Span::raw(format!("range of means {size:.4}")),
+        ]));
+        for e in factors::main_effects(&res, *f) {
+            rows.push(Row::new(vec![
+                Span::raw(format!("  {}", e.level)),
+                Span::raw(format!(
+                    "n {}  loss {:.4} ± {:.4}  acc {:.4} ± {:.4}",
+                    e.n, e.mean_loss, e.sd_loss, e.mean_acc, e.sd_acc
+                )),
+            ]));
+        }
+    }
+    let effects_h = (rows.len() as u16 + 2).min(area.height / 2);
     let [grid_area, effects_area] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(effects_h)]).areas(area);
 
@@ -171,24 +176,6 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         }
     }
 
-    // Main effects of every varying factor.
-    let mut rows = Vec::new();
-    let ranking = factors::ranking(record, app.metric);
-    for (f, size) in &ranking {
-        rows.push(Row::new(vec![
-            Span::styled(f.name().to_string(), theme.title()),
-            Span::raw(format!("range of means {size:.4}")),
-        ]));
-        for e in factors::main_effects(&res, *f) {
-            rows.push(Row::new(vec![
-                Span::raw(format!("  {}", e.level)),
-                Span::raw(format!(
-                    "n {}  loss {:.4} ± {:.4}  acc {:.4} ± {:.4}",
-                    e.n, e.mean_loss, e.sd_loss, e.mean_acc, e.sd_acc
-                )),
-            ]));
-        }
-    }
     let title = match ranking.first() {
         Some((f, size)) if *size > 0.0 => format!(
             " main effects on final {} · {} matters most ",
