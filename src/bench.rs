@@ -60,8 +60,14 @@ fn time_matmul<const M: usize, const K: usize, const N: usize>(dev: &Cpu) -> f64
     flop / best / 1e9
 }
 
-/// GEMM rates through dfdx's matmul at the shapes training uses.
+/// GEMM rates through dfdx's matmul at the shapes training uses, measured in the training
+/// pool as training calls it (from outside the pool each call pays a thread hand-off, which
+/// would understate the rate and flatter the efficiency).
 pub fn gemm_rates() -> Vec<GemmRate> {
+    crate::engine::in_training_pool(gemm_rates_here)
+}
+
+fn gemm_rates_here() -> Vec<GemmRate> {
     let dev = Cpu::default();
     vec![
         GemmRate {

@@ -383,3 +383,36 @@ fn signal_in_the_tui_restores_the_terminal_and_records_the_interruption() {
     assert_eq!(r.variants[0].status, VariantStatus::Finished);
     assert_eq!(r.variants[1].status, VariantStatus::Interrupted);
 }
+
+#[test]
+fn a_panic_in_training_is_reported_once_and_never_printed_raw() {
+    // The training runs on pool workers: their panics must be caught and kept quiet too.
+    let root = tempfile::tempdir().unwrap();
+    let out = common::bin()
+        .args(["run", "quick", "--epochs", "1", "--train-subset", "2000"])
+        .args(["--test-subset", "500", "--runs-dir"])
+        .arg(root.path())
+        .env("MNIST_LAB_INJECT_PANIC", "128-64 none")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stderr.contains("panicked at"),
+        "raw panic printed: {stderr}"
+    );
+    assert!(
+        format!("{stdout}{stderr}").contains("injected panic"),
+        "failure not reported: {stdout}{stderr}"
+    );
+    let record = runs::load(&common::only_run_dir(root.path())).unwrap();
+    let statuses: Vec<_> = record.variants.iter().map(|v| v.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            VariantStatus::Finished,
+            VariantStatus::Failed,
+            VariantStatus::Finished
+        ]
+    );
+}

@@ -6,7 +6,7 @@ pub mod events;
 pub mod train;
 
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -63,6 +63,27 @@ impl Drop for EngineHandle {
     }
 }
 
+/// Runs `work` on a worker of the training pool. Its parallel regions (GEMM, the fused
+/// kernels) then fork from inside the pool; called from the engine thread, every region was
+/// injected from outside and put that thread to sleep and woke it again, about 10,000 times a
+/// second on 2 cores, with three busy threads on two cores. The workers flush denormals
+/// like the engine thread.
+pub fn in_training_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("{ENGINE_THREAD}-{i}"))
+            .start_handler(|_| dfdx::flush_denormals_to_zero())
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(work),
+        // No pool (threads cannot be spawned): rayon's global pool does the same work.
+        None => work(),
+    }
+}
+
 /// Keeps panics of the engine thread off the terminal (they become VariantFailed events);
 /// every other thread's panics go to the previous hook (e.g. ratatui's terminal restore).
 fn quiet_engine_panics() {
@@ -70,7 +91,10 @@ fn quiet_engine_panics() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if std::thread::current().name() != Some(ENGINE_THREAD) {
+            let engine = std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with(ENGINE_THREAD));
+            if !engine {
                 previous(info);
             }
         }));
@@ -96,7 +120,7 @@ pub fn spawn(preset: Preset, data: Arc<Dataset>, options: EngineOptions) -> Engi
         .name(ENGINE_THREAD.into())
         .spawn(move || {
             let control = control::Control::new(command_rx, event_tx);
-            run_preset(&preset, &data, &options, &control);
+            in_training_pool(|| run_preset(&preset, &data, &options, &control));
         })
         .expect("spawning the engine thread");
     EngineHandle {
@@ -182,4 +206,25 @@ fn run_preset(
         }
     }
     control.emit(Event::RunFinished { cancelled });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_training_pool_runs_work_on_named_workers_that_flush_denormals() {
+        let (name, flushed) = in_training_pool(|| {
+            let name = std::thread::current().name().map(str::to_string);
+            // The smallest normal f32 halved is a denormal, or 0 when denormals are flushed.
+            let half = std::hint::black_box(f32::MIN_POSITIVE) * std::hint::black_box(0.5);
+            (name, half == 0.0)
+        });
+        assert!(
+            name.as_deref()
+                .is_some_and(|n| n.starts_with(&format!("{ENGINE_THREAD}-"))),
+            "{name:?}"
+        );
+        assert!(flushed, "pool workers must flush denormals to zero");
+    }
 }
