@@ -1,6 +1,7 @@
 //! TUI measurements, run with `cargo bench --bench tui`:
 //! * key-press-to-frame latency while training (space → "PAUSED" on screen, and back);
-//! * wall time of quick.ron headless vs in the TUI (the TUI's overhead).
+//! * frame time with 200 variants;
+//! * wall and training time headless vs in the TUI (the TUI's overhead), in alternating pairs.
 
 use std::time::{Duration, Instant};
 
@@ -63,43 +64,86 @@ fn main() {
 
     render_200_variants();
 
-    // Headless vs TUI wall time: quick.ron, and paper-2019 cut to 2 epochs per variant.
-    for (args, done, reps) in [
-        (vec!["quick"], "3/3 done", 3),
-        (vec!["paper-2019", "--epochs", "2"], "15/15 done", 1),
+    // Headless vs TUI: pairs in alternating order (this machine's speed drifts by a few per
+    // cent over minutes), each compared within its pair. Wall time runs from launch to the
+    // last variant done; training time is what run.json records, start-up excluded.
+    for (args, done, pairs) in [
+        (vec!["quick"], "3/3 done", 4),
+        (vec!["paper-2019", "--epochs", "2"], "15/15 done", 4),
     ] {
-        let mut headless = Vec::new();
-        let mut tui = Vec::new();
-        for _ in 0..reps {
-            let t = Instant::now();
-            let out = std::process::Command::new(BIN)
-                .arg("run")
-                .args(&args)
-                .arg("--runs-dir")
-                .arg(runs.path())
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .output()
-                .unwrap();
-            assert!(out.status.success());
-            headless.push(t.elapsed().as_secs_f64());
-
-            let t = Instant::now();
-            let mut tui_args = vec!["tui"];
-            tui_args.extend(&args);
-            let mut app = spawn_tui(&tui_args, runs.path());
-            // Coarse polling: reading the screen must not steal CPU from training.
-            app.wait_polling(done, Duration::from_secs(900), Duration::from_millis(100));
-            tui.push(t.elapsed().as_secs_f64());
-            app.press("q");
-            let _ = app.child.wait();
+        let (mut wall, mut train) = (Vec::new(), Vec::new());
+        for pair in 0..pairs {
+            let (h, u) = if pair % 2 == 0 {
+                let h = headless_run(&args);
+                (h, tui_run(&args, done))
+            } else {
+                let u = tui_run(&args, done);
+                (headless_run(&args), u)
+            };
+            wall.push((u.0 / h.0 - 1.0) * 100.0);
+            train.push((u.1 / h.1 - 1.0) * 100.0);
+            println!(
+                "  {}: headless {:.2} s ({:.2} s training), TUI {:.2} s ({:.2} s training)",
+                args.join(" "),
+                h.0,
+                h.1,
+                u.0,
+                u.1
+            );
         }
-        let (h, u) = (median(&mut headless), median(&mut tui));
         println!(
-            "{} wall time (s, median of {reps}): headless {h:.2}, TUI {u:.2}, overhead {:+.1}%",
+            "{} TUI overhead over headless, median of {pairs} alternating pairs: wall {:+.1}%, training {:+.1}%",
             args.join(" "),
-            (u / h - 1.0) * 100.0
+            median(&mut wall),
+            median(&mut train)
         );
     }
+}
+
+/// Seconds of training that a finished run in `root` recorded, summed over its variants.
+fn training_seconds(root: &std::path::Path) -> f64 {
+    let dir = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("run.json").is_file())
+        .expect("a run folder");
+    let record = mnist_lab::runs::load(&dir).unwrap();
+    record
+        .variants
+        .iter()
+        .map(|v| f64::from(v.seconds.unwrap_or(0.0)))
+        .sum()
+}
+
+/// (wall seconds, training seconds) of a headless run.
+fn headless_run(args: &[&str]) -> (f64, f64) {
+    let runs = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    let out = std::process::Command::new(BIN)
+        .arg("run")
+        .args(args)
+        .arg("--runs-dir")
+        .arg(runs.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    (t.elapsed().as_secs_f64(), training_seconds(runs.path()))
+}
+
+/// (wall seconds, training seconds) of the same run in the TUI, until `done` shows.
+fn tui_run(args: &[&str], done: &str) -> (f64, f64) {
+    let runs = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    let mut tui_args = vec!["tui"];
+    tui_args.extend(args);
+    let mut app = spawn_tui(&tui_args, runs.path());
+    // Coarse polling: reading the screen must not steal CPU from training.
+    app.wait_polling(done, Duration::from_secs(900), Duration::from_millis(100));
+    let wall = t.elapsed().as_secs_f64();
+    app.press("q");
+    let _ = app.child.wait();
+    (wall, training_seconds(runs.path()))
 }
 
 /// Frame time of the grid with 200 variants (half finished) at 160x50.

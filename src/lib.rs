@@ -12,5 +12,6 @@ pub mod optim;
 pub mod preset;
 pub mod report;
 pub mod runs;
+pub mod sched;
 pub mod signals;
 pub mod tui;

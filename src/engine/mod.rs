@@ -70,18 +70,25 @@ impl Drop for EngineHandle {
 /// like the engine thread.
 pub fn in_training_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
-    let pool = POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
-            .thread_name(|i| format!("{ENGINE_THREAD}-{i}"))
-            .start_handler(|_| dfdx::flush_denormals_to_zero())
-            .build()
-            .ok()
-    });
+    let pool = POOL.get_or_init(|| build_training_pool().ok());
     match pool {
         Some(pool) => pool.install(work),
         // No pool (threads cannot be spawned): rayon's global pool does the same work.
         None => work(),
     }
+}
+
+/// The training workers: named for the panic hook, flushing denormals like the engine thread,
+/// and at the default scheduling policy even when created from the UI thread, which gives way
+/// to them (`sched::yield_to_training`).
+fn build_training_pool() -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    rayon::ThreadPoolBuilder::new()
+        .thread_name(|i| format!("{ENGINE_THREAD}-{i}"))
+        .start_handler(|_| {
+            dfdx::flush_denormals_to_zero();
+            let _ = crate::sched::default_policy();
+        })
+        .build()
 }
 
 /// Keeps panics of the engine thread off the terminal (they become VariantFailed events);
@@ -226,5 +233,18 @@ mod tests {
             "{name:?}"
         );
         assert!(flushed, "pool workers must flush denormals to zero");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn training_workers_run_at_the_default_policy_when_the_ui_gives_way() {
+        let policy = std::thread::spawn(|| {
+            crate::sched::yield_to_training().unwrap();
+            let pool = build_training_pool().unwrap();
+            pool.install(crate::sched::current_policy)
+        })
+        .join()
+        .unwrap();
+        assert_eq!(policy, libc::SCHED_OTHER);
     }
 }

@@ -278,6 +278,9 @@ impl Runtime {
 /// Runs the TUI until the user quits. The terminal is restored on every exit path
 /// (`ratatui::init` installs a panic hook that restores it too).
 pub fn run(options: TuiOptions) -> Result<()> {
+    // Before any thread is spawned, so input and signal threads inherit it. Without the hint
+    // the UI merely preempts training a little more: a failure changes nothing visible.
+    let _ = crate::sched::yield_to_training();
     let mut terminal = ratatui::init();
     let result = event_loop(&mut terminal, options);
     ratatui::restore();
