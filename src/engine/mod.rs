@@ -6,7 +6,7 @@ pub mod events;
 pub mod train;
 
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Once, OnceLock};
+use std::sync::{Arc, Once};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -63,18 +63,17 @@ impl Drop for EngineHandle {
     }
 }
 
-/// Runs `work` on a worker of the training pool. Its parallel regions (GEMM, the fused
-/// kernels) then fork from inside the pool; called from the engine thread, every region was
-/// injected from outside and put that thread to sleep and woke it again, about 10,000 times a
-/// second on 2 cores, with three busy threads on two cores. The workers flush denormals
-/// like the engine thread.
+/// Runs `work` on a worker of a training pool of its own. Its parallel regions (GEMM, the
+/// fused kernels) then fork from inside the pool; called from the engine thread, every region
+/// was injected from outside and put that thread to sleep and woke it again, about 10,000
+/// times a second on 2 cores, with three busy threads on two cores. One pool per call, not a
+/// shared one: a paused run blocks its worker, and a worker waiting in a join may pick up
+/// another queued run, so two runs (as in tests) must not share workers.
 pub fn in_training_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
-    let pool = POOL.get_or_init(|| build_training_pool().ok());
-    match pool {
-        Some(pool) => pool.install(work),
+    match build_training_pool() {
+        Ok(pool) => pool.install(work),
         // No pool (threads cannot be spawned): rayon's global pool does the same work.
-        None => work(),
+        Err(_) => work(),
     }
 }
 
