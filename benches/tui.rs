@@ -100,14 +100,10 @@ fn main() {
     }
 }
 
-/// Seconds of training that a finished run in `root` recorded, summed over its variants.
+/// Seconds of training that the one run in `root` recorded, summed over its variants.
 fn training_seconds(root: &std::path::Path) -> f64 {
-    let dir = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.join("run.json").is_file())
-        .expect("a run folder");
-    let record = mnist_lab::runs::load(&dir).unwrap();
+    let runs = mnist_lab::runs::history::list(root);
+    let record = runs.first().expect("a run folder").record.as_ref().unwrap();
     record
         .variants
         .iter()

@@ -385,7 +385,7 @@ fn signal_in_the_tui_restores_the_terminal_and_records_the_interruption() {
 }
 
 #[test]
-fn a_panic_in_training_is_reported_once_and_never_printed_raw() {
+fn a_panic_in_training_is_reported_and_never_printed_raw() {
     // The training runs on pool workers: their panics must be caught and kept quiet too.
     let root = tempfile::tempdir().unwrap();
     let out = common::bin()

@@ -73,12 +73,15 @@ pub fn in_training_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     match build_training_pool() {
         Ok(pool) => pool.install(work),
         // No pool (threads cannot be spawned): rayon's global pool does the same work.
-        Err(_) => work(),
+        Err(_) => {
+            dfdx::flush_denormals_to_zero();
+            work()
+        }
     }
 }
 
-/// The training workers: named for the panic hook, flushing denormals like the engine thread,
-/// and at the default scheduling policy even when created from the UI thread, which gives way
+/// The training workers: named for the panic hook, flushing denormals (they make some kernels
+/// ~100x slower and change nothing visible in the results), and at the default scheduling policy even when created from the UI thread, which gives way
 /// to them (`sched::yield_to_training`).
 fn build_training_pool() -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
     rayon::ThreadPoolBuilder::new()
@@ -142,8 +145,6 @@ fn run_preset(
     options: &EngineOptions,
     control: &control::Control,
 ) {
-    // Denormals make some kernels ~100x slower and change nothing visible in the results.
-    dfdx::flush_denormals_to_zero();
     let env_panic = std::env::var(train::INJECT_PANIC_ENV).ok();
     let inject = options.inject_panic.clone().or(env_panic);
     if control.emit(Event::RunStarted {
