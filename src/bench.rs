@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::data::Dataset;
 use crate::engine::{self, EngineOptions, Event, Kernel};
 use crate::preset::{self, Preset};
+use crate::spec::Arch;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GemmRate {
@@ -96,7 +97,7 @@ fn median(v: &mut [f64]) -> f64 {
 /// Trains `arch` (BN+Dropout every layer, Adam, batch 128, as paper-2019) for `epochs`.
 fn bench_arch(
     base: &Preset,
-    arch: &str,
+    arch: &Arch,
     epochs: usize,
     kernel: Kernel,
     data: &Arc<Dataset>,
@@ -105,7 +106,7 @@ fn bench_arch(
     let spec = base
         .variants
         .iter()
-        .find(|v| v.arch == arch && v.placement == crate::preset::Placement::Every)
+        .find(|v| &v.arch == arch && v.placement == crate::preset::Placement::Every)
         .ok_or_else(|| anyhow::anyhow!("paper-2019 has no {arch} variant"))?;
     let mut spec = spec.clone();
     spec.epochs = epochs;
@@ -134,13 +135,13 @@ fn bench_arch(
         }
     }
     handle.join();
-    let weights = crate::model::weight_count(arch).unwrap_or(0) as f64;
-    let (train, test) = (data.train.len() as f64, data.test.len() as f64);
-    let flop = 6.0 * weights * train + 2.0 * weights * test;
+    let (train, test) = (data.train.len(), data.test.len());
+    let flop = arch.epoch_flops(train, test);
+    let train = train as f64;
     let sec = median(&mut seconds);
     let achieved = flop / sec / 1e9;
     Ok(ArchResult {
-        arch: arch.into(),
+        arch: arch.name(),
         kernel: format!("{kernel:?}").to_lowercase(),
         seconds_per_epoch: sec,
         images_per_sec: train / sec,
@@ -155,7 +156,7 @@ pub fn run(
     data: Arc<Dataset>,
     epochs: usize,
     kernels: &[Kernel],
-    archs: &[String],
+    archs: &[Arch],
     mut progress: impl FnMut(&str),
 ) -> Result<BenchReport> {
     let env = crate::runs::record::Environment::detect("");
@@ -211,8 +212,9 @@ pub fn text(report: &BenchReport) -> String {
         ));
     }
     out.push_str(
-        "\nFLOP counted: 6 x weights x train images + 2 x weights x test images per epoch;\n\
-         efficiency = achieved FLOP/s / GEMM FLOP/s at 128x784x512.\n",
+        "\nFLOP counted per epoch: (6W - 2 x 784 x h1) per train image (no gradient for the\n\
+         pixels) + 2W per test image, W = weights; efficiency = achieved FLOP/s / GEMM FLOP/s\n\
+         at 128x784x512.\n",
     );
     out
 }

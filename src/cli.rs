@@ -33,7 +33,7 @@ pub struct Common {
 }
 
 #[derive(Debug, Clone, Default, Args)]
-pub struct Overrides {
+pub struct OverrideArgs {
     /// Train every variant for this many epochs instead of the preset's
     #[arg(long)]
     pub epochs: Option<usize>,
@@ -46,6 +46,17 @@ pub struct Overrides {
     /// Run only these variants (comma-separated names)
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub only: Vec<String>,
+}
+
+impl From<OverrideArgs> for crate::session::Overrides {
+    fn from(a: OverrideArgs) -> Self {
+        crate::session::Overrides {
+            epochs: a.epochs,
+            train_subset: a.train_subset,
+            test_subset: a.test_subset,
+            only: a.only,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,14 +76,14 @@ pub enum Cmd {
         #[arg(long, value_name = "RUN_DIR", conflicts_with = "preset")]
         resume: Option<PathBuf>,
         #[command(flatten)]
-        overrides: Overrides,
+        overrides: OverrideArgs,
     },
     /// Open the TUI and start a preset at once
     Tui {
         /// Preset file or built-in name; without it, the picker opens
         preset: Option<String>,
         #[command(flatten)]
-        overrides: Overrides,
+        overrides: OverrideArgs,
     },
     /// List presets and supported architectures
     List,

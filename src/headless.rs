@@ -1,80 +1,35 @@
 //! The headless runner: another consumer of engine events, printing lines and the table.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use crate::cli::Overrides;
-use crate::data::{self, Dataset};
-use crate::engine::{self, EngineOptions, Event};
+use crate::data::Dataset;
+use crate::engine::{self, Event};
 use crate::preset::{self, Preset};
 use crate::report;
-use crate::runs::{self, record::Environment, RunRecord, VariantStatus};
+use crate::runs::{self, RunRecord, VariantStatus};
+use crate::session::{Interrupted, Saved, Session};
+use crate::text::escape;
 
-/// Applies command-line overrides to a loaded preset.
-pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
-    if !o.only.is_empty() {
-        for name in &o.only {
-            if !preset.variants.iter().any(|v| &v.name == name) {
-                anyhow::bail!(
-                    "{}: no variant named {name:?} (variants: {})",
-                    preset.source,
-                    preset
-                        .variants
-                        .iter()
-                        .map(|v| v.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-        }
-        preset.variants.retain(|v| o.only.contains(&v.name));
-    }
-    for v in &mut preset.variants {
-        if let Some(e) = o.epochs {
-            anyhow::ensure!(e > 0, "--epochs must be at least 1");
-            v.epochs = e;
-        }
-        if let Some(n) = o.train_subset {
-            anyhow::ensure!(n > 0, "--train-subset must be at least 1");
-            v.train_subset = Some(n);
-        }
-        if let Some(n) = o.test_subset {
-            anyhow::ensure!(n > 0, "--test-subset must be at least 1");
-            v.test_subset = Some(n);
-        }
-    }
-    Ok(preset)
-}
-
-pub fn data_dir(flag: Option<&Path>) -> PathBuf {
-    flag.map(Path::to_path_buf)
-        .unwrap_or_else(data::default_dir)
-}
-
-pub fn load_data(flag: Option<&Path>) -> Result<Arc<Dataset>> {
-    let dir = data_dir(flag);
-    let data = data::load_dir(&dir).with_context(|| "loading the data set".to_string())?;
-    Ok(Arc::new(data))
-}
-
-fn epoch_line(record: &RunRecord, event: &Event) -> Option<String> {
+fn epoch_line(preset: &Preset, event: &Event) -> Option<String> {
+    let spec = |i: &usize| preset.variants.get(*i);
+    let name = |i: &usize| spec(i).map(|s| escape(&s.name).into_owned()).unwrap_or_default();
     match event {
-        Event::VariantStarted {
-            index, name, epochs, ..
-        } => Some(format!(
-            "[{}/{}] {name}: {} ({epochs} epochs)",
+        Event::VariantStarted { index, epochs, .. } => Some(format!(
+            "[{}/{}] {}: {} ({epochs} epochs)",
             index + 1,
-            record.variants.len(),
-            record.variants[*index].spec.arch
+            preset.variants.len(),
+            name(index),
+            spec(index)?.arch
         )),
         Event::EpochEnd { index, metrics: m } => Some(format!(
             "  {:<24} epoch {:>3}/{:<3} train loss {:.4} acc {:.4} | test loss {:.4} acc {:.4} | {:.1}s {:.0} img/s",
-            record.variants[*index].spec.name,
+            name(index),
             m.epoch,
-            record.variants[*index].spec.epochs,
+            spec(index)?.epochs,
             m.train_loss,
             m.train_acc,
             m.test_loss,
@@ -82,107 +37,69 @@ fn epoch_line(record: &RunRecord, event: &Event) -> Option<String> {
             m.seconds,
             m.samples_per_sec
         )),
-        Event::VariantFailed {
-            index, message, ..
-        } => Some(format!(
-            "  {} FAILED: {message}",
-            record.variants[*index].spec.name
+        Event::VariantFailed { index, message, .. } => Some(format!(
+            "  {} FAILED: {}",
+            name(index),
+            escape(message)
         )),
-        Event::VariantSkipped { index } => {
-            Some(format!("  {} skipped", record.variants[*index].spec.name))
+        Event::VariantSkipped { index } => Some(format!("  {} skipped", name(index))),
+        Event::Warning { message } => Some(format!("  warning: {}", escape(message))),
+        Event::VariantFinished { index, seconds, .. } => {
+            Some(format!("  {} done in {seconds:.1}s", name(index)))
         }
-        Event::Warning { message } => Some(format!("  warning: {message}")),
-        Event::VariantFinished { index, seconds, .. } => Some(format!(
-            "  {} done in {seconds:.1}s",
-            record.variants[*index].spec.name
-        )),
         _ => None,
     }
 }
 
-/// What a headless run trains and where it writes.
-pub struct RunSetup {
-    pub preset: Preset,
-    pub dir: PathBuf,
-    pub record: RunRecord,
-    /// Variants already done (resume).
-    pub skip: Vec<usize>,
+/// The headless output went away (a closed pipe): `main` exits with 141, as a program killed
+/// by SIGPIPE would, after the run is saved.
+#[derive(Debug, thiserror::Error)]
+#[error("standard output was closed ({0}); the run stopped and was saved")]
+pub struct OutputClosed(pub String);
+
+/// A line for the user on standard error; a closed standard error must not stop (or panic)
+/// the run, so failures to write it are ignored.
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
-/// A fresh run folder under `root` for `preset`.
-pub fn new_run(preset: Preset, data: &Dataset, root: &Path) -> Result<RunSetup> {
-    let dir = runs::create_run_dir(root, &preset.name)?;
-    let record = RunRecord::new(
-        &preset,
-        Environment::detect(&data.dir.display().to_string()),
-    );
-    runs::save(&dir, &record)?;
-    Ok(RunSetup {
-        preset,
-        dir,
-        record,
-        skip: Vec::new(),
-    })
-}
-
-/// An interrupted run, ready to finish into the same folder.
-pub fn resume_run(dir: &Path) -> Result<RunSetup> {
-    let mut record = runs::load(dir)?;
-    let skip = runs::history::prepare_resume(&mut record);
-    anyhow::ensure!(
-        skip.len() < record.variants.len(),
-        "{}: every variant is already finished; nothing to resume",
-        dir.display()
-    );
-    runs::save(dir, &record)?;
-    Ok(RunSetup {
-        preset: runs::history::preset_of(&record),
-        dir: dir.to_path_buf(),
-        record,
-        skip,
-    })
-}
-
-/// Runs to the end, printing progress; returns the run folder and the final record.
+/// Trains a session to the end, printing progress; returns where the run ended up and its
+/// final record.
 pub fn run(
-    setup: RunSetup,
+    session: Session,
     data: Arc<Dataset>,
     jsonl: bool,
     export: bool,
     out: &mut dyn Write,
-) -> Result<(PathBuf, RunRecord)> {
-    let RunSetup {
-        preset,
-        dir,
-        mut record,
-        skip,
-    } = setup;
+) -> Result<(Saved, RunRecord)> {
     let started = std::time::Instant::now();
+    let preset = session.preset.clone();
+    let dir = session.dir();
+    let shown_dir = dir
+        .as_ref()
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|| "(memory)".into());
+    let mut closed: Option<std::io::Error> = None;
     if !jsonl {
-        writeln!(
+        let skip = session.skip.len();
+        if let Err(e) = writeln!(
             out,
-            "preset {} ({} variants{}) -> {}",
-            preset.name,
+            "preset {} ({} variants{}) -> {shown_dir}",
+            escape(&preset.name),
             preset.variants.len(),
-            if skip.is_empty() {
+            if skip == 0 {
                 String::new()
             } else {
-                format!(", {} already done", skip.len())
+                format!(", {skip} already done")
             },
-            dir.display()
-        )?;
+        ) {
+            closed = Some(e);
+        }
     }
-    let options = EngineOptions {
-        skip,
-        weights_dir: Some(dir.join("weights")),
-        ..Default::default()
-    };
-    let data_for_export = data.clone();
-    let handle = engine::spawn(preset, data, options);
+    let handle = session.spawn(data.clone(), engine::Kernel::default());
     let signals = crate::signals::listen().context("listening for signals")?;
-    let mut save_failed = false;
     let mut interrupted_by = None;
-    loop {
+    while closed.is_none() {
         let event = crossbeam_channel::select! {
             recv(handle.events) -> ev => match ev {
                 Ok(ev) => ev,
@@ -193,96 +110,86 @@ pub fn run(
                 break;
             }
         };
-        if jsonl {
-            if !matches!(event, Event::Progress { .. }) {
-                writeln!(out, "{}", serde_json::to_string(&event)?)?;
-            }
-        } else if let Some(line) = epoch_line(&record, &event) {
-            writeln!(out, "{line}")?;
-        }
-        if record.apply(&event) {
-            if let Err(e) = runs::save(&dir, &record) {
-                // Training goes on; results stay in memory and are rescued at the end.
-                if !save_failed {
-                    eprintln!("warning: cannot save the run ({e:#}); training continues, results kept in memory");
-                    save_failed = true;
-                }
+        let written = if jsonl {
+            if matches!(event, Event::Progress { .. }) {
+                Ok(())
             } else {
-                save_failed = false;
+                writeln!(out, "{}", serde_json::to_string(&event)?)
+            }
+        } else {
+            match epoch_line(&preset, &event) {
+                Some(line) => writeln!(out, "{line}"),
+                None => Ok(()),
+            }
+        };
+        if let Err(e) = written {
+            closed = Some(e);
+            break;
+        }
+        if let Event::Warning { message } = &event {
+            if jsonl {
+                say(&format!("warning: {}", escape(message)));
             }
         }
         if matches!(event, Event::RunFinished { .. }) {
             break;
         }
     }
-    if let Some(sig) = interrupted_by {
-        // The running variant is recorded as interrupted; finished ones are already on disk.
+    if interrupted_by.is_some() || closed.is_some() {
+        // The running unit is recorded as interrupted; finished ones are already on disk.
         handle.send(engine::Command::Cancel);
-        record.mark_interrupted();
-        save_or_rescue(&dir, &record);
-        eprintln!(
-            "{}: stopped; finished variants are in {} (resume with --resume)",
-            crate::signals::name(sig),
-            dir.display()
-        );
-        return Err(Interrupted(sig).into());
-    }
-    if save_failed {
-        save_or_rescue(&dir, &record);
+        handle.join();
+        let saved = session.finish(true);
+        if let Some(sig) = interrupted_by {
+            say(&format!(
+                "{}: stopped; {saved} (finish it with --resume)",
+                crate::signals::name(sig)
+            ));
+            return Err(Interrupted(sig).into());
+        }
+        let e = closed.map(|e| e.to_string()).unwrap_or_default();
+        say(&format!("standard output was closed ({e}); stopped; {saved}"));
+        return Err(OutputClosed(e).into());
     }
     handle.join();
-    if !jsonl {
-        writeln!(out)?;
-        write!(out, "{}", report::text_table(&record))?;
-        writeln!(
-            out,
-            "\n{} of {} variants finished in {:.1}s; run saved in {}",
-            record.count(VariantStatus::Finished),
-            record.variants.len(),
-            started.elapsed().as_secs_f32(),
-            dir.join(runs::RUN_FILE).display()
-        )?;
+    let saved = session.finish(false);
+    let record = session.record();
+    if !matches!(saved, Saved::InPlace(_)) {
+        say(&format!("warning: {saved}"));
     }
-    if export {
-        let written = runs::export::export_all(&dir, &record, Some(data_for_export.as_ref()))?;
+    let report = |out: &mut dyn Write| -> std::io::Result<()> {
         if !jsonl {
-            writeln!(out, "exported {} to {}", written.join(", "), dir.display())?;
+            writeln!(out)?;
+            write!(out, "{}", report::text_table(&record))?;
+            writeln!(
+                out,
+                "\n{} of {} variants finished in {:.1}s; {saved}",
+                record.count(VariantStatus::Finished),
+                record.variants.len(),
+                started.elapsed().as_secs_f32(),
+            )?;
+        }
+        Ok(())
+    };
+    report(out).map_err(|e| OutputClosed(e.to_string()))?;
+    if export {
+        if let Some(target) = saved.run_file().and_then(|f| f.parent().map(Path::to_path_buf)) {
+            let written = crate::export::export_all(&target, &record, Some(data.as_ref()))?;
+            if !jsonl {
+                writeln!(out, "exported {} to {}", written.join(", "), target.display())
+                    .map_err(|e| OutputClosed(e.to_string()))?;
+            }
         }
     }
-    Ok((dir, record))
-}
-
-/// A run stopped by a signal: `main` exits with 128 + the signal number.
-#[derive(Debug, thiserror::Error)]
-#[error("interrupted by signal {0}")]
-pub struct Interrupted(pub i32);
-
-/// Saves the record; if its folder cannot be written, saves it to a rescue folder instead and
-/// says where, so nothing trained is lost.
-pub fn save_or_rescue(dir: &Path, record: &RunRecord) {
-    if runs::save(dir, record).is_ok() {
-        return;
+    if let Saved::Lost { reason } = &saved {
+        anyhow::bail!("the run could not be saved: {reason}; its table follows\n{}", report::text_table(&record));
     }
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "run".into());
-    let rescue = std::env::temp_dir().join(format!("mnist-lab-rescue-{name}"));
-    match runs::export::export_all(&rescue, record, None) {
-        Ok(_) => eprintln!(
-            "warning: {} is not writable; the run was saved to {} instead",
-            dir.display(),
-            rescue.display()
-        ),
-        Err(e) => eprintln!(
-            "error: cannot save the run anywhere ({e:#}); its table follows\n{}",
-            report::text_table(record)
-        ),
-    }
+    Ok((saved, record))
 }
 
 /// `mnist-lab runs`: past runs, newest first.
 pub fn list_runs(root: &Path, out: &mut dyn Write) -> Result<()> {
+    runs::check_folder(root, "runs folder")?;
     let past = runs::history::list(root);
     if past.is_empty() {
         writeln!(out, "no runs in {}", root.display())?;
@@ -309,8 +216,8 @@ pub fn list_runs(root: &Path, out: &mut dyn Write) -> Result<()> {
                 writeln!(
                     out,
                     "{:<40} {:<16} {:<19} {:>9} {:>9}{}",
-                    p.name(),
-                    r.preset,
+                    escape(&p.name()),
+                    escape(&r.preset),
                     date,
                     format!("{}/{}", r.count(VariantStatus::Finished), r.variants.len()),
                     r.best_accuracy()
@@ -319,7 +226,7 @@ pub fn list_runs(root: &Path, out: &mut dyn Write) -> Result<()> {
                     if p.resumable() { "  (resumable)" } else { "" }
                 )?;
             }
-            Err(e) => writeln!(out, "{:<40} ERROR {e}", p.name())?,
+            Err(e) => writeln!(out, "{:<40} ERROR {}", escape(&p.name()), escape(e))?,
         }
     }
     Ok(())
@@ -328,35 +235,9 @@ pub fn list_runs(root: &Path, out: &mut dyn Write) -> Result<()> {
 /// `mnist-lab eval RUN_DIR VARIANT`: recomputes test accuracy from the saved weights.
 pub fn eval(dir: &Path, variant: &str, data: &Dataset, out: &mut dyn Write) -> Result<f32> {
     let record = runs::load(dir)?;
-    let v = record
-        .variants
-        .iter()
-        .find(|v| v.spec.name == variant)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "{}: no variant named {variant:?} (variants: {})",
-                dir.display(),
-                record
-                    .variants
-                    .iter()
-                    .map(|v| v.spec.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?;
-    let in_run = dir
-        .join("weights")
-        .join(format!("{}.safetensors", runs::sanitize(variant)));
-    let weights = if in_run.is_file() {
-        in_run
-    } else {
-        v.weights
-            .as_ref()
-            .map(PathBuf::from)
-            .ok_or_else(|| anyhow::anyhow!("{}: no saved weights for {variant:?}", dir.display()))?
-    };
-    let e =
-        engine::train::evaluate_saved(&v.spec, &weights, data).map_err(|e| anyhow::anyhow!(e))?;
+    let (v, weights) = runs::find_weights(dir, &record, variant)?;
+    let e = engine::train::evaluate_saved(&v.spec, &weights, data)?;
+    let variant = escape(variant);
     writeln!(
         out,
         "{variant}: test accuracy {:.4}, test loss {:.4} on {} images (recorded: {})",
@@ -378,23 +259,19 @@ pub fn list(out: &mut dyn Write) -> Result<()> {
             Ok(p) => writeln!(
                 out,
                 "  {:<22} {:>3} variants  {}  ({label})",
-                p.name,
+                escape(&p.name),
                 p.variants.len(),
-                p.description
+                escape(&p.description)
             )?,
-            Err(e) => writeln!(out, "  {label}: ERROR {e}")?,
+            Err(e) => writeln!(out, "  {}: ERROR {}", escape(&label), escape(&e.to_string()))?,
         }
     }
     writeln!(
         out,
         "\nArchitectures (hidden widths; input 784, output 10):"
     )?;
-    for a in crate::model::ARCHITECTURES {
-        writeln!(
-            out,
-            "  {a:<20} {} weights",
-            crate::model::weight_count(a).unwrap_or(0)
-        )?;
+    for a in crate::spec::Arch::supported() {
+        writeln!(out, "  {:<20} {} weights", a.name(), a.weight_count())?;
     }
     Ok(())
 }

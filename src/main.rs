@@ -2,20 +2,33 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mnist_lab::cli::{Cli, Cmd};
-use mnist_lab::cli::{Common, Overrides};
+use mnist_lab::cli::Common;
+use mnist_lab::session::{self, Interrupted, Overrides, Session};
 use mnist_lab::tui::app::PickerEntry;
 use mnist_lab::tui::runtime::{self, TuiOptions};
 use mnist_lab::{headless, preset};
 
+/// Exit status after standard output was closed under us (as if killed by SIGPIPE).
+const EXIT_OUTPUT_CLOSED: u8 = 141;
+
 fn main() -> ExitCode {
+    // A file-size limit (ulimit -f) must fail the write, which is handled and rescued, not
+    // kill the process with SIGXFSZ.
+    mnist_lab::signals::ignore_file_size_limit_signal();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            if let Some(i) = e.downcast_ref::<headless::Interrupted>() {
+            if let Some(i) = e.downcast_ref::<Interrupted>() {
                 return ExitCode::from(mnist_lab::signals::exit_code(i.0));
             }
-            eprintln!("error: {e:#}");
+            if e.downcast_ref::<headless::OutputClosed>().is_some() {
+                return ExitCode::from(EXIT_OUTPUT_CLOSED);
+            }
+            headless::say(&format!(
+                "error: {}",
+                mnist_lab::text::escape(&format!("{e:#}"))
+            ));
             ExitCode::from(2)
         }
     }
@@ -45,17 +58,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     );
                     None
                 }
-                (None, Some(p)) => Some(headless::apply_overrides(preset::load(&p)?, &overrides)?),
+                (None, Some(p)) => Some(session::apply_overrides(
+                    preset::load(&p)?,
+                    &overrides.into(),
+                )?),
                 (None, None) => anyhow::bail!("give a PRESET or --resume RUN_DIR"),
             };
-            let data = headless::load_data(common.data.as_deref())?;
-            let setup = match (resume, setup_preset) {
-                (Some(dir), _) => headless::resume_run(&dir)?,
-                (None, Some(p)) => headless::new_run(p, &data, &common.runs_dir)?,
-                (None, None) => unreachable!("checked above"),
+            let data = session::load_data(common.data.as_deref())?;
+            let session = match (resume, setup_preset) {
+                (Some(dir), _) => Session::resume(&dir)?,
+                (None, Some(p)) => Session::create(p, &data, &common.runs_dir)?,
+                (None, None) => anyhow::bail!("give a PRESET or --resume RUN_DIR"),
             };
             let mut out = std::io::stdout().lock();
-            headless::run(setup, data, jsonl, export, &mut out)?;
+            headless::run(session, data, jsonl, export, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::Runs) => {
@@ -66,13 +82,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let record = mnist_lab::runs::load(&run_dir)?;
             let target = to.unwrap_or_else(|| run_dir.clone());
             // With the data set, confusion matrices are exported too; without it, the rest.
-            let data = headless::load_data(common.data.as_deref()).ok();
-            let written = mnist_lab::runs::export::export_all(&target, &record, data.as_deref())?;
+            let data = session::load_data(common.data.as_deref()).ok();
+            let written = mnist_lab::export::export_all(&target, &record, data.as_deref())?;
             println!("exported {} to {}", written.join(", "), target.display());
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::Eval { run_dir, variant }) => {
-            let data = headless::load_data(common.data.as_deref())?;
+            let data = session::load_data(common.data.as_deref())?;
             headless::eval(&run_dir, &variant, &data, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
@@ -83,13 +99,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
         }) => {
             anyhow::ensure!(epochs > 0, "--epochs must be at least 1");
-            for a in &arch {
-                anyhow::ensure!(
-                    mnist_lab::model::ARCHITECTURES.contains(&a.as_str()),
-                    "unknown architecture {a:?}; supported: {}",
-                    mnist_lab::model::ARCHITECTURES.join(", ")
-                );
-            }
+            let arch = arch
+                .iter()
+                .map(|a| mnist_lab::spec::Arch::parse(a))
+                .collect::<Result<Vec<_>, _>>()?;
             use mnist_lab::cli::BenchKernel;
             use mnist_lab::engine::Kernel;
             let kernels = match kernel {
@@ -97,7 +110,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 BenchKernel::Dfdx => vec![Kernel::Dfdx],
                 BenchKernel::Both => vec![Kernel::Dfdx, Kernel::Fast],
             };
-            let data = headless::load_data(common.data.as_deref())?;
+            let data = session::load_data(common.data.as_deref())?;
             let report =
                 mnist_lab::bench::run(data, epochs, &kernels, &arch, |m| eprintln!("{m}"))?;
             if json {
@@ -113,7 +126,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Cmd::Tui { preset, overrides }) => {
             let (picker, start) = runtime::picker_entries(preset.as_deref());
-            tui(picker, start, common, overrides)
+            tui(picker, start, common, overrides.into())
         }
         None => {
             let (picker, _) = runtime::picker_entries(None);
@@ -128,6 +141,12 @@ fn tui(
     common: Common,
     overrides: Overrides,
 ) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    anyhow::ensure!(
+        std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
+        "the TUI needs a terminal (standard input and output are not one); \
+         `mnist-lab run PRESET` is the headless mode"
+    );
     runtime::run(TuiOptions {
         picker,
         start,

@@ -4,69 +4,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::ARCHITECTURES;
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub enum Activation {
-    ReLU,
-    Sigmoid,
-    Tanh,
-    LeakyReLU {
-        #[serde(default = "default_leaky_alpha")]
-        alpha: f32,
-    },
-    ELU {
-        #[serde(default = "one")]
-        alpha: f32,
-    },
-}
-
-fn default_leaky_alpha() -> f32 {
-    0.3
-}
-fn one() -> f32 {
-    1.0
-}
-
-impl Activation {
-    pub fn label(&self) -> String {
-        match self {
-            Activation::ReLU => "ReLU".into(),
-            Activation::Sigmoid => "Sigmoid".into(),
-            Activation::Tanh => "Tanh".into(),
-            Activation::LeakyReLU { alpha } => format!("LeakyReLU({alpha})"),
-            Activation::ELU { alpha } => format!("ELU({alpha})"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Init {
-    HeNormal,
-    GlorotUniform,
-    LecunUniform,
-}
-
-/// Where BatchNorm + Dropout go among the hidden layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Placement {
-    Every,
-    First,
-    Last,
-    None,
-}
-
-impl Placement {
-    /// Whether hidden layer `layer` (0-based) of `hidden` gets BN + Dropout.
-    pub fn applies(self, layer: usize, hidden: usize) -> bool {
-        match self {
-            Placement::Every => true,
-            Placement::First => layer == 0,
-            Placement::Last => layer + 1 == hidden,
-            Placement::None => false,
-        }
-    }
-}
+pub use crate::spec::{
+    Activation, Arch, Init, OptimizerSpec, Placement, Reference, VariantSpec, ARCHITECTURES,
+};
 
 /// `placement: None` must mean `Placement::None`, not a missing value: RON's implicit `Some`
 /// would read a bare `None` as `Option::None`, so the field is read as a plain `Placement`.
@@ -74,119 +14,6 @@ fn placement_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Plac
     Placement::deserialize(d).map(Some)
 }
 
-/// Optimisers with Keras's hyperparameter names and defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub enum OptimizerSpec {
-    Sgd {
-        #[serde(default = "lr_01")]
-        lr: f32,
-        #[serde(default)]
-        momentum: f32,
-        #[serde(default)]
-        nesterov: bool,
-    },
-    Adam {
-        #[serde(default = "lr_0001")]
-        lr: f32,
-        #[serde(default = "beta1")]
-        beta1: f32,
-        #[serde(default = "beta2")]
-        beta2: f32,
-        #[serde(default = "eps")]
-        eps: f32,
-    },
-    RMSprop {
-        #[serde(default = "lr_0001")]
-        lr: f32,
-        #[serde(default = "rho_09")]
-        rho: f32,
-        #[serde(default = "eps")]
-        eps: f32,
-    },
-    Adagrad {
-        #[serde(default = "lr_001")]
-        lr: f32,
-        #[serde(default = "acc_01")]
-        initial_accumulator: f32,
-        #[serde(default = "eps")]
-        eps: f32,
-    },
-    Adadelta {
-        #[serde(default = "one")]
-        lr: f32,
-        #[serde(default = "rho_095")]
-        rho: f32,
-        #[serde(default = "eps")]
-        eps: f32,
-    },
-}
-
-fn lr_01() -> f32 {
-    0.01
-}
-fn lr_001() -> f32 {
-    0.01
-}
-fn lr_0001() -> f32 {
-    0.001
-}
-fn beta1() -> f32 {
-    0.9
-}
-fn beta2() -> f32 {
-    0.999
-}
-fn eps() -> f32 {
-    1e-7
-}
-fn rho_09() -> f32 {
-    0.9
-}
-fn rho_095() -> f32 {
-    0.95
-}
-fn acc_01() -> f32 {
-    0.1
-}
-
-impl OptimizerSpec {
-    pub fn label(&self) -> String {
-        match self {
-            OptimizerSpec::Sgd {
-                momentum, nesterov, ..
-            } if *momentum > 0.0 => {
-                if *nesterov {
-                    "SGD+Nesterov".into()
-                } else {
-                    "SGD+momentum".into()
-                }
-            }
-            OptimizerSpec::Sgd { .. } => "SGD".into(),
-            OptimizerSpec::Adam { .. } => "Adam".into(),
-            OptimizerSpec::RMSprop { .. } => "RMSprop".into(),
-            OptimizerSpec::Adagrad { .. } => "Adagrad".into(),
-            OptimizerSpec::Adadelta { .. } => "Adadelta".into(),
-        }
-    }
-
-    pub fn lr(&self) -> f32 {
-        match *self {
-            OptimizerSpec::Sgd { lr, .. }
-            | OptimizerSpec::Adam { lr, .. }
-            | OptimizerSpec::RMSprop { lr, .. }
-            | OptimizerSpec::Adagrad { lr, .. }
-            | OptimizerSpec::Adadelta { lr, .. } => lr,
-        }
-    }
-}
-
-/// The study's reported numbers for a variant, shown beside ours.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Reference {
-    pub test_loss: f32,
-    pub test_acc: f32,
-}
 
 /// Settings shared by `defaults` and each variant; every field optional so variants override.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -258,31 +85,6 @@ pub struct PresetFile {
     pub variants: Vec<VariantEntry>,
 }
 
-/// A fully resolved variant: what the engine trains.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VariantSpec {
-    pub name: String,
-    pub arch: String,
-    pub activation: Activation,
-    pub init: Init,
-    pub optimizer: OptimizerSpec,
-    pub dropout: f32,
-    pub placement: Placement,
-    pub epochs: usize,
-    pub batch_size: usize,
-    pub seed: u64,
-    pub train_subset: Option<usize>,
-    pub test_subset: Option<usize>,
-    pub reference: Option<Reference>,
-}
-
-impl VariantSpec {
-    /// Number of hidden layers of the architecture ("512-128" → 2).
-    pub fn hidden_layers(&self) -> usize {
-        self.arch.split('-').count()
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Preset {
     pub name: String,
@@ -332,6 +134,8 @@ fn ron_options() -> ron::Options {
 
 /// Parses and validates preset text; `path` is only used in messages.
 pub fn parse(path: &str, text: &str) -> Result<Preset, PresetError> {
+    // Editors on Windows save a byte-order mark; it is not part of the RON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let file: PresetFile = ron_options()
         .from_str(text)
         .map_err(|e| PresetError::Syntax {
@@ -384,13 +188,7 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
             .clone()
             .or_else(|| d.arch.clone())
             .ok_or_else(|| at("no arch given (set it in the variant or in defaults)".into()))?;
-        if !ARCHITECTURES.contains(&arch.as_str()) {
-            return Err(at(format!(
-                "unknown architecture {arch:?}; supported: {}. To add one, add a line to the \
-                 architectures! macro in src/model/mod.rs",
-                ARCHITECTURES.join(", ")
-            )));
-        }
+        let arch = Arch::parse(&arch).map_err(|e| at(e.to_string()))?;
         let spec = VariantSpec {
             name: name.clone(),
             arch,
@@ -452,6 +250,20 @@ fn validate(s: &VariantSpec) -> Result<(), String> {
     if s.train_subset == Some(0) || s.test_subset == Some(0) {
         return Err("train_subset and test_subset must be at least 1".into());
     }
+    if let Some(r) = s.reference {
+        if !(r.test_loss.is_finite() && r.test_loss >= 0.0) {
+            return Err(format!(
+                "reference test_loss must be a finite number >= 0, got {}",
+                r.test_loss
+            ));
+        }
+        if !(r.test_acc.is_finite() && (0.0..=1.0).contains(&r.test_acc)) {
+            return Err(format!(
+                "reference test_acc must be in [0, 1], got {}",
+                r.test_acc
+            ));
+        }
+    }
     match s.activation {
         Activation::LeakyReLU { alpha } | Activation::ELU { alpha } => {
             finite_positive("activation alpha", alpha)?
@@ -500,14 +312,26 @@ fn validate(s: &VariantSpec) -> Result<(), String> {
 /// such file exists.
 pub fn load(name_or_path: &str) -> Result<Preset, PresetError> {
     let path = PathBuf::from(name_or_path);
-    if path.is_file() {
-        return load_file(&path);
-    }
-    if path.is_dir() {
-        return Err(PresetError::Io {
-            path: name_or_path.to_string(),
-            source: std::io::Error::other("is a directory, expected a .ron preset"),
-        });
+    let io = |message: &str| PresetError::Io {
+        path: name_or_path.to_string(),
+        source: std::io::Error::other(message.to_string()),
+    };
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_file() => return load_file(&path),
+        Ok(m) if m.is_dir() => return Err(io("is a directory, expected a .ron preset file")),
+        Ok(_) => {
+            return Err(io(
+                "is not a regular file (a device, pipe or socket), expected a .ron preset file",
+            ))
+        }
+        // Not there: perhaps the name of a built-in preset (below).
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !is_symlink(&path) => {}
+        Err(source) => {
+            return Err(PresetError::Io {
+                path: name_or_path.to_string(),
+                source,
+            })
+        }
     }
     let stem = path
         .file_name()
@@ -538,6 +362,10 @@ pub fn load(name_or_path: &str) -> Result<Preset, PresetError> {
             ),
         ),
     })
+}
+
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 pub fn load_file(path: &Path) -> Result<Preset, PresetError> {

@@ -1,8 +1,8 @@
 //! The study's table (layers, test loss, accuracy, epochs, drop rate, optimiser, activation,
 //! placement) with the study's numbers beside ours, as plain text or Markdown.
 
-use crate::preset::Placement;
 use crate::runs::{RunRecord, VariantRecord, VariantStatus};
+use crate::spec::Placement;
 
 pub const HEADERS: [&str; 12] = [
     "variant",
@@ -29,19 +29,12 @@ fn placement(p: Placement) -> &'static str {
 }
 
 fn status_label(v: &VariantRecord) -> String {
-    match v.status {
-        VariantStatus::Finished => "done".into(),
-        VariantStatus::Failed => match &v.failure {
-            Some(f) => match f.epoch {
-                Some(e) => format!("failed ({:?}, epoch {e})", f.kind).to_lowercase(),
-                None => format!("failed ({:?})", f.kind).to_lowercase(),
-            },
-            None => "failed".into(),
+    match (v.status, &v.failure) {
+        (VariantStatus::Failed, Some(f)) => match f.epoch {
+            Some(e) => format!("failed ({:?}, epoch {e})", f.kind).to_lowercase(),
+            None => format!("failed ({:?})", f.kind).to_lowercase(),
         },
-        VariantStatus::Skipped => "skipped".into(),
-        VariantStatus::Interrupted => "interrupted".into(),
-        VariantStatus::Queued => "queued".into(),
-        VariantStatus::Running => "running".into(),
+        (status, _) => status.label().into(),
     }
 }
 
@@ -63,11 +56,9 @@ pub fn rows(record: &RunRecord) -> Vec<[String; 12]> {
                 fmt(last.map(|m| m.test_loss), 4),
                 fmt(last.map(|m| m.test_acc), 4),
                 last.map(|m| m.epoch).unwrap_or(0).to_string() + &format!("/{}", s.epochs),
-                if s.placement == Placement::None {
-                    "-".into()
-                } else {
-                    format!("{}", s.dropout)
-                },
+                s.effective_dropout()
+                    .map(|d| format!("{d}"))
+                    .unwrap_or_else(|| "-".into()),
                 s.optimizer.label(),
                 s.activation.label(),
                 placement(s.placement).into(),
@@ -79,9 +70,12 @@ pub fn rows(record: &RunRecord) -> Vec<[String; 12]> {
         .collect()
 }
 
-/// A fixed-width text table for the terminal.
+/// A fixed-width text table for the terminal (control characters in names escaped).
 pub fn text_table(record: &RunRecord) -> String {
-    let rows = rows(record);
+    let rows: Vec<[String; 12]> = rows(record)
+        .into_iter()
+        .map(|r| r.map(|c| crate::text::escape(&c).into_owned()))
+        .collect();
     let mut widths: Vec<usize> = HEADERS.iter().map(|h| h.len()).collect();
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r.iter()) {

@@ -35,3 +35,12 @@ pub fn name(signal: i32) -> &'static str {
         _ => "signal",
     }
 }
+
+/// Ignores SIGXFSZ, so a write past a file-size limit fails with EFBIG (handled: the run is
+/// rescued) instead of killing the process.
+pub fn ignore_file_size_limit_signal() {
+    // SAFETY: installing SIG_IGN for one signal has no preconditions; no handler code runs.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}

@@ -3,6 +3,7 @@
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
+use super::sink::{NotKept, SharedSink};
 use super::{Command, Event};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,19 +16,46 @@ pub enum Flow {
 pub struct Control {
     commands: Receiver<Command>,
     events: Sender<Event>,
+    sink: Option<SharedSink>,
 }
 
 impl Control {
-    pub fn new(commands: Receiver<Command>, events: Sender<Event>) -> Self {
-        Control { commands, events }
+    pub fn new(commands: Receiver<Command>, events: Sender<Event>, sink: Option<SharedSink>) -> Self {
+        Control {
+            commands,
+            events,
+            sink,
+        }
     }
 
-    /// Sends an event; a consumer that went away means the run is cancelled.
+    /// Hands an event to the sink, then sends it (and any warning the sink had) on; a
+    /// consumer that went away means the run is cancelled.
     pub fn emit(&self, event: Event) -> Flow {
-        match self.events.send(event) {
-            Ok(()) => Flow::Continue,
-            Err(_) => Flow::Cancel,
+        let warnings = match &self.sink {
+            Some(sink) => match sink.lock() {
+                Ok(mut s) => s.observe(&event),
+                Err(poisoned) => poisoned.into_inner().observe(&event),
+            },
+            None => Vec::new(),
+        };
+        if self.events.send(event).is_err() {
+            return Flow::Cancel;
         }
+        for message in warnings {
+            if self.events.send(Event::Warning { message }).is_err() {
+                return Flow::Cancel;
+            }
+        }
+        Flow::Continue
+    }
+
+    /// Gives a finished unit's weights to the sink; the path to record, or why not saved.
+    pub fn keep_weights(&self, index: usize, name: &str, bytes: Vec<u8>) -> Option<Result<String, NotKept>> {
+        let sink = self.sink.as_ref()?;
+        Some(match sink.lock() {
+            Ok(mut s) => s.keep_weights(index, name, bytes),
+            Err(poisoned) => poisoned.into_inner().keep_weights(index, name, bytes),
+        })
     }
 
     /// Handles pending commands; blocks while paused. Called once per batch.

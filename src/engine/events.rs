@@ -2,31 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Metrics of one finished epoch. Train numbers are means over the epoch's batches in
-/// training mode (as Keras's `fit` shows them); test numbers are the whole test set in eval mode.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EpochMetrics {
-    /// 1-based.
-    pub epoch: usize,
-    pub train_loss: f32,
-    pub train_acc: f32,
-    pub test_loss: f32,
-    pub test_acc: f32,
-    /// Wall seconds of the epoch, training and evaluation together.
-    pub seconds: f32,
-    /// Training images per second.
-    pub samples_per_sec: f32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FailKind {
-    /// The loss became NaN or infinite.
-    Diverged,
-    /// The variant's code panicked.
-    Panicked,
-    /// Any other error (device, data).
-    Error,
-}
+pub use crate::spec::{EpochMetrics, FailKind};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Event {
@@ -60,7 +36,8 @@ pub enum Event {
     VariantFinished {
         index: usize,
         seconds: f32,
-        /// Where the trained weights were saved (safetensors), if they could be.
+        /// Where the trained weights were saved (safetensors; relative to the run folder when
+        /// a run records them), if they could be.
         weights: Option<String>,
     },
     /// Something the user should know that does not stop training (e.g. weights unsaved).

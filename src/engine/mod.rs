@@ -3,6 +3,7 @@
 
 pub mod control;
 pub mod events;
+pub mod sink;
 pub mod train;
 
 use std::panic::AssertUnwindSafe;
@@ -14,7 +15,8 @@ use crossbeam_channel::{Receiver, Sender};
 
 pub use control::Flow;
 pub use events::{Command, EpochMetrics, Event, FailKind};
-pub use train::Kernel;
+pub use sink::{SharedSink, Sink};
+pub use train::{EngineError, Kernel};
 use train::{Outcome, TrainError, TrainJob};
 
 use crate::data::Dataset;
@@ -22,13 +24,15 @@ use crate::preset::Preset;
 
 pub const ENGINE_THREAD: &str = "mnist-lab-engine";
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EngineOptions {
     /// Indices of variants not to train (already finished in a resumed run).
     pub skip: Vec<usize>,
     /// Test hook: the variant of this name panics (also read from `MNIST_LAB_INJECT_PANIC`).
     pub inject_panic: Option<String>,
-    /// Where finished variants' weights go (`<run>/weights`); None keeps no weights.
+    /// Where results go as they happen (the session's `Recorder`): events and weights.
+    pub sink: Option<SharedSink>,
+    /// Without a sink: a folder for finished variants' weights; None keeps no weights.
     pub weights_dir: Option<std::path::PathBuf>,
     /// Fused kernels (default) or the plain dfdx modules.
     pub kernel: train::Kernel,
@@ -128,7 +132,11 @@ pub fn spawn(preset: Preset, data: Arc<Dataset>, options: EngineOptions) -> Engi
     let thread = std::thread::Builder::new()
         .name(ENGINE_THREAD.into())
         .spawn(move || {
-            let control = control::Control::new(command_rx, event_tx);
+            let sink = options.sink.clone().or_else(|| {
+                let dir = options.weights_dir.clone()?;
+                Some(Arc::new(std::sync::Mutex::new(sink::WeightsDir(dir))) as SharedSink)
+            });
+            let control = control::Control::new(command_rx, event_tx, sink);
             in_training_pool(|| run_preset(&preset, &data, &options, &control));
         })
         .expect("spawning the engine thread");
@@ -166,16 +174,10 @@ fn run_preset(
             data,
             control,
             inject_panic: inject.as_deref(),
-            weights_dir: options.weights_dir.as_deref(),
             kernel: options.kernel,
         };
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            crate::model::dispatch(&spec.arch, job).unwrap_or_else(|| {
-                Err(TrainError::Other {
-                    epoch: None,
-                    message: format!("unknown architecture {:?}", spec.arch),
-                })
-            })
+            crate::model::dispatch(&spec.arch, job)
         }));
         let event = match result {
             Ok(Ok(Outcome::Finished(weights))) => Event::VariantFinished {
@@ -188,17 +190,17 @@ fn run_preset(
                 cancelled = true;
                 break;
             }
-            Ok(Err(TrainError::Diverged { epoch, message })) => Event::VariantFailed {
+            Ok(Err(e @ TrainError::Diverged { epoch, .. })) => Event::VariantFailed {
                 index,
                 kind: FailKind::Diverged,
                 epoch: Some(epoch),
-                message,
+                message: e.to_string(),
             },
-            Ok(Err(TrainError::Other { epoch, message })) => Event::VariantFailed {
+            Ok(Err(e @ TrainError::Failed { epoch, .. })) => Event::VariantFailed {
                 index,
                 kind: FailKind::Error,
                 epoch,
-                message,
+                message: e.to_string(),
             },
             Err(payload) => Event::VariantFailed {
                 index,

@@ -9,9 +9,10 @@ use dfdx::prelude::*;
 use super::control::{Control, Flow};
 use super::{EpochMetrics, Event};
 use crate::data::{self, Dataset, Split, CLASSES, PIXELS};
+use crate::model::weights::{self, WeightsError};
 use crate::model::{ArchVisitor, Net};
 use crate::optim::Optimizer;
-use crate::preset::VariantSpec;
+use crate::spec::{Arch, VariantSpec};
 
 /// How a variant's training ended (failures are errors).
 #[derive(Debug, Clone, PartialEq)]
@@ -22,15 +23,30 @@ pub enum Outcome {
     Cancelled,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Why a unit could not train or evaluate (other than diverging).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("device error: {0}")]
+    Device(String),
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
+}
+
+impl From<dfdx::tensor::CpuError> for EngineError {
+    fn from(e: dfdx::tensor::CpuError) -> Self {
+        EngineError::Device(e.to_string())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    Diverged {
-        epoch: usize,
-        message: String,
-    },
-    Other {
+    /// The loss became NaN or infinite.
+    #[error("{message}")]
+    Diverged { epoch: usize, message: String },
+    #[error("{source}")]
+    Failed {
         epoch: Option<usize>,
-        message: String,
+        source: EngineError,
     },
 }
 
@@ -58,8 +74,6 @@ pub struct TrainJob<'a> {
     pub data: &'a Dataset,
     pub control: &'a Control,
     pub inject_panic: Option<&'a str>,
-    /// Folder for `<variant>.safetensors`; None to keep no weights.
-    pub weights_dir: Option<&'a std::path::Path>,
     pub kernel: Kernel,
 }
 
@@ -78,10 +92,10 @@ impl ArchVisitor for TrainJob<'_> {
     }
 }
 
-fn other(epoch: usize, e: impl std::fmt::Display) -> TrainError {
-    TrainError::Other {
+fn failed(epoch: usize) -> impl FnOnce(EngineError) -> TrainError {
+    move |source| TrainError::Failed {
         epoch: Some(epoch),
-        message: e.to_string(),
+        source,
     }
 }
 
@@ -118,8 +132,8 @@ pub fn evaluate_batches(
     split: &Split,
     n: usize,
     batch: usize,
-    mut logits_of: impl FnMut(&[f32], usize, &mut Vec<f32>) -> Result<(), String>,
-) -> Result<Evaluation, String> {
+    mut logits_of: impl FnMut(&[f32], usize, &mut Vec<f32>) -> Result<(), EngineError>,
+) -> Result<Evaluation, EngineError> {
     let (mut x, mut logits) = (Vec::new(), Vec::new());
     let (mut loss, mut correct) = (0.0f64, 0usize);
     let mut predictions = Vec::with_capacity(n);
@@ -149,10 +163,10 @@ pub fn evaluate<M: Net>(
     dev: &Cpu,
     split: &Split,
     n: usize,
-) -> Result<Evaluation, String> {
+) -> Result<Evaluation, EngineError> {
     evaluate_batches(split, n, EVAL_BATCH, |x, rows, logits| {
         let x = dev.tensor_from_vec(x.to_vec(), (rows, Const::<PIXELS>));
-        let out = model.try_forward(x).map_err(|e| e.to_string())?;
+        let out = model.try_forward(x)?;
         *logits = out.as_vec();
         Ok(())
     })
@@ -170,9 +184,10 @@ fn one_hot(labels: impl Iterator<Item = u8>, out: &mut Vec<f32>) {
 /// One way of training a network: dfdx's modules, or the fused plain-slice path.
 trait Trainer {
     /// Trains on the examples at `idx`; returns (mean loss of the batch, correct predictions).
-    fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), String>;
-    fn evaluate(&mut self, split: &Split, n: usize) -> Result<Evaluation, String>;
-    fn save(&mut self, dir: &std::path::Path, name: &str) -> Result<String, String>;
+    fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), EngineError>;
+    fn evaluate(&mut self, split: &Split, n: usize) -> Result<Evaluation, EngineError>;
+    /// The trained weights as labelled safetensors bytes.
+    fn weights(&mut self, name: &str, arch: &Arch) -> Result<Vec<u8>, EngineError>;
 }
 
 /// The pixels (scaled to [0, 1]) and labels of the examples at `idx`.
@@ -193,7 +208,7 @@ struct DfdxTrainer<M: Net> {
 }
 
 impl<M: Net> Trainer for DfdxTrainer<M> {
-    fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), String> {
+    fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), EngineError> {
         load_batch(split, idx, &mut self.xbuf, &mut self.labels);
         one_hot(self.labels.iter().copied(), &mut self.ybuf);
         let n = idx.len();
@@ -204,10 +219,7 @@ impl<M: Net> Trainer for DfdxTrainer<M> {
             .grads
             .take()
             .unwrap_or_else(|| self.model.alloc_grads());
-        let logits = self
-            .model
-            .try_forward_mut(x.traced(grads))
-            .map_err(|e| e.to_string())?;
+        let logits = self.model.try_forward_mut(x.traced(grads))?;
         let (logits, tape) = logits.split_tape();
         let (_, correct, _, _) = score_logits(&logits.as_vec(), &self.labels);
         let loss = cross_entropy_with_logits_loss(logits.put_tape(tape), y);
@@ -222,12 +234,12 @@ impl<M: Net> Trainer for DfdxTrainer<M> {
         Ok((value, correct))
     }
 
-    fn evaluate(&mut self, split: &Split, n: usize) -> Result<Evaluation, String> {
+    fn evaluate(&mut self, split: &Split, n: usize) -> Result<Evaluation, EngineError> {
         evaluate(&self.model, &self.dev, split, n)
     }
 
-    fn save(&mut self, dir: &std::path::Path, name: &str) -> Result<String, String> {
-        save_weights(&self.model, dir, name)
+    fn weights(&mut self, name: &str, arch: &Arch) -> Result<Vec<u8>, EngineError> {
+        Ok(weights::to_bytes(&self.model, name, arch)?)
     }
 }
 
@@ -243,7 +255,7 @@ struct FastTrainer<M: Net> {
 }
 
 impl<M: Net> Trainer for FastTrainer<M> {
-    fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), String> {
+    fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), EngineError> {
         load_batch(split, idx, &mut self.xbuf, &mut self.labels);
         let (loss, correct) = self.net.train_step(&self.xbuf, &self.labels, &mut self.rng);
         let mean = (loss / idx.len() as f64) as f32;
@@ -253,7 +265,7 @@ impl<M: Net> Trainer for FastTrainer<M> {
         Ok((mean, correct))
     }
 
-    fn evaluate(&mut self, split: &Split, n: usize) -> Result<Evaluation, String> {
+    fn evaluate(&mut self, split: &Split, n: usize) -> Result<Evaluation, EngineError> {
         let net = &mut self.net;
         evaluate_batches(split, n, FAST_EVAL_BATCH, |x, rows, logits| {
             net.predict(x, rows, logits);
@@ -261,9 +273,9 @@ impl<M: Net> Trainer for FastTrainer<M> {
         })
     }
 
-    fn save(&mut self, dir: &std::path::Path, name: &str) -> Result<String, String> {
+    fn weights(&mut self, name: &str, arch: &Arch) -> Result<Vec<u8>, EngineError> {
         crate::fast::params::import(&mut self.model, &self.net.params());
-        save_weights(&self.model, dir, name)
+        Ok(weights::to_bytes(&self.model, name, arch)?)
     }
 }
 
@@ -275,10 +287,7 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
     let dev = Cpu::seed_from_u64(spec.seed);
     let model = M::new_configured(&dev, spec);
     if job.kernel == Kernel::Fast {
-        let widths = crate::fast::widths(&spec.arch).ok_or_else(|| TrainError::Other {
-            epoch: None,
-            message: format!("bad architecture {:?}", spec.arch),
-        })?;
+        let widths = spec.arch.widths();
         let net =
             crate::fast::FastNet::from_params(&widths, &crate::fast::params::export(&model), spec);
         let trainer = FastTrainer {
@@ -340,7 +349,7 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
             if job.inject_panic == Some(spec.name.as_str()) {
                 panic!("injected panic in variant {:?} (test hook)", spec.name);
             }
-            let (loss_value, c) = trainer.step(train, idx).map_err(|e| other(epoch, e))?;
+            let (loss_value, c) = trainer.step(train, idx).map_err(failed(epoch))?;
             if !loss_value.is_finite() {
                 return Err(TrainError::Diverged {
                     epoch,
@@ -370,7 +379,7 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
         let train_seconds = started.elapsed().as_secs_f32();
         let eval = trainer
             .evaluate(&job.data.test, n_test)
-            .map_err(|e| other(epoch, e))?;
+            .map_err(failed(epoch))?;
         if !eval.loss.is_finite() {
             return Err(TrainError::Diverged {
                 epoch,
@@ -394,7 +403,12 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
             return Ok(Outcome::Cancelled);
         }
     }
-    let weights = job.weights_dir.map(|dir| trainer.save(dir, &spec.name));
+    // The weights are handed over in memory: the sink writes them, or keeps them for a
+    // rescue folder when the disk refuses.
+    let weights = match trainer.weights(&spec.name, &spec.arch) {
+        Ok(bytes) => job.control.keep_weights(job.index, &spec.name, bytes),
+        Err(e) => Some(Err(super::sink::NotKept(e.to_string()))),
+    };
     Ok(Outcome::Finished(match weights {
         Some(Ok(path)) => Some(path),
         Some(Err(e)) => {
@@ -407,25 +421,6 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
     }))
 }
 
-/// Saves the model as `<dir>/<sanitised name>.safetensors` via a temporary file and a rename,
-/// so a crash never leaves a half-written file under the final name.
-pub fn save_weights<M: Net>(
-    model: &M,
-    dir: &std::path::Path,
-    name: &str,
-) -> Result<String, String> {
-    use dfdx::nn::SaveToSafetensors;
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let file = format!("{}.safetensors", crate::runs::sanitize(name));
-    let path = dir.join(&file);
-    let tmp = dir.join(format!(".{file}.tmp"));
-    model
-        .save_safetensors(&tmp)
-        .map_err(|e| format!("{}: {e:?}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(path.display().to_string())
-}
-
 /// Loads saved weights into a freshly built network of the spec's architecture and evaluates
 /// it on the first `n` test images.
 pub struct EvalJob<'a> {
@@ -436,14 +431,12 @@ pub struct EvalJob<'a> {
 }
 
 impl ArchVisitor for EvalJob<'_> {
-    type Output = Result<Evaluation, String>;
+    type Output = Result<Evaluation, EngineError>;
     fn visit<M: Net>(self) -> Self::Output {
-        use dfdx::nn::LoadFromSafetensors;
+        let bytes = weights::read_checked(self.weights, &self.spec.name, &self.spec.arch)?;
         let dev = Cpu::seed_from_u64(self.spec.seed);
         let mut model = M::new_configured(&dev, self.spec);
-        model
-            .load_safetensors(self.weights)
-            .map_err(|e| format!("{}: cannot load weights: {e:?}", self.weights.display()))?;
+        weights::load_bytes(&mut model, &bytes, self.weights)?;
         evaluate(&model, &dev, &self.data.test, self.n)
     }
 }
@@ -453,7 +446,7 @@ pub fn evaluate_saved(
     spec: &VariantSpec,
     weights: &std::path::Path,
     data: &Dataset,
-) -> Result<Evaluation, String> {
+) -> Result<Evaluation, EngineError> {
     let n = spec
         .test_subset
         .unwrap_or(data.test.len())
@@ -467,5 +460,4 @@ pub fn evaluate_saved(
             n,
         },
     )
-    .unwrap_or_else(|| Err(format!("unknown architecture {:?}", spec.arch)))
 }

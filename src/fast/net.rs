@@ -7,7 +7,7 @@ use rand::RngCore;
 use rayon::prelude::*;
 
 use super::kernels as k;
-use crate::preset::{Activation, VariantSpec};
+use crate::spec::{Activation, VariantSpec};
 
 /// One layer's parameters, in dfdx's order: weight [out×in], bias, then BN scale, bias,
 /// running mean, running var (BN tensors exist on every hidden layer, used or not).
@@ -274,7 +274,14 @@ fn fused_act_bn_dropout(
     .into_iter()
     .map(|s| s * inv_n)
     .collect();
-    let (m, unbias) = (bn.momentum, n as f32 / (n as f32 - 1.0));
+    // Unbiased running variance as dfdx keeps it; one sample has none, and its biased
+    // variance (0, what Keras uses) keeps the running variance finite.
+    let unbias = if n > 1 {
+        n as f32 / (n as f32 - 1.0)
+    } else {
+        1.0
+    };
+    let m = bn.momentum;
     cache.inv_std.resize(c, 0.0);
     let mean32: Vec<f32> = mean.iter().map(|&v| v as f32).collect();
     for j in 0..c {

@@ -4,7 +4,7 @@ use rayon::prelude::*;
 
 use super::net::FastNet;
 use crate::optim::rules;
-use crate::preset::OptimizerSpec;
+use crate::spec::OptimizerSpec;
 
 /// Elements per parallel chunk: element-wise rules give the same result however they split.
 const CHUNK: usize = 16 * 1024;

@@ -1,7 +1,7 @@
 //! Reading a learning curve: EMA smoothing, the best epoch, where early stopping would have
 //! stopped, and when the train/test gap started to widen.
 
-use crate::engine::EpochMetrics;
+use crate::spec::EpochMetrics;
 
 /// Exponential moving average with bias correction (as Adam's moments, TensorBoard's
 /// smoothing): `s_t = β·s_{t−1} + (1−β)·x_t`, reported as `s_t / (1 − β^t)`.

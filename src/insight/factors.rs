@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::preset::VariantSpec;
+use crate::spec::VariantSpec;
 use crate::runs::{RunRecord, VariantStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -54,12 +54,12 @@ impl Factor {
             Factor::Optimizer => s.optimizer.label(),
             // Dropout only acts where BN+Dropout is placed.
             Factor::Dropout => match s.placement {
-                crate::preset::Placement::None => "none".into(),
+                crate::spec::Placement::None => "none".into(),
                 _ => format!("{}", s.dropout),
             },
             Factor::Activation => s.activation.label(),
             Factor::Init => format!("{:?}", s.init),
-            Factor::Widths => s.arch.clone(),
+            Factor::Widths => s.arch.name(),
             Factor::BatchSize => s.batch_size.to_string(),
             Factor::LearningRate => format!("{}", s.optimizer.lr()),
         }
@@ -231,7 +231,7 @@ mod tests {
         for &(i, loss, acc) in results {
             let v = &mut r.variants[i];
             v.status = VariantStatus::Finished;
-            v.history.push(crate::engine::EpochMetrics {
+            v.history.push(crate::spec::EpochMetrics {
                 epoch: 1,
                 train_loss: loss,
                 train_acc: acc,

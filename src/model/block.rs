@@ -4,7 +4,7 @@
 use dfdx::nn::modules::{BatchNorm1D, Linear, Module, ModuleMut, ModuleVisitor, TensorCollection};
 use dfdx::prelude::*;
 
-use crate::preset::Activation;
+use crate::spec::Activation;
 
 /// Keras BatchNormalization: momentum 0.99 on the old value is dfdx momentum 0.01.
 pub const KERAS_BN_MOMENTUM: f64 = 0.01;
@@ -97,7 +97,16 @@ impl<const I: usize, const O: usize> ModuleMut<Batch<I, Taped>> for Block<I, O, 
         if !self.norm_and_drop {
             return Ok(x);
         }
+        let single = x.shape().0 == 1;
+        let running_var = single.then(|| self.bn.running_var.as_vec());
         let x = self.bn.try_forward_mut(x)?;
+        if let Some(old) = running_var {
+            // One sample has no unbiased variance (dfdx divides by n - 1 = 0 and the running
+            // variance becomes NaN); its biased variance is 0, which is what Keras uses.
+            let m = self.bn.momentum as f32;
+            let decayed: Vec<f32> = old.iter().map(|v| v * (1.0 - m)).collect();
+            self.bn.running_var.copy_from(&decayed);
+        }
         if self.dropout > 0.0 {
             x.try_dropout(self.dropout)
         } else {

@@ -8,7 +8,9 @@ use dfdx::nn::modules::{Linear, Module, ModuleMut, TensorCollection};
 use dfdx::prelude::*;
 use rand_distr::{Normal, Uniform};
 
-use crate::preset::{Init, VariantSpec};
+use crate::spec::{Arch, Init, VariantSpec};
+
+pub mod weights;
 
 pub type Dev = Cpu;
 pub type DevError = <Cpu as HasErr>::Err;
@@ -124,43 +126,22 @@ macro_rules! mlp {
     };
 }
 
-/// The menu of architectures. To add one, add a line here; presets name it by its widths.
+/// Builds one type per line of `spec`'s menu, and the dispatch from an `Arch` to its type.
 macro_rules! architectures {
     ($($name:literal => $ty:ident [$($w:literal),+]);+ $(;)?) => {
         $(pub type $ty = mlp!(784, $($w,)+ 10);)+
 
-        /// Names of the supported architectures (hidden widths joined by '-').
-        pub const ARCHITECTURES: &[&str] = &[$($name),+];
-
-        /// Runs `v` with the network type named `arch`; None for an unknown name.
-        pub fn dispatch<V: ArchVisitor>(arch: &str, v: V) -> Option<V::Output> {
-            match arch {
-                $($name => Some(v.visit::<$ty>()),)+
-                _ => None,
+        /// Runs `v` with the network type of `arch`.
+        pub fn dispatch<V: ArchVisitor>(arch: &Arch, v: V) -> V::Output {
+            match arch.name().as_str() {
+                $($name => v.visit::<$ty>(),)+
+                // An `Arch` is only made from the same menu, so this cannot happen.
+                other => unreachable!("architecture {other} is in the menu but has no type"),
             }
         }
     };
 }
 
-architectures! {
-    "256" => Mlp256 [256];
-    "128-64" => Mlp128x64 [128, 64];
-    "512-128" => Mlp512x128 [512, 128];
-    "512-256-128" => Mlp512x256x128 [512, 256, 128];
-    "512-256-128-64-32" => Mlp512x256x128x64x32 [512, 256, 128, 64, 32];
-}
+crate::for_each_arch!(architectures);
 
-/// Weights per architecture (weights only, no biases): the FLOP model of the benchmark.
-pub fn weight_count(arch: &str) -> Option<usize> {
-    let widths: Vec<usize> = arch
-        .split('-')
-        .map(|w| w.parse().ok())
-        .collect::<Option<_>>()?;
-    let mut prev = 784;
-    let mut total = 0;
-    for w in widths.iter().copied().chain(std::iter::once(10)) {
-        total += prev * w;
-        prev = w;
-    }
-    Some(total)
-}
+pub use crate::spec::ARCHITECTURES;

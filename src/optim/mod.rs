@@ -9,7 +9,7 @@ use dfdx::optim::{Adam, Momentum, Optimizer as _, OptimizerUpdateError, Sgd};
 use dfdx::prelude::*;
 
 use crate::model::DevError;
-use crate::preset::OptimizerSpec;
+use crate::spec::OptimizerSpec;
 
 /// Per-parameter state of a host-side rule (one or two accumulators).
 #[derive(Debug, Clone, Default)]
@@ -120,10 +120,10 @@ impl<M: TensorCollection<f32, Cpu>> Optimizer<M> {
     }
 
     /// Applies one update from `grads` (gradients of every parameter, e.g. from `alloc_grads`).
-    pub fn step(&mut self, model: &mut M, grads: &mut Gradients<f32, Cpu>) -> Result<(), String> {
+    pub fn step(&mut self, model: &mut M, grads: &mut Gradients<f32, Cpu>) -> Result<(), DevError> {
         let ignore_unused = |r: Result<(), OptimizerUpdateError<DevError>>| match r {
             Ok(()) | Err(OptimizerUpdateError::UnusedParams(_)) => Ok(()),
-            Err(e) => Err(e.to_string()),
+            Err(OptimizerUpdateError::DeviceError(e)) => Err(e),
         };
         match self {
             Optimizer::Adam(o) => ignore_unused(o.update(model, grads)),
@@ -139,7 +139,6 @@ impl<M: TensorCollection<f32, Cpu>> Optimizer<M> {
                     f: &mut step,
                 })
                 .map(|_| ())
-                .map_err(|e| e.to_string())
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Update rules we implement ourselves, with Keras's semantics, over plain slices.
 
-use crate::preset::OptimizerSpec;
+use crate::spec::OptimizerSpec;
 
 /// Keras RMSprop: `a = ρa + (1−ρ)g²; p −= lr·g / (√a + ε)`. State starts at zero
 /// (dfdx's starts at one, which makes the first steps tiny).

@@ -60,7 +60,7 @@ pub fn preset_of(record: &RunRecord) -> Preset {
 /// again from scratch. Returns the indices to skip.
 pub fn prepare_resume(record: &mut RunRecord) -> Vec<usize> {
     for v in &mut record.variants {
-        if !matches!(v.status, VariantStatus::Finished | VariantStatus::Failed) {
+        if !v.status.is_done() {
             v.status = VariantStatus::Queued;
             v.history.clear();
             v.failure = None;

@@ -1,8 +1,7 @@
 //! The run store: one folder per preset run, `run.json` rewritten atomically as variants end.
 
-pub mod export;
 pub mod history;
-pub mod plot;
+pub mod lock;
 pub mod record;
 
 use std::io::Write;
@@ -11,9 +10,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 pub use record::{RunRecord, VariantRecord, VariantStatus};
+pub use lock::RunLock;
 
 pub const DEFAULT_RUNS_DIR: &str = "runs";
 pub const RUN_FILE: &str = "run.json";
+/// The folder of a run's weights files.
+pub const WEIGHTS_DIR: &str = "weights";
+/// Where runs that cannot be saved in place go (default: the system's temporary folder).
+pub const RESCUE_ENV: &str = "MNIST_LAB_RESCUE_DIR";
 
 /// Turns a user-given name into a safe single path component: letters, digits, '-', '_', '.'
 /// kept, everything else (slashes, NUL, control characters, spaces) becomes '_', and no
@@ -70,12 +74,37 @@ pub fn now_unix() -> u64 {
 
 /// Creates a fresh `runs/<timestamp>-<preset>/` (suffixed if it already exists).
 pub fn create_run_dir(root: &Path, preset: &str) -> Result<PathBuf> {
+    check_folder(root, "runs folder")?;
     std::fs::create_dir_all(root)
-        .with_context(|| format!("{}: cannot create the runs folder", root.display()))?;
-    let base = format!("{}-{}", timestamp(now_unix()), sanitize(preset));
+        .map_err(|e| anyhow::anyhow!("{}: cannot create the runs folder: {e}", root.display()))?;
+    create_unique_dir(root, &format!("{}-{}", timestamp(now_unix()), sanitize(preset)))
+}
+
+/// Says clearly when `path` exists but cannot be a folder (a file, a dangling symbolic link,
+/// a symbolic link loop); a missing path is fine (it will be created).
+pub fn check_folder(path: &Path, what: &str) -> Result<()> {
+    let shown = path.display();
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => anyhow::bail!("{shown}: the {what} is a file, not a folder"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            match std::fs::symlink_metadata(path) {
+                Ok(_) => anyhow::bail!(
+                    "{shown}: the {what} is a symbolic link to something that does not exist"
+                ),
+                Err(_) => Ok(()),
+            }
+        }
+        Err(e) => anyhow::bail!("{shown}: cannot use the {what}: {e}"),
+    }
+}
+
+/// Creates `root/base`, or `root/base-1`, `-2`, ... if taken (atomic: two processes never get
+/// the same folder).
+pub fn create_unique_dir(root: &Path, base: &str) -> Result<PathBuf> {
     for n in 0..1000 {
         let name = if n == 0 {
-            base.clone()
+            base.to_string()
         } else {
             format!("{base}-{n}")
         };
@@ -83,16 +112,110 @@ pub fn create_run_dir(root: &Path, preset: &str) -> Result<PathBuf> {
         match std::fs::create_dir(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("{}: cannot create run folder", dir.display()))
-            }
+            Err(e) => anyhow::bail!("{}: cannot create the folder: {e}", dir.display()),
         }
     }
     anyhow::bail!(
-        "{}: too many runs with the same name and second",
+        "{}: too many folders named {base}",
         root.display()
     )
+}
+
+/// A new rescue folder for a run that cannot be saved in place; unique, like run folders.
+pub fn create_rescue_dir(run_name: &str) -> Result<PathBuf> {
+    let root = std::env::var_os(RESCUE_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    create_unique_dir(&root, &format!("mnist-lab-rescue-{}", sanitize(run_name)))
+}
+
+/// Marks temporary files, so leftovers of a killed process can be found and removed.
+const TMP_MARK: &str = ".tmp-";
+
+/// Removes temporary files a killed writer left in `dir` and its weights folder. Call it only
+/// while holding the run's lock (another writer's files in flight are then impossible).
+pub fn remove_stale_temp_files(dir: &Path) -> usize {
+    let mut removed = 0;
+    for folder in [dir.to_path_buf(), dir.join(WEIGHTS_DIR)] {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') && name.contains(TMP_MARK) && std::fs::remove_file(e.path()).is_ok()
+            {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
+/// The weights file of a unit: a readable stem and a hash of the exact name, so two distinct
+/// names never share a file, whatever sanitising does to them.
+pub fn weights_file_name(unit: &str) -> String {
+    use sha2::Digest;
+    let mut stem = sanitize(unit);
+    stem.truncate(48);
+    let hash = sha2::Sha256::digest(unit.as_bytes());
+    let hex: String = hash[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{stem}-{hex}.safetensors")
+}
+
+/// The weights path recorded for a unit, relative to its run folder.
+pub fn weights_record_path(unit: &str) -> String {
+    format!("{WEIGHTS_DIR}/{}", weights_file_name(unit))
+}
+
+/// Finds the weights of variant `name` of the run in `dir`: its record and the file's path.
+/// Paths are recorded relative to the run folder; older runs recorded them relative to the
+/// folder they were started from, so the file name is also looked up in `dir/weights`.
+pub fn find_weights<'r>(
+    dir: &Path,
+    record: &'r RunRecord,
+    name: &str,
+) -> Result<(&'r VariantRecord, PathBuf)> {
+    let v = record
+        .variants
+        .iter()
+        .find(|v| v.spec.name == name)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: no variant named {name:?} (variants: {})",
+                dir.display(),
+                record
+                    .variants
+                    .iter()
+                    .map(|v| v.spec.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+    let recorded = v
+        .weights
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("{}: no saved weights for {name:?}", dir.display()))?;
+    let recorded = Path::new(recorded);
+    let mut candidates = vec![if recorded.is_absolute() {
+        recorded.to_path_buf()
+    } else {
+        dir.join(recorded)
+    }];
+    if let Some(file) = recorded.file_name() {
+        candidates.push(dir.join(WEIGHTS_DIR).join(file));
+    }
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .map(|p| (v, p))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: the weights of {name:?} are missing (looked for {})",
+                dir.display(),
+                candidates[0].display()
+            )
+        })
 }
 
 /// Writes `bytes` to `path` atomically: temporary file in the same folder, fsync, rename.
@@ -111,7 +234,9 @@ pub fn write_atomic_with(
         .file_name()
         .map(|f| f.to_string_lossy().to_string())
         .unwrap_or_else(|| "file".into());
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{file_name}{TMP_MARK}{}-{n}", std::process::id()));
     let result = (|| -> Result<()> {
         let mut f = std::fs::File::create(&tmp)
             .with_context(|| format!("{}: cannot create", tmp.display()))?;
@@ -120,6 +245,10 @@ pub fn write_atomic_with(
             .with_context(|| format!("{}: cannot sync", tmp.display()))?;
         std::fs::rename(&tmp, path)
             .with_context(|| format!("{}: cannot replace", path.display()))?;
+        // The rename itself is durable only once the folder is synced.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
         Ok(())
     })();
     if result.is_err() {
@@ -128,8 +257,16 @@ pub fn write_atomic_with(
     result
 }
 
+/// Writes `run.json` atomically, after checking that what is written reads back as the same
+/// record (a value JSON cannot carry, such as NaN, would make the run unreadable).
 pub fn save(dir: &Path, record: &RunRecord) -> Result<()> {
     let json = serde_json::to_vec_pretty(record).context("serialising run.json")?;
+    let back: RunRecord = serde_json::from_slice(&json)
+        .context("the run record would not read back (a number JSON cannot hold?)")?;
+    anyhow::ensure!(
+        back == *record,
+        "the run record would not read back as written (a number JSON cannot hold?)"
+    );
     write_atomic(&dir.join(RUN_FILE), &json)
 }
 

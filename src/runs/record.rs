@@ -2,19 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{EpochMetrics, Event, FailKind};
-use crate::preset::{Preset, VariantSpec};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum VariantStatus {
-    Queued,
-    Running,
-    Finished,
-    Failed,
-    Skipped,
-    /// The run stopped (quit, cancel, signal) while this variant was training.
-    Interrupted,
-}
+pub use crate::spec::VariantStatus;
+use crate::preset::Preset;
+use crate::spec::{EpochMetrics, FailKind, VariantSpec};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Failure {
@@ -32,7 +22,7 @@ pub struct VariantRecord {
     pub failure: Option<Failure>,
     #[serde(default)]
     pub seconds: Option<f32>,
-    /// Path of the trained weights (safetensors), when saved.
+    /// Where the trained weights (safetensors) are, relative to the run folder, when saved.
     #[serde(default)]
     pub weights: Option<String>,
 }
@@ -116,70 +106,6 @@ impl RunRecord {
         }
     }
 
-    /// Folds one event in; returns true when the record should be written to disk now.
-    pub fn apply(&mut self, event: &Event) -> bool {
-        match event {
-            Event::VariantStarted { index, .. } => {
-                if let Some(v) = self.variants.get_mut(*index) {
-                    v.status = VariantStatus::Running;
-                    v.history.clear();
-                    v.failure = None;
-                }
-                false
-            }
-            Event::EpochEnd { index, metrics } => {
-                if let Some(v) = self.variants.get_mut(*index) {
-                    v.history.push(*metrics);
-                }
-                false
-            }
-            Event::VariantFinished {
-                index,
-                seconds,
-                weights,
-            } => {
-                if let Some(v) = self.variants.get_mut(*index) {
-                    v.status = VariantStatus::Finished;
-                    v.seconds = Some(*seconds);
-                    v.weights = weights.clone();
-                }
-                true
-            }
-            Event::VariantFailed {
-                index,
-                kind,
-                epoch,
-                message,
-            } => {
-                if let Some(v) = self.variants.get_mut(*index) {
-                    v.status = VariantStatus::Failed;
-                    v.failure = Some(Failure {
-                        kind: *kind,
-                        epoch: *epoch,
-                        message: message.clone(),
-                    });
-                }
-                true
-            }
-            Event::VariantSkipped { index } => {
-                if let Some(v) = self.variants.get_mut(*index) {
-                    v.status = VariantStatus::Skipped;
-                }
-                true
-            }
-            Event::RunFinished { .. } => {
-                self.mark_interrupted();
-                self.complete = true;
-                true
-            }
-            Event::RunStarted { .. }
-            | Event::Progress { .. }
-            | Event::Paused
-            | Event::Resumed
-            | Event::Warning { .. } => false,
-        }
-    }
-
     /// A variant still running when the run stops is recorded as interrupted.
     pub fn mark_interrupted(&mut self) {
         for v in &mut self.variants {
@@ -204,7 +130,7 @@ impl RunRecord {
         self.variants
             .iter()
             .enumerate()
-            .filter(|(_, v)| matches!(v.status, VariantStatus::Finished | VariantStatus::Failed))
+            .filter(|(_, v)| v.status.is_done())
             .map(|(i, _)| i)
             .collect()
     }

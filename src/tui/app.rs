@@ -8,7 +8,8 @@ use crossterm::event::KeyEvent;
 use super::keys::{action_for, Action};
 use crate::engine::{Command, Event};
 use crate::preset::Preset;
-use crate::runs::{RunRecord, VariantStatus};
+use crate::runs::{RunRecord, VariantRecord, VariantStatus};
+use crate::session::Fold;
 
 /// Training throughput assumed for the picker's estimates (FLOP/s; the fused path measured
 /// 108–129 GFLOP/s on the 2-core machine, see the README's benchmark).
@@ -69,21 +70,52 @@ pub struct PickerEntry {
 }
 
 impl PickerEntry {
-    /// Estimated wall seconds to train the whole preset.
-    pub fn estimate_seconds(&self) -> Option<f64> {
+    /// Estimated wall seconds to train the whole preset on a data set of `sizes` (train, test).
+    pub fn estimate_seconds_for(&self, sizes: DataSizes) -> Option<f64> {
         let p = self.preset.as_ref().ok()?;
         Some(
             p.variants
                 .iter()
                 .map(|v| {
-                    let w = crate::model::weight_count(&v.arch).unwrap_or(0) as f64;
-                    let train = v.train_subset.unwrap_or(60_000).min(60_000) as f64;
-                    let test = v.test_subset.unwrap_or(10_000).min(10_000) as f64;
-                    v.epochs as f64 * (6.0 * w * train + 2.0 * w * test) / ASSUMED_FLOPS
+                    let (train, test) = v.images(sizes.train, sizes.test);
+                    v.epochs as f64 * v.arch.epoch_flops(train, test) / ASSUMED_FLOPS
                 })
                 .sum(),
         )
     }
+
+    /// The estimate on MNIST's sizes (before the data set is loaded).
+    pub fn estimate_seconds(&self) -> Option<f64> {
+        self.estimate_seconds_for(DataSizes::default())
+    }
+}
+
+/// How many training and test images the data set has: ETAs scale with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataSizes {
+    pub train: usize,
+    pub test: usize,
+}
+
+impl Default for DataSizes {
+    /// MNIST's, until the data set in use is loaded.
+    fn default() -> Self {
+        DataSizes {
+            train: 60_000,
+            test: 10_000,
+        }
+    }
+}
+
+/// How far unit `v` is (0..=1), from its finished epochs and the live progress of the next;
+/// progress of an epoch already recorded (its evaluation just ended) is not counted twice.
+pub fn unit_fraction(v: &VariantRecord, p: Option<Progress>) -> f64 {
+    let done = v.history.len();
+    let (batch, batches) = match p {
+        Some(p) if p.epoch > done => (p.batch, p.batches),
+        _ => (0, 0),
+    };
+    crate::spec::progress_fraction(done, batch, batches, v.spec.epochs)
 }
 
 /// A run found in the run store.
@@ -145,6 +177,8 @@ pub struct RunView {
     pub progress: Vec<Option<Progress>>,
     /// (epoch as a fraction, running mean loss) of the running variant, for the live chart.
     pub batch_losses: Vec<(f64, f64)>,
+    /// The data set's sizes, for ETAs.
+    pub sizes: DataSizes,
 }
 
 /// Most points kept for the batch-loss line; older ones are thinned out.
@@ -162,6 +196,7 @@ impl RunView {
             cancelled: false,
             progress: vec![None; n],
             batch_losses: Vec::new(),
+            sizes: DataSizes::default(),
         }
     }
 
@@ -190,8 +225,8 @@ impl RunView {
         if p.samples_per_sec <= 0.0 {
             return None;
         }
-        let images = v.spec.train_subset.unwrap_or(60_000).min(60_000) as f64;
-        Some(images / p.samples_per_sec as f64)
+        let (images, _) = v.spec.images(self.sizes.train, self.sizes.test);
+        Some(images as f64 / p.samples_per_sec as f64)
     }
 
     /// Remaining seconds of the running variant.
@@ -215,8 +250,8 @@ impl RunView {
         let current = self.eta_variant().unwrap_or(0.0);
         let work = |i: usize| {
             let s = &self.record.variants[i].spec;
-            let w = crate::model::weight_count(&s.arch).unwrap_or(0) as f64;
-            w * s.train_subset.unwrap_or(60_000).min(60_000) as f64
+            let (train, test) = s.images(self.sizes.train, self.sizes.test);
+            s.arch.epoch_flops(train, test)
         };
         let rate = self
             .record
@@ -253,8 +288,6 @@ pub enum Effect {
     /// Re-read the run store (the picker lists past runs).
     RefreshRuns,
     Engine(Command),
-    /// Write run.json now (a variant ended).
-    Save,
     Export,
     Quit,
     /// Evaluate this variant's saved weights for the digits view.
@@ -275,6 +308,8 @@ pub enum Msg {
     PastRuns(Vec<PastEntry>),
     /// Predictions of a variant, for the digits view.
     DigitsLoaded(Digits),
+    /// The data set was loaded: its sizes, for estimates and ETAs.
+    DataLoaded(DataSizes),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -308,6 +343,8 @@ pub struct App {
     /// EMA smoothing of the batch loss line.
     pub smooth: bool,
     pub digits: Option<Digits>,
+    /// The data set's sizes (MNIST's until it is loaded), for estimates.
+    pub sizes: DataSizes,
 }
 
 /// EMA factor of the smoothed batch-loss line.
@@ -340,6 +377,7 @@ impl App {
             patience: 3,
             smooth: true,
             digits: None,
+            sizes: DataSizes::default(),
         }
     }
 
@@ -359,8 +397,17 @@ impl App {
                 None => Vec::new(),
             },
             Msg::Engine(event) => self.on_engine(event),
+            Msg::DataLoaded(sizes) => {
+                self.sizes = sizes;
+                if let Some(run) = self.run.as_mut() {
+                    run.sizes = sizes;
+                }
+                Vec::new()
+            }
             Msg::Started(record, dir) => {
-                self.run = Some(RunView::new(record, dir));
+                let mut run = RunView::new(record, dir);
+                run.sizes = self.sizes;
+                self.run = Some(run);
                 self.digits = None;
                 self.screen = Screen::Run;
                 self.view = View::Live;
@@ -659,7 +706,8 @@ impl App {
         let Some(run) = self.run.as_mut() else {
             return Vec::new();
         };
-        let save = run.record.apply(&event);
+        // The Recorder saves the run (on the engine thread); this copy is what the views show.
+        run.record.apply(&event);
         match event {
             Event::VariantStarted { index, .. } => {
                 run.running = Some(index);
@@ -719,11 +767,7 @@ impl App {
             Event::Warning { message } => self.message = Some((Level::Error, message)),
             Event::RunStarted { .. } | Event::EpochEnd { .. } => {}
         }
-        if save {
-            vec![Effect::Save]
-        } else {
-            Vec::new()
-        }
+        Vec::new()
     }
 
     /// Variant indices in the table's current sort order.

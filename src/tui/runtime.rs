@@ -9,13 +9,12 @@ use anyhow::Result;
 use crossbeam_channel::{select, Receiver};
 use crossterm::event::{self as term_event, Event as TermEvent, KeyEventKind};
 
-use super::app::{App, Effect, Msg, PickerEntry};
+use super::app::{App, DataSizes, Effect, Msg, PickerEntry};
 use super::ui;
-use crate::cli::Overrides;
 use crate::data::Dataset;
-use crate::engine::{self, Command, EngineHandle, EngineOptions};
-use crate::headless;
-use crate::runs::{self, record::Environment, RunRecord};
+use crate::engine::{Command, EngineHandle, Event, Kernel};
+use crate::runs;
+use crate::session::{self, Interrupted, Overrides, Saved, Session};
 
 const FRAME: Duration = Duration::from_millis(33);
 
@@ -74,6 +73,10 @@ struct Runtime {
     options: TuiOptions,
     data: Option<Arc<Dataset>>,
     engine: Option<EngineHandle>,
+    /// The run being trained (or last trained), and its Recorder.
+    session: Option<Session>,
+    /// Where the last run ended up, told again after the terminal is restored.
+    last_saved: Option<Saved>,
 }
 
 impl Runtime {
@@ -102,19 +105,6 @@ impl Runtime {
                 }
                 Ok(None)
             }
-            Effect::Save => {
-                let run = self.app.run.as_ref();
-                if let Some((dir, record)) =
-                    run.and_then(|r| r.dir.as_ref().map(|d| (d, &r.record)))
-                {
-                    if let Err(e) = runs::save(dir, record) {
-                        return Ok(Some(Msg::Error(format!(
-                            "cannot save the run ({e:#}); training continues, results kept in memory"
-                        ))));
-                    }
-                }
-                Ok(None)
-            }
             Effect::Export => self.export().map(Some),
             Effect::LoadDigits(i) => self.load_digits(i).map(Some),
             Effect::Quit => {
@@ -135,44 +125,47 @@ impl Runtime {
             .get(i)
             .ok_or_else(|| anyhow::anyhow!("no preset #{i}"))?;
         let preset = entry.preset.clone().map_err(|e| anyhow::anyhow!(e))?;
-        let preset = headless::apply_overrides(preset, &self.options.overrides)?;
+        let preset = session::apply_overrides(preset, &self.options.overrides)?;
         let data = self.dataset()?;
-        let record = RunRecord::new(
-            &preset,
-            Environment::detect(&data.dir.display().to_string()),
-        );
-        let dir = runs::create_run_dir(&self.options.runs_dir, &preset.name)
-            .and_then(|dir| runs::save(&dir, &record).map(|_| dir));
-        let (dir, note) = match dir {
-            Ok(d) => (Some(d), None),
-            Err(e) => (None, Some(format!("{e:#}"))),
-        };
-        let options = EngineOptions {
-            weights_dir: dir.as_ref().map(|d| d.join("weights")),
-            ..Default::default()
-        };
-        self.engine = Some(engine::spawn(preset, data, options));
-        self.app.update(Msg::Started(record, dir));
+        let (session, note) =
+            Session::create_or_in_memory(preset, &data, &self.options.runs_dir);
+        self.launch(session, data);
         Ok(match note {
             Some(n) => Msg::Error(format!(
-                "cannot save runs ({n}); training anyway, export with e"
+                "cannot save runs ({n}); training anyway, kept in memory and saved to a rescue \
+                 folder at the end"
             )),
             None => Msg::Info("training started".into()),
         })
+    }
+
+    /// Starts the engine on `session` and shows its run.
+    fn launch(&mut self, session: Session, data: Arc<Dataset>) {
+        self.engine = Some(session.spawn(data, Kernel::default()));
+        let (record, dir) = (session.record(), session.dir());
+        self.session = Some(session);
+        self.app.update(Msg::Started(record, dir));
     }
 
     fn dataset(&mut self) -> Result<Arc<Dataset>> {
         match &self.data {
             Some(d) => Ok(d.clone()),
             None => {
-                let d = headless::load_data(self.options.data.as_deref())?;
+                let d = session::load_data(self.options.data.as_deref())?;
                 self.data = Some(d.clone());
+                self.app.update(Msg::DataLoaded(DataSizes {
+                    train: d.train.len(),
+                    test: d.test.len(),
+                }));
                 Ok(d)
             }
         }
     }
 
     fn resume(&mut self, i: usize) -> Result<Msg> {
+        if self.app.training() {
+            anyhow::bail!("a preset is already training: cancel it (c) first");
+        }
         self.stop_engine();
         let dir = self
             .app
@@ -181,15 +174,8 @@ impl Runtime {
             .map(|p| p.dir.clone())
             .ok_or_else(|| anyhow::anyhow!("no past run #{i}"))?;
         let data = self.dataset()?;
-        let setup = headless::resume_run(&dir)?;
-        let options = EngineOptions {
-            skip: setup.skip.clone(),
-            weights_dir: Some(dir.join("weights")),
-            ..Default::default()
-        };
-        self.engine = Some(engine::spawn(setup.preset, data, options));
-        self.app
-            .update(Msg::Started(setup.record, Some(dir.clone())));
+        let session = Session::resume(&dir)?;
+        self.launch(session, data);
         Ok(Msg::Info(format!("resuming {}", dir.display())))
     }
 
@@ -205,12 +191,17 @@ impl Runtime {
             .variants
             .get(i)
             .ok_or_else(|| anyhow::anyhow!("no variant #{i}"))?;
-        let weights = v
-            .weights
+        anyhow::ensure!(
+            v.weights.is_some(),
+            "{}: no saved weights",
+            v.spec.name
+        );
+        let dir = run
+            .dir
             .as_ref()
-            .ok_or_else(|| anyhow::anyhow!("{}: no saved weights", v.spec.name))?;
-        let e = engine::train::evaluate_saved(&v.spec, std::path::Path::new(weights), &data)
-            .map_err(|e| anyhow::anyhow!(e))?;
+            .ok_or_else(|| anyhow::anyhow!("{}: the run has no folder", v.spec.name))?;
+        let (_, weights) = runs::find_weights(dir, &run.record, &v.spec.name)?;
+        let e = crate::engine::train::evaluate_saved(&v.spec, &weights, &data)?;
         Ok(Msg::DigitsLoaded(super::app::Digits {
             variant: i,
             name: v.spec.name.clone(),
@@ -238,7 +229,8 @@ impl Runtime {
             .unwrap_or_else(|| runs::sanitize(&run.record.preset));
         let fallback = std::path::PathBuf::from(format!("mnist-lab-export-{name}"));
         let first = run.dir.clone().unwrap_or_else(|| fallback.clone());
-        let done = crate::runs::export::export_or_fallback(
+        let done = crate::export::export_or_fallback_from(
+            &first,
             &first,
             &fallback,
             &run.record,
@@ -258,20 +250,30 @@ impl Runtime {
         })
     }
 
-    /// Cancels and joins the engine; a running variant is recorded as interrupted.
+    /// Cancels and joins the engine; a running variant is recorded as interrupted, and the
+    /// run is saved (or rescued) by its Recorder.
     fn stop_engine(&mut self) {
         if let Some(h) = self.engine.take() {
             h.send(Command::Cancel);
             h.join();
         }
-        if let Some(run) = self.app.run.as_mut() {
-            if !run.finished {
-                run.record.mark_interrupted();
-                if let Some(dir) = &run.dir {
-                    let _ = runs::save(dir, &run.record);
-                }
-            }
-        }
+        self.finish_run(true);
+    }
+
+    /// The engine ended (or was stopped): the Recorder writes the final state; the user is
+    /// told where the run is, and warned if that is not its folder.
+    fn finish_run(&mut self, interrupted: bool) {
+        // Once per run: a second finish would rescue the run a second time.
+        let Some(session) = self.session.take() else {
+            return;
+        };
+        let saved = session.finish(interrupted);
+        let msg = match &saved {
+            Saved::InPlace(_) => Msg::Info(saved.to_string()),
+            _ => Msg::Error(saved.to_string()),
+        };
+        self.last_saved = Some(saved);
+        self.app.update(msg);
     }
 }
 
@@ -282,12 +284,21 @@ pub fn run(options: TuiOptions) -> Result<()> {
     // the UI merely preempts training a little more: a failure changes nothing visible.
     let _ = crate::sched::yield_to_training();
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, options);
+    let mut saved = None;
+    let result = event_loop(&mut terminal, options, &mut saved);
     ratatui::restore();
+    if let Some(saved) = saved {
+        // After the screen is gone, the user still learns where the last run is.
+        crate::headless::say(&saved.to_string());
+    }
     result
 }
 
-fn event_loop(terminal: &mut ratatui::DefaultTerminal, options: TuiOptions) -> Result<()> {
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    options: TuiOptions,
+    saved: &mut Option<Saved>,
+) -> Result<()> {
     let mut app = App::new(options.picker.clone());
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let start = options.start;
@@ -297,6 +308,8 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, options: TuiOptions) -> R
         options,
         data: None,
         engine: None,
+        session: None,
+        last_saved: None,
     };
     // Open on the quick preset: a first run that finishes in seconds.
     if let Some(i) = rt
@@ -313,52 +326,77 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, options: TuiOptions) -> R
             crossterm::event::KeyCode::Enter,
         )));
     }
-    let input = spawn_input();
-    let signals = crate::signals::listen()?;
-    let never = crossbeam_channel::never();
-    let mut dirty = true;
-    let mut last_draw = Instant::now() - FRAME;
-    loop {
-        if dirty && last_draw.elapsed() >= FRAME {
-            terminal.draw(|f| ui::render(&rt.app, f))?;
-            last_draw = Instant::now();
-            dirty = false;
-        }
-        let wait = if dirty {
-            FRAME.saturating_sub(last_draw.elapsed())
-        } else {
-            Duration::from_secs(1)
-        };
-        let events = rt
-            .engine
-            .as_ref()
-            .map(|h| h.events.clone())
-            .unwrap_or_else(|| never.clone());
-        let mut msgs = Vec::new();
-        select! {
-            recv(input) -> ev => match ev {
-                Ok(TermEvent::Key(k)) if k.kind == KeyEventKind::Press => msgs.push(Msg::Key(k)),
-                Ok(TermEvent::Resize(..)) => dirty = true,
-                Ok(_) => {}
-                Err(_) => return Ok(()),
-            },
-            recv(events) -> ev => if let Ok(ev) = ev { msgs.push(Msg::Engine(ev)) },
-            recv(signals) -> sig => {
-                // Save what is done (the running variant as interrupted), then leave; the
-                // caller restores the terminal and exits with 128 + the signal.
-                rt.stop_engine();
-                return Err(headless::Interrupted(sig.unwrap_or(15)).into());
-            },
-            default(wait) => {}
-        }
-        // Drain whatever else is pending, then draw once.
-        while let Ok(ev) = events.try_recv() {
-            msgs.push(Msg::Engine(ev));
-        }
-        for msg in msgs {
-            dirty = true;
-            if rt.dispatch(msg) {
-                return Ok(());
+    let result = rt.run_loop(terminal);
+    // Whatever ended the loop, a run still training is stopped and saved.
+    rt.stop_engine();
+    *saved = rt.last_saved.take();
+    result
+}
+
+impl Runtime {
+    fn run_loop(&mut self, terminal: &mut ratatui::DefaultTerminal) -> Result<()> {
+        let input = spawn_input();
+        let signals = crate::signals::listen()?;
+        let never = crossbeam_channel::never();
+        let mut dirty = true;
+        let mut last_draw = Instant::now() - FRAME;
+        loop {
+            if dirty && last_draw.elapsed() >= FRAME {
+                terminal.draw(|f| ui::render(&self.app, f))?;
+                last_draw = Instant::now();
+                dirty = false;
+            }
+            let wait = if dirty {
+                FRAME.saturating_sub(last_draw.elapsed())
+            } else {
+                Duration::from_secs(1)
+            };
+            let events = self
+                .engine
+                .as_ref()
+                .map(|h| h.events.clone())
+                .unwrap_or_else(|| never.clone());
+            let mut msgs = Vec::new();
+            let mut engine_gone = false;
+            select! {
+                recv(input) -> ev => match ev {
+                    Ok(TermEvent::Key(k)) if k.kind == KeyEventKind::Press => msgs.push(Msg::Key(k)),
+                    Ok(TermEvent::Resize(..)) => dirty = true,
+                    Ok(_) => {}
+                    Err(_) => return Ok(()),
+                },
+                recv(events) -> ev => match ev {
+                    Ok(ev) => msgs.push(Msg::Engine(ev)),
+                    // The engine thread ended: its channel is disconnected and would be
+                    // "ready" forever, spinning this loop on a core. Stop selecting on it.
+                    Err(_) => engine_gone = true,
+                },
+                recv(signals) -> sig => {
+                    // Save what is done (the running variant as interrupted), then leave;
+                    // the caller restores the terminal and exits with 128 + the signal.
+                    self.stop_engine();
+                    return Err(Interrupted(sig.unwrap_or(15)).into());
+                },
+                default(wait) => {}
+            }
+            // Drain whatever else is pending, then draw once.
+            while let Ok(ev) = events.try_recv() {
+                msgs.push(Msg::Engine(ev));
+            }
+            if engine_gone {
+                if let Some(h) = self.engine.take() {
+                    h.join();
+                }
+            }
+            for msg in msgs {
+                dirty = true;
+                let run_ended = matches!(msg, Msg::Engine(Event::RunFinished { .. }));
+                if self.dispatch(msg) {
+                    return Ok(());
+                }
+                if run_ended {
+                    self.finish_run(false);
+                }
             }
         }
     }

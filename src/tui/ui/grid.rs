@@ -147,14 +147,9 @@ fn render_cell(
         Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     frame.render_widget(block, area);
     let summary = match v.status {
-        VariantStatus::Queued => Line::styled("queued", theme.dim()),
+        VariantStatus::Queued => Line::styled(v.status.label(), theme.dim()),
         VariantStatus::Running => {
-            let pct = progress
-                .map(|p| {
-                    (v.history.len() as f64 + p.batch as f64 / p.batches.max(1) as f64)
-                        / v.spec.epochs as f64
-                })
-                .unwrap_or(0.0);
+            let pct = crate::tui::app::unit_fraction(v, progress);
             Line::styled(
                 format!("running {:.0}%", (pct * 100.0).min(100.0)),
                 theme.status(v.status),

@@ -25,26 +25,15 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         .enumerate()
         .map(|(i, v)| {
             let detail = match v.status {
-                VariantStatus::Running => run.progress[i]
-                    .map(|p| {
-                        let done = (v.history.len() as f64
-                            + if p.epoch > v.history.len() {
-                                p.batch as f64 / p.batches.max(1) as f64
-                            } else {
-                                0.0
-                            })
-                            / v.spec.epochs as f64;
-                        format!("{:>3.0}%", done * 100.0)
-                    })
-                    .unwrap_or_else(|| "  0%".into()),
+                VariantStatus::Running => format!(
+                    "{:>3.0}%",
+                    crate::tui::app::unit_fraction(v, run.progress[i]) * 100.0
+                ),
                 VariantStatus::Finished => v
                     .last()
                     .map(|m| format!("{:.4}", m.test_acc))
                     .unwrap_or_default(),
-                VariantStatus::Failed => "failed".into(),
-                VariantStatus::Skipped => "skipped".into(),
-                VariantStatus::Interrupted => "stopped".into(),
-                VariantStatus::Queued => "queued".into(),
+                status => status.label().into(),
             };
             let name: String = v.spec.name.chars().take(22).collect();
             ListItem::new(Line::from(vec![

@@ -31,7 +31,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                     format!(
                         " {:>3} var ≈{}",
                         p.variants.len(),
-                        fmt_duration(e.estimate_seconds().unwrap_or(0.0))
+                        fmt_duration(e.estimate_seconds_for(app.sizes).unwrap_or(0.0))
                     ),
                     theme.dim(),
                 ),
@@ -69,7 +69,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             lines.push(Line::raw(format!(
                 "{} variants · estimated {} at ~110 GFLOP/s",
                 p.variants.len(),
-                fmt_duration(entry.estimate_seconds().unwrap_or(0.0))
+                fmt_duration(entry.estimate_seconds_for(app.sizes).unwrap_or(0.0))
             )));
             lines.push(Line::raw(""));
             for v in &p.variants {
@@ -106,7 +106,7 @@ fn render_past(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 Span::styled(
                     format!(
                         " {}/{}{}",
-                        r.count(crate::runs::VariantStatus::Finished),
+                        r.count(crate::spec::VariantStatus::Finished),
                         r.variants.len(),
                         if p.resumable() { " r" } else { "" }
                     ),

@@ -1,13 +1,16 @@
 //! Exports of a run, in formats other tools read: epochs.csv (long format), summary.csv and
-//! summary.md (the study's table), curves.png/.svg, weights/<variant>.safetensors, run.json.
+//! summary.md (the study's table), curves.png/.svg, confusion matrices, weights/, run.json.
+//! It sits above the store (which only records, saves, lists and loads) and may evaluate.
+
+pub mod plot;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::{plot, sanitize, save, write_atomic, RunRecord};
 use crate::report;
+use crate::runs::{find_weights, sanitize, save, write_atomic, RunRecord, VariantStatus, WEIGHTS_DIR};
 
 /// Quotes a CSV field when it needs it (RFC 4180).
 fn csv_field(s: &str) -> String {
@@ -57,15 +60,13 @@ pub fn summary_csv(record: &RunRecord) -> String {
         let row = [
             csv_field(&s.name),
             s.hidden_layers().to_string(),
-            s.arch.clone(),
+            s.arch.name(),
             opt(last.map(|m| m.test_loss)),
             opt(last.map(|m| m.test_acc)),
             last.map(|m| m.epoch).unwrap_or(0).to_string(),
-            if s.placement == crate::preset::Placement::None {
-                String::new()
-            } else {
-                s.dropout.to_string()
-            },
+            s.effective_dropout()
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
             s.optimizer.label(),
             s.optimizer.lr().to_string(),
             csv_field(&s.activation.label()),
@@ -149,14 +150,15 @@ pub fn summary_md(record: &RunRecord) -> String {
     out
 }
 
-/// Copies each finished variant's weights into `dir/weights/`; returns how many.
-fn copy_weights(dir: &Path, record: &RunRecord) -> Result<usize> {
-    let target = dir.join("weights");
+/// Copies each finished variant's weights from the run in `source` into `dir/weights/`
+/// (same file names, so the exported run.json finds them); returns how many.
+fn copy_weights(source: &Path, dir: &Path, record: &RunRecord) -> Result<usize> {
+    let target = dir.join(WEIGHTS_DIR);
     let mut n = 0;
-    for v in &record.variants {
-        let Some(src) = &v.weights else { continue };
-        let src = PathBuf::from(src);
-        let dst = target.join(format!("{}.safetensors", sanitize(&v.spec.name)));
+    for v in record.variants.iter().filter(|v| v.weights.is_some()) {
+        let (_, src) = find_weights(source, record, &v.spec.name)?;
+        let Some(file) = src.file_name() else { continue };
+        let dst = target.join(file);
         if src == dst || (dst.exists() && same_file(&src, &dst)) {
             n += 1;
             continue;
@@ -177,29 +179,24 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Confusion matrices (CSV and PNG) of every finished variant whose weights can be read;
-/// returns how many were written.
-fn export_confusions(dir: &Path, record: &RunRecord, data: &crate::data::Dataset) -> Result<usize> {
+/// Confusion matrices (CSV and PNG) of every finished variant with saved weights; returns
+/// how many were written. Weights that belong to another variant are an error.
+fn export_confusions(
+    source: &Path,
+    dir: &Path,
+    record: &RunRecord,
+    data: &crate::data::Dataset,
+) -> Result<usize> {
     let mut n = 0;
     for v in record
         .variants
         .iter()
-        .filter(|v| v.status == super::VariantStatus::Finished)
+        .filter(|v| v.status == VariantStatus::Finished && v.weights.is_some())
     {
-        let Some(weights) = &v.weights else { continue };
-        let in_export = dir
-            .join("weights")
-            .join(format!("{}.safetensors", sanitize(&v.spec.name)));
-        let path = if in_export.is_file() {
-            in_export
-        } else {
-            PathBuf::from(weights)
-        };
-        if !path.is_file() {
+        let Ok((_, path)) = find_weights(source, record, &v.spec.name) else {
             continue;
-        }
-        let e = crate::engine::train::evaluate_saved(&v.spec, &path, data)
-            .map_err(|e| anyhow::anyhow!(e))?;
+        };
+        let e = crate::engine::train::evaluate_saved(&v.spec, &path, data)?;
         let m = crate::insight::confusion::confusion(
             &data.test.labels[..e.predictions.len()],
             &e.predictions,
@@ -219,6 +216,16 @@ fn export_confusions(dir: &Path, record: &RunRecord, data: &crate::data::Dataset
 /// each file is written atomically and the record stays in memory. With the data set,
 /// confusion matrices of variants with saved weights are written too.
 pub fn export_all(
+    dir: &Path,
+    record: &RunRecord,
+    data: Option<&crate::data::Dataset>,
+) -> Result<Vec<String>> {
+    export_run(dir, dir, record, data)
+}
+
+/// Exports the run kept in `source` (where its weights are) into `dir`.
+pub fn export_run(
+    source: &Path,
     dir: &Path,
     record: &RunRecord,
     data: Option<&crate::data::Dataset>,
@@ -243,12 +250,12 @@ pub fn export_all(
     ]
     .map(String::from)
     .to_vec();
-    let weights = copy_weights(dir, record)?;
+    let weights = copy_weights(source, dir, record)?;
     if weights > 0 {
         written.push(format!("weights/ ({weights})"));
     }
     if let Some(data) = data {
-        let n = export_confusions(dir, record, data)?;
+        let n = export_confusions(source, dir, record, data)?;
         if n > 0 {
             written.push(format!("confusion-*.csv/.png ({n})"));
         }
@@ -273,14 +280,25 @@ pub fn export_or_fallback(
     record: &RunRecord,
     data: Option<&crate::data::Dataset>,
 ) -> Result<Exported> {
-    match export_all(first, record, data) {
+    export_or_fallback_from(first, first, fallback, record, data)
+}
+
+/// `export_or_fallback` of the run kept in `source`.
+pub fn export_or_fallback_from(
+    source: &Path,
+    first: &Path,
+    fallback: &Path,
+    record: &RunRecord,
+    data: Option<&crate::data::Dataset>,
+) -> Result<Exported> {
+    match export_run(source, first, record, data) {
         Ok(written) => Ok(Exported {
             dir: first.to_path_buf(),
             written,
             first_error: None,
         }),
         Err(e) if first != fallback => {
-            let written = export_all(fallback, record, data)
+            let written = export_run(source, fallback, record, data)
                 .map_err(|e2| anyhow::anyhow!("{e:#}; and {e2:#}"))?;
             Ok(Exported {
                 dir: fallback.to_path_buf(),

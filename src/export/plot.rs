@@ -8,7 +8,7 @@ use anyhow::{anyhow, Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{RunRecord, VariantStatus};
+use crate::runs::{RunRecord, VariantStatus};
 
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
@@ -89,7 +89,7 @@ where
             .light_line_style(RGBColor(245, 245, 245))
             .draw()
             .map_err(err)?;
-        let series = |f: fn(&crate::engine::EpochMetrics) -> f32| {
+        let series = |f: fn(&crate::spec::EpochMetrics) -> f32| {
             v.history
                 .iter()
                 .filter(move |m| f(m).is_finite())

@@ -1,0 +1,80 @@
+//! One writer per run folder: an exclusive `flock` on `<run>/.lock`, held while a process
+//! trains into the folder. A second writer is refused with the holder's process id and command.
+//! The kernel drops the lock when its holder exits, even after `kill -9`.
+
+use std::io::{Read, Seek, Write};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+pub const LOCK_FILE: &str = ".lock";
+
+/// Held while this process writes the run folder; released on drop.
+#[derive(Debug)]
+pub struct RunLock {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+/// This process, as the holder of a lock names it.
+fn describe_self() -> String {
+    let args: Vec<String> = std::env::args().collect();
+    format!("process {} ({})", std::process::id(), args.join(" "))
+}
+
+impl RunLock {
+    /// Takes the lock of `dir`, or says which process holds it. Removes temporary files a
+    /// killed writer left behind once the lock is ours.
+    pub fn acquire(dir: &Path) -> Result<RunLock> {
+        let path = dir.join(LOCK_FILE);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| anyhow::anyhow!("{}: cannot open the run's lock: {e}", path.display()))?;
+        // SAFETY: flock takes a file descriptor that `file` owns and keeps open for the call.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                anyhow::bail!(
+                    "{}: this run is being written by {}; one process at a time may train \
+                     into a run folder",
+                    dir.display(),
+                    if holder.is_empty() {
+                        "another process"
+                    } else {
+                        holder
+                    }
+                );
+            }
+            anyhow::bail!("{}: cannot lock the run: {err}", path.display());
+        }
+        // Ours: say who holds it, for the next process that tries.
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+        let _ = file.write_all(describe_self().as_bytes());
+        let _ = file.flush();
+        super::remove_stale_temp_files(dir);
+        Ok(RunLock { file, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        // SAFETY: unlocking a descriptor `self.file` still owns; closing it would unlock too.
+        unsafe {
+            libc::flock(self.file.as_raw_fd(), libc::LOCK_UN);
+        }
+    }
+}

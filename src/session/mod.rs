@@ -1,0 +1,193 @@
+//! What both front-ends share: loading the data set, applying command-line overrides, opening
+//! a new or interrupted run for writing, and the Recorder that keeps it on disk.
+
+pub mod recorder;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+
+use crate::data::{self, Dataset};
+use crate::engine::{self, EngineHandle, EngineOptions, SharedSink};
+use crate::preset::{Preset, MAX_EPOCHS};
+use crate::runs::{self, record::Environment, RunLock, RunRecord};
+pub use recorder::{Fold, Recorder, Saved};
+
+/// Settings given on the command line that change a preset for one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub epochs: Option<usize>,
+    pub train_subset: Option<usize>,
+    pub test_subset: Option<usize>,
+    pub only: Vec<String>,
+}
+
+impl Overrides {
+    pub fn is_empty(&self) -> bool {
+        *self == Overrides::default()
+    }
+}
+
+/// Applies command-line overrides to a loaded preset, with the preset's own limits.
+pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
+    if !o.only.is_empty() {
+        for name in &o.only {
+            if !preset.variants.iter().any(|v| &v.name == name) {
+                anyhow::bail!(
+                    "{}: no variant named {name:?} (variants: {})",
+                    preset.source,
+                    preset
+                        .variants
+                        .iter()
+                        .map(|v| v.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        preset.variants.retain(|v| o.only.contains(&v.name));
+    }
+    if let Some(e) = o.epochs {
+        anyhow::ensure!(
+            (1..=MAX_EPOCHS).contains(&e),
+            "--epochs must be 1..={MAX_EPOCHS}, got {e}"
+        );
+    }
+    anyhow::ensure!(o.train_subset != Some(0), "--train-subset must be at least 1");
+    anyhow::ensure!(o.test_subset != Some(0), "--test-subset must be at least 1");
+    for v in &mut preset.variants {
+        if let Some(e) = o.epochs {
+            v.epochs = e;
+        }
+        if let Some(n) = o.train_subset {
+            v.train_subset = Some(n);
+        }
+        if let Some(n) = o.test_subset {
+            v.test_subset = Some(n);
+        }
+    }
+    Ok(preset)
+}
+
+pub fn data_dir(flag: Option<&Path>) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .unwrap_or_else(data::default_dir)
+}
+
+pub fn load_data(flag: Option<&Path>) -> Result<Arc<Dataset>> {
+    let dir = data_dir(flag);
+    let data = data::load_dir(&dir).context("loading the data set")?;
+    Ok(Arc::new(data))
+}
+
+/// A run stopped by a signal: `main` exits with 128 + the signal number.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted by signal {0}")]
+pub struct Interrupted(pub i32);
+
+/// A run opened for writing: what to train, what to skip, and the Recorder that keeps it.
+pub struct Session {
+    pub preset: Preset,
+    /// Units already done (a resumed run).
+    pub skip: Vec<usize>,
+    pub recorder: Arc<Mutex<Recorder>>,
+}
+
+impl Session {
+    /// A fresh run folder under `root`.
+    pub fn create(preset: Preset, data: &Dataset, root: &Path) -> Result<Session> {
+        let record = RunRecord::new(
+            &preset,
+            Environment::detect(&data.dir.display().to_string()),
+        );
+        let dir = runs::create_run_dir(root, &preset.name)?;
+        let lock = RunLock::acquire(&dir)?;
+        let recorder = Recorder::new(record, dir, lock);
+        if let Some(e) = recorder.save_error() {
+            anyhow::bail!("{e}");
+        }
+        Ok(Session::with(preset, Vec::new(), recorder))
+    }
+
+    /// Like `create`, but when the runs folder cannot be written the run still trains, kept
+    /// in memory and rescued at the end; the second value says why (the TUI's choice).
+    pub fn create_or_in_memory(
+        preset: Preset,
+        data: &Dataset,
+        root: &Path,
+    ) -> (Session, Option<String>) {
+        match Session::create(preset.clone(), data, root) {
+            Ok(s) => (s, None),
+            Err(e) => {
+                let reason = format!("{e:#}");
+                let record = RunRecord::new(
+                    &preset,
+                    Environment::detect(&data.dir.display().to_string()),
+                );
+                let recorder = Recorder::without_folder(record, reason.clone());
+                (Session::with(preset, Vec::new(), recorder), Some(reason))
+            }
+        }
+    }
+
+    /// An interrupted run, to finish into the same folder. Refused while another process
+    /// writes it.
+    pub fn resume(dir: &Path) -> Result<Session> {
+        let lock = RunLock::acquire(dir)?;
+        let mut record = runs::load(dir)?;
+        let skip = runs::history::prepare_resume(&mut record);
+        anyhow::ensure!(
+            skip.len() < record.variants.len(),
+            "{}: every variant is already finished; nothing to resume",
+            dir.display()
+        );
+        let preset = runs::history::preset_of(&record);
+        let recorder = Recorder::new(record, dir.to_path_buf(), lock);
+        if let Some(e) = recorder.save_error() {
+            anyhow::bail!("{e}");
+        }
+        Ok(Session::with(preset, skip, recorder))
+    }
+
+    fn with(preset: Preset, skip: Vec<usize>, recorder: Recorder) -> Session {
+        Session {
+            preset,
+            skip,
+            recorder: Arc::new(Mutex::new(recorder)),
+        }
+    }
+
+    pub fn dir(&self) -> Option<PathBuf> {
+        self.lock().dir().map(Path::to_path_buf)
+    }
+
+    pub fn record(&self) -> RunRecord {
+        self.lock().record().clone()
+    }
+
+    /// The Recorder, even if a panic poisoned its lock (its record is still the best we have).
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, Recorder> {
+        self.recorder.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts training on the engine thread, with the Recorder as its sink.
+    pub fn spawn(&self, data: Arc<Dataset>, kernel: engine::Kernel) -> EngineHandle {
+        let sink: SharedSink = self.recorder.clone();
+        engine::spawn(
+            self.preset.clone(),
+            data,
+            EngineOptions {
+                skip: self.skip.clone(),
+                sink: Some(sink),
+                kernel,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// Ends the run: see `Recorder::finish`.
+    pub fn finish(&self, interrupted: bool) -> Saved {
+        self.lock().finish(interrupted)
+    }
+}

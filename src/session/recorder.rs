@@ -1,0 +1,323 @@
+//! The Recorder: folds engine events into the run record and keeps it on disk, for both
+//! front-ends. It is the engine's sink, so it runs on the engine thread and a finished unit's
+//! record is durable before the next unit starts. When the run folder refuses a write, what
+//! could not be written stays in memory and goes to one rescue folder at the end, and the
+//! final message says exactly where the run is.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::engine::sink::NotKept;
+use crate::engine::{Event, Sink};
+use crate::runs::record::Failure;
+use crate::runs::{self, RunLock, RunRecord, VariantStatus};
+
+/// Folding engine events into a run record: the one definition both front-ends use (the
+/// Recorder for what is saved, the TUI for what it shows).
+pub trait Fold {
+    /// Folds one event in; returns true when the record should be written to disk now.
+    fn apply(&mut self, event: &Event) -> bool;
+}
+
+impl Fold for RunRecord {
+    fn apply(&mut self, event: &Event) -> bool {
+        match event {
+            Event::VariantStarted { index, .. } => {
+                if let Some(v) = self.variants.get_mut(*index) {
+                    v.status = VariantStatus::Running;
+                    v.history.clear();
+                    v.failure = None;
+                }
+                false
+            }
+            Event::EpochEnd { index, metrics } => {
+                if let Some(v) = self.variants.get_mut(*index) {
+                    v.history.push(*metrics);
+                }
+                false
+            }
+            Event::VariantFinished {
+                index,
+                seconds,
+                weights,
+            } => {
+                if let Some(v) = self.variants.get_mut(*index) {
+                    v.status = VariantStatus::Finished;
+                    v.seconds = Some(*seconds);
+                    v.weights = weights.clone();
+                }
+                true
+            }
+            Event::VariantFailed {
+                index,
+                kind,
+                epoch,
+                message,
+            } => {
+                if let Some(v) = self.variants.get_mut(*index) {
+                    v.status = VariantStatus::Failed;
+                    v.failure = Some(Failure {
+                        kind: *kind,
+                        epoch: *epoch,
+                        message: message.clone(),
+                    });
+                }
+                true
+            }
+            Event::VariantSkipped { index } => {
+                if let Some(v) = self.variants.get_mut(*index) {
+                    v.status = VariantStatus::Skipped;
+                }
+                true
+            }
+            Event::RunFinished { .. } => {
+                self.mark_interrupted();
+                self.complete = true;
+                true
+            }
+            Event::RunStarted { .. }
+            | Event::Progress { .. }
+            | Event::Paused
+            | Event::Resumed
+            | Event::Warning { .. } => false,
+        }
+    }
+}
+
+/// Where a run ended up: the last line either front-end shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved {
+    /// Everything is in the run folder.
+    InPlace(PathBuf),
+    /// The run folder refused a write; the whole run (record and weights) is here instead.
+    Rescued { dir: PathBuf, reason: String },
+    /// Nothing could be written anywhere.
+    Lost { reason: String },
+}
+
+impl Saved {
+    /// The run file to open (`run.json` of the folder that has the run).
+    pub fn run_file(&self) -> Option<PathBuf> {
+        match self {
+            Saved::InPlace(d) | Saved::Rescued { dir: d, .. } => Some(d.join(runs::RUN_FILE)),
+            Saved::Lost { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Saved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Saved::InPlace(d) => write!(f, "run saved in {}", d.join(runs::RUN_FILE).display()),
+            Saved::Rescued { dir, reason } => write!(
+                f,
+                "the run folder could not be written ({reason}); the run was saved in {} instead",
+                dir.join(runs::RUN_FILE).display()
+            ),
+            Saved::Lost { reason } => write!(f, "the run could not be saved anywhere: {reason}"),
+        }
+    }
+}
+
+pub struct Recorder {
+    record: RunRecord,
+    /// The run folder; None when it could not even be created.
+    dir: Option<PathBuf>,
+    /// The folder's name, for a rescue folder's name.
+    name: String,
+    _lock: Option<RunLock>,
+    /// Weights the run folder refused, by path relative to the run folder.
+    unsaved_weights: BTreeMap<String, Vec<u8>>,
+    /// Why the last write of run.json failed; None when the folder is up to date.
+    save_error: Option<String>,
+    /// Set once the front-end has taken the final state: later events change nothing.
+    closed: bool,
+}
+
+impl Recorder {
+    /// Records into `dir`, which this process must own (`lock`), saving the record now.
+    pub fn new(record: RunRecord, dir: PathBuf, lock: RunLock) -> Recorder {
+        let name = folder_name(&dir);
+        let mut r = Recorder {
+            record,
+            dir: Some(dir),
+            name,
+            _lock: Some(lock),
+            unsaved_weights: BTreeMap::new(),
+            save_error: None,
+            closed: false,
+        };
+        r.save();
+        r
+    }
+
+    /// Records in memory only: the run folder could not be created (`reason`); the run goes
+    /// to a rescue folder at the end.
+    pub fn without_folder(record: RunRecord, reason: String) -> Recorder {
+        Recorder {
+            name: runs::sanitize(&record.preset),
+            record,
+            dir: None,
+            _lock: None,
+            unsaved_weights: BTreeMap::new(),
+            save_error: Some(reason),
+            closed: false,
+        }
+    }
+
+    pub fn record(&self) -> &RunRecord {
+        &self.record
+    }
+
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Why the run folder is behind, if it is.
+    pub fn save_error(&self) -> Option<&str> {
+        self.save_error.as_deref()
+    }
+
+    /// Writes run.json; remembers (and returns) why not.
+    fn save(&mut self) -> Option<String> {
+        let Some(dir) = &self.dir else {
+            return None;
+        };
+        match runs::save(dir, &self.record) {
+            Ok(()) => {
+                self.save_error = None;
+                None
+            }
+            Err(e) => {
+                let first = self.save_error.is_none();
+                let text = format!("{e:#}");
+                self.save_error = Some(text.clone());
+                // Said once per failure streak, not once per unit.
+                first.then(|| {
+                    format!(
+                        "cannot save the run ({text}); training continues, results kept in \
+                         memory and saved elsewhere at the end if need be"
+                    )
+                })
+            }
+        }
+    }
+
+    /// Ends the recording: a unit still running is marked interrupted (`interrupted`: the
+    /// run was stopped from outside and is not complete), then the record is saved in place,
+    /// or with every weights file in a rescue folder. Returns where the run is.
+    pub fn finish(&mut self, interrupted: bool) -> Saved {
+        self.record.mark_interrupted();
+        if interrupted {
+            self.record.complete = false;
+        }
+        self.closed = true;
+        if self.dir.is_some() {
+            self.save();
+        }
+        match (&self.dir, &self.save_error, self.unsaved_weights.is_empty()) {
+            (Some(dir), None, true) => Saved::InPlace(dir.clone()),
+            (_, error, _) => {
+                let reason = error
+                    .clone()
+                    .unwrap_or_else(|| "some weights could not be written".into());
+                self.rescue(reason)
+            }
+        }
+    }
+
+    /// Writes the record and all weights (those in memory, and copies of those on disk) into
+    /// a new rescue folder.
+    fn rescue(&mut self, reason: String) -> Saved {
+        let attempt = || -> anyhow::Result<PathBuf> {
+            let dir = runs::create_rescue_dir(&self.name)?;
+            let weights = dir.join(runs::WEIGHTS_DIR);
+            for v in &self.record.variants {
+                let Some(rel) = &v.weights else { continue };
+                let file = Path::new(rel)
+                    .file_name()
+                    .map(|f| weights.join(f))
+                    .ok_or_else(|| anyhow::anyhow!("bad weights path {rel:?}"))?;
+                let bytes = match self.unsaved_weights.get(rel) {
+                    Some(b) => b.clone(),
+                    None => match &self.dir {
+                        Some(d) => match std::fs::read(d.join(rel)) {
+                            Ok(b) => b,
+                            Err(_) => continue,
+                        },
+                        None => continue,
+                    },
+                };
+                std::fs::create_dir_all(&weights).map_err(|e| {
+                    anyhow::anyhow!("{}: cannot create: {e}", weights.display())
+                })?;
+                runs::write_atomic(&file, &bytes)?;
+            }
+            runs::save(&dir, &self.record)?;
+            Ok(dir)
+        };
+        match attempt() {
+            Ok(dir) => Saved::Rescued { dir, reason },
+            Err(e) => Saved::Lost {
+                reason: format!("{reason}; and the rescue folder failed too: {e:#}"),
+            },
+        }
+    }
+}
+
+fn folder_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "run".into())
+}
+
+impl Sink for Recorder {
+    fn observe(&mut self, event: &Event) -> Vec<String> {
+        if self.closed {
+            return Vec::new();
+        }
+        // A unit whose weights stayed in memory still has them recorded (rescued at the end).
+        let pending = match event {
+            Event::VariantFinished { index, .. } => self
+                .record
+                .variants
+                .get(*index)
+                .map(|v| runs::weights_record_path(&v.spec.name))
+                .filter(|rel| self.unsaved_weights.contains_key(rel)),
+            _ => None,
+        };
+        if self.record.apply(event) {
+            if let (Some(rel), Event::VariantFinished { index, .. }) = (pending, event) {
+                if let Some(v) = self.record.variants.get_mut(*index) {
+                    v.weights = Some(rel);
+                }
+            }
+            return self.save().into_iter().collect();
+        }
+        Vec::new()
+    }
+
+    fn keep_weights(&mut self, _index: usize, name: &str, bytes: Vec<u8>) -> Result<String, NotKept> {
+        let rel = runs::weights_record_path(name);
+        let Some(dir) = &self.dir else {
+            self.unsaved_weights.insert(rel, bytes);
+            return Err(NotKept("the run has no folder; kept in memory".into()));
+        };
+        let folder = dir.join(runs::WEIGHTS_DIR);
+        let written = std::fs::create_dir_all(&folder)
+            .map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", folder.display()))
+            .and_then(|_| runs::write_atomic(&dir.join(&rel), &bytes));
+        match written {
+            Ok(()) => {
+                self.unsaved_weights.remove(&rel);
+                Ok(rel)
+            }
+            Err(e) => {
+                self.unsaved_weights.insert(rel, bytes);
+                Err(NotKept(format!(
+                    "{e:#}; kept in memory, saved with the run at the end"
+                )))
+            }
+        }
+    }
+}

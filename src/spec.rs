@@ -1,0 +1,485 @@
+//! Plain data that a preset resolves into and the store keeps: architectures, variants,
+//! per-epoch metrics, statuses. It imports nothing else of the crate, so every layer can use it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Activation {
+    ReLU,
+    Sigmoid,
+    Tanh,
+    LeakyReLU {
+        #[serde(default = "default_leaky_alpha")]
+        alpha: f32,
+    },
+    ELU {
+        #[serde(default = "one")]
+        alpha: f32,
+    },
+}
+
+fn default_leaky_alpha() -> f32 {
+    0.3
+}
+fn one() -> f32 {
+    1.0
+}
+
+impl Activation {
+    pub fn label(&self) -> String {
+        match self {
+            Activation::ReLU => "ReLU".into(),
+            Activation::Sigmoid => "Sigmoid".into(),
+            Activation::Tanh => "Tanh".into(),
+            Activation::LeakyReLU { alpha } => format!("LeakyReLU({alpha})"),
+            Activation::ELU { alpha } => format!("ELU({alpha})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Init {
+    HeNormal,
+    GlorotUniform,
+    LecunUniform,
+}
+
+/// Where BatchNorm + Dropout go among the hidden layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Placement {
+    Every,
+    First,
+    Last,
+    None,
+}
+
+impl Placement {
+    /// Whether hidden layer `layer` (0-based) of `hidden` gets BN + Dropout.
+    pub fn applies(self, layer: usize, hidden: usize) -> bool {
+        match self {
+            Placement::Every => true,
+            Placement::First => layer == 0,
+            Placement::Last => layer + 1 == hidden,
+            Placement::None => false,
+        }
+    }
+}
+
+/// Optimisers with Keras's hyperparameter names and defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum OptimizerSpec {
+    Sgd {
+        #[serde(default = "lr_01")]
+        lr: f32,
+        #[serde(default)]
+        momentum: f32,
+        #[serde(default)]
+        nesterov: bool,
+    },
+    Adam {
+        #[serde(default = "lr_0001")]
+        lr: f32,
+        #[serde(default = "beta1")]
+        beta1: f32,
+        #[serde(default = "beta2")]
+        beta2: f32,
+        #[serde(default = "eps")]
+        eps: f32,
+    },
+    RMSprop {
+        #[serde(default = "lr_0001")]
+        lr: f32,
+        #[serde(default = "rho_09")]
+        rho: f32,
+        #[serde(default = "eps")]
+        eps: f32,
+    },
+    Adagrad {
+        #[serde(default = "lr_001")]
+        lr: f32,
+        #[serde(default = "acc_01")]
+        initial_accumulator: f32,
+        #[serde(default = "eps")]
+        eps: f32,
+    },
+    Adadelta {
+        #[serde(default = "one")]
+        lr: f32,
+        #[serde(default = "rho_095")]
+        rho: f32,
+        #[serde(default = "eps")]
+        eps: f32,
+    },
+}
+
+fn lr_01() -> f32 {
+    0.01
+}
+fn lr_001() -> f32 {
+    0.01
+}
+fn lr_0001() -> f32 {
+    0.001
+}
+fn beta1() -> f32 {
+    0.9
+}
+fn beta2() -> f32 {
+    0.999
+}
+fn eps() -> f32 {
+    1e-7
+}
+fn rho_09() -> f32 {
+    0.9
+}
+fn rho_095() -> f32 {
+    0.95
+}
+fn acc_01() -> f32 {
+    0.1
+}
+
+impl OptimizerSpec {
+    pub fn label(&self) -> String {
+        match self {
+            OptimizerSpec::Sgd {
+                momentum, nesterov, ..
+            } if *momentum > 0.0 => {
+                if *nesterov {
+                    "SGD+Nesterov".into()
+                } else {
+                    "SGD+momentum".into()
+                }
+            }
+            OptimizerSpec::Sgd { .. } => "SGD".into(),
+            OptimizerSpec::Adam { .. } => "Adam".into(),
+            OptimizerSpec::RMSprop { .. } => "RMSprop".into(),
+            OptimizerSpec::Adagrad { .. } => "Adagrad".into(),
+            OptimizerSpec::Adadelta { .. } => "Adadelta".into(),
+        }
+    }
+
+    pub fn lr(&self) -> f32 {
+        match *self {
+            OptimizerSpec::Sgd { lr, .. }
+            | OptimizerSpec::Adam { lr, .. }
+            | OptimizerSpec::RMSprop { lr, .. }
+            | OptimizerSpec::Adagrad { lr, .. }
+            | OptimizerSpec::Adadelta { lr, .. } => lr,
+        }
+    }
+}
+
+/// The study's reported numbers for a variant, shown beside ours.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    pub test_loss: f32,
+    pub test_acc: f32,
+}
+
+/// A fully resolved variant: what the engine trains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantSpec {
+    pub name: String,
+    pub arch: Arch,
+    pub activation: Activation,
+    pub init: Init,
+    pub optimizer: OptimizerSpec,
+    pub dropout: f32,
+    pub placement: Placement,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub seed: u64,
+    pub train_subset: Option<usize>,
+    pub test_subset: Option<usize>,
+    pub reference: Option<Reference>,
+}
+
+impl VariantSpec {
+    /// Number of hidden layers of the architecture ("512-128" → 2).
+    pub fn hidden_layers(&self) -> usize {
+        self.arch.depth()
+    }
+
+    /// Images trained and evaluated per epoch on a data set of `train` and `test` images.
+    pub fn images(&self, train: usize, test: usize) -> (usize, usize) {
+        (
+            self.train_subset.unwrap_or(train).min(train),
+            self.test_subset.unwrap_or(test).min(test),
+        )
+    }
+
+    /// The dropout rate that takes effect: none where no layer carries BN + Dropout.
+    pub fn effective_dropout(&self) -> Option<f32> {
+        (self.placement != Placement::None).then_some(self.dropout)
+    }
+}
+
+
+/// Input pixels and output classes of every network.
+pub const INPUTS: usize = 784;
+pub const OUTPUTS: usize = 10;
+
+/// The menu of architectures, as `name => type [hidden widths]`. To add one, add a line here:
+/// `spec` lists it, `model` builds its dfdx type, presets name it by its widths.
+#[macro_export]
+macro_rules! for_each_arch {
+    ($callback:ident) => {
+        $callback! {
+            "256" => Mlp256 [256];
+            "128-64" => Mlp128x64 [128, 64];
+            "512-128" => Mlp512x128 [512, 128];
+            "512-256-128" => Mlp512x256x128 [512, 256, 128];
+            "512-256-128-64-32" => Mlp512x256x128x64x32 [512, 256, 128, 64, 32];
+        }
+    };
+}
+
+macro_rules! supported_list {
+    ($($name:literal => $ty:ident [$($w:literal),+]);+ $(;)?) => {
+        /// Names of the supported architectures (hidden widths joined by '-').
+        pub const ARCHITECTURES: &[&str] = &[$($name),+];
+    };
+}
+for_each_arch!(supported_list);
+
+/// A supported architecture: the hidden widths between 784 inputs and 10 outputs. Parsed once
+/// (from a preset or a run file); everything else asks it for widths, weights and FLOPs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Arch {
+    hidden: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown architecture {0:?}; supported: {list}. To add one, add a line to the \
+     for_each_arch! macro in src/spec.rs",
+    list = ARCHITECTURES.join(", ")
+)]
+pub struct UnknownArch(pub String);
+
+impl Arch {
+    /// Parses "512-128"; only architectures of the menu are accepted.
+    pub fn parse(name: &str) -> Result<Arch, UnknownArch> {
+        if !ARCHITECTURES.contains(&name) {
+            return Err(UnknownArch(name.to_string()));
+        }
+        let hidden = name
+            .split('-')
+            .map(|w| w.parse().map_err(|_| UnknownArch(name.to_string())))
+            .collect::<Result<Vec<usize>, _>>()?;
+        Ok(Arch { hidden })
+    }
+
+    /// Every architecture of the menu.
+    pub fn supported() -> Vec<Arch> {
+        ARCHITECTURES
+            .iter()
+            .filter_map(|a| Arch::parse(a).ok())
+            .collect()
+    }
+
+    pub fn name(&self) -> String {
+        self.hidden
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+
+    pub fn hidden(&self) -> &[usize] {
+        &self.hidden
+    }
+
+    /// Number of hidden layers.
+    pub fn depth(&self) -> usize {
+        self.hidden.len()
+    }
+
+    /// Layer widths with input and output: "512-128" gives 784, 512, 128, 10.
+    pub fn widths(&self) -> Vec<usize> {
+        let mut w = Vec::with_capacity(self.hidden.len() + 2);
+        w.push(INPUTS);
+        w.extend_from_slice(&self.hidden);
+        w.push(OUTPUTS);
+        w
+    }
+
+    /// Weights of the dense layers (biases and BN not counted): the FLOP model's W.
+    pub fn weight_count(&self) -> usize {
+        self.widths().windows(2).map(|p| p[0] * p[1]).sum()
+    }
+
+    /// FLOPs one training image needs: forward 2W, weight gradients 2W, and input gradients
+    /// 2W less the first layer's (nobody needs the gradient of the pixels).
+    pub fn train_flops_per_image(&self) -> f64 {
+        let w = self.weight_count() as f64;
+        let first = (INPUTS * self.hidden[0]) as f64;
+        6.0 * w - 2.0 * first
+    }
+
+    /// FLOPs one evaluated image needs: the forward pass.
+    pub fn test_flops_per_image(&self) -> f64 {
+        2.0 * self.weight_count() as f64
+    }
+
+    /// FLOPs of one epoch: `train` images trained, `test` images evaluated.
+    pub fn epoch_flops(&self, train: usize, test: usize) -> f64 {
+        self.train_flops_per_image() * train as f64 + self.test_flops_per_image() * test as f64
+    }
+}
+
+impl std::fmt::Display for Arch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl TryFrom<String> for Arch {
+    type Error = UnknownArch;
+    fn try_from(s: String) -> Result<Arch, UnknownArch> {
+        Arch::parse(&s)
+    }
+}
+
+impl From<Arch> for String {
+    fn from(a: Arch) -> String {
+        a.name()
+    }
+}
+
+impl PartialEq<str> for Arch {
+    fn eq(&self, other: &str) -> bool {
+        self.name() == other
+    }
+}
+
+impl PartialEq<&str> for Arch {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
+/// Metrics of one finished epoch. Train numbers are means over the epoch's batches in
+/// training mode (as Keras's `fit` shows them); test numbers are the whole test set in eval mode.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// 1-based.
+    pub epoch: usize,
+    pub train_loss: f32,
+    pub train_acc: f32,
+    pub test_loss: f32,
+    pub test_acc: f32,
+    /// Wall seconds of the epoch, training and evaluation together.
+    pub seconds: f32,
+    /// Training images per second.
+    pub samples_per_sec: f32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FailKind {
+    /// The loss became NaN or infinite.
+    Diverged,
+    /// The variant's code panicked.
+    Panicked,
+    /// Any other error (device, data).
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VariantStatus {
+    Queued,
+    Running,
+    Finished,
+    Failed,
+    Skipped,
+    /// The run stopped (quit, cancel, signal) while this variant was training.
+    Interrupted,
+}
+
+impl VariantStatus {
+    /// The one word every view and report uses for this status.
+    pub fn label(self) -> &'static str {
+        match self {
+            VariantStatus::Queued => "queued",
+            VariantStatus::Running => "running",
+            VariantStatus::Finished => "done",
+            VariantStatus::Failed => "failed",
+            VariantStatus::Skipped => "skipped",
+            VariantStatus::Interrupted => "interrupted",
+        }
+    }
+
+    /// Needs no more training (kept by `--resume`).
+    pub fn is_done(self) -> bool {
+        matches!(self, VariantStatus::Finished | VariantStatus::Failed)
+    }
+}
+
+/// How far a unit is: `epochs_done` whole epochs plus `batch` of `batches` of the next one.
+/// The fraction never counts an epoch before its evaluation has ended.
+pub fn progress_fraction(epochs_done: usize, batch: usize, batches: usize, epochs: usize) -> f64 {
+    if epochs == 0 {
+        return 0.0;
+    }
+    let within = if batches == 0 {
+        0.0
+    } else {
+        batch.min(batches) as f64 / batches as f64
+    };
+    ((epochs_done as f64 + within) / epochs as f64).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arch_parses_only_the_menu() {
+        let a = Arch::parse("512-128").unwrap();
+        assert_eq!(a.hidden(), &[512, 128]);
+        assert_eq!(a.widths(), vec![784, 512, 128, 10]);
+        assert_eq!(a.depth(), 2);
+        assert_eq!(a.to_string(), "512-128");
+        assert!(Arch::parse("512-129").is_err());
+        assert!(Arch::parse("").is_err());
+        let msg = Arch::parse("7").unwrap_err().to_string();
+        assert!(msg.contains("supported: 256, 128-64"), "{msg}");
+        assert_eq!(Arch::supported().len(), ARCHITECTURES.len());
+    }
+
+    #[test]
+    fn arch_counts_weights_and_flops() {
+        let a = Arch::parse("512-128").unwrap();
+        let w = 784 * 512 + 512 * 128 + 128 * 10;
+        assert_eq!(a.weight_count(), w);
+        assert_eq!(a.test_flops_per_image(), 2.0 * w as f64);
+        assert_eq!(a.train_flops_per_image(), 6.0 * w as f64 - 2.0 * 784.0 * 512.0);
+        assert_eq!(
+            a.epoch_flops(10, 5),
+            10.0 * a.train_flops_per_image() + 5.0 * a.test_flops_per_image()
+        );
+        let one = Arch::parse("256").unwrap();
+        assert_eq!(one.weight_count(), 784 * 256 + 256 * 10);
+    }
+
+    #[test]
+    fn arch_round_trips_through_json_as_its_name() {
+        let a = Arch::parse("512-256-128").unwrap();
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(json, "\"512-256-128\"");
+        assert_eq!(serde_json::from_str::<Arch>(&json).unwrap(), a);
+        assert!(serde_json::from_str::<Arch>("\"1-2\"").is_err());
+    }
+
+    #[test]
+    fn progress_never_counts_an_epoch_before_it_ends() {
+        assert_eq!(progress_fraction(0, 10, 10, 2), 0.5);
+        assert_eq!(progress_fraction(1, 0, 10, 2), 0.5);
+        assert_eq!(progress_fraction(2, 0, 10, 2), 1.0);
+        assert_eq!(progress_fraction(0, 0, 0, 0), 0.0);
+    }
+}
