@@ -250,6 +250,7 @@ for_each_arch!(supported_list);
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Arch {
+    name: String,
     hidden: Vec<usize>,
 }
 
@@ -271,7 +272,10 @@ impl Arch {
             .split('-')
             .map(|w| w.parse().map_err(|_| UnknownArch(name.to_string())))
             .collect::<Result<Vec<usize>, _>>()?;
-        Ok(Arch { hidden })
+        Ok(Arch {
+            name: name.to_string(),
+            hidden,
+        })
     }
 
     /// Every architecture of the menu.
@@ -283,11 +287,12 @@ impl Arch {
     }
 
     pub fn name(&self) -> String {
-        self.hidden
-            .iter()
-            .map(|w| w.to_string())
-            .collect::<Vec<_>>()
-            .join("-")
+        self.name.clone()
+    }
+
+    /// The name, e.g. "512-128".
+    pub fn as_str(&self) -> &str {
+        &self.name
     }
 
     pub fn hidden(&self) -> &[usize] {
@@ -334,7 +339,7 @@ impl Arch {
 
 impl std::fmt::Display for Arch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.name())
+        f.write_str(&self.name)
     }
 }
 
@@ -353,13 +358,13 @@ impl From<Arch> for String {
 
 impl PartialEq<str> for Arch {
     fn eq(&self, other: &str) -> bool {
-        self.name() == other
+        self.name == other
     }
 }
 
 impl PartialEq<&str> for Arch {
     fn eq(&self, other: &&str) -> bool {
-        self.name() == *other
+        self.name == *other
     }
 }
 

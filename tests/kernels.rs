@@ -8,6 +8,7 @@ use mnist_lab::engine::{EngineOptions, Kernel};
 use mnist_lab::fast::{params, FastNet};
 use mnist_lab::model::{ArchVisitor, Net};
 use mnist_lab::preset::{Activation, Placement, VariantSpec};
+use mnist_lab::spec::Arch;
 use rand::{Rng, SeedableRng};
 
 /// Outputs agree within 1e-5 of the tensor's scale.
@@ -70,7 +71,7 @@ impl ArchVisitor for Parity {
             }
         }
         params::import(&mut model, &p);
-        let widths = mnist_lab::fast::widths(&self.spec.arch).unwrap();
+        let widths = self.spec.arch.widths();
         let mut fast = FastNet::from_params(&widths, &params::export(&model), &self.spec);
 
         let n = self.batch;
@@ -168,7 +169,7 @@ fn fused_matches_dfdx_for_every_placement_and_activation() {
                 }
                 let s = spec(arch, placement, act);
                 eprintln!("case {arch} {placement:?} {act:?}");
-                mnist_lab::model::dispatch(arch, Parity { spec: s, batch: 32 }).unwrap();
+                mnist_lab::model::dispatch(&Arch::parse(arch).unwrap(), Parity { spec: s, batch: 32 });
             }
         }
     }
@@ -178,9 +179,9 @@ fn fused_matches_dfdx_for_every_placement_and_activation() {
 fn fused_matches_dfdx_at_odd_and_partial_batch_sizes() {
     for batch in [2, 5, 37, 129] {
         let s = spec("256", Placement::Every, Activation::ReLU);
-        mnist_lab::model::dispatch("256", Parity { spec: s, batch }).unwrap();
+        mnist_lab::model::dispatch(&Arch::parse("256").unwrap(), Parity { spec: s, batch });
         let s = spec("512-256-128", Placement::Last, Activation::Tanh);
-        mnist_lab::model::dispatch("512-256-128", Parity { spec: s, batch }).unwrap();
+        mnist_lab::model::dispatch(&Arch::parse("512-256-128").unwrap(), Parity { spec: s, batch });
     }
 }
 

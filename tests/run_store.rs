@@ -6,7 +6,8 @@ use std::io::Write;
 use std::path::Path;
 
 use mnist_lab::engine::{EngineOptions, EpochMetrics, Event};
-use mnist_lab::runs::{self, export, record::Environment, RunRecord, VariantStatus};
+use mnist_lab::export;
+use mnist_lab::runs::{self, record::Environment, RunRecord, VariantStatus};
 
 use common::bin;
 
@@ -199,7 +200,7 @@ fn exports_write_png_svg_and_every_file() {
         assert!(dir.path().join(f).is_file(), "{f}");
     }
     let png = std::fs::read(dir.path().join("curves.png")).unwrap();
-    assert_eq!(png_size(&png), mnist_lab::runs::plot::image_size(15));
+    assert_eq!(png_size(&png), mnist_lab::export::plot::image_size(15));
     assert!(
         png.len() > 20_000,
         "a real picture, not a blank: {} bytes",
@@ -269,7 +270,7 @@ fn safetensors_round_trip_gives_the_same_test_accuracy() {
         .unwrap();
     let m = v.last().unwrap();
     assert_eq!(e.accuracy, m.test_acc);
-    assert!((e.loss - m.test_loss).abs() < 1e-6);
+    assert!((e.loss - m.test_loss).abs() < 1e-6, "{} vs {}", e.loss, m.test_loss);
 }
 
 #[test]

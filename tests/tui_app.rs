@@ -6,6 +6,10 @@ use mnist_lab::preset;
 use mnist_lab::runs::{record::Environment, RunRecord, VariantStatus};
 use mnist_lab::tui::app::{App, Confirm, Effect, Msg, PickerEntry, Screen, SortKey, View};
 
+/// Saving is the Recorder's job on the engine thread (durable before the next unit starts),
+/// so the reducer asks for no save effect when a unit ends.
+const NO_EFFECTS: Vec<Effect> = Vec::new();
+
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::from(KeyCode::Char(c)))
 }
@@ -256,7 +260,7 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
             seconds: 3.0,
             weights: None
         })),
-        vec![Effect::Save]
+        NO_EFFECTS
     );
     assert_eq!(app.run.as_ref().unwrap().running, None);
     app.update(Msg::Engine(Event::VariantStarted {
@@ -271,19 +275,19 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
         epoch: Some(1),
         message: "loss became NaN".into(),
     };
-    assert_eq!(app.update(Msg::Engine(failed)), vec![Effect::Save]);
+    assert_eq!(app.update(Msg::Engine(failed)), NO_EFFECTS);
     assert_eq!(
         app.run.as_ref().unwrap().record.variants[1].status,
         VariantStatus::Failed
     );
     assert_eq!(
         app.update(Msg::Engine(Event::VariantSkipped { index: 2 })),
-        vec![Effect::Save]
+        NO_EFFECTS
     );
     assert_eq!(app.best_variant(), Some(0));
     assert_eq!(
         app.update(Msg::Engine(Event::RunFinished { cancelled: false })),
-        vec![Effect::Save]
+        NO_EFFECTS
     );
     let run = app.run.as_ref().unwrap();
     assert!(run.finished && !app.training());

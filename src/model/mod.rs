@@ -133,7 +133,7 @@ macro_rules! architectures {
 
         /// Runs `v` with the network type of `arch`.
         pub fn dispatch<V: ArchVisitor>(arch: &Arch, v: V) -> V::Output {
-            match arch.name().as_str() {
+            match arch.as_str() {
                 $($name => v.visit::<$ty>(),)+
                 // An `Arch` is only made from the same menu, so this cannot happen.
                 other => unreachable!("architecture {other} is in the menu but has no type"),

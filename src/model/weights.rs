@@ -68,7 +68,8 @@ fn describe(e: &SafeTensorError) -> String {
     }
 }
 
-struct Collect(Vec<(String, Vec<usize>, Vec<u8>)>);
+/// (name, dtype, shape, little-endian bytes) of every tensor and scalar, as dfdx saves them.
+struct Collect(Vec<(String, SDtype, Vec<usize>, Vec<u8>)>);
 
 impl TensorVisitor<f32, Cpu> for Collect {
     type Viewer = (ViewTensorRef, ViewTensorName);
@@ -83,7 +84,20 @@ impl TensorVisitor<f32, Cpu> for Collect {
     ) -> Result<Option<Tensor<S, f32, Cpu>>, Self::Err> {
         let shape = t.shape().concrete().into_iter().collect();
         let bytes = t.as_vec().iter().flat_map(|f| f.to_le_bytes()).collect();
-        self.0.push((name, shape, bytes));
+        self.0.push((name, SDtype::F32, shape, bytes));
+        Ok(None)
+    }
+
+    /// Scalars (BN's epsilon and momentum) are saved too: without them, loading would reset
+    /// them to dfdx's defaults and the loaded network would not be the trained one.
+    fn visit_scalar<N: num_traits::NumCast>(
+        &mut self,
+        _opts: dfdx::nn::tensor_collection::ScalarOptions<N>,
+        (n, name): (&N, String),
+    ) -> Result<Option<N>, Self::Err> {
+        let value = n.to_f64().unwrap_or(f64::NAN);
+        self.0
+            .push((name, SDtype::F64, Vec::new(), value.to_le_bytes().to_vec()));
         Ok(None)
     }
 }
@@ -98,8 +112,8 @@ pub fn to_bytes<M: Net>(model: &M, variant: &str, arch: &Arch) -> Result<Vec<u8>
     let views = c
         .0
         .iter()
-        .map(|(name, shape, bytes)| {
-            TensorView::new(SDtype::F32, shape.clone(), bytes)
+        .map(|(name, dtype, shape, bytes)| {
+            TensorView::new(*dtype, shape.clone(), bytes)
                 .map(|v| (name.clone(), v))
                 .map_err(|e| WeightsError::Serialise(describe(&e)))
         })

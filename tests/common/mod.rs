@@ -13,6 +13,7 @@ use mnist_lab::data::{self, Dataset};
 use mnist_lab::engine::{self, Command, EngineOptions, Event};
 use mnist_lab::preset::{self, Preset};
 use mnist_lab::runs::{record::Environment, RunRecord};
+use mnist_lab::session::Fold;
 
 /// The shipped MNIST, loaded once per test binary.
 pub fn mnist() -> Arc<Dataset> {
