@@ -16,7 +16,11 @@ use crate::text::escape;
 
 fn epoch_line(preset: &Preset, event: &Event) -> Option<String> {
     let spec = |i: &usize| preset.variants.get(*i);
-    let name = |i: &usize| spec(i).map(|s| escape(&s.name).into_owned()).unwrap_or_default();
+    let name = |i: &usize| {
+        spec(i)
+            .map(|s| escape(&s.name).into_owned())
+            .unwrap_or_default()
+    };
     match event {
         Event::VariantStarted { index, epochs, .. } => Some(format!(
             "[{}/{}] {}: {} ({epochs} epochs)",
@@ -57,11 +61,7 @@ fn epoch_line(preset: &Preset, event: &Event) -> Option<String> {
 #[error("standard output was closed ({0}); the run stopped and was saved")]
 pub struct OutputClosed(pub String);
 
-/// A line for the user on standard error; a closed standard error must not stop (or panic)
-/// the run, so failures to write it are ignored.
-pub fn say(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
+pub use crate::text::say;
 
 /// Trains a session to the end, printing progress; returns where the run ended up and its
 /// final record.
@@ -148,7 +148,9 @@ pub fn run(
             return Err(Interrupted(sig).into());
         }
         let e = closed.map(|e| e.to_string()).unwrap_or_default();
-        say(&format!("standard output was closed ({e}); stopped; {saved}"));
+        say(&format!(
+            "standard output was closed ({e}); stopped; {saved}"
+        ));
         return Err(OutputClosed(e).into());
     }
     handle.join();
@@ -173,16 +175,27 @@ pub fn run(
     };
     report(out).map_err(|e| OutputClosed(e.to_string()))?;
     if export {
-        if let Some(target) = saved.run_file().and_then(|f| f.parent().map(Path::to_path_buf)) {
+        if let Some(target) = saved
+            .run_file()
+            .and_then(|f| f.parent().map(Path::to_path_buf))
+        {
             let written = crate::export::export_all(&target, &record, Some(data.as_ref()))?;
             if !jsonl {
-                writeln!(out, "exported {} to {}", written.join(", "), target.display())
-                    .map_err(|e| OutputClosed(e.to_string()))?;
+                writeln!(
+                    out,
+                    "exported {} to {}",
+                    written.join(", "),
+                    target.display()
+                )
+                .map_err(|e| OutputClosed(e.to_string()))?;
             }
         }
     }
     if let Saved::Lost { reason } = &saved {
-        anyhow::bail!("the run could not be saved: {reason}; its table follows\n{}", report::text_table(&record));
+        anyhow::bail!(
+            "the run could not be saved: {reason}; its table follows\n{}",
+            report::text_table(&record)
+        );
     }
     Ok((saved, record))
 }
@@ -263,7 +276,12 @@ pub fn list(out: &mut dyn Write) -> Result<()> {
                 p.variants.len(),
                 escape(&p.description)
             )?,
-            Err(e) => writeln!(out, "  {}: ERROR {}", escape(&label), escape(&e.to_string()))?,
+            Err(e) => writeln!(
+                out,
+                "  {}: ERROR {}",
+                escape(&label),
+                escape(&e.to_string())
+            )?,
         }
     }
     writeln!(

@@ -1,8 +1,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mnist_lab::cli::{Cli, Cmd};
 use mnist_lab::cli::Common;
+use mnist_lab::cli::{Cli, Cmd};
 use mnist_lab::session::{self, Interrupted, Overrides, Session};
 use mnist_lab::tui::app::PickerEntry;
 use mnist_lab::tui::runtime::{self, TuiOptions};

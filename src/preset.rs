@@ -14,7 +14,6 @@ fn placement_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Plac
     Placement::deserialize(d).map(Some)
 }
 
-
 /// Settings shared by `defaults` and each variant; every field optional so variants override.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

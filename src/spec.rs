@@ -217,7 +217,6 @@ impl VariantSpec {
     }
 }
 
-
 /// Input pixels and output classes of every network.
 pub const INPUTS: usize = 784;
 pub const OUTPUTS: usize = 10;
@@ -462,7 +461,10 @@ mod tests {
         let w = 784 * 512 + 512 * 128 + 128 * 10;
         assert_eq!(a.weight_count(), w);
         assert_eq!(a.test_flops_per_image(), 2.0 * w as f64);
-        assert_eq!(a.train_flops_per_image(), 6.0 * w as f64 - 2.0 * 784.0 * 512.0);
+        assert_eq!(
+            a.train_flops_per_image(),
+            6.0 * w as f64 - 2.0 * 784.0 * 512.0
+        );
         assert_eq!(
             a.epoch_flops(10, 5),
             10.0 * a.train_flops_per_image() + 5.0 * a.test_flops_per_image()

@@ -2,6 +2,13 @@
 //! (escape sequences, newlines) are shown escaped instead of acting on the terminal.
 
 use std::borrow::Cow;
+use std::io::Write;
+
+/// A line for the user on standard error. A closed standard error must not stop (or panic)
+/// the program, so failures to write it are ignored.
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
 
 /// `s` with every control character written as an escape (`\n`, `\u{1b}`).
 pub fn escape(s: &str) -> Cow<'_, str> {

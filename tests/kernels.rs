@@ -169,7 +169,10 @@ fn fused_matches_dfdx_for_every_placement_and_activation() {
                 }
                 let s = spec(arch, placement, act);
                 eprintln!("case {arch} {placement:?} {act:?}");
-                mnist_lab::model::dispatch(&Arch::parse(arch).unwrap(), Parity { spec: s, batch: 32 });
+                mnist_lab::model::dispatch(
+                    &Arch::parse(arch).unwrap(),
+                    Parity { spec: s, batch: 32 },
+                );
             }
         }
     }
@@ -181,7 +184,10 @@ fn fused_matches_dfdx_at_odd_and_partial_batch_sizes() {
         let s = spec("256", Placement::Every, Activation::ReLU);
         mnist_lab::model::dispatch(&Arch::parse("256").unwrap(), Parity { spec: s, batch });
         let s = spec("512-256-128", Placement::Last, Activation::Tanh);
-        mnist_lab::model::dispatch(&Arch::parse("512-256-128").unwrap(), Parity { spec: s, batch });
+        mnist_lab::model::dispatch(
+            &Arch::parse("512-256-128").unwrap(),
+            Parity { spec: s, batch },
+        );
     }
 }
 

@@ -270,7 +270,12 @@ fn safetensors_round_trip_gives_the_same_test_accuracy() {
         .unwrap();
     let m = v.last().unwrap();
     assert_eq!(e.accuracy, m.test_acc);
-    assert!((e.loss - m.test_loss).abs() < 1e-6, "{} vs {}", e.loss, m.test_loss);
+    assert!(
+        (e.loss - m.test_loss).abs() < 1e-6,
+        "{} vs {}",
+        e.loss,
+        m.test_loss
+    );
 }
 
 #[test]

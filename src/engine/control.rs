@@ -20,7 +20,11 @@ pub struct Control {
 }
 
 impl Control {
-    pub fn new(commands: Receiver<Command>, events: Sender<Event>, sink: Option<SharedSink>) -> Self {
+    pub fn new(
+        commands: Receiver<Command>,
+        events: Sender<Event>,
+        sink: Option<SharedSink>,
+    ) -> Self {
         Control {
             commands,
             events,
@@ -50,7 +54,12 @@ impl Control {
     }
 
     /// Gives a finished unit's weights to the sink; the path to record, or why not saved.
-    pub fn keep_weights(&self, index: usize, name: &str, bytes: Vec<u8>) -> Option<Result<String, NotKept>> {
+    pub fn keep_weights(
+        &self,
+        index: usize,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Option<Result<String, NotKept>> {
         let sink = self.sink.as_ref()?;
         Some(match sink.lock() {
             Ok(mut s) => s.keep_weights(index, name, bytes),

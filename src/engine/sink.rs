@@ -12,7 +12,8 @@ pub trait Sink: Send {
     fn observe(&mut self, event: &super::Event) -> Vec<String>;
     /// Keeps the trained weights of unit `index` (safetensors bytes); returns the path to
     /// record, or why they are not on disk.
-    fn keep_weights(&mut self, index: usize, name: &str, bytes: Vec<u8>) -> Result<String, NotKept>;
+    fn keep_weights(&mut self, index: usize, name: &str, bytes: Vec<u8>)
+        -> Result<String, NotKept>;
 }
 
 /// Why a unit's weights are not on disk.
@@ -30,7 +31,12 @@ impl Sink for WeightsDir {
         Vec::new()
     }
 
-    fn keep_weights(&mut self, _index: usize, name: &str, bytes: Vec<u8>) -> Result<String, NotKept> {
+    fn keep_weights(
+        &mut self,
+        _index: usize,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, NotKept> {
         let dir = &self.0;
         std::fs::create_dir_all(dir).map_err(|e| NotKept(format!("{}: {e}", dir.display())))?;
         let path = dir.join(crate::runs::weights_file_name(name));

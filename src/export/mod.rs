@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::report;
-use crate::runs::{find_weights, sanitize, save, write_atomic, RunRecord, VariantStatus, WEIGHTS_DIR};
+use crate::runs::{
+    find_weights, sanitize, save, write_atomic, RunRecord, VariantStatus, WEIGHTS_DIR,
+};
 
 /// Quotes a CSV field when it needs it (RFC 4180).
 fn csv_field(s: &str) -> String {
@@ -157,7 +159,9 @@ fn copy_weights(source: &Path, dir: &Path, record: &RunRecord) -> Result<usize> 
     let mut n = 0;
     for v in record.variants.iter().filter(|v| v.weights.is_some()) {
         let (_, src) = find_weights(source, record, &v.spec.name)?;
-        let Some(file) = src.file_name() else { continue };
+        let Some(file) = src.file_name() else {
+            continue;
+        };
         let dst = target.join(file);
         if src == dst || (dst.exists() && same_file(&src, &dst)) {
             n += 1;

@@ -54,7 +54,10 @@ pub unsafe fn gemm(
 /// `z = x·wᵀ + bias` for x [n×in], w [out×in] (dfdx's Linear layout).
 pub fn linear_forward(x: &[f32], n: usize, w: &[f32], bias: &[f32], out: usize, z: &mut [f32]) {
     let inp = w.len() / out;
-    assert_eq!(x.len(), n * inp);
+    // The GEMM below reads through raw pointers: every length it relies on is checked here.
+    assert_eq!(w.len(), out * inp, "w must be out x in");
+    assert_eq!(bias.len(), out, "one bias per output");
+    assert_eq!(x.len(), n * inp, "x must be n x in");
     assert_eq!(z.len(), n * out);
     for row in z.chunks_exact_mut(out) {
         row.copy_from_slice(bias);
@@ -90,8 +93,12 @@ pub fn linear_backward(
     dx: Option<&mut [f32]>,
 ) {
     let inp = w.len() / out;
+    // The GEMMs below read through raw pointers: every length they rely on is checked here.
+    assert_eq!(w.len(), out * inp, "w must be out x in");
+    assert_eq!(x.len(), n * inp, "x must be n x in");
     assert_eq!(dz.len(), n * out);
     assert_eq!(dw.len(), out * inp);
+    assert_eq!(db.len(), out, "one bias gradient per output");
     // SAFETY: dzᵀ is out×n (row stride 1, column stride out); x is n×inp row-major.
     unsafe {
         gemm(
@@ -297,5 +304,29 @@ pub fn dropout_mask(mask: &mut [f32], p: f32, seed: u64, row: u64) {
         } else {
             scale
         };
+    }
+}
+
+#[cfg(test)]
+mod length_checks {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "x must be n x in")]
+    fn linear_backward_refuses_a_short_input_instead_of_reading_past_it() {
+        let (n, inp, out) = (4, 3, 2);
+        let x = vec![0.0; n * inp - 1];
+        let w = vec![0.0; out * inp];
+        let dz = vec![0.0; n * out];
+        let (mut dw, mut db) = (vec![0.0; out * inp], vec![0.0; out]);
+        linear_backward(&x, n, &w, out, &dz, &mut dw, &mut db, None);
+    }
+
+    #[test]
+    #[should_panic(expected = "x must be n x in")]
+    fn linear_forward_refuses_a_short_input() {
+        let (n, inp, out) = (4, 3, 2);
+        let mut z = vec![0.0; n * out];
+        linear_forward(&vec![0.0; n * inp - 2], n, &vec![0.0; out * inp], &[0.0; 2], out, &mut z);
     }
 }

@@ -8,4 +8,3 @@ pub mod params;
 
 pub use net::FastNet;
 pub use optim::FastOptimizer;
-

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::spec::VariantSpec;
 use crate::runs::{RunRecord, VariantStatus};
+use crate::spec::VariantSpec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Factor {

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use ::safetensors::tensor::{Dtype as SDtype, SafeTensors, TensorView};
+use ::safetensors::SafeTensorError;
 use dfdx::nn::tensor_collection::{
     RecursiveWalker, TensorOptions, TensorVisitor, ViewTensorName, ViewTensorRef,
 };
 use dfdx::prelude::*;
-use ::safetensors::tensor::{Dtype as SDtype, SafeTensors, TensorView};
-use ::safetensors::SafeTensorError;
 
 use super::Net;
 use crate::spec::Arch;
@@ -109,20 +109,20 @@ pub fn to_bytes<M: Net>(model: &M, variant: &str, arch: &Arch) -> Result<Vec<u8>
         m: (model, String::new()),
         f: &mut c,
     });
-    let views = c
-        .0
-        .iter()
-        .map(|(name, dtype, shape, bytes)| {
-            TensorView::new(*dtype, shape.clone(), bytes)
-                .map(|v| (name.clone(), v))
-                .map_err(|e| WeightsError::Serialise(describe(&e)))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let views =
+        c.0.iter()
+            .map(|(name, dtype, shape, bytes)| {
+                TensorView::new(*dtype, shape.clone(), bytes)
+                    .map(|v| (name.clone(), v))
+                    .map_err(|e| WeightsError::Serialise(describe(&e)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
     let metadata = HashMap::from([
         (META_VARIANT.to_string(), variant.to_string()),
         (META_ARCH.to_string(), arch.name()),
     ]);
-    ::safetensors::serialize(views, &Some(metadata)).map_err(|e| WeightsError::Serialise(describe(&e)))
+    ::safetensors::serialize(views, &Some(metadata))
+        .map_err(|e| WeightsError::Serialise(describe(&e)))
 }
 
 /// Reads a weights file and checks it belongs to `variant` of `arch`; returns its bytes.

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-pub use record::{RunRecord, VariantRecord, VariantStatus};
 pub use lock::RunLock;
+pub use record::{RunRecord, VariantRecord, VariantStatus};
 
 pub const DEFAULT_RUNS_DIR: &str = "runs";
 pub const RUN_FILE: &str = "run.json";
@@ -77,7 +77,10 @@ pub fn create_run_dir(root: &Path, preset: &str) -> Result<PathBuf> {
     check_folder(root, "runs folder")?;
     std::fs::create_dir_all(root)
         .map_err(|e| anyhow::anyhow!("{}: cannot create the runs folder: {e}", root.display()))?;
-    create_unique_dir(root, &format!("{}-{}", timestamp(now_unix()), sanitize(preset)))
+    create_unique_dir(
+        root,
+        &format!("{}-{}", timestamp(now_unix()), sanitize(preset)),
+    )
 }
 
 /// Says clearly when `path` exists but cannot be a folder (a file, a dangling symbolic link,
@@ -115,10 +118,7 @@ pub fn create_unique_dir(root: &Path, base: &str) -> Result<PathBuf> {
             Err(e) => anyhow::bail!("{}: cannot create the folder: {e}", dir.display()),
         }
     }
-    anyhow::bail!(
-        "{}: too many folders named {base}",
-        root.display()
-    )
+    anyhow::bail!("{}: too many folders named {base}", root.display())
 }
 
 /// A new rescue folder for a run that cannot be saved in place; unique, like run folders.
@@ -142,7 +142,9 @@ pub fn remove_stale_temp_files(dir: &Path) -> usize {
         };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
-            if name.starts_with('.') && name.contains(TMP_MARK) && std::fs::remove_file(e.path()).is_ok()
+            if name.starts_with('.')
+                && name.contains(TMP_MARK)
+                && std::fs::remove_file(e.path()).is_ok()
             {
                 removed += 1;
             }

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::spec::VariantStatus;
 use crate::preset::Preset;
+pub use crate::spec::VariantStatus;
 use crate::spec::{EpochMetrics, FailKind, VariantSpec};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

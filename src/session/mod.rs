@@ -54,7 +54,10 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
             "--epochs must be 1..={MAX_EPOCHS}, got {e}"
         );
     }
-    anyhow::ensure!(o.train_subset != Some(0), "--train-subset must be at least 1");
+    anyhow::ensure!(
+        o.train_subset != Some(0),
+        "--train-subset must be at least 1"
+    );
     anyhow::ensure!(o.test_subset != Some(0), "--test-subset must be at least 1");
     for v in &mut preset.variants {
         if let Some(e) = o.epochs {

@@ -248,9 +248,8 @@ impl Recorder {
                         None => continue,
                     },
                 };
-                std::fs::create_dir_all(&weights).map_err(|e| {
-                    anyhow::anyhow!("{}: cannot create: {e}", weights.display())
-                })?;
+                std::fs::create_dir_all(&weights)
+                    .map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", weights.display()))?;
                 runs::write_atomic(&file, &bytes)?;
             }
             runs::save(&dir, &self.record)?;
@@ -297,7 +296,12 @@ impl Sink for Recorder {
         Vec::new()
     }
 
-    fn keep_weights(&mut self, _index: usize, name: &str, bytes: Vec<u8>) -> Result<String, NotKept> {
+    fn keep_weights(
+        &mut self,
+        _index: usize,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, NotKept> {
         let rel = runs::weights_record_path(name);
         let Some(dir) = &self.dir else {
             self.unsaved_weights.insert(rel, bytes);

@@ -127,8 +127,7 @@ impl Runtime {
         let preset = entry.preset.clone().map_err(|e| anyhow::anyhow!(e))?;
         let preset = session::apply_overrides(preset, &self.options.overrides)?;
         let data = self.dataset()?;
-        let (session, note) =
-            Session::create_or_in_memory(preset, &data, &self.options.runs_dir);
+        let (session, note) = Session::create_or_in_memory(preset, &data, &self.options.runs_dir);
         self.launch(session, data);
         Ok(match note {
             Some(n) => Msg::Error(format!(
@@ -191,11 +190,7 @@ impl Runtime {
             .variants
             .get(i)
             .ok_or_else(|| anyhow::anyhow!("no variant #{i}"))?;
-        anyhow::ensure!(
-            v.weights.is_some(),
-            "{}: no saved weights",
-            v.spec.name
-        );
+        anyhow::ensure!(v.weights.is_some(), "{}: no saved weights", v.spec.name);
         let dir = run
             .dir
             .as_ref()
@@ -289,7 +284,7 @@ pub fn run(options: TuiOptions) -> Result<()> {
     ratatui::restore();
     if let Some(saved) = saved {
         // After the screen is gone, the user still learns where the last run is.
-        crate::headless::say(&saved.to_string());
+        crate::text::say(&saved.to_string());
     }
     result
 }

@@ -1,0 +1,184 @@
+//! The crate's top-level modules form layers without cycles (DESIGN.md). Read from the source:
+//! every `crate::<module>` path and `use crate::{a, b}` group names an edge from the file's
+//! top-level module to another. The same check `cargo modules dependencies --acyclic` makes,
+//! scripted so that CI needs nothing but cargo.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Top-level modules declared in src/lib.rs.
+fn modules() -> BTreeSet<String> {
+    let lib = std::fs::read_to_string(src().join("lib.rs")).unwrap();
+    lib.lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod "))
+        .map(|m| m.trim_end_matches(';').to_string())
+        .collect()
+}
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// The code of a file without its `#[cfg(test)]` module (tests may use anything).
+fn non_test_code(text: &str) -> String {
+    match text.find("#[cfg(test)]\nmod ") {
+        Some(i) => text[..i].to_string(),
+        None => text.to_string(),
+    }
+}
+
+/// Module names a piece of code refers to through `crate::`.
+fn referenced(code: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // use crate::{a, b::c, d}
+            let end = group.find('}').unwrap_or(group.len());
+            for part in group[..end].split(',') {
+                out.insert(ident(part.trim()));
+            }
+        } else {
+            out.insert(ident(rest));
+        }
+    }
+    out.retain(|m| known.contains(m));
+    out
+}
+
+/// Edges between top-level modules: file's module → modules it refers to.
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let known = modules();
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in files {
+        let rel = f.strip_prefix(src()).unwrap();
+        let top = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_string();
+        if !known.contains(&top) {
+            continue; // lib.rs, main.rs
+        }
+        let code = non_test_code(&std::fs::read_to_string(&f).unwrap());
+        let deps = g.entry(top.clone()).or_default();
+        for m in referenced(&code, &known) {
+            if m != top {
+                deps.insert(m);
+            }
+        }
+    }
+    g
+}
+
+/// A cycle through the graph, if there is one (depth-first search with colours).
+fn find_cycle(g: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        n: &str,
+        g: &BTreeMap<String, BTreeSet<String>>,
+        state: &mut BTreeMap<String, u8>,
+        stack: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        state.insert(n.to_string(), 1);
+        stack.push(n.to_string());
+        for m in g.get(n).into_iter().flatten() {
+            match state.get(m).copied().unwrap_or(0) {
+                1 => {
+                    let start = stack.iter().position(|s| s == m).unwrap();
+                    let mut cycle = stack[start..].to_vec();
+                    cycle.push(m.clone());
+                    return Some(cycle);
+                }
+                0 => {
+                    if let Some(c) = visit(m, g, state, stack) {
+                        return Some(c);
+                    }
+                }
+                _ => {}
+            }
+        }
+        stack.pop();
+        state.insert(n.to_string(), 2);
+        None
+    }
+    let mut state = BTreeMap::new();
+    for n in g.keys() {
+        if state.get(n).copied().unwrap_or(0) == 0 {
+            let mut stack = Vec::new();
+            if let Some(c) = visit(n, g, &mut state, &mut stack) {
+                return Some(c);
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn the_checker_finds_a_planted_cycle() {
+    let known: BTreeSet<String> = ["a", "b", "c"].map(String::from).into();
+    assert_eq!(
+        referenced("use crate::{a, b::X};\nlet x = crate::c::f();", &known),
+        known
+    );
+    let mut g = BTreeMap::new();
+    g.insert("a".to_string(), BTreeSet::from(["b".to_string()]));
+    g.insert("b".to_string(), BTreeSet::from(["c".to_string()]));
+    g.insert("c".to_string(), BTreeSet::from(["a".to_string()]));
+    assert_eq!(find_cycle(&g).unwrap(), ["a", "b", "c", "a"]);
+    g.insert("c".to_string(), BTreeSet::new());
+    assert_eq!(find_cycle(&g), None);
+}
+
+#[test]
+fn top_level_modules_have_no_cycles() {
+    let g = graph();
+    for (m, deps) in &g {
+        eprintln!("{m} -> {}", deps.iter().cloned().collect::<Vec<_>>().join(", "));
+    }
+    assert_eq!(find_cycle(&g), None, "module cycle");
+}
+
+#[test]
+fn lower_layers_do_not_reach_up() {
+    let g = graph();
+    let deps = |m: &str| g.get(m).cloned().unwrap_or_default();
+    assert!(deps("spec").is_empty(), "spec imports {:?}", deps("spec"));
+    for (lower, forbidden) in [
+        ("preset", &["model", "engine", "runs", "session", "tui", "headless"][..]),
+        ("runs", &["engine", "insight", "report", "export", "session", "tui"][..]),
+        ("model", &["preset", "engine", "runs", "session"][..]),
+        ("engine", &["insight", "export", "session", "tui", "headless"][..]),
+        ("export", &["session", "tui", "headless"][..]),
+        ("session", &["tui", "headless", "cli"][..]),
+        ("tui", &["headless", "cli"][..]),
+    ] {
+        for f in forbidden {
+            assert!(
+                !deps(lower).contains(*f),
+                "{lower} must not import {f} (it imports {:?})",
+                deps(lower)
+            );
+        }
+    }
+}
