@@ -55,11 +55,18 @@ fn epoch_line(preset: &Preset, event: &Event) -> Option<String> {
     }
 }
 
-/// The headless output went away (a closed pipe): `main` exits with 141, as a program killed
-/// by SIGPIPE would, after the run is saved.
+/// Standard output refused a write (a closed pipe, a full disk): the run stops and is saved.
+/// After a closed pipe `main` exits with 141, as a program killed by SIGPIPE would; after any
+/// other failure, with 2 and this message.
 #[derive(Debug, thiserror::Error)]
-#[error("standard output was closed ({0}); the run stopped and was saved")]
-pub struct OutputClosed(pub String);
+#[error("cannot write to standard output: {0}")]
+pub struct OutputClosed(pub std::io::Error);
+
+impl OutputClosed {
+    pub fn is_closed_pipe(&self) -> bool {
+        self.0.kind() == std::io::ErrorKind::BrokenPipe
+    }
+}
 
 pub use crate::text::say;
 
@@ -147,9 +154,9 @@ pub fn run(
             ));
             return Err(Interrupted(sig).into());
         }
-        let e = closed.map(|e| e.to_string()).unwrap_or_default();
+        let e = closed.unwrap_or_else(|| std::io::Error::other("closed"));
         say(&format!(
-            "standard output was closed ({e}); stopped; {saved}"
+            "cannot write to standard output ({e}); stopped; {saved}"
         ));
         return Err(OutputClosed(e).into());
     }
@@ -173,7 +180,7 @@ pub fn run(
         }
         Ok(())
     };
-    report(out).map_err(|e| OutputClosed(e.to_string()))?;
+    report(out).map_err(OutputClosed)?;
     if export {
         if let Some(target) = saved
             .run_file()
@@ -187,7 +194,7 @@ pub fn run(
                     written.join(", "),
                     target.display()
                 )
-                .map_err(|e| OutputClosed(e.to_string()))?;
+                .map_err(OutputClosed)?;
             }
         }
     }

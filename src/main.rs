@@ -22,8 +22,10 @@ fn main() -> ExitCode {
             if let Some(i) = e.downcast_ref::<Interrupted>() {
                 return ExitCode::from(mnist_lab::signals::exit_code(i.0));
             }
-            if e.downcast_ref::<headless::OutputClosed>().is_some() {
-                return ExitCode::from(EXIT_OUTPUT_CLOSED);
+            if let Some(o) = e.downcast_ref::<headless::OutputClosed>() {
+                if o.is_closed_pipe() {
+                    return ExitCode::from(EXIT_OUTPUT_CLOSED);
+                }
             }
             headless::say(&format!(
                 "error: {}",

@@ -100,10 +100,10 @@ pub const MAX_BATCH: usize = 60_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PresetError {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {error}")]
     Io {
         path: String,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}:{line}:{col}: {message}")]
     Syntax {
@@ -313,7 +313,7 @@ pub fn load(name_or_path: &str) -> Result<Preset, PresetError> {
     let path = PathBuf::from(name_or_path);
     let io = |message: &str| PresetError::Io {
         path: name_or_path.to_string(),
-        source: std::io::Error::other(message.to_string()),
+        error: std::io::Error::other(message.to_string()),
     };
     match std::fs::metadata(&path) {
         Ok(m) if m.is_file() => return load_file(&path),
@@ -325,10 +325,10 @@ pub fn load(name_or_path: &str) -> Result<Preset, PresetError> {
         }
         // Not there: perhaps the name of a built-in preset (below).
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !is_symlink(&path) => {}
-        Err(source) => {
+        Err(error) => {
             return Err(PresetError::Io {
                 path: name_or_path.to_string(),
-                source,
+                error,
             })
         }
     }
@@ -349,7 +349,7 @@ pub fn load(name_or_path: &str) -> Result<Preset, PresetError> {
     }
     Err(PresetError::Io {
         path: name_or_path.to_string(),
-        source: std::io::Error::new(
+        error: std::io::Error::new(
             std::io::ErrorKind::NotFound,
             format!(
                 "no such file, and no built-in preset of that name (built-in: {})",
@@ -369,9 +369,9 @@ fn is_symlink(path: &Path) -> bool {
 
 pub fn load_file(path: &Path) -> Result<Preset, PresetError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| PresetError::Io {
+    let text = std::fs::read_to_string(path).map_err(|error| PresetError::Io {
         path: shown.clone(),
-        source,
+        error,
     })?;
     parse(&shown, &text)
 }

@@ -12,15 +12,15 @@ pub enum DataError {
     Missing { path: PathBuf },
     #[error("{path}: is a directory, expected an IDX file")]
     IsDirectory { path: PathBuf },
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{path}: corrupt or truncated gzip stream: {source}")]
+    #[error("{path}: corrupt or truncated gzip stream: {error}")]
     Gzip {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: empty file")]
     Empty { path: PathBuf },
@@ -52,6 +52,24 @@ pub enum DataError {
         expected: usize,
         found: usize,
     },
+    #[error(
+        "{path}: {extra} bytes after the data: header promises {expected} data bytes, \
+         found {found} (not an IDX file of this data set, or two files joined)"
+    )]
+    TrailingBytes {
+        path: PathBuf,
+        expected: usize,
+        found: usize,
+        extra: usize,
+    },
+    #[error("{path}: holds no examples; a data set needs at least one training and one test image")]
+    NoExamples { path: PathBuf },
+    #[error("{path}: is a symbolic link that points to itself (a loop)")]
+    SymlinkLoop { path: PathBuf },
+    #[error("{path}: is a file, not a folder of IDX files")]
+    NotAFolder { path: PathBuf },
+    #[error("the data folder is an empty path; give --data DIR with a folder of IDX files")]
+    EmptyPath,
     #[error("{path}: label {label} at index {index} is outside 0..=9")]
     BadLabel {
         path: PathBuf,
@@ -98,15 +116,15 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
             path: path.to_path_buf(),
         });
     }
-    let raw = std::fs::read(path).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::NotFound {
+    let raw = std::fs::read(path).map_err(|error| {
+        if error.kind() == std::io::ErrorKind::NotFound {
             DataError::Missing {
                 path: path.to_path_buf(),
             }
         } else {
             DataError::Io {
                 path: path.to_path_buf(),
-                source,
+                error,
             }
         }
     })?;
@@ -124,9 +142,9 @@ pub fn decode_maybe_gz(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>, DataError> 
         let mut out = Vec::with_capacity(raw.len() * 4);
         flate2::read::GzDecoder::new(&raw[..])
             .read_to_end(&mut out)
-            .map_err(|source| DataError::Gzip {
+            .map_err(|error| DataError::Gzip {
                 path: path.to_path_buf(),
-                source,
+                error,
             })?;
         if out.is_empty() {
             return Err(DataError::Empty {
@@ -162,6 +180,27 @@ fn check_header(path: &Path, bytes: &[u8], len: usize, magic: u32) -> Result<(),
     Ok(())
 }
 
+/// The data part must be exactly as long as the header says: shorter is truncated, longer has
+/// bytes that do not belong to it.
+fn check_length(path: &Path, expected: usize, found: usize) -> Result<(), DataError> {
+    if found < expected {
+        return Err(DataError::Truncated {
+            path: path.to_path_buf(),
+            expected,
+            found,
+        });
+    }
+    if found > expected {
+        return Err(DataError::TrailingBytes {
+            path: path.to_path_buf(),
+            expected,
+            found,
+            extra: found - expected,
+        });
+    }
+    Ok(())
+}
+
 /// Parses an IDX3 image file (magic 0x803) of `want_rows` x `want_cols` images.
 pub fn parse_images(
     path: &Path,
@@ -184,13 +223,7 @@ pub fn parse_images(
     }
     let expected = count.saturating_mul(rows as usize * cols as usize);
     let found = bytes.len() - 16;
-    if found != expected {
-        return Err(DataError::Truncated {
-            path: path.to_path_buf(),
-            expected,
-            found,
-        });
-    }
+    check_length(path, expected, found)?;
     Ok(IdxImages {
         count,
         rows,
@@ -204,13 +237,7 @@ pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
     check_header(path, bytes, 8, LABELS_MAGIC)?;
     let count = be_u32(bytes, 4) as usize;
     let found = bytes.len() - 8;
-    if found != count {
-        return Err(DataError::Truncated {
-            path: path.to_path_buf(),
-            expected: count,
-            found,
-        });
-    }
+    check_length(path, count, found)?;
     let labels = bytes[8..].to_vec();
     if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l > 9) {
         return Err(DataError::BadLabel {

@@ -85,12 +85,22 @@ pub fn default_dir() -> PathBuf {
 /// Finds `name` or `name.gz` in `dir`.
 fn locate(dir: &Path, name: &str) -> Result<PathBuf, DataError> {
     let plain = dir.join(name);
-    if plain.exists() {
-        return Ok(plain);
-    }
     let gz = dir.join(format!("{name}.gz"));
-    if gz.exists() {
-        return Ok(gz);
+    for path in [&plain, &gz] {
+        match std::fs::metadata(path) {
+            Ok(_) => return Ok(path.clone()),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(DataError::SymlinkLoop { path: path.clone() })
+            }
+            // A link to nothing is reported as the real error, not as "not found".
+            Err(source) if std::fs::symlink_metadata(path).is_ok() => {
+                return Err(DataError::Io {
+                    path: path.clone(),
+                    error: source,
+                })
+            }
+            Err(_) => {}
+        }
     }
     Err(DataError::Missing { path: plain })
 }
@@ -126,6 +136,9 @@ fn load_split(
     drop(ibytes);
     let (lpath, lbytes) = read_checked(dir, labels, sums)?;
     let labels = idx::parse_labels(&lpath, &lbytes)?;
+    if imgs.count == 0 {
+        return Err(DataError::NoExamples { path: ipath });
+    }
     if imgs.count != labels.len() {
         return Err(DataError::CountMismatch {
             images: ipath,
@@ -142,10 +155,26 @@ fn load_split(
 
 /// Loads the four IDX files of `dir`, verifying `SHA256SUMS` when the folder has one.
 pub fn load_dir(dir: &Path) -> Result<Dataset, DataError> {
-    if !dir.exists() {
-        return Err(DataError::Missing {
-            path: dir.to_path_buf(),
-        });
+    if dir.as_os_str().is_empty() {
+        return Err(DataError::EmptyPath);
+    }
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(DataError::NotAFolder {
+                path: dir.to_path_buf(),
+            })
+        }
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(DataError::SymlinkLoop {
+                path: dir.to_path_buf(),
+            })
+        }
+        Err(_) => {
+            return Err(DataError::Missing {
+                path: dir.to_path_buf(),
+            })
+        }
     }
     let sums_path = dir.join("SHA256SUMS");
     let sums = match std::fs::read_to_string(&sums_path) {
@@ -154,7 +183,7 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, DataError> {
         Err(source) => {
             return Err(DataError::Io {
                 path: sums_path,
-                source,
+                error: source,
             })
         }
     };

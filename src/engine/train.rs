@@ -43,10 +43,10 @@ pub enum TrainError {
     /// The loss became NaN or infinite.
     #[error("{message}")]
     Diverged { epoch: usize, message: String },
-    #[error("{source}")]
+    #[error("{error}")]
     Failed {
         epoch: Option<usize>,
-        source: EngineError,
+        error: EngineError,
     },
 }
 
@@ -93,9 +93,9 @@ impl ArchVisitor for TrainJob<'_> {
 }
 
 fn failed(epoch: usize) -> impl FnOnce(EngineError) -> TrainError {
-    move |source| TrainError::Failed {
+    move |error| TrainError::Failed {
         epoch: Some(epoch),
-        source,
+        error,
     }
 }
 

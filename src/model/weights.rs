@@ -21,10 +21,10 @@ pub const META_ARCH: &str = "mnist-lab.arch";
 
 #[derive(Debug, thiserror::Error)]
 pub enum WeightsError {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {error}")]
     Io {
         path: String,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: not a safetensors weights file ({reason})")]
     Format { path: String, reason: String },
@@ -128,9 +128,9 @@ pub fn to_bytes<M: Net>(model: &M, variant: &str, arch: &Arch) -> Result<Vec<u8>
 /// Reads a weights file and checks it belongs to `variant` of `arch`; returns its bytes.
 pub fn read_checked(path: &Path, variant: &str, arch: &Arch) -> Result<Vec<u8>, WeightsError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| WeightsError::Io {
+    let bytes = std::fs::read(path).map_err(|error| WeightsError::Io {
         path: shown.clone(),
-        source,
+        error,
     })?;
     let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| WeightsError::Format {
         path: shown.clone(),
