@@ -85,7 +85,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let target = to.unwrap_or_else(|| run_dir.clone());
             // With the data set, confusion matrices are exported too; without it, the rest.
             let data = session::load_data(common.data.as_deref()).ok();
-            let written = mnist_lab::export::export_all(&target, &record, data.as_deref())?;
+            let written =
+                mnist_lab::export::export_run(&run_dir, &target, &record, data.as_deref())?;
             println!("exported {} to {}", written.join(", "), target.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -101,10 +101,7 @@ pub const MAX_BATCH: usize = 60_000;
 #[derive(Debug, thiserror::Error)]
 pub enum PresetError {
     #[error("{path}: cannot read: {error}")]
-    Io {
-        path: String,
-        error: std::io::Error,
-    },
+    Io { path: String, error: std::io::Error },
     #[error("{path}:{line}:{col}: {message}")]
     Syntax {
         path: String,

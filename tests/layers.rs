@@ -154,7 +154,10 @@ fn the_checker_finds_a_planted_cycle() {
 fn top_level_modules_have_no_cycles() {
     let g = graph();
     for (m, deps) in &g {
-        eprintln!("{m} -> {}", deps.iter().cloned().collect::<Vec<_>>().join(", "));
+        eprintln!(
+            "{m} -> {}",
+            deps.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
     }
     assert_eq!(find_cycle(&g), None, "module cycle");
 }
@@ -165,10 +168,19 @@ fn lower_layers_do_not_reach_up() {
     let deps = |m: &str| g.get(m).cloned().unwrap_or_default();
     assert!(deps("spec").is_empty(), "spec imports {:?}", deps("spec"));
     for (lower, forbidden) in [
-        ("preset", &["model", "engine", "runs", "session", "tui", "headless"][..]),
-        ("runs", &["engine", "insight", "report", "export", "session", "tui"][..]),
+        (
+            "preset",
+            &["model", "engine", "runs", "session", "tui", "headless"][..],
+        ),
+        (
+            "runs",
+            &["engine", "insight", "report", "export", "session", "tui"][..],
+        ),
         ("model", &["preset", "engine", "runs", "session"][..]),
-        ("engine", &["insight", "export", "session", "tui", "headless"][..]),
+        (
+            "engine",
+            &["insight", "export", "session", "tui", "headless"][..],
+        ),
         ("export", &["session", "tui", "headless"][..]),
         ("session", &["tui", "headless", "cli"][..]),
         ("tui", &["headless", "cli"][..]),

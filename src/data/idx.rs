@@ -62,7 +62,9 @@ pub enum DataError {
         found: usize,
         extra: usize,
     },
-    #[error("{path}: holds no examples; a data set needs at least one training and one test image")]
+    #[error(
+        "{path}: holds no examples; a data set needs at least one training and one test image"
+    )]
     NoExamples { path: PathBuf },
     #[error("{path}: is a symbolic link that points to itself (a loop)")]
     SymlinkLoop { path: PathBuf },

@@ -327,6 +327,13 @@ mod length_checks {
     fn linear_forward_refuses_a_short_input() {
         let (n, inp, out) = (4, 3, 2);
         let mut z = vec![0.0; n * out];
-        linear_forward(&vec![0.0; n * inp - 2], n, &vec![0.0; out * inp], &[0.0; 2], out, &mut z);
+        linear_forward(
+            &vec![0.0; n * inp - 2],
+            n,
+            &vec![0.0; out * inp],
+            &[0.0; 2],
+            out,
+            &mut z,
+        );
     }
 }

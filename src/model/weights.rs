@@ -22,10 +22,7 @@ pub const META_ARCH: &str = "mnist-lab.arch";
 #[derive(Debug, thiserror::Error)]
 pub enum WeightsError {
     #[error("{path}: cannot read: {error}")]
-    Io {
-        path: String,
-        error: std::io::Error,
-    },
+    Io { path: String, error: std::io::Error },
     #[error("{path}: not a safetensors weights file ({reason})")]
     Format { path: String, reason: String },
     #[error(
