@@ -144,10 +144,10 @@ fn live_chart_shows_markers_and_the_overfitting_badge() {
     assert!(contains(&s, "best test"));
     assert!(contains(&s, "early stop"));
     app.update(key('+'));
-    assert_eq!(app.patience, 4);
+    assert_eq!(app.charts.patience, 4);
     app.update(key('-'));
     app.update(key('-'));
-    assert_eq!(app.patience, 2);
+    assert_eq!(app.charts.patience, 2);
 }
 
 /// A tiny data set whose first test image is a known digit-like pattern.

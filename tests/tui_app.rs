@@ -58,11 +58,11 @@ fn picker_moves_wraps_and_starts_only_good_presets() {
     let mut app = App::new(picker());
     assert_eq!(app.screen, Screen::Picker);
     app.update(code(KeyCode::Down));
-    assert_eq!(app.picker_selected, 1);
+    assert_eq!(app.picker.selected, 1);
     app.update(key('j'));
-    assert_eq!(app.picker_selected, 0, "wraps around");
+    assert_eq!(app.picker.selected, 0, "wraps around");
     app.update(key('k'));
-    assert_eq!(app.picker_selected, 1);
+    assert_eq!(app.picker.selected, 1);
     // The broken preset shows its error instead of starting.
     assert!(app.update(code(KeyCode::Enter)).is_empty());
     assert!(app
@@ -200,9 +200,9 @@ fn help_opens_and_swallows_other_keys_until_closed() {
 fn log_scale_sort_and_export_keys() {
     let mut app = running_app();
     app.update(key('g'));
-    assert!(app.log_scale);
+    assert!(app.charts.log_scale);
     app.update(key('g'));
-    assert!(!app.log_scale);
+    assert!(!app.charts.log_scale);
     for expected in [
         SortKey::TestLoss,
         SortKey::TestAcc,
@@ -210,7 +210,7 @@ fn log_scale_sort_and_export_keys() {
         SortKey::Order,
     ] {
         app.update(key('o'));
-        assert_eq!(app.sort, expected);
+        assert_eq!(app.table.sort, expected);
     }
     assert_eq!(app.update(key('e')), vec![Effect::Export]);
 }
@@ -438,7 +438,7 @@ fn past_runs_cannot_replace_a_training_run() {
     let mut app = running_app();
     app.update(Msg::PastRuns(past_entries()));
     app.screen = Screen::Picker;
-    app.picker_selected = app.picker.len() + 1;
+    app.picker.selected = app.picker.entries.len() + 1;
     assert!(app.update(code(KeyCode::Enter)).is_empty());
     assert!(app.message.as_ref().unwrap().1.contains("training"));
     assert!(app.update(key('r')).is_empty());

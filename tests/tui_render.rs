@@ -273,7 +273,7 @@ fn picker_lists_past_runs_and_their_details() {
         dir: "runs/20250101-000000-quick".into(),
         record: Ok(RunRecord::new(&p, Environment::detect("t"))),
     }]));
-    app.picker_selected = 2;
+    app.picker.selected = 2;
     let s = draw(&app, 120, 30);
     assert!(contains(&s, "past runs"));
     assert!(contains(&s, "20250101-000000-quick"));

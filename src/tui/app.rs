@@ -30,6 +30,28 @@ pub enum View {
     Digits,
 }
 
+impl View {
+    /// Every view, in the header's order.
+    pub const ALL: [View; 5] = [
+        View::Live,
+        View::Grid,
+        View::Table,
+        View::Factors,
+        View::Digits,
+    ];
+
+    /// The header's label: the key that opens it, and its name.
+    pub fn label(self) -> &'static str {
+        match self {
+            View::Live => "1 live",
+            View::Grid => "2 grid",
+            View::Table => "3 table",
+            View::Factors => "4 factors",
+            View::Digits => "5 digits",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
     Order,
@@ -310,41 +332,95 @@ pub enum Msg {
     DigitsLoaded(Digits),
     /// The data set was loaded: its sizes, for estimates and ETAs.
     DataLoaded(DataSizes),
+    /// The runtime starts: colours on or off, and the run store's contents. The picker
+    /// opens on the quick preset (a first run that finishes in seconds).
+    Init {
+        no_color: bool,
+        past: Vec<PastEntry>,
+    },
+    /// Start picker entry `i` at once (`mnist-lab tui PRESET`).
+    StartPreset(usize),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {
     pub screen: Screen,
     pub view: View,
-    pub picker: Vec<PickerEntry>,
-    /// Index over presets, then past runs.
-    pub picker_selected: usize,
-    pub past: Vec<PastEntry>,
+    pub picker: PickerState,
     pub run: Option<RunView>,
     /// A past run shown beside the current grid: (its name, its record).
     pub compare: Option<(String, RunRecord)>,
+    /// The variant selected in the live, grid and table views (always a valid index).
     pub selected: usize,
     /// Selection follows the running variant until the user moves it.
     pub follow: bool,
     pub help: bool,
     pub confirm: Option<Confirm>,
     pub message: Option<(Level, String)>,
-    pub log_scale: bool,
-    pub sort: SortKey,
     pub quitting: bool,
     /// Colourless drawing (NO_COLOR).
     pub no_color: bool,
-    /// Factor view: indices into the run's varying factors, and the colouring metric.
-    pub factor_row: usize,
-    pub factor_col: usize,
-    pub metric: crate::insight::factors::Metric,
+    /// How the live view and the grid draw loss charts.
+    pub charts: ChartOptions,
+    pub table: TableViewState,
+    pub factors: FactorsViewState,
+    /// The digits view's predictions, pages and filters.
+    pub digits: Option<Digits>,
+    /// The data set's sizes (MNIST's until it is loaded), for estimates.
+    pub sizes: DataSizes,
+}
+
+/// The picker: presets, past runs, and one selection over both (presets first).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PickerState {
+    pub entries: Vec<PickerEntry>,
+    pub past: Vec<PastEntry>,
+    pub selected: usize,
+}
+
+/// Options of the loss charts (live view and grid cells).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChartOptions {
+    pub log_scale: bool,
     /// Early-stopping patience for the marker (epochs).
     pub patience: usize,
     /// EMA smoothing of the batch loss line.
     pub smooth: bool,
-    pub digits: Option<Digits>,
-    /// The data set's sizes (MNIST's until it is loaded), for estimates.
-    pub sizes: DataSizes,
+}
+
+impl Default for ChartOptions {
+    fn default() -> Self {
+        ChartOptions {
+            log_scale: false,
+            patience: 3,
+            smooth: true,
+        }
+    }
+}
+
+/// The table view: its sort order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableViewState {
+    pub sort: SortKey,
+}
+
+/// The factor view: which of the run's varying factors are the rows and columns (indices
+/// kept within the varying factors by `update`), and the colouring metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FactorsViewState {
+    pub row: usize,
+    pub col: usize,
+    pub metric: crate::insight::factors::Metric,
+}
+
+impl Default for FactorsViewState {
+    fn default() -> Self {
+        FactorsViewState {
+            row: 0,
+            col: 1,
+            metric: crate::insight::factors::Metric::TestLoss,
+        }
+    }
 }
 
 /// EMA factor of the smoothed batch-loss line.
@@ -357,9 +433,10 @@ impl App {
         App {
             screen: Screen::Picker,
             view: View::Live,
-            picker,
-            picker_selected: 0,
-            past: Vec::new(),
+            picker: PickerState {
+                entries: picker,
+                ..Default::default()
+            },
             run: None,
             compare: None,
             selected: 0,
@@ -367,17 +444,29 @@ impl App {
             help: false,
             confirm: None,
             message: None,
-            log_scale: false,
-            sort: SortKey::Order,
             quitting: false,
             no_color: false,
-            factor_row: 0,
-            factor_col: 1,
-            metric: crate::insight::factors::Metric::TestLoss,
-            patience: 3,
-            smooth: true,
+            charts: ChartOptions::default(),
+            table: TableViewState {
+                sort: SortKey::Order,
+            },
+            factors: FactorsViewState::default(),
             digits: None,
             sizes: DataSizes::default(),
+        }
+    }
+
+    /// The next index among the run's varying factors (wrapping), so the factor view always
+    /// gets a valid index.
+    fn next_factor(&self, i: usize) -> usize {
+        let n = self
+            .run
+            .as_ref()
+            .map_or(0, |r| crate::insight::factors::varying(&r.record).len());
+        if n == 0 {
+            0
+        } else {
+            (i + 1) % n
         }
     }
 
@@ -412,6 +501,8 @@ impl App {
                 self.screen = Screen::Run;
                 self.view = View::Live;
                 self.selected = 0;
+                self.factors.row = 0;
+                self.factors.col = 1;
                 self.follow = true;
                 self.message = None;
                 Vec::new()
@@ -429,10 +520,27 @@ impl App {
                 self.view = View::Digits;
                 Vec::new()
             }
+            Msg::Init { no_color, past } => {
+                self.no_color = no_color;
+                if let Some(i) = self
+                    .picker
+                    .entries
+                    .iter()
+                    .position(|e| e.preset.as_ref().is_ok_and(|p| p.name == "quick"))
+                {
+                    self.picker.selected = i;
+                }
+                self.update(Msg::PastRuns(past))
+            }
+            Msg::StartPreset(i) if i < self.picker.entries.len() => {
+                self.picker.selected = i;
+                vec![Effect::Start(i)]
+            }
+            Msg::StartPreset(_) => Vec::new(),
             Msg::PastRuns(past) => {
-                self.past = past;
-                let n = self.picker.len() + self.past.len();
-                self.picker_selected = self.picker_selected.min(n.saturating_sub(1));
+                self.picker.past = past;
+                let n = self.picker.entries.len() + self.picker.past.len();
+                self.picker.selected = self.picker.selected.min(n.saturating_sub(1));
                 Vec::new()
             }
         }
@@ -491,13 +599,14 @@ impl App {
 
     /// The past run under the picker's cursor, if the cursor is in that section.
     pub fn selected_past(&self) -> Option<usize> {
-        self.picker_selected
-            .checked_sub(self.picker.len())
-            .filter(|i| *i < self.past.len())
+        self.picker
+            .selected
+            .checked_sub(self.picker.entries.len())
+            .filter(|i| *i < self.picker.past.len())
     }
 
     fn on_picker(&mut self, action: Action) -> Vec<Effect> {
-        let n = self.picker.len() + self.past.len();
+        let n = self.picker.entries.len() + self.picker.past.len();
         if let Some(i) = self.selected_past() {
             match action {
                 Action::Enter => return self.open_past(i),
@@ -507,23 +616,26 @@ impl App {
                             Level::Error,
                             "a preset is training: cancel it (c) first".into(),
                         ));
-                    } else if self.past[i].resumable() {
+                    } else if self.picker.past[i].resumable() {
                         return vec![Effect::Resume(i)];
                     } else {
                         self.message = Some((
                             Level::Error,
-                            format!("{} has nothing left to train", self.past[i].name()),
+                            format!("{} has nothing left to train", self.picker.past[i].name()),
                         ));
                     }
                     return Vec::new();
                 }
                 Action::Compare => {
-                    match &self.past[i].record {
+                    match &self.picker.past[i].record {
                         Ok(r) => {
-                            self.compare = Some((self.past[i].name(), r.clone()));
+                            self.compare = Some((self.picker.past[i].name(), r.clone()));
                             self.message = Some((
                                 Level::Info,
-                                format!("{} will show beside the grid (2)", self.past[i].name()),
+                                format!(
+                                    "{} will show beside the grid (2)",
+                                    self.picker.past[i].name()
+                                ),
                             ));
                         }
                         Err(e) => self.message = Some((Level::Error, e.clone())),
@@ -534,12 +646,12 @@ impl App {
             }
         }
         match action {
-            Action::Up if n > 0 => self.picker_selected = (self.picker_selected + n - 1) % n,
-            Action::Down if n > 0 => self.picker_selected = (self.picker_selected + 1) % n,
+            Action::Up if n > 0 => self.picker.selected = (self.picker.selected + n - 1) % n,
+            Action::Down if n > 0 => self.picker.selected = (self.picker.selected + 1) % n,
             Action::Compare => self.compare = None,
-            Action::Enter => match self.picker.get(self.picker_selected) {
+            Action::Enter => match self.picker.entries.get(self.picker.selected) {
                 Some(PickerEntry { preset: Ok(_), .. }) => {
-                    return vec![Effect::Start(self.picker_selected)]
+                    return vec![Effect::Start(self.picker.selected)]
                 }
                 Some(PickerEntry {
                     preset: Err(e),
@@ -593,17 +705,23 @@ impl App {
             ));
             return Vec::new();
         }
-        match &self.past[i].record {
+        match &self.picker.past[i].record {
             Ok(r) => {
-                let mut view = RunView::new(r.clone(), Some(self.past[i].dir.clone()));
+                let mut view = RunView::new(r.clone(), Some(self.picker.past[i].dir.clone()));
                 view.finished = true;
+                view.sizes = self.sizes;
                 self.run = Some(view);
                 self.digits = None;
                 self.screen = Screen::Run;
                 self.view = View::Grid;
                 self.selected = 0;
+                self.factors.row = 0;
+                self.factors.col = 1;
                 self.follow = false;
-                self.message = Some((Level::Info, format!("opened {}", self.past[i].name())));
+                self.message = Some((
+                    Level::Info,
+                    format!("opened {}", self.picker.past[i].name()),
+                ));
             }
             Err(e) => self.message = Some((Level::Error, e.clone())),
         }
@@ -638,18 +756,20 @@ impl App {
             Action::ViewTable => self.view = View::Table,
             Action::ViewFactors => self.view = View::Factors,
             Action::ViewDigits => return self.open_digits(),
-            Action::RowFactor => self.factor_row += 1,
-            Action::ColFactor => self.factor_col += 1,
+            Action::RowFactor => self.factors.row = self.next_factor(self.factors.row),
+            Action::ColFactor => self.factors.col = self.next_factor(self.factors.col),
             Action::Metric => {
                 use crate::insight::factors::Metric;
-                self.metric = match self.metric {
+                self.factors.metric = match self.factors.metric {
                     Metric::TestLoss => Metric::TestAcc,
                     Metric::TestAcc => Metric::TestLoss,
                 }
             }
-            Action::PatienceUp => self.patience = (self.patience + 1).min(99),
-            Action::PatienceDown => self.patience = self.patience.saturating_sub(1).max(1),
-            Action::Smooth => self.smooth = !self.smooth,
+            Action::PatienceUp => self.charts.patience = (self.charts.patience + 1).min(99),
+            Action::PatienceDown => {
+                self.charts.patience = self.charts.patience.saturating_sub(1).max(1)
+            }
+            Action::Smooth => self.charts.smooth = !self.charts.smooth,
             Action::FilterTrue | Action::FilterPredicted if self.view == View::Digits => {
                 if let Some(d) = self.digits.as_mut() {
                     if action == Action::FilterTrue {
@@ -684,8 +804,8 @@ impl App {
                     self.selected = i;
                 }
             }
-            Action::ToggleLog => self.log_scale = !self.log_scale,
-            Action::Sort => self.sort = self.sort.next(),
+            Action::ToggleLog => self.charts.log_scale = !self.charts.log_scale,
+            Action::Sort => self.table.sort = self.table.sort.next(),
             Action::Compare if self.compare.take().is_none() => {
                 self.message = Some((
                     Level::Info,
@@ -780,7 +900,7 @@ impl App {
         let key = |i: &usize, f: fn(&crate::engine::EpochMetrics) -> f32, sign: f32| {
             vs[*i].last().map(|m| sign * f(m)).unwrap_or(f32::INFINITY)
         };
-        match self.sort {
+        match self.table.sort {
             SortKey::Order => {}
             SortKey::TestLoss => idx.sort_by(|a, b| {
                 key(a, |m| m.test_loss, 1.0).total_cmp(&key(b, |m| m.test_loss, 1.0))

@@ -77,17 +77,21 @@ struct Runtime {
     session: Option<Session>,
     /// Where the last run ended up, told again after the terminal is restored.
     last_saved: Option<Saved>,
+    /// Messages for `update` that effects produced, handled in order by `dispatch`.
+    outbox: std::collections::VecDeque<Msg>,
 }
 
 impl Runtime {
+    /// The only way state changes: `msg`, then every message the effects it asks for
+    /// produce, in order, go through `App::update`.
     fn dispatch(&mut self, msg: Msg) -> bool {
-        let mut queue = vec![msg];
-        while let Some(msg) = queue.pop() {
+        self.outbox.push_back(msg);
+        while let Some(msg) = self.outbox.pop_front() {
             for effect in self.app.update(msg) {
                 match self.perform(effect) {
-                    Ok(Some(next)) => queue.push(next),
+                    Ok(Some(next)) => self.outbox.push_back(next),
                     Ok(None) => {}
-                    Err(e) => queue.push(Msg::Error(format!("{e:#}"))),
+                    Err(e) => self.outbox.push_back(Msg::Error(format!("{e:#}"))),
                 }
             }
         }
@@ -122,13 +126,15 @@ impl Runtime {
         let entry = self
             .app
             .picker
+            .entries
             .get(i)
             .ok_or_else(|| anyhow::anyhow!("no preset #{i}"))?;
         let preset = entry.preset.clone().map_err(|e| anyhow::anyhow!(e))?;
         let preset = session::apply_overrides(preset, &self.options.overrides)?;
         let data = self.dataset()?;
         let (session, note) = Session::create_or_in_memory(preset, &data, &self.options.runs_dir);
-        self.launch(session, data);
+        let started = self.launch(session, data);
+        self.outbox.push_back(started);
         Ok(match note {
             Some(n) => Msg::Error(format!(
                 "cannot save runs ({n}); training anyway, kept in memory and saved to a rescue \
@@ -139,11 +145,11 @@ impl Runtime {
     }
 
     /// Starts the engine on `session` and shows its run.
-    fn launch(&mut self, session: Session, data: Arc<Dataset>) {
+    fn launch(&mut self, session: Session, data: Arc<Dataset>) -> Msg {
         self.engine = Some(session.spawn(data, Kernel::default()));
         let (record, dir) = (session.record(), session.dir());
         self.session = Some(session);
-        self.app.update(Msg::Started(record, dir));
+        Msg::Started(record, dir)
     }
 
     fn dataset(&mut self) -> Result<Arc<Dataset>> {
@@ -152,7 +158,7 @@ impl Runtime {
             None => {
                 let d = session::load_data(self.options.data.as_deref())?;
                 self.data = Some(d.clone());
-                self.app.update(Msg::DataLoaded(DataSizes {
+                self.outbox.push_back(Msg::DataLoaded(DataSizes {
                     train: d.train.len(),
                     test: d.test.len(),
                 }));
@@ -168,13 +174,15 @@ impl Runtime {
         self.stop_engine();
         let dir = self
             .app
+            .picker
             .past
             .get(i)
             .map(|p| p.dir.clone())
             .ok_or_else(|| anyhow::anyhow!("no past run #{i}"))?;
         let data = self.dataset()?;
         let session = Session::resume(&dir)?;
-        self.launch(session, data);
+        let started = self.launch(session, data);
+        self.outbox.push_back(started);
         Ok(Msg::Info(format!("resuming {}", dir.display())))
     }
 
@@ -268,7 +276,7 @@ impl Runtime {
             _ => Msg::Error(saved.to_string()),
         };
         self.last_saved = Some(saved);
-        self.app.update(msg);
+        self.outbox.push_back(msg);
     }
 }
 
@@ -294,32 +302,23 @@ fn event_loop(
     options: TuiOptions,
     saved: &mut Option<Saved>,
 ) -> Result<()> {
-    let mut app = App::new(options.picker.clone());
-    app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let start = options.start;
-    app.past = past_entries(&options.runs_dir);
+    let past = past_entries(&options.runs_dir);
     let mut rt = Runtime {
-        app,
+        app: App::new(options.picker.clone()),
         options,
         data: None,
         engine: None,
         session: None,
         last_saved: None,
+        outbox: Default::default(),
     };
-    // Open on the quick preset: a first run that finishes in seconds.
-    if let Some(i) = rt
-        .app
-        .picker
-        .iter()
-        .position(|e| e.preset.as_ref().is_ok_and(|p| p.name == "quick"))
-    {
-        rt.app.picker_selected = i;
-    }
+    rt.dispatch(Msg::Init {
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        past,
+    });
     if let Some(i) = start {
-        rt.app.picker_selected = i;
-        rt.dispatch(Msg::Key(crossterm::event::KeyEvent::from(
-            crossterm::event::KeyCode::Enter,
-        )));
+        rt.dispatch(Msg::StartPreset(i));
     }
     let result = rt.run_loop(terminal);
     // Whatever ended the loop, a run still training is stopped and saved.
@@ -391,6 +390,12 @@ impl Runtime {
                 }
                 if run_ended {
                     self.finish_run(false);
+                    // Tell the user where the run is (queued by finish_run).
+                    if let Some(m) = self.outbox.pop_front() {
+                        if self.dispatch(m) {
+                            return Ok(());
+                        }
+                    }
                 }
             }
         }

@@ -19,10 +19,12 @@ pub fn chosen(app: &App, record: &RunRecord) -> Option<(Factor, Factor)> {
         0 => None,
         1 => Some((varying[0], varying[0])),
         n => {
-            let r = varying[app.factor_row % n];
-            let mut c = varying[app.factor_col % n];
+            // `update` keeps the indices below n; a run opened since is guarded by `get`.
+            let r = *varying.get(app.factors.row).unwrap_or(&varying[0]);
+            let col = app.factors.col.min(n - 1);
+            let mut c = varying[col];
             if c == r {
-                c = varying[(app.factor_col + 1) % n];
+                c = varying[(col + 1) % n];
             }
             Some((r, c))
         }
@@ -57,7 +59,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     };
     let res = factors::results(record);
     let metric_of = |i: usize| {
-        record.variants[i].last().map(|m| match app.metric {
+        record.variants[i].last().map(|m| match app.factors.metric {
             Metric::TestLoss => m.test_loss as f64,
             Metric::TestAcc => m.test_acc as f64,
         })
@@ -70,7 +72,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let hi = finished.iter().copied().fold(f64::NEG_INFINITY, f64::max);
 
     // Main effects of every varying factor, ranked: built first, so the panel is as tall as them.
-    let ranking = factors::ranking(record, app.metric);
+    let ranking = factors::ranking(record, app.factors.metric);
     let mut rows = Vec::new();
     for (f, size) in &ranking {
         rows.push(Row::new(vec![
@@ -96,7 +98,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         " rows: {} ([)  columns: {} (])  colour: final {} (m) ",
         row_f.name(),
         col_f.name(),
-        app.metric.name()
+        app.factors.metric.name()
     ));
     let inner = block.inner(grid_area);
     frame.render_widget(block, grid_area);
@@ -149,7 +151,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 }
                 let style = metric_of(i)
                     .filter(|_| v.status == crate::runs::VariantStatus::Finished)
-                    .map(|m| heat(theme, m, lo, hi, app.metric == Metric::TestLoss))
+                    .map(|m| heat(theme, m, lo, hi, app.factors.metric == Metric::TestLoss))
                     .unwrap_or(theme.dim());
                 let label = match metric_of(i) {
                     Some(m) if v.status == crate::runs::VariantStatus::Finished => {
@@ -179,7 +181,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let title = match ranking.first() {
         Some((f, size)) if *size > 0.0 => format!(
             " main effects on final {} · {} matters most ",
-            app.metric.name(),
+            app.factors.metric.name(),
             f.name()
         ),
         _ => " main effects (need finished variants) ".into(),

@@ -175,10 +175,10 @@ fn render_cell(
         let s = super::chart::loss_series_with(
             v,
             &[],
-            app.log_scale,
+            app.charts.log_scale,
             Some(super::chart::Extras {
                 smooth: false,
-                patience: app.patience,
+                patience: app.charts.patience,
             }),
         );
         frame.render_widget(chart(&s, Block::new(), theme, false), chart_area);

@@ -63,15 +63,15 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         &[]
     };
     let extras = Extras {
-        smooth: app.smooth,
-        patience: app.patience,
+        smooth: app.charts.smooth,
+        patience: app.charts.patience,
     };
-    let loss = loss_series_with(v, batch, app.log_scale, Some(extras));
+    let loss = loss_series_with(v, batch, app.charts.log_scale, Some(extras));
     let mut title = vec![Span::raw(format!(
         " {} · loss{} · early stop patience {} (+/-) ",
         v.spec.name,
-        if app.log_scale { " (log)" } else { "" },
-        app.patience
+        if app.charts.log_scale { " (log)" } else { "" },
+        app.charts.patience
     ))];
     title.extend(super::badges(v, theme));
     frame.render_widget(

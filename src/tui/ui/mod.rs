@@ -202,15 +202,9 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             if let Some(eta) = run.eta_total().filter(|_| !run.finished) {
                 spans.push(Span::raw(format!(" ETA {} ", fmt_duration(eta))));
             }
-            let views = [
-                (View::Live, "1 live"),
-                (View::Grid, "2 grid"),
-                (View::Table, "3 table"),
-                (View::Factors, "4 factors"),
-                (View::Digits, "5 digits"),
-            ];
             spans.push(Span::raw(" │ "));
-            for (v, label) in views {
+            for v in View::ALL {
+                let label = v.label();
                 let style = if v == app.view {
                     theme.title().add_modifier(Modifier::UNDERLINED)
                 } else {

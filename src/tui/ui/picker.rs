@@ -13,7 +13,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let [lists_area, detail_area] =
         Layout::horizontal([Constraint::Percentage(40), Constraint::Fill(1)]).areas(area);
     let [list_area, past_area] = Layout::vertical([
-        Constraint::Length(app.picker.len() as u16 + 2),
+        Constraint::Length(app.picker.entries.len() as u16 + 2),
         Constraint::Fill(1),
     ])
     .areas(lists_area);
@@ -23,6 +23,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     }
     let items: Vec<ListItem> = app
         .picker
+        .entries
         .iter()
         .map(|e| match &e.preset {
             Ok(p) => ListItem::new(Line::from(vec![
@@ -42,7 +43,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             ])),
         })
         .collect();
-    let selected = Some(app.picker_selected).filter(|i| *i < app.picker.len());
+    let selected = Some(app.picker.selected).filter(|i| *i < app.picker.entries.len());
     let mut state = ListState::default().with_selected(selected);
     frame.render_stateful_widget(
         List::new(items)
@@ -55,7 +56,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     if app.selected_past().is_some() {
         return;
     }
-    let Some(entry) = app.picker.get(app.picker_selected) else {
+    let Some(entry) = app.picker.entries.get(app.picker.selected) else {
         frame.render_widget(
             Paragraph::new("No presets found.").block(Block::bordered()),
             detail_area,
@@ -98,6 +99,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
 
 fn render_past(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let items: Vec<ListItem> = app
+        .picker
         .past
         .iter()
         .map(|p| match &p.record {
@@ -124,7 +126,7 @@ fn render_past(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         })
         .collect();
     let mut state = ListState::default().with_selected(app.selected_past());
-    let title = if app.past.is_empty() {
+    let title = if app.picker.past.is_empty() {
         " past runs (none yet) "
     } else {
         " past runs (enter opens, r resumes, b compares) "
@@ -139,7 +141,7 @@ fn render_past(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
 }
 
 fn render_past_detail(app: &App, frame: &mut Frame, area: Rect, i: usize, theme: Theme) {
-    let p = &app.past[i];
+    let p = &app.picker.past[i];
     let mut lines = vec![Line::styled(p.dir.display().to_string(), theme.dim())];
     match &p.record {
         Ok(r) => {

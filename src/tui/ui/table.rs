@@ -48,7 +48,7 @@ pub fn render_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let selected_row = order.iter().position(|&i| i == app.selected);
     let title = Line::from(format!(
         " the study's table · sorted by {} (o) · best test loss in bold ",
-        app.sort.label()
+        app.table.sort.label()
     ));
     let table = Table::new(rows, widths)
         .header(header)
