@@ -325,3 +325,85 @@ impl Sink for Recorder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::engine::control::Control;
+    use crate::engine::SharedSink;
+
+    fn recorder_in(dir: &Path) -> Recorder {
+        let p = crate::preset::parse(
+            "t.ron",
+            "(name: \"t\", variants: [(name: \"a\", arch: \"256\"), (name: \"b\", arch: \"256\")])",
+        )
+        .unwrap();
+        let record = RunRecord::new(&p, runs::record::Environment::detect("t"));
+        Recorder::new(record, dir.to_path_buf(), RunLock::acquire(dir).unwrap())
+    }
+
+    fn finished(index: usize) -> Event {
+        Event::VariantFinished {
+            index,
+            seconds: 1.0,
+            weights: None,
+        }
+    }
+
+    #[test]
+    fn a_failed_save_becomes_one_warning_event_then_a_rescue() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("run");
+        std::fs::create_dir(&dir).unwrap();
+        let recorder = Arc::new(Mutex::new(recorder_in(&dir)));
+        assert!(dir.join(runs::RUN_FILE).is_file(), "saved at once");
+        // The run folder goes away under the run: every save now fails.
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::write(&dir, b"now a file").unwrap();
+        let (event_tx, event_rx) = crossbeam_channel::unbounded();
+        let (_command_tx, command_rx) = crossbeam_channel::unbounded();
+        let sink: SharedSink = recorder.clone();
+        let control = Control::new(command_rx, event_tx, Some(sink));
+        control.emit(finished(0));
+        control.emit(finished(1));
+        let events: Vec<Event> = event_rx.try_iter().collect();
+        // What both front-ends receive: the event, then one warning (not one per unit).
+        assert_eq!(events.len(), 3, "{events:?}");
+        assert!(
+            matches!(&events[1], Event::Warning { message } if message.contains("cannot save the run")),
+            "{events:?}"
+        );
+        let mut r = recorder.lock().unwrap();
+        assert!(r.save_error().is_some());
+        assert_eq!(r.record().count(VariantStatus::Finished), 2);
+        let rescue = tmp.path().join("rescue");
+        std::fs::create_dir(&rescue).unwrap();
+        // Rescue folders go under MNIST_LAB_RESCUE_DIR (no other unit test sets it).
+        std::env::set_var(runs::RESCUE_ENV, &rescue);
+        let saved = r.finish(false);
+        let Saved::Rescued { dir: at, .. } = &saved else {
+            panic!("{saved:?}")
+        };
+        assert!(at.starts_with(&rescue));
+        assert_eq!(runs::load(at).unwrap().count(VariantStatus::Finished), 2);
+        assert!(saved.to_string().contains("could not be written"));
+    }
+
+    #[test]
+    fn a_saved_run_says_where_and_ignores_events_after_it_is_finished() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = recorder_in(tmp.path());
+        assert!(r.observe(&finished(0)).is_empty());
+        let saved = r.finish(false);
+        assert_eq!(saved, Saved::InPlace(tmp.path().to_path_buf()));
+        assert_eq!(
+            saved.to_string(),
+            format!("run saved in {}", tmp.path().join("run.json").display())
+        );
+        r.observe(&finished(1));
+        let on_disk = runs::load(tmp.path()).unwrap();
+        assert_eq!(on_disk.count(VariantStatus::Finished), 1);
+    }
+}

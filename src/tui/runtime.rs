@@ -271,13 +271,24 @@ impl Runtime {
             return;
         };
         let saved = session.finish(interrupted);
-        let msg = match &saved {
-            Saved::InPlace(_) => Msg::Info(saved.to_string()),
-            _ => Msg::Error(saved.to_string()),
+        let msg = match (&saved, &self.app.message) {
+            // Keep what the view said ("Run complete. e exports ..."), and add where it is.
+            (Saved::InPlace(_), Some((super::app::Level::Info, said))) => {
+                Msg::Info(format!("{said} {}.", capitalise(&saved.to_string())))
+            }
+            (Saved::InPlace(_), _) => Msg::Info(capitalise(&saved.to_string())),
+            _ => Msg::Error(capitalise(&saved.to_string())),
         };
         self.last_saved = Some(saved);
         self.outbox.push_back(msg);
     }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// Runs the TUI until the user quits. The terminal is restored on every exit path
