@@ -505,3 +505,13 @@ fn every_action_has_a_key_in_the_one_table() {
         }
     }
 }
+
+#[test]
+fn tab_cycles_the_views_in_header_order_and_passes_digits_by() {
+    assert_eq!(View::Live.next_tab(), View::Grid);
+    assert_eq!(View::Grid.next_tab(), View::Table);
+    assert_eq!(View::Table.next_tab(), View::Factors);
+    assert_eq!(View::Factors.next_tab(), View::Live);
+    assert_eq!(View::Digits.next_tab(), View::Live);
+    assert_eq!(View::ALL.map(View::label)[0], "1 live");
+}

@@ -40,6 +40,21 @@ impl View {
         View::Digits,
     ];
 
+    /// The view tab switches to: the next in `ALL` that tab stops at, wrapping.
+    pub fn next_tab(self) -> View {
+        let at = View::ALL.iter().position(|v| *v == self).unwrap_or(0);
+        (1..=View::ALL.len())
+            .map(|k| View::ALL[(at + k) % View::ALL.len()])
+            .find(|v| v.tab_stop())
+            .unwrap_or(View::Live)
+    }
+
+    /// Digits opens only for a finished variant with weights (its key loads them), so tab
+    /// passes it by.
+    fn tab_stop(self) -> bool {
+        self != View::Digits
+    }
+
     /// The header's label: the key that opens it, and its name.
     pub fn label(self) -> &'static str {
         match self {
@@ -743,14 +758,7 @@ impl App {
             Action::Skip if training => return vec![Effect::Engine(Command::Skip)],
             Action::Cancel if training => self.confirm = Some(Confirm::Cancel),
             Action::Export => return vec![Effect::Export],
-            Action::NextView => {
-                self.view = match self.view {
-                    View::Live => View::Grid,
-                    View::Grid => View::Table,
-                    View::Table => View::Factors,
-                    View::Factors | View::Digits => View::Live,
-                }
-            }
+            Action::NextView => self.view = self.view.next_tab(),
             Action::ViewLive => self.view = View::Live,
             Action::ViewGrid => self.view = View::Grid,
             Action::ViewTable => self.view = View::Table,
