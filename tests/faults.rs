@@ -745,3 +745,37 @@ fn epochs_above_the_preset_limit_are_refused_on_the_command_line() {
         stderr(&out)
     );
 }
+
+#[test]
+fn unlabelled_weights_from_older_runs_still_export_and_eval_says_why_not() {
+    use dfdx::nn::SaveToSafetensors;
+    let tmp = tempfile::tempdir().unwrap();
+    let preset = tiny_preset(tmp.path(), &["v"], "");
+    let root = tmp.path().join("runs");
+    assert!(run_tiny(&preset, &root).status.success());
+    let dir = common::only_run_dir(&root);
+    let r = runs::load(&dir).unwrap();
+    let (v, w) = runs::find_weights(&dir, &r, "v").unwrap();
+    // What mnist-lab wrote before weights were labelled: dfdx's file, no metadata.
+    let dev: dfdx::tensor::Cpu = Default::default();
+    let net: mnist_lab::model::Mlp128x64 = mnist_lab::model::Net::new_configured(&dev, &v.spec);
+    net.save_safetensors(&w).unwrap();
+    let e = bin().arg("eval").arg(&dir).arg("v").output().unwrap();
+    assert_eq!(e.status.code(), Some(2));
+    assert!(
+        stderr(&e).contains("does not say which variant it belongs to"),
+        "{}",
+        stderr(&e)
+    );
+    let out = tmp.path().join("out");
+    let x = bin()
+        .arg("export")
+        .arg(&dir)
+        .arg("--to")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(x.status.success(), "{}", stderr(&x));
+    assert!(out.join("summary.csv").is_file());
+    assert!(!out.join("confusion-v.csv").exists());
+}

@@ -200,7 +200,15 @@ fn export_confusions(
         let Ok((_, path)) = find_weights(source, record, &v.spec.name) else {
             continue;
         };
-        let e = crate::engine::train::evaluate_saved(&v.spec, &path, data)?;
+        let e = match crate::engine::train::evaluate_saved(&v.spec, &path, data) {
+            Ok(e) => e,
+            // Weights written before files were labelled cannot be checked: no matrix for
+            // them, rather than one that may be another variant's.
+            Err(crate::engine::EngineError::Weights(
+                crate::model::weights::WeightsError::Unlabelled { .. },
+            )) => continue,
+            Err(e) => return Err(e.into()),
+        };
         let m = crate::insight::confusion::confusion(
             &data.test.labels[..e.predictions.len()],
             &e.predictions,
