@@ -290,3 +290,32 @@ fn help_fits_the_minimum_terminal_in_two_columns() {
     assert!(contains(&s, "ctrl-c"));
     assert!(contains(&s, "digits"));
 }
+
+#[test]
+fn control_characters_in_names_never_reach_the_terminal_in_any_view() {
+    let p = common_preset_with_name("evil\u{1b}[2J\nname");
+    let mut app = picker_app();
+    app.update(Msg::Started(
+        RunRecord::new(&p, Environment::detect("t")),
+        None,
+    ));
+    for k in ['1', '2', '3', '4'] {
+        app.update(key(KeyCode::Char(k)));
+        let screen = draw(&app, 120, 36);
+        assert!(
+            !screen.iter().any(|l| l.chars().any(char::is_control)),
+            "view {k}: {screen:?}"
+        );
+        assert!(
+            k == '4' || contains(&screen, "evil"),
+            "view {k} shows the name"
+        );
+    }
+}
+
+fn common_preset_with_name(name: &str) -> preset::Preset {
+    let text = format!(
+        "(name: \"c\", variants: [(name: {name:?}, arch: \"256\"), (name: \"plain\", arch: \"256\")])"
+    );
+    preset::parse("c.ron", &text).unwrap()
+}
