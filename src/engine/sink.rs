@@ -37,10 +37,8 @@ impl Sink for WeightsDir {
         name: &str,
         bytes: Vec<u8>,
     ) -> Result<String, NotKept> {
-        let dir = &self.0;
-        std::fs::create_dir_all(dir).map_err(|e| NotKept(format!("{}: {e}", dir.display())))?;
-        let path = dir.join(crate::runs::weights_file_name(name));
-        crate::runs::write_atomic(&path, &bytes).map_err(|e| NotKept(format!("{e:#}")))?;
-        Ok(path.display().to_string())
+        crate::runs::write_weights(&self.0, name, &bytes)
+            .map(|path| path.display().to_string())
+            .map_err(|e| NotKept(format!("{e:#}")))
     }
 }

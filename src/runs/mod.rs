@@ -164,6 +164,16 @@ pub fn weights_file_name(unit: &str) -> String {
     format!("{stem}-{hex}.safetensors")
 }
 
+/// Writes a unit's weights into `folder` (created if need be) under `weights_file_name`,
+/// atomically; returns the file's path.
+pub fn write_weights(folder: &Path, unit: &str, bytes: &[u8]) -> Result<PathBuf> {
+    std::fs::create_dir_all(folder)
+        .map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", folder.display()))?;
+    let path = folder.join(weights_file_name(unit));
+    write_atomic(&path, bytes)?;
+    Ok(path)
+}
+
 /// The weights path recorded for a unit, relative to its run folder.
 pub fn weights_record_path(unit: &str) -> String {
     format!("{WEIGHTS_DIR}/{}", weights_file_name(unit))

@@ -307,12 +307,9 @@ impl Sink for Recorder {
             self.unsaved_weights.insert(rel, bytes);
             return Err(NotKept("the run has no folder; kept in memory".into()));
         };
-        let folder = dir.join(runs::WEIGHTS_DIR);
-        let written = std::fs::create_dir_all(&folder)
-            .map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", folder.display()))
-            .and_then(|_| runs::write_atomic(&dir.join(&rel), &bytes));
+        let written = runs::write_weights(&dir.join(runs::WEIGHTS_DIR), name, &bytes);
         match written {
-            Ok(()) => {
+            Ok(_) => {
                 self.unsaved_weights.remove(&rel);
                 Ok(rel)
             }
