@@ -109,9 +109,10 @@ impl std::fmt::Display for Saved {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Saved::InPlace(d) => write!(f, "run saved in {}", d.join(runs::RUN_FILE).display()),
+            // Where the run is comes first: a status line may cut the rest.
             Saved::Rescued { dir, reason } => write!(
                 f,
-                "the run folder could not be written ({reason}); the run was saved in {} instead",
+                "run saved in {}, not in its folder, which could not be written ({reason})",
                 dir.join(runs::RUN_FILE).display()
             ),
             Saved::Lost { reason } => write!(f, "the run could not be saved anywhere: {reason}"),

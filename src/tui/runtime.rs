@@ -272,9 +272,10 @@ impl Runtime {
         };
         let saved = session.finish(interrupted);
         let msg = match (&saved, &self.app.message) {
-            // Keep what the view said ("Run complete. e exports ..."), and add where it is.
+            // Where the run is first (it must fit at 80 columns), then what the view said
+            // ("Run complete. e exports ...").
             (Saved::InPlace(_), Some((super::app::Level::Info, said))) => {
-                Msg::Info(format!("{said} {}.", capitalise(&saved.to_string())))
+                Msg::Info(format!("{}. {said}", capitalise(&saved.to_string())))
             }
             (Saved::InPlace(_), _) => Msg::Info(capitalise(&saved.to_string())),
             _ => Msg::Error(capitalise(&saved.to_string())),
