@@ -4,7 +4,7 @@
 
 use std::io::{Read, Seek, Write};
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Result;
 
@@ -14,7 +14,6 @@ pub const LOCK_FILE: &str = ".lock";
 #[derive(Debug)]
 pub struct RunLock {
     file: std::fs::File,
-    path: PathBuf,
 }
 
 /// This process, as the holder of a lock names it.
@@ -62,11 +61,7 @@ impl RunLock {
         let _ = file.write_all(describe_self().as_bytes());
         let _ = file.flush();
         super::remove_stale_temp_files(dir);
-        Ok(RunLock { file, path })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(RunLock { file })
     }
 }
 

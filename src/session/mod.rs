@@ -23,12 +23,6 @@ pub struct Overrides {
     pub only: Vec<String>,
 }
 
-impl Overrides {
-    pub fn is_empty(&self) -> bool {
-        *self == Overrides::default()
-    }
-}
-
 /// Applies command-line overrides to a loaded preset, with the preset's own limits.
 pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
     if !o.only.is_empty() {

@@ -120,11 +120,6 @@ impl PickerEntry {
                 .sum(),
         )
     }
-
-    /// The estimate on MNIST's sizes (before the data set is loaded).
-    pub fn estimate_seconds(&self) -> Option<f64> {
-        self.estimate_seconds_for(DataSizes::default())
-    }
 }
 
 /// How many training and test images the data set has: ETAs scale with them.
