@@ -66,6 +66,12 @@ fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }
 
+/// The command failed with status 2 and said `needle` on standard error.
+fn fails_saying(o: &std::process::Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(o));
+    assert!(stderr(o).contains(needle), "{}", stderr(o));
+}
+
 fn temp_files_in(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
     for folder in [dir.to_path_buf(), dir.join("weights")] {
@@ -128,12 +134,7 @@ fn eval_refuses_weights_of_another_variant_and_reports_each_its_own() {
     assert_ne!(a, b);
     std::fs::copy(&a, &b).unwrap();
     let e = bin().arg("eval").arg(&dir).arg("a_b").output().unwrap();
-    assert_eq!(e.status.code(), Some(2));
-    assert!(
-        stderr(&e).contains("belong to variant \"a.b\", not \"a_b\""),
-        "{}",
-        stderr(&e)
-    );
+    fails_saying(&e, "belong to variant \"a.b\", not \"a_b\"");
 }
 
 // 2. Non-finite numbers in a preset are refused; a record is never written unreadable.
@@ -204,12 +205,7 @@ fn two_resumes_of_one_run_cannot_run_at_once() {
     runs::save(&dir, &r).unwrap();
     let first = Session::resume(&dir).unwrap();
     let second = common::resume(&dir, &root);
-    assert_eq!(second.status.code(), Some(2));
-    assert!(
-        stderr(&second).contains("is being written by process"),
-        "{}",
-        stderr(&second)
-    );
+    fails_saying(&second, "is being written by process");
     drop(first);
 }
 
@@ -466,12 +462,7 @@ fn a_full_standard_output_is_named_as_such() {
         .stderr(Stdio::piped())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("cannot write to standard output"),
-        "{}",
-        stderr(&out)
-    );
+    fails_saying(&out, "cannot write to standard output");
 }
 
 // 10. An idle TUI uses next to no CPU after a finished run.
@@ -738,12 +729,7 @@ fn epochs_above_the_preset_limit_are_refused_on_the_command_line() {
         .args(["run", "quick", "--epochs", "10001"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("--epochs must be 1..=10000"),
-        "{}",
-        stderr(&out)
-    );
+    fails_saying(&out, "--epochs must be 1..=10000");
 }
 
 #[test]
@@ -761,12 +747,7 @@ fn unlabelled_weights_from_older_runs_still_export_and_eval_says_why_not() {
     let net: mnist_lab::model::Mlp128x64 = mnist_lab::model::Net::new_configured(&dev, &v.spec);
     net.save_safetensors(&w).unwrap();
     let e = bin().arg("eval").arg(&dir).arg("v").output().unwrap();
-    assert_eq!(e.status.code(), Some(2));
-    assert!(
-        stderr(&e).contains("does not say which variant it belongs to"),
-        "{}",
-        stderr(&e)
-    );
+    fails_saying(&e, "does not say which variant it belongs to");
     let out = tmp.path().join("out");
     let x = bin()
         .arg("export")
