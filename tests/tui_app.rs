@@ -7,7 +7,8 @@ use mnist_lab::runs::{record::Environment, RunRecord, VariantStatus};
 use mnist_lab::tui::app::{App, Confirm, Effect, Msg, PickerEntry, Screen, SortKey, View};
 
 /// Saving is the Recorder's job on the engine thread (durable before the next unit starts),
-/// so the reducer asks for no save effect when a unit ends.
+/// so the reducer asks for no save effect when a unit ends; at the end of the run it asks the
+/// runtime to finish the record (`Effect::FinishRun`).
 const NO_EFFECTS: Vec<Effect> = Vec::new();
 
 fn key(c: char) -> Msg {
@@ -287,7 +288,7 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
     assert_eq!(app.best_variant(), Some(0));
     assert_eq!(
         app.update(Msg::Engine(Event::RunFinished { cancelled: false })),
-        NO_EFFECTS
+        vec![Effect::FinishRun]
     );
     let run = app.run.as_ref().unwrap();
     assert!(run.finished && !app.training());

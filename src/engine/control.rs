@@ -3,7 +3,7 @@
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
-use super::sink::{NotKept, SharedSink};
+use super::sink::{NotKept, SharedSink, Sink};
 use super::{Command, Event};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,16 +32,18 @@ impl Control {
         }
     }
 
+    /// Runs `f` on the sink, if there is one (its lock poisoned by a panic still holds the
+    /// record: use it).
+    fn with_sink<R>(&self, f: impl FnOnce(&mut dyn Sink) -> R) -> Option<R> {
+        let sink = self.sink.as_ref()?;
+        let mut guard = sink.lock().unwrap_or_else(|p| p.into_inner());
+        Some(f(&mut *guard))
+    }
+
     /// Hands an event to the sink, then sends it (and any warning the sink had) on; a
     /// consumer that went away means the run is cancelled.
     pub fn emit(&self, event: Event) -> Flow {
-        let warnings = match &self.sink {
-            Some(sink) => match sink.lock() {
-                Ok(mut s) => s.observe(&event),
-                Err(poisoned) => poisoned.into_inner().observe(&event),
-            },
-            None => Vec::new(),
-        };
+        let warnings = self.with_sink(|s| s.observe(&event)).unwrap_or_default();
         if self.events.send(event).is_err() {
             return Flow::Cancel;
         }
@@ -53,18 +55,14 @@ impl Control {
         Flow::Continue
     }
 
+    /// Whether finished units' weights are kept (there is a sink to take them).
+    pub fn keeps_weights(&self) -> bool {
+        self.sink.is_some()
+    }
+
     /// Gives a finished unit's weights to the sink; the path to record, or why not saved.
-    pub fn keep_weights(
-        &self,
-        index: usize,
-        name: &str,
-        bytes: Vec<u8>,
-    ) -> Option<Result<String, NotKept>> {
-        let sink = self.sink.as_ref()?;
-        Some(match sink.lock() {
-            Ok(mut s) => s.keep_weights(index, name, bytes),
-            Err(poisoned) => poisoned.into_inner().keep_weights(index, name, bytes),
-        })
+    pub fn keep_weights(&self, name: &str, bytes: Vec<u8>) -> Option<Result<String, NotKept>> {
+        self.with_sink(|s| s.keep_weights(name, bytes))
     }
 
     /// Handles pending commands; blocks while paused. Called once per batch.

@@ -10,10 +10,9 @@ pub trait Sink: Send {
     /// Sees one event before it is sent on; returns warnings for the front-end (e.g. a save
     /// that failed), sent right after the event.
     fn observe(&mut self, event: &super::Event) -> Vec<String>;
-    /// Keeps the trained weights of unit `index` (safetensors bytes); returns the path to
+    /// Keeps the trained weights of unit `name` (safetensors bytes); returns the path to
     /// record, or why they are not on disk.
-    fn keep_weights(&mut self, index: usize, name: &str, bytes: Vec<u8>)
-        -> Result<String, NotKept>;
+    fn keep_weights(&mut self, name: &str, bytes: Vec<u8>) -> Result<String, NotKept>;
 }
 
 /// Why a unit's weights are not on disk.
@@ -31,12 +30,7 @@ impl Sink for WeightsDir {
         Vec::new()
     }
 
-    fn keep_weights(
-        &mut self,
-        _index: usize,
-        name: &str,
-        bytes: Vec<u8>,
-    ) -> Result<String, NotKept> {
+    fn keep_weights(&mut self, name: &str, bytes: Vec<u8>) -> Result<String, NotKept> {
         crate::runs::write_weights(&self.0, name, &bytes)
             .map(|path| path.display().to_string())
             .map_err(|e| NotKept(format!("{e:#}")))

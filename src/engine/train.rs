@@ -405,9 +405,15 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
     }
     // The weights are handed over in memory: the sink writes them, or keeps them for a
     // rescue folder when the disk refuses.
-    let weights = match trainer.weights(&spec.name, &spec.arch) {
-        Ok(bytes) => job.control.keep_weights(job.index, &spec.name, bytes),
-        Err(e) => Some(Err(super::sink::NotKept(e.to_string()))),
+    // Without a sink nobody keeps them (benchmarks): they are not even serialised.
+    let weights = match job
+        .control
+        .keeps_weights()
+        .then(|| trainer.weights(&spec.name, &spec.arch))
+    {
+        Some(Ok(bytes)) => job.control.keep_weights(&spec.name, bytes),
+        Some(Err(e)) => Some(Err(super::sink::NotKept(e.to_string()))),
+        None => None,
     };
     Ok(Outcome::Finished(match weights {
         Some(Ok(path)) => Some(path),

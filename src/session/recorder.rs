@@ -276,33 +276,28 @@ impl Sink for Recorder {
         if self.closed {
             return Vec::new();
         }
-        // A unit whose weights stayed in memory still has them recorded (rescued at the end).
-        let pending = match event {
-            Event::VariantFinished { index, .. } => self
-                .record
-                .variants
-                .get(*index)
-                .map(|v| runs::weights_record_path(&v.spec.name))
-                .filter(|rel| self.unsaved_weights.contains_key(rel)),
-            _ => None,
-        };
-        if self.record.apply(event) {
-            if let (Some(rel), Event::VariantFinished { index, .. }) = (pending, event) {
-                if let Some(v) = self.record.variants.get_mut(*index) {
+        if !self.record.apply(event) {
+            return Vec::new();
+        }
+        // A unit whose weights stayed in memory still has them recorded (the engine reported
+        // none on disk); they go to the rescue folder with the record at the end.
+        if let Event::VariantFinished {
+            index,
+            weights: None,
+            ..
+        } = event
+        {
+            if let Some(v) = self.record.variants.get_mut(*index) {
+                let rel = runs::weights_record_path(&v.spec.name);
+                if self.unsaved_weights.contains_key(&rel) {
                     v.weights = Some(rel);
                 }
             }
-            return self.save().into_iter().collect();
         }
-        Vec::new()
+        self.save().into_iter().collect()
     }
 
-    fn keep_weights(
-        &mut self,
-        _index: usize,
-        name: &str,
-        bytes: Vec<u8>,
-    ) -> Result<String, NotKept> {
+    fn keep_weights(&mut self, name: &str, bytes: Vec<u8>) -> Result<String, NotKept> {
         let rel = runs::weights_record_path(name);
         let Some(dir) = &self.dir else {
             self.unsaved_weights.insert(rel, bytes);

@@ -321,6 +321,8 @@ pub enum Effect {
     RefreshRuns,
     Engine(Command),
     Export,
+    /// The engine reported the end of the run: finish its record (save or rescue it).
+    FinishRun,
     Quit,
     /// Evaluate this variant's saved weights for the digits view.
     LoadDigits(usize),
@@ -886,6 +888,8 @@ impl App {
                     }
                     .into(),
                 ));
+                // The Recorder writes the final state; the runtime says where the run is.
+                return vec![Effect::FinishRun];
             }
             Event::Warning { message } => self.message = Some((Level::Error, message)),
             Event::RunStarted { .. } | Event::EpochEnd { .. } => {}

@@ -12,7 +12,7 @@ use crossterm::event::{self as term_event, Event as TermEvent, KeyEventKind};
 use super::app::{App, DataSizes, Effect, Msg, PickerEntry};
 use super::ui;
 use crate::data::Dataset;
-use crate::engine::{Command, EngineHandle, Event, Kernel};
+use crate::engine::{Command, EngineHandle, Kernel};
 use crate::runs;
 use crate::session::{self, Interrupted, Overrides, Saved, Session};
 
@@ -111,6 +111,10 @@ impl Runtime {
             }
             Effect::Export => self.export().map(Some),
             Effect::LoadDigits(i) => self.load_digits(i).map(Some),
+            Effect::FinishRun => {
+                self.finish_run(false);
+                Ok(None)
+            }
             Effect::Quit => {
                 self.stop_engine();
                 Ok(None)
@@ -396,18 +400,8 @@ impl Runtime {
             }
             for msg in msgs {
                 dirty = true;
-                let run_ended = matches!(msg, Msg::Engine(Event::RunFinished { .. }));
                 if self.dispatch(msg) {
                     return Ok(());
-                }
-                if run_ended {
-                    self.finish_run(false);
-                    // Tell the user where the run is (queued by finish_run).
-                    if let Some(m) = self.outbox.pop_front() {
-                        if self.dispatch(m) {
-                            return Ok(());
-                        }
-                    }
                 }
             }
         }
