@@ -46,6 +46,9 @@ pub struct OverrideArgs {
     /// Run only these variants (comma-separated names)
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub only: Vec<String>,
+    /// Train every variant with N seeds (its own seed and the N-1 after it)
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<usize>,
 }
 
 impl From<OverrideArgs> for crate::session::Overrides {
@@ -55,6 +58,7 @@ impl From<OverrideArgs> for crate::session::Overrides {
             train_subset: a.train_subset,
             test_subset: a.test_subset,
             only: a.only,
+            seeds: a.seeds,
         }
     }
 }

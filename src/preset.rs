@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use crate::spec::{
-    Activation, Arch, Init, OptimizerSpec, Placement, Reference, VariantSpec, ARCHITECTURES,
+    Activation, Arch, EarlyStopping, Init, OptimizerSpec, Placement, Reference, Schedule,
+    Validation, VariantSpec, ARCHITECTURES,
 };
 
 /// `placement: None` must mean `Placement::None`, not a missing value: RON's implicit `Some`
@@ -40,6 +41,193 @@ pub struct Settings {
     pub train_subset: Option<usize>,
     #[serde(default)]
     pub test_subset: Option<usize>,
+    #[serde(default)]
+    pub lr: Option<f32>,
+    #[serde(default)]
+    pub seeds: Option<Seeds>,
+    #[serde(default)]
+    pub validation: Option<Validation>,
+    #[serde(default)]
+    pub early_stopping: Option<EarlyStopping>,
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
+}
+
+/// Repeats of a variant: `seeds: 5` (the variant's seed and the 4 after it) or an explicit
+/// list `seeds: [1, 2, 3]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Seeds {
+    Count(usize),
+    List(Vec<u64>),
+}
+
+impl Seeds {
+    /// The seeds to train, starting from `base` for a count.
+    pub fn resolve(&self, base: u64) -> Result<Vec<u64>, String> {
+        let seeds: Vec<u64> = match self {
+            Seeds::Count(n) => (0..*n as u64).map(|k| base.wrapping_add(k)).collect(),
+            Seeds::List(list) => list.clone(),
+        };
+        if seeds.is_empty() {
+            return Err("seeds must name at least one seed".into());
+        }
+        let mut sorted = seeds.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != seeds.len() {
+            return Err(format!("seeds lists a seed twice: {seeds:?}"));
+        }
+        Ok(seeds)
+    }
+}
+
+/// `grid: (factor: [levels...], ...)`: every combination of the levels becomes a variant,
+/// named by its levels in this field order (e.g. "512-128 · Every · Adam · 0.5").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grid {
+    #[serde(default)]
+    pub arch: Option<Vec<String>>,
+    #[serde(default)]
+    pub placement: Option<Vec<Placement>>,
+    #[serde(default)]
+    pub optimizer: Option<Vec<OptimizerSpec>>,
+    #[serde(default)]
+    pub dropout: Option<Vec<f32>>,
+    #[serde(default)]
+    pub activation: Option<Vec<Activation>>,
+    #[serde(default)]
+    pub init: Option<Vec<Init>>,
+    #[serde(default)]
+    pub batch_size: Option<Vec<usize>>,
+    #[serde(default)]
+    pub epochs: Option<Vec<usize>>,
+    #[serde(default)]
+    pub lr: Option<Vec<f32>>,
+}
+
+/// One level of a grid factor: its label in the generated name, and how it sets an entry.
+type Level = (String, Box<dyn Fn(&mut VariantEntry)>);
+
+fn levels_of<T: Clone + 'static>(
+    values: &Option<Vec<T>>,
+    field: &str,
+    label: impl Fn(&T) -> String,
+    set: fn(&mut VariantEntry, T),
+) -> Result<Option<Vec<Level>>, String> {
+    let Some(values) = values else {
+        return Ok(None);
+    };
+    if values.is_empty() {
+        return Err(format!("grid factor {field} has no levels"));
+    }
+    Ok(Some(
+        values
+            .iter()
+            .map(|v| {
+                let v2 = v.clone();
+                (
+                    label(v),
+                    Box::new(move |e: &mut VariantEntry| set(e, v2.clone())) as Box<_>,
+                )
+            })
+            .collect(),
+    ))
+}
+
+impl Grid {
+    /// The factors with levels, in name order.
+    fn factors(&self) -> Result<Vec<Vec<Level>>, String> {
+        let all = [
+            levels_of(&self.arch, "arch", |a| a.clone(), |e, v| e.arch = Some(v))?,
+            levels_of(
+                &self.placement,
+                "placement",
+                |p| format!("{p:?}"),
+                |e, v| e.placement = Some(v),
+            )?,
+            levels_of(
+                &self.optimizer,
+                "optimizer",
+                |o| o.label(),
+                |e, v| e.optimizer = Some(v),
+            )?,
+            levels_of(
+                &self.dropout,
+                "dropout",
+                |d| d.to_string(),
+                |e, v| e.dropout = Some(v),
+            )?,
+            levels_of(
+                &self.activation,
+                "activation",
+                |a| a.label(),
+                |e, v| e.activation = Some(v),
+            )?,
+            levels_of(
+                &self.init,
+                "init",
+                |i| format!("{i:?}"),
+                |e, v| e.init = Some(v),
+            )?,
+            levels_of(
+                &self.batch_size,
+                "batch_size",
+                |b| format!("batch {b}"),
+                |e, v| e.batch_size = Some(v),
+            )?,
+            levels_of(
+                &self.epochs,
+                "epochs",
+                |n| format!("{n} epochs"),
+                |e, v| e.epochs = Some(v),
+            )?,
+            levels_of(&self.lr, "lr", |l| format!("lr {l}"), |e, v| e.lr = Some(v))?,
+        ];
+        let factors: Vec<Vec<Level>> = all.into_iter().flatten().collect();
+        if factors.is_empty() {
+            return Err("grid names no factor (give at least one, e.g. placement: [Every, None])".into());
+        }
+        Ok(factors)
+    }
+
+    /// How many variants the grid expands to (saturating: a huge grid is refused, not wrapped).
+    fn size(factors: &[Vec<Level>]) -> usize {
+        factors
+            .iter()
+            .fold(1usize, |n, f| n.saturating_mul(f.len()))
+    }
+
+    /// The cartesian product as variant entries, first factor varying slowest.
+    fn expand(&self, limit: usize) -> Result<Vec<VariantEntry>, String> {
+        let factors = self.factors()?;
+        let size = Grid::size(&factors);
+        if size > limit {
+            return Err(format!(
+                "grid expands to {size} variants; at most {limit} are supported"
+            ));
+        }
+        let mut out = Vec::with_capacity(size);
+        for k in 0..size {
+            let mut entry = VariantEntry::default();
+            let mut names = Vec::with_capacity(factors.len());
+            let mut rest = k;
+            let mut picks = vec![0; factors.len()];
+            for (i, f) in factors.iter().enumerate().rev() {
+                picks[i] = rest % f.len();
+                rest /= f.len();
+            }
+            for (f, &p) in factors.iter().zip(&picks) {
+                let (label, set) = &f[p];
+                names.push(label.clone());
+                set(&mut entry);
+            }
+            entry.name = names.join(" · ");
+            out.push(entry);
+        }
+        Ok(out)
+    }
 }
 
 /// One entry of `variants: [...]`: a name, its overrides, and optionally the study's numbers.
@@ -71,6 +259,16 @@ pub struct VariantEntry {
     pub test_subset: Option<usize>,
     #[serde(default)]
     pub reference: Option<Reference>,
+    #[serde(default)]
+    pub lr: Option<f32>,
+    #[serde(default)]
+    pub seeds: Option<Seeds>,
+    #[serde(default)]
+    pub validation: Option<Validation>,
+    #[serde(default)]
+    pub early_stopping: Option<EarlyStopping>,
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,6 +279,9 @@ pub struct PresetFile {
     pub description: String,
     #[serde(default)]
     pub defaults: Settings,
+    #[serde(default)]
+    pub grid: Option<Grid>,
+    #[serde(default)]
     pub variants: Vec<VariantEntry>,
 }
 
@@ -90,11 +291,27 @@ pub struct Preset {
     pub description: String,
     /// Where it was read from ("<embedded>/quick.ron" for the built-in copies).
     pub source: String,
+    /// The units to train: every variant once per seed.
     pub variants: Vec<VariantSpec>,
+}
+
+impl Preset {
+    /// Distinct variants (units of one variant differ only by seed), in unit order.
+    pub fn variant_names(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for u in &self.variants {
+            if !out.contains(&u.variant_name()) {
+                out.push(u.variant_name());
+            }
+        }
+        out
+    }
 }
 
 /// Limits that keep a preset sane; beyond them it is almost certainly a typo.
 pub const MAX_VARIANTS: usize = 1000;
+/// At most this many (variant, seed) units: 5,000 is weeks of training on one machine.
+pub const MAX_UNITS: usize = 5000;
 pub const MAX_EPOCHS: usize = 10_000;
 pub const MAX_BATCH: usize = 60_000;
 
@@ -114,9 +331,17 @@ pub enum PresetError {
 }
 
 /// Presets compiled into the binary, so the app works from any folder, offline.
-pub const EMBEDDED: [(&str, &str); 4] = [
+pub const EMBEDDED: [(&str, &str); 6] = [
     ("quick.ron", include_str!("../presets/quick.ron")),
     ("paper-2019.ron", include_str!("../presets/paper-2019.ron")),
+    (
+        "paper-2019-seeds.ron",
+        include_str!("../presets/paper-2019-seeds.ron"),
+    ),
+    (
+        "placement-grid.ron",
+        include_str!("../presets/placement-grid.ron"),
+    ),
     (
         "activations.ron",
         include_str!("../presets/activations.ron"),
@@ -150,34 +375,40 @@ fn invalid(path: &str, message: String) -> PresetError {
     }
 }
 
-/// Applies defaults to every variant and checks every value.
+/// Applies defaults to every variant (explicit and grid-generated), repeats each once per seed,
+/// and checks every value.
 pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
     if file.name.trim().is_empty() {
         return Err(invalid(path, "preset name is empty".into()));
     }
-    if file.variants.is_empty() {
-        return Err(invalid(path, "preset has no variants".into()));
+    let mut entries = match &file.grid {
+        Some(g) => g.expand(MAX_VARIANTS).map_err(|m| invalid(path, m))?,
+        None => Vec::new(),
+    };
+    entries.extend(file.variants.iter().cloned());
+    if entries.is_empty() {
+        return Err(invalid(path, "preset has no variants (give variants, a grid, or both)".into()));
     }
-    if file.variants.len() > MAX_VARIANTS {
+    if entries.len() > MAX_VARIANTS {
         return Err(invalid(
             path,
             format!(
                 "preset has {} variants; at most {MAX_VARIANTS} are supported",
-                file.variants.len()
+                entries.len()
             ),
         ));
     }
     let d = &file.defaults;
     let mut seen = std::collections::HashSet::new();
-    let mut variants = Vec::with_capacity(file.variants.len());
-    for v in &file.variants {
+    let mut units = Vec::with_capacity(entries.len());
+    for v in &entries {
         let name = v.name.trim().to_string();
         let at = |msg: String| invalid(path, format!("variant {name:?}: {msg}"));
         if name.is_empty() {
             return Err(invalid(path, "a variant has an empty name".into()));
         }
         if !seen.insert(name.clone()) {
-            return Err(at("duplicate variant name".into()));
+            return Err(at("duplicate variant name (a grid's generated names count)".into()));
         }
         let arch = v
             .arch
@@ -185,17 +416,22 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
             .or_else(|| d.arch.clone())
             .ok_or_else(|| at("no arch given (set it in the variant or in defaults)".into()))?;
         let arch = Arch::parse(&arch).map_err(|e| at(e.to_string()))?;
+        let mut optimizer = v.optimizer.or(d.optimizer).unwrap_or(OptimizerSpec::Adam {
+            lr: 0.001,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-7,
+        });
+        if let Some(lr) = v.lr.or(d.lr) {
+            optimizer = optimizer.with_lr(lr);
+        }
         let spec = VariantSpec {
             name: name.clone(),
+            variant: String::new(),
             arch,
             activation: v.activation.or(d.activation).unwrap_or(Activation::ReLU),
             init: v.init.or(d.init).unwrap_or(Init::HeNormal),
-            optimizer: v.optimizer.or(d.optimizer).unwrap_or(OptimizerSpec::Adam {
-                lr: 0.001,
-                beta1: 0.9,
-                beta2: 0.999,
-                eps: 1e-7,
-            }),
+            optimizer,
             dropout: v.dropout.or(d.dropout).unwrap_or(0.5),
             placement: v.placement.or(d.placement).unwrap_or(Placement::Every),
             epochs: v.epochs.or(d.epochs).unwrap_or(20),
@@ -204,16 +440,71 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
             train_subset: v.train_subset.or(d.train_subset),
             test_subset: v.test_subset.or(d.test_subset),
             reference: v.reference,
+            // New presets hold out 5,000 training images; the 2019 study monitored the test set.
+            validation: v
+                .validation
+                .or(d.validation)
+                .unwrap_or(Validation::Holdout(DEFAULT_HOLDOUT)),
+            early_stopping: v.early_stopping.or(d.early_stopping),
+            schedule: v.schedule.or(d.schedule),
         };
         validate(&spec).map_err(at)?;
-        variants.push(spec);
+        let seeds = match v.seeds.as_ref().or(d.seeds.as_ref()) {
+            Some(s) => s.resolve(spec.seed).map_err(at)?,
+            None => vec![spec.seed],
+        };
+        if units.len() + seeds.len() > MAX_UNITS {
+            return Err(invalid(
+                path,
+                format!(
+                    "preset expands to more than {MAX_UNITS} units (variants × seeds); \
+                     at most {MAX_UNITS} are supported"
+                ),
+            ));
+        }
+        units.extend(repeat_over_seeds(&spec, &seeds));
+    }
+    let mut names = std::collections::HashSet::new();
+    for u in &units {
+        if !names.insert(u.name.as_str()) {
+            return Err(invalid(
+                path,
+                format!("unit name {:?} is used twice (rename a variant)", u.name),
+            ));
+        }
     }
     Ok(Preset {
         name: file.name.trim().to_string(),
         description: file.description,
         source: path.to_string(),
-        variants,
+        variants: units,
     })
+}
+
+/// Images a new preset holds out for validation unless it says otherwise.
+pub const DEFAULT_HOLDOUT: usize = 5000;
+
+/// One unit per seed of the variant `spec` (whose own seed and unit fields are replaced): a
+/// single seed keeps the variant's name, several get " · s<seed>" each.
+pub fn repeat_over_seeds(spec: &VariantSpec, seeds: &[u64]) -> Vec<VariantSpec> {
+    let variant = spec.variant_name().to_string();
+    if let [seed] = seeds {
+        let mut u = spec.clone();
+        u.name = variant;
+        u.variant = String::new();
+        u.seed = *seed;
+        return vec![u];
+    }
+    seeds
+        .iter()
+        .map(|&seed| {
+            let mut u = spec.clone();
+            u.name = format!("{variant} · s{seed}");
+            u.variant = variant.clone();
+            u.seed = seed;
+            u
+        })
+        .collect()
 }
 
 fn finite_positive(what: &str, x: f32) -> Result<(), String> {
@@ -245,6 +536,56 @@ fn validate(s: &VariantSpec) -> Result<(), String> {
     }
     if s.train_subset == Some(0) || s.test_subset == Some(0) {
         return Err("train_subset and test_subset must be at least 1".into());
+    }
+    if let Validation::Holdout(n) = s.validation {
+        if n == 0 {
+            return Err("validation Holdout(n) needs n >= 1 (or use validation: Test)".into());
+        }
+        if let Some(sub) = s.train_subset {
+            if n >= sub {
+                return Err(format!(
+                    "validation Holdout({n}) leaves nothing to train on from train_subset {sub}"
+                ));
+            }
+        }
+    }
+    if let Some(es) = s.early_stopping {
+        if es.patience == 0 {
+            return Err("early_stopping patience must be at least 1".into());
+        }
+        if !(es.min_delta.is_finite() && es.min_delta >= 0.0) {
+            return Err(format!(
+                "early_stopping min_delta must be a finite number >= 0, got {}",
+                es.min_delta
+            ));
+        }
+    }
+    match s.schedule {
+        Some(Schedule::Step { every, gamma }) => {
+            if every == 0 {
+                return Err("schedule Step: every must be at least 1".into());
+            }
+            finite_positive("schedule Step gamma", gamma)?;
+        }
+        Some(Schedule::Cosine { min_lr }) => {
+            if !(min_lr.is_finite() && min_lr >= 0.0 && min_lr <= s.optimizer.lr()) {
+                return Err(format!(
+                    "schedule Cosine min_lr must be in [0, lr = {}], got {min_lr}",
+                    s.optimizer.lr()
+                ));
+            }
+        }
+        Some(Schedule::ReduceOnPlateau { patience, factor }) => {
+            if patience == 0 {
+                return Err("schedule ReduceOnPlateau: patience must be at least 1".into());
+            }
+            if !(factor.is_finite() && factor > 0.0 && factor < 1.0) {
+                return Err(format!(
+                    "schedule ReduceOnPlateau: factor must be in (0, 1), got {factor}"
+                ));
+            }
+        }
+        None => {}
     }
     if let Some(r) = s.reference {
         if !(r.test_loss.is_finite() && r.test_loss >= 0.0) {

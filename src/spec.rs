@@ -160,6 +160,18 @@ impl OptimizerSpec {
         }
     }
 
+    /// The same optimiser with another learning rate (schedules, an `lr` grid factor).
+    pub fn with_lr(mut self, new: f32) -> OptimizerSpec {
+        match &mut self {
+            OptimizerSpec::Sgd { lr, .. }
+            | OptimizerSpec::Adam { lr, .. }
+            | OptimizerSpec::RMSprop { lr, .. }
+            | OptimizerSpec::Adagrad { lr, .. }
+            | OptimizerSpec::Adadelta { lr, .. } => *lr = new,
+        }
+        self
+    }
+
     pub fn lr(&self) -> f32 {
         match *self {
             OptimizerSpec::Sgd { lr, .. }
@@ -179,10 +191,72 @@ pub struct Reference {
     pub test_acc: f32,
 }
 
-/// A fully resolved variant: what the engine trains.
+/// What the best epoch, early stopping and the overfitting badge look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Validation {
+    /// Monitor the test set, as the 2019 study did (it leaks the test set into choices made
+    /// on it). Runs recorded before validation existed did this.
+    #[default]
+    Test,
+    /// Hold out the last `n` training images (after any subset), never trained on: Keras's
+    /// `validation_split`.
+    Holdout(usize),
+}
+
+impl Validation {
+    pub fn label(self) -> String {
+        match self {
+            Validation::Test => "test set".into(),
+            Validation::Holdout(n) => format!("holdout {n}"),
+        }
+    }
+}
+
+/// Keras's EarlyStopping on the validation loss: stop once `patience` epochs in a row failed
+/// to improve on the best by more than `min_delta`; with `restore_best`, the weights kept are
+/// the best epoch's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStopping {
+    pub patience: usize,
+    #[serde(default)]
+    pub min_delta: f32,
+    #[serde(default)]
+    pub restore_best: bool,
+}
+
+/// A learning-rate schedule over epochs; the optimiser's `lr` is the starting rate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Schedule {
+    /// Multiply by `gamma` every `every` epochs.
+    Step { every: usize, gamma: f32 },
+    /// Cosine from the starting rate (first epoch) down to `min_lr` (last epoch).
+    Cosine { min_lr: f32 },
+    /// Multiply by `factor` once the validation loss has not improved for `patience` epochs.
+    ReduceOnPlateau { patience: usize, factor: f32 },
+}
+
+impl Schedule {
+    pub fn label(&self) -> String {
+        match self {
+            Schedule::Step { every, gamma } => format!("step ×{gamma}/{every}"),
+            Schedule::Cosine { min_lr } => format!("cosine → {min_lr}"),
+            Schedule::ReduceOnPlateau { patience, factor } => {
+                format!("plateau ×{factor}/{patience}")
+            }
+        }
+    }
+}
+
+/// A fully resolved unit of training: one variant with one seed. What the engine trains.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VariantSpec {
+    /// The unit's name, unique in the run: the variant's name, with " · s<seed>" when the
+    /// variant is repeated over several seeds.
     pub name: String,
+    /// The variant this unit repeats (empty: the unit is the variant, as in older runs).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub variant: String,
     pub arch: Arch,
     pub activation: Activation,
     pub init: Init,
@@ -195,26 +269,81 @@ pub struct VariantSpec {
     pub train_subset: Option<usize>,
     pub test_subset: Option<usize>,
     pub reference: Option<Reference>,
+    #[serde(default)]
+    pub validation: Validation,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<EarlyStopping>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
 }
 
 impl VariantSpec {
+    /// The variant this unit belongs to: units of one variant differ only by seed.
+    pub fn variant_name(&self) -> &str {
+        if self.variant.is_empty() {
+            &self.name
+        } else {
+            &self.variant
+        }
+    }
+
+    /// Training images available before the holdout is taken: the subset, or the whole split.
+    pub fn available_train(&self, train: usize) -> usize {
+        self.train_subset.unwrap_or(train).min(train)
+    }
+
+    /// The images trained on (`0..n`) and the validation images held out after them, of a
+    /// training split of `train` images; an error when the holdout leaves nothing to train on.
+    pub fn train_plan(&self, train: usize) -> Result<TrainPlan, String> {
+        let available = self.available_train(train);
+        match self.validation {
+            Validation::Test => Ok(TrainPlan {
+                train: available,
+                holdout: None,
+            }),
+            Validation::Holdout(n) if n == 0 || n >= available => Err(format!(
+                "validation Holdout({n}) needs fewer than the {available} training images \
+                 available and at least 1 (lower it, raise train_subset, or use validation: Test)"
+            )),
+            Validation::Holdout(n) => Ok(TrainPlan {
+                train: available - n,
+                holdout: Some(available - n..available),
+            }),
+        }
+    }
+
     /// Number of hidden layers of the architecture ("512-128" → 2).
     pub fn hidden_layers(&self) -> usize {
         self.arch.depth()
     }
 
-    /// Images trained and evaluated per epoch on a data set of `train` and `test` images.
+    /// Images trained and evaluated per epoch on a data set of `train` and `test` images
+    /// (a holdout is evaluated too, and counted with the evaluated images).
     pub fn images(&self, train: usize, test: usize) -> (usize, usize) {
-        (
-            self.train_subset.unwrap_or(train).min(train),
-            self.test_subset.unwrap_or(test).min(test),
-        )
+        let test = self.test_subset.unwrap_or(test).min(test);
+        match self.train_plan(train) {
+            Ok(TrainPlan {
+                train,
+                holdout: Some(h),
+            }) => (train, test + h.len()),
+            Ok(plan) => (plan.train, test),
+            Err(_) => (self.available_train(train), test),
+        }
     }
 
     /// The dropout rate that takes effect: none where no layer carries BN + Dropout.
     pub fn effective_dropout(&self) -> Option<f32> {
         (self.placement != Placement::None).then_some(self.dropout)
     }
+}
+
+/// Which training images a unit trains on and which it validates on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainPlan {
+    /// Images `0..train` of the training split are trained on.
+    pub train: usize,
+    /// The held-out validation images (None: the test set is monitored).
+    pub holdout: Option<std::ops::Range<usize>>,
 }
 
 /// Input pixels and output classes of every network.
@@ -369,7 +498,7 @@ impl PartialEq<&str> for Arch {
 
 /// Metrics of one finished epoch. Train numbers are means over the epoch's batches in
 /// training mode (as Keras's `fit` shows them); test numbers are the whole test set in eval mode.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct EpochMetrics {
     /// 1-based.
     pub epoch: usize,
@@ -381,6 +510,25 @@ pub struct EpochMetrics {
     pub seconds: f32,
     /// Training images per second.
     pub samples_per_sec: f32,
+    /// Loss and accuracy on the held-out validation images (None: the test set is monitored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_loss: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_acc: Option<f32>,
+    /// The learning rate this epoch trained with (None in runs recorded before schedules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr: Option<f32>,
+}
+
+impl EpochMetrics {
+    /// The loss that choices are made on: validation when held out, else test (the study's way).
+    pub fn monitored_loss(&self) -> f32 {
+        self.val_loss.unwrap_or(self.test_loss)
+    }
+
+    pub fn monitored_acc(&self) -> f32 {
+        self.val_acc.unwrap_or(self.test_acc)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

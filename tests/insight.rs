@@ -43,6 +43,7 @@ fn m(epoch: usize, train: f32, test: f32, acc: f32) -> EpochMetrics {
         test_acc: acc,
         seconds: 1.0,
         samples_per_sec: 1.0,
+    ..Default::default()
     }
 }
 

@@ -124,6 +124,7 @@ fn synthetic_record() -> RunRecord {
                 test_acc: 0.97,
                 seconds: 1.5,
                 samples_per_sec: 4e4,
+            ..Default::default()
             });
         }
     }

@@ -54,6 +54,14 @@ pub enum Event {
     VariantSkipped {
         index: usize,
     },
+    /// Early stopping ended the unit after `epoch`; `best_epoch` had the lowest validation
+    /// loss, and its weights are the ones kept when `restored`.
+    EarlyStopped {
+        index: usize,
+        epoch: usize,
+        best_epoch: usize,
+        restored: bool,
+    },
     Paused,
     Resumed,
     RunFinished {

@@ -4,6 +4,7 @@
 pub mod control;
 pub mod events;
 pub mod sink;
+pub mod stopping;
 pub mod train;
 
 use std::panic::AssertUnwindSafe;

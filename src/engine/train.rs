@@ -11,6 +11,8 @@ use super::{EpochMetrics, Event};
 use crate::data::{self, Dataset, Split, CLASSES, PIXELS};
 use crate::model::weights::{self, WeightsError};
 use crate::model::{ArchVisitor, Net};
+use super::stopping::{EarlyStopper, Verdict};
+use crate::optim::schedule::LrSchedule;
 use crate::optim::Optimizer;
 use crate::spec::{Arch, VariantSpec};
 
@@ -26,6 +28,9 @@ pub enum Outcome {
 /// Why a unit could not train or evaluate (other than diverging).
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// The unit cannot train on this data set as specified (e.g. a holdout too large).
+    #[error("{0}")]
+    Setup(String),
     #[error("device error: {0}")]
     Device(String),
     #[error(transparent)]
@@ -126,19 +131,20 @@ pub fn score_logits(logits: &[f32], labels: &[u8]) -> (f64, usize, Vec<u8>, Vec<
     (loss, correct, preds, conf)
 }
 
-/// Scores the first `n` examples of `split` in batches of `batch`: `logits_of` fills the
+/// Scores the examples `range` of `split` in batches of `batch`: `logits_of` fills the
 /// logits [rows×10] of a batch of pixels. Both training paths evaluate through this.
 pub fn evaluate_batches(
     split: &Split,
-    n: usize,
+    range: std::ops::Range<usize>,
     batch: usize,
     mut logits_of: impl FnMut(&[f32], usize, &mut Vec<f32>) -> Result<(), EngineError>,
 ) -> Result<Evaluation, EngineError> {
     let (mut x, mut logits) = (Vec::new(), Vec::new());
     let (mut loss, mut correct) = (0.0f64, 0usize);
+    let n = range.len();
     let mut predictions = Vec::with_capacity(n);
     let mut confidence = Vec::with_capacity(n);
-    let indices: Vec<usize> = (0..n).collect();
+    let indices: Vec<usize> = range.collect();
     for chunk in indices.chunks(batch) {
         split.fill_batch(chunk, &mut x);
         logits_of(&x, chunk.len(), &mut logits)?;
@@ -164,7 +170,7 @@ pub fn evaluate<M: Net>(
     split: &Split,
     n: usize,
 ) -> Result<Evaluation, EngineError> {
-    evaluate_batches(split, n, EVAL_BATCH, |x, rows, logits| {
+    evaluate_batches(split, 0..n, EVAL_BATCH, |x, rows, logits| {
         let x = dev.tensor_from_vec(x.to_vec(), (rows, Const::<PIXELS>));
         let out = model.try_forward(x)?;
         *logits = out.as_vec();
@@ -185,7 +191,14 @@ fn one_hot(labels: impl Iterator<Item = u8>, out: &mut Vec<f32>) {
 trait Trainer {
     /// Trains on the examples at `idx`; returns (mean loss of the batch, correct predictions).
     fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), EngineError>;
-    fn evaluate(&mut self, split: &Split, n: usize) -> Result<Evaluation, EngineError>;
+    /// Evaluates the examples `range` of `split` in eval mode.
+    fn evaluate(
+        &mut self,
+        split: &Split,
+        range: std::ops::Range<usize>,
+    ) -> Result<Evaluation, EngineError>;
+    /// The learning rate of the next steps.
+    fn set_lr(&mut self, lr: f32);
     /// The trained weights as labelled safetensors bytes.
     fn weights(&mut self, name: &str, arch: &Arch) -> Result<Vec<u8>, EngineError>;
 }
@@ -234,8 +247,21 @@ impl<M: Net> Trainer for DfdxTrainer<M> {
         Ok((value, correct))
     }
 
-    fn evaluate(&mut self, split: &Split, n: usize) -> Result<Evaluation, EngineError> {
-        evaluate(&self.model, &self.dev, split, n)
+    fn evaluate(
+        &mut self,
+        split: &Split,
+        range: std::ops::Range<usize>,
+    ) -> Result<Evaluation, EngineError> {
+        let (model, dev) = (&self.model, &self.dev);
+        evaluate_batches(split, range, EVAL_BATCH, |x, rows, logits| {
+            let x = dev.tensor_from_vec(x.to_vec(), (rows, Const::<PIXELS>));
+            *logits = model.try_forward(x)?.as_vec();
+            Ok(())
+        })
+    }
+
+    fn set_lr(&mut self, lr: f32) {
+        self.opt.set_lr(lr);
     }
 
     fn weights(&mut self, name: &str, arch: &Arch) -> Result<Vec<u8>, EngineError> {
@@ -265,12 +291,20 @@ impl<M: Net> Trainer for FastTrainer<M> {
         Ok((mean, correct))
     }
 
-    fn evaluate(&mut self, split: &Split, n: usize) -> Result<Evaluation, EngineError> {
+    fn evaluate(
+        &mut self,
+        split: &Split,
+        range: std::ops::Range<usize>,
+    ) -> Result<Evaluation, EngineError> {
         let net = &mut self.net;
-        evaluate_batches(split, n, FAST_EVAL_BATCH, |x, rows, logits| {
+        evaluate_batches(split, range, FAST_EVAL_BATCH, |x, rows, logits| {
             net.predict(x, rows, logits);
             Ok(())
         })
+    }
+
+    fn set_lr(&mut self, lr: f32) {
+        self.opt.set_lr(lr);
     }
 
     fn weights(&mut self, name: &str, arch: &Arch) -> Result<Vec<u8>, EngineError> {
@@ -318,7 +352,18 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
 fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, TrainError> {
     let spec = job.spec;
     let train = &job.data.train;
-    let n_train = spec.train_subset.unwrap_or(train.len()).min(train.len());
+    let plan = spec
+        .train_plan(train.len())
+        .map_err(|m| TrainError::Failed {
+            epoch: None,
+            error: EngineError::Setup(m),
+        })?;
+    let n_train = plan.train;
+    let mut schedule = LrSchedule::new(spec.optimizer.lr(), spec.schedule, spec.epochs);
+    let mut stopper = spec.early_stopping.map(EarlyStopper::new);
+    // With restore_best, the best epoch's weights (only when somebody keeps weights).
+    let restore = spec.early_stopping.is_some_and(|e| e.restore_best) && job.control.keeps_weights();
+    let mut best_weights: Option<Vec<u8>> = None;
     let n_test = spec
         .test_subset
         .unwrap_or(job.data.test.len())
@@ -335,6 +380,8 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
     }
 
     for epoch in 1..=spec.epochs {
+        let lr = schedule.lr(epoch);
+        trainer.set_lr(lr);
         let started = Instant::now();
         let mut last_progress = Instant::now();
         let order = data::epoch_order(n_train, spec.seed, epoch - 1);
@@ -378,13 +425,19 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
         }
         let train_seconds = started.elapsed().as_secs_f32();
         let eval = trainer
-            .evaluate(&job.data.test, n_test)
+            .evaluate(&job.data.test, 0..n_test)
             .map_err(failed(epoch))?;
-        if !eval.loss.is_finite() {
-            return Err(TrainError::Diverged {
-                epoch,
-                message: format!("test loss became {} at epoch {epoch}", eval.loss),
-            });
+        let val = match &plan.holdout {
+            Some(h) => Some(trainer.evaluate(train, h.clone()).map_err(failed(epoch))?),
+            None => None,
+        };
+        for (what, e) in [("test", Some(&eval)), ("validation", val.as_ref())] {
+            if let Some(e) = e.filter(|e| !e.loss.is_finite()) {
+                return Err(TrainError::Diverged {
+                    epoch,
+                    message: format!("{what} loss became {} at epoch {epoch}", e.loss),
+                });
+            }
         }
         let metrics = EpochMetrics {
             epoch,
@@ -394,6 +447,9 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
             test_acc: eval.accuracy,
             seconds: started.elapsed().as_secs_f32(),
             samples_per_sec: seen as f32 / train_seconds.max(1e-9),
+            val_loss: val.as_ref().map(|v| v.loss),
+            val_acc: val.as_ref().map(|v| v.accuracy),
+            lr: Some(lr),
         };
         if job.control.emit(Event::EpochEnd {
             index: job.index,
@@ -402,15 +458,39 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
         {
             return Ok(Outcome::Cancelled);
         }
+        schedule.observe(metrics.monitored_loss());
+        let verdict = stopper
+            .as_mut()
+            .map(|s| s.observe(epoch, metrics.monitored_loss()));
+        if restore && verdict == Some(Verdict::Improved) {
+            best_weights = Some(
+                trainer
+                    .weights(&spec.name, &spec.arch)
+                    .map_err(failed(epoch))?,
+            );
+        }
+        if verdict == Some(Verdict::Stop) {
+            let best_epoch = stopper.as_ref().map_or(epoch, |s| s.best_epoch());
+            let event = Event::EarlyStopped {
+                index: job.index,
+                epoch,
+                best_epoch,
+                restored: restore,
+            };
+            if job.control.emit(event) == Flow::Cancel {
+                return Ok(Outcome::Cancelled);
+            }
+            break;
+        }
     }
     // The weights are handed over in memory: the sink writes them, or keeps them for a
     // rescue folder when the disk refuses.
     // Without a sink nobody keeps them (benchmarks): they are not even serialised.
-    let weights = match job
-        .control
-        .keeps_weights()
-        .then(|| trainer.weights(&spec.name, &spec.arch))
-    {
+    // With restore_best the best epoch's weights are the ones kept, stopped early or not.
+    let weights = match job.control.keeps_weights().then(|| match best_weights.take() {
+        Some(best) => Ok(best),
+        None => trainer.weights(&spec.name, &spec.arch),
+    }) {
         Some(Ok(bytes)) => job.control.keep_weights(&spec.name, bytes),
         Some(Err(e)) => Some(Err(super::sink::NotKept(e.to_string()))),
         None => None,

@@ -26,6 +26,11 @@ impl FastOptimizer {
         }
     }
 
+    /// Sets the learning rate of the next steps (a schedule's rate for the epoch).
+    pub fn set_lr(&mut self, lr: f32) {
+        self.spec = self.spec.with_lr(lr);
+    }
+
     pub fn step(&mut self, net: &mut FastNet) {
         self.t += 1;
         let init = rules::initial_state(self.spec);

@@ -18,38 +18,34 @@ pub fn ema(values: &[f64], beta: f64) -> Vec<f64> {
         .collect()
 }
 
-/// The epoch (1-based) with the lowest test loss.
+/// The epoch (1-based) with the lowest validation loss (test loss where the test set is
+/// monitored). Never the test set when a holdout exists: choosing on it would leak it.
 pub fn best_epoch(history: &[EpochMetrics]) -> Option<usize> {
     history
         .iter()
-        .filter(|m| m.test_loss.is_finite())
-        .min_by(|a, b| a.test_loss.total_cmp(&b.test_loss))
+        .filter(|m| m.monitored_loss().is_finite())
+        .min_by(|a, b| a.monitored_loss().total_cmp(&b.monitored_loss()))
         .map(|m| m.epoch)
 }
 
-/// The epoch at which Keras-style early stopping on test loss with `patience` would have
-/// stopped: the first epoch that is `patience` epochs past the best so far.
+/// The epoch at which Keras-style early stopping on the validation loss with `patience`
+/// would have stopped: the engine's own rule, replayed on the history.
 pub fn early_stop_epoch(history: &[EpochMetrics], patience: usize) -> Option<usize> {
-    let mut best = f32::INFINITY;
-    let mut best_epoch = 0;
-    for m in history {
-        if m.test_loss < best {
-            best = m.test_loss;
-            best_epoch = m.epoch;
-        } else if m.epoch - best_epoch >= patience.max(1) {
-            return Some(m.epoch);
-        }
-    }
-    None
+    let rule = crate::spec::EarlyStopping {
+        patience: patience.max(1),
+        min_delta: 0.0,
+        restore_best: false,
+    };
+    crate::engine::stopping::stop_epoch(rule, history.iter().map(|m| m.monitored_loss()))
 }
 
-/// The epoch at which the gap test_loss − train_loss had widened `k` epochs in a row while
-/// test loss sat above train loss (the overfitting warning), if it did. A negative gap that
-/// shrinks, as dropout's noisy training loss falls towards the test loss, is not overfitting.
+/// The epoch at which the gap validation − train loss had widened `k` epochs in a row while
+/// the validation loss sat above train loss (the overfitting warning), if it did. A negative
+/// gap that shrinks, as dropout's noisy training loss falls towards it, is not overfitting.
 pub fn gap_widening_since(history: &[EpochMetrics], k: usize) -> Option<usize> {
     let mut run = 0;
     for w in history.windows(2) {
-        let gap = |m: &EpochMetrics| m.test_loss - m.train_loss;
+        let gap = |m: &EpochMetrics| m.monitored_loss() - m.train_loss;
         if gap(&w[1]) > 0.0 && gap(&w[1]) > gap(&w[0]) {
             run += 1;
             if run >= k.max(1) {
@@ -85,6 +81,7 @@ mod tests {
                 test_acc: 0.9,
                 seconds: 1.0,
                 samples_per_sec: 1.0,
+            ..Default::default()
             })
             .collect()
     }

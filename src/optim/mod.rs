@@ -2,6 +2,7 @@
 //! Adadelta (host-side updates that keep tensor ids, so gradients stay attached).
 
 pub mod rules;
+pub mod schedule;
 
 use dfdx::nn::modules::TensorCollection;
 use dfdx::nn::tensor_collection::{RecursiveWalker, TensorOptions, TensorVisitor, ViewTensorMut};
@@ -116,6 +117,15 @@ impl<M: TensorCollection<f32, Cpu>> Optimizer<M> {
                 scratch_p: Vec::new(),
                 scratch_g: Vec::new(),
             }),
+        }
+    }
+
+    /// Sets the learning rate of the next steps (a schedule's rate for the epoch).
+    pub fn set_lr(&mut self, lr: f32) {
+        match self {
+            Optimizer::Adam(o) => o.cfg.lr = lr as f64,
+            Optimizer::Sgd(o) => o.cfg.lr = lr as f64,
+            Optimizer::Host(o) => o.spec = o.spec.with_lr(lr),
         }
     }
 

@@ -25,11 +25,51 @@ pub struct VariantRecord {
     /// Where the trained weights (safetensors) are, relative to the run folder, when saved.
     #[serde(default)]
     pub weights: Option<String>,
+    /// Set when early stopping ended the unit before its last epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stop: Option<EarlyStop>,
+}
+
+/// Where early stopping ended a unit, and which epoch's weights were kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlyStop {
+    /// The last epoch trained.
+    pub epoch: usize,
+    /// The epoch with the lowest validation loss.
+    pub best_epoch: usize,
+    /// The weights kept are the best epoch's.
+    pub restored: bool,
 }
 
 impl VariantRecord {
     pub fn last(&self) -> Option<&EpochMetrics> {
         self.history.last()
+    }
+
+    /// The metrics of the model this unit ended with: the best epoch's when early stopping
+    /// restored its weights, else the last epoch's.
+    pub fn final_metrics(&self) -> Option<&EpochMetrics> {
+        match self.early_stop {
+            Some(EarlyStop {
+                restored: true,
+                best_epoch,
+                ..
+            }) => self
+                .history
+                .iter()
+                .find(|m| m.epoch == best_epoch)
+                .or(self.history.last()),
+            _ => self.history.last(),
+        }
+    }
+
+    /// The epoch with the lowest validation loss (the test loss where the test set is
+    /// monitored): what the best-epoch marker and best-epoch statistics use.
+    pub fn best_validation_epoch(&self) -> Option<&EpochMetrics> {
+        self.history
+            .iter()
+            .filter(|m| m.monitored_loss().is_finite())
+            .min_by(|a, b| a.monitored_loss().total_cmp(&b.monitored_loss()))
     }
 }
 
@@ -100,6 +140,7 @@ impl RunRecord {
                     failure: None,
                     seconds: None,
                     weights: None,
+                    early_stop: None,
                 })
                 .collect(),
             complete: false,

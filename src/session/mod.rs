@@ -21,26 +21,53 @@ pub struct Overrides {
     pub train_subset: Option<usize>,
     pub test_subset: Option<usize>,
     pub only: Vec<String>,
+    /// Train every variant with this many seeds (from its first seed on).
+    pub seeds: Option<usize>,
 }
 
 /// Applies command-line overrides to a loaded preset, with the preset's own limits.
 pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
     if !o.only.is_empty() {
         for name in &o.only {
-            if !preset.variants.iter().any(|v| &v.name == name) {
+            if !preset
+                .variants
+                .iter()
+                .any(|v| &v.name == name || v.variant_name() == name)
+            {
                 anyhow::bail!(
                     "{}: no variant named {name:?} (variants: {})",
                     preset.source,
-                    preset
-                        .variants
-                        .iter()
-                        .map(|v| v.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    preset.variant_names().join(", ")
                 );
             }
         }
-        preset.variants.retain(|v| o.only.contains(&v.name));
+        preset
+            .variants
+            .retain(|v| o.only.contains(&v.name) || o.only.iter().any(|n| n == v.variant_name()));
+    }
+    if let Some(n) = o.seeds {
+        anyhow::ensure!(
+            (1..=crate::preset::MAX_UNITS).contains(&n),
+            "--seeds must be 1..={}, got {n}",
+            crate::preset::MAX_UNITS
+        );
+        let firsts: Vec<crate::spec::VariantSpec> = preset
+            .variant_names()
+            .into_iter()
+            .filter_map(|name| preset.variants.iter().find(|u| u.variant_name() == name))
+            .cloned()
+            .collect();
+        anyhow::ensure!(
+            firsts.len().saturating_mul(n) <= crate::preset::MAX_UNITS,
+            "--seeds {n} makes {} units; at most {} are supported",
+            firsts.len().saturating_mul(n),
+            crate::preset::MAX_UNITS
+        );
+        let seeds = |base: u64| (0..n as u64).map(|k| base.wrapping_add(k)).collect::<Vec<_>>();
+        preset.variants = firsts
+            .iter()
+            .flat_map(|u| crate::preset::repeat_over_seeds(u, &seeds(u.seed)))
+            .collect();
     }
     if let Some(e) = o.epochs {
         anyhow::ensure!(

@@ -27,6 +27,22 @@ impl Fold for RunRecord {
                     v.status = VariantStatus::Running;
                     v.history.clear();
                     v.failure = None;
+                    v.early_stop = None;
+                }
+                false
+            }
+            Event::EarlyStopped {
+                index,
+                epoch,
+                best_epoch,
+                restored,
+            } => {
+                if let Some(v) = self.variants.get_mut(*index) {
+                    v.early_stop = Some(crate::runs::record::EarlyStop {
+                        epoch: *epoch,
+                        best_epoch: *best_epoch,
+                        restored: *restored,
+                    });
                 }
                 false
             }

@@ -892,6 +892,25 @@ impl App {
                 return vec![Effect::FinishRun];
             }
             Event::Warning { message } => self.message = Some((Level::Error, message)),
+            Event::EarlyStopped {
+                index,
+                epoch,
+                best_epoch,
+                restored,
+            } => {
+                let name = run
+                    .record
+                    .variants
+                    .get(index)
+                    .map_or("?", |v| v.spec.name.as_str());
+                self.message = Some((
+                    Level::Info,
+                    format!(
+                        "{name}: early stopping after epoch {epoch} (best {best_epoch}{})",
+                        if restored { ", its weights kept" } else { "" }
+                    ),
+                ));
+            }
             Event::RunStarted { .. } | Event::EpochEnd { .. } => {}
         }
         Vec::new()

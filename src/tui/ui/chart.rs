@@ -14,10 +14,15 @@ use crate::runs::VariantRecord;
 pub struct Series {
     pub train: Vec<(f64, f64)>,
     pub test: Vec<(f64, f64)>,
+    /// Validation (holdout) metric per epoch; empty where the test set is monitored.
+    pub val: Vec<(f64, f64)>,
+    /// Lower and upper edges of the seed-to-seed band (grid cells of repeated variants).
+    pub band_lo: Vec<(f64, f64)>,
+    pub band_hi: Vec<(f64, f64)>,
     pub batch: Vec<(f64, f64)>,
     /// EMA-smoothed batch loss (drawn over the faint raw line).
     pub smooth: Vec<(f64, f64)>,
-    /// The best test-loss epoch, as one point.
+    /// The best validation-loss epoch, as one point.
     pub best: Vec<(f64, f64)>,
     /// Where early stopping would have stopped: a vertical line.
     pub stop: Vec<(f64, f64)>,
@@ -80,8 +85,9 @@ pub fn loss_series_with(
             .collect();
     }
     if let Some(e) = crate::insight::curves::best_epoch(&v.history) {
-        let m = &v.history[e - 1];
-        s.best = vec![(e as f64, transform(m.test_loss as f64, log))];
+        if let Some(m) = v.history.iter().find(|m| m.epoch == e) {
+            s.best = vec![(e as f64, transform(m.monitored_loss() as f64, log))];
+        }
     }
     if let Some(e) = crate::insight::curves::early_stop_epoch(&v.history, x.patience) {
         s.stop = vec![(e as f64, s.y.0), (e as f64, s.y.1)];
@@ -100,11 +106,20 @@ fn plain_series(v: &VariantRecord, batch: &[(f64, f64)], log: bool) -> Series {
         .iter()
         .map(|m| (m.epoch as f64, transform(m.test_loss as f64, log)))
         .collect();
+    let val: Vec<(f64, f64)> = v
+        .history
+        .iter()
+        .filter_map(|m| Some((m.epoch as f64, transform(m.val_loss? as f64, log))))
+        .collect();
     let batch: Vec<(f64, f64)> = batch.iter().map(|&(x, y)| (x, transform(y, log))).collect();
-    let y = bounds(train.iter().chain(&test).chain(&batch).map(|p| p.1), !log);
+    let y = bounds(
+        train.iter().chain(&test).chain(&val).chain(&batch).map(|p| p.1),
+        !log,
+    );
     Series {
         train,
         test,
+        val,
         batch,
         x_max: v.spec.epochs as f64,
         y,
@@ -124,10 +139,16 @@ pub fn accuracy_series(v: &VariantRecord) -> Series {
         .iter()
         .map(|m| (m.epoch as f64, m.test_acc as f64))
         .collect();
-    let y = bounds(train.iter().chain(&test).map(|p| p.1), false);
+    let val: Vec<(f64, f64)> = v
+        .history
+        .iter()
+        .filter_map(|m| Some((m.epoch as f64, m.val_acc? as f64)))
+        .collect();
+    let y = bounds(train.iter().chain(&test).chain(&val).map(|p| p.1), false);
     Series {
         train,
         test,
+        val,
         x_max: v.spec.epochs as f64,
         y: (y.0.max(0.0), y.1.min(1.0).max(y.0 + 1e-3)),
         ..Default::default()
@@ -147,12 +168,15 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
     // (points, legend name, style, scatter?) of each series drawn, back to front; empty ones
     // are skipped, and small multiples get no legend names.
     let layers = [
+        (&s.band_lo, "", theme.band(), false),
+        (&s.band_hi, "", theme.band(), false),
         (&s.batch, "batch (running)", theme.batch(), false),
         (&s.smooth, "batch (EMA)", theme.smooth(), false),
         (&s.train, "train", theme.train(), false),
         (&s.test, "test", theme.test(), false),
+        (&s.val, "validation", theme.val(), false),
         (&s.stop, "early stop", theme.warn(), false),
-        (&s.best, "best test", theme.good(), true),
+        (&s.best, "best", theme.good(), true),
     ];
     let sets: Vec<Dataset<'a>> = layers
         .into_iter()

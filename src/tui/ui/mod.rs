@@ -42,6 +42,13 @@ impl Theme {
     pub fn test(&self) -> Style {
         self.fg(Color::Magenta)
     }
+    pub fn val(&self) -> Style {
+        self.fg(Color::Yellow)
+    }
+    /// The seed-to-seed band around a mean curve.
+    pub fn band(&self) -> Style {
+        self.fg(Color::DarkGray)
+    }
     pub fn batch(&self) -> Style {
         self.fg(Color::DarkGray)
     }
