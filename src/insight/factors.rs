@@ -52,11 +52,9 @@ impl Factor {
             Factor::Depth => format!("{} layers", s.hidden_layers()),
             Factor::Placement => format!("{:?}", s.placement),
             Factor::Optimizer => s.optimizer.label(),
-            // Dropout only acts where BN+Dropout is placed.
-            Factor::Dropout => match s.placement {
-                crate::spec::Placement::None => "none".into(),
-                _ => format!("{}", s.dropout),
-            },
+            // The rate as set, also where no layer carries dropout (placement None): a grid
+            // crosses it with placement, and the interaction shows where it does nothing.
+            Factor::Dropout => format!("{}", s.dropout),
             Factor::Activation => s.activation.label(),
             Factor::Init => format!("{:?}", s.init),
             Factor::Widths => s.arch.name(),

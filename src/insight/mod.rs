@@ -3,3 +3,4 @@
 pub mod confusion;
 pub mod curves;
 pub mod factors;
+pub mod stats;
