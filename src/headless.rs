@@ -190,9 +190,13 @@ pub fn run(
         if !jsonl {
             writeln!(out)?;
             write!(out, "{}", report::text_table(&record))?;
+            if report::has_repeats(&record) {
+                writeln!(out)?;
+                write!(out, "{}", report::variant_table(&record))?;
+            }
             writeln!(
                 out,
-                "\n{} of {} variants finished in {:.1}s; {saved}",
+                "\n{} of {} units finished in {:.1}s; {saved}",
                 record.count(VariantStatus::Finished),
                 record.variants.len(),
                 started.elapsed().as_secs_f32(),

@@ -440,11 +440,9 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
             train_subset: v.train_subset.or(d.train_subset),
             test_subset: v.test_subset.or(d.test_subset),
             reference: v.reference,
-            // New presets hold out 5,000 training images; the 2019 study monitored the test set.
-            validation: v
-                .validation
-                .or(d.validation)
-                .unwrap_or(Validation::Holdout(DEFAULT_HOLDOUT)),
+            // New presets hold out a twelfth of the training images (5,000 of 60,000); the
+            // 2019 study monitored the test set.
+            validation: v.validation.or(d.validation).unwrap_or(Validation::Auto),
             early_stopping: v.early_stopping.or(d.early_stopping),
             schedule: v.schedule.or(d.schedule),
         };
@@ -480,9 +478,6 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
         variants: units,
     })
 }
-
-/// Images a new preset holds out for validation unless it says otherwise.
-pub const DEFAULT_HOLDOUT: usize = 5000;
 
 /// One unit per seed of the variant `spec` (whose own seed and unit fields are replaced): a
 /// single seed keeps the variant's name, several get " · s<seed>" each.
@@ -542,7 +537,7 @@ fn validate(s: &VariantSpec) -> Result<(), String> {
             return Err("validation Holdout(n) needs n >= 1 (or use validation: Test)".into());
         }
         if let Some(sub) = s.train_subset {
-            if n >= sub {
+            if n >= sub && sub > 0 {
                 return Err(format!(
                     "validation Holdout({n}) leaves nothing to train on from train_subset {sub}"
                 ));

@@ -113,3 +113,81 @@ pub fn markdown_table(record: &RunRecord) -> String {
     }
     out
 }
+
+/// "0.0512 ± 0.0021 [0.0486, 0.0538]" (mean ± sd [95% CI]), or the value and n = 1 for one
+/// seed (whose spread is unknown, not zero).
+pub fn estimate_text(e: &crate::insight::stats::Estimate, digits: usize) -> String {
+    if e.n == 0 {
+        "-".into()
+    } else if e.n == 1 {
+        format!("{:.digits$} (n = 1)", e.mean)
+    } else {
+        format!(
+            "{:.digits$} ± {:.digits$} [{:.digits$}, {:.digits$}]",
+            e.mean, e.sd, e.ci_low, e.ci_high
+        )
+    }
+}
+
+/// Whether any variant of the run is repeated over several seeds.
+pub fn has_repeats(record: &RunRecord) -> bool {
+    record.variants.iter().any(|v| !v.spec.variant.is_empty())
+}
+
+/// Per variant over its seeds: n, test loss and accuracy as mean ± sd [95% CI], the study's
+/// numbers; then whether the best variant is significantly the best.
+pub fn variant_table(record: &RunRecord) -> String {
+    use crate::insight::factors::Metric;
+    use crate::insight::stats;
+    let vs = stats::per_variant(record);
+    let headers = ["variant", "n", "test loss", "test acc", "study loss", "study acc"];
+    let rows: Vec<[String; 6]> = vs
+        .iter()
+        .map(|v| {
+            [
+                crate::text::escape(&v.name).into_owned(),
+                format!("{}/{}", v.loss.n, v.units),
+                estimate_text(&v.loss, 4),
+                estimate_text(&v.acc, 4),
+                v.reference
+                    .map(|r| format!("{:.3}", r.test_loss))
+                    .unwrap_or_else(|| "-".into()),
+                v.reference
+                    .map(|r| format!("{:.2}", r.test_acc))
+                    .unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = line(&headers.map(String::from));
+    out.push('\n');
+    out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
+    out.push('\n');
+    for r in &rows {
+        out.push_str(&line(r));
+        out.push('\n');
+    }
+    out.push_str("(n finished/units; mean ± sd [95% CI] over seeds)\n");
+    for m in [Metric::TestLoss, Metric::TestAcc] {
+        if let Some(l) = stats::leader(&vs, m) {
+            out.push_str(&crate::text::escape(&l.sentence(m)));
+            out.push('\n');
+        }
+    }
+    out
+}

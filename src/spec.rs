@@ -201,6 +201,10 @@ pub enum Validation {
     /// Hold out the last `n` training images (after any subset), never trained on: Keras's
     /// `validation_split`.
     Holdout(usize),
+    /// New presets' default: hold out the last twelfth of the training images (5,000 of
+    /// MNIST's 60,000), so subsets keep a proportionate holdout; under 24 training images
+    /// there is none and the test set is monitored.
+    Auto,
 }
 
 impl Validation {
@@ -208,6 +212,7 @@ impl Validation {
         match self {
             Validation::Test => "test set".into(),
             Validation::Holdout(n) => format!("holdout {n}"),
+            Validation::Auto => "holdout 1/12".into(),
         }
     }
 }
@@ -296,7 +301,13 @@ impl VariantSpec {
     /// training split of `train` images; an error when the holdout leaves nothing to train on.
     pub fn train_plan(&self, train: usize) -> Result<TrainPlan, String> {
         let available = self.available_train(train);
-        match self.validation {
+        let validation = match self.validation {
+            // A twelfth of under 24 images would leave a holdout of one: too few to validate on, so tiny smoke runs monitor the test set.
+            Validation::Auto if available < 2 * AUTO_HOLDOUT_DIVISOR => Validation::Test,
+            Validation::Auto => Validation::Holdout(available / AUTO_HOLDOUT_DIVISOR),
+            v => v,
+        };
+        match validation {
             Validation::Test => Ok(TrainPlan {
                 train: available,
                 holdout: None,
@@ -309,6 +320,7 @@ impl VariantSpec {
                 train: available - n,
                 holdout: Some(available - n..available),
             }),
+            Validation::Auto => unreachable!("resolved above"),
         }
     }
 
@@ -336,6 +348,9 @@ impl VariantSpec {
         (self.placement != Placement::None).then_some(self.dropout)
     }
 }
+
+/// `Validation::Auto` holds out one in this many training images (5,000 of 60,000).
+pub const AUTO_HOLDOUT_DIVISOR: usize = 12;
 
 /// Which training images a unit trains on and which it validates on.
 #[derive(Debug, Clone, PartialEq, Eq)]

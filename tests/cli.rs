@@ -106,7 +106,7 @@ fn headless_run_prints_epochs_table_and_writes_run_json() {
         text.contains("study loss") && text.contains("0.057"),
         "{text}"
     );
-    assert!(text.contains("2 of 2 variants finished"), "{text}");
+    assert!(text.contains("2 of 2 units finished"), "{text}");
     let dirs: Vec<_> = std::fs::read_dir(runs.path()).unwrap().collect();
     assert_eq!(dirs.len(), 1);
     let dir = dirs[0].as_ref().unwrap().path();

@@ -167,3 +167,116 @@ fn missing_preset_file_is_a_clear_error() {
         "{e}"
     );
 }
+
+#[test]
+fn a_grid_expands_to_the_cartesian_product_with_generated_names() {
+    let p = preset::parse(
+        "<t>",
+        r#"(name: "g", defaults: (arch: "128-64", epochs: 1),
+            grid: (arch: ["512-128", "512-256-128"], placement: [Every, None],
+                   optimizer: [Adam(lr: 0.001)], dropout: [0.2, 0.5]),
+            variants: [(name: "extra", placement: First)])"#,
+    )
+    .unwrap();
+    // 2 × 2 × 1 × 2 grid variants plus the explicit one, one seed each.
+    assert_eq!(p.variants.len(), 9);
+    assert_eq!(p.variants[0].name, "512-128 · Every · Adam · 0.2");
+    assert_eq!(p.variants[1].name, "512-128 · Every · Adam · 0.5");
+    assert_eq!(p.variants[2].name, "512-128 · None · Adam · 0.2");
+    assert_eq!(p.variants[7].name, "512-256-128 · None · Adam · 0.5");
+    assert_eq!(p.variants[7].arch, "512-256-128");
+    assert_eq!(p.variants[7].placement, Placement::None);
+    assert_eq!(p.variants[7].dropout, 0.5);
+    assert_eq!(p.variants[8].name, "extra");
+    assert_eq!(p.variants[8].arch, "128-64", "explicit variants take the defaults");
+    assert_eq!(p.variant_names().len(), 9);
+}
+
+#[test]
+fn seeds_repeat_every_variant_and_count_toward_the_unit_limit() {
+    let p = preset::parse(
+        "<t>",
+        r#"(name: "s", defaults: (arch: "128-64", seed: 10, seeds: 3),
+            variants: [(name: "a"), (name: "b", seeds: [1, 7])])"#,
+    )
+    .unwrap();
+    let names: Vec<&str> = p.variants.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["a · s10", "a · s11", "a · s12", "b · s1", "b · s7"]);
+    assert_eq!(p.variants[4].seed, 7);
+    assert_eq!(p.variant_names(), ["a", "b"]);
+    // --seeds replaces the preset's repeats, from each variant's first seed.
+    let o = mnist_lab::session::apply_overrides(
+        p,
+        &mnist_lab::session::Overrides {
+            seeds: Some(2),
+            only: vec!["b".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let names: Vec<&str> = o.variants.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["b · s1", "b · s2"]);
+}
+
+#[test]
+fn nonsense_grids_and_seeds_are_refused_with_the_reason() {
+    let err = |text: &str| preset::parse("<t>", text).unwrap_err().to_string();
+    let e = err(r#"(name: "g", defaults: (arch: "128-64"), grid: (placement: []))"#);
+    assert!(e.contains("grid factor placement has no levels"), "{e}");
+    let e = err(r#"(name: "g", defaults: (arch: "128-64"), grid: (colour: [1]))"#);
+    assert!(e.contains("colour"), "{e}");
+    let e = err(r#"(name: "g", defaults: (arch: "128-64"), grid: ())"#);
+    assert!(e.contains("grid names no factor"), "{e}");
+    // 10 × 10 × 10 variants × 6 seeds = 6,000 units > 5,000.
+    let e = err(
+        r#"(name: "g", defaults: (arch: "128-64", seeds: 6), grid: (
+            dropout: [0.1, 0.11, 0.12, 0.13, 0.14, 0.15, 0.16, 0.17, 0.18, 0.19],
+            lr: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
+            batch_size: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))"#,
+    );
+    assert!(e.contains("5000"), "{e}");
+    let e = err(r#"(name: "s", defaults: (arch: "128-64", seeds: [3, 3]), variants: [(name: "a")])"#);
+    assert!(e.contains("seed twice"), "{e}");
+    let e = err(r#"(name: "s", defaults: (arch: "128-64", seeds: 0), variants: [(name: "a")])"#);
+    assert!(e.contains("at least one seed"), "{e}");
+    let e = err(
+        r#"(name: "s", defaults: (arch: "128-64", train_subset: 1000, validation: Holdout(1000)), variants: [(name: "a")])"#,
+    );
+    assert!(e.contains("leaves nothing to train on"), "{e}");
+    let e = err(
+        r#"(name: "s", defaults: (arch: "128-64", schedule: ReduceOnPlateau(patience: 2, factor: 1.5)), variants: [(name: "a")])"#,
+    );
+    assert!(e.contains("factor must be in (0, 1)"), "{e}");
+    let e = err(
+        r#"(name: "s", defaults: (arch: "128-64", early_stopping: (patience: 0)), variants: [(name: "a")])"#,
+    );
+    assert!(e.contains("patience must be at least 1"), "{e}");
+}
+
+#[test]
+fn the_study_presets_expand_as_documented() {
+    let seeds = preset::load("paper-2019-seeds").unwrap();
+    assert_eq!(seeds.variants.len(), 75);
+    assert_eq!(seeds.variant_names().len(), 15);
+    assert!(seeds
+        .variants
+        .iter()
+        .all(|u| u.validation == mnist_lab::spec::Validation::Test));
+    let grid = preset::load("placement-grid").unwrap();
+    assert_eq!(grid.variants.len(), 3 * 4 * 2 * 3);
+    assert!(grid
+        .variants
+        .iter()
+        .all(|u| u.validation == mnist_lab::spec::Validation::Holdout(5000)));
+    // A twelfth of the full training set is 5,000 images; of quick's 20,000, 1,666.
+    let full = preset::parse("<t>", r#"(name: "a", defaults: (arch: "256"), variants: [(name: "a")])"#)
+        .unwrap();
+    assert_eq!(full.variants[0].train_plan(60_000).unwrap().train, 55_000);
+    let quick = preset::load("quick").unwrap();
+    assert_eq!(quick.variants[0].train_plan(60_000).unwrap().holdout, Some(18_334..20_000));
+    assert_eq!(
+        quick.variants[0].validation,
+        mnist_lab::spec::Validation::Auto,
+        "new presets hold out a twelfth by default"
+    );
+}

@@ -136,25 +136,32 @@ fn csv_exports_have_the_right_columns_and_rows() {
     let r = synthetic_record();
     let epochs = export::epochs_csv(&r);
     let lines: Vec<&str> = epochs.lines().collect();
-    assert_eq!(
-        lines[0],
-        "variant,epoch,train_loss,train_acc,test_loss,test_acc,seconds"
-    );
+    assert_eq!(lines[0], export::EPOCHS_HEADER);
+    assert!(lines[0].starts_with("variant,epoch,train_loss,train_acc,test_loss,test_acc,seconds,val_loss,val_acc,lr,group,seed"));
     assert_eq!(lines.len(), 1 + 4 * 3);
-    assert!(lines.iter().skip(1).all(|l| l.split(',').count() == 7));
+    assert!(lines.iter().skip(1).all(|l| l.split(',').count() == 12));
     assert!(lines[1].starts_with("2L adam every,1,0.5,"));
 
     let summary = export::summary_csv(&r);
     let lines: Vec<&str> = summary.lines().collect();
     assert_eq!(lines.len(), 1 + 15);
     let cols = lines[0].split(',').count();
-    assert_eq!(cols, 14);
+    assert_eq!(cols, 26);
+    assert!(lines[0].contains(",n,test_loss,test_loss_sd,test_loss_ci_low,test_loss_ci_high,"));
     assert!(
         lines.iter().all(|l| l.split(',').count() == cols),
         "{summary}"
     );
-    assert!(lines[1].contains(",0.057,0.98,finished"), "{}", lines[1]);
-    assert!(lines[15].ends_with(",queued"));
+    // One seed per variant: n = 1, a mean, and no sd or CI (unknown, not zero).
+    assert!(lines[1].starts_with("2L adam every,2,512-128,1,"), "{}", lines[1]);
+    assert!(lines[1].contains(",,,"), "{}", lines[1]);
+    assert!(lines[1].ends_with(",0.057,0.98,1,1"), "{}", lines[1]);
+    assert!(lines[15].ends_with(",0,1"), "{}", lines[15]);
+    let units = export::units_csv(&r);
+    let lines: Vec<&str> = units.lines().collect();
+    assert_eq!(lines[0], export::UNITS_HEADER);
+    assert_eq!(lines.len(), 1 + 15);
+    assert!(lines[1].starts_with("2L adam every,2L adam every,2019,done,3,"), "{}", lines[1]);
 }
 
 #[test]

@@ -31,9 +31,9 @@ impl EarlyStopper {
     }
 
     /// Tells it epoch `epoch`'s validation loss. An improvement is a loss below
-    /// `best − min_delta` (Keras: `current − min_delta < best`).
+    /// `best − min_delta` (Keras negates min_delta in "min" mode: `current + min_delta < best`).
     pub fn observe(&mut self, epoch: usize, loss: f32) -> Verdict {
-        if loss - self.rule.min_delta < self.best {
+        if loss + self.rule.min_delta < self.best {
             self.best = loss;
             self.best_epoch = epoch;
             self.wait = 0;

@@ -23,49 +23,82 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-pub const EPOCHS_HEADER: &str = "variant,epoch,train_loss,train_acc,test_loss,test_acc,seconds";
+pub const EPOCHS_HEADER: &str = "variant,epoch,train_loss,train_acc,test_loss,test_acc,seconds,\
+val_loss,val_acc,lr,group,seed";
 
-/// One row per variant per epoch.
+/// One row per unit per epoch (`variant` is the unit's name; `group` the variant it repeats).
 pub fn epochs_csv(record: &RunRecord) -> String {
     let mut out = String::from(EPOCHS_HEADER);
     out.push('\n');
+    let opt = |x: Option<f32>| x.map(|x| x.to_string()).unwrap_or_default();
     for v in &record.variants {
         for m in &v.history {
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{}",
                 csv_field(&v.spec.name),
                 m.epoch,
                 m.train_loss,
                 m.train_acc,
                 m.test_loss,
                 m.test_acc,
-                m.seconds
+                m.seconds,
+                opt(m.val_loss),
+                opt(m.val_acc),
+                opt(m.lr),
+                csv_field(v.spec.variant_name()),
+                v.spec.seed
             );
         }
     }
     out
 }
 
-pub const SUMMARY_HEADER: &str =
-    "variant,layers,arch,test_loss,test_acc,epochs,drop_rate,optimizer,\
-lr,activation,bn_dropout,study_test_loss,study_test_acc,status";
+/// A number for a CSV cell: empty when unknown (NaN: one seed has no spread).
+fn num(x: f64) -> String {
+    if x.is_finite() {
+        x.to_string()
+    } else {
+        String::new()
+    }
+}
 
-/// The study's table, one row per variant, numbers unrounded, empty cells when unknown.
+pub const SUMMARY_HEADER: &str = "variant,layers,arch,n,test_loss,test_loss_sd,test_loss_ci_low,\
+test_loss_ci_high,test_acc,test_acc_sd,test_acc_ci_low,test_acc_ci_high,best_epoch_test_loss,\
+best_epoch_test_loss_ci_low,best_epoch_test_loss_ci_high,epochs,drop_rate,optimizer,lr,\
+activation,bn_dropout,validation,study_test_loss,study_test_acc,units_finished,units";
+
+/// One row per variant: over its finished seeds, the mean, sample sd and 95% CI (Student's t)
+/// of the final test loss and accuracy, and of the test loss at the best validation epoch.
+/// Empty cells where unknown (no finished unit; one seed has no sd or CI).
 pub fn summary_csv(record: &RunRecord) -> String {
+    use crate::insight::stats;
     let mut out = String::from(SUMMARY_HEADER);
     out.push('\n');
     let opt = |x: Option<f32>| x.map(|x| x.to_string()).unwrap_or_default();
-    for v in &record.variants {
+    for v in stats::per_variant(record) {
         let s = &v.spec;
-        let last = v.last();
+        let e = |e: &stats::Estimate| [num(e.mean), num(e.sd), num(e.ci_low), num(e.ci_high)];
+        let [lm, lsd, llo, lhi] = e(&v.loss);
+        let [am, asd, alo, ahi] = e(&v.acc);
+        let [bm, _, blo, bhi] = e(&v.best_epoch_loss);
         let row = [
-            csv_field(&s.name),
+            csv_field(&v.name),
             s.hidden_layers().to_string(),
             s.arch.name(),
-            opt(last.map(|m| m.test_loss)),
-            opt(last.map(|m| m.test_acc)),
-            last.map(|m| m.epoch).unwrap_or(0).to_string(),
+            v.loss.n.to_string(),
+            lm,
+            lsd,
+            llo,
+            lhi,
+            am,
+            asd,
+            alo,
+            ahi,
+            bm,
+            blo,
+            bhi,
+            s.epochs.to_string(),
             s.effective_dropout()
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
@@ -73,9 +106,11 @@ pub fn summary_csv(record: &RunRecord) -> String {
             s.optimizer.lr().to_string(),
             csv_field(&s.activation.label()),
             format!("{:?}", s.placement),
+            csv_field(&s.validation.label()),
             opt(s.reference.map(|r| r.test_loss)),
             opt(s.reference.map(|r| r.test_acc)),
-            format!("{:?}", v.status).to_lowercase(),
+            v.loss.n.to_string(),
+            v.units.to_string(),
         ];
         out.push_str(&row.join(","));
         out.push('\n');
@@ -83,54 +118,217 @@ pub fn summary_csv(record: &RunRecord) -> String {
     out
 }
 
-pub const EFFECTS_HEADER: &str =
-    "factor,level,n,mean_test_loss,sd_test_loss,mean_test_acc,sd_test_acc";
+pub const UNITS_HEADER: &str = "unit,variant,seed,status,epochs_trained,test_loss,test_acc,\
+best_epoch,best_epoch_val_loss,best_epoch_test_loss,early_stopped_at,restored,seconds";
 
-/// Main effects of every varying factor, one row per level.
+/// One row per (variant, seed) unit. `test_loss`/`test_acc` are of the model the unit ended
+/// with (the best epoch's when early stopping restored it).
+pub fn units_csv(record: &RunRecord) -> String {
+    let mut out = String::from(UNITS_HEADER);
+    out.push('\n');
+    for v in &record.variants {
+        let fin = v.final_metrics();
+        let best = v.best_validation_epoch();
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            csv_field(&v.spec.name),
+            csv_field(v.spec.variant_name()),
+            v.spec.seed,
+            v.status.label(),
+            v.history.len(),
+            fin.map(|m| m.test_loss.to_string()).unwrap_or_default(),
+            fin.map(|m| m.test_acc.to_string()).unwrap_or_default(),
+            best.map(|m| m.epoch.to_string()).unwrap_or_default(),
+            best.map(|m| m.monitored_loss().to_string())
+                .unwrap_or_default(),
+            best.map(|m| m.test_loss.to_string()).unwrap_or_default(),
+            v.early_stop
+                .map(|e| e.epoch.to_string())
+                .unwrap_or_default(),
+            v.early_stop
+                .map(|e| e.restored.to_string())
+                .unwrap_or_default(),
+            v.seconds.map(|s| s.to_string()).unwrap_or_default(),
+        );
+    }
+    out
+}
+
+pub const EFFECTS_HEADER: &str = "factor,level,n,mean_test_loss,sd_test_loss,ci_low_test_loss,\
+ci_high_test_loss,mean_test_acc,sd_test_acc,ci_low_test_acc,ci_high_test_acc,anova_df,anova_f,\
+anova_p,anova_eta2,confounded_with";
+
+/// Main effects of every varying factor, one row per level, with 95% CIs over the units at
+/// that level. F, p and η² (test loss) come from the ANOVA where the design is a balanced full
+/// factorial; a confounded factor names what it is confounded with instead.
 pub fn effects_csv(record: &RunRecord) -> String {
-    use crate::insight::factors;
+    use crate::insight::{factors, stats};
     let mut out = String::from(EFFECTS_HEADER);
     out.push('\n');
-    let res = factors::results(record);
+    let design = stats::design(record);
+    let anova = stats::anova(record, factors::Metric::TestLoss).ok();
     for f in factors::varying(record) {
-        for e in factors::main_effects(&res, f) {
+        let loss = stats::main_effect(record, f, factors::Metric::TestLoss);
+        let acc = stats::main_effect(record, f, factors::Metric::TestAcc);
+        let row = anova
+            .as_ref()
+            .and_then(|a| a.rows.iter().find(|r| r.factors == [f]));
+        let confounded = design
+            .confounded
+            .iter()
+            .find(|(c, _)| *c == f)
+            .map(|(_, with)| with.iter().map(|w| w.name()).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default();
+        for (l, a) in loss.iter().zip(&acc) {
+            let (el, ea) = (&l.estimate, &a.estimate);
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 csv_field(f.name()),
-                csv_field(&e.level),
-                e.n,
-                e.mean_loss,
-                e.sd_loss,
-                e.mean_acc,
-                e.sd_acc
+                csv_field(&l.level),
+                el.n,
+                num(el.mean),
+                num(el.sd),
+                num(el.ci_low),
+                num(el.ci_high),
+                num(ea.mean),
+                num(ea.sd),
+                num(ea.ci_low),
+                num(ea.ci_high),
+                row.map(|r| r.df.to_string()).unwrap_or_default(),
+                row.map(|r| num(r.f)).unwrap_or_default(),
+                row.map(|r| num(r.p)).unwrap_or_default(),
+                row.map(|r| num(r.eta2)).unwrap_or_default(),
+                csv_field(&confounded),
             );
         }
     }
     out
 }
 
-/// Markdown: factors ranked by the spread of their level means, then each factor's levels.
-fn effects_md(record: &RunRecord) -> String {
-    use crate::insight::factors::{self, Metric};
-    let res = factors::results(record);
-    if res.is_empty() {
+/// Markdown: per variant n, mean ± sd and 95% CI; whether the best is really the best; every
+/// one-factor comparison in words; then main effects and, for a balanced grid, the ANOVA.
+fn stats_md(record: &RunRecord) -> String {
+    use crate::insight::factors::Metric;
+    use crate::insight::stats;
+    let vs = stats::per_variant(record);
+    if vs.iter().all(|v| v.loss.n == 0) {
         return String::new();
     }
-    let mut out = String::from("\n## Factors\n\nEach factor's main effect: the mean (± standard deviation) of the final \
-        test loss and accuracy at each level, across the other factors. Ranked by the range of \
-        the level means of test loss.\n\n| factor | level | n | test loss | test acc |\n|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "\n## Over seeds\n\nPer variant: n finished seeds, mean ± sample sd [95% confidence \
+         interval, Student's t] of the final test loss and accuracy, and of the test loss at the \
+         epoch with the best validation loss.\n\n\
+         | variant | n | test loss | test acc | best-epoch test loss | study loss | study acc |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    for v in &vs {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            v.name.replace('|', "\\|"),
+            v.loss.n,
+            report::estimate_text(&v.loss, 4),
+            report::estimate_text(&v.acc, 4),
+            report::estimate_text(&v.best_epoch_loss, 4),
+            v.reference
+                .map(|r| format!("{:.3}", r.test_loss))
+                .unwrap_or_else(|| "-".into()),
+            v.reference
+                .map(|r| format!("{:.2}", r.test_acc))
+                .unwrap_or_else(|| "-".into()),
+        );
+    }
+    out.push('\n');
+    for m in [Metric::TestLoss, Metric::TestAcc] {
+        if let Some(l) = stats::leader(&vs, m) {
+            let _ = writeln!(out, "* {}", l.sentence(m));
+        }
+    }
+    let comparisons = stats::one_factor_comparisons(record, &vs, Metric::TestLoss);
+    if !comparisons.is_empty() {
+        out.push_str(
+            "\n## Conclusions\n\nEvery pair of variants that differ in one factor only, \
+             compared on final test loss (Welch's t-test, difference of means with its 95% CI):\n\n",
+        );
+        for c in &comparisons {
+            let _ = writeln!(out, "* {}", c.sentence(Metric::TestLoss));
+        }
+    }
+    let design = stats::design(record);
+    match stats::anova(record, Metric::TestLoss) {
+        Ok(a) => {
+            let _ = write!(
+                out,
+                "\n## ANOVA (final test loss)\n\nBalanced full factorial, {} units per cell; main \
+                 effects and two-way interactions, higher-order interactions in the residual.\n\n\
+                 | term | df | SS | F | p | η² |\n|---|---|---|---|---|---|\n",
+                design.replicates
+            );
+            for r in &a.rows {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.3e} | {:.2} | {} | {:.3} |",
+                    r.term,
+                    r.df,
+                    r.ss,
+                    r.f,
+                    stats::format_p(r.p),
+                    r.eta2
+                );
+            }
+            let _ = writeln!(
+                out,
+                "| residual | {} | {:.3e} | | | |",
+                a.residual_df, a.residual_ss
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(out, "\n## ANOVA\n\nNo ANOVA table: {e}.");
+            for (f, _) in &design.confounded {
+                if let Some(s) = design.confounding_sentence(*f) {
+                    let _ = writeln!(
+                        out,
+                        "* {s}: its main effect below mixes in the other factors' effects."
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Markdown: each factor's levels with mean and 95% CI over the units at that level.
+fn effects_md(record: &RunRecord) -> String {
+    use crate::insight::factors::{self, Metric};
+    use crate::insight::stats;
+    if factors::results(record).is_empty() {
+        return String::new();
+    }
+    let design = stats::design(record);
+    let mut out = String::from(
+        "\n## Factors\n\nEach factor's main effect: the mean ± sd [95% CI] of the final test \
+         loss and accuracy of the units at each level, across the other factors. Ranked by the \
+         range of the level means of test loss.\n\n\
+         | factor | level | n | test loss | test acc |\n|---|---|---|---|---|\n",
+    );
     for (f, size) in factors::ranking(record, Metric::TestLoss) {
-        for (k, e) in factors::main_effects(&res, f).iter().enumerate() {
-            let name = if k == 0 {
-                format!("**{}** (range {size:.4})", f.name())
-            } else {
-                String::new()
+        let loss = stats::main_effect(record, f, Metric::TestLoss);
+        let acc = stats::main_effect(record, f, Metric::TestAcc);
+        for (k, (l, a)) in loss.iter().zip(&acc).enumerate() {
+            let name = match (k, design.is_confounded(f)) {
+                (0, false) => format!("**{}** (range {size:.4})", f.name()),
+                (0, true) => format!("**{}** (confounded)", f.name()),
+                _ => String::new(),
             };
             let _ = writeln!(
                 out,
-                "| {name} | {} | {} | {:.4} ± {:.4} | {:.4} ± {:.4} |",
-                e.level, e.n, e.mean_loss, e.sd_loss, e.mean_acc, e.sd_acc
+                "| {name} | {} | {} | {} | {} |",
+                l.level,
+                l.estimate.n,
+                report::estimate_text(&l.estimate, 4),
+                report::estimate_text(&a.estimate, 4)
             );
         }
     }
@@ -148,6 +346,7 @@ pub fn summary_md(record: &RunRecord) -> String {
          are the 2019 study's reported numbers.\n"
     );
     out.push_str(&report::markdown_table(record));
+    out.push_str(&stats_md(record));
     out.push_str(&effects_md(record));
     out
 }
@@ -249,6 +448,7 @@ pub fn export_run(
     write_atomic(&dir.join("summary.csv"), summary_csv(record).as_bytes())?;
     write_atomic(&dir.join("summary.md"), summary_md(record).as_bytes())?;
     write_atomic(&dir.join("effects.csv"), effects_csv(record).as_bytes())?;
+    write_atomic(&dir.join("units.csv"), units_csv(record).as_bytes())?;
     plot::write_png(dir, record)?;
     plot::write_svg(dir, record)?;
     let mut written: Vec<String> = [
@@ -257,6 +457,7 @@ pub fn export_run(
         "summary.csv",
         "summary.md",
         "effects.csv",
+        "units.csv",
         "curves.png",
         "curves.svg",
     ]

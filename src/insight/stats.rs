@@ -566,3 +566,72 @@ pub fn anova(record: &RunRecord, metric: Metric) -> Result<Anova, AnovaError> {
         total_ss,
     })
 }
+
+/// Two variants that differ in exactly one factor, and Welch's test of their difference.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    pub a: String,
+    pub b: String,
+    pub factor: Factor,
+    pub level_a: String,
+    pub level_b: String,
+    pub test: Welch,
+}
+
+impl Comparison {
+    /// "BN+Dropout Every vs None (2L adam every vs 2L adam none): -0.0210 test loss,
+    /// 95% CI [-0.0270, -0.0150], p < 0.001: a real difference"
+    pub fn sentence(&self, metric: Metric) -> String {
+        let t = &self.test;
+        format!(
+            "{} {} vs {} ({} vs {}): {:+.4} {}, 95% CI [{:+.4}, {:+.4}], {}: {}",
+            self.factor.name(),
+            self.level_a,
+            self.level_b,
+            self.a,
+            self.b,
+            t.diff,
+            metric.name(),
+            t.ci_low,
+            t.ci_high,
+            format_p(t.p),
+            if t.significant() {
+                "a real difference"
+            } else {
+                "not distinguishable from seed noise"
+            }
+        )
+    }
+}
+
+/// Every pair of variants that differ in exactly one varying factor, tested (pairs with too
+/// few seeds to test are left out).
+pub fn one_factor_comparisons(
+    record: &RunRecord,
+    stats: &[VariantStats],
+    metric: Metric,
+) -> Vec<Comparison> {
+    let fs = factors::varying(record);
+    let mut out = Vec::new();
+    for (i, a) in stats.iter().enumerate() {
+        for b in &stats[i + 1..] {
+            let differing: Vec<Factor> = fs
+                .iter()
+                .copied()
+                .filter(|f| f.level(&a.spec) != f.level(&b.spec))
+                .collect();
+            let [factor] = differing[..] else { continue };
+            if let Some(test) = welch(&a.sample(metric), &b.sample(metric)) {
+                out.push(Comparison {
+                    a: a.name.clone(),
+                    b: b.name.clone(),
+                    factor,
+                    level_a: factor.level(&a.spec),
+                    level_b: factor.level(&b.spec),
+                    test,
+                });
+            }
+        }
+    }
+    out
+}

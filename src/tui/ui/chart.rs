@@ -221,3 +221,40 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
         chart.legend_position(None)
     }
 }
+
+/// A repeated variant's test loss: the mean over its units at each epoch, with the band from
+/// the lowest to the highest unit (min–max over seeds). Epochs only some units reached yet
+/// average those.
+pub fn mean_band_series(units: &[&VariantRecord], log: bool) -> Series {
+    let epochs = units.iter().map(|u| u.history.len()).max().unwrap_or(0);
+    let (mut mean, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
+    for e in 0..epochs {
+        let ys: Vec<f64> = units
+            .iter()
+            .filter_map(|u| u.history.get(e).map(|m| m.test_loss as f64))
+            .filter(|y| y.is_finite())
+            .collect();
+        if ys.is_empty() {
+            continue;
+        }
+        let x = (e + 1) as f64;
+        let m = ys.iter().sum::<f64>() / ys.len() as f64;
+        let (a, b) = ys
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| (a.min(y), b.max(y)));
+        mean.push((x, transform(m, log)));
+        lo.push((x, transform(a, log)));
+        hi.push((x, transform(b, log)));
+    }
+    let x_max = units.iter().map(|u| u.spec.epochs).max().unwrap_or(1) as f64;
+    let y = bounds(lo.iter().chain(&hi).map(|p| p.1), !log);
+    Series {
+        test: mean,
+        band_lo: lo,
+        band_hi: hi,
+        x_max,
+        y,
+        log,
+        ..Default::default()
+    }
+}

@@ -57,7 +57,6 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         );
         return;
     };
-    let res = factors::results(record);
     let metric_of = |i: usize| {
         record.variants[i].last().map(|m| match app.factors.metric {
             Metric::TestLoss => m.test_loss as f64,
@@ -71,23 +70,77 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let lo = finished.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = finished.iter().copied().fold(f64::NEG_INFINITY, f64::max);
 
-    // Main effects of every varying factor, ranked: built first, so the panel is as tall as them.
-    let ranking = factors::ranking(record, app.factors.metric);
+    // Main effects of every varying factor with 95% CIs, ranked; then the ANOVA table of a
+    // balanced grid, or the confounded factors of a design that is not one. Built first, so
+    // the panel is as tall as them.
+    let metric = app.factors.metric;
+    let design = crate::insight::stats::design(record);
+    let ranking = factors::ranking(record, metric);
     let mut rows = Vec::new();
     for (f, size) in &ranking {
+        let note = match design.confounding_sentence(*f) {
+            Some(s) => Span::styled(format!("no main effect: {s}"), theme.warn()),
+            None => Span::raw(format!("range of means {size:.4}")),
+        };
         rows.push(Row::new(vec![
             Span::styled(f.name().to_string(), theme.title()),
-            Span::raw(format!("range of means {size:.4}")),
+            note,
         ]));
-        for e in factors::main_effects(&res, *f) {
+        if design.is_confounded(*f) {
+            continue;
+        }
+        for e in crate::insight::stats::main_effect(record, *f, metric) {
             rows.push(Row::new(vec![
                 Span::raw(format!("  {}", e.level)),
                 Span::raw(format!(
-                    "n {}  loss {:.4} ± {:.4}  acc {:.4} ± {:.4}",
-                    e.n, e.mean_loss, e.sd_loss, e.mean_acc, e.sd_acc
+                    "n {}  {}",
+                    e.estimate.n,
+                    crate::report::estimate_text(&e.estimate, 4)
                 )),
             ]));
         }
+    }
+    match crate::insight::stats::anova(record, metric) {
+        Ok(a) => {
+            rows.push(Row::new(vec![
+                Span::styled(format!("ANOVA ({})", metric.name()), theme.title()),
+                Span::styled(
+                    format!(
+                        "{} units per cell · df      F       p        η²",
+                        design.replicates
+                    ),
+                    theme.dim(),
+                ),
+            ]));
+            for r in &a.rows {
+                let style = if r.p < crate::insight::stats::ALPHA {
+                    theme.good()
+                } else {
+                    Style::new()
+                };
+                rows.push(Row::new(vec![
+                    Span::raw(format!("  {}", r.term)),
+                    Span::styled(
+                        format!(
+                            "{:>21}  {:>6.2}  {:<9} {:.3}",
+                            r.df,
+                            r.f,
+                            crate::insight::stats::format_p(r.p).trim_start_matches("p "),
+                            r.eta2
+                        ),
+                        style,
+                    ),
+                ]));
+            }
+            rows.push(Row::new(vec![
+                Span::raw("  residual"),
+                Span::raw(format!("{:>21}", a.residual_df)),
+            ]));
+        }
+        Err(e) => rows.push(Row::new(vec![
+            Span::styled("ANOVA", theme.title()),
+            Span::styled(format!("none: {e}"), theme.dim()),
+        ])),
     }
     let effects_h = (rows.len() as u16 + 2).min(area.height / 2);
     let [grid_area, effects_area] =
@@ -180,7 +233,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
 
     let title = match ranking.first() {
         Some((f, size)) if *size > 0.0 => format!(
-            " main effects on final {} · {} matters most ",
+            " main effects (95% CI) and ANOVA on final {} · {} varies most ",
             app.factors.metric.name(),
             f.name()
         ),

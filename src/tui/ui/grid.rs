@@ -68,7 +68,24 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     super::table::render_table(app, frame, table_area, theme);
 }
 
-/// Small multiples of `record` in `area`, scrolled so the selection is visible.
+/// Units of each variant, in the order the variants first appear.
+pub fn variant_groups(record: &RunRecord) -> Vec<Vec<usize>> {
+    let mut names: Vec<&str> = Vec::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, v) in record.variants.iter().enumerate() {
+        match names.iter().position(|n| *n == v.spec.variant_name()) {
+            Some(k) => groups[k].push(i),
+            None => {
+                names.push(v.spec.variant_name());
+                groups.push(vec![i]);
+            }
+        }
+    }
+    groups
+}
+
+/// Small multiples of `record` in `area`, scrolled so the selection is visible: one cell per
+/// unit, or per variant (mean and seed band) when variants are repeated over seeds.
 fn draw_cells(
     app: &App,
     frame: &mut Frame,
@@ -77,6 +94,10 @@ fn draw_cells(
     progress: Option<&[Option<Progress>]>,
     theme: Theme,
 ) {
+    if crate::report::has_repeats(record) {
+        draw_variant_cells(app, frame, area, record, theme);
+        return;
+    }
     let n = record.variants.len();
     let selected = app.selected.min(n.saturating_sub(1));
     let (cols, first_row, rows_visible) = layout(area.width, area.height, n, selected);
@@ -182,5 +203,88 @@ fn render_cell(
             }),
         );
         frame.render_widget(chart(&s, Block::new(), theme, false), chart_area);
+    }
+}
+
+/// One cell per variant: the mean test loss over its seeds with the min–max band, and the
+/// mean ± sd of the final test loss.
+fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunRecord, theme: Theme) {
+    let groups = variant_groups(record);
+    let n = groups.len();
+    let selected = groups
+        .iter()
+        .position(|g| g.contains(&app.selected))
+        .unwrap_or(0);
+    let (cols, first_row, rows_visible) = layout(area.width, area.height, n, selected);
+    let cell_w = area.width / cols as u16;
+    let stats = crate::insight::stats::per_variant(record);
+    for r in 0..rows_visible {
+        for c in 0..cols {
+            let k = (first_row + r) * cols + c;
+            if k >= n {
+                break;
+            }
+            let cell = Rect {
+                x: area.x + c as u16 * cell_w,
+                y: area.y + r as u16 * CELL_HEIGHT,
+                width: cell_w,
+                height: CELL_HEIGHT,
+            };
+            if cell.bottom() > area.bottom() {
+                continue;
+            }
+            let units: Vec<&crate::runs::VariantRecord> =
+                groups[k].iter().map(|&i| &record.variants[i]).collect();
+            let done = units.iter().filter(|u| u.status.is_done()).count();
+            let running = units.iter().any(|u| u.status == VariantStatus::Running);
+            let style = if running {
+                theme.status(VariantStatus::Running)
+            } else if done == units.len() {
+                theme.status(VariantStatus::Finished)
+            } else {
+                theme.dim()
+            };
+            let name = units[0].spec.variant_name();
+            let mut block = Block::bordered()
+                .title(format!(" {name} "))
+                .border_style(style);
+            if k == selected {
+                block = block
+                    .border_style(theme.selected().patch(style))
+                    .title_style(theme.selected());
+            }
+            let inner = block.inner(cell);
+            let [chart_area, line_area] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+            frame.render_widget(block, cell);
+            let summary = match stats.get(k) {
+                Some(s) if s.loss.n >= 2 => format!(
+                    "L {:.4}±{:.4} n{}/{}",
+                    s.loss.mean,
+                    s.loss.sd,
+                    s.loss.n,
+                    units.len()
+                ),
+                Some(s) if s.loss.n == 1 => format!("L {:.4} n1/{}", s.loss.mean, units.len()),
+                _ => format!("{done}/{} seeds done", units.len()),
+            };
+            frame.render_widget(Paragraph::new(Line::styled(summary, theme.test())), line_area);
+            let s = super::chart::mean_band_series(&units, app.charts.log_scale);
+            if !s.test.is_empty() {
+                frame.render_widget(chart(&s, Block::new(), theme, false), chart_area);
+            }
+        }
+    }
+    let legend = format!(
+        " mean test loss over seeds, band min–max · {} variants ",
+        n
+    );
+    let line = Rect {
+        y: area.bottom().saturating_sub(1),
+        height: 1,
+        ..area
+    };
+    if area.height > CELL_HEIGHT {
+        frame.render_widget(Paragraph::new(Line::styled(legend, theme.dim())), line);
     }
 }

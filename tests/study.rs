@@ -1,0 +1,159 @@
+//! The study features on real MNIST subsets: seed repeats, the holdout, early stopping with
+//! restored weights, learning-rate schedules, grid expansion and `--seeds`.
+
+mod common;
+
+use common::{numbers, run_all, small_preset};
+use mnist_lab::engine::{self, stopping, EngineOptions};
+use mnist_lab::runs::VariantStatus;
+use mnist_lab::session::{apply_overrides, Overrides};
+
+const BASE: &str = "arch: \"128-64\", batch_size: 64, train_subset: 3000, \
+                    test_subset: 1000, optimizer: Adam(lr: 0.002)";
+
+#[test]
+fn seed_repeats_are_independent_and_deterministic() {
+    let p = small_preset(
+        &format!("{BASE}, epochs: 2, seed: 5, seeds: 3, validation: Holdout(500)"),
+        "(name: \"a\")",
+    );
+    let names: Vec<&str> = p.variants.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["a · s5", "a · s6", "a · s7"]);
+    assert!(p.variants.iter().all(|u| u.variant_name() == "a"));
+    let (_, r1) = run_all(p.clone(), EngineOptions::default());
+    let (_, r2) = run_all(p, EngineOptions::default());
+    let (n1, n2) = (numbers(&r1), numbers(&r2));
+    assert_eq!(n1, n2, "same seed, same numbers");
+    assert_ne!(n1[0], n1[1], "different seeds, different numbers");
+    assert_ne!(n1[1], n1[2]);
+    // Each unit trains its own seed: the second unit alone gives the same numbers.
+    let only = apply_overrides(
+        small_preset(
+            &format!("{BASE}, epochs: 2, seed: 5, seeds: 3, validation: Holdout(500)"),
+            "(name: \"a\")",
+        ),
+        &Overrides {
+            only: vec!["a · s6".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (_, alone) = run_all(only, EngineOptions::default());
+    assert_eq!(numbers(&alone)[0], n1[1]);
+}
+
+#[test]
+fn holdout_images_are_never_trained_on() {
+    // Holding out the last 1,000 of 3,000 images must train exactly as a 2,000-image subset
+    // monitored on the test set does: same images, same order, same initial weights. Had any
+    // held-out image entered a batch, the training losses would differ.
+    let held = small_preset(
+        &format!("{BASE}, epochs: 2, seed: 3, validation: Holdout(1000)"),
+        "(name: \"h\")",
+    );
+    let plain = small_preset(
+        "arch: \"128-64\", epochs: 2, batch_size: 64, train_subset: 2000, test_subset: 1000, \
+         optimizer: Adam(lr: 0.002), seed: 3, validation: Test",
+        "(name: \"h\")",
+    );
+    let (_, a) = run_all(held, EngineOptions::default());
+    let (_, b) = run_all(plain, EngineOptions::default());
+    let ha = &a.variants[0].history;
+    let hb = &b.variants[0].history;
+    assert_eq!(ha.len(), 2);
+    for (x, y) in ha.iter().zip(hb) {
+        assert_eq!((x.train_loss, x.train_acc), (y.train_loss, y.train_acc));
+        assert_eq!((x.test_loss, x.test_acc), (y.test_loss, y.test_acc));
+        assert!(x.val_loss.is_some() && y.val_loss.is_none());
+    }
+    // And the plan itself: 2,000 trained, 2,000..3,000 held out.
+    let plan = a.variants[0].spec.train_plan(60_000).unwrap();
+    assert_eq!(plan.train, 2000);
+    assert_eq!(plan.holdout, Some(2000..3000));
+    let order = mnist_lab::data::epoch_order(plan.train, 3, 0);
+    assert!(order.iter().all(|&i| i < 2000));
+}
+
+#[test]
+fn a_holdout_larger_than_the_data_fails_the_unit_with_a_reason() {
+    let p = small_preset(
+        "arch: \"128-64\", epochs: 1, validation: Holdout(59999), test_subset: 100",
+        "(name: \"x\")",
+    );
+    let mut p2 = p.clone();
+    // 60,000 training images minus 59,999 leaves 1: fine. Make it impossible after loading.
+    p2.variants[0].validation = mnist_lab::spec::Validation::Holdout(60_000);
+    let (_, r) = run_all(p2, EngineOptions::default());
+    assert_eq!(r.variants[0].status, VariantStatus::Failed);
+    let msg = &r.variants[0].failure.as_ref().unwrap().message;
+    assert!(msg.contains("Holdout(60000)"), "{msg}");
+}
+
+#[test]
+fn early_stopping_stops_where_the_curve_says_and_keeps_the_best_weights() {
+    // 600 images, no dropout, a high rate: the validation loss turns up within a few epochs.
+    let p = small_preset(
+        "arch: \"512-128\", epochs: 30, batch_size: 32, train_subset: 1100, test_subset: 2000, \
+         placement: None, optimizer: Adam(lr: 0.003), seed: 1, validation: Holdout(500), \
+         early_stopping: (patience: 2, restore_best: true)",
+        "(name: \"es\")",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let options = EngineOptions {
+        weights_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let (events, r) = run_all(p, options);
+    let v = &r.variants[0];
+    assert_eq!(v.status, VariantStatus::Finished);
+    let stop = v.early_stop.expect("early stopping should have stopped this unit");
+    let rule = v.spec.early_stopping.unwrap();
+    let dictated = stopping::stop_epoch(rule, v.history.iter().map(|m| m.val_loss.unwrap()));
+    assert_eq!(Some(stop.epoch), dictated, "stopped where the curve dictates");
+    assert_eq!(v.history.len(), stop.epoch, "no epoch trained after the stop");
+    assert!(stop.epoch < 30);
+    let best = v.best_validation_epoch().unwrap();
+    assert_eq!(stop.best_epoch, best.epoch);
+    assert_eq!(stop.epoch, best.epoch + 2);
+    assert!(stop.restored);
+    // The kept weights are the best epoch's: evaluated again, they give its test loss.
+    let weights = events
+        .iter()
+        .find_map(|e| match e {
+            engine::Event::VariantFinished { weights, .. } => weights.clone(),
+            _ => None,
+        })
+        .expect("weights saved");
+    let eval = engine::train::evaluate_saved(&v.spec, std::path::Path::new(&weights), &common::mnist())
+        .unwrap();
+    assert!(
+        (eval.loss - best.test_loss).abs() < 1e-4,
+        "saved weights give {} but the best epoch had {}",
+        eval.loss,
+        best.test_loss
+    );
+    let last = v.last().unwrap();
+    assert_ne!(last.test_loss, best.test_loss, "the last epoch's weights were not kept");
+    assert_eq!(v.final_metrics().unwrap().epoch, best.epoch);
+}
+
+#[test]
+fn every_epoch_trains_at_its_scheduled_rate() {
+    let p = small_preset(
+        &format!(
+            "{BASE}, epochs: 4, seed: 2, validation: Holdout(500), \
+             schedule: Step(every: 2, gamma: 0.5)"
+        ),
+        "(name: \"s\")",
+    );
+    let (_, r) = run_all(p.clone(), EngineOptions::default());
+    let lrs: Vec<f32> = r.variants[0].history.iter().map(|m| m.lr.unwrap()).collect();
+    assert_eq!(lrs, [0.002, 0.002, 0.001, 0.001]);
+    // The rate acts: the same unit without a schedule trains differently from epoch 3 on.
+    let mut flat = p;
+    flat.variants[0].schedule = None;
+    let (_, f) = run_all(flat, EngineOptions::default());
+    let (a, b) = (&r.variants[0].history, &f.variants[0].history);
+    assert_eq!(a[1].train_loss, b[1].train_loss);
+    assert_ne!(a[2].train_loss, b[2].train_loss);
+}
