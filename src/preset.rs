@@ -400,7 +400,8 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
     }
     let d = &file.defaults;
     let mut seen = std::collections::HashSet::new();
-    let mut units = Vec::with_capacity(entries.len());
+    let mut per_variant = Vec::with_capacity(entries.len());
+    let mut unit_count = 0usize;
     for v in &entries {
         let name = v.name.trim().to_string();
         let at = |msg: String| invalid(path, format!("variant {name:?}: {msg}"));
@@ -451,7 +452,7 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
             Some(s) => s.resolve(spec.seed).map_err(at)?,
             None => vec![spec.seed],
         };
-        if units.len() + seeds.len() > MAX_UNITS {
+        if unit_count + seeds.len() > MAX_UNITS {
             return Err(invalid(
                 path,
                 format!(
@@ -460,8 +461,10 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
                 ),
             ));
         }
-        units.extend(repeat_over_seeds(&spec, &seeds));
+        unit_count += seeds.len();
+        per_variant.push(repeat_over_seeds(&spec, &seeds));
     }
+    let units = interleave(per_variant);
     let mut names = std::collections::HashSet::new();
     for u in &units {
         if !names.insert(u.name.as_str()) {
@@ -477,6 +480,18 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
         source: path.to_string(),
         variants: units,
     })
+}
+
+/// Units in training order: every variant's first seed, then every variant's second, and so
+/// on, so a run stopped early still has a complete first replicate of the whole design.
+pub fn interleave(per_variant: Vec<Vec<VariantSpec>>) -> Vec<VariantSpec> {
+    let rounds = per_variant.iter().map(Vec::len).max().unwrap_or(0);
+    let mut iters: Vec<_> = per_variant.into_iter().map(Vec::into_iter).collect();
+    let mut out = Vec::new();
+    for _ in 0..rounds {
+        out.extend(iters.iter_mut().filter_map(Iterator::next));
+    }
+    out
 }
 
 /// One unit per seed of the variant `spec` (whose own seed and unit fields are replaced): a

@@ -201,8 +201,9 @@ fn seeds_repeat_every_variant_and_count_toward_the_unit_limit() {
     )
     .unwrap();
     let names: Vec<&str> = p.variants.iter().map(|u| u.name.as_str()).collect();
-    assert_eq!(names, ["a · s10", "a · s11", "a · s12", "b · s1", "b · s7"]);
-    assert_eq!(p.variants[4].seed, 7);
+    // Seed-major: every variant's first seed before any variant's second.
+    assert_eq!(names, ["a · s10", "b · s1", "a · s11", "b · s7", "a · s12"]);
+    assert_eq!(p.variants[3].seed, 7);
     assert_eq!(p.variant_names(), ["a", "b"]);
     // --seeds replaces the preset's repeats, from each variant's first seed.
     let o = mnist_lab::session::apply_overrides(

@@ -50,12 +50,22 @@ fn welch_t_test_matches_scipy() {
     assert_eq!(stats::format_p(w.p), "p < 0.001");
 }
 
-/// A record of `text`'s units, each finished with one epoch whose test loss is `losses[i]`.
+/// A record of `text`'s units, each finished with one epoch whose test loss is `losses[i]`,
+/// `losses` listed variant by variant, seeds within (units train seed-major: reordered here).
 fn record_with(text: &str, losses: &[f64]) -> RunRecord {
     let p = preset::parse("<test>", text).unwrap();
     assert_eq!(p.variants.len(), losses.len());
     let mut r = RunRecord::new(&p, Environment::detect("t"));
-    for (v, &loss) in r.variants.iter_mut().zip(losses) {
+    let groups = stats::variant_groups(&r);
+    let mut by_unit = vec![0.0; losses.len()];
+    let mut k = 0;
+    for g in &groups {
+        for &i in g {
+            by_unit[i] = losses[k];
+            k += 1;
+        }
+    }
+    for (v, &loss) in r.variants.iter_mut().zip(&by_unit) {
         v.status = VariantStatus::Finished;
         v.history.push(EpochMetrics {
             epoch: 1,

@@ -151,6 +151,22 @@ impl VariantStats {
     }
 }
 
+/// Indices of each variant's units, in the order the variants first appear.
+pub fn variant_groups(record: &RunRecord) -> Vec<Vec<usize>> {
+    let mut names: Vec<&str> = Vec::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, v) in record.variants.iter().enumerate() {
+        match names.iter().position(|n| *n == v.spec.variant_name()) {
+            Some(k) => groups[k].push(i),
+            None => {
+                names.push(v.spec.variant_name());
+                groups.push(vec![i]);
+            }
+        }
+    }
+    groups
+}
+
 fn finished(v: &VariantRecord) -> bool {
     v.status == VariantStatus::Finished
 }

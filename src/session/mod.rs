@@ -64,10 +64,12 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
             crate::preset::MAX_UNITS
         );
         let seeds = |base: u64| (0..n as u64).map(|k| base.wrapping_add(k)).collect::<Vec<_>>();
-        preset.variants = firsts
-            .iter()
-            .flat_map(|u| crate::preset::repeat_over_seeds(u, &seeds(u.seed)))
-            .collect();
+        preset.variants = crate::preset::interleave(
+            firsts
+                .iter()
+                .map(|u| crate::preset::repeat_over_seeds(u, &seeds(u.seed)))
+                .collect(),
+        );
     }
     if let Some(e) = o.epochs {
         anyhow::ensure!(

@@ -28,16 +28,18 @@ pub enum View {
     Table,
     Factors,
     Digits,
+    Pairs,
 }
 
 impl View {
     /// Every view, in the header's order.
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         View::Live,
         View::Grid,
         View::Table,
         View::Factors,
         View::Digits,
+        View::Pairs,
     ];
 
     /// The view tab switches to: the next in `ALL` that tab stops at, wrapping.
@@ -63,6 +65,7 @@ impl View {
             View::Table => "3 table",
             View::Factors => "4 factors",
             View::Digits => "5 digits",
+            View::Pairs => "6 pairs",
         }
     }
 }
@@ -376,6 +379,7 @@ pub struct App {
     pub charts: ChartOptions,
     pub table: TableViewState,
     pub factors: FactorsViewState,
+    pub pairs: PairsViewState,
     /// The digits view's predictions, pages and filters.
     pub digits: Option<Digits>,
     /// The data set's sizes (MNIST's until it is loaded), for estimates.
@@ -414,6 +418,13 @@ impl Default for ChartOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableViewState {
     pub sort: SortKey,
+}
+
+/// The pairwise view: the variant the selected one is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PairsViewState {
+    /// The variant (index among the run's variants, not units) compared with the selected one.
+    pub other: usize,
 }
 
 /// The factor view: which of the run's varying factors are the rows and columns (indices
@@ -463,6 +474,7 @@ impl App {
                 sort: SortKey::Order,
             },
             factors: FactorsViewState::default(),
+            pairs: PairsViewState::default(),
             digits: None,
             sizes: DataSizes::default(),
         }
@@ -760,6 +772,18 @@ impl App {
             Action::ViewGrid => self.view = View::Grid,
             Action::ViewTable => self.view = View::Table,
             Action::ViewFactors => self.view = View::Factors,
+            Action::ViewPairs => self.view = View::Pairs,
+            Action::RowFactor | Action::ColFactor if self.view == View::Pairs => {
+                let groups = self
+                    .run
+                    .as_ref()
+                    .map(|r| crate::insight::stats::variant_groups(&r.record).len())
+                    .unwrap_or(0);
+                if groups > 0 {
+                    let step = if action == Action::ColFactor { 1 } else { groups - 1 };
+                    self.pairs.other = (self.pairs.other.min(groups - 1) + step) % groups;
+                }
+            }
             Action::ViewDigits => return self.open_digits(),
             Action::RowFactor => self.factors.row = self.next_factor(self.factors.row),
             Action::ColFactor => self.factors.col = self.next_factor(self.factors.col),
@@ -793,6 +817,14 @@ impl App {
                         d.page.saturating_sub(1)
                     };
                 }
+            }
+            // Views that show one row or cell per variant step over whole variants.
+            Action::Up | Action::Left | Action::Down | Action::Right
+                if n > 0 && self.per_variant_view() =>
+            {
+                self.follow = false;
+                let forward = matches!(action, Action::Down | Action::Right);
+                self.step_variant(forward);
             }
             Action::Up | Action::Left if n > 0 => {
                 self.follow = false;
@@ -914,6 +946,34 @@ impl App {
             Event::RunStarted { .. } | Event::EpochEnd { .. } => {}
         }
         Vec::new()
+    }
+
+    /// Whether the current view shows variants (mean over seeds) rather than units.
+    fn per_variant_view(&self) -> bool {
+        let repeats = self
+            .run
+            .as_ref()
+            .is_some_and(|r| crate::report::has_repeats(&r.record));
+        repeats && matches!(self.view, View::Grid | View::Table | View::Pairs)
+    }
+
+    /// Selects the first unit of the next (or previous) variant.
+    fn step_variant(&mut self, forward: bool) {
+        let Some(run) = &self.run else { return };
+        let groups = crate::insight::stats::variant_groups(&run.record);
+        if groups.is_empty() {
+            return;
+        }
+        let at = groups
+            .iter()
+            .position(|g| g.contains(&self.selected))
+            .unwrap_or(0);
+        let k = if forward {
+            (at + 1) % groups.len()
+        } else {
+            (at + groups.len() - 1) % groups.len()
+        };
+        self.selected = groups[k][0];
     }
 
     /// Variant indices in the table's current sort order.

@@ -68,22 +68,6 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     super::table::render_table(app, frame, table_area, theme);
 }
 
-/// Units of each variant, in the order the variants first appear.
-pub fn variant_groups(record: &RunRecord) -> Vec<Vec<usize>> {
-    let mut names: Vec<&str> = Vec::new();
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    for (i, v) in record.variants.iter().enumerate() {
-        match names.iter().position(|n| *n == v.spec.variant_name()) {
-            Some(k) => groups[k].push(i),
-            None => {
-                names.push(v.spec.variant_name());
-                groups.push(vec![i]);
-            }
-        }
-    }
-    groups
-}
-
 /// Small multiples of `record` in `area`, scrolled so the selection is visible: one cell per
 /// unit, or per variant (mean and seed band) when variants are repeated over seeds.
 fn draw_cells(
@@ -209,7 +193,7 @@ fn render_cell(
 /// One cell per variant: the mean test loss over its seeds with the min–max band, and the
 /// mean ± sd of the final test loss.
 fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunRecord, theme: Theme) {
-    let groups = variant_groups(record);
+    let groups = crate::insight::stats::variant_groups(record);
     let n = groups.len();
     let selected = groups
         .iter()

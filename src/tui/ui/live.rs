@@ -109,9 +109,27 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             format!("train loss {:.4} acc {:.4}", m.train_loss, m.train_acc),
             theme.train(),
         ));
+        if let (Some(l), Some(a)) = (m.val_loss, m.val_acc) {
+            lines.push(Line::styled(
+                format!("val   loss {l:.4} acc {a:.4}"),
+                theme.val(),
+            ));
+        }
         lines.push(Line::styled(
             format!("test  loss {:.4} acc {:.4}", m.test_loss, m.test_acc),
             theme.test(),
+        ));
+    }
+    lines.push(Line::raw(learning_rate(v, epoch_now.max(1))));
+    if let Some(e) = v.early_stop {
+        lines.push(Line::styled(
+            format!(
+                "early stop at {} (best {}{})",
+                e.epoch,
+                e.best_epoch,
+                if e.restored { ", weights kept" } else { "" }
+            ),
+            theme.warn(),
         ));
     }
     if let Some(p) = p.filter(|_| v.status == VariantStatus::Running) {
@@ -153,5 +171,23 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 .label(format!("epoch {} {:.0}%", p.epoch, ratio * 100.0)),
             gauge_area,
         );
+    }
+}
+
+/// The learning rate of epoch `epoch`: computed for Step and Cosine, the last recorded one for
+/// ReduceOnPlateau (it depends on losses not seen yet), the optimiser's without a schedule.
+fn learning_rate(v: &crate::runs::VariantRecord, epoch: usize) -> String {
+    use crate::spec::Schedule;
+    let base = v.spec.optimizer.lr();
+    match v.spec.schedule {
+        None => format!("lr {base:.2e}"),
+        Some(s @ Schedule::ReduceOnPlateau { .. }) => {
+            let lr = v.last().and_then(|m| m.lr).unwrap_or(base);
+            format!("lr {lr:.2e} ({})", s.label())
+        }
+        Some(s) => {
+            let lr = crate::optim::schedule::LrSchedule::new(base, Some(s), v.spec.epochs).lr(epoch);
+            format!("lr {lr:.2e} ({})", s.label())
+        }
     }
 }

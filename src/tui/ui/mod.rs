@@ -6,6 +6,7 @@ mod factors;
 mod grid;
 mod help;
 mod live;
+mod pairs;
 mod picker;
 mod table;
 
@@ -148,6 +149,7 @@ pub fn render(app: &App, frame: &mut Frame) {
             View::Table => table::render(app, frame, body, theme),
             View::Factors => factors::render(app, frame, body, theme),
             View::Digits => digits::render(app, frame, body, theme),
+            View::Pairs => pairs::render(app, frame, body, theme),
         },
     }
     if let Some((level, text)) = &app.message {

@@ -1,0 +1,126 @@
+//! Pairwise view: the selected variant against another (`[`/`]` picks it), as the difference
+//! of their means with its 95% CI and Welch's p-value, and against every other variant below.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::Frame;
+
+use super::Theme;
+use crate::insight::factors::Metric;
+use crate::insight::stats::{self, VariantStats};
+use crate::tui::app::App;
+
+/// The selected variant (A) and the one it is compared with (B), as indices into `vs`.
+pub fn chosen(app: &App, vs: &[VariantStats]) -> Option<(usize, usize)> {
+    let run = app.run.as_ref()?;
+    let name = run.record.variants.get(app.selected)?.spec.variant_name();
+    let a = vs.iter().position(|v| v.name == name)?;
+    if vs.len() < 2 {
+        return None;
+    }
+    let mut b = app.pairs.other.min(vs.len() - 1);
+    if b == a {
+        b = (a + 1) % vs.len();
+    }
+    Some((a, b))
+}
+
+fn sentence(a: &VariantStats, b: &VariantStats, metric: Metric) -> String {
+    match stats::welch(&a.sample(metric), &b.sample(metric)) {
+        Some(t) => format!(
+            "{}: {:+.4} (A − B), 95% CI [{:+.4}, {:+.4}], {} → {}",
+            metric.name(),
+            t.diff,
+            t.ci_low,
+            t.ci_high,
+            stats::format_p(t.p),
+            if t.significant() {
+                "a real difference"
+            } else {
+                "not distinguishable from seed noise"
+            }
+        ),
+        None => format!(
+            "{}: cannot test with n = {} and n = {} (needs 2 finished seeds each and some spread)",
+            metric.name(),
+            a.loss.n,
+            b.loss.n
+        ),
+    }
+}
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let Some(run) = &app.run else { return };
+    let vs = stats::per_variant(&run.record);
+    let Some((a, b)) = chosen(app, &vs) else {
+        frame.render_widget(
+            Paragraph::new("Pairs need at least two variants.")
+                .block(Block::bordered().title(" pairs ")),
+            area,
+        );
+        return;
+    };
+    let (va, vb) = (&vs[a], &vs[b]);
+    let text = vec![
+        Line::styled(format!("A  {} (↑↓)", va.name), theme.title()),
+        Line::styled(format!("B  {} ([ ])", vb.name), theme.title()),
+        Line::raw(sentence(va, vb, Metric::TestLoss)),
+        Line::raw(sentence(va, vb, Metric::TestAcc)),
+    ];
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(6), Constraint::Fill(1)]).areas(area);
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().title(" A vs B · Welch's t-test over seeds ")),
+        top,
+    );
+    let header = Row::new(["B", "n", "test loss", "A − B", "95% CI", "p", ""]).style(theme.title());
+    let rows = vs.iter().enumerate().filter(|(k, _)| *k != a).map(|(k, v)| {
+        let t = stats::welch(&va.sample(Metric::TestLoss), &v.sample(Metric::TestLoss));
+        let cells = match t {
+            Some(t) => [
+                format!("{:+.4}", t.diff),
+                format!("[{:+.4}, {:+.4}]", t.ci_low, t.ci_high),
+                stats::format_p(t.p),
+                if t.significant() { "real" } else { "noise" }.to_string(),
+            ],
+            None => ["-".into(), "-".into(), "-".into(), "too few seeds".into()],
+        };
+        let mut row = Row::new([
+            Cell::from(v.name.clone()),
+            Cell::from(v.loss.n.to_string()),
+            Cell::from(crate::report::estimate_text(&v.loss, 4)),
+            Cell::from(cells[0].clone()),
+            Cell::from(cells[1].clone()),
+            Cell::from(cells[2].clone()),
+            Cell::from(cells[3].clone()),
+        ]);
+        if k == b {
+            row = row.style(theme.selected());
+        } else if t.is_some_and(|t| t.significant()) {
+            row = row.style(theme.good());
+        }
+        row
+    });
+    let widths = [
+        Constraint::Min(14),
+        Constraint::Length(3),
+        Constraint::Length(34),
+        Constraint::Length(8),
+        Constraint::Length(19),
+        Constraint::Length(9),
+        Constraint::Length(13),
+    ];
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .column_spacing(1)
+            .block(Block::bordered().title(format!(
+                " {} against every variant: final test loss ",
+                va.name
+            ))),
+        bottom,
+    );
+}
