@@ -1,0 +1,185 @@
+//! Render tests of the study features: seed bands in the grid, CIs in the table, the pairwise
+//! view, the ANOVA table of a balanced grid, validation and learning rate in the live view.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use mnist_lab::engine::{EpochMetrics, Event};
+use mnist_lab::preset;
+use mnist_lab::runs::{record::Environment, RunRecord};
+use mnist_lab::tui::app::{App, Msg, PickerEntry, View};
+use mnist_lab::tui::ui;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+fn draw(app: &App, w: u16, h: u16) -> Vec<String> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| ui::render(app, f)).unwrap();
+    let buf = terminal.backend().buffer().clone();
+    (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect())
+        .collect()
+}
+
+fn contains(screen: &[String], needle: &str) -> bool {
+    screen.iter().any(|l| l.contains(needle))
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::from(KeyCode::Char(c)))
+}
+
+/// An app that ran `text` with every unit finished: `loss(variant, seed index, epoch)`.
+fn finished(text: &str, epochs: usize, loss: impl Fn(usize, usize, usize) -> f32) -> App {
+    let p = preset::parse("<t>", text).unwrap();
+    let mut app = App::new(vec![PickerEntry {
+        label: "t.ron".into(),
+        preset: Ok(p.clone()),
+    }]);
+    let record = RunRecord::new(&p, Environment::detect("t"));
+    let groups = mnist_lab::insight::stats::variant_groups(&record);
+    app.update(Msg::Started(record, None));
+    for (g, units) in groups.iter().enumerate() {
+        for (k, &i) in units.iter().enumerate() {
+            app.update(Msg::Engine(Event::VariantStarted {
+                index: i,
+                name: String::new(),
+                epochs,
+                batches_per_epoch: 10,
+            }));
+            for e in 1..=epochs {
+                let l = loss(g, k, e);
+                app.update(Msg::Engine(Event::EpochEnd {
+                    index: i,
+                    metrics: EpochMetrics {
+                        epoch: e,
+                        train_loss: l,
+                        train_acc: 1.0 - l,
+                        test_loss: l,
+                        test_acc: 1.0 - l,
+                        val_loss: Some(l * 1.1),
+                        val_acc: Some(1.0 - l * 1.1),
+                        lr: Some(0.001),
+                        seconds: 1.0,
+                        samples_per_sec: 1e4,
+                    },
+                }));
+            }
+            app.update(Msg::Engine(Event::VariantFinished {
+                index: i,
+                seconds: 1.0,
+                weights: None,
+            }));
+        }
+    }
+    app.update(Msg::Engine(Event::RunFinished { cancelled: false }));
+    app
+}
+
+const TWO: &str = r#"(name: "t", defaults: (arch: "128-64", seeds: 3, epochs: 4),
+    variants: [(name: "good", placement: Every), (name: "bad", placement: None)])"#;
+
+/// "good" ends near 0.05 and "bad" near 0.10, with seed noise of ±0.004.
+fn two_app() -> App {
+    finished(TWO, 4, |g, k, e| {
+        let end = if g == 0 { 0.05 } else { 0.10 };
+        end * 4.0 / e as f32 + (k as f32 - 1.0) * 0.004
+    })
+}
+
+#[test]
+fn grid_cells_draw_the_mean_with_the_seed_band() {
+    let mut app = two_app();
+    let groups = mnist_lab::insight::stats::variant_groups(&app.run.as_ref().unwrap().record);
+    app.selected = groups[0][1];
+    app.update(key('2'));
+    assert_eq!(app.view, View::Grid);
+    let s = draw(&app, 120, 30);
+    // One cell per variant (not per unit), mean ± sd and n on its summary line.
+    assert!(contains(&s, " good "), "{s:#?}");
+    assert!(!contains(&s, "good · s"), "units are not cells: {s:#?}");
+    assert!(contains(&s, "L 0.0500±0.0040 n3/3"), "{s:#?}");
+    assert!(contains(&s, "band min–max"), "the band says what it is");
+    // The band is drawn: the cell's chart has more braille cells than the mean line alone.
+    let mut single = finished(TWO, 4, |g, _, e| {
+        let end = if g == 0 { 0.05 } else { 0.10 };
+        end * 4.0 / e as f32
+    });
+    single.update(key('2'));
+    let braille = |s: &[String]| {
+        s.iter()
+            .flat_map(|l| l.chars())
+            .filter(|c| ('\u{2801}'..='\u{28ff}').contains(c))
+            .count()
+    };
+    assert!(braille(&s) > braille(&draw(&single, 120, 30)), "no band drawn");
+    // ↓ moves to the next variant, not the next seed.
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Down)));
+    assert_eq!(app.selected, groups[1][0]);
+}
+
+#[test]
+fn the_table_shows_confidence_intervals_and_a_significant_best() {
+    let mut app = two_app();
+    app.update(key('3'));
+    let s = draw(&app, 160, 24);
+    assert!(contains(&s, "95% CI"), "{s:#?}");
+    assert!(contains(&s, "0.0500 ± 0.0040"), "{s:#?}");
+    // t(2) quantile 4.303 × 0.004/√3 = 0.0099: CI [0.0401, 0.0599].
+    assert!(contains(&s, "[0.0401, 0.0599]"), "{s:#?}");
+    assert!(contains(&s, "best on test loss: good, ahead of bad"), "{s:#?}");
+}
+
+#[test]
+fn overlapping_variants_are_tied_not_best() {
+    let mut app = finished(TWO, 4, |g, k, _| 0.05 + g as f32 * 0.001 + k as f32 * 0.01);
+    app.update(key('3'));
+    let s = draw(&app, 160, 24);
+    assert!(contains(&s, "tied with"), "{s:#?}");
+}
+
+#[test]
+fn the_pairwise_view_gives_the_difference_its_ci_and_p() {
+    let mut app = two_app();
+    app.selected = 0;
+    app.update(key('6'));
+    assert_eq!(app.view, View::Pairs);
+    let s = draw(&app, 140, 24);
+    assert!(contains(&s, "A  good"), "{s:#?}");
+    assert!(contains(&s, "B  bad"), "{s:#?}");
+    // good − bad = −0.05 exactly; the seeds' noise is the same in both.
+    assert!(contains(&s, "test loss: -0.0500 (A − B), 95% CI [-0.0"), "{s:#?}");
+    assert!(contains(&s, "a real difference"), "{s:#?}");
+    // ] picks the other variant; with two variants it stays "bad".
+    app.update(key(']'));
+    let s = draw(&app, 140, 24);
+    assert!(contains(&s, "B  bad"), "{s:#?}");
+}
+
+#[test]
+fn a_balanced_grid_gets_an_anova_table_in_the_factor_view() {
+    let text = r#"(name: "g", defaults: (seeds: 2, epochs: 2),
+        grid: (arch: ["512-128", "512-256-128"], placement: [Every, None]))"#;
+    // Placement matters (0.05), depth a little (0.01), plus seed noise.
+    let mut app = finished(text, 2, |g, k, _| {
+        let (depth, placement) = (g / 2, g % 2);
+        0.05 + depth as f32 * 0.01 + placement as f32 * 0.05 + k as f32 * 0.003
+    });
+    app.update(key('4'));
+    let s = draw(&app, 160, 50);
+    assert!(contains(&s, "ANOVA (test loss)"), "{s:#?}");
+    assert!(contains(&s, "2 units per cell"), "{s:#?}");
+    assert!(contains(&s, "depth × BN+Dropout"), "{s:#?}");
+    assert!(contains(&s, "residual"), "{s:#?}");
+    assert!(contains(&s, "[0."), "main effects carry CIs: {s:#?}");
+}
+
+#[test]
+fn the_live_view_shows_validation_and_the_learning_rate() {
+    let text = r#"(name: "s", defaults: (arch: "128-64", epochs: 4,
+        schedule: Step(every: 2, gamma: 0.5), optimizer: Adam(lr: 0.01)), variants: [(name: "a")])"#;
+    let mut app = finished(text, 4, |_, _, e| 0.1 / e as f32);
+    app.update(key('1'));
+    let s = draw(&app, 140, 40);
+    assert!(contains(&s, "val   loss"), "{s:#?}");
+    // Epoch 4 of Step(every 2, ×0.5) from 0.01: epochs 3 and 4 train at 0.005.
+    assert!(contains(&s, "lr 5.00e-3 (step ×0.5/2)"), "{s:#?}");
+}
