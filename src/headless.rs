@@ -302,9 +302,9 @@ pub fn list(out: &mut dyn Write) -> Result<()> {
         match result {
             Ok(p) => writeln!(
                 out,
-                "  {:<22} {:>3} variants  {}  ({label})",
+                "  {:<22} {:<38} {}  ({label})",
                 escape(&p.name),
-                p.variants.len(),
+                p.size_label(),
                 escape(&p.description)
             )?,
             Err(e) => writeln!(

@@ -296,6 +296,25 @@ pub struct Preset {
 }
 
 impl Preset {
+    /// "15 variants", or "15 variants × 5 seeds = 75 units" when repeated over seeds.
+    pub fn size_label(&self) -> String {
+        let variants = self.variant_names().len();
+        let units = self.variants.len();
+        let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+        if units == variants {
+            plural(variants, "variant")
+        } else if units % variants == 0 {
+            format!(
+                "{} × {} = {}",
+                plural(variants, "variant"),
+                plural(units / variants, "seed"),
+                plural(units, "unit")
+            )
+        } else {
+            format!("{}, {}", plural(variants, "variant"), plural(units, "unit"))
+        }
+    }
+
     /// Distinct variants (units of one variant differ only by seed), in unit order.
     pub fn variant_names(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();

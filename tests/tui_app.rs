@@ -144,6 +144,8 @@ fn views_switch_with_tab_and_digits_and_enter_focuses_live() {
     app.update(code(KeyCode::Tab));
     assert_eq!(app.view, View::Factors);
     app.update(code(KeyCode::Tab));
+    assert_eq!(app.view, View::Pairs);
+    app.update(code(KeyCode::Tab));
     assert_eq!(app.view, View::Live);
     app.update(key('3'));
     assert_eq!(app.view, View::Table);
@@ -513,7 +515,8 @@ fn tab_cycles_the_views_in_header_order_and_passes_digits_by() {
     assert_eq!(View::Live.next_tab(), View::Grid);
     assert_eq!(View::Grid.next_tab(), View::Table);
     assert_eq!(View::Table.next_tab(), View::Factors);
-    assert_eq!(View::Factors.next_tab(), View::Live);
-    assert_eq!(View::Digits.next_tab(), View::Live);
+    assert_eq!(View::Factors.next_tab(), View::Pairs);
+    assert_eq!(View::Digits.next_tab(), View::Pairs);
+    assert_eq!(View::Pairs.next_tab(), View::Live);
     assert_eq!(View::ALL.map(View::label)[0], "1 live");
 }

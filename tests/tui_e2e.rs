@@ -76,3 +76,43 @@ fn tui_end_to_end_in_a_pty() {
         assert!(dir.join(f).is_file(), "{f} exported");
     }
 }
+
+/// A 2-variant × 2-seed run in the real binary: four units train, then the table shows CIs,
+/// the pairwise view a test, the grid the seed band; the run file has the four units.
+#[test]
+fn two_variants_two_seeds_end_to_end_in_a_pty() {
+    let runs = tempfile::tempdir().unwrap();
+    let preset = runs.path().join("seeds.ron");
+    std::fs::write(
+        &preset,
+        r#"(name: "seeds", defaults: (arch: "128-64", epochs: 2, train_subset: 3000,
+            test_subset: 1000, seed: 1, seeds: 2),
+            variants: [(name: "every", placement: Every), (name: "none", placement: None)])"#,
+    )
+    .unwrap();
+    let root = runs.path().join("runs");
+    let args: Vec<&OsStr> = [OsStr::new("tui"), preset.as_os_str(), OsStr::new("--runs-dir"), root.as_os_str()].to_vec();
+    let mut app = PtyApp::spawn(&args, 36, 140);
+    app.wait_for("4/4 done", Duration::from_secs(120));
+    app.wait_for("DONE", Duration::from_secs(10));
+    app.press("3");
+    let table = app.wait_for("95% CI", Duration::from_secs(10));
+    assert!(table.contains("2/2"), "n per variant: {table}");
+    app.press("6");
+    let pairs = app.wait_for("A vs B", Duration::from_secs(10));
+    assert!(pairs.contains("(A − B), 95% CI ["), "{pairs}");
+    app.press("2");
+    app.wait_for("band min–max", Duration::from_secs(10));
+    app.press("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the app did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let dir = std::fs::read_dir(&root).unwrap().flatten().next().unwrap().path();
+    let record = mnist_lab::runs::load(&dir).unwrap();
+    let names: Vec<&str> = record.variants.iter().map(|v| v.spec.name.as_str()).collect();
+    assert_eq!(names, ["every · s1", "none · s1", "every · s2", "none · s2"]);
+    assert!(record.variants.iter().all(|v| v.history.len() == 2
+        && v.history.iter().all(|m| m.val_loss.is_some())));
+}

@@ -30,7 +30,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 Span::raw(format!("{:<16}", p.name)),
                 Span::styled(
                     format!(
-                        " {:>3} var ≈{}",
+                        " {:>4} units ≈{}",
                         p.variants.len(),
                         fmt_duration(e.estimate_seconds_for(app.sizes).unwrap_or(0.0))
                     ),
@@ -68,8 +68,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         Ok(p) => {
             lines.push(Line::styled(p.description.clone(), theme.title()));
             lines.push(Line::raw(format!(
-                "{} variants · estimated {} at ~110 GFLOP/s",
-                p.variants.len(),
+                "{} · estimated {} at ~110 GFLOP/s",
+                p.size_label(),
                 fmt_duration(entry.estimate_seconds_for(app.sizes).unwrap_or(0.0))
             )));
             lines.push(Line::raw(""));
