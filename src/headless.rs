@@ -61,11 +61,9 @@ fn epoch_line(preset: &Preset, event: &Event) -> Option<String> {
             name(index),
             if *restored { ", its weights kept" } else { "" }
         )),
-        Event::VariantFailed { index, message, .. } => Some(format!(
-            "  {} FAILED: {}",
-            name(index),
-            escape(message)
-        )),
+        Event::VariantFailed { index, message, .. } => {
+            Some(format!("  {} FAILED: {}", name(index), escape(message)))
+        }
         Event::VariantSkipped { index } => Some(format!("  {} skipped", name(index))),
         Event::Warning { message } => Some(format!("  warning: {}", escape(message))),
         Event::VariantFinished { index, seconds, .. } => {

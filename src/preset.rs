@@ -187,7 +187,9 @@ impl Grid {
         ];
         let factors: Vec<Vec<Level>> = all.into_iter().flatten().collect();
         if factors.is_empty() {
-            return Err("grid names no factor (give at least one, e.g. placement: [Every, None])".into());
+            return Err(
+                "grid names no factor (give at least one, e.g. placement: [Every, None])".into(),
+            );
         }
         Ok(factors)
     }
@@ -303,7 +305,7 @@ impl Preset {
         let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
         if units == variants {
             plural(variants, "variant")
-        } else if units % variants == 0 {
+        } else if units.is_multiple_of(variants) {
             format!(
                 "{} × {} = {}",
                 plural(variants, "variant"),
@@ -406,7 +408,10 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
     };
     entries.extend(file.variants.iter().cloned());
     if entries.is_empty() {
-        return Err(invalid(path, "preset has no variants (give variants, a grid, or both)".into()));
+        return Err(invalid(
+            path,
+            "preset has no variants (give variants, a grid, or both)".into(),
+        ));
     }
     if entries.len() > MAX_VARIANTS {
         return Err(invalid(
@@ -428,7 +433,9 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
             return Err(invalid(path, "a variant has an empty name".into()));
         }
         if !seen.insert(name.clone()) {
-            return Err(at("duplicate variant name (a grid's generated names count)".into()));
+            return Err(at(
+                "duplicate variant name (a grid's generated names count)".into(),
+            ));
         }
         let arch = v
             .arch
@@ -596,13 +603,13 @@ fn validate(s: &VariantSpec) -> Result<(), String> {
             }
             finite_positive("schedule Step gamma", gamma)?;
         }
-        Some(Schedule::Cosine { min_lr }) => {
-            if !(min_lr.is_finite() && min_lr >= 0.0 && min_lr <= s.optimizer.lr()) {
-                return Err(format!(
-                    "schedule Cosine min_lr must be in [0, lr = {}], got {min_lr}",
-                    s.optimizer.lr()
-                ));
-            }
+        Some(Schedule::Cosine { min_lr })
+            if !(min_lr.is_finite() && min_lr >= 0.0 && min_lr <= s.optimizer.lr()) =>
+        {
+            return Err(format!(
+                "schedule Cosine min_lr must be in [0, lr = {}], got {min_lr}",
+                s.optimizer.lr()
+            ));
         }
         Some(Schedule::ReduceOnPlateau { patience, factor }) => {
             if patience == 0 {
@@ -614,7 +621,7 @@ fn validate(s: &VariantSpec) -> Result<(), String> {
                 ));
             }
         }
-        None => {}
+        Some(Schedule::Cosine { .. }) | None => {}
     }
     if let Some(r) = s.reference {
         if !(r.test_loss.is_finite() && r.test_loss >= 0.0) {

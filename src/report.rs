@@ -140,7 +140,14 @@ pub fn variant_table(record: &RunRecord) -> String {
     use crate::insight::factors::Metric;
     use crate::insight::stats;
     let vs = stats::per_variant(record);
-    let headers = ["variant", "n", "test loss", "test acc", "study loss", "study acc"];
+    let headers = [
+        "variant",
+        "n",
+        "test loss",
+        "test acc",
+        "study loss",
+        "study acc",
+    ];
     let rows: Vec<[String; 6]> = vs
         .iter()
         .map(|v| {

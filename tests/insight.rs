@@ -43,7 +43,7 @@ fn m(epoch: usize, train: f32, test: f32, acc: f32) -> EpochMetrics {
         test_acc: acc,
         seconds: 1.0,
         samples_per_sec: 1.0,
-    ..Default::default()
+        ..Default::default()
     }
 }
 
@@ -116,8 +116,14 @@ fn factor_view_lays_out_depth_by_placement_with_main_effects() {
     );
     // paper-2019 is no full factorial: placement and optimiser are named as confounded, and
     // get no main effect; depth (crossed with everything) gets one with its n.
-    assert!(contains(&s, "no main effect: optimizer is confounded with"), "{s:#?}");
-    assert!(contains(&s, "no main effect: BN+Dropout is confounded with"));
+    assert!(
+        contains(&s, "no main effect: optimizer is confounded with"),
+        "{s:#?}"
+    );
+    assert!(contains(
+        &s,
+        "no main effect: BN+Dropout is confounded with"
+    ));
     assert!(contains(&s, "n 5  0."), "each depth has five variants");
     assert!(contains(&s, "not a balanced full factorial"));
     // Keys pick the factors and the metric.

@@ -188,7 +188,10 @@ fn a_grid_expands_to_the_cartesian_product_with_generated_names() {
     assert_eq!(p.variants[7].placement, Placement::None);
     assert_eq!(p.variants[7].dropout, 0.5);
     assert_eq!(p.variants[8].name, "extra");
-    assert_eq!(p.variants[8].arch, "128-64", "explicit variants take the defaults");
+    assert_eq!(
+        p.variants[8].arch, "128-64",
+        "explicit variants take the defaults"
+    );
     assert_eq!(p.variant_names().len(), 9);
 }
 
@@ -229,14 +232,13 @@ fn nonsense_grids_and_seeds_are_refused_with_the_reason() {
     let e = err(r#"(name: "g", defaults: (arch: "128-64"), grid: ())"#);
     assert!(e.contains("grid names no factor"), "{e}");
     // 10 × 10 × 10 variants × 6 seeds = 6,000 units > 5,000.
-    let e = err(
-        r#"(name: "g", defaults: (arch: "128-64", seeds: 6), grid: (
+    let e = err(r#"(name: "g", defaults: (arch: "128-64", seeds: 6), grid: (
             dropout: [0.1, 0.11, 0.12, 0.13, 0.14, 0.15, 0.16, 0.17, 0.18, 0.19],
             lr: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
-            batch_size: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))"#,
-    );
+            batch_size: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))"#);
     assert!(e.contains("5000"), "{e}");
-    let e = err(r#"(name: "s", defaults: (arch: "128-64", seeds: [3, 3]), variants: [(name: "a")])"#);
+    let e =
+        err(r#"(name: "s", defaults: (arch: "128-64", seeds: [3, 3]), variants: [(name: "a")])"#);
     assert!(e.contains("seed twice"), "{e}");
     let e = err(r#"(name: "s", defaults: (arch: "128-64", seeds: 0), variants: [(name: "a")])"#);
     assert!(e.contains("at least one seed"), "{e}");
@@ -270,11 +272,17 @@ fn the_study_presets_expand_as_documented() {
         .iter()
         .all(|u| u.validation == mnist_lab::spec::Validation::Holdout(5000)));
     // A twelfth of the full training set is 5,000 images; of quick's 20,000, 1,666.
-    let full = preset::parse("<t>", r#"(name: "a", defaults: (arch: "256"), variants: [(name: "a")])"#)
-        .unwrap();
+    let full = preset::parse(
+        "<t>",
+        r#"(name: "a", defaults: (arch: "256"), variants: [(name: "a")])"#,
+    )
+    .unwrap();
     assert_eq!(full.variants[0].train_plan(60_000).unwrap().train, 55_000);
     let quick = preset::load("quick").unwrap();
-    assert_eq!(quick.variants[0].train_plan(60_000).unwrap().holdout, Some(18_334..20_000));
+    assert_eq!(
+        quick.variants[0].train_plan(60_000).unwrap().holdout,
+        Some(18_334..20_000)
+    );
     assert_eq!(
         quick.variants[0].validation,
         mnist_lab::spec::Validation::Auto,

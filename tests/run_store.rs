@@ -124,7 +124,7 @@ fn synthetic_record() -> RunRecord {
                 test_acc: 0.97,
                 seconds: 1.5,
                 samples_per_sec: 4e4,
-            ..Default::default()
+                ..Default::default()
             });
         }
     }
@@ -153,7 +153,11 @@ fn csv_exports_have_the_right_columns_and_rows() {
         "{summary}"
     );
     // One seed per variant: n = 1, a mean, and no sd or CI (unknown, not zero).
-    assert!(lines[1].starts_with("2L adam every,2,512-128,1,"), "{}", lines[1]);
+    assert!(
+        lines[1].starts_with("2L adam every,2,512-128,1,"),
+        "{}",
+        lines[1]
+    );
     assert!(lines[1].contains(",,,"), "{}", lines[1]);
     assert!(lines[1].ends_with(",0.057,0.98,1,1"), "{}", lines[1]);
     assert!(lines[15].ends_with(",0,1"), "{}", lines[15]);
@@ -161,7 +165,11 @@ fn csv_exports_have_the_right_columns_and_rows() {
     let lines: Vec<&str> = units.lines().collect();
     assert_eq!(lines[0], export::UNITS_HEADER);
     assert_eq!(lines.len(), 1 + 15);
-    assert!(lines[1].starts_with("2L adam every,2L adam every,2019,done,3,"), "{}", lines[1]);
+    assert!(
+        lines[1].starts_with("2L adam every,2L adam every,2019,done,3,"),
+        "{}",
+        lines[1]
+    );
 }
 
 #[test]

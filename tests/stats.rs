@@ -46,7 +46,10 @@ fn welch_t_test_matches_scipy() {
     assert!(close(w.ci_low, -0.010409230730408824, 1e-7), "{w:?}");
     assert!(close(w.ci_high, -0.004590769269591162, 1e-7), "{w:?}");
     assert!(w.significant());
-    assert!(stats::welch(&[1.0], &b).is_none(), "one value cannot be tested");
+    assert!(
+        stats::welch(&[1.0], &b).is_none(),
+        "one value cannot be tested"
+    );
     assert_eq!(stats::format_p(w.p), "p < 0.001");
 }
 
@@ -80,8 +83,8 @@ fn record_with(text: &str, losses: &[f64]) -> RunRecord {
 const GRID: &str = r#"(name: "g", defaults: (seeds: 2, validation: Test),
     grid: (arch: ["512-128", "512-256-128"], placement: [Every, First, Last], dropout: [0.2, 0.5]))"#;
 const Y: [f64; 24] = [
-    0.10, 0.12, 0.08, 0.09, 0.11, 0.10, 0.07, 0.08, 0.09, 0.11, 0.06, 0.05, 0.13, 0.12, 0.10,
-    0.12, 0.12, 0.14, 0.09, 0.10, 0.10, 0.09, 0.08, 0.07,
+    0.10, 0.12, 0.08, 0.09, 0.11, 0.10, 0.07, 0.08, 0.09, 0.11, 0.06, 0.05, 0.13, 0.12, 0.10, 0.12,
+    0.12, 0.14, 0.09, 0.10, 0.10, 0.09, 0.08, 0.07,
 ];
 
 #[test]
@@ -94,11 +97,41 @@ fn anova_of_a_balanced_grid_matches_statsmodels() {
     // (term, df, SS, F, p) from anova_lm; the f32 storage of the losses limits agreement.
     let want = [
         ("depth", 1, 0.001666666667, 16.374269005847, 0.001201424070),
-        ("BN+Dropout", 2, 0.003008333333, 14.777777777778, 0.000354479681),
-        ("dropout", 1, 0.004816666667, 47.321637426901, 0.000007573120),
-        ("depth × BN+Dropout", 2, 0.000258333333, 1.269005847953, 0.311539548826),
-        ("depth × dropout", 1, 0.000150000000, 1.473684210526, 0.244847343492),
-        ("BN+Dropout × dropout", 2, 0.000208333333, 1.023391812866, 0.384751457116),
+        (
+            "BN+Dropout",
+            2,
+            0.003008333333,
+            14.777777777778,
+            0.000354479681,
+        ),
+        (
+            "dropout",
+            1,
+            0.004816666667,
+            47.321637426901,
+            0.000007573120,
+        ),
+        (
+            "depth × BN+Dropout",
+            2,
+            0.000258333333,
+            1.269005847953,
+            0.311539548826,
+        ),
+        (
+            "depth × dropout",
+            1,
+            0.000150000000,
+            1.473684210526,
+            0.244847343492,
+        ),
+        (
+            "BN+Dropout × dropout",
+            2,
+            0.000208333333,
+            1.023391812866,
+            0.384751457116,
+        ),
     ];
     assert_eq!(a.rows.len(), want.len());
     for (row, (term, df, ss, f, p)) in a.rows.iter().zip(want) {
@@ -116,7 +149,9 @@ fn anova_of_a_balanced_grid_matches_statsmodels() {
 #[test]
 fn paper_2019_is_not_factorial_and_its_confounded_factors_are_named() {
     let p = preset::load("paper-2019").unwrap();
-    let losses: Vec<f64> = (0..p.variants.len()).map(|i| 0.05 + i as f64 * 0.001).collect();
+    let losses: Vec<f64> = (0..p.variants.len())
+        .map(|i| 0.05 + i as f64 * 0.001)
+        .collect();
     let text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("presets/paper-2019.ron"),
     )
@@ -128,7 +163,10 @@ fn paper_2019_is_not_factorial_and_its_confounded_factors_are_named() {
     assert!(!d.is_confounded(Factor::Depth), "{d:?}");
     assert!(d.is_confounded(Factor::Optimizer));
     let s = d.confounding_sentence(Factor::Optimizer).unwrap();
-    assert!(s.contains("optimizer is confounded with") && s.contains("dropout"), "{s}");
+    assert!(
+        s.contains("optimizer is confounded with") && s.contains("dropout"),
+        "{s}"
+    );
     let err = stats::anova(&r, Metric::TestLoss).unwrap_err().to_string();
     assert!(err.contains("not a balanced full factorial"), "{err}");
 }
@@ -174,5 +212,7 @@ fn main_effects_carry_confidence_intervals() {
     let first: Vec<f64> = Y[..12].to_vec();
     let want = stats::estimate(&first);
     assert!(close(e[0].estimate.mean, want.mean, 1e-5));
-    assert!(e[0].estimate.ci_low < e[0].estimate.mean && e[0].estimate.mean < e[0].estimate.ci_high);
+    assert!(
+        e[0].estimate.ci_low < e[0].estimate.mean && e[0].estimate.mean < e[0].estimate.ci_high
+    );
 }

@@ -106,11 +106,21 @@ fn early_stopping_stops_where_the_curve_says_and_keeps_the_best_weights() {
     let (events, r) = run_all(p, options);
     let v = &r.variants[0];
     assert_eq!(v.status, VariantStatus::Finished);
-    let stop = v.early_stop.expect("early stopping should have stopped this unit");
+    let stop = v
+        .early_stop
+        .expect("early stopping should have stopped this unit");
     let rule = v.spec.early_stopping.unwrap();
     let dictated = stopping::stop_epoch(rule, v.history.iter().map(|m| m.val_loss.unwrap()));
-    assert_eq!(Some(stop.epoch), dictated, "stopped where the curve dictates");
-    assert_eq!(v.history.len(), stop.epoch, "no epoch trained after the stop");
+    assert_eq!(
+        Some(stop.epoch),
+        dictated,
+        "stopped where the curve dictates"
+    );
+    assert_eq!(
+        v.history.len(),
+        stop.epoch,
+        "no epoch trained after the stop"
+    );
     assert!(stop.epoch < 30);
     let best = v.best_validation_epoch().unwrap();
     assert_eq!(stop.best_epoch, best.epoch);
@@ -124,8 +134,9 @@ fn early_stopping_stops_where_the_curve_says_and_keeps_the_best_weights() {
             _ => None,
         })
         .expect("weights saved");
-    let eval = engine::train::evaluate_saved(&v.spec, std::path::Path::new(&weights), &common::mnist())
-        .unwrap();
+    let eval =
+        engine::train::evaluate_saved(&v.spec, std::path::Path::new(&weights), &common::mnist())
+            .unwrap();
     assert!(
         (eval.loss - best.test_loss).abs() < 1e-4,
         "saved weights give {} but the best epoch had {}",
@@ -133,7 +144,10 @@ fn early_stopping_stops_where_the_curve_says_and_keeps_the_best_weights() {
         best.test_loss
     );
     let last = v.last().unwrap();
-    assert_ne!(last.test_loss, best.test_loss, "the last epoch's weights were not kept");
+    assert_ne!(
+        last.test_loss, best.test_loss,
+        "the last epoch's weights were not kept"
+    );
     assert_eq!(v.final_metrics().unwrap().epoch, best.epoch);
 }
 
@@ -147,7 +161,11 @@ fn every_epoch_trains_at_its_scheduled_rate() {
         "(name: \"s\")",
     );
     let (_, r) = run_all(p.clone(), EngineOptions::default());
-    let lrs: Vec<f32> = r.variants[0].history.iter().map(|m| m.lr.unwrap()).collect();
+    let lrs: Vec<f32> = r.variants[0]
+        .history
+        .iter()
+        .map(|m| m.lr.unwrap())
+        .collect();
     assert_eq!(lrs, [0.002, 0.002, 0.001, 0.001]);
     // The rate acts: the same unit without a schedule trains differently from epoch 3 on.
     let mut flat = p;

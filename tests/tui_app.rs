@@ -51,7 +51,7 @@ fn metrics(epoch: usize, loss: f32) -> EpochMetrics {
         test_acc: 0.95,
         seconds: 2.0,
         samples_per_sec: 10_000.0,
-    ..Default::default()
+        ..Default::default()
     }
 }
 

@@ -91,7 +91,13 @@ fn two_variants_two_seeds_end_to_end_in_a_pty() {
     )
     .unwrap();
     let root = runs.path().join("runs");
-    let args: Vec<&OsStr> = [OsStr::new("tui"), preset.as_os_str(), OsStr::new("--runs-dir"), root.as_os_str()].to_vec();
+    let args: Vec<&OsStr> = [
+        OsStr::new("tui"),
+        preset.as_os_str(),
+        OsStr::new("--runs-dir"),
+        root.as_os_str(),
+    ]
+    .to_vec();
     let mut app = PtyApp::spawn(&args, 36, 140);
     app.wait_for("4/4 done", Duration::from_secs(120));
     app.wait_for("DONE", Duration::from_secs(10));
@@ -109,10 +115,24 @@ fn two_variants_two_seeds_end_to_end_in_a_pty() {
         assert!(Instant::now() < deadline, "the app did not quit");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let dir = std::fs::read_dir(&root).unwrap().flatten().next().unwrap().path();
+    let dir = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
     let record = mnist_lab::runs::load(&dir).unwrap();
-    let names: Vec<&str> = record.variants.iter().map(|v| v.spec.name.as_str()).collect();
-    assert_eq!(names, ["every · s1", "none · s1", "every · s2", "none · s2"]);
-    assert!(record.variants.iter().all(|v| v.history.len() == 2
-        && v.history.iter().all(|m| m.val_loss.is_some())));
+    let names: Vec<&str> = record
+        .variants
+        .iter()
+        .map(|v| v.spec.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["every · s1", "none · s1", "every · s2", "none · s2"]
+    );
+    assert!(record
+        .variants
+        .iter()
+        .all(|v| v.history.len() == 2 && v.history.iter().all(|m| m.val_loss.is_some())));
 }

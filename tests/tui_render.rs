@@ -48,7 +48,7 @@ fn metrics(epoch: usize, loss: f32, acc: f32) -> EpochMetrics {
         test_acc: acc,
         seconds: 3.0,
         samples_per_sec: 20_000.0,
-    ..Default::default()
+        ..Default::default()
     }
 }
 

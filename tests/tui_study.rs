@@ -110,7 +110,10 @@ fn grid_cells_draw_the_mean_with_the_seed_band() {
             .filter(|c| ('\u{2801}'..='\u{28ff}').contains(c))
             .count()
     };
-    assert!(braille(&s) > braille(&draw(&single, 120, 30)), "no band drawn");
+    assert!(
+        braille(&s) > braille(&draw(&single, 120, 30)),
+        "no band drawn"
+    );
     // ↓ moves to the next variant, not the next seed.
     app.update(Msg::Key(KeyEvent::from(KeyCode::Down)));
     assert_eq!(app.selected, groups[1][0]);
@@ -125,7 +128,10 @@ fn the_table_shows_confidence_intervals_and_a_significant_best() {
     assert!(contains(&s, "0.0500 ± 0.0040"), "{s:#?}");
     // t(2) quantile 4.303 × 0.004/√3 = 0.0099: CI [0.0401, 0.0599].
     assert!(contains(&s, "[0.0401, 0.0599]"), "{s:#?}");
-    assert!(contains(&s, "best on test loss: good, ahead of bad"), "{s:#?}");
+    assert!(
+        contains(&s, "best on test loss: good, ahead of bad"),
+        "{s:#?}"
+    );
 }
 
 #[test]
@@ -146,7 +152,10 @@ fn the_pairwise_view_gives_the_difference_its_ci_and_p() {
     assert!(contains(&s, "A  good"), "{s:#?}");
     assert!(contains(&s, "B  bad"), "{s:#?}");
     // good − bad = −0.05 exactly; the seeds' noise is the same in both.
-    assert!(contains(&s, "test loss: -0.0500 (A − B), 95% CI [-0.0"), "{s:#?}");
+    assert!(
+        contains(&s, "test loss: -0.0500 (A − B), 95% CI [-0.0"),
+        "{s:#?}"
+    );
     assert!(contains(&s, "a real difference"), "{s:#?}");
     // ] picks the other variant; with two variants it stays "bad".
     app.update(key(']'));

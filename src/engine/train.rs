@@ -7,11 +7,11 @@ use dfdx::nn::modules::ZeroGrads;
 use dfdx::prelude::*;
 
 use super::control::{Control, Flow};
+use super::stopping::{EarlyStopper, Verdict};
 use super::{EpochMetrics, Event};
 use crate::data::{self, Dataset, Split, CLASSES, PIXELS};
 use crate::model::weights::{self, WeightsError};
 use crate::model::{ArchVisitor, Net};
-use super::stopping::{EarlyStopper, Verdict};
 use crate::optim::schedule::LrSchedule;
 use crate::optim::Optimizer;
 use crate::spec::{Arch, VariantSpec};
@@ -362,7 +362,8 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
     let mut schedule = LrSchedule::new(spec.optimizer.lr(), spec.schedule, spec.epochs);
     let mut stopper = spec.early_stopping.map(EarlyStopper::new);
     // With restore_best, the best epoch's weights (only when somebody keeps weights).
-    let restore = spec.early_stopping.is_some_and(|e| e.restore_best) && job.control.keeps_weights();
+    let restore =
+        spec.early_stopping.is_some_and(|e| e.restore_best) && job.control.keeps_weights();
     let mut best_weights: Option<Vec<u8>> = None;
     let n_test = spec
         .test_subset
@@ -487,10 +488,13 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
     // rescue folder when the disk refuses.
     // Without a sink nobody keeps them (benchmarks): they are not even serialised.
     // With restore_best the best epoch's weights are the ones kept, stopped early or not.
-    let weights = match job.control.keeps_weights().then(|| match best_weights.take() {
-        Some(best) => Ok(best),
-        None => trainer.weights(&spec.name, &spec.arch),
-    }) {
+    let weights = match job
+        .control
+        .keeps_weights()
+        .then(|| match best_weights.take() {
+            Some(best) => Ok(best),
+            None => trainer.weights(&spec.name, &spec.arch),
+        }) {
         Some(Ok(bytes)) => job.control.keep_weights(&spec.name, bytes),
         Some(Err(e)) => Some(Err(super::sink::NotKept(e.to_string()))),
         None => None,

@@ -81,7 +81,7 @@ mod tests {
                 test_acc: 0.9,
                 seconds: 1.0,
                 samples_per_sec: 1.0,
-            ..Default::default()
+                ..Default::default()
             })
             .collect()
     }

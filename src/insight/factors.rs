@@ -237,7 +237,7 @@ mod tests {
                 test_acc: acc,
                 seconds: 1.0,
                 samples_per_sec: 1.0,
-            ..Default::default()
+                ..Default::default()
             });
         }
         r

@@ -371,9 +371,8 @@ pub fn design(record: &RunRecord) -> Design {
     }
     let combos: usize = levels.iter().map(|l| l.len()).product();
     let counts: Vec<usize> = cells.values().copied().collect();
-    let balanced = !fs.is_empty()
-        && cells.len() == combos
-        && counts.windows(2).all(|w| w[0] == w[1]);
+    let balanced =
+        !fs.is_empty() && cells.len() == combos && counts.windows(2).all(|w| w[0] == w[1]);
     let replicates = if balanced { counts[0] } else { 0 };
     let mut confounded = Vec::new();
     if !balanced {
@@ -561,8 +560,8 @@ pub fn anova(record: &RunRecord, metric: Metric) -> Result<Anova, AnovaError> {
         .into_iter()
         .map(|(fs, df, ss)| {
             let f = (ss / df as f64) / ms_resid;
-            let p = FisherSnedecor::new(df as f64, residual_df as f64)
-                .map_or(f64::NAN, |d| d.sf(f));
+            let p =
+                FisherSnedecor::new(df as f64, residual_df as f64).map_or(f64::NAN, |d| d.sf(f));
             AnovaRow {
                 term: fs.iter().map(|f| f.name()).collect::<Vec<_>>().join(" × "),
                 factors: fs,
@@ -570,7 +569,11 @@ pub fn anova(record: &RunRecord, metric: Metric) -> Result<Anova, AnovaError> {
                 ss,
                 f,
                 p,
-                eta2: if total_ss > 0.0 { ss / total_ss } else { f64::NAN },
+                eta2: if total_ss > 0.0 {
+                    ss / total_ss
+                } else {
+                    f64::NAN
+                },
             }
         })
         .collect();

@@ -63,7 +63,11 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
             firsts.len().saturating_mul(n),
             crate::preset::MAX_UNITS
         );
-        let seeds = |base: u64| (0..n as u64).map(|k| base.wrapping_add(k)).collect::<Vec<_>>();
+        let seeds = |base: u64| {
+            (0..n as u64)
+                .map(|k| base.wrapping_add(k))
+                .collect::<Vec<_>>()
+        };
         preset.variants = crate::preset::interleave(
             firsts
                 .iter()

@@ -780,7 +780,11 @@ impl App {
                     .map(|r| crate::insight::stats::variant_groups(&r.record).len())
                     .unwrap_or(0);
                 if groups > 0 {
-                    let step = if action == Action::ColFactor { 1 } else { groups - 1 };
+                    let step = if action == Action::ColFactor {
+                        1
+                    } else {
+                        groups - 1
+                    };
                     self.pairs.other = (self.pairs.other.min(groups - 1) + step) % groups;
                 }
             }

@@ -38,7 +38,7 @@ pub fn app_with_variants(n: usize, epochs: usize) -> App {
                 test_acc: 0.95,
                 seconds: 1.0,
                 samples_per_sec: 1e4,
-            ..Default::default()
+                ..Default::default()
             };
             app.update(Msg::Engine(Event::EpochEnd { index: i, metrics }));
         }

@@ -113,7 +113,12 @@ fn plain_series(v: &VariantRecord, batch: &[(f64, f64)], log: bool) -> Series {
         .collect();
     let batch: Vec<(f64, f64)> = batch.iter().map(|&(x, y)| (x, transform(y, log))).collect();
     let y = bounds(
-        train.iter().chain(&test).chain(&val).chain(&batch).map(|p| p.1),
+        train
+            .iter()
+            .chain(&test)
+            .chain(&val)
+            .chain(&batch)
+            .map(|p| p.1),
         !log,
     );
     Series {
@@ -241,7 +246,9 @@ pub fn mean_band_series(units: &[&VariantRecord], log: bool) -> Series {
         let m = ys.iter().sum::<f64>() / ys.len() as f64;
         let (a, b) = ys
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| (a.min(y), b.max(y)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
+                (a.min(y), b.max(y))
+            });
         mean.push((x, transform(m, log)));
         lo.push((x, transform(a, log)));
         hi.push((x, transform(b, log)));

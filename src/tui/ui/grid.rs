@@ -252,17 +252,17 @@ fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunReco
                 Some(s) if s.loss.n == 1 => format!("L {:.4} n1/{}", s.loss.mean, units.len()),
                 _ => format!("{done}/{} seeds done", units.len()),
             };
-            frame.render_widget(Paragraph::new(Line::styled(summary, theme.test())), line_area);
+            frame.render_widget(
+                Paragraph::new(Line::styled(summary, theme.test())),
+                line_area,
+            );
             let s = super::chart::mean_band_series(&units, app.charts.log_scale);
             if !s.test.is_empty() {
                 frame.render_widget(chart(&s, Block::new(), theme, false), chart_area);
             }
         }
     }
-    let legend = format!(
-        " mean test loss over seeds, band min–max · {} variants ",
-        n
-    );
+    let legend = format!(" mean test loss over seeds, band min–max · {} variants ", n);
     let line = Rect {
         y: area.bottom().saturating_sub(1),
         height: 1,

@@ -186,7 +186,8 @@ fn learning_rate(v: &crate::runs::VariantRecord, epoch: usize) -> String {
             format!("lr {lr:.2e} ({})", s.label())
         }
         Some(s) => {
-            let lr = crate::optim::schedule::LrSchedule::new(base, Some(s), v.spec.epochs).lr(epoch);
+            let lr =
+                crate::optim::schedule::LrSchedule::new(base, Some(s), v.spec.epochs).lr(epoch);
             format!("lr {lr:.2e} ({})", s.label())
         }
     }

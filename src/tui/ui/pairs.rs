@@ -68,8 +68,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         Line::raw(sentence(va, vb, Metric::TestLoss)),
         Line::raw(sentence(va, vb, Metric::TestAcc)),
     ];
-    let [top, bottom] =
-        Layout::vertical([Constraint::Length(6), Constraint::Fill(1)]).areas(area);
+    let [top, bottom] = Layout::vertical([Constraint::Length(6), Constraint::Fill(1)]).areas(area);
     frame.render_widget(
         Paragraph::new(text)
             .wrap(Wrap { trim: true })
@@ -77,33 +76,37 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         top,
     );
     let header = Row::new(["B", "n", "test loss", "A − B", "95% CI", "p", ""]).style(theme.title());
-    let rows = vs.iter().enumerate().filter(|(k, _)| *k != a).map(|(k, v)| {
-        let t = stats::welch(&va.sample(Metric::TestLoss), &v.sample(Metric::TestLoss));
-        let cells = match t {
-            Some(t) => [
-                format!("{:+.4}", t.diff),
-                format!("[{:+.4}, {:+.4}]", t.ci_low, t.ci_high),
-                stats::format_p(t.p),
-                if t.significant() { "real" } else { "noise" }.to_string(),
-            ],
-            None => ["-".into(), "-".into(), "-".into(), "too few seeds".into()],
-        };
-        let mut row = Row::new([
-            Cell::from(v.name.clone()),
-            Cell::from(v.loss.n.to_string()),
-            Cell::from(crate::report::estimate_text(&v.loss, 4)),
-            Cell::from(cells[0].clone()),
-            Cell::from(cells[1].clone()),
-            Cell::from(cells[2].clone()),
-            Cell::from(cells[3].clone()),
-        ]);
-        if k == b {
-            row = row.style(theme.selected());
-        } else if t.is_some_and(|t| t.significant()) {
-            row = row.style(theme.good());
-        }
-        row
-    });
+    let rows = vs
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| *k != a)
+        .map(|(k, v)| {
+            let t = stats::welch(&va.sample(Metric::TestLoss), &v.sample(Metric::TestLoss));
+            let cells = match t {
+                Some(t) => [
+                    format!("{:+.4}", t.diff),
+                    format!("[{:+.4}, {:+.4}]", t.ci_low, t.ci_high),
+                    stats::format_p(t.p),
+                    if t.significant() { "real" } else { "noise" }.to_string(),
+                ],
+                None => ["-".into(), "-".into(), "-".into(), "too few seeds".into()],
+            };
+            let mut row = Row::new([
+                Cell::from(v.name.clone()),
+                Cell::from(v.loss.n.to_string()),
+                Cell::from(crate::report::estimate_text(&v.loss, 4)),
+                Cell::from(cells[0].clone()),
+                Cell::from(cells[1].clone()),
+                Cell::from(cells[2].clone()),
+                Cell::from(cells[3].clone()),
+            ]);
+            if k == b {
+                row = row.style(theme.selected());
+            } else if t.is_some_and(|t| t.significant()) {
+                row = row.style(theme.good());
+            }
+            row
+        });
     let widths = [
         Constraint::Min(14),
         Constraint::Length(3),

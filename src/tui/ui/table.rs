@@ -148,7 +148,9 @@ fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) 
         .map(|l| l.sentence(Metric::TestLoss))
         .unwrap_or_else(|| "no finished units yet".into());
     let title = Line::from(format!(" over seeds: mean ± sd, 95% CI · {verdict} "));
-    let selected_row = vs.iter().position(|v| Some(v.name.as_str()) == selected_name);
+    let selected_row = vs
+        .iter()
+        .position(|v| Some(v.name.as_str()) == selected_name);
     let table = Table::new(rows, widths)
         .header(header)
         .block(Block::bordered().title(title))
