@@ -69,7 +69,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let data = session::load_data(common.data.as_deref())?;
             let session = match (resume, setup_preset) {
                 (Some(dir), _) => Session::resume(&dir)?,
-                (None, Some(p)) => Session::create(p, &data, &common.runs_dir)?,
+                (None, Some(p)) => {
+                    session::check_fits(&p, &data)?;
+                    Session::create(p, &data, &common.runs_dir)?
+                }
                 (None, None) => anyhow::bail!("give a PRESET or --resume RUN_DIR"),
             };
             let mut out = std::io::stdout().lock();

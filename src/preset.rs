@@ -65,6 +65,16 @@ pub enum Seeds {
 impl Seeds {
     /// The seeds to train, starting from `base` for a count.
     pub fn resolve(&self, base: u64) -> Result<Vec<u64>, String> {
+        let count = match self {
+            Seeds::Count(n) => *n,
+            Seeds::List(list) => list.len(),
+        };
+        // Checked before anything is allocated: `seeds: 18446744073709551615` is a typo.
+        if count > MAX_UNITS {
+            return Err(format!(
+                "seeds asks for {count} repeats; at most {MAX_UNITS} units are supported"
+            ));
+        }
         let seeds: Vec<u64> = match self {
             Seeds::Count(n) => (0..*n as u64).map(|k| base.wrapping_add(k)).collect(),
             Seeds::List(list) => list.clone(),

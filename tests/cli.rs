@@ -163,3 +163,29 @@ fn unknown_variant_in_only_is_rejected() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no variant named \"nope\""));
 }
+
+#[test]
+fn a_holdout_larger_than_the_data_is_refused_before_a_run_folder_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let preset = dir.path().join("big.ron");
+    std::fs::write(
+        &preset,
+        r#"(name: "big", defaults: (arch: "256", validation: Holdout(60000)), variants: [(name: "a")])"#,
+    )
+    .unwrap();
+    let runs = dir.path().join("runs");
+    let out = bin()
+        .arg("run")
+        .arg(&preset)
+        .arg("--runs-dir")
+        .arg(&runs)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("big.ron") && err.contains("Holdout(60000)"),
+        "{err}"
+    );
+    assert!(!runs.exists(), "no run folder for a run that cannot start");
+}

@@ -289,3 +289,14 @@ fn the_study_presets_expand_as_documented() {
         "new presets hold out a twelfth by default"
     );
 }
+
+#[test]
+fn an_absurd_seed_count_is_refused_before_anything_is_allocated() {
+    let e = preset::parse(
+        "<t>",
+        r#"(name: "s", defaults: (arch: "128-64", seeds: 18446744073709551615), variants: [(name: "a")])"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("at most 5000 units"), "{e}");
+}

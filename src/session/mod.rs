@@ -100,6 +100,16 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
     Ok(preset)
 }
 
+/// Refuses a preset some of whose units cannot train on `data` (a holdout that leaves no
+/// training images), naming the first, before a run folder is made for it.
+pub fn check_fits(preset: &Preset, data: &Dataset) -> Result<()> {
+    for u in &preset.variants {
+        u.train_plan(data.train.len())
+            .map_err(|m| anyhow::anyhow!("{}: variant {:?}: {m}", preset.source, u.name))?;
+    }
+    Ok(())
+}
+
 pub fn data_dir(flag: Option<&Path>) -> PathBuf {
     flag.map(Path::to_path_buf)
         .unwrap_or_else(data::default_dir)
