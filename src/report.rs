@@ -76,8 +76,13 @@ pub fn text_table(record: &RunRecord) -> String {
         .into_iter()
         .map(|r| r.map(|c| crate::text::escape(&c).into_owned()))
         .collect();
-    let mut widths: Vec<usize> = HEADERS.iter().map(|h| h.len()).collect();
-    for r in &rows {
+    fixed_width(&HEADERS.map(String::from), &rows)
+}
+
+/// Columns padded to their widest cell, two spaces apart, a rule under the header.
+fn fixed_width<const N: usize>(headers: &[String; N], rows: &[[String; N]]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
         for (w, c) in widths.iter_mut().zip(r.iter()) {
             *w = (*w).max(c.chars().count());
         }
@@ -92,11 +97,11 @@ pub fn text_table(record: &RunRecord) -> String {
             .trim_end()
             .to_string()
     };
-    let mut out = line(&HEADERS.map(String::from));
+    let mut out = line(headers);
     out.push('\n');
     out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
     out.push('\n');
-    for r in &rows {
+    for r in rows {
         out.push_str(&line(r));
         out.push('\n');
     }
@@ -165,30 +170,7 @@ pub fn variant_table(record: &RunRecord) -> String {
             ]
         })
         .collect();
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r.iter()) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: &[String]| {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    let mut out = line(&headers.map(String::from));
-    out.push('\n');
-    out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
-    out.push('\n');
-    for r in &rows {
-        out.push_str(&line(r));
-        out.push('\n');
-    }
+    let mut out = fixed_width(&headers.map(String::from), &rows);
     out.push_str("(n finished/units; mean ± sd [95% CI] over seeds)\n");
     for m in [Metric::TestLoss, Metric::TestAcc] {
         if let Some(l) = stats::leader(&vs, m) {

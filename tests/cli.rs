@@ -189,3 +189,49 @@ fn a_holdout_larger_than_the_data_is_refused_before_a_run_folder_exists() {
     );
     assert!(!runs.exists(), "no run folder for a run that cannot start");
 }
+
+#[test]
+fn a_headless_run_with_seeds_prints_means_cis_and_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let preset = dir.path().join("s.ron");
+    std::fs::write(
+        &preset,
+        r#"(name: "s", defaults: (arch: "128-64", epochs: 1, train_subset: 2400, test_subset: 500, seeds: 2),
+            variants: [(name: "a"), (name: "b", placement: None)])"#,
+    )
+    .unwrap();
+    let out = bin()
+        .arg("run")
+        .arg(&preset)
+        .arg("--runs-dir")
+        .arg(dir.path().join("runs"))
+        .arg("--export")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("val loss"),
+        "validation reported per epoch: {text}"
+    );
+    assert!(text.contains("4 of 4 units finished"), "{text}");
+    assert!(
+        text.contains("(n finished/units; mean ± sd [95% CI] over seeds)"),
+        "{text}"
+    );
+    assert!(text.contains("2/2"), "{text}");
+    assert!(
+        text.contains("best on test loss") || text.contains("tied with"),
+        "{text}"
+    );
+    let run = std::fs::read_dir(dir.path().join("runs"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let units = std::fs::read_to_string(run.join("units.csv")).unwrap();
+    assert_eq!(units.lines().count(), 1 + 4);
+    let summary = std::fs::read_to_string(run.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 1 + 2, "one row per variant");
+}

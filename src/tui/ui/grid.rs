@@ -68,6 +68,17 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     super::table::render_table(app, frame, table_area, theme);
 }
 
+/// The cell at row `r`, column `c` of the visible grid, if it fits in `area`.
+fn cell_rect(area: Rect, r: usize, c: usize, cell_w: u16) -> Option<Rect> {
+    let cell = Rect {
+        x: area.x + c as u16 * cell_w,
+        y: area.y + r as u16 * CELL_HEIGHT,
+        width: cell_w,
+        height: CELL_HEIGHT,
+    };
+    (cell.bottom() <= area.bottom()).then_some(cell)
+}
+
 /// Small multiples of `record` in `area`, scrolled so the selection is visible: one cell per
 /// unit, or per variant (mean and seed band) when variants are repeated over seeds.
 fn draw_cells(
@@ -92,15 +103,9 @@ fn draw_cells(
             if i >= n {
                 break;
             }
-            let cell = Rect {
-                x: area.x + c as u16 * cell_w,
-                y: area.y + r as u16 * CELL_HEIGHT,
-                width: cell_w,
-                height: CELL_HEIGHT,
-            };
-            if cell.bottom() > area.bottom() {
+            let Some(cell) = cell_rect(area, r, c, cell_w) else {
                 continue;
-            }
+            };
             let p = progress.and_then(|p| p.get(i).copied().flatten());
             render_cell(app, frame, cell, record, i, p, theme);
         }
@@ -208,15 +213,9 @@ fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunReco
             if k >= n {
                 break;
             }
-            let cell = Rect {
-                x: area.x + c as u16 * cell_w,
-                y: area.y + r as u16 * CELL_HEIGHT,
-                width: cell_w,
-                height: CELL_HEIGHT,
-            };
-            if cell.bottom() > area.bottom() {
+            let Some(cell) = cell_rect(area, r, c, cell_w) else {
                 continue;
-            }
+            };
             let units: Vec<&crate::runs::VariantRecord> =
                 groups[k].iter().map(|&i| &record.variants[i]).collect();
             let done = units.iter().filter(|u| u.status.is_done()).count();
