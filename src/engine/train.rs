@@ -170,7 +170,17 @@ pub fn evaluate<M: Net>(
     split: &Split,
     n: usize,
 ) -> Result<Evaluation, EngineError> {
-    evaluate_batches(split, 0..n, EVAL_BATCH, |x, rows, logits| {
+    evaluate_range(model, dev, split, 0..n)
+}
+
+/// Evaluates a dfdx `model` on the examples `range` of `split` in eval mode.
+fn evaluate_range<M: Net>(
+    model: &M,
+    dev: &Cpu,
+    split: &Split,
+    range: std::ops::Range<usize>,
+) -> Result<Evaluation, EngineError> {
+    evaluate_batches(split, range, EVAL_BATCH, |x, rows, logits| {
         let x = dev.tensor_from_vec(x.to_vec(), (rows, Const::<PIXELS>));
         let out = model.try_forward(x)?;
         *logits = out.as_vec();
@@ -252,12 +262,7 @@ impl<M: Net> Trainer for DfdxTrainer<M> {
         split: &Split,
         range: std::ops::Range<usize>,
     ) -> Result<Evaluation, EngineError> {
-        let (model, dev) = (&self.model, &self.dev);
-        evaluate_batches(split, range, EVAL_BATCH, |x, rows, logits| {
-            let x = dev.tensor_from_vec(x.to_vec(), (rows, Const::<PIXELS>));
-            *logits = model.try_forward(x)?.as_vec();
-            Ok(())
-        })
+        evaluate_range(&self.model, &self.dev, split, range)
     }
 
     fn set_lr(&mut self, lr: f32) {
