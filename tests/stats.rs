@@ -200,7 +200,16 @@ fn the_best_variant_is_best_only_when_significantly_better() {
     );
     let l = stats::leader(&stats::per_variant(&r), Metric::TestLoss).unwrap();
     assert!(matches!(l, Leader::Tied { test: Some(_), .. }), "{l:?}");
+    assert!(l
+        .sentence(Metric::TestLoss)
+        .contains("lowest mean test loss"));
     assert!(l.sentence(Metric::TestLoss).contains("tied with"));
+    let acc = stats::leader(&stats::per_variant(&r), Metric::TestAcc).unwrap();
+    assert!(
+        acc.sentence(Metric::TestAcc)
+            .starts_with("highest mean test accuracy"),
+        "{acc:?}"
+    );
 }
 
 #[test]

@@ -101,6 +101,14 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// "lowest" for a loss, "highest" for an accuracy: the better end.
+    pub fn best_word(self) -> &'static str {
+        match self {
+            Metric::TestLoss => "lowest",
+            Metric::TestAcc => "highest",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Metric::TestLoss => "test loss",

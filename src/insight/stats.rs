@@ -258,14 +258,16 @@ impl Leader {
                 runner_up,
                 test: Some(t),
             } => format!(
-                "lowest mean {}: {name}, tied with {runner_up} ({}, not significant)",
+                "{} mean {}: {name}, tied with {runner_up} ({}, not significant)",
+                metric.best_word(),
                 metric.name(),
                 format_p(t.p)
             ),
             Leader::Tied {
                 name, runner_up, ..
             } => format!(
-                "lowest mean {}: {name}, tied with {runner_up} (too few seeds to test; use --seeds)",
+                "{} mean {}: {name}, tied with {runner_up} (too few seeds to test; use --seeds)",
+                metric.best_word(),
                 metric.name()
             ),
             Leader::Alone { name } => format!("only {name} has results"),
