@@ -109,9 +109,9 @@ pub fn run(
         let skip = session.skip.len();
         if let Err(e) = writeln!(
             out,
-            "preset {} ({} variants{}) -> {shown_dir}",
+            "preset {} ({}{}) -> {shown_dir}",
             escape(&preset.name),
-            preset.variants.len(),
+            preset.size_label(),
             if skip == 0 {
                 String::new()
             } else {
