@@ -156,17 +156,14 @@ pub fn variant_table(record: &RunRecord) -> String {
     let rows: Vec<[String; 6]> = vs
         .iter()
         .map(|v| {
+            let [study_loss, study_acc] = reference_cells(v.reference);
             [
                 crate::text::escape(&v.name).into_owned(),
                 format!("{}/{}", v.loss.n, v.units),
                 estimate_text(&v.loss, 4),
                 estimate_text(&v.acc, 4),
-                v.reference
-                    .map(|r| format!("{:.3}", r.test_loss))
-                    .unwrap_or_else(|| "-".into()),
-                v.reference
-                    .map(|r| format!("{:.2}", r.test_acc))
-                    .unwrap_or_else(|| "-".into()),
+                study_loss,
+                study_acc,
             ]
         })
         .collect();
@@ -179,4 +176,12 @@ pub fn variant_table(record: &RunRecord) -> String {
         }
     }
     out
+}
+
+/// The study's loss and accuracy as table cells ("-" where the preset gives none).
+pub fn reference_cells(r: Option<crate::spec::Reference>) -> [String; 2] {
+    match r {
+        Some(r) => [format!("{:.3}", r.test_loss), format!("{:.2}", r.test_acc)],
+        None => ["-".into(), "-".into()],
+    }
 }

@@ -301,26 +301,28 @@ impl VariantSpec {
     /// training split of `train` images; an error when the holdout leaves nothing to train on.
     pub fn train_plan(&self, train: usize) -> Result<TrainPlan, String> {
         let available = self.available_train(train);
-        let validation = match self.validation {
-            // A twelfth of under 24 images would leave a holdout of one: too few to validate on, so tiny smoke runs monitor the test set.
-            Validation::Auto if available < 2 * AUTO_HOLDOUT_DIVISOR => Validation::Test,
-            Validation::Auto => Validation::Holdout(available / AUTO_HOLDOUT_DIVISOR),
-            v => v,
+        // How many images are held out (None: the test set is monitored).
+        let holdout = match self.validation {
+            Validation::Test => None,
+            // A twelfth of under 24 images would leave a holdout of one: too few to validate
+            // on, so tiny smoke runs monitor the test set.
+            Validation::Auto if available < 2 * AUTO_HOLDOUT_DIVISOR => None,
+            Validation::Auto => Some(available / AUTO_HOLDOUT_DIVISOR),
+            Validation::Holdout(n) => Some(n),
         };
-        match validation {
-            Validation::Test => Ok(TrainPlan {
+        match holdout {
+            None => Ok(TrainPlan {
                 train: available,
                 holdout: None,
             }),
-            Validation::Holdout(n) if n == 0 || n >= available => Err(format!(
+            Some(n) if n == 0 || n >= available => Err(format!(
                 "validation Holdout({n}) needs fewer than the {available} training images \
                  available and at least 1 (lower it, raise train_subset, or use validation: Test)"
             )),
-            Validation::Holdout(n) => Ok(TrainPlan {
+            Some(n) => Ok(TrainPlan {
                 train: available - n,
                 holdout: Some(available - n..available),
             }),
-            Validation::Auto => unreachable!("resolved above"),
         }
     }
 

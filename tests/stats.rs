@@ -93,7 +93,7 @@ fn anova_of_a_balanced_grid_matches_statsmodels() {
     let d = stats::design(&r);
     assert!(d.balanced, "{d:?}");
     assert_eq!(d.replicates, 2);
-    let a = stats::anova(&r, Metric::TestLoss).unwrap();
+    let a = stats::anova(&r, &d, Metric::TestLoss).unwrap();
     // (term, df, SS, F, p) from anova_lm; the f32 storage of the losses limits agreement.
     let want = [
         ("depth", 1, 0.001666666667, 16.374269005847, 0.001201424070),
@@ -167,7 +167,9 @@ fn paper_2019_is_not_factorial_and_its_confounded_factors_are_named() {
         s.contains("optimizer is confounded with") && s.contains("dropout"),
         "{s}"
     );
-    let err = stats::anova(&r, Metric::TestLoss).unwrap_err().to_string();
+    let err = stats::anova(&r, &d, Metric::TestLoss)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("not a balanced full factorial"), "{err}");
 }
 

@@ -167,7 +167,7 @@ pub fn effects_csv(record: &RunRecord) -> String {
     let mut out = String::from(EFFECTS_HEADER);
     out.push('\n');
     let design = stats::design(record);
-    let anova = stats::anova(record, factors::Metric::TestLoss).ok();
+    let anova = stats::anova(record, &design, factors::Metric::TestLoss).ok();
     for f in factors::varying(record) {
         let loss = stats::main_effect(record, f, factors::Metric::TestLoss);
         let acc = stats::main_effect(record, f, factors::Metric::TestAcc);
@@ -224,20 +224,15 @@ fn stats_md(record: &RunRecord) -> String {
          |---|---|---|---|---|---|---|\n",
     );
     for v in &vs {
+        let [study_loss, study_acc] = report::reference_cells(v.reference);
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {study_loss} | {study_acc} |",
             v.name.replace('|', "\\|"),
             v.loss.n,
             report::estimate_text(&v.loss, 4),
             report::estimate_text(&v.acc, 4),
             report::estimate_text(&v.best_epoch_loss, 4),
-            v.reference
-                .map(|r| format!("{:.3}", r.test_loss))
-                .unwrap_or_else(|| "-".into()),
-            v.reference
-                .map(|r| format!("{:.2}", r.test_acc))
-                .unwrap_or_else(|| "-".into()),
         );
     }
     out.push('\n');
@@ -257,7 +252,7 @@ fn stats_md(record: &RunRecord) -> String {
         }
     }
     let design = stats::design(record);
-    match stats::anova(record, Metric::TestLoss) {
+    match stats::anova(record, &design, Metric::TestLoss) {
         Ok(a) => {
             let _ = write!(
                 out,

@@ -486,8 +486,8 @@ pub enum AnovaError {
 /// Main effects and two-way interactions of a balanced full-factorial design (higher-order
 /// interactions go to the residual), as statsmodels' `anova_lm` gives for
 /// `y ~ A + B + C + A:B + A:C + B:C`.
-pub fn anova(record: &RunRecord, metric: Metric) -> Result<Anova, AnovaError> {
-    let d = design(record);
+/// `d` is `design(record)`: callers that show the design too compute it once.
+pub fn anova(record: &RunRecord, d: &Design, metric: Metric) -> Result<Anova, AnovaError> {
     if d.factors.is_empty() {
         return Err(AnovaError::NoFactors);
     }

@@ -100,7 +100,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             ]));
         }
     }
-    match crate::insight::stats::anova(record, metric) {
+    match crate::insight::stats::anova(record, &design, metric) {
         Ok(a) => {
             rows.push(Row::new(vec![
                 Span::styled(format!("ANOVA ({})", metric.name()), theme.title()),

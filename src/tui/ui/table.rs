@@ -107,6 +107,7 @@ fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) 
     ])
     .style(theme.title());
     let rows = vs.iter().map(|v| {
+        let [study_loss, study_acc] = report::reference_cells(v.reference);
         let row = Row::new([
             Cell::from(v.name.clone()),
             Cell::from(format!("{}/{}", v.loss.n, v.units)),
@@ -115,16 +116,8 @@ fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) 
             Cell::from(pm(&v.acc)),
             Cell::from(ci(&v.acc)),
             Cell::from(pm(&v.best_epoch_loss)),
-            Cell::from(
-                v.reference
-                    .map(|r| format!("{:.3}", r.test_loss))
-                    .unwrap_or_else(|| "-".into()),
-            ),
-            Cell::from(
-                v.reference
-                    .map(|r| format!("{:.2}", r.test_acc))
-                    .unwrap_or_else(|| "-".into()),
-            ),
+            Cell::from(study_loss),
+            Cell::from(study_acc),
         ]);
         if Some(v.name.as_str()) == best {
             row.style(theme.good())
