@@ -131,7 +131,14 @@ pub enum Cmd {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BenchKernel {
+    /// The fused kernels, sparse first layer when the batch is sparse enough
     Fast,
+    /// The fused kernels on dense input only (the path before sparse input)
+    Dense,
+    /// dfdx's modules
     Dfdx,
+    /// dfdx and fast
     Both,
+    /// dfdx, dense and fast
+    All,
 }

@@ -114,7 +114,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let kernels = match kernel {
                 BenchKernel::Fast => vec![Kernel::Fast],
                 BenchKernel::Dfdx => vec![Kernel::Dfdx],
+                BenchKernel::Dense => vec![Kernel::Dense],
                 BenchKernel::Both => vec![Kernel::Dfdx, Kernel::Fast],
+                BenchKernel::All => vec![Kernel::Dfdx, Kernel::Dense, Kernel::Fast],
             };
             let data = session::load_data(common.data.as_deref())?;
             let report =

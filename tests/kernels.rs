@@ -5,7 +5,8 @@ mod common;
 
 use dfdx::prelude::*;
 use mnist_lab::engine::{EngineOptions, Kernel};
-use mnist_lab::fast::{params, FastNet};
+use mnist_lab::fast::sparse::SparseBatch;
+use mnist_lab::fast::{params, FastNet, Input};
 use mnist_lab::model::{ArchVisitor, Net};
 use mnist_lab::preset::{Activation, Placement, VariantSpec};
 use mnist_lab::spec::Arch;
@@ -82,7 +83,7 @@ impl ArchVisitor for Parity {
         let xt = dev.tensor_from_vec(x.clone(), (n, Const::<784>));
         let reference = model.forward(xt.clone()).as_vec();
         let mut logits = Vec::new();
-        fast.predict(&x, n, &mut logits);
+        fast.predict(Input::Dense(&x), n, &mut logits);
         close(&logits, &reference, "eval logits");
 
         // Training step: loss, gradients, running statistics.
@@ -98,7 +99,7 @@ impl ArchVisitor for Parity {
         let mut grads = loss.backward();
         let ref_grads = params::export_grads(&model, &mut grads);
         let mut frng = rand::rngs::StdRng::seed_from_u64(1);
-        let (sum, _) = fast.train_step(&x, &labels, &mut frng);
+        let (sum, _) = fast.train_step(Input::Dense(&x), &labels, &mut frng);
         let fast_loss = (sum / n as f64) as f32;
         assert!(
             (fast_loss - ref_loss).abs() <= 1e-5 * ref_loss.abs().max(1.0),
@@ -107,7 +108,7 @@ impl ArchVisitor for Parity {
         let mut i = 0;
         for (l, layer) in fast.layers.iter().enumerate() {
             close_grad(
-                &fast.grads.w[l],
+                &fast.weight_grad(l),
                 &ref_grads[i],
                 &format!("layer {l} dW"),
                 self.spec.activation,
@@ -249,4 +250,178 @@ fn fused_path_is_deterministic_with_dropout() {
     let a = common::numbers(&common::run_all(p.clone(), EngineOptions::default()).1);
     let b = common::numbers(&common::run_all(p, EngineOptions::default()).1);
     assert_eq!(a, b);
+}
+
+/// A batch of MNIST-like pixels: `zeros` of every 100 pixels are 0, with whole-zero images
+/// and whole-dense images where asked.
+fn pixel_batch(
+    n: usize,
+    seed: u64,
+    zero_image: Option<usize>,
+    dense_image: Option<usize>,
+) -> Vec<u8> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut px: Vec<u8> = (0..n * 784)
+        .map(|_| {
+            if rng.gen_bool(0.2) {
+                rng.gen_range(1..=255)
+            } else {
+                0
+            }
+        })
+        .collect();
+    if let Some(i) = zero_image {
+        px[i * 784..(i + 1) * 784].fill(0);
+    }
+    if let Some(i) = dense_image {
+        for p in &mut px[i * 784..(i + 1) * 784] {
+            *p = rng.gen_range(1..=255);
+        }
+    }
+    px
+}
+
+/// The sparse first layer against the dense one on the same network: eval logits, loss,
+/// every gradient and the BN running statistics, within the dense-vs-dfdx tolerances.
+#[test]
+fn sparse_input_matches_dense_input() {
+    let cases = [
+        (1, None, None),
+        (37, Some(3), Some(5)),
+        (128, Some(0), Some(127)),
+        (1, Some(0), None), // a batch that is one all-zero image
+        (1, None, Some(0)), // one fully dense image
+    ];
+    for arch in ["512-128", "512-256-128-64-32", "128-64"] {
+        for (case, &(n, zero, dense)) in cases.iter().enumerate() {
+            let mut s = spec(arch, Placement::Every, Activation::ReLU);
+            s.arch = Arch::parse(arch).unwrap();
+            mnist_lab::model::dispatch(
+                &Arch::parse(arch).unwrap(),
+                SparseParity {
+                    spec: s,
+                    pixels: pixel_batch(n, 10 + case as u64, zero, dense),
+                },
+            );
+        }
+    }
+}
+
+struct SparseParity {
+    spec: VariantSpec,
+    pixels: Vec<u8>,
+}
+
+impl ArchVisitor for SparseParity {
+    type Output = ();
+    fn visit<M: Net>(self) {
+        let dev = Cpu::seed_from_u64(self.spec.seed);
+        let model = M::new_configured(&dev, &self.spec);
+        let widths = self.spec.arch.widths();
+        let start = params::export(&model);
+        let mut dense = FastNet::from_params(&widths, &start, &self.spec);
+        let mut sparse = FastNet::from_params(&widths, &start, &self.spec);
+        let n = self.pixels.len() / 784;
+        let x: Vec<f32> = self.pixels.iter().map(|&p| p as f32 / 255.0).collect();
+        let mut packed = SparseBatch::default();
+        packed.pack_u8(self.pixels.chunks_exact(784), 784, true);
+        let what = format!("{} n={n}", self.spec.arch);
+
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        dense.predict(Input::Dense(&x), n, &mut a);
+        sparse.predict(Input::Sparse(&packed), n, &mut b);
+        close(&b, &a, &format!("{what}: eval logits"));
+
+        let labels: Vec<u8> = (0..n).map(|i| (i * 7 % 10) as u8).collect();
+        let mut r1 = rand::rngs::StdRng::seed_from_u64(3);
+        let mut r2 = rand::rngs::StdRng::seed_from_u64(3);
+        let (ld, cd) = dense.train_step(Input::Dense(&x), &labels, &mut r1);
+        let (ls, cs) = sparse.train_step(Input::Sparse(&packed), &labels, &mut r2);
+        assert!(
+            (ld - ls).abs() <= 1e-5 * ld.abs().max(1.0),
+            "{what}: loss {ls} vs {ld}"
+        );
+        assert_eq!(cd, cs, "{what}: correct predictions");
+        for l in 0..dense.layers.len() {
+            close_grad(
+                &sparse.weight_grad(l),
+                &dense.weight_grad(l),
+                &format!("{what}: layer {l} dW"),
+                Activation::ReLU,
+            );
+            close_grad(
+                &sparse.grads.b[l],
+                &dense.grads.b[l],
+                &format!("{what}: layer {l} db"),
+                Activation::ReLU,
+            );
+        }
+        close(
+            &sparse.params().concat(),
+            &dense.params().concat(),
+            &format!("{what}: running statistics"),
+        );
+    }
+}
+
+#[test]
+fn sparse_kernels_match_a_naive_product_at_a_width_that_is_not_whole_panels() {
+    let px = pixel_batch(3, 99, Some(1), Some(2));
+    let mut packed = SparseBatch::default();
+    packed.pack_u8(px.chunks_exact(784), 784, true);
+    let nonzero = px.iter().filter(|&&p| p != 0).count();
+    assert_eq!(packed.nnz(), nonzero);
+    assert_eq!((packed.rows(), packed.cols()), (3, 784));
+    let x: Vec<f32> = px.iter().map(|&p| p as f32 * (1.0 / 255.0)).collect();
+    // 100 outputs: one whole panel of 64 and a partial one of 36.
+    let out = 100;
+    let panels = mnist_lab::fast::sparse::Panels::new(784, out);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let w_out_in: Vec<f32> = (0..out * 784).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    let bias: Vec<f32> = (0..out).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    let w = panels.from_out_in(&w_out_in);
+    assert_eq!(
+        panels.to_out_in(&w),
+        w_out_in,
+        "the panel layout round-trips"
+    );
+    let mut z = vec![0.0f32; 3 * out];
+    packed.forward(&w, &bias, out, &mut z);
+    let mut naive = vec![0.0f32; 3 * out];
+    for r in 0..3 {
+        for j in 0..out {
+            let dot: f64 = (0..784)
+                .map(|k| x[r * 784 + k] as f64 * w_out_in[j * 784 + k] as f64)
+                .sum();
+            naive[r * out + j] = (dot + bias[j] as f64) as f32;
+        }
+    }
+    close(&z, &naive, "sparse forward");
+    let dz: Vec<f32> = (0..3 * out).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    let mut dw = vec![f32::NAN; 784 * out];
+    packed.weight_grad(&dz, out, &mut dw);
+    let dw = panels.to_out_in(&dw);
+    let mut naive_dw = vec![0.0f32; out * 784];
+    for j in 0..out {
+        for k in 0..784 {
+            naive_dw[j * 784 + k] = (0..3)
+                .map(|r| dz[r * out + j] as f64 * x[r * 784 + k] as f64)
+                .sum::<f64>() as f32;
+        }
+    }
+    close(
+        &dw,
+        &naive_dw,
+        "sparse weight gradient (every element overwritten)",
+    );
+    let mut dense_dw = vec![0.0f32; 784 * out];
+    mnist_lab::fast::kernels::linear_p_weight_grad(&x, 3, &dz, out, &mut dense_dw);
+    close(
+        &panels.to_out_in(&dense_dw),
+        &naive_dw,
+        "dense weight gradient in panels",
+    );
+    let mut dense_z = vec![0.0f32; 3 * out];
+    mnist_lab::fast::kernels::linear_p_forward(&x, 3, &w, &bias, out, &mut dense_z);
+    close(&dense_z, &naive, "dense forward in panels");
 }

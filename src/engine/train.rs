@@ -10,6 +10,7 @@ use super::control::{Control, Flow};
 use super::stopping::{EarlyStopper, Verdict};
 use super::{EpochMetrics, Event};
 use crate::data::{self, Dataset, Split, CLASSES, PIXELS};
+use crate::fast::batch::{Batch, InputMode};
 use crate::model::weights::{self, WeightsError};
 use crate::model::{ArchVisitor, Net};
 use crate::optim::schedule::LrSchedule;
@@ -82,11 +83,13 @@ pub struct TrainJob<'a> {
     pub kernel: Kernel,
 }
 
-/// Which implementation trains: the fused plain-slice kernels (default) or dfdx's modules.
+/// Which implementation trains: the fused plain-slice kernels (default; sparse first layer
+/// when the batch is sparse enough), the same kernels on dense input only, or dfdx's modules.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Kernel {
     #[default]
     Fast,
+    Dense,
     Dfdx,
 }
 
@@ -132,23 +135,26 @@ pub fn score_logits(logits: &[f32], labels: &[u8]) -> (f64, usize, Vec<u8>, Vec<
 }
 
 /// Scores the examples `range` of `split` in batches of `batch`: `logits_of` fills the
-/// logits [rows×10] of a batch of pixels. Both training paths evaluate through this.
+/// logits [rows×10] of the examples of one chunk of the range (each path loads its own
+/// input). Both training paths evaluate through this.
 pub fn evaluate_batches(
     split: &Split,
     range: std::ops::Range<usize>,
     batch: usize,
-    mut logits_of: impl FnMut(&[f32], usize, &mut Vec<f32>) -> Result<(), EngineError>,
+    mut logits_of: impl FnMut(std::ops::Range<usize>, &mut Vec<f32>) -> Result<(), EngineError>,
 ) -> Result<Evaluation, EngineError> {
-    let (mut x, mut logits) = (Vec::new(), Vec::new());
+    let mut logits = Vec::new();
     let (mut loss, mut correct) = (0.0f64, 0usize);
     let n = range.len();
     let mut predictions = Vec::with_capacity(n);
     let mut confidence = Vec::with_capacity(n);
-    let indices: Vec<usize> = range.collect();
-    for chunk in indices.chunks(batch) {
-        split.fill_batch(chunk, &mut x);
-        logits_of(&x, chunk.len(), &mut logits)?;
-        let labels = &split.labels[chunk[0]..chunk[0] + chunk.len()];
+    let batch = batch.max(1);
+    let mut start = range.start;
+    while start < range.end {
+        let chunk = start..(start + batch).min(range.end);
+        start = chunk.end;
+        logits_of(chunk.clone(), &mut logits)?;
+        let labels = &split.labels[chunk];
         let (l, c, p, conf) = score_logits(&logits, labels);
         loss += l;
         correct += c;
@@ -180,8 +186,11 @@ fn evaluate_range<M: Net>(
     split: &Split,
     range: std::ops::Range<usize>,
 ) -> Result<Evaluation, EngineError> {
-    evaluate_batches(split, range, EVAL_BATCH, |x, rows, logits| {
-        let x = dev.tensor_from_vec(x.to_vec(), (rows, Const::<PIXELS>));
+    let mut x = Vec::new();
+    evaluate_batches(split, range, EVAL_BATCH, |chunk, logits| {
+        let rows = chunk.len();
+        split.fill_batch(&chunk.collect::<Vec<_>>(), &mut x);
+        let x = dev.tensor_from_vec(x.clone(), (rows, Const::<PIXELS>));
         let out = model.try_forward(x)?;
         *logits = out.as_vec();
         Ok(())
@@ -281,14 +290,19 @@ struct FastTrainer<M: Net> {
     net: crate::fast::FastNet,
     opt: crate::fast::FastOptimizer,
     rng: rand::rngs::StdRng,
-    xbuf: Vec<f32>,
+    batch: Batch,
+    mode: InputMode,
     labels: Vec<u8>,
 }
 
 impl<M: Net> Trainer for FastTrainer<M> {
     fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), EngineError> {
-        load_batch(split, idx, &mut self.xbuf, &mut self.labels);
-        let (loss, correct) = self.net.train_step(&self.xbuf, &self.labels, &mut self.rng);
+        let images = idx.iter().map(|&i| split.image(i));
+        self.batch.load(images, PIXELS, self.mode, true);
+        self.labels.clear();
+        self.labels.extend(idx.iter().map(|&i| split.labels[i]));
+        let input = self.batch.input();
+        let (loss, correct) = self.net.train_step(input, &self.labels, &mut self.rng);
         let mean = (loss / idx.len() as f64) as f32;
         if mean.is_finite() {
             self.opt.step(&mut self.net);
@@ -301,9 +315,10 @@ impl<M: Net> Trainer for FastTrainer<M> {
         split: &Split,
         range: std::ops::Range<usize>,
     ) -> Result<Evaluation, EngineError> {
-        let net = &mut self.net;
-        evaluate_batches(split, range, FAST_EVAL_BATCH, |x, rows, logits| {
-            net.predict(x, rows, logits);
+        let (net, batch, mode) = (&mut self.net, &mut self.batch, self.mode);
+        evaluate_batches(split, range, FAST_EVAL_BATCH, |chunk, logits| {
+            batch.load(chunk.clone().map(|i| split.image(i)), PIXELS, mode, false);
+            net.predict(batch.input(), chunk.len(), logits);
             Ok(())
         })
     }
@@ -325,7 +340,12 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
     let spec = job.spec;
     let dev = Cpu::seed_from_u64(spec.seed);
     let model = M::new_configured(&dev, spec);
-    if job.kernel == Kernel::Fast {
+    if job.kernel != Kernel::Dfdx {
+        let mode = if job.kernel == Kernel::Dense {
+            InputMode::Dense
+        } else {
+            InputMode::Auto
+        };
         let widths = spec.arch.widths();
         let net =
             crate::fast::FastNet::from_params(&widths, &crate::fast::params::export(&model), spec);
@@ -334,7 +354,8 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
             net,
             opt: crate::fast::FastOptimizer::new(spec.optimizer),
             rng: rand::SeedableRng::seed_from_u64(spec.seed ^ 0xD80F_D80F),
-            xbuf: Vec::new(),
+            batch: Batch::default(),
+            mode,
             labels: Vec::new(),
         };
         run_epochs(job, trainer)

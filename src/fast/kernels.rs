@@ -1,6 +1,7 @@
 //! Plain-slice kernels for the fused training path: GEMM through the `gemm` crate (the one
 //! dfdx uses), and the element-wise parts of a block fused into single passes.
 
+use super::sparse::Panels;
 use crate::preset::Activation;
 
 /// `c[m×n] (row-major) = (accumulate ? c : 0) + a·b`, where `a` is m×k and `b` is k×n, each
@@ -23,6 +24,41 @@ pub unsafe fn gemm(
     b_cs: isize,
 ) {
     debug_assert!(c.len() >= m * n);
+    gemm_strided(
+        m,
+        n,
+        k,
+        c.as_mut_ptr(),
+        n as isize,
+        accumulate,
+        a,
+        a_rs,
+        a_cs,
+        b,
+        b_rs,
+        b_cs,
+    )
+}
+
+/// `gemm` into a `c` whose rows are `c_rs` apart (a block of columns of a wider matrix).
+///
+/// # Safety
+/// As `gemm`, and `c` must be valid for m rows of n elements, `c_rs` apart.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn gemm_strided(
+    m: usize,
+    n: usize,
+    k: usize,
+    c: *mut f32,
+    c_rs: isize,
+    accumulate: bool,
+    a: *const f32,
+    a_rs: isize,
+    a_cs: isize,
+    b: *const f32,
+    b_rs: isize,
+    b_cs: isize,
+) {
     let parallelism = if m * n * k >= 1024 * 1024 {
         gemm::Parallelism::Rayon(0)
     } else {
@@ -32,9 +68,9 @@ pub unsafe fn gemm(
         m,
         n,
         k,
-        c.as_mut_ptr(),
+        c,
         1,
-        n as isize,
+        c_rs,
         accumulate,
         a,
         a_cs,
@@ -98,7 +134,6 @@ pub fn linear_backward(
     assert_eq!(x.len(), n * inp, "x must be n x in");
     assert_eq!(dz.len(), n * out);
     assert_eq!(dw.len(), out * inp);
-    assert_eq!(db.len(), out, "one bias gradient per output");
     // SAFETY: dzᵀ is out×n (row stride 1, column stride out); x is n×inp row-major.
     unsafe {
         gemm(
@@ -115,9 +150,7 @@ pub fn linear_backward(
             1,
         )
     };
-    for (d, s) in db.iter_mut().zip(par_column_sums(dz, out, |_, v| v as f64)) {
-        *d = s as f32;
-    }
+    bias_grad(dz, out, db);
     if let Some(dx) = dx {
         assert_eq!(dx.len(), n * inp);
         // SAFETY: dz is n×out row-major, w is out×inp row-major.
@@ -136,6 +169,79 @@ pub fn linear_backward(
                 1,
             )
         };
+    }
+}
+
+/// `z = x·W + bias` for x [n×in] and W [in×out] in the panel layout (`sparse::Panels`).
+pub fn linear_p_forward(x: &[f32], n: usize, w: &[f32], bias: &[f32], out: usize, z: &mut [f32]) {
+    let inp = w.len() / out;
+    let panels = Panels::new(inp, out);
+    assert_eq!(w.len(), panels.len(), "w must be in x out");
+    assert_eq!(bias.len(), out, "one bias per output");
+    assert_eq!(x.len(), n * inp, "x must be n x in");
+    assert_eq!(z.len(), n * out);
+    for row in z.chunks_exact_mut(out) {
+        row.copy_from_slice(bias);
+    }
+    for t in 0..panels.count() {
+        let (col, end) = panels.columns(t);
+        let p = panels.panel(w, t);
+        // SAFETY: sizes checked above; x is n×inp, the panel inp×(end−col), both row-major;
+        // z's columns col..end of n rows `out` apart are in bounds.
+        unsafe {
+            gemm_strided(
+                n,
+                end - col,
+                inp,
+                z.as_mut_ptr().add(col),
+                out as isize,
+                true,
+                x.as_ptr(),
+                inp as isize,
+                1,
+                p.as_ptr(),
+                (end - col) as isize,
+                1,
+            )
+        };
+    }
+}
+
+/// `dW = xᵀ·dz` (overwritten) for x [n×in], dz [n×out]: the weight gradient in panels.
+pub fn linear_p_weight_grad(x: &[f32], n: usize, dz: &[f32], out: usize, dw: &mut [f32]) {
+    let inp = dw.len() / out;
+    let panels = Panels::new(inp, out);
+    assert_eq!(dw.len(), panels.len(), "dw must be in x out");
+    assert_eq!(x.len(), n * inp, "x must be n x in");
+    assert_eq!(dz.len(), n * out);
+    for t in 0..panels.count() {
+        let (col, end) = panels.columns(t);
+        let (at, len) = panels.range(t);
+        // SAFETY: xᵀ is inp×n (row stride 1, column stride inp); dz's columns col..end are
+        // n rows `out` apart; the panel is inp×(end−col) contiguous.
+        unsafe {
+            gemm(
+                inp,
+                end - col,
+                n,
+                &mut dw[at..at + len],
+                false,
+                x.as_ptr(),
+                1,
+                inp as isize,
+                dz.as_ptr().add(col),
+                out as isize,
+                1,
+            )
+        };
+    }
+}
+
+/// `db = Σ dz` over rows, summed in f64 per row block (overwritten).
+pub fn bias_grad(dz: &[f32], out: usize, db: &mut [f32]) {
+    assert_eq!(db.len(), out, "one bias gradient per output");
+    for (d, s) in db.iter_mut().zip(par_column_sums(dz, out, |_, v| v as f64)) {
+        *d = s as f32;
     }
 }
 
@@ -158,26 +264,19 @@ pub fn activate(z: &mut [f32], act: Activation) {
 }
 
 /// `d *= act'(z)`, with the derivative written in terms of the activation's output `a`.
+/// Selects, not branches: a ReLU's sign is a coin flip the branch predictor cannot learn.
 pub fn activation_backward(a: &[f32], d: &mut [f32], act: Activation) {
     let it = d.iter_mut().zip(a);
     match act {
-        Activation::ReLU => it.for_each(|(d, &a)| {
-            if a <= 0.0 {
-                *d = 0.0
-            }
-        }),
+        Activation::ReLU => it.for_each(|(d, &a)| *d = if a > 0.0 { *d } else { 0.0 }),
         Activation::Sigmoid => it.for_each(|(d, &a)| *d *= a * (1.0 - a)),
         Activation::Tanh => it.for_each(|(d, &a)| *d *= 1.0 - a * a),
-        Activation::LeakyReLU { alpha } => it.for_each(|(d, &a)| {
-            if a <= 0.0 {
-                *d *= alpha
-            }
-        }),
-        Activation::ELU { alpha } => it.for_each(|(d, &a)| {
-            if a <= 0.0 {
-                *d *= a + alpha
-            }
-        }),
+        Activation::LeakyReLU { alpha } => {
+            it.for_each(|(d, &a)| *d *= if a > 0.0 { 1.0 } else { alpha })
+        }
+        Activation::ELU { alpha } => {
+            it.for_each(|(d, &a)| *d *= if a > 0.0 { 1.0 } else { a + alpha })
+        }
     }
 }
 

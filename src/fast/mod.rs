@@ -1,10 +1,12 @@
 //! The fused CPU training path: same maths as the dfdx modules, on plain slices, checked
 //! against them by tests (same outputs and gradients within 1e-5).
 
+pub mod batch;
 pub mod kernels;
 pub mod net;
 pub mod optim;
 pub mod params;
+pub mod sparse;
 
-pub use net::FastNet;
+pub use net::{FastNet, Input};
 pub use optim::FastOptimizer;

@@ -7,7 +7,15 @@ use rand::RngCore;
 use rayon::prelude::*;
 
 use super::kernels as k;
+use super::sparse::{Panels, SparseBatch};
 use crate::spec::{Activation, VariantSpec};
+
+/// A batch of inputs: dense rows, or the same pixels packed sparse (see `sparse`).
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    Dense(&'a [f32]),
+    Sparse(&'a SparseBatch),
+}
 
 /// One layer's parameters, in dfdx's order: weight [out×in], bias, then BN scale, bias,
 /// running mean, running var (BN tensors exist on every hidden layer, used or not).
@@ -15,6 +23,8 @@ use crate::spec::{Activation, VariantSpec};
 pub struct Layer {
     pub inp: usize,
     pub out: usize,
+    /// [out×in] as dfdx keeps it, except the first layer's, which is [in×out] in panels
+    /// (`sparse::Panels`): each input pixel's weights are contiguous for the sparse kernels.
     pub w: Vec<f32>,
     pub b: Vec<f32>,
     pub bn: Option<Bn>,
@@ -75,6 +85,11 @@ impl FastNet {
             let w = it.next().expect("weight").clone();
             let b = it.next().expect("bias").clone();
             assert_eq!((w.len(), b.len()), (inp * out, out), "layer {l} shapes");
+            let w = if l == 0 {
+                Panels::new(inp, out).from_out_in(&w)
+            } else {
+                w
+            };
             let is_hidden = l < hidden;
             let bn = is_hidden.then(|| Bn {
                 gamma: it.next().expect("bn scale").clone(),
@@ -112,8 +127,12 @@ impl FastNet {
     /// Parameters back in dfdx's order (for saving and for the dfdx model).
     pub fn params(&self) -> Vec<Vec<f32>> {
         let mut out = Vec::new();
-        for l in &self.layers {
-            out.push(l.w.clone());
+        for (i, l) in self.layers.iter().enumerate() {
+            out.push(if i == 0 {
+                Panels::new(l.inp, l.out).to_out_in(&l.w)
+            } else {
+                l.w.clone()
+            });
             out.push(l.b.clone());
             if let Some(bn) = &l.bn {
                 out.push(bn.gamma.clone());
@@ -125,17 +144,31 @@ impl FastNet {
         out
     }
 
+    /// Layer `l`'s weight gradient in dfdx's [out×in] layout.
+    pub fn weight_grad(&self, l: usize) -> Vec<f32> {
+        let layer = &self.layers[l];
+        if l == 0 {
+            Panels::new(layer.inp, layer.out).to_out_in(&self.grads.w[0])
+        } else {
+            self.grads.w[l].clone()
+        }
+    }
+
     /// Training forward and backward on one batch; gradients land in `self.grads`.
     /// Returns (summed loss, correct predictions).
-    pub fn train_step(&mut self, x: &[f32], labels: &[u8], rng: &mut StdRng) -> (f64, usize) {
+    pub fn train_step(&mut self, x: Input<'_>, labels: &[u8], rng: &mut StdRng) -> (f64, usize) {
         let n = labels.len();
         let last = self.layers.len() - 1;
         for (l, layer) in self.layers.iter_mut().enumerate() {
             let (before, rest) = self.caches.split_at_mut(l);
             let cache = &mut rest[0];
-            let input: &[f32] = if l == 0 { x } else { &before[l - 1].y };
             cache.y.resize(n * layer.out, 0.0);
-            k::linear_forward(input, n, &layer.w, &layer.b, layer.out, &mut cache.y);
+            if l == 0 {
+                first_forward(layer, x, n, &mut cache.y);
+            } else {
+                let input = &before[l - 1].y;
+                k::linear_forward(input, n, &layer.w, &layer.b, layer.out, &mut cache.y);
+            }
             if let Some(act) = layer.activation {
                 if layer.norm_and_drop {
                     let bn = layer.bn.as_mut().expect("hidden layers have BN");
@@ -193,36 +226,45 @@ impl FastNet {
                         .for_each(|(d, a)| k::activation_backward(a, d, act));
                 }
             }
-            let (input, dx): (&[f32], Option<&mut [f32]>) = if l == 0 {
-                (x, None) // nobody needs the gradient of the pixels
-            } else {
-                let prev = &mut before[l - 1];
-                prev.dy.resize(n * layer.inp, 0.0);
-                (&prev.y, Some(&mut prev.dy[..]))
-            };
+            if l == 0 {
+                // Nobody needs the gradient of the pixels: only dW and db.
+                let dwt = &mut self.grads.w[0];
+                match x {
+                    Input::Dense(x) => k::linear_p_weight_grad(x, n, dz, layer.out, dwt),
+                    Input::Sparse(s) => s.weight_grad(dz, layer.out, dwt),
+                }
+                k::bias_grad(dz, layer.out, &mut self.grads.b[0]);
+                continue;
+            }
+            let prev = &mut before[l - 1];
+            prev.dy.resize(n * layer.inp, 0.0);
             k::linear_backward(
-                input,
+                &prev.y,
                 n,
                 &layer.w,
                 layer.out,
                 dz,
                 &mut self.grads.w[l],
                 &mut self.grads.b[l],
-                dx,
+                Some(&mut prev.dy[..]),
             );
         }
         (loss, correct)
     }
 
     /// Eval-mode logits [n×10] for a batch (BN running statistics, no dropout).
-    pub fn predict(&mut self, x: &[f32], n: usize, logits: &mut Vec<f32>) {
+    pub fn predict(&mut self, x: Input<'_>, n: usize, logits: &mut Vec<f32>) {
         let last = self.layers.len() - 1;
         for (l, layer) in self.layers.iter().enumerate() {
             let (before, rest) = self.caches.split_at_mut(l);
             let cache = &mut rest[0];
-            let input: &[f32] = if l == 0 { x } else { &before[l - 1].y };
             cache.y.resize(n * layer.out, 0.0);
-            k::linear_forward(input, n, &layer.w, &layer.b, layer.out, &mut cache.y);
+            if l == 0 {
+                first_forward(layer, x, n, &mut cache.y);
+            } else {
+                let input = &before[l - 1].y;
+                k::linear_forward(input, n, &layer.w, &layer.b, layer.out, &mut cache.y);
+            }
             if let Some(act) = layer.activation {
                 k::activate(&mut cache.y, act);
                 if layer.norm_and_drop {
@@ -240,6 +282,17 @@ impl FastNet {
         }
         logits.clear();
         logits.extend_from_slice(&self.caches[last].y);
+    }
+}
+
+/// The first layer's `z = x·W₁ᵀ + b` from either kind of input.
+fn first_forward(layer: &Layer, x: Input<'_>, n: usize, z: &mut [f32]) {
+    match x {
+        Input::Dense(x) => k::linear_p_forward(x, n, &layer.w, &layer.b, layer.out, z),
+        Input::Sparse(s) => {
+            assert_eq!(s.rows(), n, "one sparse row per example");
+            s.forward(&layer.w, &layer.b, layer.out, z)
+        }
     }
 }
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Side-by-side speed of mnist-lab against Keras 3 on JAX and PyTorch (eager), in one run on
+# this machine: the same three nets, the same data, median s/epoch over epochs 2..EPOCHS.
+# Makes its own Python virtual environment (from PyPI) on first use. Never part of CI.
+#
+# usage: benches/peers/run.sh [EPOCHS]   (default 4; env PEERS_VENV, MNIST_LAB_DATA)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+EPOCHS="${1:-4}"
+VENV="${PEERS_VENV:-target/peers-venv}"
+DATA="${MNIST_LAB_DATA:-data/mnist}"
+OUT="target/peers"
+mkdir -p "$OUT"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "making $VENV (Keras on JAX, PyTorch; a few GB, once) ..." >&2
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --upgrade pip
+  "$VENV/bin/pip" install --quiet "jax[cpu]" keras torch numpy
+fi
+
+cargo build --release --quiet
+echo "mnist-lab bench ..." >&2
+./target/release/mnist-lab bench --kernel fast --epochs "$EPOCHS" --data "$DATA" --json > "$OUT/mnist-lab.json"
+for peer in keras-jax torch; do
+  echo "$peer ..." >&2
+  "$VENV/bin/python" benches/peers/peers.py "$peer" "$DATA" "$EPOCHS" > "$OUT/$peer.jsonl"
+done
+python3 benches/peers/table.py "$OUT"

@@ -1,0 +1,91 @@
+//! Loading a batch for the fused net: packed sparse when it is sparse enough to pay, else
+//! dense. The choice is made per batch from its measured density.
+
+use super::net::Input;
+use super::sparse::{SparseBatch, DENSE_ABOVE};
+
+/// How the first layer reads its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputMode {
+    /// Sparse below `DENSE_ABOVE` density, dense above.
+    #[default]
+    Auto,
+    Dense,
+    Sparse,
+}
+
+/// One batch's input, with buffers reused from batch to batch.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    dense: Vec<f32>,
+    sparse: SparseBatch,
+    is_sparse: bool,
+}
+
+impl Batch {
+    /// Loads u8 images of `cols` pixels, scaled by 1/255. `for_training` also builds what
+    /// the weight gradient needs.
+    pub fn load<'a, I>(&mut self, images: I, cols: usize, mode: InputMode, for_training: bool)
+    where
+        I: Iterator<Item = &'a [u8]> + Clone,
+    {
+        self.is_sparse = match mode {
+            InputMode::Dense => false,
+            InputMode::Sparse => true,
+            InputMode::Auto => {
+                let (mut nnz, mut total) = (0usize, 0usize);
+                for img in images.clone() {
+                    nnz += img.iter().filter(|&&p| p != 0).count();
+                    total += img.len();
+                }
+                (nnz as f64) <= DENSE_ABOVE * total as f64
+            }
+        };
+        if self.is_sparse {
+            self.sparse.pack_u8(images, cols, for_training);
+        } else {
+            self.dense.clear();
+            for img in images {
+                self.dense
+                    .extend(img.iter().map(|&p| p as f32 * (1.0 / 255.0)));
+            }
+        }
+    }
+
+    pub fn is_sparse(&self) -> bool {
+        self.is_sparse
+    }
+
+    pub fn input(&self) -> Input<'_> {
+        if self.is_sparse {
+            Input::Sparse(&self.sparse)
+        } else {
+            Input::Dense(&self.dense)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_picks_sparse_for_sparse_images_and_dense_for_dense_ones() {
+        let sparse_img = [0u8, 0, 0, 9];
+        let dense_img = [1u8, 2, 3, 0];
+        let mut b = Batch::default();
+        b.load([&sparse_img[..]].into_iter(), 4, InputMode::Auto, true);
+        assert!(b.is_sparse());
+        b.load([&dense_img[..]].into_iter(), 4, InputMode::Auto, true);
+        assert!(!b.is_sparse());
+        match b.input() {
+            Input::Dense(x) => {
+                let scaled = |p: f32| p * (1.0 / 255.0);
+                assert_eq!(x, &[scaled(1.0), scaled(2.0), scaled(3.0), 0.0])
+            }
+            Input::Sparse(_) => panic!("dense expected"),
+        }
+        b.load([&dense_img[..]].into_iter(), 4, InputMode::Sparse, true);
+        assert!(b.is_sparse(), "a forced mode wins over the density");
+    }
+}
