@@ -480,6 +480,16 @@ impl Arch {
     pub fn epoch_flops(&self, train: usize, test: usize) -> f64 {
         self.train_flops_per_image() * train as f64 + self.test_flops_per_image() * test as f64
     }
+
+    /// FLOPs of one epoch when the first layer skips zero pixels: its products (forward and
+    /// weight gradient in training, forward in evaluation) scale with the fraction of
+    /// non-zero pixels of each split.
+    pub fn sparse_epoch_flops(&self, train: usize, test: usize, density: (f64, f64)) -> f64 {
+        let first = (INPUTS * self.hidden[0]) as f64;
+        let saved_train = 4.0 * first * (1.0 - density.0);
+        let saved_test = 2.0 * first * (1.0 - density.1);
+        self.epoch_flops(train, test) - saved_train * train as f64 - saved_test * test as f64
+    }
 }
 
 impl std::fmt::Display for Arch {
@@ -636,6 +646,15 @@ mod tests {
         );
         let one = Arch::parse("256").unwrap();
         assert_eq!(one.weight_count(), 784 * 256 + 256 * 10);
+        assert_eq!(
+            a.sparse_epoch_flops(10, 5, (1.0, 1.0)),
+            a.epoch_flops(10, 5)
+        );
+        // With no pixel set, the first layer costs nothing: 2L's second layer and output
+        // remain (forward, weight and input gradient: 6 per weight).
+        let two = Arch::parse("512-128").unwrap();
+        let rest = (512 * 128 + 128 * 10) as f64;
+        assert_eq!(two.sparse_epoch_flops(1, 0, (0.0, 0.0)), 6.0 * rest);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 Dense -> ReLU -> BatchNorm -> Dropout(0.5) on every hidden layer, softmax output, Adam(1e-3),
 batch 128, shuffled, the test set evaluated after every epoch. Prints one JSON line per net.
 
-usage: peers.py {keras-jax|torch} DATA_DIR EPOCHS
+usage: peers.py {keras-jax|torch} DATA_DIR EPOCHS [ARCH]   (ARCH e.g. 512-128; default all)
 """
 import gzip
 import json
@@ -130,5 +130,7 @@ def report(peer, arch, times, acc, version):
 
 if __name__ == "__main__":
     peer, data_dir, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if len(sys.argv) > 4:
+        ARCHS[:] = [[int(w) for w in sys.argv[4].split("-")]]
     data = load(data_dir)
     {"keras-jax": keras_jax, "torch": torch_eager}[peer](data, epochs)

@@ -20,10 +20,16 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 cargo build --release --quiet
-echo "mnist-lab bench ..." >&2
-./target/release/mnist-lab bench --kernel fast --epochs "$EPOCHS" --data "$DATA" --json > "$OUT/mnist-lab.json"
-for peer in keras-jax torch; do
-  echo "$peer ..." >&2
-  "$VENV/bin/python" benches/peers/peers.py "$peer" "$DATA" "$EPOCHS" > "$OUT/$peer.jsonl"
+rm -f "$OUT"/*.json "$OUT"/*.jsonl
+# Interleaved per architecture (mnist-lab, Keras on JAX, PyTorch, then the next net), so a
+# drift in the machine's speed falls on all three alike.
+for arch in 512-128 512-256-128 512-256-128-64-32; do
+  echo "$arch: mnist-lab bench ..." >&2
+  ./target/release/mnist-lab bench --kernel fast --epochs "$EPOCHS" --arch "$arch" --data "$DATA" --json \
+    > "$OUT/mnist-lab-$arch.json"
+  for peer in keras-jax torch; do
+    echo "$arch: $peer ..." >&2
+    "$VENV/bin/python" benches/peers/peers.py "$peer" "$DATA" "$EPOCHS" "$arch" >> "$OUT/$peer.jsonl"
+  done
 done
 python3 benches/peers/table.py "$OUT"

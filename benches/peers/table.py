@@ -4,7 +4,13 @@ import os
 import sys
 
 out = sys.argv[1]
-lab = json.load(open(os.path.join(out, "mnist-lab.json")))
+reports = [json.load(open(os.path.join(out, f)))
+           for f in sorted(os.listdir(out)) if f.startswith("mnist-lab-") and f.endswith(".json")]
+order = ["512-128", "512-256-128", "512-256-128-64-32"]
+lab = dict(reports[0])
+lab["results"] = sorted((r for rep in reports for r in rep["results"]),
+                        key=lambda r: order.index(r["arch"]) if r["arch"] in order else 99)
+gemm = [rep["reference_gflops"] for rep in reports]
 peers = {}
 versions = {}
 for name in ("keras-jax", "torch"):
@@ -17,7 +23,7 @@ for name in ("keras-jax", "torch"):
         versions[name] = r["version"]
 
 print(f"machine: {lab['cpu']} ({lab['threads']} threads); GEMM 128x784x512 "
-      f"{lab['reference_gflops']:.1f} GFLOP/s")
+      + ", ".join(f"{g:.1f}" for g in gemm) + " GFLOP/s (measured before each net)")
 print("peers: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
 print()
 head = f"{'arch':<20} {'mnist-lab':>9} {'keras-jax':>9} {'torch':>9} {'lab/jax':>8} {'lab/torch':>9}"
