@@ -112,13 +112,18 @@ pub enum Cmd {
     },
     /// List past runs: preset, date, variants done/total, best test accuracy
     Runs,
-    /// Export a run: epochs.csv, summary.csv/.md, curves.png/.svg, weights/
+    /// Export a run: epochs.csv, summary.csv/.md, curves.png/.svg, weights/ (or TensorBoard
+    /// event files with --tensorboard)
     Export {
         /// The run folder (runs/<timestamp>-<preset>)
         run_dir: PathBuf,
         /// Write the exports here instead of into the run folder
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", conflicts_with = "tensorboard")]
         to: Option<PathBuf>,
+        /// Write TensorBoard event files instead: DIR/<unit>/events.out.tfevents.*, scalars
+        /// per epoch and the unit's settings as text (`tensorboard --logdir DIR`)
+        #[arg(long, value_name = "DIR")]
+        tensorboard: Option<PathBuf>,
     },
     /// Recompute a trained variant's test accuracy from its saved weights
     Eval {

@@ -83,7 +83,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             headless::list_runs(&common.runs_dir, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Cmd::Export { run_dir, to }) => {
+        Some(Cmd::Export {
+            run_dir,
+            tensorboard: Some(tb),
+            ..
+        }) => {
+            let record = mnist_lab::runs::load(&run_dir)?;
+            let dirs = mnist_lab::export::tensorboard::export(&tb, &record)?;
+            println!(
+                "wrote TensorBoard events of {} units to {} (tensorboard --logdir {})",
+                dirs.len(),
+                tb.display(),
+                tb.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::Export { run_dir, to, .. }) => {
             let record = mnist_lab::runs::load(&run_dir)?;
             let target = to.unwrap_or_else(|| run_dir.clone());
             // With the data set, confusion matrices are exported too; without it, the rest.

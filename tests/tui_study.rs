@@ -192,3 +192,45 @@ fn the_live_view_shows_validation_and_the_learning_rate() {
     // Epoch 4 of Step(every 2, ×0.5) from 0.01: epochs 3 and 4 train at 0.005.
     assert!(contains(&s, "lr 5.00e-3 (step ×0.5/2)"), "{s:#?}");
 }
+
+const BARS: &str = "▁▂▃▄▅▆▇█";
+
+fn is_bar(s: &[String], x: usize, y: usize) -> bool {
+    s[y].chars().nth(x).is_some_and(|c| BARS.contains(c))
+}
+
+#[test]
+fn factor_sparklines_draw_the_loss_as_loss_and_depth_labels_agree_in_number() {
+    let text = r#"(name: "g", defaults: (epochs: 4),
+        grid: (arch: ["256", "512-128"], placement: [Every, None]))"#;
+    // Every variant's loss falls: 0.4, 0.3, 0.2, 0.1.
+    let mut app = finished(text, 4, |_, _, e| 0.1 * (5 - e) as f32);
+    app.update(key('4'));
+    let s = draw(&app, 160, 50);
+    assert!(contains(&s, "1 layer "), "{s:#?}");
+    assert!(!contains(&s, "1 layers"), "{s:#?}");
+    assert!(contains(&s, "bars: test loss per epoch, 0–0.40"), "{s:#?}");
+    // The tallest bar is the first epoch's (the highest loss): the top-most bar of a
+    // sparkline sits in its first column, so nothing of it lies to its left further down.
+    let top = (0..s.len())
+        .find(|&y| (0..160).any(|x| is_bar(&s, x, y)))
+        .expect("sparklines drawn");
+    let x0 = (0..160).find(|&x| is_bar(&s, x, top)).unwrap();
+    let bottom = (top..s.len())
+        .take_while(|&y| is_bar(&s, x0, y))
+        .last()
+        .unwrap();
+    assert!(bottom > top, "a full-height first bar spans rows: {s:#?}");
+    assert!(
+        !is_bar(&s, x0 - 1, bottom),
+        "the tallest bar is the first: {s:#?}"
+    );
+    assert!(
+        is_bar(&s, x0 + 3, bottom),
+        "later epochs still have (lower) bars: {s:#?}"
+    );
+    assert!(
+        !is_bar(&s, x0 + 3, top),
+        "the last epoch's bar is lower: {s:#?}"
+    );
+}

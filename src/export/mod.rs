@@ -3,6 +3,7 @@
 //! It sits above the store (which only records, saves, lists and loads) and may evaluate.
 
 pub mod plot;
+pub mod tensorboard;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

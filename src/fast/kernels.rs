@@ -388,7 +388,8 @@ pub fn min_blocks(cols: usize) -> usize {
 }
 
 /// Inverted-dropout mask of one row: each element 0 with probability `p`, else 1/(1−p).
-/// Drawn from (`seed`, `row`) alone, so rows can be filled in any order or in parallel.
+/// Drawn from (`seed`, `row`) alone, so rows can be filled in any order or in parallel; each
+/// 64-bit draw decides two elements (its high and low halves).
 pub fn dropout_mask(mask: &mut [f32], p: f32, seed: u64, row: u64) {
     if p <= 0.0 {
         mask.iter_mut().for_each(|m| *m = 1.0);
@@ -396,13 +397,16 @@ pub fn dropout_mask(mask: &mut [f32], p: f32, seed: u64, row: u64) {
     }
     let threshold = (p as f64 * 4_294_967_296.0) as u64;
     let scale = 1.0 / (1.0 - p);
+    let keep = |bits: u64| if bits < threshold { 0.0 } else { scale };
     let mut rng = SplitMix(seed ^ row.wrapping_mul(0xA076_1D64_78BD_642F));
-    for m in mask.iter_mut() {
-        *m = if (rng.next_u64() >> 32) < threshold {
-            0.0
-        } else {
-            scale
-        };
+    let mut pairs = mask.chunks_exact_mut(2);
+    for pair in &mut pairs {
+        let r = rng.next_u64();
+        pair[0] = keep(r >> 32);
+        pair[1] = keep(r & 0xFFFF_FFFF);
+    }
+    if let [last] = pairs.into_remainder() {
+        *last = keep(rng.next_u64() >> 32);
     }
 }
 

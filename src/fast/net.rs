@@ -296,8 +296,9 @@ fn first_forward(layer: &Layer, x: Input<'_>, n: usize, z: &mut [f32]) {
     }
 }
 
-/// Forward of act → BN (batch statistics) → dropout in three row-parallel passes:
-/// activation and column sums; squared deviations; normalise, scale, shift and mask.
+/// Forward of act → BN (batch statistics) → dropout in two row-parallel passes: activation
+/// with column sums of a and a² (f64, per row block, added in block order); then normalise,
+/// scale, shift and mask. Each pass is one fork/join, not one per stage.
 fn fused_act_bn_dropout(
     cache: &mut Cache,
     n: usize,
@@ -308,25 +309,39 @@ fn fused_act_bn_dropout(
     seed: u64,
 ) {
     let block = c * k::ROW_BLOCK;
-    cache
+    cache.a.resize(n * c, 0.0);
+    let partial: Vec<(Vec<f64>, Vec<f64>)> = cache
         .y
         .par_chunks_mut(block)
+        .zip(cache.a.par_chunks_mut(block))
         .with_min_len(k::min_blocks(c))
-        .for_each(|b| k::activate(b, act));
-    cache.a.clear();
-    cache.a.extend_from_slice(&cache.y);
-    let inv_n = 1.0 / n as f64;
-    let mean: Vec<f64> = k::par_column_sums(&cache.a, c, |_, v| v as f64)
-        .into_iter()
-        .map(|s| s * inv_n)
+        .map(|(y, a)| {
+            k::activate(y, act);
+            a.copy_from_slice(y);
+            let (mut sum, mut squares) = (vec![0.0f64; c], vec![0.0f64; c]);
+            for row in a.chunks_exact(c) {
+                for j in 0..c {
+                    let v = row[j] as f64;
+                    sum[j] += v;
+                    squares[j] += v * v;
+                }
+            }
+            (sum, squares)
+        })
         .collect();
-    let var: Vec<f64> = k::par_column_sums(&cache.a, c, |j, v| {
-        let d = v as f64 - mean[j];
-        d * d
-    })
-    .into_iter()
-    .map(|s| s * inv_n)
-    .collect();
+    let (mut sum, mut squares) = (vec![0.0f64; c], vec![0.0f64; c]);
+    for (s, q) in partial {
+        sum.iter_mut().zip(s).for_each(|(t, v)| *t += v);
+        squares.iter_mut().zip(q).for_each(|(t, v)| *t += v);
+    }
+    let inv_n = 1.0 / n as f64;
+    let mean: Vec<f64> = sum.iter().map(|s| s * inv_n).collect();
+    // E[a²] − E[a]² in f64: the cancellation costs ~1e-16 of E[a²], far below f32's step.
+    let var: Vec<f64> = squares
+        .iter()
+        .zip(&mean)
+        .map(|(q, m)| (q * inv_n - m * m).max(0.0))
+        .collect();
     // Unbiased running variance as dfdx keeps it; one sample has none, and its biased
     // variance (0, what Keras uses) keeps the running variance finite.
     let unbias = if n > 1 {
@@ -378,8 +393,8 @@ struct Saved<'a> {
     mask: &'a [f32],
 }
 
-/// Backward of dropout → BN → act: column sums of dy and dy·x̂ in parallel, then one
-/// row-parallel pass computing dz = act'(a) · γ/σ · (dy − (Σdy + x̂·Σdy·x̂)/n).
+/// Backward of dropout → BN → act: the mask and the column sums of dy and dy·x̂ in one
+/// row-parallel pass, then one more computing dz = act'(a) · γ/σ · (dy − (Σdy + x̂·Σdy·x̂)/n).
 #[allow(clippy::too_many_arguments)]
 fn fused_dropout_bn_act_backward(
     dz: &mut [f32],
@@ -393,35 +408,31 @@ fn fused_dropout_bn_act_backward(
     dbeta: &mut [f32],
 ) {
     let block = c * k::ROW_BLOCK;
-    if dropout {
-        dz.par_chunks_mut(block)
-            .zip(cache.mask.par_chunks(block))
-            .with_min_len(k::min_blocks(c))
-            .for_each(|(d, m)| d.iter_mut().zip(m).for_each(|(d, m)| *d *= m));
-    }
-    let sb = k::par_column_sums(dz, c, |_, v| v as f64);
-    let sg: Vec<f64> = {
-        use rayon::prelude::*;
-        let partial: Vec<Vec<f64>> = dz
-            .par_chunks(block)
-            .zip(cache.xhat.par_chunks(block))
-            .with_min_len(k::min_blocks(c))
-            .map(|(d, x)| {
-                let mut s = vec![0.0f64; c];
-                for (drow, xrow) in d.chunks_exact(c).zip(x.chunks_exact(c)) {
-                    for j in 0..c {
-                        s[j] += (drow[j] * xrow[j]) as f64;
-                    }
+    // One pass: apply the dropout mask and take the column sums of dy and dy·x̂.
+    let partial: Vec<(Vec<f64>, Vec<f64>)> = dz
+        .par_chunks_mut(block)
+        .zip(cache.mask.par_chunks(block))
+        .zip(cache.xhat.par_chunks(block))
+        .with_min_len(k::min_blocks(c))
+        .map(|((d, m), x)| {
+            if dropout {
+                d.iter_mut().zip(m).for_each(|(d, m)| *d *= m);
+            }
+            let (mut sb, mut sg) = (vec![0.0f64; c], vec![0.0f64; c]);
+            for (drow, xrow) in d.chunks_exact(c).zip(x.chunks_exact(c)) {
+                for j in 0..c {
+                    sb[j] += drow[j] as f64;
+                    sg[j] += (drow[j] * xrow[j]) as f64;
                 }
-                s
-            })
-            .collect();
-        let mut total = vec![0.0f64; c];
-        for p in partial {
-            total.iter_mut().zip(p).for_each(|(t, v)| *t += v);
-        }
-        total
-    };
+            }
+            (sb, sg)
+        })
+        .collect();
+    let (mut sb, mut sg) = (vec![0.0f64; c], vec![0.0f64; c]);
+    for (b, g) in partial {
+        sb.iter_mut().zip(b).for_each(|(t, v)| *t += v);
+        sg.iter_mut().zip(g).for_each(|(t, v)| *t += v);
+    }
     for j in 0..c {
         dgamma[j] = sg[j] as f32;
         dbeta[j] = sb[j] as f32;

@@ -49,7 +49,10 @@ impl Factor {
     /// This variant's level of the factor, as a label.
     pub fn level(self, s: &VariantSpec) -> String {
         match self {
-            Factor::Depth => format!("{} layers", s.hidden_layers()),
+            Factor::Depth => match s.hidden_layers() {
+                1 => "1 layer".to_string(),
+                n => format!("{n} layers"),
+            },
             Factor::Placement => format!("{:?}", s.placement),
             Factor::Optimizer => s.optimizer.label(),
             // The rate as set, also where no layer carries dropout (placement None): a grid

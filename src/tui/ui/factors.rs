@@ -46,6 +46,15 @@ fn heat(theme: Theme, v: f64, lo: f64, hi: f64, lower_is_better: bool) -> Style 
     Style::new().fg(Color::Rgb(r, g, 60))
 }
 
+/// A test loss in the sparkline's integer units (hundred-thousandths; NaN and ∞ as 0).
+pub fn spark_units(loss: f32) -> u64 {
+    if loss.is_finite() && loss > 0.0 {
+        (loss as f64 * 1e5).round() as u64
+    } else {
+        0
+    }
+}
+
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let Some(run) = &app.run else { return };
     let record = &run.record;
@@ -69,6 +78,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         .collect();
     let lo = finished.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = finished.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let top_loss = record
+        .variants
+        .iter()
+        .flat_map(|v| v.history.iter().map(|m| m.test_loss))
+        .filter(|l| l.is_finite())
+        .fold(0.0f32, f32::max);
+    let spark_max = spark_units(top_loss).max(1);
 
     // Main effects of every varying factor with 95% CIs, ranked; then the ANOVA table of a
     // balanced grid, or the confounded factors of a design that is not one. Built first, so
@@ -148,7 +164,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
 
     let g = factors::grid(record, row_f, col_f);
     let block = Block::bordered().title(format!(
-        " rows: {} ([)  columns: {} (])  colour: final {} (m) ",
+        " rows: {} ([)  columns: {} (])  colour: final {} (m)  bars: test loss per epoch, 0–{top_loss:.2} ",
         row_f.name(),
         col_f.name(),
         app.factors.metric.name()
@@ -214,14 +230,15 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 };
                 let [spark, text] =
                     Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(r);
-                // Sparkline wants integers: test loss in thousandths, inverted so lower is taller.
-                let data: Vec<u64> = v
-                    .history
-                    .iter()
-                    .map(|m| ((1.0 / (m.test_loss.max(1e-3) as f64)) * 100.0) as u64)
-                    .collect();
+                // The loss as loss: a lower bar is a lower loss. Sparkline wants integers
+                // (hundred-thousandths); every cell shares one top, the highest loss of the run
+                // (`spark_max`, named in the title), so bars compare across cells.
+                let data: Vec<u64> = v.history.iter().map(|m| spark_units(m.test_loss)).collect();
                 if per >= 2 && !data.is_empty() {
-                    frame.render_widget(Sparkline::default().data(&data).style(style), spark);
+                    frame.render_widget(
+                        Sparkline::default().data(&data).max(spark_max).style(style),
+                        spark,
+                    );
                 }
                 frame.render_widget(
                     Paragraph::new(Line::styled(label, style)),
