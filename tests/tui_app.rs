@@ -146,7 +146,11 @@ fn views_switch_with_tab_and_digits_and_enter_focuses_live() {
     app.update(code(KeyCode::Tab));
     assert_eq!(app.view, View::Pairs);
     app.update(code(KeyCode::Tab));
+    assert_eq!(app.view, View::Overlay);
+    app.update(code(KeyCode::Tab));
     assert_eq!(app.view, View::Live);
+    app.update(key('7'));
+    assert_eq!(app.view, View::Overlay);
     app.update(key('3'));
     assert_eq!(app.view, View::Table);
     app.update(key('2'));
@@ -517,6 +521,7 @@ fn tab_cycles_the_views_in_header_order_and_passes_digits_by() {
     assert_eq!(View::Table.next_tab(), View::Factors);
     assert_eq!(View::Factors.next_tab(), View::Pairs);
     assert_eq!(View::Digits.next_tab(), View::Pairs);
-    assert_eq!(View::Pairs.next_tab(), View::Live);
+    assert_eq!(View::Pairs.next_tab(), View::Overlay);
+    assert_eq!(View::Overlay.next_tab(), View::Live);
     assert_eq!(View::ALL.map(View::label)[0], "1 live");
 }

@@ -234,3 +234,61 @@ fn factor_sparklines_draw_the_loss_as_loss_and_depth_labels_agree_in_number() {
         "the last epoch's bar is lower: {s:#?}"
     );
 }
+
+/// The buffer of a drawn app, for styles.
+fn buffer(app: &App, w: u16, h: u16) -> ratatui::buffer::Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| ui::render(app, f)).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+/// The style of the first cell of the first occurrence of `needle` on screen.
+fn style_at(app: &App, w: u16, h: u16, needle: &str) -> ratatui::style::Style {
+    let buf = buffer(app, w, h);
+    let s = draw(app, w, h);
+    for (y, line) in s.iter().enumerate() {
+        if let Some(byte) = line.find(needle) {
+            let x = line[..byte].chars().count();
+            return buf[(x as u16, y as u16)].style();
+        }
+    }
+    panic!("{needle:?} not on screen: {s:#?}");
+}
+
+#[test]
+fn the_overlay_draws_every_variant_pins_fade_the_rest_and_hidden_ones_leave_the_scale() {
+    use ratatui::style::{Color, Modifier};
+    let mut app = two_app();
+    app.update(key('7'));
+    app.selected = 0; // "good", seed 1 (units run seed-major)
+    let s = draw(&app, 160, 48);
+    assert!(contains(&s, "7 overlay"), "{s:#?}");
+    assert!(contains(&s, "test loss of every variant"), "{s:#?}");
+    // Legend: both variants with their final mean test loss over 3 seeds.
+    assert!(contains(&s, "■ good  0.0500 n3"), "{s:#?}");
+    assert!(contains(&s, "■ bad  0.1000 n3"), "{s:#?}");
+    let bad_colour = style_at(&app, 160, 48, "■ bad").fg;
+    assert!(bad_colour.is_some() && bad_colour != Some(Color::DarkGray));
+
+    // Pin "good" (selected): it turns bold, "bad" fades.
+    app.update(key('p'));
+    let pinned = style_at(&app, 160, 48, "◆ good");
+    assert!(pinned.add_modifier.contains(Modifier::BOLD), "{pinned:?}");
+    assert_eq!(style_at(&app, 160, 48, "■ bad").fg, Some(Color::DarkGray));
+    // p again unpins.
+    app.update(key('p'));
+    assert!(contains(&draw(&app, 160, 48), "■ good"));
+
+    // The y-axis follows the visible curves: "bad" reaches 0.4 at epoch 1, "good" 0.2.
+    let top_label = |s: &[String]| contains(s, "0.4");
+    assert!(top_label(&draw(&app, 160, 48)));
+    app.update(key('j')); // select "bad"
+    app.update(key('x'));
+    let s = draw(&app, 160, 48);
+    assert!(contains(&s, "■ bad  hidden"), "{s:#?}");
+    assert!(!top_label(&s), "with bad hidden the axis ends near good's 0.2: {s:#?}");
+
+    // m cycles the metric.
+    app.update(key('m'));
+    assert!(contains(&draw(&app, 160, 48), "test accuracy of every variant"));
+}

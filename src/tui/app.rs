@@ -29,17 +29,19 @@ pub enum View {
     Factors,
     Digits,
     Pairs,
+    Overlay,
 }
 
 impl View {
     /// Every view, in the header's order.
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Live,
         View::Grid,
         View::Table,
         View::Factors,
         View::Digits,
         View::Pairs,
+        View::Overlay,
     ];
 
     /// The view tab switches to: the next in `ALL` that tab stops at, wrapping.
@@ -66,6 +68,7 @@ impl View {
             View::Factors => "4 factors",
             View::Digits => "5 digits",
             View::Pairs => "6 pairs",
+            View::Overlay => "7 overlay",
         }
     }
 }
@@ -380,6 +383,7 @@ pub struct App {
     pub table: TableViewState,
     pub factors: FactorsViewState,
     pub pairs: PairsViewState,
+    pub overlay: OverlayViewState,
     /// The digits view's predictions, pages and filters.
     pub digits: Option<Digits>,
     /// The data set's sizes (MNIST's until it is loaded), for estimates.
@@ -418,6 +422,65 @@ impl Default for ChartOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableViewState {
     pub sort: SortKey,
+}
+
+/// What the overlay view draws for every variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OverlayMetric {
+    #[default]
+    TestLoss,
+    TestAcc,
+    TrainLoss,
+    ValLoss,
+    ValAcc,
+}
+
+impl OverlayMetric {
+    pub fn next(self) -> Self {
+        match self {
+            OverlayMetric::TestLoss => OverlayMetric::TestAcc,
+            OverlayMetric::TestAcc => OverlayMetric::TrainLoss,
+            OverlayMetric::TrainLoss => OverlayMetric::ValLoss,
+            OverlayMetric::ValLoss => OverlayMetric::ValAcc,
+            OverlayMetric::ValAcc => OverlayMetric::TestLoss,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OverlayMetric::TestLoss => "test loss",
+            OverlayMetric::TestAcc => "test accuracy",
+            OverlayMetric::TrainLoss => "train loss",
+            OverlayMetric::ValLoss => "validation loss",
+            OverlayMetric::ValAcc => "validation accuracy",
+        }
+    }
+
+    pub fn short(self) -> &'static str {
+        match self {
+            OverlayMetric::TestLoss => "test loss",
+            OverlayMetric::TestAcc => "test acc",
+            OverlayMetric::TrainLoss => "train loss",
+            OverlayMetric::ValLoss => "val loss",
+            OverlayMetric::ValAcc => "val acc",
+        }
+    }
+
+    pub fn is_loss(self) -> bool {
+        matches!(
+            self,
+            OverlayMetric::TestLoss | OverlayMetric::TrainLoss | OverlayMetric::ValLoss
+        )
+    }
+}
+
+/// The overlay view: its metric, and the variants pinned (kept bright while the rest fade)
+/// or hidden (off the chart and its y-range), by their legend labels.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OverlayViewState {
+    pub metric: OverlayMetric,
+    pub pinned: std::collections::BTreeSet<String>,
+    pub hidden: std::collections::BTreeSet<String>,
 }
 
 /// The pairwise view: the variant the selected one is compared with.
@@ -475,6 +538,7 @@ impl App {
             },
             factors: FactorsViewState::default(),
             pairs: PairsViewState::default(),
+            overlay: OverlayViewState::default(),
             digits: None,
             sizes: DataSizes::default(),
         }
@@ -773,6 +837,22 @@ impl App {
             Action::ViewTable => self.view = View::Table,
             Action::ViewFactors => self.view = View::Factors,
             Action::ViewPairs => self.view = View::Pairs,
+            Action::ViewOverlay => self.view = View::Overlay,
+            Action::Metric if self.view == View::Overlay => {
+                self.overlay.metric = self.overlay.metric.next()
+            }
+            Action::Pin | Action::Hide if self.view == View::Overlay => {
+                if let Some(name) = self.selected_variant_name() {
+                    let set = if action == Action::Pin {
+                        &mut self.overlay.pinned
+                    } else {
+                        &mut self.overlay.hidden
+                    };
+                    if !set.remove(&name) {
+                        set.insert(name);
+                    }
+                }
+            }
             Action::RowFactor | Action::ColFactor if self.view == View::Pairs => {
                 let groups = self
                     .run
@@ -958,7 +1038,14 @@ impl App {
             .run
             .as_ref()
             .is_some_and(|r| crate::report::has_repeats(&r.record));
-        repeats && matches!(self.view, View::Grid | View::Table | View::Pairs)
+        repeats && matches!(self.view, View::Grid | View::Table | View::Pairs | View::Overlay)
+    }
+
+    /// The variant (group) name of the selected unit.
+    fn selected_variant_name(&self) -> Option<String> {
+        let run = self.run.as_ref()?;
+        let v = run.record.variants.get(self.selected)?;
+        Some(v.spec.variant_name().to_string())
     }
 
     /// Selects the first unit of the next (or previous) variant.

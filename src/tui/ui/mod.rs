@@ -6,6 +6,7 @@ mod factors;
 mod grid;
 mod help;
 mod live;
+pub mod overlay;
 mod pairs;
 mod picker;
 mod table;
@@ -150,6 +151,7 @@ pub fn render(app: &App, frame: &mut Frame) {
             View::Factors => factors::render(app, frame, body, theme),
             View::Digits => digits::render(app, frame, body, theme),
             View::Pairs => pairs::render(app, frame, body, theme),
+            View::Overlay => overlay::render(app, frame, body, theme),
         },
     }
     if let Some((level, text)) = &app.message {
@@ -212,6 +214,11 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 spans.push(Span::raw(format!(" ETA {} ", fmt_duration(eta))));
             }
             spans.push(Span::raw(" │ "));
+            // Every tab named when they fit; otherwise the keys, with the current view named,
+            // so no label is cut mid-word on a narrow terminal.
+            let used: usize = spans.iter().map(|s| s.width()).sum();
+            let full: usize = View::ALL.iter().map(|v| v.label().len() + 1).sum();
+            let fits = used + full <= area.width as usize;
             for v in View::ALL {
                 let label = v.label();
                 let style = if v == app.view {
@@ -219,7 +226,12 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 } else {
                     theme.dim()
                 };
-                spans.push(Span::styled(format!("{label} "), style));
+                let text = if fits || v == app.view {
+                    label
+                } else {
+                    &label[..1]
+                };
+                spans.push(Span::styled(format!("{text} "), style));
             }
         }
         _ => spans.push(Span::raw(" pick a preset ")),

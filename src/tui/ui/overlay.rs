@@ -1,0 +1,270 @@
+//! The overlay view: one metric of every variant on one chart (the mean over seeds where a
+//! variant is repeated), one colour each, with a legend of final values. Pinned variants stay
+//! bright and the rest fade; hidden ones leave the chart and its y-range. A past run opened
+//! with `b` joins, labelled by run.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
+use ratatui::Frame;
+
+use super::Theme;
+use crate::engine::EpochMetrics;
+use crate::runs::{RunRecord, VariantRecord};
+use crate::tui::app::{App, OverlayMetric};
+
+/// Colours of the curves, in variant order (repeating past the tenth).
+const PALETTE: [Color; 10] = [
+    Color::Cyan,
+    Color::Magenta,
+    Color::Yellow,
+    Color::Green,
+    Color::LightRed,
+    Color::LightBlue,
+    Color::LightMagenta,
+    Color::LightGreen,
+    Color::LightYellow,
+    Color::White,
+];
+
+/// One curve of the overlay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curve {
+    /// The variant's name, with "[run]" for a past run's.
+    pub label: String,
+    /// The variant's name in its own run (what pin and hide remember).
+    pub key: String,
+    pub points: Vec<(f64, f64)>,
+    /// The last epoch's value (unsmoothed), if any.
+    pub last: Option<f64>,
+    /// Seeds averaged.
+    pub n: usize,
+    pub past: bool,
+}
+
+/// The metric's value of one epoch, if recorded.
+pub fn value(m: &EpochMetrics, metric: OverlayMetric) -> Option<f64> {
+    let v = match metric {
+        OverlayMetric::TestLoss => Some(m.test_loss),
+        OverlayMetric::TestAcc => Some(m.test_acc),
+        OverlayMetric::TrainLoss => Some(m.train_loss),
+        OverlayMetric::ValLoss => m.val_loss,
+        OverlayMetric::ValAcc => m.val_acc,
+    };
+    v.map(|v| v as f64).filter(|v| v.is_finite())
+}
+
+/// Mean over the units of each epoch's value (epochs no unit has are left out).
+fn mean_curve(units: &[&VariantRecord], metric: OverlayMetric) -> Vec<(f64, f64)> {
+    let epochs = units.iter().map(|u| u.history.len()).max().unwrap_or(0);
+    (0..epochs)
+        .filter_map(|e| {
+            let ys: Vec<f64> = units
+                .iter()
+                .filter_map(|u| u.history.get(e).and_then(|m| value(m, metric)))
+                .collect();
+            (!ys.is_empty()).then(|| ((e + 1) as f64, ys.iter().sum::<f64>() / ys.len() as f64))
+        })
+        .collect()
+}
+
+/// Exponential moving average along the curve (weight 0.6 on the past), for noisy metrics.
+fn smoothed(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut acc = None;
+    points
+        .iter()
+        .map(|&(x, y)| {
+            let s = match acc {
+                None => y,
+                Some(a) => 0.6 * a + 0.4 * y,
+            };
+            acc = Some(s);
+            (x, s)
+        })
+        .collect()
+}
+
+fn curves_of(record: &RunRecord, metric: OverlayMetric, run: Option<&str>) -> Vec<Curve> {
+    crate::insight::stats::variant_groups(record)
+        .into_iter()
+        .map(|g| {
+            let units: Vec<&VariantRecord> = g.iter().map(|&i| &record.variants[i]).collect();
+            let key = units[0].spec.variant_name().to_string();
+            let points = mean_curve(&units, metric);
+            Curve {
+                label: match run {
+                    Some(r) => format!("{key} [{r}]"),
+                    None => key.clone(),
+                },
+                key,
+                last: points.last().map(|p| p.1),
+                points,
+                n: units.len(),
+                past: run.is_some(),
+            }
+        })
+        .collect()
+}
+
+/// Every curve the overlay shows: the run's variants, then the compared past run's.
+pub fn curves(app: &App) -> Vec<Curve> {
+    let metric = app.overlay.metric;
+    let mut out = match &app.run {
+        Some(run) => curves_of(&run.record, metric, None),
+        None => Vec::new(),
+    };
+    if let Some((name, record)) = &app.compare {
+        out.extend(curves_of(record, metric, Some(name)));
+    }
+    out
+}
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let all = curves(app);
+    let state = &app.overlay;
+    let metric = state.metric;
+    let selected_key = app
+        .run
+        .as_ref()
+        .and_then(|r| r.record.variants.get(app.selected))
+        .map(|v| v.spec.variant_name().to_string());
+    let any_pinned = all.iter().any(|c| state.pinned.contains(&c.label));
+    let log = app.charts.log_scale && metric.is_loss();
+    let y_of = |v: f64| if log { v.max(1e-6).log10() } else { v };
+    let style_of = |k: usize, c: &Curve| -> Style {
+        let base = if theme.color {
+            Style::new().fg(PALETTE[k % PALETTE.len()])
+        } else {
+            Style::new()
+        };
+        if state.pinned.contains(&c.label) {
+            base.add_modifier(Modifier::BOLD)
+        } else if any_pinned {
+            theme.dim()
+        } else {
+            base
+        }
+    };
+
+    let legend_w = (all.iter().map(|c| c.label.chars().count()).max().unwrap_or(8) as u16 + 16)
+        .clamp(24, area.width / 2);
+    let [chart_area, legend_area] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(legend_w)]).areas(area);
+
+    // Visible curves, transformed; pinned ones drawn last so they lie on top.
+    let mut shown: Vec<(usize, Vec<(f64, f64)>)> = all
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !state.hidden.contains(&c.label))
+        .map(|(k, c)| {
+            let pts = if app.charts.smooth {
+                smoothed(&c.points)
+            } else {
+                c.points.clone()
+            };
+            (k, pts.into_iter().map(|(x, y)| (x, y_of(y))).collect())
+        })
+        .collect();
+    shown.sort_by_key(|(k, _)| state.pinned.contains(&all[*k].label));
+    let ys = shown.iter().flat_map(|(_, p)| p.iter().map(|q| q.1));
+    let (mut lo, mut hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+        (a.min(y), b.max(y))
+    });
+    if !lo.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    if hi - lo < 1e-9 {
+        hi = lo + 1e-3;
+    }
+    let pad = (hi - lo) * 0.05;
+    let (lo, hi) = (lo - pad, hi + pad);
+    let x_max = shown
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|q| q.0))
+        .fold(1.0f64, f64::max);
+    let datasets: Vec<Dataset> = shown
+        .iter()
+        .map(|(k, pts)| {
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(style_of(*k, &all[*k]))
+                .data(pts)
+        })
+        .collect();
+    let label = |v: f64| {
+        let v = if log { 10f64.powf(v) } else { v };
+        Span::raw(format!("{v:.3}"))
+    };
+    let title = format!(
+        " {} of every variant{}{} · m metric  p pin  x hide  g log  t smooth ",
+        metric.name(),
+        if log { " (log)" } else { "" },
+        if app.charts.smooth { ", smoothed" } else { "" },
+    );
+    let chart = Chart::new(datasets)
+        .block(Block::bordered().title(title))
+        .x_axis(
+            Axis::default()
+                .title("epoch")
+                .bounds([1.0, x_max.max(2.0)])
+                .labels([Span::raw("1"), Span::raw(format!("{x_max:.0}"))]),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([lo, hi])
+                .labels([label(lo), label((lo + hi) / 2.0), label(hi)]),
+        );
+    frame.render_widget(chart, chart_area);
+
+    let inner_h = legend_area.height.saturating_sub(2) as usize;
+    let at = selected_key
+        .as_ref()
+        .and_then(|s| all.iter().position(|c| !c.past && &c.key == s))
+        .unwrap_or(0);
+    // Scroll the legend so the selected variant stays in view.
+    let first = at.saturating_sub(inner_h.saturating_sub(1));
+    let lines: Vec<Line> = all
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(inner_h)
+        .map(|(k, c)| {
+            let hidden = state.hidden.contains(&c.label);
+            let marker = if state.pinned.contains(&c.label) {
+                "◆"
+            } else {
+                "■"
+            };
+            let value = match (hidden, c.last) {
+                (true, _) => "hidden".to_string(),
+                (false, Some(v)) => format!("{v:.4}"),
+                (false, None) => "-".to_string(),
+            };
+            let mut style = if hidden {
+                theme.dim()
+            } else {
+                style_of(k, c)
+            };
+            if k == at && !c.past {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            let seeds = if c.n > 1 {
+                format!(" n{}", c.n)
+            } else {
+                String::new()
+            };
+            Line::from(vec![
+                Span::styled(format!("{marker} {}", c.label), style),
+                Span::styled(format!("  {value}{seeds}"), style),
+            ])
+        })
+        .collect();
+    let legend_title = format!(" final {} ", metric.short());
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(legend_title)),
+        legend_area,
+    );
+}
