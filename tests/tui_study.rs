@@ -286,9 +286,15 @@ fn the_overlay_draws_every_variant_pins_fade_the_rest_and_hidden_ones_leave_the_
     app.update(key('x'));
     let s = draw(&app, 160, 48);
     assert!(contains(&s, "■ bad  hidden"), "{s:#?}");
-    assert!(!top_label(&s), "with bad hidden the axis ends near good's 0.2: {s:#?}");
+    assert!(
+        !top_label(&s),
+        "with bad hidden the axis ends near good's 0.2: {s:#?}"
+    );
 
     // m cycles the metric.
     app.update(key('m'));
-    assert!(contains(&draw(&app, 160, 48), "test accuracy of every variant"));
+    assert!(contains(
+        &draw(&app, 160, 48),
+        "test accuracy of every variant"
+    ));
 }

@@ -1038,7 +1038,11 @@ impl App {
             .run
             .as_ref()
             .is_some_and(|r| crate::report::has_repeats(&r.record));
-        repeats && matches!(self.view, View::Grid | View::Table | View::Pairs | View::Overlay)
+        repeats
+            && matches!(
+                self.view,
+                View::Grid | View::Table | View::Pairs | View::Overlay
+            )
     }
 
     /// The variant (group) name of the selected unit.

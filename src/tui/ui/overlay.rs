@@ -148,7 +148,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         }
     };
 
-    let legend_w = (all.iter().map(|c| c.label.chars().count()).max().unwrap_or(8) as u16 + 16)
+    let legend_w = (all
+        .iter()
+        .map(|c| c.label.chars().count())
+        .max()
+        .unwrap_or(8) as u16
+        + 16)
         .clamp(24, area.width / 2);
     let [chart_area, legend_area] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(legend_w)]).areas(area);
@@ -212,11 +217,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 .bounds([1.0, x_max.max(2.0)])
                 .labels([Span::raw("1"), Span::raw(format!("{x_max:.0}"))]),
         )
-        .y_axis(
-            Axis::default()
-                .bounds([lo, hi])
-                .labels([label(lo), label((lo + hi) / 2.0), label(hi)]),
-        );
+        .y_axis(Axis::default().bounds([lo, hi]).labels([
+            label(lo),
+            label((lo + hi) / 2.0),
+            label(hi),
+        ]));
     frame.render_widget(chart, chart_area);
 
     let inner_h = legend_area.height.saturating_sub(2) as usize;
@@ -243,11 +248,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 (false, Some(v)) => format!("{v:.4}"),
                 (false, None) => "-".to_string(),
             };
-            let mut style = if hidden {
-                theme.dim()
-            } else {
-                style_of(k, c)
-            };
+            let mut style = if hidden { theme.dim() } else { style_of(k, c) };
             if k == at && !c.past {
                 style = style.add_modifier(Modifier::REVERSED);
             }
