@@ -298,3 +298,57 @@ fn the_overlay_draws_every_variant_pins_fade_the_rest_and_hidden_ones_leave_the_
         "test accuracy of every variant"
     ));
 }
+
+#[test]
+fn grid_cells_fill_the_screen_and_page_only_when_they_must() {
+    use mnist_lab::tui::ui::grid::{layout, CELL_HEIGHT, CELL_WIDTH};
+    // 3 variants in a 160×38 grid area: three side by side, each a third of the width and
+    // the full height.
+    let g = layout(160, 38, 3, 0);
+    assert_eq!((g.cols, g.rows), (3, 1));
+    assert_eq!((g.cell_w, g.cell_h), (53, 38));
+    // 15 variants: every one visible, cells as large as that allows.
+    let g = layout(160, 38, 15, 0);
+    assert!(g.cols * g.rows >= 15, "{g:?}");
+    assert_eq!(g.first_row, 0);
+    assert!(g.cell_w >= CELL_WIDTH && g.cell_h >= CELL_HEIGHT, "{g:?}");
+    assert!(g.cell_w as usize * g.cols <= 160 && g.cell_h as usize * g.rows <= 38);
+    assert!(g.cell_w as usize * g.cols > 160 - g.cols, "the width is used: {g:?}");
+    // 200 variants cannot all fit: pages of minimum-size cells, scrolled to the selection.
+    let g = layout(160, 38, 200, 199);
+    assert_eq!((g.cols, g.rows), (6, 5));
+    assert_eq!(g.first_row, 199 / 6 - 4);
+}
+
+/// The text at the top-left of every grid cell's chart area (its y-axis maximum).
+fn cell_top_labels(s: &[String]) -> Vec<String> {
+    // The first chart row is the line under the cell titles; labels are "0.xx".
+    let title_row = s.iter().position(|l| l.contains("┌") && l.contains(" a ")).unwrap();
+    let row = &s[title_row + 1];
+    row.split('│')
+        .filter_map(|part| part.trim_start().get(..4).map(str::to_string))
+        .filter(|t| t.starts_with("0."))
+        .collect()
+}
+
+#[test]
+fn grid_cells_share_one_y_scale_and_mark_the_best() {
+    let text = r#"(name: "t", defaults: (arch: "128-64", epochs: 2),
+        variants: [(name: "a"), (name: "b")])"#;
+    // a falls 0.4 → 0.2, b 0.2 → 0.1: on one scale both cells span 0 to a's 0.4.
+    let mut app = finished(text, 2, |g, _, e| {
+        let start = if g == 0 { 0.4 } else { 0.2 };
+        start / e as f32
+    });
+    app.update(key('2'));
+    let s = draw(&app, 160, 48);
+    let labels = cell_top_labels(&s);
+    assert_eq!(labels.len(), 2, "{s:#?}");
+    assert_eq!(labels[0], labels[1], "one scale: {s:#?}");
+    assert!(contains(&s, "one y-scale"), "{s:#?}");
+    assert!(contains(&s, " b ★"), "b ends lowest: {s:#?}");
+    app.update(key('v'));
+    let s = draw(&app, 160, 48);
+    let labels = cell_top_labels(&s);
+    assert_ne!(labels[0], labels[1], "per-cell scales differ: {s:#?}");
+}

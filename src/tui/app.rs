@@ -406,6 +406,8 @@ pub struct ChartOptions {
     pub patience: usize,
     /// EMA smoothing of the batch loss line.
     pub smooth: bool,
+    /// Grid cells share one y-scale (else each fits its own curves).
+    pub shared_y: bool,
 }
 
 impl Default for ChartOptions {
@@ -414,6 +416,7 @@ impl Default for ChartOptions {
             log_scale: false,
             patience: 3,
             smooth: true,
+            shared_y: true,
         }
     }
 }
@@ -926,6 +929,7 @@ impl App {
                 }
             }
             Action::ToggleLog => self.charts.log_scale = !self.charts.log_scale,
+            Action::SharedScale => self.charts.shared_y = !self.charts.shared_y,
             Action::Sort => self.table.sort = self.table.sort.next(),
             Action::Compare if self.compare.take().is_none() => {
                 self.message = Some((

@@ -15,14 +15,44 @@ use crate::tui::app::{App, Progress};
 pub const CELL_WIDTH: u16 = 26;
 pub const CELL_HEIGHT: u16 = 7;
 
-/// Columns that fit, and the first row to show so that `selected` is visible.
-pub fn layout(width: u16, height: u16, count: usize, selected: usize) -> (usize, usize, usize) {
-    let cols = (width / CELL_WIDTH).max(1) as usize;
-    let rows_visible = (height / CELL_HEIGHT).max(1) as usize;
+/// Where the cells go: `cols` × `rows` cells of `cell_w` × `cell_h`, from row `first_row`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GridLayout {
+    pub cols: usize,
+    pub first_row: usize,
+    pub rows: usize,
+    pub cell_w: u16,
+    pub cell_h: u16,
+}
+
+/// Cells that fill `width` × `height`: of the column counts that show every cell at least
+/// `CELL_WIDTH` × `CELL_HEIGHT`, the one with the largest cells; when not all fit even at the
+/// minimum, pages of as many minimum cells as fit, scrolled so `selected` is visible.
+pub fn layout(width: u16, height: u16, count: usize, selected: usize) -> GridLayout {
+    let max_cols = (width / CELL_WIDTH).max(1) as usize;
+    let max_rows = (height / CELL_HEIGHT).max(1) as usize;
+    let count = count.max(1);
+    let best = (1..=max_cols.min(count))
+        .filter(|&c| count.div_ceil(c) <= max_rows)
+        .max_by_key(|&c| {
+            let rows = count.div_ceil(c);
+            // Area of a cell, in terminal cells (two columns ≈ one row tall, so weigh height).
+            let (w, h) = (width as usize / c, height as usize / rows);
+            (w.min(2 * h), w * h)
+        });
+    let (cols, rows) = match best {
+        Some(c) => (c, count.div_ceil(c)),
+        None => (max_cols, max_rows),
+    };
     let sel_row = selected / cols;
-    let first_row = sel_row.saturating_sub(rows_visible - 1);
-    let total_rows = count.div_ceil(cols);
-    (cols, first_row, rows_visible.min(total_rows.max(1)))
+    let first_row = sel_row.saturating_sub(rows - 1);
+    GridLayout {
+        cols,
+        first_row,
+        rows: rows.min(count.div_ceil(cols)),
+        cell_w: width / cols as u16,
+        cell_h: (height / rows as u16).max(CELL_HEIGHT.min(height)),
+    }
 }
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
@@ -69,14 +99,42 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
 }
 
 /// The cell at row `r`, column `c` of the visible grid, if it fits in `area`.
-fn cell_rect(area: Rect, r: usize, c: usize, cell_w: u16) -> Option<Rect> {
+fn cell_rect(area: Rect, r: usize, c: usize, g: &GridLayout) -> Option<Rect> {
     let cell = Rect {
-        x: area.x + c as u16 * cell_w,
-        y: area.y + r as u16 * CELL_HEIGHT,
-        width: cell_w,
-        height: CELL_HEIGHT,
+        x: area.x + c as u16 * g.cell_w,
+        y: area.y + r as u16 * g.cell_h,
+        width: g.cell_w,
+        height: g.cell_h,
     };
     (cell.bottom() <= area.bottom()).then_some(cell)
+}
+
+/// The y-range shared by every cell: the union of each cell's own range.
+fn union(ranges: impl Iterator<Item = (f64, f64)>) -> Option<(f64, f64)> {
+    ranges
+        .filter(|r| r.0.is_finite() && r.1.is_finite())
+        .fold(None, |acc, r| match acc {
+            None => Some(r),
+            Some((a, b)) => Some((f64::min(a, r.0), f64::max(b, r.1))),
+        })
+}
+
+/// Draws the y-range's ends in the chart's corners: the cell's minimal axis.
+fn axis_labels(frame: &mut Frame, area: Rect, y: (f64, f64), log: bool, theme: Theme) {
+    if area.height < 2 || area.width < 6 {
+        return;
+    }
+    let fmt = |v: f64| {
+        let v = if log { 10f64.powf(v) } else { v };
+        format!("{v:.2}")
+    };
+    let at = |row: u16, text: String| {
+        let w = (text.chars().count() as u16).min(area.width);
+        (Rect { x: area.x, y: row, width: w, height: 1 }, text)
+    };
+    for (r, t) in [at(area.y, fmt(y.1)), at(area.bottom() - 1, fmt(y.0))] {
+        frame.render_widget(Paragraph::new(Line::styled(t, theme.dim())), r);
+    }
 }
 
 /// Small multiples of `record` in `area`, scrolled so the selection is visible: one cell per
@@ -95,38 +153,91 @@ fn draw_cells(
     }
     let n = record.variants.len();
     let selected = app.selected.min(n.saturating_sub(1));
-    let (cols, first_row, rows_visible) = layout(area.width, area.height, n, selected);
-    let cell_w = area.width / cols as u16;
+    let cells = Rect {
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    let g = layout(cells.width, cells.height, n, selected);
+    let (cols, first_row, rows_visible) = (g.cols, g.first_row, g.rows);
+    let mut series: Vec<Option<super::chart::Series>> = record
+        .variants
+        .iter()
+        .map(|v| {
+            (!v.history.is_empty()).then(|| {
+                super::chart::loss_series_with(
+                    v,
+                    &[],
+                    app.charts.log_scale,
+                    Some(super::chart::Extras {
+                        smooth: false,
+                        patience: app.charts.patience,
+                    }),
+                )
+            })
+        })
+        .collect();
+    let shared = union(series.iter().flatten().map(|s| s.y)).filter(|_| app.charts.shared_y);
+    let best = best_index(
+        record
+            .variants
+            .iter()
+            .map(|v| {
+                v.last()
+                    .filter(|_| v.status == VariantStatus::Finished)
+                    .map(|m| m.test_loss as f64)
+            }),
+    );
     for r in 0..rows_visible {
         for c in 0..cols {
             let i = (first_row + r) * cols + c;
             if i >= n {
                 break;
             }
-            let Some(cell) = cell_rect(area, r, c, cell_w) else {
+            let Some(cell) = cell_rect(cells, r, c, &g) else {
                 continue;
             };
             let p = progress.and_then(|p| p.get(i).copied().flatten());
-            render_cell(app, frame, cell, record, i, p, theme);
+            let mut s = series[i].take();
+            if let (Some(s), Some(y)) = (s.as_mut(), shared) {
+                s.y = y;
+            }
+            render_cell(app, frame, cell, record, i, p, s, best == Some(i), theme);
         }
     }
-    if n > cols * rows_visible {
-        let shown = format!(
-            " rows {}-{} of {} (↑↓ scroll) ",
+    let scale = if app.charts.shared_y {
+        "one y-scale (v: per cell)"
+    } else {
+        "y-scale per cell (v: shared)"
+    };
+    let paging = if n > cols * rows_visible {
+        format!(
+            " · rows {}-{} of {} (↑↓ scroll)",
             first_row + 1,
             first_row + rows_visible,
             n.div_ceil(cols)
-        );
-        let y = area.bottom().saturating_sub(1);
-        let line = Rect {
-            y,
-            height: 1,
-            ..area
-        };
-        frame.render_widget(Paragraph::new(Line::styled(shown, theme.dim())), line);
-    }
+        )
+    } else {
+        String::new()
+    };
+    let legend = format!(" test/train loss · {scale} · ★ lowest final test loss{paging} ");
+    let line = Rect {
+        y: area.bottom().saturating_sub(1),
+        height: 1,
+        ..area
+    };
+    frame.render_widget(Paragraph::new(Line::styled(legend, theme.dim())), line);
 }
 
+/// The index of the lowest value, if any.
+fn best_index(values: impl Iterator<Item = Option<f64>>) -> Option<usize> {
+    values
+        .enumerate()
+        .filter_map(|(i, v)| v.filter(|v| v.is_finite()).map(|v| (i, v)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn render_cell(
     app: &App,
     frame: &mut Frame,
@@ -134,6 +245,8 @@ fn render_cell(
     record: &RunRecord,
     i: usize,
     progress: Option<Progress>,
+    series: Option<super::chart::Series>,
+    best: bool,
     theme: Theme,
 ) {
     let v = &record.variants[i];
@@ -141,6 +254,9 @@ fn render_cell(
         Span::styled(status_symbol(v.status), theme.status(v.status)),
         Span::raw(format!(" {} ", v.spec.name)),
     ];
+    if best {
+        title.push(Span::styled("★ ", theme.good()));
+    }
     title.extend(super::badges(v, theme).into_iter().map(|b| {
         // Cells are narrow: keep the badge's symbol only.
         Span::styled(b.content.chars().take(3).collect::<String>(), b.style)
@@ -181,17 +297,9 @@ fn render_cell(
         },
     };
     frame.render_widget(Paragraph::new(summary), line_area);
-    if !v.history.is_empty() {
-        let s = super::chart::loss_series_with(
-            v,
-            &[],
-            app.charts.log_scale,
-            Some(super::chart::Extras {
-                smooth: false,
-                patience: app.charts.patience,
-            }),
-        );
+    if let Some(s) = series {
         frame.render_widget(chart(&s, Block::new(), theme, false), chart_area);
+        axis_labels(frame, chart_area, s.y, s.log, theme);
     }
 }
 
@@ -204,16 +312,36 @@ fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunReco
         .iter()
         .position(|g| g.contains(&app.selected))
         .unwrap_or(0);
-    let (cols, first_row, rows_visible) = layout(area.width, area.height, n, selected);
-    let cell_w = area.width / cols as u16;
+    let cells = Rect {
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    let g = layout(cells.width, cells.height, n, selected);
+    let (cols, first_row, rows_visible) = (g.cols, g.first_row, g.rows);
     let stats = crate::insight::stats::per_variant(record);
+    let mut series: Vec<super::chart::Series> = groups
+        .iter()
+        .map(|g| {
+            let units: Vec<&crate::runs::VariantRecord> =
+                g.iter().map(|&i| &record.variants[i]).collect();
+            super::chart::mean_band_series(&units, app.charts.log_scale)
+        })
+        .collect();
+    let shared = union(
+        series
+            .iter()
+            .filter(|s| !s.test.is_empty())
+            .map(|s| s.y),
+    )
+    .filter(|_| app.charts.shared_y);
+    let best = best_index(stats.iter().map(|s| (s.loss.n > 0).then_some(s.loss.mean)));
     for r in 0..rows_visible {
         for c in 0..cols {
             let k = (first_row + r) * cols + c;
             if k >= n {
                 break;
             }
-            let Some(cell) = cell_rect(area, r, c, cell_w) else {
+            let Some(cell) = cell_rect(cells, r, c, &g) else {
                 continue;
             };
             let units: Vec<&crate::runs::VariantRecord> =
@@ -228,8 +356,9 @@ fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunReco
                 theme.dim()
             };
             let name = units[0].spec.variant_name();
+            let star = if best == Some(k) { "★ " } else { "" };
             let mut block = Block::bordered()
-                .title(format!(" {name} "))
+                .title(format!(" {name} {star}"))
                 .border_style(style);
             if k == selected {
                 block = block
@@ -255,19 +384,38 @@ fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunReco
                 Paragraph::new(Line::styled(summary, theme.test())),
                 line_area,
             );
-            let s = super::chart::mean_band_series(&units, app.charts.log_scale);
+            let mut s = std::mem::take(&mut series[k]);
+            if let Some(y) = shared {
+                s.y = y;
+            }
             if !s.test.is_empty() {
                 frame.render_widget(chart(&s, Block::new(), theme, false), chart_area);
+                axis_labels(frame, chart_area, s.y, s.log, theme);
             }
         }
     }
-    let legend = format!(" mean test loss over seeds, band min–max · {} variants ", n);
+    let scale = if app.charts.shared_y {
+        "one y-scale (v: per cell)"
+    } else {
+        "y-scale per cell (v: shared)"
+    };
+    let paging = if n > cols * rows_visible {
+        format!(
+            " · rows {}-{} of {} (↑↓ scroll)",
+            first_row + 1,
+            first_row + rows_visible,
+            n.div_ceil(cols)
+        )
+    } else {
+        String::new()
+    };
+    let legend = format!(
+        " mean test loss over seeds, band min–max · {n} variants · {scale} · ★ lowest mean{paging} "
+    );
     let line = Rect {
         y: area.bottom().saturating_sub(1),
         height: 1,
         ..area
     };
-    if area.height > CELL_HEIGHT {
-        frame.render_widget(Paragraph::new(Line::styled(legend, theme.dim())), line);
-    }
+    frame.render_widget(Paragraph::new(Line::styled(legend, theme.dim())), line);
 }

@@ -3,7 +3,7 @@
 mod chart;
 pub mod digits;
 mod factors;
-mod grid;
+pub mod grid;
 mod help;
 mod live;
 pub mod overlay;
