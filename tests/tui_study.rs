@@ -313,7 +313,10 @@ fn grid_cells_fill_the_screen_and_page_only_when_they_must() {
     assert_eq!(g.first_row, 0);
     assert!(g.cell_w >= CELL_WIDTH && g.cell_h >= CELL_HEIGHT, "{g:?}");
     assert!(g.cell_w as usize * g.cols <= 160 && g.cell_h as usize * g.rows <= 38);
-    assert!(g.cell_w as usize * g.cols > 160 - g.cols, "the width is used: {g:?}");
+    assert!(
+        g.cell_w as usize * g.cols > 160 - g.cols,
+        "the width is used: {g:?}"
+    );
     // 200 variants cannot all fit: pages of minimum-size cells, scrolled to the selection.
     let g = layout(160, 38, 200, 199);
     assert_eq!((g.cols, g.rows), (6, 5));
@@ -323,7 +326,10 @@ fn grid_cells_fill_the_screen_and_page_only_when_they_must() {
 /// The text at the top-left of every grid cell's chart area (its y-axis maximum).
 fn cell_top_labels(s: &[String]) -> Vec<String> {
     // The first chart row is the line under the cell titles; labels are "0.xx".
-    let title_row = s.iter().position(|l| l.contains("┌") && l.contains(" a ")).unwrap();
+    let title_row = s
+        .iter()
+        .position(|l| l.contains("┌") && l.contains(" a "))
+        .unwrap();
     let row = &s[title_row + 1];
     row.split('│')
         .filter_map(|part| part.trim_start().get(..4).map(str::to_string))
@@ -351,4 +357,62 @@ fn grid_cells_share_one_y_scale_and_mark_the_best() {
     let s = draw(&app, 160, 48);
     let labels = cell_top_labels(&s);
     assert_ne!(labels[0], labels[1], "per-cell scales differ: {s:#?}");
+}
+
+#[test]
+fn every_view_the_help_and_the_footer_fit_80_by_24_without_cutting_words() {
+    let text = r#"(name: "g", defaults: (epochs: 3),
+        grid: (arch: ["128-64", "512-128"], placement: [Every, None]))"#;
+    let mut app = finished(text, 3, |g, _, e| 0.05 * (g + 1) as f32 + 0.3 / e as f32);
+    let views = [
+        ('1', "1 live"),
+        ('2', "2 grid"),
+        ('3', "3 table"),
+        ('4', "4 factors"),
+        ('6', "6 pairs"),
+        ('7', "7 overlay"),
+    ];
+    let footer = mnist_lab::tui::keys::footer(mnist_lab::tui::keys::Scope::Run);
+    for (k, label) in views {
+        app.update(key(k));
+        let s = draw(&app, 80, 24);
+        assert!(
+            s[0].contains(label),
+            "header names the view {label}: {s:#?}"
+        );
+        let last = &s[23];
+        // The footer holds whole bindings only, help and quit always.
+        for (keys, what) in &footer {
+            let whole = format!("{keys} {what}");
+            assert!(
+                last.contains(&whole) || !last.contains(&format!(" {keys} ")),
+                "footer cuts {whole:?}: {last:?}"
+            );
+        }
+        assert!(
+            last.contains("? help") && last.contains("q quit"),
+            "{last:?}"
+        );
+    }
+    app.update(key('7'));
+    assert!(contains(&draw(&app, 80, 24), " test loss of every variant"));
+    app.update(key('4'));
+    assert!(contains(&draw(&app, 80, 24), "bars: test loss 0–0.50 "));
+
+    // Help: one column of whole lines that scrolls, and says so.
+    app.update(key('?'));
+    let bindings = mnist_lab::tui::keys::BINDINGS;
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..bindings.len() {
+        let s = draw(&app, 80, 24);
+        assert!(contains(&s, "↑↓ scroll"), "{s:#?}");
+        for b in bindings {
+            if contains(&s, &format!(" {:<10} ", b.keys)) {
+                assert!(contains(&s, b.help), "help cut: {:?} {s:#?}", b.help);
+                seen.insert(b.help);
+            }
+        }
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Down)));
+    }
+    assert_eq!(seen.len(), bindings.len(), "scrolling reaches every key");
 }

@@ -373,6 +373,8 @@ pub struct App {
     /// Selection follows the running variant until the user moves it.
     pub follow: bool,
     pub help: bool,
+    /// First key line shown by a help overlay too tall for the terminal.
+    pub help_scroll: usize,
     pub confirm: Option<Confirm>,
     pub message: Option<(Level, String)>,
     pub quitting: bool,
@@ -531,6 +533,7 @@ impl App {
             selected: 0,
             follow: true,
             help: false,
+            help_scroll: 0,
             confirm: None,
             message: None,
             quitting: false,
@@ -662,14 +665,19 @@ impl App {
             };
         }
         if self.help {
-            if matches!(action, Action::Help | Action::Back | Action::Quit) {
-                self.help = false;
+            match action {
+                Action::Help | Action::Back | Action::Quit => self.help = false,
+                // A help that does not fit the terminal scrolls (the overlay clamps it).
+                Action::Down => self.help_scroll = self.help_scroll.saturating_add(1),
+                Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+                _ => {}
             }
             return Vec::new();
         }
         match action {
             Action::Help => {
                 self.help = true;
+                self.help_scroll = 0;
                 Vec::new()
             }
             Action::Quit => {

@@ -163,12 +163,23 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         Layout::vertical([Constraint::Fill(1), Constraint::Length(effects_h)]).areas(area);
 
     let g = factors::grid(record, row_f, col_f);
-    let block = Block::bordered().title(format!(
+    let long = format!(
         " rows: {} ([)  columns: {} (])  colour: final {} (m)  bars: test loss per epoch, 0–{top_loss:.2} ",
         row_f.name(),
         col_f.name(),
         app.factors.metric.name()
-    ));
+    );
+    let short = format!(
+        " {} × {} · bars: test loss 0–{top_loss:.2} ",
+        row_f.name(),
+        col_f.name()
+    );
+    let title = if long.chars().count() + 2 <= grid_area.width as usize {
+        long
+    } else {
+        short
+    };
+    let block = Block::bordered().title(title);
     let inner = block.inner(grid_area);
     frame.render_widget(block, grid_area);
     let label_w = 12u16;

@@ -130,7 +130,15 @@ fn axis_labels(frame: &mut Frame, area: Rect, y: (f64, f64), log: bool, theme: T
     };
     let at = |row: u16, text: String| {
         let w = (text.chars().count() as u16).min(area.width);
-        (Rect { x: area.x, y: row, width: w, height: 1 }, text)
+        (
+            Rect {
+                x: area.x,
+                y: row,
+                width: w,
+                height: 1,
+            },
+            text,
+        )
     };
     for (r, t) in [at(area.y, fmt(y.1)), at(area.bottom() - 1, fmt(y.0))] {
         frame.render_widget(Paragraph::new(Line::styled(t, theme.dim())), r);
@@ -177,16 +185,11 @@ fn draw_cells(
         })
         .collect();
     let shared = union(series.iter().flatten().map(|s| s.y)).filter(|_| app.charts.shared_y);
-    let best = best_index(
-        record
-            .variants
-            .iter()
-            .map(|v| {
-                v.last()
-                    .filter(|_| v.status == VariantStatus::Finished)
-                    .map(|m| m.test_loss as f64)
-            }),
-    );
+    let best = best_index(record.variants.iter().map(|v| {
+        v.last()
+            .filter(|_| v.status == VariantStatus::Finished)
+            .map(|m| m.test_loss as f64)
+    }));
     for r in 0..rows_visible {
         for c in 0..cols {
             let i = (first_row + r) * cols + c;
@@ -327,13 +330,8 @@ fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunReco
             super::chart::mean_band_series(&units, app.charts.log_scale)
         })
         .collect();
-    let shared = union(
-        series
-            .iter()
-            .filter(|s| !s.test.is_empty())
-            .map(|s| s.y),
-    )
-    .filter(|_| app.charts.shared_y);
+    let shared = union(series.iter().filter(|s| !s.test.is_empty()).map(|s| s.y))
+        .filter(|_| app.charts.shared_y);
     let best = best_index(stats.iter().map(|s| (s.loss.n > 0).then_some(s.loss.mean)));
     for r in 0..rows_visible {
         for c in 0..cols {

@@ -1,4 +1,6 @@
-//! The `?` overlay: every key, from the same table that drives key handling.
+//! The `?` overlay: every key, from the same table that drives key handling. One column of
+//! whole lines; when it is taller than the terminal it scrolls (↑/↓) and says so, so no text
+//! is ever cut (the 80x24 minimum included).
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -8,30 +10,49 @@ use ratatui::Frame;
 use super::{centered, Theme};
 use crate::tui::keys::BINDINGS;
 
-pub fn render(frame: &mut Frame, area: Rect, theme: Theme) {
-    let line = |b: &crate::tui::keys::Binding| {
-        Line::from(vec![
-            Span::styled(format!(" {:<10}", b.keys), theme.title()),
-            Span::raw(b.help),
-        ])
+/// Width of the keys column.
+const KEYS: usize = 10;
+
+pub fn render(frame: &mut Frame, area: Rect, scroll: usize, theme: Theme) {
+    let longest = BINDINGS
+        .iter()
+        .map(|b| b.help.chars().count())
+        .max()
+        .unwrap_or(0);
+    let width = (KEYS + 2 + longest + 2) as u16;
+    let total = BINDINGS.len();
+    let fits = area.height as usize >= total + 2;
+    let visible = if fits {
+        total
+    } else {
+        (area.height as usize).saturating_sub(2).max(1)
     };
-    let rows = BINDINGS.len() as u16 + 1;
-    // One column when it fits in height, else two side by side (the 80x24 minimum).
-    let columns: u16 = if rows + 2 <= area.height { 1 } else { 2 };
-    let per_column = (BINDINGS.len() as u16).div_ceil(columns);
-    let popup = centered(area, 64 * columns, per_column + 3);
+    let first = scroll.min(total - visible.min(total));
+    let popup = centered(area, width, visible as u16 + 2);
     frame.render_widget(Clear, popup);
-    let block = Block::bordered().title(" keys · ? or esc closes ");
-    let inner = block.inner(popup);
-    frame.render_widget(block, popup);
-    let width = inner.width / columns;
-    for (c, chunk) in BINDINGS.chunks(per_column as usize).enumerate() {
-        let area = Rect {
-            x: inner.x + c as u16 * width,
-            width,
-            ..inner
-        };
-        let lines: Vec<Line> = chunk.iter().map(line).collect();
-        frame.render_widget(Paragraph::new(lines), area);
-    }
+    let title = if fits {
+        " keys · ? or esc closes ".to_string()
+    } else {
+        format!(
+            " keys {}–{} of {} · ↑↓ scroll · ? closes ",
+            first + 1,
+            first + visible,
+            total
+        )
+    };
+    let lines: Vec<Line> = BINDINGS
+        .iter()
+        .skip(first)
+        .take(visible)
+        .map(|b| {
+            Line::from(vec![
+                Span::styled(format!(" {:<KEYS$} ", b.keys), theme.title()),
+                Span::raw(b.help),
+            ])
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(title)),
+        popup,
+    );
 }

@@ -163,7 +163,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
     render_footer(app, frame, foot, theme);
     if app.help {
-        help::render(frame, area, theme);
+        help::render(frame, area, app.help_scroll, theme);
     }
     if let Some(confirm) = app.confirm {
         render_confirm(frame, area, confirm, theme);
@@ -244,10 +244,26 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         Screen::Picker => Scope::Picker,
         Screen::Run => Scope::Run,
     };
+    // Whole bindings only: those that do not fit are left out (all are in `?`), and the last
+    // two (help, quit) are always kept.
+    let items: Vec<(String, String)> = footer(scope)
+        .into_iter()
+        .map(|(k, l)| (format!(" {k}"), format!(" {l} ")))
+        .collect();
+    let width = |i: &(String, String)| i.0.chars().count() + i.1.chars().count();
+    let reserved: usize = items.iter().rev().take(2).map(width).sum();
+    let mut room = (area.width as usize).saturating_sub(reserved);
+    let split = items.len().saturating_sub(2);
     let mut spans = Vec::new();
-    for (keys, label) in footer(scope) {
-        spans.push(Span::styled(format!(" {keys}"), theme.title()));
-        spans.push(Span::styled(format!(" {label} "), theme.dim()));
+    for (i, item) in items.iter().enumerate() {
+        if i < split {
+            if width(item) > room {
+                continue;
+            }
+            room -= width(item);
+        }
+        spans.push(Span::styled(item.0.clone(), theme.title()));
+        spans.push(Span::styled(item.1.clone(), theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

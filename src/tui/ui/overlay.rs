@@ -203,12 +203,17 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         let v = if log { 10f64.powf(v) } else { v };
         Span::raw(format!("{v:.3}"))
     };
-    let title = format!(
-        " {} of every variant{}{} · m metric  p pin  x hide  g log  t smooth ",
+    let mut title = format!(
+        " {} of every variant{}{} ",
         metric.name(),
         if log { " (log)" } else { "" },
         if app.charts.smooth { ", smoothed" } else { "" },
     );
+    // The keys when there is room (they are in `?` too).
+    let keys = "· m metric  p pin  x hide  g log  t smooth ";
+    if title.chars().count() + keys.chars().count() + 2 <= chart_area.width as usize {
+        title.push_str(keys);
+    }
     let chart = Chart::new(datasets)
         .block(Block::bordered().title(title))
         .x_axis(
