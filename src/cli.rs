@@ -17,6 +17,10 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Cmd>,
 
+    /// Leave the mouse to the terminal (text selection) instead of clicks and the wheel
+    #[arg(long)]
+    pub no_mouse: bool,
+
     #[command(flatten)]
     pub common: Common,
 }
@@ -86,6 +90,9 @@ pub enum Cmd {
     Tui {
         /// Preset file or built-in name; without it, the picker opens
         preset: Option<String>,
+        /// Leave the mouse to the terminal (text selection) instead of clicks and the wheel
+        #[arg(long)]
+        no_mouse: bool,
         #[command(flatten)]
         overrides: OverrideArgs,
     },

@@ -147,13 +147,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             headless::list(&mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Cmd::Tui { preset, overrides }) => {
+        Some(Cmd::Tui {
+            preset,
+            overrides,
+            no_mouse,
+        }) => {
             let (picker, start) = runtime::picker_entries(preset.as_deref());
-            tui(picker, start, common, overrides.into())
+            tui(picker, start, common, overrides.into(), !no_mouse)
         }
         None => {
             let (picker, _) = runtime::picker_entries(None);
-            tui(picker, None, common, Overrides::default())
+            tui(picker, None, common, Overrides::default(), !cli.no_mouse)
         }
     }
 }
@@ -163,6 +167,7 @@ fn tui(
     start: Option<usize>,
     common: Common,
     overrides: Overrides,
+    mouse: bool,
 ) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
     anyhow::ensure!(
@@ -176,6 +181,7 @@ fn tui(
         data: common.data,
         runs_dir: common.runs_dir,
         overrides,
+        mouse,
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -136,3 +136,91 @@ fn two_variants_two_seeds_end_to_end_in_a_pty() {
         .iter()
         .all(|v| v.history.len() == 2 && v.history.iter().all(|m| m.val_loss.is_some())));
 }
+
+/// The mouse in the real binary: SGR mouse reports (what terminals send once the app turns
+/// capture on) click a header tab and a grid cell; `--no-mouse` leaves them alone.
+#[test]
+fn sgr_mouse_clicks_switch_views_and_select_grid_cells_in_a_pty() {
+    let runs = tempfile::tempdir().unwrap();
+    let preset = runs.path().join("mouse.ron");
+    std::fs::write(
+        &preset,
+        r#"(name: "mouse", defaults: (arch: "128-64", epochs: 1, train_subset: 1000,
+            test_subset: 300),
+            variants: [(name: "left one"), (name: "right one")])"#,
+    )
+    .unwrap();
+    let root = runs.path().join("runs");
+    let args: Vec<&OsStr> = [
+        OsStr::new("tui"),
+        preset.as_os_str(),
+        OsStr::new("--runs-dir"),
+        root.as_os_str(),
+    ]
+    .to_vec();
+    let mut app = PtyApp::spawn(&args, 30, 120);
+    app.wait_for("2/2 done", Duration::from_secs(120));
+    let screen = app.wait_for("DONE", Duration::from_secs(10));
+    let mode = app.parser.lock().unwrap().screen().mouse_protocol_mode();
+    assert_ne!(
+        mode,
+        vt100::MouseProtocolMode::None,
+        "the app asks for mouse reports"
+    );
+    // Press and release of the left button at a 1-based (column, row), SGR encoding.
+    let click = |app: &mut PtyApp, col: usize, row: usize| {
+        app.press(&format!(
+            "\x1b[<0;{};{}M\x1b[<0;{};{}m",
+            col + 1,
+            row + 1,
+            col + 1,
+            row + 1
+        ));
+    };
+    let header = screen.lines().next().unwrap().to_string();
+    let at = header.find("2 grid").expect("the grid tab");
+    click(&mut app, header[..at].chars().count() + 1, 0);
+    let grid = app.wait_for("one y-scale", Duration::from_secs(10));
+    // The selection followed training to the last variant; click inside the cell of "left
+    // one", a few rows under its title.
+    app.press("1");
+    app.wait_for("right one · loss", Duration::from_secs(10));
+    app.press("2");
+    app.wait_for("one y-scale", Duration::from_secs(10));
+    let (row, line) = grid
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(" left one "))
+        .expect("the cell title");
+    let col = line[..line.find(" left one ").unwrap()].chars().count() + 2;
+    click(&mut app, col, row + 2);
+    // The live view names the selected variant in its chart's title.
+    app.press("1");
+    let live = app.wait_for("left one · loss", Duration::from_secs(10));
+    assert!(live.contains("left one · loss"), "{live}");
+    // M gives the mouse back to the terminal.
+    app.press("M");
+    app.wait_for("mouse off", Duration::from_secs(10));
+    let mode = app.parser.lock().unwrap().screen().mouse_protocol_mode();
+    assert_eq!(mode, vt100::MouseProtocolMode::None);
+    app.press("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the app did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // --no-mouse never asks for mouse reports.
+    let mut args = args;
+    args.push(OsStr::new("--no-mouse"));
+    let mut app = PtyApp::spawn(&args, 30, 120);
+    app.wait_for("DONE", Duration::from_secs(120));
+    let mode = app.parser.lock().unwrap().screen().mouse_protocol_mode();
+    assert_eq!(mode, vt100::MouseProtocolMode::None);
+    app.press("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the app did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -416,3 +416,88 @@ fn every_view_the_help_and_the_footer_fit_80_by_24_without_cutting_words() {
     }
     assert_eq!(seen.len(), bindings.len(), "scrolling reaches every key");
 }
+
+fn click(app: &mut App, column: u16, row: u16, w: u16, h: u16) {
+    use mnist_lab::tui::app::{MouseInput, MouseKind};
+    app.update(Msg::Mouse(MouseInput {
+        kind: MouseKind::Click,
+        column,
+        row,
+        width: w,
+        height: h,
+    }));
+}
+
+/// Column of the first character of `needle` on line `row`.
+fn column_of(s: &[String], row: usize, needle: &str) -> u16 {
+    let byte = s[row]
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?}: {s:#?}"));
+    s[row][..byte].chars().count() as u16
+}
+
+#[test]
+fn clicks_pick_views_from_the_header_and_variants_from_grid_cells_and_the_legend() {
+    use mnist_lab::tui::app::{MouseInput, MouseKind};
+    let text = r#"(name: "t", defaults: (arch: "128-64", epochs: 2),
+        variants: [(name: "a"), (name: "b"), (name: "c")])"#;
+    let mut app = finished(text, 2, |g, _, e| 0.1 * (g + 1) as f32 / e as f32);
+    let (w, h) = (160, 48);
+    // A header tab, at both sizes (abbreviated tabs at 80 columns).
+    let s = draw(&app, w, h);
+    click(&mut app, column_of(&s, 0, "2 grid") + 2, 0, w, h);
+    assert_eq!(app.view, View::Grid);
+    let s = draw(&app, 80, 24);
+    let seven = s[0].rfind(" 7").unwrap();
+    click(
+        &mut app,
+        s[0][..seven].chars().count() as u16 + 1,
+        0,
+        80,
+        24,
+    );
+    assert_eq!(app.view, View::Overlay);
+
+    // A grid cell: the cell titled " c " selects c (unit 2).
+    click(&mut app, column_of(&s, 0, " 2") + 1, 0, 80, 24);
+    assert_eq!(app.view, View::Grid);
+    app.selected = 0;
+    let s = draw(&app, w, h);
+    let row = s.iter().position(|l| l.contains(" c ")).unwrap();
+    click(
+        &mut app,
+        column_of(&s, row, " c ") + 1,
+        row as u16 + 3,
+        w,
+        h,
+    );
+    assert_eq!(app.selected, 2, "{s:#?}");
+    // The wheel steps the selection; a click on the table below the cells selects nothing.
+    app.update(Msg::Mouse(MouseInput {
+        kind: MouseKind::WheelUp,
+        column: 5,
+        row: 5,
+        width: w,
+        height: h,
+    }));
+    assert_eq!(app.selected, 1);
+    click(&mut app, 5, h - 3, w, h);
+    assert_eq!(app.selected, 1);
+
+    // The overlay's legend: clicking "■ a" selects a.
+    app.update(key('7'));
+    let s = draw(&app, w, h);
+    let row = s.iter().position(|l| l.contains("■ a ")).unwrap();
+    click(&mut app, column_of(&s, row, "■ a ") + 2, row as u16, w, h);
+    assert_eq!(app.selected, 0);
+
+    // A click anywhere closes the help.
+    app.update(key('?'));
+    assert!(app.help);
+    click(&mut app, 1, 1, w, h);
+    assert!(!app.help);
+    // M turns the mouse capture off (and says how to get it back).
+    let effects = app.update(key('M'));
+    assert!(!app.mouse);
+    assert_eq!(effects, vec![mnist_lab::tui::app::Effect::Mouse(false)]);
+}

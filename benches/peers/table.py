@@ -7,9 +7,11 @@ out = sys.argv[1]
 reports = [json.load(open(os.path.join(out, f)))
            for f in sorted(os.listdir(out)) if f.startswith("mnist-lab-") and f.endswith(".json")]
 order = ["512-128", "512-256-128", "512-256-128-64-32"]
+rank = lambda a: order.index(a) if a in order else 99
+reports.sort(key=lambda rep: rank(rep["results"][0]["arch"]) if rep["results"] else 99)
 lab = dict(reports[0])
 lab["results"] = sorted((r for rep in reports for r in rep["results"]),
-                        key=lambda r: order.index(r["arch"]) if r["arch"] in order else 99)
+                        key=lambda r: rank(r["arch"]))
 gemm = [rep["reference_gflops"] for rep in reports]
 peers = {}
 versions = {}

@@ -332,12 +332,32 @@ pub enum Effect {
     Quit,
     /// Evaluate this variant's saved weights for the digits view.
     LoadDigits(usize),
+    /// Turn the terminal's mouse capture on or off.
+    Mouse(bool),
+}
+
+/// A mouse action, in terminal cells (0-based), with the terminal's size when it happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MouseInput {
+    pub kind: MouseKind,
+    pub column: u16,
+    pub row: u16,
+    pub width: u16,
+    pub height: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseKind {
+    Click,
+    WheelUp,
+    WheelDown,
 }
 
 /// Inputs to `update`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     Key(KeyEvent),
+    Mouse(MouseInput),
     Engine(Event),
     /// A run was started by the runtime: its record and folder.
     Started(RunRecord, Option<PathBuf>),
@@ -375,6 +395,8 @@ pub struct App {
     pub help: bool,
     /// First key line shown by a help overlay too tall for the terminal.
     pub help_scroll: usize,
+    /// Whether the terminal reports the mouse (off: the terminal selects text as usual).
+    pub mouse: bool,
     pub confirm: Option<Confirm>,
     pub message: Option<(Level, String)>,
     pub quitting: bool,
@@ -534,6 +556,7 @@ impl App {
             follow: true,
             help: false,
             help_scroll: 0,
+            mouse: true,
             confirm: None,
             message: None,
             quitting: false,
@@ -579,6 +602,7 @@ impl App {
                 Some(action) => self.on_action(action),
                 None => Vec::new(),
             },
+            Msg::Mouse(m) => self.on_mouse(m),
             Msg::Engine(event) => self.on_engine(event),
             Msg::DataLoaded(sizes) => {
                 self.sizes = sizes;
@@ -638,6 +662,45 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    /// The wheel scrolls as ↑/↓ do; a click closes a popup, picks a view from the header's
+    /// tabs, or selects a variant (grid cell, overlay legend, live list, table row).
+    fn on_mouse(&mut self, m: MouseInput) -> Vec<Effect> {
+        match m.kind {
+            MouseKind::WheelUp => return self.on_action(Action::Up),
+            MouseKind::WheelDown => return self.on_action(Action::Down),
+            MouseKind::Click => {}
+        }
+        if self.help {
+            self.help = false;
+            return Vec::new();
+        }
+        if self.confirm.is_some() {
+            return self.on_action(Action::No);
+        }
+        if self.screen != Screen::Run {
+            return Vec::new();
+        }
+        if m.row == 0 {
+            if let Some(view) = crate::tui::ui::tab_at(self, m.width, m.column) {
+                return self.on_action(match view {
+                    View::Live => Action::ViewLive,
+                    View::Grid => Action::ViewGrid,
+                    View::Table => Action::ViewTable,
+                    View::Factors => Action::ViewFactors,
+                    View::Digits => Action::ViewDigits,
+                    View::Pairs => Action::ViewPairs,
+                    View::Overlay => Action::ViewOverlay,
+                });
+            }
+            return Vec::new();
+        }
+        if let Some(unit) = crate::tui::ui::unit_at(self, m) {
+            self.selected = unit;
+            self.follow = false;
+        }
+        Vec::new()
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Effect> {
@@ -938,6 +1001,19 @@ impl App {
             }
             Action::ToggleLog => self.charts.log_scale = !self.charts.log_scale,
             Action::SharedScale => self.charts.shared_y = !self.charts.shared_y,
+            Action::ToggleMouse => {
+                self.mouse = !self.mouse;
+                self.message = Some((
+                    Level::Info,
+                    if self.mouse {
+                        "mouse on: click views and variants, wheel scrolls (M turns it off)"
+                    } else {
+                        "mouse off: the terminal selects text (M turns it on)"
+                    }
+                    .into(),
+                ));
+                return vec![Effect::Mouse(self.mouse)];
+            }
             Action::Sort => self.table.sort = self.table.sort.next(),
             Action::Compare if self.compare.take().is_none() => {
                 self.message = Some((

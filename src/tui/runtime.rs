@@ -9,7 +9,7 @@ use anyhow::Result;
 use crossbeam_channel::{select, Receiver};
 use crossterm::event::{self as term_event, Event as TermEvent, KeyEventKind};
 
-use super::app::{App, DataSizes, Effect, Msg, PickerEntry};
+use super::app::{App, DataSizes, Effect, MouseInput, MouseKind, Msg, PickerEntry};
 use super::ui;
 use crate::data::Dataset;
 use crate::engine::{Command, EngineHandle, Kernel};
@@ -25,6 +25,8 @@ pub struct TuiOptions {
     pub data: Option<PathBuf>,
     pub runs_dir: PathBuf,
     pub overrides: Overrides,
+    /// Capture the mouse (clicks, wheel) from the start; `M` toggles it.
+    pub mouse: bool,
 }
 
 /// Builds picker entries from `presets/` and the embedded presets, plus an extra path.
@@ -50,6 +52,17 @@ pub fn picker_entries(extra: Option<&str>) -> (Vec<PickerEntry>, Option<usize>) 
 /// The run store's runs, for the picker.
 pub fn past_entries(root: &std::path::Path) -> Vec<super::app::PastEntry> {
     runs::history::list(root)
+}
+
+/// Turns the terminal's mouse reports (clicks, wheel; SGR encoding) on or off.
+fn set_mouse_capture(on: bool) {
+    use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+    let mut out = std::io::stdout();
+    let _ = if on {
+        crossterm::execute!(out, EnableMouseCapture)
+    } else {
+        crossterm::execute!(out, DisableMouseCapture)
+    };
 }
 
 /// Reads terminal input on its own thread so the loop can `select` over it.
@@ -103,6 +116,10 @@ impl Runtime {
             Effect::Start(i) => self.start(i).map(Some),
             Effect::Resume(i) => self.resume(i).map(Some),
             Effect::RefreshRuns => Ok(Some(Msg::PastRuns(past_entries(&self.options.runs_dir)))),
+            Effect::Mouse(on) => {
+                set_mouse_capture(on);
+                Ok(None)
+            }
             Effect::Engine(c) => {
                 if let Some(h) = &self.engine {
                     h.send(c);
@@ -289,6 +306,24 @@ impl Runtime {
     }
 }
 
+/// A terminal mouse event as the app's input: left clicks (on press) and the wheel.
+fn mouse_input(m: crossterm::event::MouseEvent, size: ratatui::layout::Size) -> Option<MouseInput> {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let kind = match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => MouseKind::Click,
+        MouseEventKind::ScrollUp => MouseKind::WheelUp,
+        MouseEventKind::ScrollDown => MouseKind::WheelDown,
+        _ => return None,
+    };
+    Some(MouseInput {
+        kind,
+        column: m.column,
+        row: m.row,
+        width: size.width,
+        height: size.height,
+    })
+}
+
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next()
@@ -303,8 +338,17 @@ pub fn run(options: TuiOptions) -> Result<()> {
     // the UI merely preempts training a little more: a failure changes nothing visible.
     let _ = crate::sched::yield_to_training();
     let mut terminal = ratatui::init();
+    // ratatui's panic hook restores raw mode and the screen; the mouse capture is ours to
+    // end, on a panic too, or the shell would receive mouse reports as typed text.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        set_mouse_capture(false);
+        previous(info);
+    }));
+    set_mouse_capture(options.mouse);
     let mut saved = None;
     let result = event_loop(&mut terminal, options, &mut saved);
+    set_mouse_capture(false);
     ratatui::restore();
     if let Some(saved) = saved {
         // After the screen is gone, the user still learns where the last run is.
@@ -371,6 +415,11 @@ impl Runtime {
             select! {
                 recv(input) -> ev => match ev {
                     Ok(TermEvent::Key(k)) if k.kind == KeyEventKind::Press => msgs.push(Msg::Key(k)),
+                    Ok(TermEvent::Mouse(m)) => {
+                        if let Some(m) = mouse_input(m, terminal.size().unwrap_or_default()) {
+                            msgs.push(Msg::Mouse(m));
+                        }
+                    }
                     Ok(TermEvent::Resize(..)) => dirty = true,
                     Ok(_) => {}
                     Err(_) => return Ok(()),

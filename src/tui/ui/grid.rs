@@ -55,22 +55,72 @@ pub fn layout(width: u16, height: u16, count: usize, selected: usize) -> GridLay
     }
 }
 
+/// The cells' area and the table's: side by side when wide, else the table below.
+fn areas(units: usize, area: Rect) -> (Rect, Rect) {
+    if area.width >= 170 {
+        let [g, t] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(112)]).areas(area);
+        (g, t)
+    } else {
+        let table_h = (units as u16 + 3).min(area.height / 2).max(5);
+        let [g, t] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(table_h)]).areas(area);
+        (g, t)
+    }
+}
+
+/// The unit whose cell is at (`x`, `y`) in the grid drawn in `body`: the cell's unit, or a
+/// repeated variant's first unit. Only this run's cells (not a compared run's) select.
+pub fn unit_at(app: &App, body: Rect, x: u16, y: u16) -> Option<usize> {
+    let run = app.run.as_ref()?;
+    let record = &run.record;
+    let (mut grid_area, _) = areas(record.variants.len(), body);
+    if app.compare.is_some() {
+        let [left, _] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(grid_area);
+        grid_area = Block::bordered().inner(left);
+    }
+    let cells = Rect {
+        height: grid_area.height.saturating_sub(1),
+        ..grid_area
+    };
+    if !cells.contains((x, y).into()) {
+        return None;
+    }
+    let repeats = crate::report::has_repeats(record);
+    let groups = crate::insight::stats::variant_groups(record);
+    let (n, selected) = if repeats {
+        let at = groups
+            .iter()
+            .position(|g| g.contains(&app.selected))
+            .unwrap_or(0);
+        (groups.len(), at)
+    } else {
+        (
+            record.variants.len(),
+            app.selected.min(record.variants.len().saturating_sub(1)),
+        )
+    };
+    let g = layout(cells.width, cells.height, n, selected);
+    let (c, r) = (
+        ((x - cells.x) / g.cell_w) as usize,
+        ((y - cells.y) / g.cell_h) as usize,
+    );
+    if c >= g.cols || r >= g.rows {
+        return None;
+    }
+    let k = (g.first_row + r) * g.cols + c;
+    if repeats {
+        groups.get(k).map(|g| g[0])
+    } else {
+        (k < n).then_some(k)
+    }
+}
+
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let Some(run) = &app.run else {
         return;
     };
-    let wide = area.width >= 170;
-    let (grid_area, table_area) = if wide {
-        let [g, t] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(112)]).areas(area);
-        (g, t)
-    } else {
-        let table_h = (run.record.variants.len() as u16 + 3)
-            .min(area.height / 2)
-            .max(5);
-        let [g, t] =
-            Layout::vertical([Constraint::Fill(1), Constraint::Length(table_h)]).areas(area);
-        (g, t)
-    };
+    let (grid_area, table_area) = areas(run.record.variants.len(), area);
     match &app.compare {
         None => draw_cells(
             app,

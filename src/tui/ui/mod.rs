@@ -187,7 +187,8 @@ fn fmt_duration(secs: f64) -> String {
     }
 }
 
-fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+/// The header up to the view tabs: the name, the run, its state and ETA.
+fn header_prefix(app: &App, theme: Theme) -> Vec<Span<'static>> {
     let mut spans = vec![Span::styled(
         " mnist-lab ",
         theme.title().add_modifier(Modifier::REVERSED),
@@ -214,27 +215,83 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 spans.push(Span::raw(format!(" ETA {} ", fmt_duration(eta))));
             }
             spans.push(Span::raw(" │ "));
-            // Every tab named when they fit; otherwise the keys, with the current view named,
-            // so no label is cut mid-word on a narrow terminal.
-            let used: usize = spans.iter().map(|s| s.width()).sum();
-            let full: usize = View::ALL.iter().map(|v| v.label().len() + 1).sum();
-            let fits = used + full <= area.width as usize;
-            for v in View::ALL {
-                let label = v.label();
-                let style = if v == app.view {
-                    theme.title().add_modifier(Modifier::UNDERLINED)
-                } else {
-                    theme.dim()
-                };
-                let text = if fits || v == app.view {
-                    label
-                } else {
-                    &label[..1]
-                };
-                spans.push(Span::styled(format!("{text} "), style));
-            }
         }
         _ => spans.push(Span::raw(" pick a preset ")),
+    }
+    spans
+}
+
+/// The view tabs of the header: each view, its text, and its first column. Every tab named
+/// when they fit; otherwise the keys, with the current view named, so no label is cut
+/// mid-word on a narrow terminal.
+fn header_tabs(app: &App, width: u16, prefix: usize) -> Vec<(View, &'static str, u16)> {
+    if app.screen != Screen::Run || app.run.is_none() {
+        return Vec::new();
+    }
+    let full: usize = View::ALL.iter().map(|v| v.label().len() + 1).sum();
+    let fits = prefix + full <= width as usize;
+    let mut x = prefix;
+    View::ALL
+        .iter()
+        .map(|&v| {
+            let label = v.label();
+            let text = if fits || v == app.view {
+                label
+            } else {
+                &label[..1]
+            };
+            let at = x as u16;
+            x += text.chars().count() + 1;
+            (v, text, at)
+        })
+        .collect()
+}
+
+/// The view whose header tab is at `column` of a `width`-wide terminal.
+pub fn tab_at(app: &App, width: u16, column: u16) -> Option<View> {
+    let theme = Theme { color: false };
+    let prefix: usize = header_prefix(app, theme).iter().map(|s| s.width()).sum();
+    header_tabs(app, width, prefix)
+        .into_iter()
+        .find(|(_, text, at)| column >= *at && column < at + text.chars().count() as u16)
+        .map(|(v, ..)| v)
+}
+
+/// The body of the screen: between the header and the message and footer lines.
+pub fn body_area(width: u16, height: u16) -> Rect {
+    Rect {
+        x: 0,
+        y: 1,
+        width,
+        height: height.saturating_sub(3),
+    }
+}
+
+/// The unit a click at (`m.column`, `m.row`) selects in the current view, if any: a grid
+/// cell (a variant's first unit when repeated), an overlay legend line, a row of the live
+/// view's list or of the table.
+pub fn unit_at(app: &App, m: crate::tui::app::MouseInput) -> Option<usize> {
+    let body = body_area(m.width, m.height);
+    if m.width < MIN_WIDTH || m.height < MIN_HEIGHT || !body.contains((m.column, m.row).into()) {
+        return None;
+    }
+    match app.view {
+        View::Grid => grid::unit_at(app, body, m.column, m.row),
+        View::Overlay => overlay::unit_at(app, body, m.column, m.row),
+        _ => None,
+    }
+}
+
+fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let mut spans = header_prefix(app, theme);
+    let prefix: usize = spans.iter().map(|s| s.width()).sum();
+    for (v, text, _) in header_tabs(app, area.width, prefix) {
+        let style = if v == app.view {
+            theme.title().add_modifier(Modifier::UNDERLINED)
+        } else {
+            theme.dim()
+        };
+        spans.push(Span::styled(format!("{text} "), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

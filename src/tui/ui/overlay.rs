@@ -121,15 +121,61 @@ pub fn curves(app: &App) -> Vec<Curve> {
     out
 }
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    let all = curves(app);
-    let state = &app.overlay;
-    let metric = state.metric;
-    let selected_key = app
+/// The legend's width for these curves in `area`.
+fn legend_width(all: &[Curve], area: Rect) -> u16 {
+    (all.iter()
+        .map(|c| c.label.chars().count())
+        .max()
+        .unwrap_or(8) as u16
+        + 16)
+        .clamp(24, area.width / 2)
+}
+
+/// The first legend line shown (the legend scrolls to keep the selection in view).
+fn legend_first(all: &[Curve], at: usize, lines: usize) -> usize {
+    at.min(all.len().saturating_sub(1))
+        .saturating_sub(lines.saturating_sub(1))
+}
+
+/// The selected variant's position among the curves.
+fn selected_curve(app: &App, all: &[Curve]) -> usize {
+    let key = app
         .run
         .as_ref()
         .and_then(|r| r.record.variants.get(app.selected))
         .map(|v| v.spec.variant_name().to_string());
+    key.and_then(|s| all.iter().position(|c| !c.past && c.key == s))
+        .unwrap_or(0)
+}
+
+/// The unit a click at (`x`, `y`) on the legend selects: the first unit of that variant
+/// (past runs' lines select nothing).
+pub fn unit_at(app: &App, area: Rect, x: u16, y: u16) -> Option<usize> {
+    let all = curves(app);
+    let w = legend_width(&all, area);
+    let legend = Rect {
+        x: area.right().saturating_sub(w),
+        width: w,
+        ..area
+    };
+    let inner = Block::bordered().inner(legend);
+    if !inner.contains((x, y).into()) {
+        return None;
+    }
+    let lines = inner.height as usize;
+    let k = legend_first(&all, selected_curve(app, &all), lines) + (y - inner.y) as usize;
+    let curve = all.get(k).filter(|c| !c.past)?;
+    let record = &app.run.as_ref()?.record;
+    record
+        .variants
+        .iter()
+        .position(|v| v.spec.variant_name() == curve.key)
+}
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let all = curves(app);
+    let state = &app.overlay;
+    let metric = state.metric;
     let any_pinned = all.iter().any(|c| state.pinned.contains(&c.label));
     let log = app.charts.log_scale && metric.is_loss();
     let y_of = |v: f64| if log { v.max(1e-6).log10() } else { v };
@@ -230,12 +276,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     frame.render_widget(chart, chart_area);
 
     let inner_h = legend_area.height.saturating_sub(2) as usize;
-    let at = selected_key
-        .as_ref()
-        .and_then(|s| all.iter().position(|c| !c.past && &c.key == s))
-        .unwrap_or(0);
+    let at = selected_curve(app, &all);
     // Scroll the legend so the selected variant stays in view.
-    let first = at.saturating_sub(inner_h.saturating_sub(1));
+    let first = legend_first(&all, at, inner_h);
     let lines: Vec<Line> = all
         .iter()
         .enumerate()
