@@ -501,3 +501,31 @@ fn clicks_pick_views_from_the_header_and_variants_from_grid_cells_and_the_legend
     assert!(!app.mouse);
     assert_eq!(effects, vec![mnist_lab::tui::app::Effect::Mouse(false)]);
 }
+
+#[test]
+fn clicks_select_variants_in_the_live_list_and_the_table() {
+    let text = r#"(name: "t", defaults: (arch: "128-64", epochs: 2),
+        variants: [(name: "first"), (name: "second"), (name: "third")])"#;
+    let mut app = finished(text, 2, |g, _, e| 0.1 * (g + 1) as f32 / e as f32);
+    let (w, h) = (160, 48);
+    app.update(key('1'));
+    for name in ["second", "first", "third"] {
+        let s = draw(&app, w, h);
+        let row = s
+            .iter()
+            .position(|l| l.contains(&format!(" {name} ")))
+            .unwrap();
+        click(&mut app, column_of(&s, row, name), row as u16, w, h);
+        assert_eq!(app.variant_name_selected(), name, "live list: {s:#?}");
+    }
+    app.update(key('3'));
+    for name in ["first", "third"] {
+        let s = draw(&app, w, h);
+        let row = s
+            .iter()
+            .position(|l| l.starts_with(&format!("│{name} ")))
+            .unwrap();
+        click(&mut app, 3, row as u16, w, h);
+        assert_eq!(app.variant_name_selected(), name, "table: {s:#?}");
+    }
+}

@@ -667,7 +667,11 @@ impl App {
     /// The wheel scrolls as ↑/↓ do; a click closes a popup, picks a view from the header's
     /// tabs, or selects a variant (grid cell, overlay legend, live list, table row).
     fn on_mouse(&mut self, m: MouseInput) -> Vec<Effect> {
+        // The digit gallery pages sideways; everything else scrolls as ↑/↓ do.
+        let digits = self.screen == Screen::Run && self.view == View::Digits;
         match m.kind {
+            MouseKind::WheelUp if digits => return self.on_action(Action::Left),
+            MouseKind::WheelDown if digits => return self.on_action(Action::Right),
             MouseKind::WheelUp => return self.on_action(Action::Up),
             MouseKind::WheelDown => return self.on_action(Action::Down),
             MouseKind::Click => {}
@@ -1131,6 +1135,15 @@ impl App {
                 self.view,
                 View::Grid | View::Table | View::Pairs | View::Overlay
             )
+    }
+
+    /// The selected unit's name ("" without a run).
+    pub fn variant_name_selected(&self) -> String {
+        self.run
+            .as_ref()
+            .and_then(|r| r.record.variants.get(self.selected))
+            .map(|v| v.spec.name.clone())
+            .unwrap_or_default()
     }
 
     /// The variant (group) name of the selected unit.

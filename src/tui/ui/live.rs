@@ -10,6 +10,22 @@ use super::{fmt_duration, status_symbol, Theme};
 use crate::runs::VariantStatus;
 use crate::tui::app::App;
 
+/// The unit whose line of the variant list is at (`x`, `y`); the list scrolls as ratatui's
+/// `List` does, just far enough to show the selection.
+pub fn unit_at(app: &App, area: Rect, x: u16, y: u16) -> Option<usize> {
+    let run = app.run.as_ref()?;
+    let [list_area, _] =
+        Layout::horizontal([Constraint::Length(34), Constraint::Fill(1)]).areas(area);
+    let inner = Block::bordered().inner(list_area);
+    if !inner.contains((x, y).into()) {
+        return None;
+    }
+    let visible = inner.height as usize;
+    let first = app.selected.saturating_sub(visible.saturating_sub(1));
+    let i = first + (y - inner.y) as usize;
+    (i < run.record.variants.len()).then_some(i)
+}
+
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let Some(run) = &app.run else {
         return;

@@ -275,9 +275,12 @@ pub fn unit_at(app: &App, m: crate::tui::app::MouseInput) -> Option<usize> {
     if m.width < MIN_WIDTH || m.height < MIN_HEIGHT || !body.contains((m.column, m.row).into()) {
         return None;
     }
+    let (x, y) = (m.column, m.row);
     match app.view {
-        View::Grid => grid::unit_at(app, body, m.column, m.row),
-        View::Overlay => overlay::unit_at(app, body, m.column, m.row),
+        View::Grid => grid::unit_at(app, body, x, y),
+        View::Overlay => overlay::unit_at(app, body, x, y),
+        View::Live => live::unit_at(app, body, x, y),
+        View::Table => table::unit_at(app, body, x, y),
         _ => None,
     }
 }

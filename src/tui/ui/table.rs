@@ -9,6 +9,26 @@ use super::Theme;
 use crate::report;
 use crate::tui::app::App;
 
+/// The unit whose row of the table view is at (`x`, `y`) (one row per unit; with seeds the
+/// rows are variants and select nothing). Rows scroll as ratatui's `Table` does, just far
+/// enough to show the selection.
+pub fn unit_at(app: &App, area: Rect, x: u16, y: u16) -> Option<usize> {
+    let run = app.run.as_ref()?;
+    if report::has_repeats(&run.record) {
+        return None;
+    }
+    let inner = Block::bordered().inner(area);
+    // The header takes the first line.
+    if !inner.contains((x, y).into()) || y == inner.y {
+        return None;
+    }
+    let order = app.sorted_indices();
+    let visible = inner.height.saturating_sub(1) as usize;
+    let at = order.iter().position(|&i| i == app.selected).unwrap_or(0);
+    let first = at.saturating_sub(visible.saturating_sub(1));
+    order.get(first + (y - inner.y - 1) as usize).copied()
+}
+
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     render_table(app, frame, area, theme);
 }
