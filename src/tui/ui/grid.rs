@@ -159,14 +159,36 @@ fn cell_rect(area: Rect, r: usize, c: usize, g: &GridLayout) -> Option<Rect> {
     (cell.bottom() <= area.bottom()).then_some(cell)
 }
 
-/// The y-range shared by every cell: the union of each cell's own range.
-fn union(ranges: impl Iterator<Item = (f64, f64)>) -> Option<(f64, f64)> {
-    ranges
-        .filter(|r| r.0.is_finite() && r.1.is_finite())
-        .fold(None, |acc, r| match acc {
-            None => Some(r),
-            Some((a, b)) => Some((f64::min(a, r.0), f64::max(b, r.1))),
+/// The y-range every cell shares: from 0 (or, on a log scale, the lowest value) to just
+/// above the highest test or validation loss, or seed band, of any cell. The held-out losses
+/// are what the cells compare; a first epoch's high training loss would squash every curve to
+/// the floor, so training curves above the range are clipped.
+fn shared_range<'a>(
+    series: impl Iterator<Item = &'a super::chart::Series>,
+    log: bool,
+) -> Option<(f64, f64)> {
+    let ys: Vec<f64> = series
+        .flat_map(|s| {
+            s.test
+                .iter()
+                .chain(&s.val)
+                .chain(&s.band_lo)
+                .chain(&s.band_hi)
+                .map(|p| p.1)
         })
+        .filter(|y| y.is_finite())
+        .collect();
+    let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
+    if !hi.is_finite() {
+        return None;
+    }
+    let pad = ((hi - lo).abs() * 0.05).max(1e-3);
+    Some(if log {
+        (lo - pad, hi + pad)
+    } else {
+        (0.0, hi + pad)
+    })
 }
 
 /// Draws the y-range's ends in the chart's corners: the cell's minimal axis.
@@ -234,7 +256,8 @@ fn draw_cells(
             })
         })
         .collect();
-    let shared = union(series.iter().flatten().map(|s| s.y)).filter(|_| app.charts.shared_y);
+    let shared =
+        shared_range(series.iter().flatten(), app.charts.log_scale).filter(|_| app.charts.shared_y);
     let best = best_index(record.variants.iter().map(|v| {
         v.last()
             .filter(|_| v.status == VariantStatus::Finished)
@@ -380,8 +403,7 @@ fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunReco
             super::chart::mean_band_series(&units, app.charts.log_scale)
         })
         .collect();
-    let shared = union(series.iter().filter(|s| !s.test.is_empty()).map(|s| s.y))
-        .filter(|_| app.charts.shared_y);
+    let shared = shared_range(series.iter(), app.charts.log_scale).filter(|_| app.charts.shared_y);
     let best = best_index(stats.iter().map(|s| (s.loss.n > 0).then_some(s.loss.mean)));
     for r in 0..rows_visible {
         for c in 0..cols {
