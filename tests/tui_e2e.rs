@@ -9,6 +9,28 @@ use std::time::{Duration, Instant};
 
 use common::pty::PtyApp;
 
+/// Presses q and waits for the app to end.
+fn quit(app: &mut PtyApp) {
+    app.press("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the app did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `tui PRESET --runs-dir ROOT` for a preset written from `ron` into `dir`.
+fn preset_args(dir: &std::path::Path, name: &str, ron: &str) -> Vec<std::ffi::OsString> {
+    let preset = dir.join(name);
+    std::fs::write(&preset, ron).unwrap();
+    vec![
+        "tui".into(),
+        preset.into_os_string(),
+        "--runs-dir".into(),
+        dir.join("runs").into_os_string(),
+    ]
+}
+
 #[test]
 fn tui_end_to_end_in_a_pty() {
     let runs = tempfile::tempdir().unwrap();
@@ -109,12 +131,7 @@ fn two_variants_two_seeds_end_to_end_in_a_pty() {
     assert!(pairs.contains("(A − B), 95% CI ["), "{pairs}");
     app.press("2");
     app.wait_for("band min–max", Duration::from_secs(10));
-    app.press("q");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "the app did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    quit(&mut app);
     let dir = std::fs::read_dir(&root)
         .unwrap()
         .flatten()
@@ -142,22 +159,14 @@ fn two_variants_two_seeds_end_to_end_in_a_pty() {
 #[test]
 fn sgr_mouse_clicks_switch_views_and_select_grid_cells_in_a_pty() {
     let runs = tempfile::tempdir().unwrap();
-    let preset = runs.path().join("mouse.ron");
-    std::fs::write(
-        &preset,
+    let owned = preset_args(
+        runs.path(),
+        "mouse.ron",
         r#"(name: "mouse", defaults: (arch: "128-64", epochs: 1, train_subset: 1000,
             test_subset: 300),
             variants: [(name: "left one"), (name: "right one")])"#,
-    )
-    .unwrap();
-    let root = runs.path().join("runs");
-    let args: Vec<&OsStr> = [
-        OsStr::new("tui"),
-        preset.as_os_str(),
-        OsStr::new("--runs-dir"),
-        root.as_os_str(),
-    ]
-    .to_vec();
+    );
+    let args: Vec<&OsStr> = owned.iter().map(|a| a.as_os_str()).collect();
     let mut app = PtyApp::spawn(&args, 30, 120);
     app.wait_for("2/2 done", Duration::from_secs(120));
     let screen = app.wait_for("DONE", Duration::from_secs(10));
@@ -203,12 +212,7 @@ fn sgr_mouse_clicks_switch_views_and_select_grid_cells_in_a_pty() {
     app.wait_for("mouse off", Duration::from_secs(10));
     let mode = app.parser.lock().unwrap().screen().mouse_protocol_mode();
     assert_eq!(mode, vt100::MouseProtocolMode::None);
-    app.press("q");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "the app did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    quit(&mut app);
 
     // --no-mouse never asks for mouse reports.
     let mut args = args;
@@ -217,10 +221,5 @@ fn sgr_mouse_clicks_switch_views_and_select_grid_cells_in_a_pty() {
     app.wait_for("DONE", Duration::from_secs(120));
     let mode = app.parser.lock().unwrap().screen().mouse_protocol_mode();
     assert_eq!(mode, vt100::MouseProtocolMode::None);
-    app.press("q");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "the app did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    quit(&mut app);
 }

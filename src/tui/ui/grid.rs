@@ -280,28 +280,49 @@ fn draw_cells(
             render_cell(app, frame, cell, record, i, p, s, best == Some(i), theme);
         }
     }
+    legend(
+        app,
+        frame,
+        area,
+        &g,
+        n,
+        ("test/train loss", "★ lowest final test loss"),
+        theme,
+    );
+}
+
+/// The line under the cells: what they show, the scale, the star, and the page when paging.
+fn legend(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    g: &GridLayout,
+    n: usize,
+    (what, star): (&str, &str),
+    theme: Theme,
+) {
     let scale = if app.charts.shared_y {
         "one y-scale (v: per cell)"
     } else {
         "y-scale per cell (v: shared)"
     };
-    let paging = if n > cols * rows_visible {
+    let paging = if n > g.cols * g.rows {
         format!(
             " · rows {}-{} of {} (↑↓ scroll)",
-            first_row + 1,
-            first_row + rows_visible,
-            n.div_ceil(cols)
+            g.first_row + 1,
+            g.first_row + g.rows,
+            n.div_ceil(g.cols)
         )
     } else {
         String::new()
     };
-    let legend = format!(" test/train loss · {scale} · ★ lowest final test loss{paging} ");
+    let text = format!(" {what} · {scale} · {star}{paging} ");
     let line = Rect {
         y: area.bottom().saturating_sub(1),
         height: 1,
         ..area
     };
-    frame.render_widget(Paragraph::new(Line::styled(legend, theme.dim())), line);
+    frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), line);
 }
 
 /// The index of the lowest value, if any.
@@ -464,28 +485,6 @@ fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunReco
             }
         }
     }
-    let scale = if app.charts.shared_y {
-        "one y-scale (v: per cell)"
-    } else {
-        "y-scale per cell (v: shared)"
-    };
-    let paging = if n > cols * rows_visible {
-        format!(
-            " · rows {}-{} of {} (↑↓ scroll)",
-            first_row + 1,
-            first_row + rows_visible,
-            n.div_ceil(cols)
-        )
-    } else {
-        String::new()
-    };
-    let legend = format!(
-        " mean test loss over seeds, band min–max · {n} variants · {scale} · ★ lowest mean{paging} "
-    );
-    let line = Rect {
-        y: area.bottom().saturating_sub(1),
-        height: 1,
-        ..area
-    };
-    frame.render_widget(Paragraph::new(Line::styled(legend, theme.dim())), line);
+    let what = format!("mean test loss over seeds, band min–max · {n} variants");
+    legend(app, frame, area, &g, n, (&what, "★ lowest mean"), theme);
 }
