@@ -329,3 +329,71 @@ fn common_preset_with_name(name: &str) -> preset::Preset {
     );
     preset::parse("c.ron", &text).unwrap()
 }
+
+/// A past run of `preset` whose every unit finished with final test loss `loss`.
+fn past_run(name: &str, preset_name: &str, loss: f32) -> mnist_lab::tui::app::PastEntry {
+    let p = preset::load(preset_name).unwrap();
+    let mut r = RunRecord::new(&p, Environment::detect("data/mnist"));
+    for v in &mut r.variants {
+        v.status = mnist_lab::runs::VariantStatus::Finished;
+        v.seconds = Some(10.0);
+        v.history.push(EpochMetrics {
+            epoch: 1,
+            test_loss: loss,
+            test_acc: 1.0 - loss,
+            ..Default::default()
+        });
+    }
+    r.complete = true;
+    mnist_lab::tui::app::PastEntry {
+        dir: format!("runs/{name}").into(),
+        record: Ok(r),
+    }
+}
+
+#[test]
+fn past_runs_form_a_table_sorted_with_o_and_filtered_by_typing() {
+    let mut app = picker_app();
+    app.update(Msg::PastRuns(vec![
+        past_run("20260103-quick", "quick", 0.30),
+        past_run("20260102-paper", "paper-2019", 0.05),
+        past_run("20260101-quick", "quick", 0.10),
+    ]));
+    let s = draw(&app, 160, 40);
+    assert!(contains(&s, "best loss"), "{s:#?}");
+    assert!(contains(&s, "past runs 3/3 · by newest (o)"), "{s:#?}");
+    let row = |s: &[String], name: &str| s.iter().position(|l| l.contains(name)).unwrap();
+    assert!(row(&s, "20260103-quick") < row(&s, "20260101-quick"));
+    // The row of the paper run: 15/15 units, best loss 0.0500, accuracy 0.9500.
+    let paper = &s[row(&s, "20260102-paper")];
+    assert!(paper.contains("15/15") && paper.contains("0.0500") && paper.contains("0.9500"));
+
+    // o sorts by best test loss.
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('o'))));
+    let s = draw(&app, 160, 40);
+    assert!(contains(&s, "by best test loss"), "{s:#?}");
+    assert!(row(&s, "20260102-paper") < row(&s, "20260101-quick"));
+    assert!(row(&s, "20260101-quick") < row(&s, "20260103-quick"));
+
+    // / then typing filters (name, preset or data set); esc clears the filter.
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('/'))));
+    for c in "pap".chars() {
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Char(c))));
+    }
+    let s = draw(&app, 160, 40);
+    assert!(contains(&s, "past runs 1/3"), "{s:#?}");
+    assert!(contains(&s, "filter: pap█"), "{s:#?}");
+    assert!(!contains(&s, "20260101-quick"));
+    // While filtering, letters are text, not keys: q did not quit.
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('q'))));
+    assert!(!app.quitting);
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Backspace)));
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    assert!(contains(&draw(&app, 160, 40), "filter: pap (/)"));
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('/'))));
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Esc)));
+    assert!(contains(&draw(&app, 160, 40), "past runs 3/3"));
+    // At 80 columns the table keeps whole columns only.
+    let s = draw(&app, 80, 24);
+    assert!(contains(&s, "best loss"), "{s:#?}");
+}

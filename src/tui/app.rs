@@ -418,8 +418,73 @@ pub struct App {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PickerState {
     pub entries: Vec<PickerEntry>,
+    /// The past runs shown: `all_past` filtered and sorted.
     pub past: Vec<PastEntry>,
     pub selected: usize,
+    /// Every run in the store.
+    pub all_past: Vec<PastEntry>,
+    /// Runs whose name, preset or data set contain this (case-insensitive) are shown.
+    pub filter: String,
+    /// Typing goes into the filter (after `/`, until enter or esc).
+    pub filtering: bool,
+    pub run_sort: RunSort,
+}
+
+/// How the picker orders past runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunSort {
+    #[default]
+    Newest,
+    BestLoss,
+    BestAcc,
+    Preset,
+}
+
+impl RunSort {
+    pub fn next(self) -> Self {
+        match self {
+            RunSort::Newest => RunSort::BestLoss,
+            RunSort::BestLoss => RunSort::BestAcc,
+            RunSort::BestAcc => RunSort::Preset,
+            RunSort::Preset => RunSort::Newest,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RunSort::Newest => "newest",
+            RunSort::BestLoss => "best test loss",
+            RunSort::BestAcc => "best test accuracy",
+            RunSort::Preset => "preset",
+        }
+    }
+}
+
+/// A past run's summary for the runs table: finished units, total, best final test loss and
+/// accuracy over its finished units, and the seconds they trained.
+pub fn run_summary(r: &RunRecord) -> (usize, usize, Option<f32>, Option<f32>, f32) {
+    let finished: Vec<&crate::runs::VariantRecord> = r
+        .variants
+        .iter()
+        .filter(|v| v.status == crate::runs::VariantStatus::Finished)
+        .collect();
+    let last = |f: fn(&crate::engine::EpochMetrics) -> f32| {
+        finished.iter().filter_map(move |v| v.last().map(f))
+    };
+    let best_loss = last(|m| m.test_loss)
+        .filter(|v| v.is_finite())
+        .reduce(f32::min);
+    let best_acc = last(|m| m.test_acc)
+        .filter(|v| v.is_finite())
+        .reduce(f32::max);
+    let seconds = r.variants.iter().filter_map(|v| v.seconds).sum();
+    (
+        finished.len(),
+        r.variants.len(),
+        best_loss,
+        best_acc,
+        seconds,
+    )
 }
 
 /// Options of the loss charts (live view and grid cells).
@@ -598,6 +663,23 @@ impl App {
     /// The one place state changes. Returns what the runtime must do.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
+            Msg::Key(key) if self.screen == Screen::Picker && self.picker.filtering => {
+                use crossterm::event::KeyCode;
+                match key.code {
+                    KeyCode::Char(c) => self.picker.filter.push(c),
+                    KeyCode::Backspace => {
+                        self.picker.filter.pop();
+                    }
+                    KeyCode::Enter => self.picker.filtering = false,
+                    KeyCode::Esc => {
+                        self.picker.filtering = false;
+                        self.picker.filter.clear();
+                    }
+                    _ => {}
+                }
+                self.refresh_past();
+                Vec::new()
+            }
             Msg::Key(key) => match action_for(key) {
                 Some(action) => self.on_action(action),
                 None => Vec::new(),
@@ -656,9 +738,8 @@ impl App {
             }
             Msg::StartPreset(_) => Vec::new(),
             Msg::PastRuns(past) => {
-                self.picker.past = past;
-                let n = self.picker.entries.len() + self.picker.past.len();
-                self.picker.selected = self.picker.selected.min(n.saturating_sub(1));
+                self.picker.all_past = past;
+                self.refresh_past();
                 Vec::new()
             }
         }
@@ -763,6 +844,49 @@ impl App {
         }
     }
 
+    /// The runs shown in the picker: the store's, filtered and sorted; keeps the cursor in range.
+    fn refresh_past(&mut self) {
+        let needle = self.picker.filter.to_lowercase();
+        let mut past: Vec<PastEntry> = self
+            .picker
+            .all_past
+            .iter()
+            .filter(|p| {
+                let mut text = p.name();
+                if let Ok(r) = &p.record {
+                    text.push(' ');
+                    text.push_str(&r.preset);
+                    text.push(' ');
+                    text.push_str(&r.environment.data_dir);
+                }
+                text.to_lowercase().contains(&needle)
+            })
+            .cloned()
+            .collect();
+        let key = |p: &PastEntry| p.record.as_ref().ok().map(run_summary);
+        match self.picker.run_sort {
+            // The store lists newest first.
+            RunSort::Newest => {}
+            RunSort::BestLoss => past.sort_by(|a, b| {
+                let l = |p| key(p).and_then(|k| k.2).unwrap_or(f32::INFINITY);
+                l(a).total_cmp(&l(b))
+            }),
+            RunSort::BestAcc => past.sort_by(|a, b| {
+                let l = |p| key(p).and_then(|k| k.3).unwrap_or(f32::NEG_INFINITY);
+                l(b).total_cmp(&l(a))
+            }),
+            RunSort::Preset => past.sort_by_key(|p| {
+                p.record
+                    .as_ref()
+                    .map(|r| r.preset.clone())
+                    .unwrap_or_default()
+            }),
+        }
+        self.picker.past = past;
+        let n = self.picker.entries.len() + self.picker.past.len();
+        self.picker.selected = self.picker.selected.min(n.saturating_sub(1));
+    }
+
     /// The past run under the picker's cursor, if the cursor is in that section.
     pub fn selected_past(&self) -> Option<usize> {
         self.picker
@@ -812,6 +936,17 @@ impl App {
             }
         }
         match action {
+            Action::Filter => {
+                self.picker.filtering = true;
+                self.message = Some((
+                    Level::Info,
+                    "type to filter past runs · enter keeps it · esc clears it".into(),
+                ));
+            }
+            Action::Sort => {
+                self.picker.run_sort = self.picker.run_sort.next();
+                self.refresh_past();
+            }
             Action::Up if n > 0 => self.picker.selected = (self.picker.selected + n - 1) % n,
             Action::Down if n > 0 => self.picker.selected = (self.picker.selected + 1) % n,
             Action::Compare => self.compare = None,

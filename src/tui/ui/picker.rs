@@ -2,16 +2,20 @@
 //! a preset that fails to load shows its error here.
 
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
 use super::{fmt_duration, Theme};
 use crate::tui::app::App;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    // The lists take half a narrow terminal, so that preset estimates and the runs table's
+    // main columns fit whole at 80 columns.
+    let share = if area.width < 120 { 50 } else { 40 };
     let [lists_area, detail_area] =
-        Layout::horizontal([Constraint::Percentage(40), Constraint::Fill(1)]).areas(area);
+        Layout::horizontal([Constraint::Percentage(share), Constraint::Fill(1)]).areas(area);
     let [list_area, past_area] = Layout::vertical([
         Constraint::Length(app.picker.entries.len() as u16 + 2),
         Constraint::Fill(1),
@@ -97,44 +101,111 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     );
 }
 
+/// The runs table: every past run with its preset, finished units of all, best final test
+/// loss and accuracy, training time and data set; sorted with `o`, filtered with `/`.
 fn render_past(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    let items: Vec<ListItem> = app
+    let rows_cells: Vec<(Vec<String>, Style)> = app
         .picker
         .past
         .iter()
         .map(|p| match &p.record {
-            Ok(r) => ListItem::new(Line::from(vec![
-                Span::raw(format!("{:<30}", p.name())),
-                Span::styled(
-                    format!(
-                        " {}/{}{}",
-                        r.count(crate::spec::VariantStatus::Finished),
-                        r.variants.len(),
-                        if p.resumable() { " r" } else { "" }
-                    ),
-                    if p.resumable() {
-                        theme.warn()
-                    } else {
-                        theme.dim()
-                    },
-                ),
-            ])),
-            Err(_) => ListItem::new(Line::from(vec![
-                Span::styled("✗ ", theme.bad()),
-                Span::raw(p.name()),
-            ])),
+            Ok(r) => {
+                let (done, total, loss, acc, seconds) = crate::tui::app::run_summary(r);
+                let num = |v: Option<f32>| v.map(|v| format!("{v:.4}")).unwrap_or("-".into());
+                let data = std::path::Path::new(&r.environment.data_dir)
+                    .file_name()
+                    .map(|f| f.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                let style = if p.resumable() {
+                    theme.warn()
+                } else {
+                    Style::new()
+                };
+                let cells = vec![
+                    p.name().chars().take(15).collect::<String>(),
+                    r.preset.clone(),
+                    format!("{done}/{total}{}", if p.resumable() { " r" } else { "" }),
+                    num(loss),
+                    num(acc),
+                    fmt_duration(seconds as f64),
+                    data,
+                ];
+                (cells, style)
+            }
+            Err(_) => (vec![format!("✗ {}", p.name())], theme.bad()),
         })
         .collect();
-    let mut state = ListState::default().with_selected(app.selected_past());
-    let title = if app.picker.past.is_empty() {
-        " past runs (none yet) "
+    let mut state = TableState::default().with_selected(app.selected_past());
+    let filter = if app.picker.filtering {
+        format!(" · filter: {}█ ", app.picker.filter)
+    } else if !app.picker.filter.is_empty() {
+        format!(" · filter: {} (/) ", app.picker.filter)
     } else {
-        " past runs (enter opens, r resumes, b compares) "
+        " · / filters ".to_string()
     };
+    let title = if app.picker.all_past.is_empty() {
+        " past runs (none yet) ".to_string()
+    } else {
+        format!(
+            " past runs {}/{} · by {} (o){filter}",
+            app.picker.past.len(),
+            app.picker.all_past.len(),
+            app.picker.run_sort.label()
+        )
+    };
+    // Columns by priority; those that do not fit the panel are left out whole.
+    let all = [
+        ("run", Constraint::Length(15)),
+        ("done", Constraint::Length(7)),
+        ("best loss", Constraint::Length(9)),
+        ("best acc", Constraint::Length(8)),
+        ("time", Constraint::Length(8)),
+        ("data", Constraint::Length(8)),
+        ("preset", Constraint::Fill(1)),
+    ];
+    let needs = [15u16, 7, 9, 8, 8, 8, 12];
+    let room = area.width.saturating_sub(2);
+    let mut used = 0u16;
+    let keep: Vec<bool> = needs
+        .iter()
+        .map(|w| {
+            let fits = used + w + 1 <= room + 1;
+            if fits {
+                used += w + 1;
+            }
+            fits
+        })
+        .collect();
+    let order = [0usize, 2, 3, 4, 5, 6, 1]; // row cells: run, preset, done, loss, acc, time, data
+    let pick = |cells: Vec<String>| -> Vec<String> {
+        (0..all.len())
+            .filter(|&c| keep[c])
+            .map(|c| cells.get(order[c]).cloned().unwrap_or_default())
+            .collect()
+    };
+    let rows: Vec<Row> = rows_cells
+        .into_iter()
+        .map(|(cells, style)| Row::new(pick(cells)).style(style))
+        .collect();
+    let header = Row::new(
+        all.iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|((name, _), _)| *name),
+    )
+    .style(theme.title());
+    let widths: Vec<Constraint> = all
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|((_, c), _)| *c)
+        .collect();
     frame.render_stateful_widget(
-        List::new(items)
+        Table::new(rows, widths)
+            .header(header)
             .block(Block::bordered().title(title))
-            .highlight_style(theme.selected()),
+            .row_highlight_style(theme.selected())
+            .column_spacing(1),
         area,
         &mut state,
     );
