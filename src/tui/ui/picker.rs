@@ -169,7 +169,7 @@ fn render_past(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let keep: Vec<bool> = needs
         .iter()
         .map(|w| {
-            let fits = used + w + 1 <= room + 1;
+            let fits = used + w <= room;
             if fits {
                 used += w + 1;
             }
