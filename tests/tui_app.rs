@@ -429,14 +429,14 @@ fn past_runs_open_resume_and_compare_from_the_picker() {
     app.update(key('k'));
     app.update(key('k'));
     app.update(key('b'));
-    assert_eq!(app.compare.as_ref().unwrap().0, "20260101-000000-quick");
+    assert_eq!(app.compare[0].0, "20260101-000000-quick");
     app.update(code(KeyCode::Enter));
     assert_eq!((app.screen, app.view), (Screen::Run, View::Grid));
     assert!(!app.training());
     assert_eq!(app.run.as_ref().unwrap().done_count(), 3);
     // b in the run screen clears the comparison; esc goes back and asks for a fresh listing.
     app.update(key('b'));
-    assert!(app.compare.is_none());
+    assert!(app.compare.is_empty());
     assert_eq!(app.update(code(KeyCode::Esc)), vec![Effect::RefreshRuns]);
     assert_eq!(app.screen, Screen::Picker);
 }

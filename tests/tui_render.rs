@@ -257,7 +257,7 @@ fn grid_puts_a_past_run_beside_the_current_one() {
     let mut other = RunRecord::new(&p, Environment::detect("t"));
     other.variants[0].status = mnist_lab::runs::VariantStatus::Finished;
     other.variants[0].history.push(metrics(1, 0.3333, 0.9111));
-    app.compare = Some(("20250101-000000-quick".into(), other));
+    app.compare = vec![("20250101-000000-quick".into(), other)];
     app.update(Msg::Key(KeyEvent::from(KeyCode::Char('2'))));
     let s = draw(&app, 200, 60);
     assert!(contains(&s, "this run · paper-2019"));
@@ -396,4 +396,32 @@ fn past_runs_form_a_table_sorted_with_o_and_filtered_by_typing() {
     // At 80 columns the table keeps whole columns only.
     let s = draw(&app, 80, 24);
     assert!(contains(&s, "best loss"), "{s:#?}");
+}
+
+#[test]
+fn several_past_runs_open_together_beside_the_grid_and_in_the_overlay() {
+    let mut app = paper_app();
+    app.update(Msg::PastRuns(vec![
+        past_run("20260103-quick", "quick", 0.30),
+        past_run("20260101-quick", "quick", 0.10),
+    ]));
+    // In the picker, b on each past run adds it; b again on the first takes it out and back.
+    app.screen = mnist_lab::tui::app::Screen::Picker;
+    let first_past = app.picker.entries.len();
+    for k in [first_past, first_past + 1, first_past, first_past] {
+        app.picker.selected = k;
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Char('b'))));
+    }
+    let names: Vec<&str> = app.compare.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["20260101-quick", "20260103-quick"]);
+    app.screen = mnist_lab::tui::app::Screen::Run;
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('2'))));
+    let s = draw(&app, 200, 60);
+    assert!(contains(&s, "this run · paper-2019"), "{s:#?}");
+    assert!(contains(&s, "compare · 20260101-quick"), "{s:#?}");
+    assert!(contains(&s, "compare · 20260103-quick"), "{s:#?}");
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('7'))));
+    let s = draw(&app, 200, 60);
+    assert!(contains(&s, "[20260101-quick]"), "{s:#?}");
+    assert!(contains(&s, "[20260103-quick]"), "{s:#?}");
 }

@@ -386,8 +386,8 @@ pub struct App {
     pub view: View,
     pub picker: PickerState,
     pub run: Option<RunView>,
-    /// A past run shown beside the current grid: (its name, its record).
-    pub compare: Option<(String, RunRecord)>,
+    /// Past runs shown beside the current grid and in the overlay: (name, record) each.
+    pub compare: Vec<(String, RunRecord)>,
     /// The variant selected in the live, grid and table views (always a valid index).
     pub selected: usize,
     /// Selection follows the running variant until the user moves it.
@@ -616,7 +616,7 @@ impl App {
                 ..Default::default()
             },
             run: None,
-            compare: None,
+            compare: Vec::new(),
             selected: 0,
             follow: true,
             help: false,
@@ -917,14 +917,20 @@ impl App {
                     return Vec::new();
                 }
                 Action::Compare => {
+                    // b adds the run to the comparison, or takes it out again.
+                    let name = self.picker.past[i].name();
                     match &self.picker.past[i].record {
+                        Ok(_) if self.compare.iter().any(|(n, _)| *n == name) => {
+                            self.compare.retain(|(n, _)| *n != name);
+                            self.message = Some((Level::Info, format!("{name} taken out")));
+                        }
                         Ok(r) => {
-                            self.compare = Some((self.picker.past[i].name(), r.clone()));
+                            self.compare.push((name, r.clone()));
                             self.message = Some((
                                 Level::Info,
                                 format!(
-                                    "{} will show beside the grid (2)",
-                                    self.picker.past[i].name()
+                                    "{} run(s) will show beside the grid (2) and in the overlay (7)",
+                                    self.compare.len()
                                 ),
                             ));
                         }
@@ -949,7 +955,7 @@ impl App {
             }
             Action::Up if n > 0 => self.picker.selected = (self.picker.selected + n - 1) % n,
             Action::Down if n > 0 => self.picker.selected = (self.picker.selected + 1) % n,
-            Action::Compare => self.compare = None,
+            Action::Compare => self.compare.clear(),
             Action::Enter => match self.picker.entries.get(self.picker.selected) {
                 Some(PickerEntry { preset: Ok(_), .. }) => {
                     return vec![Effect::Start(self.picker.selected)]
@@ -1154,7 +1160,8 @@ impl App {
                 return vec![Effect::Mouse(self.mouse)];
             }
             Action::Sort => self.table.sort = self.table.sort.next(),
-            Action::Compare if self.compare.take().is_none() => {
+            Action::Compare if !self.compare.is_empty() => self.compare.clear(),
+            Action::Compare => {
                 self.message = Some((
                     Level::Info,
                     "to compare: esc to the picker, select a past run, press b".into(),

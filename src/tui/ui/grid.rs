@@ -55,6 +55,13 @@ pub fn layout(width: u16, height: u16, count: usize, selected: usize) -> GridLay
     }
 }
 
+/// `area` split into `n` equal columns.
+fn columns(area: Rect, n: usize) -> Vec<Rect> {
+    Layout::horizontal(vec![Constraint::Fill(1); n.max(1)])
+        .split(area)
+        .to_vec()
+}
+
 /// The cells' area and the table's: side by side when wide, else the table below.
 fn areas(units: usize, area: Rect) -> (Rect, Rect) {
     if area.width >= 170 {
@@ -74,10 +81,8 @@ pub fn unit_at(app: &App, body: Rect, x: u16, y: u16) -> Option<usize> {
     let run = app.run.as_ref()?;
     let record = &run.record;
     let (mut grid_area, _) = areas(record.variants.len(), body);
-    if app.compare.is_some() {
-        let [left, _] =
-            Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(grid_area);
-        grid_area = Block::bordered().inner(left);
+    if !app.compare.is_empty() {
+        grid_area = Block::bordered().inner(columns(grid_area, 1 + app.compare.len())[0]);
     }
     let cells = Rect {
         height: grid_area.height.saturating_sub(1),
@@ -121,27 +126,32 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         return;
     };
     let (grid_area, table_area) = areas(run.record.variants.len(), area);
-    match &app.compare {
-        None => draw_cells(
+    if app.compare.is_empty() {
+        draw_cells(
             app,
             frame,
             grid_area,
             &run.record,
             Some(&run.progress),
             theme,
-        ),
-        Some((name, other)) => {
-            let [left, right] =
-                Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(grid_area);
-            let titled = |frame: &mut Frame, r: Rect, title: String| {
-                let block = Block::bordered().title(title).border_style(theme.dim());
-                let inner = block.inner(r);
-                frame.render_widget(block, r);
-                inner
-            };
-            let l = titled(frame, left, format!(" this run · {} ", run.record.preset));
-            draw_cells(app, frame, l, &run.record, Some(&run.progress), theme);
-            let r = titled(frame, right, format!(" compare · {name} (b clears) "));
+        );
+    } else {
+        // This run, then each compared past run, side by side.
+        let parts = columns(grid_area, 1 + app.compare.len());
+        let titled = |frame: &mut Frame, r: Rect, title: String| {
+            let block = Block::bordered().title(title).border_style(theme.dim());
+            let inner = block.inner(r);
+            frame.render_widget(block, r);
+            inner
+        };
+        let l = titled(
+            frame,
+            parts[0],
+            format!(" this run · {} ", run.record.preset),
+        );
+        draw_cells(app, frame, l, &run.record, Some(&run.progress), theme);
+        for ((name, other), part) in app.compare.iter().zip(&parts[1..]) {
+            let r = titled(frame, *part, format!(" compare · {name} (b clears) "));
             draw_cells(app, frame, r, other, None, theme);
         }
     }

@@ -115,7 +115,7 @@ pub fn curves(app: &App) -> Vec<Curve> {
         Some(run) => curves_of(&run.record, metric, None),
         None => Vec::new(),
     };
-    if let Some((name, record)) = &app.compare {
+    for (name, record) in &app.compare {
         out.extend(curves_of(record, metric, Some(name)));
     }
     out
