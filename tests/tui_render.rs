@@ -295,6 +295,16 @@ fn help_at_the_minimum_terminal_scrolls_to_every_key() {
     }
     let s = draw(&app, 80, 24);
     assert!(contains(&s, "ctrl-c"), "{s:#?}");
+    // Once the size is known, ↓ stops at the last page: one ↑ then scrolls back at once.
+    app.update(Msg::Resize(24));
+    for _ in 0..40 {
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Down)));
+    }
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Up)));
+    assert!(
+        !contains(&draw(&app, 80, 24), "ctrl-c"),
+        "one ↑ leaves the last line"
+    );
     assert!(
         contains(&s, "quit now (finished variants are on disk)"),
         "{s:#?}"

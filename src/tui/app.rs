@@ -358,6 +358,8 @@ pub enum MouseKind {
 pub enum Msg {
     Key(KeyEvent),
     Mouse(MouseInput),
+    /// The terminal's size changed (or is first known): its rows.
+    Resize(u16),
     Engine(Event),
     /// A run was started by the runtime: its record and folder.
     Started(RunRecord, Option<PathBuf>),
@@ -395,6 +397,8 @@ pub struct App {
     pub help: bool,
     /// First key line shown by a help overlay too tall for the terminal.
     pub help_scroll: usize,
+    /// The terminal's rows, as last reported (0: not known yet).
+    pub rows: u16,
     /// Whether the terminal reports the mouse (off: the terminal selects text as usual).
     pub mouse: bool,
     pub confirm: Option<Confirm>,
@@ -621,6 +625,7 @@ impl App {
             follow: true,
             help: false,
             help_scroll: 0,
+            rows: 0,
             mouse: true,
             confirm: None,
             message: None,
@@ -684,7 +689,14 @@ impl App {
                 Some(action) => self.on_action(action),
                 None => Vec::new(),
             },
-            Msg::Mouse(m) => self.on_mouse(m),
+            Msg::Mouse(m) => {
+                self.rows = m.height;
+                self.on_mouse(m)
+            }
+            Msg::Resize(rows) => {
+                self.rows = rows;
+                Vec::new()
+            }
             Msg::Engine(event) => self.on_engine(event),
             Msg::DataLoaded(sizes) => {
                 self.sizes = sizes;
@@ -816,7 +828,15 @@ impl App {
             match action {
                 Action::Help | Action::Back | Action::Quit => self.help = false,
                 // A help that does not fit the terminal scrolls (the overlay clamps it).
-                Action::Down => self.help_scroll = self.help_scroll.saturating_add(1),
+                // Never past the last page, so ↑ moves at once after many ↓.
+                Action::Down => {
+                    let last = if self.rows > 0 {
+                        crate::tui::ui::help::max_scroll(self.rows)
+                    } else {
+                        crate::tui::keys::BINDINGS.len()
+                    };
+                    self.help_scroll = (self.help_scroll + 1).min(last);
+                }
                 Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
                 _ => {}
             }

@@ -377,6 +377,9 @@ fn event_loop(
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         past,
     });
+    if let Ok(size) = terminal.size() {
+        rt.dispatch(Msg::Resize(size.height));
+    }
     if let Some(i) = start {
         rt.dispatch(Msg::StartPreset(i));
     }
@@ -420,7 +423,10 @@ impl Runtime {
                             msgs.push(Msg::Mouse(m));
                         }
                     }
-                    Ok(TermEvent::Resize(..)) => dirty = true,
+                    Ok(TermEvent::Resize(_, rows)) => {
+                        dirty = true;
+                        msgs.push(Msg::Resize(rows));
+                    }
                     Ok(_) => {}
                     Err(_) => return Ok(()),
                 },

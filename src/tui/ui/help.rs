@@ -13,6 +13,21 @@ use crate::tui::keys::BINDINGS;
 /// Width of the keys column.
 const KEYS: usize = 10;
 
+/// Key lines shown at once in a terminal `height` rows tall (all of them when they fit).
+fn visible_lines(height: u16) -> usize {
+    let total = BINDINGS.len();
+    if height as usize >= total + 2 {
+        total
+    } else {
+        (height as usize).saturating_sub(2).max(1)
+    }
+}
+
+/// The furthest the help scrolls in a terminal `height` rows tall.
+pub fn max_scroll(height: u16) -> usize {
+    BINDINGS.len() - visible_lines(height).min(BINDINGS.len())
+}
+
 pub fn render(frame: &mut Frame, area: Rect, scroll: usize, theme: Theme) {
     let longest = BINDINGS
         .iter()
@@ -21,13 +36,9 @@ pub fn render(frame: &mut Frame, area: Rect, scroll: usize, theme: Theme) {
         .unwrap_or(0);
     let width = (KEYS + 2 + longest + 2) as u16;
     let total = BINDINGS.len();
-    let fits = area.height as usize >= total + 2;
-    let visible = if fits {
-        total
-    } else {
-        (area.height as usize).saturating_sub(2).max(1)
-    };
-    let first = scroll.min(total - visible.min(total));
+    let visible = visible_lines(area.height);
+    let fits = visible == total;
+    let first = scroll.min(max_scroll(area.height));
     let popup = centered(area, width, visible as u16 + 2);
     frame.render_widget(Clear, popup);
     let title = if fits {

@@ -4,7 +4,7 @@ mod chart;
 pub mod digits;
 mod factors;
 pub mod grid;
-mod help;
+pub mod help;
 mod live;
 pub mod overlay;
 mod pairs;
