@@ -5,18 +5,12 @@ use mnist_lab::engine::{EpochMetrics, Event};
 use mnist_lab::preset;
 use mnist_lab::runs::{record::Environment, RunRecord};
 use mnist_lab::tui::app::{App, Msg, PickerEntry};
+
+mod common;
+use common::screen::{cut_words, draw};
 use mnist_lab::tui::ui;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-
-fn draw(app: &App, w: u16, h: u16) -> Vec<String> {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|f| ui::render(app, f)).unwrap();
-    let buf = terminal.backend().buffer().clone();
-    (0..h)
-        .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect())
-        .collect()
-}
 
 fn contains(screen: &[String], needle: &str) -> bool {
     screen.iter().any(|l| l.contains(needle))
@@ -403,9 +397,27 @@ fn past_runs_form_a_table_sorted_with_o_and_filtered_by_typing() {
     app.update(Msg::Key(KeyEvent::from(KeyCode::Char('/'))));
     app.update(Msg::Key(KeyEvent::from(KeyCode::Esc)));
     assert!(contains(&draw(&app, 160, 40), "past runs 3/3"));
-    // At 80 columns the table keeps whole columns only.
+    // At 80 columns the table keeps whole columns only, and no word is cut, also while
+    // typing a filter and with a past run selected (its detail beside the table).
     let s = draw(&app, 80, 24);
     assert!(contains(&s, "best loss"), "{s:#?}");
+    assert_eq!(cut_words(&app), Vec::<String>::new(), "{s:#?}");
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('/'))));
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('q'))));
+    assert_eq!(
+        cut_words(&app),
+        Vec::<String>::new(),
+        "{:#?}",
+        draw(&app, 80, 24)
+    );
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Esc)));
+    app.picker.selected = app.picker.entries.len();
+    assert_eq!(
+        cut_words(&app),
+        Vec::<String>::new(),
+        "{:#?}",
+        draw(&app, 80, 24)
+    );
 }
 
 #[test]

@@ -1,23 +1,15 @@
 //! Render tests of the study features: seed bands in the grid, CIs in the table, the pairwise
 //! view, the ANOVA table of a balanced grid, validation and learning rate in the live view.
 
+mod common;
+
 use crossterm::event::{KeyCode, KeyEvent};
 use mnist_lab::engine::{EpochMetrics, Event};
 use mnist_lab::preset;
 use mnist_lab::runs::{record::Environment, RunRecord};
 use mnist_lab::tui::app::{App, Msg, PickerEntry, View};
-use mnist_lab::tui::ui;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 
-fn draw(app: &App, w: u16, h: u16) -> Vec<String> {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|f| ui::render(app, f)).unwrap();
-    let buf = terminal.backend().buffer().clone();
-    (0..h)
-        .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect())
-        .collect()
-}
+use common::screen::{buffer, cut_words, draw};
 
 fn contains(screen: &[String], needle: &str) -> bool {
     screen.iter().any(|l| l.contains(needle))
@@ -233,13 +225,6 @@ fn factor_sparklines_draw_the_loss_as_loss_and_depth_labels_agree_in_number() {
         !is_bar(&s, x0 + 3, top),
         "the last epoch's bar is lower: {s:#?}"
     );
-}
-
-/// The buffer of a drawn app, for styles.
-fn buffer(app: &App, w: u16, h: u16) -> ratatui::buffer::Buffer {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|f| ui::render(app, f)).unwrap();
-    terminal.backend().buffer().clone()
 }
 
 /// The style of the first cell of the first occurrence of `needle` on screen.
@@ -527,5 +512,24 @@ fn clicks_select_variants_in_the_live_list_and_the_table() {
             .unwrap();
         click(&mut app, 3, row as u16, w, h);
         assert_eq!(app.variant_name_selected(), name, "table: {s:#?}");
+    }
+}
+
+#[test]
+fn no_view_cuts_a_word_at_80_by_24() {
+    for name in ["paper-2019", "paper-2019-seeds", "placement-grid"] {
+        let text = std::fs::read_to_string(format!("presets/{name}.ron")).unwrap();
+        let mut app = finished(&text, 3, |g, k, e| {
+            0.05 * (g + 1) as f32 + 0.3 / e as f32 + 0.004 * k as f32
+        });
+        for k in ['1', '2', '3', '4', '6', '7'] {
+            app.update(key(k));
+            let cut = cut_words(&app);
+            assert!(
+                cut.is_empty(),
+                "{name}, view {k}: cut {cut:?} in {:#?}",
+                draw(&app, 80, 24)
+            );
+        }
     }
 }

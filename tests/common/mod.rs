@@ -3,6 +3,7 @@
 
 pub mod many;
 pub mod pty;
+pub mod screen;
 
 use std::io::{BufRead, BufReader, Lines};
 use std::path::{Path, PathBuf};

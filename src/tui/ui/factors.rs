@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Sparkline, Table};
 use ratatui::Frame;
 
-use super::Theme;
+use super::{fit, Theme};
 use crate::insight::factors::{self, Factor, Metric};
 use crate::runs::RunRecord;
 use crate::tui::app::App;
@@ -93,15 +93,33 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let design = crate::insight::stats::design(record);
     let ranking = factors::ranking(record, metric);
     let mut rows = Vec::new();
+    // The sentence column's width: the panel less its borders, the label column and a space.
+    let note_w = area.width.saturating_sub(2 + 20 + 1) as usize;
+    let mut lines = 0u16;
     for (f, size) in &ranking {
-        let note = match design.confounding_sentence(*f) {
-            Some(s) => Span::styled(format!("no main effect: {s}"), theme.warn()),
-            None => Span::raw(format!("range of means {size:.4}")),
+        let (note, height) = match design.confounding_sentence(*f) {
+            Some(s) => {
+                let wrapped = fit::wrap(&format!("no main effect: {s}"), note_w);
+                let n = wrapped.len() as u16;
+                let text: Vec<Line> = wrapped
+                    .into_iter()
+                    .map(|l| Line::styled(l, theme.warn()))
+                    .collect();
+                (ratatui::text::Text::from(text), n)
+            }
+            None => (
+                ratatui::text::Text::raw(format!("range of means {size:.4}")),
+                1,
+            ),
         };
-        rows.push(Row::new(vec![
-            Span::styled(f.name().to_string(), theme.title()),
-            note,
-        ]));
+        lines += height;
+        rows.push(
+            Row::new(vec![
+                ratatui::text::Text::styled(f.name().to_string(), theme.title()),
+                note,
+            ])
+            .height(height),
+        );
         if design.is_confounded(*f) {
             continue;
         }
@@ -158,7 +176,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             Span::styled(format!("none: {e}"), theme.dim()),
         ])),
     }
-    let effects_h = (rows.len() as u16 + 2).min(area.height / 2);
+    let effects_h = (rows.len() as u16 + lines - ranking.len() as u16 + 2).min(area.height / 2);
     let [grid_area, effects_area] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(effects_h)]).areas(area);
 
@@ -235,7 +253,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                     .unwrap_or(theme.dim());
                 let label = match metric_of(i) {
                     Some(m) if v.status == crate::runs::VariantStatus::Finished => {
-                        format!("{m:.4} {}", v.spec.optimizer.label())
+                        // The optimiser's name only where it fits whole.
+                        let long = format!("{m:.4} {}", v.spec.optimizer.label());
+                        if fit::width(&long) <= r.width as usize {
+                            long
+                        } else {
+                            format!("{m:.4}")
+                        }
                     }
                     _ => format!("{:?}", v.status).to_lowercase(),
                 };
@@ -259,13 +283,19 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         }
     }
 
+    let room = effects_area.width.saturating_sub(2);
     let title = match ranking.first() {
-        Some((f, size)) if *size > 0.0 => format!(
-            " main effects (95% CI) and ANOVA on final {} · {} varies most ",
-            app.factors.metric.name(),
-            f.name()
+        Some((f, size)) if *size > 0.0 => fit::title(
+            &[
+                &format!(
+                    "main effects (95% CI) and ANOVA on final {}",
+                    app.factors.metric.name()
+                ),
+                &format!("{} varies most", f.name()),
+            ],
+            room,
         ),
-        _ => " main effects (need finished variants) ".into(),
+        _ => fit::title(&["main effects (need finished variants)"], room),
     };
     frame.render_widget(
         Table::new(rows, [Constraint::Length(20), Constraint::Fill(1)])

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use super::chart::chart;
-use super::{status_symbol, Theme};
+use super::{fit, status_symbol, Theme};
 use crate::runs::RunRecord;
 use crate::runs::VariantStatus;
 use crate::tui::app::{App, Progress};
@@ -147,11 +147,18 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         let l = titled(
             frame,
             parts[0],
-            format!(" this run · {} ", run.record.preset),
+            fit::title(
+                &["this run", &run.record.preset],
+                parts[0].width.saturating_sub(2),
+            ),
         );
         draw_cells(app, frame, l, &run.record, Some(&run.progress), theme);
         for ((name, other), part) in app.compare.iter().zip(&parts[1..]) {
-            let r = titled(frame, *part, format!(" compare · {name} (b clears) "));
+            let title = fit::title(
+                &[&format!("compare · {name}"), "b clears"],
+                part.width.saturating_sub(2),
+            );
+            let r = titled(frame, *part, title);
             draw_cells(app, frame, r, other, None, theme);
         }
     }
@@ -318,7 +325,7 @@ fn legend(
     };
     let paging = if n > g.cols * g.rows {
         format!(
-            " · rows {}-{} of {} (↑↓ scroll)",
+            "rows {}-{} of {} (↑↓ scroll)",
             g.first_row + 1,
             g.first_row + g.rows,
             n.div_ceil(g.cols)
@@ -326,7 +333,12 @@ fn legend(
     } else {
         String::new()
     };
-    let text = format!(" {what} · {scale} · {star}{paging} ");
+    // Narrow: the page first, then what the cells show; the rest as room allows.
+    let parts: Vec<&str> = [paging.as_str(), what, scale, star]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect();
+    let text = fit::title(&parts, area.width);
     let line = Rect {
         y: area.bottom().saturating_sub(1),
         height: 1,
@@ -357,17 +369,23 @@ fn render_cell(
     theme: Theme,
 ) {
     let v = &record.variants[i];
+    // Cells are narrow: badges keep their symbol only, and a name too long for the cell is
+    // shortened with an ellipsis.
+    let badges: Vec<Span> = super::badges(v, theme)
+        .into_iter()
+        .map(|b| Span::styled(b.content.chars().take(3).collect::<String>(), b.style))
+        .collect();
+    let extra =
+        badges.iter().map(|b| fit::width(&b.content)).sum::<usize>() + if best { 2 } else { 0 };
+    let room = (area.width as usize).saturating_sub(2 + 3 + extra);
     let mut title = vec![
         Span::styled(status_symbol(v.status), theme.status(v.status)),
-        Span::raw(format!(" {} ", v.spec.name)),
+        Span::raw(format!(" {} ", fit::middle_ellipsis(&v.spec.name, room))),
     ];
     if best {
         title.push(Span::styled("★ ", theme.good()));
     }
-    title.extend(super::badges(v, theme).into_iter().map(|b| {
-        // Cells are narrow: keep the badge's symbol only.
-        Span::styled(b.content.chars().take(3).collect::<String>(), b.style)
-    }));
+    title.extend(badges);
     let mut block = Block::bordered()
         .title(Line::from(title))
         .border_style(theme.status(v.status));
@@ -459,7 +477,13 @@ fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunReco
             let name = units[0].spec.variant_name();
             let star = if best == Some(k) { "★ " } else { "" };
             let mut block = Block::bordered()
-                .title(format!(" {name} {star}"))
+                .title(format!(
+                    " {} {star}",
+                    fit::ellipsis(
+                        name,
+                        (cell.width as usize).saturating_sub(4 + fit::width(star))
+                    )
+                ))
                 .border_style(style);
             if k == selected {
                 block = block

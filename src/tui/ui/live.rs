@@ -6,7 +6,7 @@ use ratatui::widgets::{Block, Gauge, List, ListItem, ListState, Paragraph};
 use ratatui::Frame;
 
 use super::chart::{accuracy_series, chart, loss_series_with, Extras};
-use super::{fmt_duration, status_symbol, Theme};
+use super::{fit, fmt_duration, status_symbol, Theme};
 use crate::runs::VariantStatus;
 use crate::tui::app::App;
 
@@ -25,6 +25,10 @@ pub fn unit_at(app: &App, area: Rect, x: u16, y: u16) -> Option<usize> {
     let i = first + (y - inner.y) as usize;
     (i < run.record.variants.len()).then_some(i)
 }
+
+/// Width of the numbers panel, and the least width the accuracy chart beside it needs.
+const NUMBERS_W: u16 = 36;
+const ACC_MIN_W: u16 = 24;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let Some(run) = &app.run else {
@@ -51,7 +55,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                     .unwrap_or_default(),
                 status => status.label().into(),
             };
-            let name: String = v.spec.name.chars().take(22).collect();
+            let name = fit::ellipsis(&v.spec.name, 22);
             ListItem::new(Line::from(vec![
                 Span::styled(
                     format!("{} ", status_symbol(v.status)),
@@ -83,13 +87,19 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         patience: app.charts.patience,
     };
     let loss = loss_series_with(v, batch, app.charts.log_scale, Some(extras));
-    let mut title = vec![Span::raw(format!(
-        " {} · loss{} · early stop patience {} (+/-) ",
-        v.spec.name,
-        if app.charts.log_scale { " (log)" } else { "" },
-        app.charts.patience
+    let badges = super::badges(v, theme);
+    let badges_w: usize = badges.iter().map(|b| fit::width(&b.content)).sum();
+    let loss_label = if app.charts.log_scale {
+        "loss (log)"
+    } else {
+        "loss"
+    };
+    let patience = format!("early stop patience {} (+/-)", app.charts.patience);
+    let mut title = vec![Span::raw(fit::title(
+        &[&v.spec.name, loss_label, &patience],
+        top.width.saturating_sub(2 + badges_w as u16),
     ))];
-    title.extend(super::badges(v, theme));
+    title.extend(badges);
     frame.render_widget(
         chart(
             &loss,
@@ -100,13 +110,21 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         top,
     );
 
-    let [acc_area, numbers_area] =
-        Layout::horizontal([Constraint::Fill(1), Constraint::Length(36)]).areas(bottom);
-    let acc = accuracy_series(v);
-    frame.render_widget(
-        chart(&acc, Block::bordered().title(" accuracy "), theme, true),
-        acc_area,
-    );
+    // The accuracy chart needs room for its axes; when narrow, the numbers (which hold the
+    // accuracies) take the whole row and their title says where the chart went.
+    let narrow = bottom.width < NUMBERS_W + ACC_MIN_W;
+    let numbers_area = if narrow {
+        bottom
+    } else {
+        let [acc_area, numbers_area] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(NUMBERS_W)]).areas(bottom);
+        let acc = accuracy_series(v);
+        frame.render_widget(
+            chart(&acc, Block::bordered().title(" accuracy "), theme, true),
+            acc_area,
+        );
+        numbers_area
+    };
 
     // Numbers: epoch, last metrics, throughput, ETAs, the study's reference.
     let last = v.last();
@@ -172,7 +190,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     if let Some(f) = &v.failure {
         lines.push(Line::styled(f.message.clone(), theme.bad()));
     }
-    let block = Block::bordered().title(" now ");
+    let block = Block::bordered().title(if narrow {
+        fit::title(
+            &["now", "widen for the accuracy chart"],
+            numbers_area.width.saturating_sub(2),
+        )
+    } else {
+        " now ".to_string()
+    });
     let inner = block.inner(numbers_area);
     frame.render_widget(block, numbers_area);
     let [text_area, gauge_area] =

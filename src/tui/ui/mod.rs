@@ -3,6 +3,7 @@
 mod chart;
 pub mod digits;
 mod factors;
+pub mod fit;
 pub mod grid;
 pub mod help;
 mod live;

@@ -6,7 +6,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use super::Theme;
+use super::{fit, Theme};
 use crate::insight::factors::Metric;
 use crate::insight::stats::{self, VariantStats};
 use crate::tui::app::App;
@@ -72,58 +72,76 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     frame.render_widget(
         Paragraph::new(text)
             .wrap(Wrap { trim: true })
-            .block(Block::bordered().title(" A vs B · Welch's t-test over seeds ")),
+            .block(Block::bordered().title(fit::title(
+                &["A vs B", "Welch's t-test over seeds"],
+                top.width.saturating_sub(2),
+            ))),
         top,
     );
-    let header = Row::new(["B", "n", "test loss", "A − B", "95% CI", "p", ""]).style(theme.title());
-    let rows = vs
+    let others: Vec<(usize, &VariantStats)> =
+        vs.iter().enumerate().filter(|(k, _)| *k != a).collect();
+    let tests: Vec<Option<stats::Welch>> = others
         .iter()
+        .map(|(_, v)| stats::welch(&va.sample(Metric::TestLoss), &v.sample(Metric::TestLoss)))
+        .collect();
+    let column =
+        |header: &str, rank: u8, cell: &dyn Fn(&VariantStats, Option<&stats::Welch>) -> String| {
+            let cells = others
+                .iter()
+                .zip(&tests)
+                .map(|((_, v), t)| cell(v, t.as_ref()))
+                .collect();
+            fit::Column::new(header, rank, cells)
+        };
+    let cols = [
+        column("B", 0, &|v, _| v.name.clone()),
+        column("n", 4, &|v, _| v.loss.n.to_string()),
+        column("test loss", 5, &|v, _| {
+            crate::report::estimate_text(&v.loss, 4)
+        }),
+        column("A − B", 1, &|_, t| {
+            t.map_or("-".into(), |t| format!("{:+.4}", t.diff))
+        }),
+        column("95% CI", 3, &|_, t| {
+            t.map_or("-".into(), |t| {
+                format!("[{:+.4}, {:+.4}]", t.ci_low, t.ci_high)
+            })
+        }),
+        column("p", 2, &|_, t| {
+            t.map_or("-".into(), |t| stats::format_p(t.p))
+        }),
+        column("", 1, &|_, t| match t {
+            Some(t) if t.significant() => "real".into(),
+            Some(_) => "noise".into(),
+            None => "too few seeds".into(),
+        }),
+    ];
+    let (kept, widths) = fit::columns(&cols, bottom.width.saturating_sub(2));
+    let header =
+        Row::new(kept.iter().map(|&c| Cell::from(cols[c].header.clone()))).style(theme.title());
+    let rows = others
+        .iter()
+        .zip(&tests)
         .enumerate()
-        .filter(|(k, _)| *k != a)
-        .map(|(k, v)| {
-            let t = stats::welch(&va.sample(Metric::TestLoss), &v.sample(Metric::TestLoss));
-            let cells = match t {
-                Some(t) => [
-                    format!("{:+.4}", t.diff),
-                    format!("[{:+.4}, {:+.4}]", t.ci_low, t.ci_high),
-                    stats::format_p(t.p),
-                    if t.significant() { "real" } else { "noise" }.to_string(),
-                ],
-                None => ["-".into(), "-".into(), "-".into(), "too few seeds".into()],
-            };
-            let mut row = Row::new([
-                Cell::from(v.name.clone()),
-                Cell::from(v.loss.n.to_string()),
-                Cell::from(crate::report::estimate_text(&v.loss, 4)),
-                Cell::from(cells[0].clone()),
-                Cell::from(cells[1].clone()),
-                Cell::from(cells[2].clone()),
-                Cell::from(cells[3].clone()),
-            ]);
-            if k == b {
+        .map(|(r, ((k, _), t))| {
+            let mut row = Row::new(kept.iter().map(|&c| Cell::from(cols[c].cells[r].clone())));
+            if *k == b {
                 row = row.style(theme.selected());
             } else if t.is_some_and(|t| t.significant()) {
                 row = row.style(theme.good());
             }
             row
         });
-    let widths = [
-        Constraint::Min(14),
-        Constraint::Length(3),
-        Constraint::Length(34),
-        Constraint::Length(8),
-        Constraint::Length(19),
-        Constraint::Length(9),
-        Constraint::Length(13),
-    ];
+    let against = format!("{} against every variant", va.name);
+    let title = fit::title(
+        &[&against, "final test loss"],
+        bottom.width.saturating_sub(2),
+    );
     frame.render_widget(
         Table::new(rows, widths)
             .header(header)
             .column_spacing(1)
-            .block(Block::bordered().title(format!(
-                " {} against every variant: final test loss ",
-                va.name
-            ))),
+            .block(Block::bordered().title(title)),
         bottom,
     );
 }

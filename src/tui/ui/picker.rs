@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
+use super::fit;
 use super::{fmt_duration, Theme};
 use crate::tui::app::App;
 
@@ -104,7 +105,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
 /// The runs table: every past run with its preset, finished units of all, best final test
 /// loss and accuracy, training time and data set; sorted with `o`, filtered with `/`.
 fn render_past(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    let rows_cells: Vec<(Vec<String>, Style)> = app
+    // Cells in display order: started, done, best loss, best acc, time, data, preset.
+    let rows_cells: Vec<([String; 7], Style)> = app
         .picker
         .past
         .iter()
@@ -121,85 +123,86 @@ fn render_past(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 } else {
                     Style::new()
                 };
-                let cells = vec![
-                    p.name().chars().take(15).collect::<String>(),
-                    r.preset.clone(),
+                let cells = [
+                    started(&p.name()),
                     format!("{done}/{total}{}", if p.resumable() { " r" } else { "" }),
                     num(loss),
                     num(acc),
                     fmt_duration(seconds as f64),
                     data,
+                    r.preset.clone(),
                 ];
                 (cells, style)
             }
-            Err(_) => (vec![format!("✗ {}", p.name())], theme.bad()),
+            Err(_) => (
+                [
+                    format!("✗ {}", p.name()),
+                    "unreadable".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ],
+                theme.bad(),
+            ),
         })
         .collect();
     let mut state = TableState::default().with_selected(app.selected_past());
     let filter = if app.picker.filtering {
-        format!(" · filter: {}█ ", app.picker.filter)
+        format!("filter: {}█", app.picker.filter)
     } else if !app.picker.filter.is_empty() {
-        format!(" · filter: {} (/) ", app.picker.filter)
+        format!("filter: {} (/)", app.picker.filter)
     } else {
-        " · / filters ".to_string()
+        "/ filters".to_string()
     };
-    let title = if app.picker.all_past.is_empty() {
-        " past runs (none yet) ".to_string()
-    } else {
-        format!(
-            " past runs {}/{} · by {} (o){filter}",
-            app.picker.past.len(),
-            app.picker.all_past.len(),
-            app.picker.run_sort.label()
-        )
-    };
-    // Columns by priority; those that do not fit the panel are left out whole.
-    let all = [
-        ("run", Constraint::Length(15)),
-        ("done", Constraint::Length(7)),
-        ("best loss", Constraint::Length(9)),
-        ("best acc", Constraint::Length(8)),
-        ("time", Constraint::Length(8)),
-        ("data", Constraint::Length(8)),
-        ("preset", Constraint::Fill(1)),
-    ];
-    let needs = [15u16, 7, 9, 8, 8, 8, 12];
     let room = area.width.saturating_sub(2);
-    let mut used = 0u16;
-    let keep: Vec<bool> = needs
+    let title = if app.picker.all_past.is_empty() {
+        fit::title(&["past runs (none yet)"], room)
+    } else {
+        let count = format!(
+            "past runs {}/{}",
+            app.picker.past.len(),
+            app.picker.all_past.len()
+        );
+        let sort = format!("by {} (o)", app.picker.run_sort.label());
+        // While typing, the filter matters more than the sort.
+        if app.picker.filtering {
+            fit::title(&[&count, &filter, &sort], room)
+        } else {
+            fit::title(&[&count, &sort, &filter], room)
+        }
+    };
+    // Columns by rank; those that do not fit the panel are left out whole.
+    let headers = [
+        ("started", 0u8),
+        ("done", 1),
+        ("best loss", 2),
+        ("best acc", 3),
+        ("time", 4),
+        ("data", 6),
+        ("preset", 5),
+    ];
+    let cols: Vec<fit::Column> = headers
         .iter()
-        .map(|w| {
-            let fits = used + w <= room;
-            if fits {
-                used += w + 1;
-            }
-            fits
+        .enumerate()
+        .map(|(c, &(h, rank))| {
+            fit::Column::new(
+                h,
+                rank,
+                rows_cells.iter().map(|(r, _)| r[c].clone()).collect(),
+            )
         })
         .collect();
-    let order = [0usize, 2, 3, 4, 5, 6, 1]; // row cells: run, preset, done, loss, acc, time, data
-    let pick = |cells: Vec<String>| -> Vec<String> {
-        (0..all.len())
-            .filter(|&c| keep[c])
-            .map(|c| cells.get(order[c]).cloned().unwrap_or_default())
-            .collect()
-    };
+    let (kept, widths) = fit::columns(&cols, room);
     let rows: Vec<Row> = rows_cells
-        .into_iter()
-        .map(|(cells, style)| Row::new(pick(cells)).style(style))
-        .collect();
-    let header = Row::new(
-        all.iter()
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|((name, _), _)| *name),
-    )
-    .style(theme.title());
-    let widths: Vec<Constraint> = all
         .iter()
-        .zip(&keep)
-        .filter(|(_, k)| **k)
-        .map(|((_, c), _)| *c)
+        .enumerate()
+        .map(|(r, (_, style))| {
+            Row::new(kept.iter().map(|&c| cols[c].cells[r].clone())).style(*style)
+        })
         .collect();
+    let header = Row::new(kept.iter().map(|&c| cols[c].header.clone())).style(theme.title());
     frame.render_stateful_widget(
         Table::new(rows, widths)
             .header(header)
@@ -209,6 +212,26 @@ fn render_past(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         area,
         &mut state,
     );
+}
+
+/// A run folder's name (`20261128-074605-paper-2019`) as its start, `2026-11-28 07:46`; other
+/// names as they are.
+fn started(name: &str) -> String {
+    let b = name.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if digits(0..8) && b.get(8) == Some(&b'-') && digits(9..13) {
+        format!(
+            "{}-{}-{} {}:{}",
+            &name[0..4],
+            &name[4..6],
+            &name[6..8],
+            &name[9..11],
+            &name[11..13]
+        )
+    } else {
+        name.to_string()
+    }
 }
 
 fn render_past_detail(app: &App, frame: &mut Frame, area: Rect, i: usize, theme: Theme) {

@@ -1,11 +1,11 @@
 //! The study's table: one row per variant, ours beside the study's numbers, best loss marked.
 
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Row, Table, TableState};
 use ratatui::Frame;
 
-use super::Theme;
+use super::{fit, Theme};
 use crate::report;
 use crate::tui::app::App;
 
@@ -45,35 +45,43 @@ pub fn render_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let all_rows = report::rows(&run.record);
     let best = app.best_variant();
     let order = app.sorted_indices();
-    // variant, layers, loss, acc, epochs, drop, optimizer, activation, BN+Dropout, study loss, study acc
-    let columns = [0usize, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-    let header = Row::new(columns.map(|c| Cell::from(report::HEADERS[c]))).style(theme.title());
-    let rows = order.iter().map(|&i| {
-        let cells = columns.map(|c| Cell::from(all_rows[i][c].clone()));
-        let mut row = Row::new(cells);
+    // Columns in the study's order, ranked by what a narrow terminal keeps first.
+    let ranks = [0u8, 8, 1, 2, 5, 9, 7, 10, 6, 3, 4];
+    let cols: Vec<fit::Column> = ranks
+        .iter()
+        .enumerate()
+        .map(|(c, &rank)| {
+            let cells = order.iter().map(|&i| all_rows[i][c].clone()).collect();
+            fit::Column::new(report::HEADERS[c], rank, cells)
+        })
+        .collect();
+    let (kept, widths) = fit::columns(&cols, area.width.saturating_sub(2));
+    let header =
+        Row::new(kept.iter().map(|&c| Cell::from(cols[c].header.clone()))).style(theme.title());
+    let rows = order.iter().enumerate().map(|(r, &i)| {
+        let mut row = Row::new(kept.iter().map(|&c| Cell::from(cols[c].cells[r].clone())));
         if Some(i) == best {
             row = row.style(theme.good());
         }
         row
     });
-    let widths = [
-        Constraint::Min(14),
-        Constraint::Length(6),
-        Constraint::Length(9),
-        Constraint::Length(8),
-        Constraint::Length(6),
-        Constraint::Length(9),
-        Constraint::Length(12),
-        Constraint::Length(10),
-        Constraint::Length(10),
-        Constraint::Length(10),
-        Constraint::Length(9),
-    ];
     let selected_row = order.iter().position(|&i| i == app.selected);
-    let title = Line::from(format!(
-        " the study's table · sorted by {} (o) · best test loss in bold ",
-        app.table.sort.label()
-    ));
+    let sorted = format!("sorted by {} (o)", app.table.sort.label());
+    let hidden = if kept.len() < cols.len() {
+        "widen for more columns"
+    } else {
+        ""
+    };
+    let parts: Vec<&str> = [
+        "the study's table",
+        &sorted,
+        hidden,
+        "best test loss in bold",
+    ]
+    .into_iter()
+    .filter(|p| !p.is_empty())
+    .collect();
+    let title = Line::from(fit::title(&parts, area.width.saturating_sub(2)));
     let table = Table::new(rows, widths)
         .header(header)
         .block(Block::bordered().title(title))
@@ -114,53 +122,59 @@ fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) 
         1 => format!("{:.4}", e.mean),
         _ => format!("{:.4} ± {:.4}", e.mean, e.sd),
     };
-    let header = Row::new([
-        "variant",
-        "n",
-        "test loss",
-        "95% CI",
-        "test acc",
-        "95% CI",
-        "best-epoch loss",
-        "study loss",
-        "study acc",
-    ])
-    .style(theme.title());
-    let rows = vs.iter().map(|v| {
+    let names = [
+        ("variant", 0u8),
+        ("n", 2),
+        ("test loss", 1),
+        ("95% CI", 3),
+        ("test acc", 4),
+        ("95% CI", 8),
+        ("best-epoch loss", 7),
+        ("study loss", 5),
+        ("study acc", 6),
+    ];
+    let mut cells: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+    for v in &vs {
         let [study_loss, study_acc] = report::reference_cells(v.reference);
-        let row = Row::new([
-            Cell::from(v.name.clone()),
-            Cell::from(format!("{}/{}", v.loss.n, v.units)),
-            Cell::from(pm(&v.loss)),
-            Cell::from(ci(&v.loss)),
-            Cell::from(pm(&v.acc)),
-            Cell::from(ci(&v.acc)),
-            Cell::from(pm(&v.best_epoch_loss)),
-            Cell::from(study_loss),
-            Cell::from(study_acc),
-        ]);
+        let row = [
+            v.name.clone(),
+            format!("{}/{}", v.loss.n, v.units),
+            pm(&v.loss),
+            ci(&v.loss),
+            pm(&v.acc),
+            ci(&v.acc),
+            pm(&v.best_epoch_loss),
+            study_loss,
+            study_acc,
+        ];
+        for (c, cell) in row.into_iter().enumerate() {
+            cells[c].push(cell);
+        }
+    }
+    let cols: Vec<fit::Column> = names
+        .iter()
+        .zip(cells)
+        .map(|(&(h, rank), cells)| fit::Column::new(h, rank, cells))
+        .collect();
+    let (kept, widths) = fit::columns(&cols, area.width.saturating_sub(2));
+    let header =
+        Row::new(kept.iter().map(|&c| Cell::from(cols[c].header.clone()))).style(theme.title());
+    let rows = vs.iter().enumerate().map(|(r, v)| {
+        let row = Row::new(kept.iter().map(|&c| Cell::from(cols[c].cells[r].clone())));
         if Some(v.name.as_str()) == best {
             row.style(theme.good())
         } else {
             row
         }
     });
-    let widths = [
-        Constraint::Min(14),
-        Constraint::Length(5),
-        Constraint::Length(15),
-        Constraint::Length(16),
-        Constraint::Length(15),
-        Constraint::Length(16),
-        Constraint::Length(15),
-        Constraint::Length(10),
-        Constraint::Length(9),
-    ];
     let verdict = leader
         .as_ref()
         .map(|l| l.sentence(Metric::TestLoss))
         .unwrap_or_else(|| "no finished units yet".into());
-    let title = Line::from(format!(" over seeds: mean ± sd, 95% CI · {verdict} "));
+    let title = Line::from(fit::title(
+        &[&verdict, "over seeds: mean ± sd, 95% CI"],
+        area.width.saturating_sub(2),
+    ));
     let selected_row = vs
         .iter()
         .position(|v| Some(v.name.as_str()) == selected_name);

@@ -1,0 +1,62 @@
+//! Rendering the app into a test terminal, and checking that a narrow screen cuts no word.
+
+use std::collections::BTreeSet;
+
+use mnist_lab::tui::app::App;
+use mnist_lab::tui::ui;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+/// The screen `app` draws at `w`×`h`, one string per row.
+pub fn draw(app: &App, w: u16, h: u16) -> Vec<String> {
+    let buf = buffer(app, w, h);
+    (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect())
+        .collect()
+}
+
+/// The buffer of a drawn app, for styles.
+pub fn buffer(app: &App, w: u16, h: u16) -> ratatui::buffer::Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| ui::render(app, f)).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+/// The words of a screen: runs of letters, digits and punctuation between spaces, borders and
+/// chart marks.
+pub fn words(screen: &[String]) -> BTreeSet<String> {
+    let mark = |c: char| {
+        c.is_whitespace()
+            || ('\u{2500}'..='\u{259f}').contains(&c) // box drawing and blocks
+            || ('\u{2800}'..='\u{28ff}').contains(&c) // braille (chart dots)
+            || "•·─│".contains(c)
+    };
+    screen
+        .iter()
+        .flat_map(|l| l.split(mark).map(str::to_string).collect::<Vec<_>>())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Words drawn at 80×24 that the same state does not draw at 250×70: a word cut short
+/// ("Adade", "test l"). Numbers are left out (axis labels differ with the size).
+pub fn cut_words(app: &App) -> Vec<String> {
+    let wide = words(&draw(app, 250, 70));
+    let number = |w: &str| {
+        let w = w.trim_matches(|c: char| "[](),%±+−".contains(c));
+        !w.is_empty() && w.chars().all(|c| c.is_ascii_digit() || ".-e".contains(c))
+    };
+    // Notes that only a narrow screen shows, saying what it left out.
+    let notes = words(&[
+        "widen for the accuracy chart".to_string(),
+        "widen for more columns".to_string(),
+        "rows of (↑↓ scroll)".to_string(),
+        "depth × BN+Dropout".to_string(),
+    ]);
+    words(&draw(app, 80, 24))
+        .into_iter()
+        .filter(|w| !wide.contains(w) && !number(w) && !notes.contains(w))
+        // An ellipsis is an abbreviation that says so.
+        .filter(|w| !w.contains('…'))
+        .collect()
+}
