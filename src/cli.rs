@@ -81,10 +81,39 @@ pub enum Cmd {
         #[arg(long)]
         export: bool,
         /// Finish an interrupted run: skip its finished variants, train the rest into it
-        #[arg(long, value_name = "RUN_DIR", conflicts_with = "preset")]
+        /// (the same as joining it; other processes may be training it too)
+        #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["preset", "run_dir"])]
         resume: Option<PathBuf>,
+        /// Write the run into DIR: created if it does not exist, joined if it holds the same
+        /// run (refused if it holds another), so many processes can share one run
+        #[arg(long, value_name = "DIR")]
+        run_dir: Option<PathBuf>,
+        /// Train only units K, K+N, K+2N, ... (e.g. --shard $SLURM_ARRAY_TASK_ID/N)
+        #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+        shard: Option<Shard>,
+        /// Train J units at once in this process, the cores split between them
+        #[arg(long, value_name = "J", default_value_t = DEFAULT_JOBS, value_parser = clap::value_parser!(u16).range(1..=64))]
+        jobs: u16,
         #[command(flatten)]
         overrides: OverrideArgs,
+    },
+    /// Combine run folders of the same preset (e.g. from machines without a shared file
+    /// system) into one; a unit finished differently in two folders is reported, not chosen
+    Merge {
+        /// The run folders to combine
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The folder to write (created; or joined if it holds the same run)
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+    },
+    /// Follow a run folder live in the TUI while other processes write it
+    Watch {
+        /// The run folder
+        run_dir: PathBuf,
+        /// Leave the mouse to the terminal (text selection) instead of clicks and the wheel
+        #[arg(long)]
+        no_mouse: bool,
     },
     /// Open the TUI and start a preset at once
     Tui {
@@ -153,4 +182,46 @@ pub enum BenchKernel {
     Both,
     /// dfdx, dense and fast
     All,
+}
+
+/// `--jobs` when not given: measured on paper-2019 --epochs 3 on a 2-core machine (README).
+pub const DEFAULT_JOBS: u16 = 1;
+
+/// A `--shard K/N`: this process trains units K, K+N, K+2N, ...
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub k: usize,
+    pub n: usize,
+}
+
+pub fn parse_shard(s: &str) -> Result<Shard, String> {
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("{s:?}: give the shard as K/N, e.g. 0/4"))?;
+    let k: usize = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: K must be a whole number"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: N must be a whole number"))?;
+    if n == 0 || k >= n {
+        return Err(format!("{s:?}: need 0 <= K < N"));
+    }
+    Ok(Shard { k, n })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse_and_bad_ones_say_why() {
+        assert_eq!(parse_shard("1/4"), Ok(Shard { k: 1, n: 4 }));
+        assert!(parse_shard("4/4").unwrap_err().contains("0 <= K < N"));
+        assert!(parse_shard("0/0").is_err());
+        assert!(parse_shard("a/2").unwrap_err().contains("whole number"));
+        assert!(parse_shard("3").unwrap_err().contains("K/N"));
+    }
 }

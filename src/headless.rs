@@ -88,15 +88,27 @@ impl OutputClosed {
 
 pub use crate::text::say;
 
+/// How `run` prints and trains.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// JSON lines (one event per line) instead of text.
+    pub jsonl: bool,
+    /// Export CSV, Markdown, plots and weights at the end.
+    pub export: bool,
+    /// Units trained at once (engines sharing the cores).
+    pub jobs: usize,
+}
+
 /// Trains a session to the end, printing progress; returns where the run ended up and its
-/// final record.
+/// final record (every writer's units, as the folder has them).
 pub fn run(
     session: Session,
     data: Arc<Dataset>,
-    jsonl: bool,
-    export: bool,
+    options: Options,
     out: &mut dyn Write,
 ) -> Result<(Saved, RunRecord)> {
+    let Options { jsonl, export, .. } = options;
+    let jobs = options.jobs.max(1);
     let started = std::time::Instant::now();
     let preset = session.preset.clone();
     let dir = session.dir();
@@ -106,27 +118,51 @@ pub fn run(
         .unwrap_or_else(|| "(memory)".into());
     let mut closed: Option<std::io::Error> = None;
     if !jsonl {
-        let skip = session.skip.len();
+        let total = preset.variants.len();
+        let done = session.record().done_indices().len();
+        let left = session.units_left();
+        let mut progress = String::new();
+        if done > 0 {
+            progress.push_str(&format!(", {done} already done"));
+        }
+        if left != total - done {
+            progress.push_str(&format!(", {left} for this process"));
+        }
         if let Err(e) = writeln!(
             out,
-            "preset {} ({}{}) -> {shown_dir}",
+            "preset {} ({}{}{}) -> {shown_dir}",
             escape(&preset.name),
             preset.size_label(),
-            if skip == 0 {
-                String::new()
+            progress,
+            if jobs > 1 {
+                format!(", {jobs} at once")
             } else {
-                format!(", {skip} already done")
+                String::new()
             },
         ) {
             closed = Some(e);
         }
     }
-    let handle = session.spawn(data.clone(), engine::Kernel::default());
+    let handles = session.spawn_jobs(data.clone(), engine::Kernel::default(), jobs);
+    // One stream of events from every engine.
+    let (events_tx, events) = crossbeam_channel::unbounded();
+    for h in &handles {
+        let (rx, tx) = (h.events.clone(), events_tx.clone());
+        std::thread::spawn(move || {
+            for ev in rx {
+                if tx.send(ev).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(events_tx);
+    let mut running = handles.len();
     let signals = crate::signals::listen().context("listening for signals")?;
     let mut interrupted_by = None;
     while closed.is_none() {
         let event = crossbeam_channel::select! {
-            recv(handle.events) -> ev => match ev {
+            recv(events) -> ev => match ev {
                 Ok(ev) => ev,
                 Err(_) => break,
             },
@@ -157,13 +193,18 @@ pub fn run(
             }
         }
         if matches!(event, Event::RunFinished { .. }) {
-            break;
+            running -= 1;
+            if running == 0 {
+                break;
+            }
         }
     }
     if interrupted_by.is_some() || closed.is_some() {
-        // The running unit is recorded as interrupted; finished ones are already on disk.
-        handle.send(engine::Command::Cancel);
-        handle.join();
+        // The running units are recorded as interrupted; finished ones are already on disk.
+        for h in &handles {
+            h.send(engine::Command::Cancel);
+        }
+        handles.into_iter().for_each(engine::EngineHandle::join);
         let saved = session.finish(true);
         if let Some(sig) = interrupted_by {
             say(&format!(
@@ -178,9 +219,13 @@ pub fn run(
         ));
         return Err(OutputClosed(e).into());
     }
-    handle.join();
+    handles.into_iter().for_each(engine::EngineHandle::join);
     let saved = session.finish(false);
-    let record = session.record();
+    // The folder's view: this process's units and every other writer's.
+    let record = match &saved {
+        Saved::InPlace(d) => runs::load(d).unwrap_or_else(|_| session.record()),
+        _ => session.record(),
+    };
     if !matches!(saved, Saved::InPlace(_)) {
         say(&format!("warning: {saved}"));
     }
@@ -194,9 +239,15 @@ pub fn run(
             }
             writeln!(
                 out,
-                "\n{} of {} units finished in {:.1}s; {saved}",
+                "\n{} of {} units finished ({}) after {:.1}s; {saved}",
                 record.count(VariantStatus::Finished),
                 record.variants.len(),
+                if record.complete {
+                    "the run is complete".to_string()
+                } else {
+                    let left = record.variants.len() - record.done_indices().len();
+                    format!("{left} left to other writers or a --resume")
+                },
                 started.elapsed().as_secs_f32(),
             )?;
         }

@@ -1,10 +1,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use mnist_lab::cli::Common;
 use mnist_lab::cli::{Cli, Cmd};
 use mnist_lab::session::{self, Interrupted, Overrides, Session};
-use mnist_lab::tui::app::PickerEntry;
 use mnist_lab::tui::runtime::{self, TuiOptions};
 use mnist_lab::{headless, preset};
 
@@ -44,6 +42,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             jsonl,
             export,
             resume,
+            run_dir,
+            shard,
+            jobs,
             overrides,
         }) => {
             let setup_preset = match (&resume, preset) {
@@ -67,16 +68,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (None, None) => anyhow::bail!("give a PRESET or --resume RUN_DIR"),
             };
             let data = session::load_data(common.data.as_deref())?;
-            let session = match (resume, setup_preset) {
+            let mut session = match (resume, setup_preset) {
                 (Some(dir), _) => Session::resume(&dir)?,
                 (None, Some(p)) => {
                     session::check_fits(&p, &data)?;
-                    Session::create(p, &data, &common.runs_dir)?
+                    match &run_dir {
+                        Some(dir) => Session::join(p, &data, dir)?,
+                        None => Session::create(p, &data, &common.runs_dir)?,
+                    }
                 }
                 (None, None) => anyhow::bail!("give a PRESET or --resume RUN_DIR"),
             };
+            if let Some(s) = shard {
+                session.restrict_to_shard(s.k, s.n);
+            }
             let mut out = std::io::stdout().lock();
-            headless::run(session, data, jsonl, export, &mut out)?;
+            let options = headless::Options {
+                jsonl,
+                export,
+                jobs: jobs as usize,
+            };
+            headless::run(session, data, options, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::Runs) => {
@@ -153,35 +165,84 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_mouse,
         }) => {
             let (picker, start) = runtime::picker_entries(preset.as_deref());
-            tui(picker, start, common, overrides.into(), !no_mouse)
+            tui(TuiOptions {
+                picker,
+                start,
+                data: common.data,
+                runs_dir: common.runs_dir,
+                overrides: overrides.into(),
+                mouse: !no_mouse,
+                watch: None,
+            })
         }
         None => {
             let (picker, _) = runtime::picker_entries(None);
-            tui(picker, None, common, Overrides::default(), !cli.no_mouse)
+            tui(TuiOptions {
+                picker,
+                start: None,
+                data: common.data,
+                runs_dir: common.runs_dir,
+                overrides: Overrides::default(),
+                mouse: !cli.no_mouse,
+                watch: None,
+            })
+        }
+        Some(Cmd::Merge { dirs, to }) => {
+            let report = mnist_lab::runs::merge::merge(&dirs, &to)?;
+            let mut out = std::io::stdout().lock();
+            use std::io::Write;
+            writeln!(
+                out,
+                "merged into {}: {} units taken, {} already there, {} finished nowhere, {} \
+                 conflicts",
+                to.display(),
+                report.taken,
+                report.already,
+                report.missing,
+                report.conflicts.len()
+            )?;
+            for c in &report.conflicts {
+                writeln!(out, "conflict: {}", mnist_lab::text::escape(c))?;
+            }
+            if report.conflicts.is_empty() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                headless::say(
+                    "error: some units ended differently in two folders; they were left out \
+                     of the merge (pick one folder's copy by merging without the other)",
+                );
+                Ok(ExitCode::from(1))
+            }
+        }
+        Some(Cmd::Watch { run_dir, no_mouse }) => {
+            mnist_lab::runs::check_folder(&run_dir, "run folder")?;
+            anyhow::ensure!(
+                run_dir.join(mnist_lab::runs::RUN_FILE).is_file(),
+                "{}: not a run folder (no run.json)",
+                run_dir.display()
+            );
+            let (picker, _) = runtime::picker_entries(None);
+            let options = TuiOptions {
+                picker,
+                start: None,
+                data: common.data,
+                runs_dir: common.runs_dir,
+                overrides: Overrides::default(),
+                mouse: !no_mouse,
+                watch: Some(run_dir),
+            };
+            tui(options)
         }
     }
 }
 
-fn tui(
-    picker: Vec<PickerEntry>,
-    start: Option<usize>,
-    common: Common,
-    overrides: Overrides,
-    mouse: bool,
-) -> anyhow::Result<ExitCode> {
+fn tui(options: TuiOptions) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
     anyhow::ensure!(
         std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
         "the TUI needs a terminal (standard input and output are not one); \
          `mnist-lab run PRESET` is the headless mode"
     );
-    runtime::run(TuiOptions {
-        picker,
-        start,
-        data: common.data,
-        runs_dir: common.runs_dir,
-        overrides,
-        mouse,
-    })?;
+    runtime::run(options)?;
     Ok(ExitCode::SUCCESS)
 }

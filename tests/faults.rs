@@ -194,19 +194,36 @@ fn a_second_writer_of_a_run_folder_is_refused_with_the_holders_pid() {
 }
 
 #[test]
-fn two_resumes_of_one_run_cannot_run_at_once() {
+fn two_resumes_of_one_run_share_it_and_never_train_a_unit_twice() {
     let tmp = tempfile::tempdir().unwrap();
     let preset = tiny_preset(tmp.path(), &["a", "b"], "");
     let root = tmp.path().join("runs");
     assert!(run_tiny(&preset, &root).status.success());
     let dir = common::only_run_dir(&root);
+    // An older mnist-lab's single-file run whose b was interrupted (migrated on resume).
     let mut r = runs::load(&dir).unwrap();
     r.variants[1].status = VariantStatus::Interrupted;
+    r.layout = None;
+    std::fs::remove_dir_all(dir.join("units")).unwrap();
     runs::save(&dir, &r).unwrap();
     let first = Session::resume(&dir).unwrap();
+    // The first resume is training b (holds its lock): the second has nothing to take.
+    assert!(first.lock().claim(1));
     let second = common::resume(&dir, &root);
-    fails_saying(&second, "is being written by process");
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(!stdout(&second).contains("b done"), "{}", stdout(&second));
+    assert!(
+        stdout(&second).contains("1 left to other writers"),
+        "{}",
+        stdout(&second)
+    );
+    // The first lets go without finishing b: the next writer takes it over.
     drop(first);
+    let third = common::resume(&dir, &root);
+    assert!(stdout(&third).contains("b done"), "{}", stdout(&third));
+    let r = runs::load(&dir).unwrap();
+    assert!(r.complete);
+    assert_eq!(r.count(VariantStatus::Finished), 2);
 }
 
 // 4. A full disk or a file-size limit.
@@ -226,9 +243,10 @@ fn refused_weights_go_to_the_rescue_folder_with_the_record() {
     std::fs::create_dir_all(&dir).unwrap();
     // The weights folder cannot be created: a file has its name.
     std::fs::write(dir.join("weights"), b"in the way").unwrap();
-    let lock = RunLock::acquire(&dir).unwrap();
     let record = runs::RunRecord::new(&p, runs::record::Environment::detect("t"));
-    let recorder = Arc::new(Mutex::new(Recorder::new(record, dir.clone(), lock)));
+    runs::units::create_manifest(&dir, &record).unwrap();
+    let writer = runs::units::WriterLock::take(&dir).unwrap();
+    let recorder = Arc::new(Mutex::new(Recorder::new(record, dir.clone(), writer)));
     let sink: Arc<Mutex<dyn Sink>> = recorder.clone();
     let (events, _) = common::run_all(
         p,

@@ -55,6 +55,11 @@ impl Control {
         Flow::Continue
     }
 
+    /// Whether this engine may train unit `index` (the sink decides; without one, yes).
+    pub fn claim(&self, index: usize) -> bool {
+        self.with_sink(|s| s.claim(index)).unwrap_or(true)
+    }
+
     /// Whether finished units' weights are kept (there is a sink to take them).
     pub fn keeps_weights(&self) -> bool {
         self.sink.is_some()

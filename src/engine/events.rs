@@ -69,6 +69,21 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The unit whose record this event changes (not batch progress, which is not kept).
+    pub fn unit(&self) -> Option<usize> {
+        match self {
+            Event::VariantStarted { index, .. }
+            | Event::EpochEnd { index, .. }
+            | Event::VariantFinished { index, .. }
+            | Event::VariantFailed { index, .. }
+            | Event::VariantSkipped { index }
+            | Event::EarlyStopped { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
     Pause,

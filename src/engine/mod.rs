@@ -37,6 +37,8 @@ pub struct EngineOptions {
     pub weights_dir: Option<std::path::PathBuf>,
     /// Fused kernels (default) or the plain dfdx modules.
     pub kernel: train::Kernel,
+    /// Worker threads of this engine's training pool; None: one per core.
+    pub threads: Option<usize>,
 }
 
 pub struct EngineHandle {
@@ -75,7 +77,12 @@ impl Drop for EngineHandle {
 /// shared one: a paused run blocks its worker, and a worker waiting in a join may pick up
 /// another queued run, so two runs (as in tests) must not share workers.
 pub fn in_training_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    match build_training_pool() {
+    in_training_pool_of(None, work)
+}
+
+/// `in_training_pool` with `threads` workers (None: one per core).
+pub fn in_training_pool_of<R: Send>(threads: Option<usize>, work: impl FnOnce() -> R + Send) -> R {
+    match build_training_pool(threads) {
         Ok(pool) => pool.install(work),
         // No pool (threads cannot be spawned): rayon's global pool does the same work.
         Err(_) => {
@@ -88,8 +95,11 @@ pub fn in_training_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
 /// The training workers: named for the panic hook, flushing denormals (they make some kernels
 /// ~100x slower and change nothing visible in the results), and at the default scheduling policy even when created from the UI thread, which gives way
 /// to them (`sched::yield_to_training`).
-fn build_training_pool() -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+fn build_training_pool(
+    threads: Option<usize>,
+) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
     rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
         .thread_name(|i| format!("{ENGINE_THREAD}-{i}"))
         .start_handler(|_| {
             dfdx::flush_denormals_to_zero();
@@ -138,7 +148,9 @@ pub fn spawn(preset: Preset, data: Arc<Dataset>, options: EngineOptions) -> Engi
                 Some(Arc::new(std::sync::Mutex::new(sink::WeightsDir(dir))) as SharedSink)
             });
             let control = control::Control::new(command_rx, event_tx, sink);
-            in_training_pool(|| run_preset(&preset, &data, &options, &control));
+            in_training_pool_of(options.threads, || {
+                run_preset(&preset, &data, &options, &control)
+            });
         })
         .expect("spawning the engine thread");
     EngineHandle {
@@ -165,7 +177,7 @@ fn run_preset(
     }
     let mut cancelled = false;
     for (index, spec) in preset.variants.iter().enumerate() {
-        if options.skip.contains(&index) {
+        if options.skip.contains(&index) || !control.claim(index) {
             continue;
         }
         let started = Instant::now();
@@ -242,7 +254,7 @@ mod tests {
     fn training_workers_run_at_the_default_policy_when_the_ui_gives_way() {
         let policy = std::thread::spawn(|| {
             crate::sched::yield_to_training().unwrap();
-            let pool = build_training_pool().unwrap();
+            let pool = build_training_pool(None).unwrap();
             pool.install(crate::sched::current_policy)
         })
         .join()

@@ -7,6 +7,10 @@ use std::sync::{Arc, Mutex};
 
 /// What a sink does with the engine's results (the session's `Recorder` is the real one).
 pub trait Sink: Send {
+    /// Asks to train unit `index`: false when another writer has it or has finished it.
+    fn claim(&mut self, _index: usize) -> bool {
+        true
+    }
     /// Sees one event before it is sent on; returns warnings for the front-end (e.g. a save
     /// that failed), sent right after the event.
     fn observe(&mut self, event: &super::Event) -> Vec<String>;

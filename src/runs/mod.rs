@@ -2,7 +2,10 @@
 
 pub mod history;
 pub mod lock;
+pub mod merge;
 pub mod record;
+pub mod units;
+pub mod watch;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -282,11 +285,33 @@ pub fn save(dir: &Path, record: &RunRecord) -> Result<()> {
     write_atomic(&dir.join(RUN_FILE), &json)
 }
 
+/// The run in `dir`: a single-file run as written, a shared folder's manifest with its unit
+/// files laid over it.
 pub fn load(dir: &Path) -> Result<RunRecord> {
+    let record = load_run_file(dir)?;
+    if record.layout.is_some() {
+        units::assemble(dir, record)
+    } else {
+        Ok(record)
+    }
+}
+
+/// `run.json` alone: the manifest of a shared folder, or a whole single-file run.
+pub fn load_run_file(dir: &Path) -> Result<RunRecord> {
     let path = dir.join(RUN_FILE);
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not a valid run file", path.display()))
+    let record: RunRecord = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a valid run file", path.display()))?;
+    if let Some(l) = record.layout {
+        anyhow::ensure!(
+            l == units::SHARED_LAYOUT,
+            "{}: layout {l} is from a newer mnist-lab (this one reads {})",
+            path.display(),
+            units::SHARED_LAYOUT
+        );
+    }
+    Ok(record)
 }
 
 #[cfg(test)]

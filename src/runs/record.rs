@@ -118,8 +118,13 @@ pub struct RunRecord {
     pub created: u64,
     pub environment: Environment,
     pub variants: Vec<VariantRecord>,
-    /// True once the engine reported the end of the run (finished or cancelled).
+    /// True once the engine reported the end of the run (finished or cancelled); in a
+    /// shared folder, derived on loading: every unit has ended.
     pub complete: bool,
+    /// `Some(2)` for the manifest of a folder many writers share (`units/`); None for a
+    /// single-file run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<u32>,
 }
 
 impl RunRecord {
@@ -144,6 +149,7 @@ impl RunRecord {
                 })
                 .collect(),
             complete: false,
+            layout: None,
         }
     }
 

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use crate::data::{self, Dataset};
 use crate::engine::{self, EngineHandle, EngineOptions, SharedSink};
 use crate::preset::{Preset, MAX_EPOCHS};
-use crate::runs::{self, record::Environment, RunLock, RunRecord};
+use crate::runs::{self, record::Environment, RunRecord};
 pub use recorder::{Fold, Recorder, Saved};
 
 /// Settings given on the command line that change a preset for one run.
@@ -137,17 +137,53 @@ pub struct Session {
 impl Session {
     /// A fresh run folder under `root`.
     pub fn create(preset: Preset, data: &Dataset, root: &Path) -> Result<Session> {
-        let record = RunRecord::new(
+        let dir = runs::create_run_dir(root, &preset.name)?;
+        Session::join(preset, data, &dir)
+    }
+
+    /// Joins the run folder `dir` as one more writer, creating it (and its manifest) when it
+    /// does not exist yet. Refused when the folder holds a different run. Units other writers
+    /// finished are skipped, and so are those they are training (each unit is claimed under
+    /// its lock just before it starts).
+    pub fn join(preset: Preset, data: &Dataset, dir: &Path) -> Result<Session> {
+        runs::check_folder(dir, "run folder")?;
+        let ours = RunRecord::new(
             &preset,
             Environment::detect(&data.dir.display().to_string()),
         );
-        let dir = runs::create_run_dir(root, &preset.name)?;
-        let lock = RunLock::acquire(&dir)?;
-        let recorder = Recorder::new(record, dir, lock);
-        if let Some(e) = recorder.save_error() {
-            anyhow::bail!("{e}");
+        if dir.join(runs::RUN_FILE).exists() {
+            let theirs = runs::load_run_file(dir)?;
+            runs::units::check_same_run(dir, &theirs, &ours)?;
+            if theirs.layout.is_none() {
+                runs::units::migrate(dir, &theirs)?;
+            }
+        } else if !runs::units::create_manifest(dir, &ours)? {
+            // Another writer created it a moment ago.
+            runs::units::check_same_run(dir, &runs::load_run_file(dir)?, &ours)?;
         }
-        Ok(Session::with(preset, Vec::new(), recorder))
+        Session::open_shared(dir, preset)
+    }
+
+    fn open_shared(dir: &Path, preset: Preset) -> Result<Session> {
+        let writer = runs::units::WriterLock::take(dir)?;
+        let record = runs::load(dir)?;
+        let skip = record.done_indices();
+        let recorder = Recorder::new(record, dir.to_path_buf(), writer);
+        Ok(Session::with(preset, skip, recorder))
+    }
+
+    /// Trains only shard `k` of `n`: units k, k+n, k+2n, ... (the others are left to other
+    /// processes, e.g. the other tasks of a Slurm job array).
+    pub fn restrict_to_shard(&mut self, k: usize, n: usize) {
+        let units = self.preset.variants.len();
+        self.skip.extend((0..units).filter(|i| i % n != k));
+        self.skip.sort_unstable();
+        self.skip.dedup();
+    }
+
+    /// How many units this session may still train (not done, not another shard's).
+    pub fn units_left(&self) -> usize {
+        self.preset.variants.len() - self.skip.len()
     }
 
     /// Like `create`, but when the runs folder cannot be written the run still trains, kept
@@ -171,23 +207,16 @@ impl Session {
         }
     }
 
-    /// An interrupted run, to finish into the same folder. Refused while another process
-    /// writes it.
+    /// An interrupted run, to finish into the same folder: the same as joining it with the
+    /// preset it was made from. A single-file run of an older mnist-lab is rewritten as a
+    /// shared folder first.
     pub fn resume(dir: &Path) -> Result<Session> {
-        let lock = RunLock::acquire(dir)?;
-        let mut record = runs::load(dir)?;
-        let skip = runs::history::prepare_resume(&mut record);
-        anyhow::ensure!(
-            skip.len() < record.variants.len(),
-            "{}: every variant is already finished; nothing to resume",
-            dir.display()
-        );
-        let preset = runs::history::preset_of(&record);
-        let recorder = Recorder::new(record, dir.to_path_buf(), lock);
-        if let Some(e) = recorder.save_error() {
-            anyhow::bail!("{e}");
+        let record = runs::load_run_file(dir)?;
+        if record.layout.is_none() {
+            runs::units::migrate(dir, &record)?;
         }
-        Ok(Session::with(preset, skip, recorder))
+        let preset = runs::history::preset_of(&record);
+        Session::open_shared(dir, preset)
     }
 
     fn with(preset: Preset, skip: Vec<usize>, recorder: Recorder) -> Session {
@@ -213,17 +242,40 @@ impl Session {
 
     /// Starts training on the engine thread, with the Recorder as its sink.
     pub fn spawn(&self, data: Arc<Dataset>, kernel: engine::Kernel) -> EngineHandle {
-        let sink: SharedSink = self.recorder.clone();
-        engine::spawn(
-            self.preset.clone(),
-            data,
-            EngineOptions {
-                skip: self.skip.clone(),
-                sink: Some(sink),
-                kernel,
-                ..Default::default()
-            },
-        )
+        self.spawn_jobs(data, kernel, 1)
+            .pop()
+            .expect("one engine was asked for")
+    }
+
+    /// Starts `jobs` engines that share the Recorder, each with its share of the cores; they
+    /// take the units in turn (each claims a unit before training it).
+    pub fn spawn_jobs(
+        &self,
+        data: Arc<Dataset>,
+        kernel: engine::Kernel,
+        jobs: usize,
+    ) -> Vec<EngineHandle> {
+        let jobs = jobs.max(1);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let threads = (jobs > 1).then(|| (cores / jobs).max(1));
+        (0..jobs)
+            .map(|_| {
+                let sink: SharedSink = self.recorder.clone();
+                engine::spawn(
+                    self.preset.clone(),
+                    data.clone(),
+                    EngineOptions {
+                        skip: self.skip.clone(),
+                        sink: Some(sink),
+                        kernel,
+                        threads,
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect()
     }
 
     /// Ends the run: see `Recorder::finish`.

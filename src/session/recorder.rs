@@ -4,13 +4,14 @@
 //! could not be written stays in memory and goes to one rescue folder at the end, and the
 //! final message says exactly where the run is.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::engine::sink::NotKept;
 use crate::engine::{Event, Sink};
 use crate::runs::record::Failure;
-use crate::runs::{self, RunLock, RunRecord, VariantStatus};
+use crate::runs::units::{UnitLock, WriterLock};
+use crate::runs::{self, RunRecord, VariantStatus};
 
 /// Folding engine events into a run record: the one definition both front-ends use (the
 /// Recorder for what is saved, the TUI for what it shows).
@@ -142,30 +143,37 @@ pub struct Recorder {
     dir: Option<PathBuf>,
     /// The folder's name, for a rescue folder's name.
     name: String,
-    _lock: Option<RunLock>,
+    /// Held while this process writes the folder (watchers count writers by it).
+    _writer: Option<WriterLock>,
+    /// The units this process trains now, each locked against other writers (None: the
+    /// lock could not even be taken; trained anyway, and saved or rescued like the rest).
+    claimed: BTreeMap<usize, Option<UnitLock>>,
+    /// Claimed units whose file is behind the record.
+    dirty: BTreeSet<usize>,
     /// Weights the run folder refused, by path relative to the run folder.
     unsaved_weights: BTreeMap<String, Vec<u8>>,
-    /// Why the last write of run.json failed; None when the folder is up to date.
+    /// Why the last write of a unit file failed; None when the folder is up to date.
     save_error: Option<String>,
     /// Set once the front-end has taken the final state: later events change nothing.
     closed: bool,
 }
 
 impl Recorder {
-    /// Records into `dir`, which this process must own (`lock`), saving the record now.
-    pub fn new(record: RunRecord, dir: PathBuf, lock: RunLock) -> Recorder {
+    /// Records into the shared run folder `dir` (its manifest already written) as one of
+    /// its writers.
+    pub fn new(record: RunRecord, dir: PathBuf, writer: WriterLock) -> Recorder {
         let name = folder_name(&dir);
-        let mut r = Recorder {
+        Recorder {
             record,
             dir: Some(dir),
             name,
-            _lock: Some(lock),
+            _writer: Some(writer),
+            claimed: BTreeMap::new(),
+            dirty: BTreeSet::new(),
             unsaved_weights: BTreeMap::new(),
             save_error: None,
             closed: false,
-        };
-        r.save();
-        r
+        }
     }
 
     /// Records in memory only: the run folder could not be created (`reason`); the run goes
@@ -175,7 +183,9 @@ impl Recorder {
             name: runs::sanitize(&record.preset),
             record,
             dir: None,
-            _lock: None,
+            _writer: None,
+            claimed: BTreeMap::new(),
+            dirty: BTreeSet::new(),
             unsaved_weights: BTreeMap::new(),
             save_error: Some(reason),
             closed: false,
@@ -195,19 +205,29 @@ impl Recorder {
         self.save_error.as_deref()
     }
 
-    /// Writes run.json; remembers (and returns) why not.
+    /// Writes the file of every claimed unit that is behind; remembers (and returns) why not.
     fn save(&mut self) -> Option<String> {
         let Some(dir) = &self.dir else {
             return None;
         };
-        match runs::save(dir, &self.record) {
-            Ok(()) => {
+        let mut failed = None;
+        for &i in &self.dirty {
+            if !self.claimed.contains_key(&i) {
+                continue;
+            }
+            if let Err(e) = runs::units::save_unit(dir, i, &self.record.variants[i]) {
+                failed = Some(format!("{e:#}"));
+                break;
+            }
+        }
+        match failed {
+            None => {
+                self.dirty.clear();
                 self.save_error = None;
                 None
             }
-            Err(e) => {
+            Some(text) => {
                 let first = self.save_error.is_none();
-                let text = format!("{e:#}");
                 self.save_error = Some(text.clone());
                 // Said once per failure streak, not once per unit.
                 first.then(|| {
@@ -230,8 +250,11 @@ impl Recorder {
         }
         self.closed = true;
         if self.dir.is_some() {
+            // A running unit is now interrupted: its file says so.
+            self.dirty.extend(self.claimed.keys().copied());
             self.save();
         }
+        self.claimed.clear();
         match (&self.dir, &self.save_error, self.unsaved_weights.is_empty()) {
             (Some(dir), None, true) => Saved::InPlace(dir.clone()),
             (_, error, _) => {
@@ -288,13 +311,39 @@ fn folder_name(dir: &Path) -> String {
 }
 
 impl Sink for Recorder {
+    fn claim(&mut self, index: usize) -> bool {
+        let Some(dir) = &self.dir else {
+            return true;
+        };
+        match runs::units::claim_unit(dir, index) {
+            Ok(Some(lock)) => {
+                self.claimed.insert(index, Some(lock));
+                true
+            }
+            Ok(None) => false,
+            // The folder cannot even be locked: train anyway; the results go to a rescue
+            // folder if the folder refuses them too.
+            Err(_) => {
+                self.claimed.insert(index, None);
+                true
+            }
+        }
+    }
+
     fn observe(&mut self, event: &Event) -> Vec<String> {
         if self.closed {
             return Vec::new();
         }
-        if !self.record.apply(event) {
+        // The end of one engine is not the end of the run: with several engines (--jobs),
+        // or other writers, the others go on. Whether the run is complete is read from the
+        // unit files.
+        if matches!(event, Event::RunFinished { .. }) {
             return Vec::new();
         }
+        self.record.apply(event);
+        let Some(index) = event.unit() else {
+            return Vec::new();
+        };
         // A unit whose weights stayed in memory still has them recorded (the engine reported
         // none on disk); they go to the rescue folder with the record at the end.
         if let Event::VariantFinished {
@@ -310,7 +359,20 @@ impl Sink for Recorder {
                 }
             }
         }
-        self.save().into_iter().collect()
+        self.dirty.insert(index);
+        let warning = self.save();
+        let ended = matches!(
+            event,
+            Event::VariantFinished { .. }
+                | Event::VariantFailed { .. }
+                | Event::VariantSkipped { .. }
+        );
+        if ended && !self.dirty.contains(&index) {
+            // On disk: another writer may have the lock now. One that could not be written
+            // keeps its lock until the run ends (and is rescued).
+            self.claimed.remove(&index);
+        }
+        warning.into_iter().collect()
     }
 
     fn keep_weights(&mut self, name: &str, bytes: Vec<u8>) -> Result<String, NotKept> {
@@ -350,7 +412,8 @@ mod tests {
         )
         .unwrap();
         let record = RunRecord::new(&p, runs::record::Environment::detect("t"));
-        Recorder::new(record, dir.to_path_buf(), RunLock::acquire(dir).unwrap())
+        runs::units::create_manifest(dir, &record).unwrap();
+        Recorder::new(record, dir.to_path_buf(), WriterLock::take(dir).unwrap())
     }
 
     fn finished(index: usize) -> Event {
@@ -375,8 +438,13 @@ mod tests {
         let (_command_tx, command_rx) = crossbeam_channel::unbounded();
         let sink: SharedSink = recorder.clone();
         let control = Control::new(command_rx, event_tx, Some(sink));
-        control.emit(finished(0));
-        control.emit(finished(1));
+        for i in [0, 1] {
+            assert!(
+                control.claim(i),
+                "a unit is trained even when it cannot be locked"
+            );
+            control.emit(finished(i));
+        }
         let events: Vec<Event> = event_rx.try_iter().collect();
         // What both front-ends receive: the event, then one warning (not one per unit).
         assert_eq!(events.len(), 3, "{events:?}");
@@ -404,6 +472,7 @@ mod tests {
     fn a_saved_run_says_where_and_ignores_events_after_it_is_finished() {
         let tmp = tempfile::tempdir().unwrap();
         let mut r = recorder_in(tmp.path());
+        assert!(r.claim(0));
         assert!(r.observe(&finished(0)).is_empty());
         let saved = r.finish(false);
         assert_eq!(saved, Saved::InPlace(tmp.path().to_path_buf()));
@@ -411,6 +480,7 @@ mod tests {
             saved.to_string(),
             format!("run saved in {}", tmp.path().join("run.json").display())
         );
+        assert!(r.claim(1));
         r.observe(&finished(1));
         let on_disk = runs::load(tmp.path()).unwrap();
         assert_eq!(on_disk.count(VariantStatus::Finished), 1);

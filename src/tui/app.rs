@@ -217,6 +217,8 @@ pub struct RunView {
     pub batch_losses: Vec<(f64, f64)>,
     /// The data set's sizes, for ETAs.
     pub sizes: DataSizes,
+    /// Followed on disk while other processes write it: how many writers hold it now.
+    pub watching: Option<usize>,
 }
 
 /// Most points kept for the batch-loss line; older ones are thinned out.
@@ -235,6 +237,7 @@ impl RunView {
             progress: vec![None; n],
             batch_losses: Vec::new(),
             sizes: DataSizes::default(),
+            watching: None,
         }
     }
 
@@ -334,6 +337,8 @@ pub enum Effect {
     LoadDigits(usize),
     /// Turn the terminal's mouse capture on or off.
     Mouse(bool),
+    /// Follow this run folder: send `Msg::Watched` whenever it changes.
+    Watch(PathBuf),
 }
 
 /// A mouse action, in terminal cells (0-based), with the terminal's size when it happened.
@@ -380,6 +385,10 @@ pub enum Msg {
     },
     /// Start picker entry `i` at once (`mnist-lab tui PRESET`).
     StartPreset(usize),
+    /// A followed run folder as it is on disk now (after each change).
+    Watched(crate::runs::watch::Snapshot),
+    /// Open a run folder and follow it (`mnist-lab watch DIR`).
+    OpenWatched(crate::runs::watch::Snapshot),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -657,8 +666,11 @@ impl App {
         }
     }
 
+    /// A run trains in this process (a watched run is trained by others).
     pub fn training(&self) -> bool {
-        self.run.as_ref().is_some_and(|r| !r.finished)
+        self.run
+            .as_ref()
+            .is_some_and(|r| !r.finished && r.watching.is_none())
     }
 
     pub fn variant_count(&self) -> usize {
@@ -754,6 +766,50 @@ impl App {
                 self.refresh_past();
                 Vec::new()
             }
+            Msg::OpenWatched(snap) => match snap.record {
+                Ok(record) => {
+                    let name = snap
+                        .dir
+                        .file_name()
+                        .map(|f| f.to_string_lossy().to_string())
+                        .unwrap_or_default();
+                    self.show_past(record, snap.dir, &name)
+                }
+                Err(e) => {
+                    self.message = Some((Level::Error, e));
+                    Vec::new()
+                }
+            },
+            Msg::Watched(snap) => {
+                self.on_watched(snap);
+                Vec::new()
+            }
+        }
+    }
+
+    /// A followed folder changed: its record replaces the one shown, the selection kept.
+    fn on_watched(&mut self, snap: crate::runs::watch::Snapshot) {
+        let Some(run) = self.run.as_mut() else {
+            return;
+        };
+        if run.watching.is_none() || run.dir.as_deref() != Some(snap.dir.as_path()) {
+            return;
+        }
+        match snap.record {
+            Ok(record) if record.variants.len() == run.record.variants.len() => {
+                run.finished = record.complete;
+                run.record = record;
+                run.watching = Some(snap.writers.len());
+            }
+            Ok(_) => {
+                self.message = Some((
+                    Level::Error,
+                    format!("{}: the run's unit list changed", snap.dir.display()),
+                ))
+            }
+            // A half-visible state (e.g. a file being replaced on a network file system):
+            // keep what is shown, say why, and take the next snapshot.
+            Err(e) => self.message = Some((Level::Error, e)),
         }
     }
 
@@ -1032,32 +1088,59 @@ impl App {
             ));
             return Vec::new();
         }
-        match &self.picker.past[i].record {
+        let entry = &self.picker.past[i];
+        match &entry.record {
             Ok(r) => {
-                let mut view = RunView::new(r.clone(), Some(self.picker.past[i].dir.clone()));
-                view.finished = true;
-                view.sizes = self.sizes;
-                self.run = Some(view);
-                self.digits = None;
-                self.screen = Screen::Run;
-                self.view = View::Grid;
-                self.selected = 0;
-                self.factors.row = 0;
-                self.factors.col = 1;
-                self.follow = false;
-                self.message = Some((
-                    Level::Info,
-                    format!("opened {}", self.picker.past[i].name()),
-                ));
+                let (r, dir, name) = (r.clone(), entry.dir.clone(), entry.name());
+                self.show_past(r, dir, &name)
             }
-            Err(e) => self.message = Some((Level::Error, e.clone())),
+            Err(e) => {
+                self.message = Some((Level::Error, e.clone()));
+                Vec::new()
+            }
         }
-        Vec::new()
+    }
+
+    /// Shows a run read from disk in the grid view; a shared folder (other processes may be
+    /// writing it) is followed live.
+    fn show_past(&mut self, r: RunRecord, dir: PathBuf, name: &str) -> Vec<Effect> {
+        let shared = r.layout.is_some();
+        let mut view = RunView::new(r, Some(dir.clone()));
+        view.finished = !shared || view.record.complete;
+        view.watching = shared.then_some(0);
+        view.sizes = self.sizes;
+        self.run = Some(view);
+        self.digits = None;
+        self.screen = Screen::Run;
+        self.view = View::Grid;
+        self.selected = 0;
+        self.factors.row = 0;
+        self.factors.col = 1;
+        self.follow = false;
+        self.message = Some((Level::Info, format!("opened {name}")));
+        if shared {
+            vec![Effect::Watch(dir)]
+        } else {
+            Vec::new()
+        }
     }
 
     fn on_run(&mut self, action: Action) -> Vec<Effect> {
         let n = self.variant_count();
         let training = self.training();
+        let watching = self.run.as_ref().and_then(|r| r.watching);
+        if let (Some(writers), Action::TogglePause | Action::Skip | Action::Cancel) =
+            (watching, action)
+        {
+            self.message = Some((
+                Level::Info,
+                format!(
+                    "watching: other processes train this run ({writers} writing now); pause, \
+                     skip and cancel are theirs"
+                ),
+            ));
+            return Vec::new();
+        }
         match action {
             Action::TogglePause if training => {
                 let paused = self.run.as_ref().is_some_and(|r| r.paused);

@@ -27,6 +27,8 @@ pub struct TuiOptions {
     pub overrides: Overrides,
     /// Capture the mouse (clicks, wheel) from the start; `M` toggles it.
     pub mouse: bool,
+    /// Open this run folder at once and follow it (`mnist-lab watch DIR`).
+    pub watch: Option<PathBuf>,
 }
 
 /// Builds picker entries from `presets/` and the embedded presets, plus an extra path.
@@ -92,6 +94,8 @@ struct Runtime {
     last_saved: Option<Saved>,
     /// Messages for `update` that effects produced, handled in order by `dispatch`.
     outbox: std::collections::VecDeque<Msg>,
+    /// Snapshots of the run folder being followed, if one is.
+    watch: Option<Receiver<crate::runs::watch::Snapshot>>,
 }
 
 impl Runtime {
@@ -120,6 +124,11 @@ impl Runtime {
                 set_mouse_capture(on);
                 Ok(None)
             }
+            Effect::Watch(dir) => {
+                // Replacing the receiver ends the previous follower at its next change.
+                self.watch = Some(crate::runs::watch::follow(&dir));
+                Ok(None)
+            }
             Effect::Engine(c) => {
                 if let Some(h) = &self.engine {
                     h.send(c);
@@ -144,6 +153,7 @@ impl Runtime {
             anyhow::bail!("a preset is already training: cancel it (c) first");
         }
         self.stop_engine();
+        self.watch = None;
         let entry = self
             .app
             .picker
@@ -372,6 +382,7 @@ fn event_loop(
         session: None,
         last_saved: None,
         outbox: Default::default(),
+        watch: None,
     };
     rt.dispatch(Msg::Init {
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
@@ -382,6 +393,10 @@ fn event_loop(
     }
     if let Some(i) = start {
         rt.dispatch(Msg::StartPreset(i));
+    }
+    if let Some(dir) = &rt.options.watch {
+        let snapshot = crate::runs::watch::snapshot(dir);
+        rt.dispatch(Msg::OpenWatched(snapshot));
     }
     let result = rt.run_loop(terminal);
     // Whatever ended the loop, a run still training is stopped and saved.
@@ -413,6 +428,7 @@ impl Runtime {
                 .as_ref()
                 .map(|h| h.events.clone())
                 .unwrap_or_else(|| never.clone());
+            let watched = self.watch.clone().unwrap_or_else(crossbeam_channel::never);
             let mut msgs = Vec::new();
             let mut engine_gone = false;
             select! {
@@ -435,6 +451,10 @@ impl Runtime {
                     // The engine thread ended: its channel is disconnected and would be
                     // "ready" forever, spinning this loop on a core. Stop selecting on it.
                     Err(_) => engine_gone = true,
+                },
+                recv(watched) -> snap => match snap {
+                    Ok(snap) => msgs.push(Msg::Watched(snap)),
+                    Err(_) => self.watch = None,
                 },
                 recv(signals) -> sig => {
                     // Save what is done (the running variant as interrupted), then leave;

@@ -202,7 +202,12 @@ fn header_prefix(app: &App, theme: Theme) -> Vec<Span<'static>> {
                 run.done_count(),
                 run.record.variants.len()
             )));
-            let state = if run.paused {
+            let state = if let Some(n) = run.watching.filter(|_| !run.finished) {
+                Span::styled(
+                    format!(" watching ({n} writer{}) ", if n == 1 { "" } else { "s" }),
+                    theme.good(),
+                )
+            } else if run.paused {
                 Span::styled(" PAUSED ", theme.warn().add_modifier(Modifier::REVERSED))
             } else if run.finished && run.cancelled {
                 Span::styled(" CANCELLED ", theme.bad())

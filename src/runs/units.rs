@@ -1,0 +1,338 @@
+//! A run folder many writers share: `run.json` is the manifest (preset, the expanded unit
+//! list, environment), written once; each unit has its own `units/NNNN.json`, written
+//! atomically after every epoch and when it ends; `units/NNNN.lock` (an exclusive `flock`)
+//! stops two processes from training one unit; each writer holds `writers/<host>-<pid>.lock`
+//! for its life, so watchers can count writers and tell a live unit from one whose writer
+//! died. What is finished, and whether the run is complete, is derived from the unit files.
+//! Linux's NFS client maps `flock` onto NFS byte-range locks, so this holds on shared file
+//! systems too.
+
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::{RunRecord, VariantRecord, VariantStatus};
+
+pub const UNITS_DIR: &str = "units";
+pub const WRITERS_DIR: &str = "writers";
+/// The manifest's `layout` for a shared folder; single-file runs have none.
+pub const SHARED_LAYOUT: u32 = 2;
+
+pub fn unit_file(dir: &Path, index: usize) -> PathBuf {
+    dir.join(UNITS_DIR).join(format!("{index:04}.json"))
+}
+
+fn unit_lock_file(dir: &Path, index: usize) -> PathBuf {
+    dir.join(UNITS_DIR).join(format!("{index:04}.lock"))
+}
+
+/// What a unit file holds: the unit's record and who wrote it last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct UnitFile {
+    /// `host-pid` of the writer, to tell a live unit from one whose writer died.
+    writer: String,
+    #[serde(flatten)]
+    record: VariantRecord,
+}
+
+/// The manifest of `record`: the same run with every unit queued and empty.
+pub fn manifest_of(record: &RunRecord) -> RunRecord {
+    let mut m = record.clone();
+    m.layout = Some(SHARED_LAYOUT);
+    m.complete = false;
+    for v in &mut m.variants {
+        v.status = VariantStatus::Queued;
+        v.history.clear();
+        v.failure = None;
+        v.seconds = None;
+        v.weights = None;
+        v.early_stop = None;
+    }
+    m
+}
+
+/// Writes the manifest of a new run into `dir` unless it already has one. Returns whether
+/// this call created it; two processes racing get exactly one `true` (the file is linked
+/// into place, which fails if it exists).
+pub fn create_manifest(dir: &Path, record: &RunRecord) -> Result<bool> {
+    std::fs::create_dir_all(dir.join(UNITS_DIR))
+        .with_context(|| format!("{}: cannot create the run folder", dir.display()))?;
+    let path = dir.join(super::RUN_FILE);
+    if path.exists() {
+        return Ok(false);
+    }
+    let json = serde_json::to_vec_pretty(&manifest_of(record)).context("serialising run.json")?;
+    let tmp = dir.join(format!(".run.json.new-{}", writer_id()));
+    let result = (|| -> Result<bool> {
+        let mut f = std::fs::File::create(&tmp)
+            .with_context(|| format!("{}: cannot create", tmp.display()))?;
+        f.write_all(&json)
+            .and_then(|_| f.sync_all())
+            .with_context(|| format!("{}: cannot write", tmp.display()))?;
+        match std::fs::hard_link(&tmp, &path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(e).with_context(|| format!("{}: cannot create", path.display())),
+        }
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
+/// Refuses to join `dir` when its manifest is not the run `ours` describes, naming the first
+/// difference.
+pub fn check_same_run(dir: &Path, theirs: &RunRecord, ours: &RunRecord) -> Result<()> {
+    let refuse = |what: String| {
+        anyhow::anyhow!(
+            "{}: this folder holds a different run ({what}); use a new --run-dir, or the same \
+             preset and options",
+            dir.display()
+        )
+    };
+    if theirs.preset != ours.preset {
+        return Err(refuse(format!(
+            "preset {:?}, not {:?}",
+            theirs.preset, ours.preset
+        )));
+    }
+    if theirs.variants.len() != ours.variants.len() {
+        return Err(refuse(format!(
+            "{} units, not {}",
+            theirs.variants.len(),
+            ours.variants.len()
+        )));
+    }
+    for (i, (a, b)) in theirs.variants.iter().zip(&ours.variants).enumerate() {
+        if a.spec != b.spec {
+            return Err(refuse(format!(
+                "unit {i} is {:?} there and {:?} here, with different settings",
+                a.spec.name, b.spec.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writes unit `index`'s file atomically, as written by this process.
+pub fn save_unit(dir: &Path, index: usize, record: &VariantRecord) -> Result<()> {
+    let file = UnitFile {
+        writer: writer_id(),
+        record: record.clone(),
+    };
+    let json = serde_json::to_vec_pretty(&file).context("serialising a unit file")?;
+    let back: UnitFile = serde_json::from_slice(&json)
+        .context("the unit record would not read back (a number JSON cannot hold?)")?;
+    anyhow::ensure!(
+        back == file,
+        "the unit record would not read back as written (a number JSON cannot hold?)"
+    );
+    super::write_atomic(&unit_file(dir, index), &json)
+}
+
+/// Unit `index`'s file, with the writer that wrote it; None when no writer has started it.
+fn load_unit(dir: &Path, index: usize) -> Result<Option<UnitFile>> {
+    let path = unit_file(dir, index);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .with_context(|| format!("{}: not a valid unit file", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("{}: cannot read", path.display())),
+    }
+}
+
+/// Whether unit `index` has ended (finished, failed or skipped) according to its file.
+pub fn unit_done(dir: &Path, index: usize) -> bool {
+    matches!(load_unit(dir, index), Ok(Some(u)) if u.record.status.is_done())
+}
+
+/// The whole run of a shared folder: the manifest with every unit file laid over it. A unit
+/// whose writer is gone while it was running reads as interrupted; the run is complete when
+/// every unit has ended.
+pub fn assemble(dir: &Path, mut manifest: RunRecord) -> Result<RunRecord> {
+    let live = live_writers(dir);
+    for (i, v) in manifest.variants.iter_mut().enumerate() {
+        let Some(unit) = load_unit(dir, i)? else {
+            continue;
+        };
+        anyhow::ensure!(
+            unit.record.spec == v.spec,
+            "{}: unit {i} is not the manifest's {:?}",
+            unit_file(dir, i).display(),
+            v.spec.name
+        );
+        *v = unit.record;
+        if v.status == VariantStatus::Running && !live.contains(&unit.writer) {
+            v.status = VariantStatus::Interrupted;
+        }
+    }
+    manifest.complete = manifest.variants.iter().all(|v| v.status.is_done());
+    Ok(manifest)
+}
+
+/// This process as a writer: `host-pid`.
+pub fn writer_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| super::sanitize(h.trim()))
+        .unwrap_or_else(|_| "host".into());
+    format!("{host}-{}", std::process::id())
+}
+
+/// An exclusive `flock` on an open file; released on drop (and by the kernel when the
+/// process dies, even by `kill -9`).
+#[derive(Debug)]
+struct Flock {
+    file: std::fs::File,
+}
+
+impl Flock {
+    /// Locks `path` (created if need be); `wait` blocks for it, else None when it is held.
+    fn take(path: &Path, wait: bool) -> Result<Option<Flock>> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .with_context(|| format!("{}: cannot open the lock", path.display()))?;
+        let mode = if wait {
+            libc::LOCK_EX
+        } else {
+            libc::LOCK_EX | libc::LOCK_NB
+        };
+        // SAFETY: flock takes a descriptor that `file` owns and keeps open for the call.
+        if unsafe { libc::flock(file.as_raw_fd(), mode) } == 0 {
+            return Ok(Some(Flock { file }));
+        }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            return Ok(None);
+        }
+        Err(err).with_context(|| format!("{}: cannot lock", path.display()))
+    }
+}
+
+impl Drop for Flock {
+    fn drop(&mut self) {
+        // SAFETY: unlocking a descriptor `self.file` still owns.
+        unsafe {
+            libc::flock(self.file.as_raw_fd(), libc::LOCK_UN);
+        }
+    }
+}
+
+/// Held while this process trains unit `index`.
+#[derive(Debug)]
+pub struct UnitLock {
+    _lock: Flock,
+}
+
+/// Claims unit `index` for this process: None when another writer holds it or it has
+/// already ended. Checked again once locked, so a unit finished by a writer that has just
+/// let go is not trained twice. Temporary files a killed writer of this unit left behind are
+/// removed (nobody else can be writing them now).
+pub fn claim_unit(dir: &Path, index: usize) -> Result<Option<UnitLock>> {
+    if unit_done(dir, index) {
+        return Ok(None);
+    }
+    let Some(lock) = Flock::take(&unit_lock_file(dir, index), false)? else {
+        return Ok(None);
+    };
+    if unit_done(dir, index) {
+        return Ok(None);
+    }
+    let stem = format!(".{index:04}.json");
+    if let Ok(entries) = std::fs::read_dir(dir.join(UNITS_DIR)) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&stem) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    Ok(Some(UnitLock { _lock: lock }))
+}
+
+/// Held by a writer for as long as it works on the run; the file goes with it.
+#[derive(Debug)]
+pub struct WriterLock {
+    _lock: Flock,
+    path: PathBuf,
+}
+
+impl WriterLock {
+    pub fn take(dir: &Path) -> Result<WriterLock> {
+        let folder = dir.join(WRITERS_DIR);
+        std::fs::create_dir_all(&folder)
+            .with_context(|| format!("{}: cannot create", folder.display()))?;
+        let path = folder.join(format!("{}.lock", writer_id()));
+        // Blocking: only a watcher's short probe can hold our own file.
+        let lock = Flock::take(&path, true)?
+            .ok_or_else(|| anyhow::anyhow!("{}: cannot lock", path.display()))?;
+        let _ = (&lock.file).write_all(std::env::args().collect::<Vec<_>>().join(" ").as_bytes());
+        Ok(WriterLock { _lock: lock, path })
+    }
+}
+
+impl Drop for WriterLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The writers working on `dir` now (`host-pid`), from the writer locks that are held.
+pub fn live_writers(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir.join(WRITERS_DIR)) else {
+        return Vec::new();
+    };
+    let mut live = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(id) = name.strip_suffix(".lock") else {
+            continue;
+        };
+        // Probe without creating: a lock whose file is gone is no writer.
+        let Ok(file) = std::fs::File::open(e.path()) else {
+            continue;
+        };
+        // SAFETY: as in Flock::take; a probe that got the lock lets go at once.
+        let free = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0;
+        if free {
+            // SAFETY: unlocking the descriptor `file` owns, which the probe just locked.
+            unsafe {
+                libc::flock(file.as_raw_fd(), libc::LOCK_UN);
+            }
+        } else {
+            live.push(id.to_string());
+        }
+    }
+    live.sort();
+    live
+}
+
+/// The command line a live writer gave, for messages (empty when unknown).
+pub fn writer_command(dir: &Path, id: &str) -> String {
+    let mut s = String::new();
+    if let Ok(mut f) = std::fs::File::open(dir.join(WRITERS_DIR).join(format!("{id}.lock"))) {
+        let _ = f.read_to_string(&mut s);
+    }
+    s
+}
+
+/// Rewrites a single-file run (an older mnist-lab's) as a shared folder: a unit file for
+/// every unit that started, then the manifest. Its old lock is held meanwhile, so an older
+/// writer cannot be writing it.
+pub fn migrate(dir: &Path, record: &RunRecord) -> Result<()> {
+    let _old = super::RunLock::acquire(dir)?;
+    std::fs::create_dir_all(dir.join(UNITS_DIR))
+        .with_context(|| format!("{}: cannot create", dir.join(UNITS_DIR).display()))?;
+    for (i, v) in record.variants.iter().enumerate() {
+        if v.status != VariantStatus::Queued && !unit_file(dir, i).exists() {
+            save_unit(dir, i, v)?;
+        }
+    }
+    let json = serde_json::to_vec_pretty(&manifest_of(record)).context("serialising run.json")?;
+    super::write_atomic(&dir.join(super::RUN_FILE), &json)
+}
