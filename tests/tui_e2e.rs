@@ -223,3 +223,61 @@ fn sgr_mouse_clicks_switch_views_and_select_grid_cells_in_a_pty() {
     assert_eq!(mode, vt100::MouseProtocolMode::None);
     quit(&mut app);
 }
+
+#[test]
+fn watch_follows_a_run_folder_that_another_process_writes() {
+    use mnist_lab::runs::{self, units, VariantStatus};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("shared");
+    let p = mnist_lab::preset::parse(
+        "w.ron",
+        r#"(name: "watched", defaults: (arch: "128-64", epochs: 3),
+            variants: [(name: "first"), (name: "second", placement: None)])"#,
+    )
+    .unwrap();
+    let record = runs::RunRecord::new(&p, runs::record::Environment::detect("t"));
+    units::create_manifest(&dir, &record).unwrap();
+    // This test process is the writer the TUI watches.
+    let writer = units::WriterLock::take(&dir).unwrap();
+    let mut app = PtyApp::spawn(&["watch".as_ref(), dir.as_os_str()], 36, 120);
+    app.wait_for("watching (1 writer)", Duration::from_secs(20));
+    app.press("3");
+    app.wait_for("test loss", Duration::from_secs(5));
+
+    let mut unit = record.variants[0].clone();
+    unit.status = VariantStatus::Running;
+    let epoch = |e: usize, loss: f32| mnist_lab::engine::EpochMetrics {
+        epoch: e,
+        train_loss: loss,
+        train_acc: 0.5,
+        test_loss: loss,
+        test_acc: 0.5,
+        ..Default::default()
+    };
+    for (e, loss, shown) in [(1, 0.4321, "0.4321"), (2, 0.1234, "0.1234")] {
+        unit.history.push(epoch(e, loss));
+        units::save_unit(&dir, 0, &unit).unwrap();
+        let t = Instant::now();
+        app.wait_polling(shown, Duration::from_secs(5), Duration::from_millis(50));
+        assert!(
+            t.elapsed() < Duration::from_millis(2500),
+            "epoch {e} shown after {:?}",
+            t.elapsed()
+        );
+    }
+    // Pause, skip and cancel belong to the writers.
+    app.press(" ");
+    app.wait_for("pause, skip and cancel are theirs", Duration::from_secs(5));
+
+    // The writer ends both units and leaves: the run is done.
+    for (i, loss) in [(0, 0.1111f32), (1, 0.2222)] {
+        let mut u = record.variants[i].clone();
+        u.status = VariantStatus::Finished;
+        u.history = (1..=3).map(|e| epoch(e, loss)).collect();
+        units::save_unit(&dir, i, &u).unwrap();
+    }
+    drop(writer);
+    app.wait_for("2/2 done", Duration::from_secs(5));
+    app.wait_for("DONE", Duration::from_secs(5));
+    quit(&mut app);
+}

@@ -22,20 +22,71 @@ pub struct MergeReport {
     pub conflicts: Vec<String>,
 }
 
-/// The numbers that must agree for two copies of a unit to be the same result.
-fn same_result(a: &VariantRecord, b: &VariantRecord) -> bool {
-    a.status == b.status && a.history == b.history && a.failure == b.failure
+/// What a unit learned, epoch by epoch: everything but the timings (which differ between
+/// machines and runs of the same training).
+fn learned(v: &VariantRecord) -> Vec<[Option<f32>; 7]> {
+    v.history
+        .iter()
+        .map(|m| {
+            [
+                Some(m.epoch as f32),
+                Some(m.train_loss),
+                Some(m.train_acc),
+                Some(m.test_loss),
+                Some(m.test_acc),
+                m.val_loss,
+                m.val_acc,
+            ]
+        })
+        .collect()
 }
 
-fn describe(v: &VariantRecord) -> String {
-    match v.final_metrics() {
-        Some(m) => format!(
-            "{:?}, test loss {:.6}, accuracy {:.6}",
-            v.status, m.test_loss, m.test_acc
-        )
-        .to_lowercase(),
-        None => format!("{:?}", v.status).to_lowercase(),
+/// Two copies of a unit are the same result when they ended the same way and learned the
+/// same numbers, bit for bit.
+fn same_result(a: &VariantRecord, b: &VariantRecord) -> bool {
+    let bits = |v: &VariantRecord| -> Vec<Option<u32>> {
+        learned(v)
+            .into_iter()
+            .flatten()
+            .map(|x| x.map(f32::to_bits))
+            .collect()
+    };
+    a.status == b.status && a.failure == b.failure && bits(a) == bits(b)
+}
+
+/// Where two copies first differ, for the conflict's line.
+fn difference(a: &VariantRecord, b: &VariantRecord) -> String {
+    if a.status != b.status {
+        return format!("{:?} vs {:?}", a.status, b.status).to_lowercase();
     }
+    let (la, lb) = (learned(a), learned(b));
+    if la.len() != lb.len() {
+        return format!("{} vs {} epochs", la.len(), lb.len());
+    }
+    const NAMES: [&str; 7] = [
+        "epoch",
+        "train loss",
+        "train accuracy",
+        "test loss",
+        "test accuracy",
+        "validation loss",
+        "validation accuracy",
+    ];
+    for (e, (x, y)) in la.iter().zip(&lb).enumerate() {
+        for k in 0..NAMES.len() {
+            if x[k].map(f32::to_bits) != y[k].map(f32::to_bits) {
+                let show = |v: Option<f32>| v.map_or("none".into(), |v| format!("{v}"));
+                return format!(
+                    "epoch {}: {} {} vs {}",
+                    e + 1,
+                    NAMES[k],
+                    show(x[k]),
+                    show(y[k])
+                );
+            }
+        }
+    }
+    "failure messages differ".into()
 }
 
 /// Merges `sources` into `to` (created, or joined when it holds the same run).
@@ -79,12 +130,11 @@ pub fn merge(sources: &[PathBuf], to: &Path) -> Result<MergeReport> {
         };
         if let Some((other, v)) = copies.iter().find(|(_, v)| !same_result(chosen, v)) {
             report.conflicts.push(format!(
-                "unit {i} ({}): {} in {}, but {} in {}",
+                "unit {i} ({}) ended differently in {} and {}: {}",
                 manifest_unit.spec.name,
-                describe(chosen),
                 from.display(),
-                describe(v),
-                other.display()
+                other.display(),
+                difference(chosen, v)
             ));
             continue;
         }

@@ -98,12 +98,16 @@ pub struct JsonlRun {
 
 impl JsonlRun {
     pub fn start(preset: &Path, root: &Path) -> Self {
+        JsonlRun::start_with(preset, &["--runs-dir".as_ref(), root.as_os_str()])
+    }
+
+    /// `run PRESET --jsonl ARGS...`.
+    pub fn start_with(preset: &Path, args: &[&std::ffi::OsStr]) -> Self {
         let mut child = bin()
             .arg("run")
             .arg(preset)
             .arg("--jsonl")
-            .arg("--runs-dir")
-            .arg(root)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -1,0 +1,232 @@
+//! Many writers, one run folder (issue "Scale out"): processes sharing a folder by shard or
+//! not at all, a writer killed mid-unit, a join refused for a different run, merges and their
+//! conflicts, and `--jobs`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
+
+use common::bin;
+use mnist_lab::engine::Event;
+use mnist_lab::runs::{self, units, VariantStatus};
+
+/// Four quick units; `slow` makes unit b take 30 epochs (a few seconds), to be killed in.
+fn preset(dir: &Path, slow: bool) -> PathBuf {
+    let b_epochs = if slow { ", epochs: 30" } else { "" };
+    let text = format!(
+        r#"(name: "share", defaults: (arch: "128-64", epochs: 2, train_subset: 1500,
+            test_subset: 300, seed: 7),
+            variants: [(name: "a"), (name: "b", placement: None{b_epochs}),
+                       (name: "c", placement: Last), (name: "d", dropout: 0.2)])"#
+    );
+    let path = dir.join(if slow { "slow.ron" } else { "share.ron" });
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn spawn_into(preset: &Path, run_dir: &Path, extra: &[&str]) -> Child {
+    bin()
+        .arg("run")
+        .arg(preset)
+        .arg("--run-dir")
+        .arg(run_dir)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn finished_ok(child: Child) -> String {
+    let out: Output = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// The units a process trained, from its "NAME done in" lines.
+fn trained(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter_map(|l| l.trim().split_once(" done in ").map(|(n, _)| n.to_string()))
+        .collect()
+}
+
+/// Each unit's status and epochs, as the folder has them.
+fn numbers(dir: &Path) -> Vec<(String, VariantStatus, Vec<(f32, f32, f32, f32)>)> {
+    let r = runs::load(dir).unwrap();
+    r.variants
+        .iter()
+        .map(|v| {
+            let h = v
+                .history
+                .iter()
+                .map(|m| (m.train_loss, m.train_acc, m.test_loss, m.test_acc))
+                .collect();
+            (v.spec.name.clone(), v.status, h)
+        })
+        .collect()
+}
+
+#[test]
+fn two_processes_sharing_a_folder_train_every_unit_exactly_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = preset(tmp.path(), false);
+    let reference = tmp.path().join("reference");
+    finished_ok(spawn_into(&p, &reference, &[]));
+    let expected = numbers(&reference);
+    assert!(expected.iter().all(|u| u.1 == VariantStatus::Finished));
+
+    // Both shards at once, then the same (whole) work twice at once.
+    for (name, args) in [
+        ("shards", [["--shard", "0/2"], ["--shard", "1/2"]]),
+        ("same", [["--jobs", "1"], ["--jobs", "1"]]),
+    ] {
+        let dir = tmp.path().join(name);
+        let first = spawn_into(&p, &dir, &args[0]);
+        let second = spawn_into(&p, &dir, &args[1]);
+        let (one, two) = (finished_ok(first), finished_ok(second));
+        let mut all = trained(&one);
+        all.extend(trained(&two));
+        all.sort();
+        assert_eq!(
+            all,
+            ["a", "b", "c", "d"],
+            "{name}: each unit once\n{one}\n{two}"
+        );
+        assert_eq!(
+            numbers(&dir),
+            expected,
+            "{name}: the same numbers as one process"
+        );
+        assert!(runs::load(&dir).unwrap().complete);
+        assert!(units::live_writers(&dir).is_empty(), "writers leave");
+    }
+}
+
+#[test]
+fn a_killed_writer_leaves_its_finished_units_and_a_stale_lock_the_next_takes_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = preset(tmp.path(), true);
+    let dir = tmp.path().join("run");
+    let mut run = common::JsonlRun::start_with(&p, &["--run-dir".as_ref(), dir.as_os_str()]);
+    run.wait_for(|e| matches!(e, Event::EpochEnd { index: 1, metrics } if metrics.epoch >= 2));
+    run.child.kill().unwrap(); // SIGKILL: no chance to tidy up
+    run.child.wait().unwrap();
+
+    let r = runs::load(&dir).unwrap();
+    assert_eq!(r.variants[0].status, VariantStatus::Finished);
+    // Its file still says running, but its writer is gone: read as interrupted.
+    assert_eq!(r.variants[1].status, VariantStatus::Interrupted);
+    assert!(
+        r.variants[1].history.len() >= 2,
+        "epochs written as they ended"
+    );
+    assert!(!r.complete);
+    assert!(
+        dir.join("units/0001.lock").exists(),
+        "the stale lock is left"
+    );
+    assert!(units::live_writers(&dir).is_empty());
+
+    // The next writer takes over b (and the rest), not a.
+    let text = finished_ok(spawn_into(&p, &dir, &[]));
+    assert_eq!(trained(&text), ["b", "c", "d"], "{text}");
+    let r = runs::load(&dir).unwrap();
+    assert!(r.complete);
+    assert_eq!(r.variants[1].history.len(), 30);
+}
+
+#[test]
+fn joining_a_folder_of_a_different_run_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = preset(tmp.path(), false);
+    let dir = tmp.path().join("run");
+    finished_ok(spawn_into(&p, &dir, &["--only", "a"]));
+    let out = spawn_into(&p, &dir, &["--epochs", "3", "--only", "a"])
+        .wait_with_output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("holds a different run"), "{err}");
+    assert!(err.contains("unit 0"), "names the difference: {err}");
+    // Nothing of the folder changed.
+    assert_eq!(numbers(&dir)[0].2.len(), 2);
+}
+
+#[test]
+fn merge_combines_shards_and_reports_conflicts_instead_of_choosing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = preset(tmp.path(), false);
+    let (left, right) = (tmp.path().join("left"), tmp.path().join("right"));
+    finished_ok(spawn_into(&p, &left, &["--shard", "0/2"]));
+    finished_ok(spawn_into(&p, &right, &["--shard", "1/2"]));
+    let merged = tmp.path().join("merged");
+    let out = bin()
+        .arg("merge")
+        .args([&left, &right])
+        .arg("--to")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("4 units taken"), "{text}");
+    let r = runs::load(&merged).unwrap();
+    assert!(r.complete);
+    // Weights came along: a merged unit evaluates to its recorded accuracy.
+    let eval = bin().args(["eval"]).arg(&merged).arg("c").output().unwrap();
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+
+    // The same unit finished with other numbers elsewhere: reported, left out, exit 1.
+    let other = tmp.path().join("other");
+    finished_ok(spawn_into(&p, &other, &["--shard", "0/2"]));
+    let file = units::unit_file(&other, 0);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let changed = text.replacen("\"test_loss\": ", "\"test_loss\": 1", 1);
+    assert_ne!(text, changed);
+    std::fs::write(&file, changed).unwrap();
+    let target = tmp.path().join("target");
+    let out = bin()
+        .arg("merge")
+        .args([&left, &other])
+        .arg("--to")
+        .arg(&target)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("conflict: unit 0 (a)"), "{text}");
+    assert!(text.contains("1 conflicts"), "{text}");
+    let r = runs::load(&target).unwrap();
+    assert_eq!(r.variants[0].status, VariantStatus::Queued, "not chosen");
+    assert_eq!(
+        r.variants[2].status,
+        VariantStatus::Finished,
+        "the rest merged"
+    );
+}
+
+#[test]
+fn jobs_train_units_side_by_side_with_the_same_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = preset(tmp.path(), false);
+    let dir = tmp.path().join("jobs");
+    let text = finished_ok(spawn_into(&p, &dir, &["--jobs", "2"]));
+    assert!(text.contains("2 at once"), "{text}");
+    let mut all = trained(&text);
+    all.sort();
+    assert_eq!(all, ["a", "b", "c", "d"], "{text}");
+    let r = runs::load(&dir).unwrap();
+    assert!(r.complete);
+    assert!(r.variants.iter().all(|v| v.history.len() == 2));
+}
