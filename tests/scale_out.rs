@@ -57,20 +57,13 @@ fn trained(stdout: &str) -> Vec<String> {
         .collect()
 }
 
-/// Each unit's status and epochs, as the folder has them.
-fn numbers(dir: &Path) -> Vec<(String, VariantStatus, Vec<(f32, f32, f32, f32)>)> {
+/// Each unit's status, and its losses and accuracies epoch by epoch, as the folder has them.
+type Unit = (VariantStatus, Vec<(f32, f32, f32, f32)>);
+
+fn numbers(dir: &Path) -> Vec<Unit> {
     let r = runs::load(dir).unwrap();
-    r.variants
-        .iter()
-        .map(|v| {
-            let h = v
-                .history
-                .iter()
-                .map(|m| (m.train_loss, m.train_acc, m.test_loss, m.test_acc))
-                .collect();
-            (v.spec.name.clone(), v.status, h)
-        })
-        .collect()
+    let statuses = r.variants.iter().map(|v| v.status);
+    statuses.zip(common::numbers(&r)).collect()
 }
 
 #[test]
@@ -80,7 +73,7 @@ fn two_processes_sharing_a_folder_train_every_unit_exactly_once() {
     let reference = tmp.path().join("reference");
     finished_ok(spawn_into(&p, &reference, &[]));
     let expected = numbers(&reference);
-    assert!(expected.iter().all(|u| u.1 == VariantStatus::Finished));
+    assert!(expected.iter().all(|u| u.0 == VariantStatus::Finished));
 
     // Both shards at once, then the same (whole) work twice at once.
     for (name, args) in [
@@ -156,7 +149,7 @@ fn joining_a_folder_of_a_different_run_is_refused() {
     assert!(err.contains("holds a different run"), "{err}");
     assert!(err.contains("unit 0"), "names the difference: {err}");
     // Nothing of the folder changed.
-    assert_eq!(numbers(&dir)[0].2.len(), 2);
+    assert_eq!(numbers(&dir)[0].1.len(), 2);
 }
 
 #[test]
