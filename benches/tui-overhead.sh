@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # TUI overhead on a whole preset: headless and TUI (in tmux) runs in alternating order, each
-# timed from launch until its run.json says "complete": true. Nothing is spawned while a run
-# is timed (the wait is one Python process reading the file's tail twice a second).
+# timed from launch until every unit file says the unit ended. Nothing is spawned while a run
+# is timed (the wait is one Python process reading the files twice a second).
 #
 # usage: benches/tui-overhead.sh PAIRS PRESET [RUN OPTIONS...]
 #   e.g. benches/tui-overhead.sh 2 paper-2019
@@ -16,22 +16,26 @@ trap 'tmux -L overhead kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 wait_complete() {
   python3 - "$1" <<'PY'
-import glob, os, sys, time
+import glob, json, sys, time
+# Complete when every unit of the manifest has a unit file that says it ended.
 while True:
     for f in glob.glob(sys.argv[1] + '/*/run.json'):
         try:
-            with open(f, 'rb') as h:
-                h.seek(max(0, os.path.getsize(f) - 200))
-                if b'"complete": true' in h.read():
-                    sys.exit(0)
-        except OSError:
+            units = len(json.load(open(f))["variants"])
+            ended = 0
+            for u in glob.glob(f[:-len('run.json')] + 'units/*.json'):
+                if json.load(open(u))["status"] in ("Finished", "Failed", "Skipped"):
+                    ended += 1
+            if ended == units:
+                sys.exit(0)
+        except (OSError, ValueError, KeyError):
             pass
     time.sleep(0.5)
 PY
 }
 
 training_seconds() {
-  python3 -c 'import json,glob,sys; r=json.load(open(glob.glob(sys.argv[1]+"/*/run.json")[0])); print(round(sum(v["seconds"] or 0 for v in r["variants"]), 2))' "$1"
+  python3 -c 'import json,glob,sys; print(round(sum(json.load(open(u)).get("seconds") or 0 for u in glob.glob(sys.argv[1]+"/*/units/*.json")), 2))' "$1"
 }
 
 headless() {

@@ -108,7 +108,8 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<(Saved, RunRecord)> {
     let Options { jsonl, export, .. } = options;
-    let jobs = options.jobs.max(1);
+    // More engines than units would only take cores from the ones with work.
+    let jobs = options.jobs.clamp(1, session.units_left().max(1));
     let started = std::time::Instant::now();
     let preset = session.preset.clone();
     let dir = session.dir();

@@ -317,17 +317,31 @@ fn a_file_size_limit_fails_the_write_cleanly_and_says_where_the_run_is() {
 fn leftover_temporary_files_are_removed_when_a_run_is_opened_for_writing() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("weights")).unwrap();
+    std::fs::create_dir_all(dir.path().join("units")).unwrap();
+    // A killed writer's half-written unit file and weights of unit 3 ("v"), and of another
+    // unit, which this claim must leave to whoever claims that one.
     let stale = [
         dir.path().join(".run.json.tmp-4242-0"),
-        dir.path().join("weights/.v-0123.safetensors.tmp-4242-1"),
+        dir.path()
+            .join("weights")
+            .join(format!(".{}.tmp-4242-1", runs::weights_file_name("v"))),
+        dir.path().join("units/.0003.json.tmp-4242-2"),
     ];
-    for f in &stale {
+    let other = dir.path().join("units/.0004.json.tmp-4242-3");
+    for f in stale.iter().chain([&other]) {
         std::fs::write(f, b"half written").unwrap();
     }
-    let _lock = RunLock::acquire(dir.path()).unwrap();
+    // An older single-file run is tidied when its lock is taken (to migrate it)...
+    drop(RunLock::acquire(dir.path()).unwrap());
+    assert!(!stale[0].exists());
+    // ...a shared folder's unit when it is claimed.
+    let _claim = runs::units::claim_unit(dir.path(), 3, "v")
+        .unwrap()
+        .unwrap();
     for f in &stale {
         assert!(!f.exists(), "{} removed", f.display());
     }
+    assert!(other.exists(), "another unit's file is left to its writer");
 }
 
 // 5. Rescue folders are unique.

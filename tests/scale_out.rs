@@ -107,7 +107,14 @@ fn a_killed_writer_leaves_its_finished_units_and_a_stale_lock_the_next_takes_ove
     let tmp = tempfile::tempdir().unwrap();
     let p = preset(tmp.path(), true);
     let dir = tmp.path().join("run");
-    let mut run = common::JsonlRun::start_with(&p, &["--run-dir".as_ref(), dir.as_os_str()]);
+    // One unit at a time: a is finished when b is killed.
+    let args = [
+        "--run-dir".as_ref(),
+        dir.as_os_str(),
+        "--jobs".as_ref(),
+        "1".as_ref(),
+    ];
+    let mut run = common::JsonlRun::start_with(&p, &args);
     run.wait_for(|e| matches!(e, Event::EpochEnd { index: 1, metrics } if metrics.epoch >= 2));
     run.child.kill().unwrap(); // SIGKILL: no chance to tidy up
     run.child.wait().unwrap();
@@ -129,7 +136,9 @@ fn a_killed_writer_leaves_its_finished_units_and_a_stale_lock_the_next_takes_ove
 
     // The next writer takes over b (and the rest), not a.
     let text = finished_ok(spawn_into(&p, &dir, &[]));
-    assert_eq!(trained(&text), ["b", "c", "d"], "{text}");
+    let mut took = trained(&text);
+    took.sort();
+    assert_eq!(took, ["b", "c", "d"], "{text}");
     let r = runs::load(&dir).unwrap();
     assert!(r.complete);
     assert_eq!(r.variants[1].history.len(), 30);

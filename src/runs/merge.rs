@@ -143,7 +143,7 @@ pub fn merge(sources: &[PathBuf], to: &Path) -> Result<MergeReport> {
             continue;
         }
         // Under the unit's lock, so a writer training into the target cannot race us.
-        let Some(_lock) = units::claim_unit(to, i)? else {
+        let Some(_lock) = units::claim_unit(to, i, &manifest_unit.spec.name)? else {
             report.already += 1;
             continue;
         };

@@ -133,7 +133,7 @@ pub fn create_rescue_dir(run_name: &str) -> Result<PathBuf> {
 }
 
 /// Marks temporary files, so leftovers of a killed process can be found and removed.
-const TMP_MARK: &str = ".tmp-";
+pub const TMP_MARK: &str = ".tmp-";
 
 /// Removes temporary files a killed writer left in `dir` and its weights folder. Call it only
 /// while holding the run's lock (another writer's files in flight are then impossible).

@@ -230,11 +230,11 @@ pub struct UnitLock {
     _lock: Flock,
 }
 
-/// Claims unit `index` for this process: None when another writer holds it or it has
-/// already ended. Checked again once locked, so a unit finished by a writer that has just
-/// let go is not trained twice. Temporary files a killed writer of this unit left behind are
-/// removed (nobody else can be writing them now).
-pub fn claim_unit(dir: &Path, index: usize) -> Result<Option<UnitLock>> {
+/// Claims unit `index` (named `name`) for this process: None when another writer holds it or
+/// it has already ended. Checked again once locked, so a unit finished by a writer that has
+/// just let go is not trained twice. Temporary files a killed writer of this unit left behind
+/// (its unit file's and its weights') are removed: nobody else can be writing them now.
+pub fn claim_unit(dir: &Path, index: usize, name: &str) -> Result<Option<UnitLock>> {
     if unit_done(dir, index) {
         return Ok(None);
     }
@@ -244,9 +244,14 @@ pub fn claim_unit(dir: &Path, index: usize) -> Result<Option<UnitLock>> {
     if unit_done(dir, index) {
         return Ok(None);
     }
-    let stem = format!(".{index:04}.json");
-    if let Ok(entries) = std::fs::read_dir(dir.join(UNITS_DIR)) {
-        for e in entries.flatten() {
+    for (folder, stem) in [
+        (dir.join(UNITS_DIR), format!(".{index:04}.json.tmp-")),
+        (
+            dir.join(super::WEIGHTS_DIR),
+            format!(".{}.tmp-", super::weights_file_name(name)),
+        ),
+    ] {
+        for e in std::fs::read_dir(folder).into_iter().flatten().flatten() {
             if e.file_name().to_string_lossy().starts_with(&stem) {
                 let _ = std::fs::remove_file(e.path());
             }

@@ -315,7 +315,13 @@ impl Sink for Recorder {
         let Some(dir) = &self.dir else {
             return true;
         };
-        match runs::units::claim_unit(dir, index) {
+        let name = self
+            .record
+            .variants
+            .get(index)
+            .map(|v| v.spec.name.clone())
+            .unwrap_or_default();
+        match runs::units::claim_unit(dir, index, &name) {
             Ok(Some(lock)) => {
                 self.claimed.insert(index, Some(lock));
                 true

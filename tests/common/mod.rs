@@ -97,8 +97,18 @@ pub struct JsonlRun {
 }
 
 impl JsonlRun {
+    /// One unit at a time (`--jobs 1`), so a test knows which unit runs when it acts;
+    /// several at once are tested in `scale_out`.
     pub fn start(preset: &Path, root: &Path) -> Self {
-        JsonlRun::start_with(preset, &["--runs-dir".as_ref(), root.as_os_str()])
+        JsonlRun::start_with(
+            preset,
+            &[
+                "--runs-dir".as_ref(),
+                root.as_os_str(),
+                "--jobs".as_ref(),
+                "1".as_ref(),
+            ],
+        )
     }
 
     /// `run PRESET --jsonl ARGS...`.
