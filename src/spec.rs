@@ -548,6 +548,31 @@ pub struct EpochMetrics {
 }
 
 impl EpochMetrics {
+    /// Names of `values`, in its order (TensorBoard's tags, merge's messages).
+    pub const VALUE_NAMES: [&'static str; 7] = [
+        "train loss",
+        "train accuracy",
+        "test loss",
+        "test accuracy",
+        "validation loss",
+        "validation accuracy",
+        "learning rate",
+    ];
+
+    /// Every number the epoch learned or trained with, timings aside: losses and accuracies
+    /// of train, test and validation, and the learning rate (those not recorded are None).
+    pub fn values(&self) -> [Option<f32>; 7] {
+        [
+            Some(self.train_loss),
+            Some(self.train_acc),
+            Some(self.test_loss),
+            Some(self.test_acc),
+            self.val_loss,
+            self.val_acc,
+            self.lr,
+        ]
+    }
+
     /// The loss that choices are made on: validation when held out, else test (the study's way).
     pub fn monitored_loss(&self) -> f32 {
         self.val_loss.unwrap_or(self.test_loss)

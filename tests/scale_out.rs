@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Stdio};
 
 use common::bin;
 use mnist_lab::engine::Event;
@@ -39,14 +39,7 @@ fn spawn_into(preset: &Path, run_dir: &Path, extra: &[&str]) -> Child {
 }
 
 fn finished_ok(child: Child) -> String {
-    let out: Output = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
+    common::succeeded(&child.wait_with_output().unwrap())
 }
 
 /// The units a process trained, from its "NAME done in" lines.

@@ -2,6 +2,8 @@
 //! 4-task array of a tiny preset into one run folder, and checks that every unit is complete
 //! exactly once and that the table equals a single-process run's.
 
+mod common;
+
 #[test]
 fn a_slurm_job_array_fills_one_run_folder() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/slurm/run.sh");
@@ -10,12 +12,7 @@ fn a_slurm_job_array_fills_one_run_folder() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = common::succeeded(&out);
     assert!(text.contains("slurm test: passed"), "{text}");
     assert!(text.contains("6 finished, 6 trainings"), "{text}");
 }

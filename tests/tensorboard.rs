@@ -5,15 +5,7 @@ mod common;
 
 use common::bin;
 
-fn ok(out: &std::process::Output) -> String {
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
+use common::succeeded as ok;
 
 #[test]
 fn tensorboard_export_reads_back_as_epochs_csv_in_tensorboard() {

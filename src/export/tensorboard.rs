@@ -102,7 +102,7 @@ fn text_summary(tag: &str, text: &str) -> Vec<u8> {
     summary
 }
 
-/// The scalars written per epoch, by tag.
+/// The scalars written per epoch, by tag, in the order of `EpochMetrics::values`.
 pub const TAGS: [&str; 7] = [
     "train/loss",
     "train/accuracy",
@@ -136,16 +136,7 @@ pub fn unit_events(v: &VariantRecord, start: f64) -> Vec<u8> {
     let mut wall = start;
     for m in &v.history {
         wall += m.seconds.max(0.0) as f64;
-        let values = [
-            Some(m.train_loss),
-            Some(m.train_acc),
-            Some(m.test_loss),
-            Some(m.test_acc),
-            m.val_loss,
-            m.val_acc,
-            m.lr,
-        ];
-        for (tag, value) in TAGS.iter().zip(values) {
+        for (tag, value) in TAGS.iter().zip(m.values()) {
             if let Some(x) = value {
                 let summary = scalar_summary(tag, x);
                 record(

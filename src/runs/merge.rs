@@ -22,33 +22,19 @@ pub struct MergeReport {
     pub conflicts: Vec<String>,
 }
 
-/// What a unit learned, epoch by epoch: everything but the timings (which differ between
-/// machines and runs of the same training).
-fn learned(v: &VariantRecord) -> Vec<[Option<f32>; 7]> {
-    v.history
-        .iter()
-        .map(|m| {
-            [
-                Some(m.epoch as f32),
-                Some(m.train_loss),
-                Some(m.train_acc),
-                Some(m.test_loss),
-                Some(m.test_acc),
-                m.val_loss,
-                m.val_acc,
-            ]
-        })
-        .collect()
+/// What a unit learned, epoch by epoch: each epoch's number and values, timings aside (they
+/// differ between machines and runs of the same training).
+fn learned(v: &VariantRecord) -> Vec<(usize, [Option<f32>; 7])> {
+    v.history.iter().map(|m| (m.epoch, m.values())).collect()
 }
 
 /// Two copies of a unit are the same result when they ended the same way and learned the
 /// same numbers, bit for bit.
 fn same_result(a: &VariantRecord, b: &VariantRecord) -> bool {
-    let bits = |v: &VariantRecord| -> Vec<Option<u32>> {
+    let bits = |v: &VariantRecord| -> Vec<(usize, Vec<Option<u32>>)> {
         learned(v)
             .into_iter()
-            .flatten()
-            .map(|x| x.map(f32::to_bits))
+            .map(|(e, xs)| (e, xs.iter().map(|x| x.map(f32::to_bits)).collect()))
             .collect()
     };
     a.status == b.status && a.failure == b.failure && bits(a) == bits(b)
@@ -63,26 +49,14 @@ fn difference(a: &VariantRecord, b: &VariantRecord) -> String {
     if la.len() != lb.len() {
         return format!("{} vs {} epochs", la.len(), lb.len());
     }
-    const NAMES: [&str; 7] = [
-        "epoch",
-        "train loss",
-        "train accuracy",
-        "test loss",
-        "test accuracy",
-        "validation loss",
-        "validation accuracy",
-    ];
-    for (e, (x, y)) in la.iter().zip(&lb).enumerate() {
-        for k in 0..NAMES.len() {
-            if x[k].map(f32::to_bits) != y[k].map(f32::to_bits) {
-                let show = |v: Option<f32>| v.map_or("none".into(), |v| format!("{v}"));
-                return format!(
-                    "epoch {}: {} {} vs {}",
-                    e + 1,
-                    NAMES[k],
-                    show(x[k]),
-                    show(y[k])
-                );
+    let show = |v: Option<f32>| v.map_or("none".into(), |v| format!("{v}"));
+    for ((ea, xa), (eb, xb)) in la.iter().zip(&lb) {
+        if ea != eb {
+            return format!("epoch {ea} vs {eb}");
+        }
+        for (k, name) in crate::spec::EpochMetrics::VALUE_NAMES.iter().enumerate() {
+            if xa[k].map(f32::to_bits) != xb[k].map(f32::to_bits) {
+                return format!("epoch {ea}: {name} {} vs {}", show(xa[k]), show(xb[k]));
             }
         }
     }

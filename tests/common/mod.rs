@@ -83,6 +83,18 @@ pub fn numbers(record: &RunRecord) -> Vec<Vec<(f32, f32, f32, f32)>> {
         .collect()
 }
 
+/// Standard output of a command that must have succeeded (else the test fails showing both
+/// outputs).
+pub fn succeeded(out: &std::process::Output) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 /// The binary, run from the crate's folder.
 pub fn bin() -> std::process::Command {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_mnist-lab"));
