@@ -245,6 +245,7 @@ pub fn bias_grad(dz: &[f32], out: usize, db: &mut [f32]) {
     }
 }
 
+#[inline(always)]
 pub fn activate(z: &mut [f32], act: Activation) {
     match act {
         Activation::ReLU => z.iter_mut().for_each(|v| *v = v.max(0.0)),
@@ -265,6 +266,7 @@ pub fn activate(z: &mut [f32], act: Activation) {
 
 /// `d *= act'(z)`, with the derivative written in terms of the activation's output `a`.
 /// Selects, not branches: a ReLU's sign is a coin flip the branch predictor cannot learn.
+#[inline(always)]
 pub fn activation_backward(a: &[f32], d: &mut [f32], act: Activation) {
     let it = d.iter_mut().zip(a);
     match act {
@@ -390,6 +392,7 @@ pub fn min_blocks(cols: usize) -> usize {
 /// Inverted-dropout mask of one row: each element 0 with probability `p`, else 1/(1−p).
 /// Drawn from (`seed`, `row`) alone, so rows can be filled in any order or in parallel; each
 /// 64-bit draw decides two elements (its high and low halves).
+#[inline(always)]
 pub fn dropout_mask(mask: &mut [f32], p: f32, seed: u64, row: u64) {
     if p <= 0.0 {
         mask.iter_mut().for_each(|m| *m = 1.0);

@@ -7,6 +7,7 @@ pub mod net;
 pub mod optim;
 pub mod params;
 pub mod sparse;
+pub mod wide;
 
 pub use net::{FastNet, Input};
 pub use optim::FastOptimizer;

@@ -315,19 +315,7 @@ fn fused_act_bn_dropout(
         .par_chunks_mut(block)
         .zip(cache.a.par_chunks_mut(block))
         .with_min_len(k::min_blocks(c))
-        .map(|(y, a)| {
-            k::activate(y, act);
-            a.copy_from_slice(y);
-            let (mut sum, mut squares) = (vec![0.0f64; c], vec![0.0f64; c]);
-            for row in a.chunks_exact(c) {
-                for j in 0..c {
-                    let v = row[j] as f64;
-                    sum[j] += v;
-                    squares[j] += v * v;
-                }
-            }
-            (sum, squares)
-        })
+        .map(|(y, a)| activate_and_sum(y, a, c, act))
         .collect();
     let (mut sum, mut squares) = (vec![0.0f64; c], vec![0.0f64; c]);
     for (s, q) in partial {
@@ -369,20 +357,57 @@ fn fused_act_bn_dropout(
         .enumerate()
         .with_min_len(k::min_blocks(c))
         .for_each(|(bi, ((y, xh), mask))| {
-            for (r, ((yrow, xrow), mrow)) in y
-                .chunks_exact_mut(c)
-                .zip(xh.chunks_exact_mut(c))
-                .zip(mask.chunks_exact_mut(c))
-                .enumerate()
-            {
-                k::dropout_mask(mrow, p, seed, (bi * k::ROW_BLOCK + r) as u64);
-                for j in 0..c {
-                    let x = (yrow[j] - mean32[j]) * inv_std[j];
-                    xrow[j] = x;
-                    yrow[j] = (x * gamma[j] + beta[j]) * mrow[j];
-                }
-            }
+            let stats = [&mean32[..], inv_std, gamma, beta];
+            normalise_and_drop(y, xh, mask, c, stats, p, seed, bi * k::ROW_BLOCK)
         });
+}
+
+crate::wide_fn! {
+    /// Forward pass 1 on a block of rows: the activation, kept in `a`, and the column sums of
+    /// a and a² (f64, rows in order).
+    fn activate_and_sum(y: &mut [f32], a: &mut [f32], c: usize, act: Activation) -> (Vec<f64>, Vec<f64>) {
+        k::activate(y, act);
+        a.copy_from_slice(y);
+        let (mut sum, mut squares) = (vec![0.0f64; c], vec![0.0f64; c]);
+        for row in a.chunks_exact(c) {
+            for j in 0..c {
+                let v = row[j] as f64;
+                sum[j] += v;
+                squares[j] += v * v;
+            }
+        }
+        (sum, squares)
+    }
+}
+
+crate::wide_fn! {
+    /// Forward pass 2 on a block of rows starting at row `first`: x̂ = (a − mean)/σ, kept,
+    /// then y = (x̂·γ + β)·mask. `stats` is [mean, 1/σ, γ, β].
+    fn normalise_and_drop(
+        y: &mut [f32],
+        xh: &mut [f32],
+        mask: &mut [f32],
+        c: usize,
+        stats: [&[f32]; 4],
+        p: f32,
+        seed: u64,
+        first: usize,
+    ) {
+        let [mean, inv_std, gamma, beta] = stats;
+        for (r, ((yrow, xrow), mrow)) in y
+            .chunks_exact_mut(c)
+            .zip(xh.chunks_exact_mut(c))
+            .zip(mask.chunks_exact_mut(c))
+            .enumerate()
+        {
+            k::dropout_mask(mrow, p, seed, (first + r) as u64);
+            for j in 0..c {
+                let x = (yrow[j] - mean[j]) * inv_std[j];
+                xrow[j] = x;
+                yrow[j] = (x * gamma[j] + beta[j]) * mrow[j];
+            }
+        }
+    }
 }
 
 /// What the forward pass kept for the backward of act → BN → dropout.
@@ -414,19 +439,7 @@ fn fused_dropout_bn_act_backward(
         .zip(cache.mask.par_chunks(block))
         .zip(cache.xhat.par_chunks(block))
         .with_min_len(k::min_blocks(c))
-        .map(|((d, m), x)| {
-            if dropout {
-                d.iter_mut().zip(m).for_each(|(d, m)| *d *= m);
-            }
-            let (mut sb, mut sg) = (vec![0.0f64; c], vec![0.0f64; c]);
-            for (drow, xrow) in d.chunks_exact(c).zip(x.chunks_exact(c)) {
-                for j in 0..c {
-                    sb[j] += drow[j] as f64;
-                    sg[j] += (drow[j] * xrow[j]) as f64;
-                }
-            }
-            (sb, sg)
-        })
+        .map(|((d, m), x)| mask_and_sum(d, m, x, c, dropout))
         .collect();
     let (mut sb, mut sg) = (vec![0.0f64; c], vec![0.0f64; c]);
     for (b, g) in partial {
@@ -445,12 +458,37 @@ fn fused_dropout_bn_act_backward(
         .zip(cache.xhat.par_chunks(block))
         .zip(cache.a.par_chunks(block))
         .with_min_len(k::min_blocks(c))
-        .for_each(|((d, x), a)| {
-            for (drow, xrow) in d.chunks_exact_mut(c).zip(x.chunks_exact(c)) {
-                for j in 0..c {
-                    drow[j] = coef[j] * (drow[j] - mb[j] - xrow[j] * mg[j]);
-                }
+        .for_each(|((d, x), a)| bn_act_backward(d, x, a, c, [&coef, &mb, &mg], act));
+}
+
+crate::wide_fn! {
+    /// Backward pass 1 on a block of rows: the dropout mask, then the column sums of dy and
+    /// dy·x̂ (f64, rows in order).
+    fn mask_and_sum(d: &mut [f32], m: &[f32], x: &[f32], c: usize, dropout: bool) -> (Vec<f64>, Vec<f64>) {
+        if dropout {
+            d.iter_mut().zip(m).for_each(|(d, m)| *d *= m);
+        }
+        let (mut sb, mut sg) = (vec![0.0f64; c], vec![0.0f64; c]);
+        for (drow, xrow) in d.chunks_exact(c).zip(x.chunks_exact(c)) {
+            for j in 0..c {
+                sb[j] += drow[j] as f64;
+                sg[j] += (drow[j] * xrow[j]) as f64;
             }
-            k::activation_backward(a, d, act);
-        });
+        }
+        (sb, sg)
+    }
+}
+
+crate::wide_fn! {
+    /// Backward pass 2 on a block of rows: dz = γ/σ·(dy − mean dy − x̂·mean dy·x̂), then the
+    /// activation's derivative. `terms` is [γ/σ, mean dy, mean dy·x̂].
+    fn bn_act_backward(d: &mut [f32], x: &[f32], a: &[f32], c: usize, terms: [&[f32]; 3], act: Activation) {
+        let [coef, mb, mg] = terms;
+        for (drow, xrow) in d.chunks_exact_mut(c).zip(x.chunks_exact(c)) {
+            for j in 0..c {
+                drow[j] = coef[j] * (drow[j] - mb[j] - xrow[j] * mg[j]);
+            }
+        }
+        k::activation_backward(a, d, act);
+    }
 }

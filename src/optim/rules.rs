@@ -4,6 +4,7 @@ use crate::spec::OptimizerSpec;
 
 /// Keras RMSprop: `a = ρa + (1−ρ)g²; p −= lr·g / (√a + ε)`. State starts at zero
 /// (dfdx's starts at one, which makes the first steps tiny).
+#[inline(always)]
 pub fn rmsprop(p: &mut [f32], g: &[f32], a: &mut [f32], lr: f32, rho: f32, eps: f32) {
     for ((p, &g), a) in p.iter_mut().zip(g).zip(a.iter_mut()) {
         *a = rho * *a + (1.0 - rho) * g * g;
@@ -12,6 +13,7 @@ pub fn rmsprop(p: &mut [f32], g: &[f32], a: &mut [f32], lr: f32, rho: f32, eps: 
 }
 
 /// Keras Adagrad: accumulator starts at `initial_accumulator`; `a += g²; p −= lr·g/√(a+ε)`.
+#[inline(always)]
 pub fn adagrad(p: &mut [f32], g: &[f32], a: &mut [f32], lr: f32, eps: f32) {
     for ((p, &g), a) in p.iter_mut().zip(g).zip(a.iter_mut()) {
         *a += g * g;
@@ -21,6 +23,7 @@ pub fn adagrad(p: &mut [f32], g: &[f32], a: &mut [f32], lr: f32, eps: f32) {
 
 /// Keras Adadelta: `Eg = ρEg + (1−ρ)g²; d = −√(Edx+ε)/√(Eg+ε)·g; Edx = ρEdx + (1−ρ)d²;
 /// p += lr·d`.
+#[inline(always)]
 pub fn adadelta(
     p: &mut [f32],
     g: &[f32],
@@ -41,6 +44,7 @@ pub fn adadelta(
 /// Adam as dfdx computes it (bias-corrected moments, ε outside the square root); `t` is the
 /// 1-based step.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub fn adam(
     p: &mut [f32],
     g: &[f32],
@@ -63,6 +67,7 @@ pub fn adam(
 
 /// SGD as dfdx computes it: classic momentum `v = g + μv; p −= lr·v`, Nesterov
 /// `v = g + μv; p −= lr·(g + μv)`.
+#[inline(always)]
 pub fn sgd(p: &mut [f32], g: &[f32], v: &mut [f32], lr: f32, momentum: f32, nesterov: bool) {
     for ((p, &g), v) in p.iter_mut().zip(g).zip(v.iter_mut()) {
         let step = if momentum > 0.0 {
@@ -92,6 +97,7 @@ pub fn initial_state(spec: OptimizerSpec) -> f32 {
 }
 
 /// One update of `p` by gradient `g` under `spec`, with state slots `a`, `b` and 1-based step `t`.
+#[inline(always)]
 pub fn apply(spec: OptimizerSpec, t: i32, p: &mut [f32], g: &[f32], a: &mut [f32], b: &mut [f32]) {
     match spec {
         OptimizerSpec::Adam {
