@@ -82,7 +82,9 @@ mod tests {
     #[test]
     fn the_wide_update_equals_the_baseline_one_bit_for_bit() {
         let n = 1003; // not a multiple of any vector width: the tail is covered too
-        let g: Vec<f32> = (0..n).map(|i| ((i * 37 % 101) as f32 - 50.0) * 1e-3).collect();
+        let g: Vec<f32> = (0..n)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) * 1e-3)
+            .collect();
         let spec = OptimizerSpec::Adam {
             lr: 1e-3,
             beta1: 0.9,
