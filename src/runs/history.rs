@@ -1,8 +1,8 @@
-//! Past runs: listing the store, and turning an interrupted run back into work to do.
+//! Past runs: listing the store, and the preset a recorded run was made from.
 
 use std::path::{Path, PathBuf};
 
-use super::{load, RunRecord, VariantStatus};
+use super::{load, RunRecord};
 use crate::preset::Preset;
 
 /// A run found in the store: its folder and its record (or why it cannot be read).
@@ -54,19 +54,4 @@ pub fn preset_of(record: &RunRecord) -> Preset {
         source: record.source.clone(),
         variants: record.variants.iter().map(|v| v.spec.clone()).collect(),
     }
-}
-
-/// Prepares a record for `--resume`: finished and failed variants stay, the rest are queued
-/// again from scratch. Returns the indices to skip.
-pub fn prepare_resume(record: &mut RunRecord) -> Vec<usize> {
-    for v in &mut record.variants {
-        if !v.status.is_done() {
-            v.status = VariantStatus::Queued;
-            v.history.clear();
-            v.failure = None;
-            v.weights = None;
-        }
-    }
-    record.complete = false;
-    record.done_indices()
 }

@@ -1,6 +1,8 @@
-//! One writer per run folder: an exclusive `flock` on `<run>/.lock`, held while a process
-//! trains into the folder. A second writer is refused with the holder's process id and command.
-//! The kernel drops the lock when its holder exits, even after `kill -9`.
+//! The lock of a single-file run (older mnist-lab versions): an exclusive `flock` on
+//! `<run>/.lock`, which their writer held while training. Taken to migrate such a run into a
+//! shared folder, so an older writer cannot be writing it meanwhile; a holder is named with its
+//! process id and command. The kernel drops the lock when its holder exits, even after
+//! `kill -9`.
 
 use std::io::{Read, Seek, Write};
 use std::os::fd::AsRawFd;

@@ -1,4 +1,6 @@
-//! The run store: one folder per preset run, `run.json` rewritten atomically as variants end.
+//! The run store: one folder per preset run. A run folder is shared by its writers
+//! (`units`: a manifest written once, a file per unit written after every epoch); a rescue
+//! folder, and runs of older versions, are one `run.json` holding everything.
 
 pub mod history;
 pub mod lock;
@@ -272,8 +274,8 @@ pub fn write_atomic_with(
     result
 }
 
-/// Writes `run.json` atomically, after checking that what is written reads back as the same
-/// record (a value JSON cannot carry, such as NaN, would make the run unreadable).
+/// Writes a whole single-file `run.json` (a rescue folder) atomically, after checking that
+/// what is written reads back as the same record (a value JSON cannot carry, such as NaN, would make the run unreadable).
 pub fn save(dir: &Path, record: &RunRecord) -> Result<()> {
     let json = serde_json::to_vec_pretty(record).context("serialising run.json")?;
     let back: RunRecord = serde_json::from_slice(&json)
