@@ -154,6 +154,17 @@ fn joining_a_folder_of_a_different_run_is_refused() {
     assert_eq!(numbers(&dir)[0].1.len(), 2);
 }
 
+/// `merge SOURCES --to TO`, to the end.
+fn merge(sources: &[&Path], to: &Path) -> std::process::Output {
+    bin()
+        .arg("merge")
+        .args(sources)
+        .arg("--to")
+        .arg(to)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn merge_combines_shards_and_reports_conflicts_instead_of_choosing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -162,13 +173,7 @@ fn merge_combines_shards_and_reports_conflicts_instead_of_choosing() {
     finished_ok(spawn_into(&p, &left, &["--shard", "0/2"]));
     finished_ok(spawn_into(&p, &right, &["--shard", "1/2"]));
     let merged = tmp.path().join("merged");
-    let out = bin()
-        .arg("merge")
-        .args([&left, &right])
-        .arg("--to")
-        .arg(&merged)
-        .output()
-        .unwrap();
+    let out = merge(&[&left, &right], &merged);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("4 units taken"), "{text}");
@@ -181,6 +186,12 @@ fn merge_combines_shards_and_reports_conflicts_instead_of_choosing() {
         "{}",
         String::from_utf8_lossy(&eval.stderr)
     );
+    let acc = format!("{:.4}", r.variants[2].last().unwrap().test_acc);
+    let said = String::from_utf8_lossy(&eval.stdout);
+    assert!(
+        said.contains(&format!("test accuracy {acc}")),
+        "recomputed {acc}: {said}"
+    );
 
     // The same unit finished with other numbers elsewhere: reported, left out, exit 1.
     let other = tmp.path().join("other");
@@ -191,13 +202,7 @@ fn merge_combines_shards_and_reports_conflicts_instead_of_choosing() {
     assert_ne!(text, changed);
     std::fs::write(&file, changed).unwrap();
     let target = tmp.path().join("target");
-    let out = bin()
-        .arg("merge")
-        .args([&left, &other])
-        .arg("--to")
-        .arg(&target)
-        .output()
-        .unwrap();
+    let out = merge(&[&left, &other], &target);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("conflict: unit 0 (a)"), "{text}");

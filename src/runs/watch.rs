@@ -24,10 +24,15 @@ pub struct Snapshot {
 }
 
 pub fn snapshot(dir: &Path) -> Snapshot {
+    snapshot_with(dir, super::units::live_writers(dir))
+}
+
+/// A snapshot whose live writers were just probed.
+fn snapshot_with(dir: &Path, writers: Vec<String>) -> Snapshot {
     Snapshot {
         dir: dir.to_path_buf(),
         record: super::load(dir).map_err(|e| format!("{e:#}")),
-        writers: super::units::live_writers(dir),
+        writers,
     }
 }
 
@@ -75,7 +80,7 @@ fn follow_loop(dir: &Path, tx: &Sender<Snapshot>) {
     // file, but no longer holds it).
     let state = || (fingerprint(dir), super::units::live_writers(dir));
     let mut last = state();
-    if tx.send(snapshot(dir)).is_err() {
+    if tx.send(snapshot_with(dir, last.1.clone())).is_err() {
         return;
     }
     loop {
@@ -93,7 +98,7 @@ fn follow_loop(dir: &Path, tx: &Sender<Snapshot>) {
         let now = state();
         if now != last {
             last = now;
-            if tx.send(snapshot(dir)).is_err() {
+            if tx.send(snapshot_with(dir, last.1.clone())).is_err() {
                 break;
             }
         }

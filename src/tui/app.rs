@@ -718,16 +718,8 @@ impl App {
                 Vec::new()
             }
             Msg::Started(record, dir) => {
-                let mut run = RunView::new(record, dir);
-                run.sizes = self.sizes;
-                self.run = Some(run);
-                self.digits = None;
-                self.screen = Screen::Run;
-                self.view = View::Live;
-                self.selected = 0;
-                self.factors.row = 0;
-                self.factors.col = 1;
-                self.follow = true;
+                // A run training here: the live view, following the running unit.
+                self.show_run(RunView::new(record, dir), View::Live, true);
                 self.message = None;
                 Vec::new()
             }
@@ -1101,6 +1093,19 @@ impl App {
         }
     }
 
+    /// Makes `run` the run shown, on `view`, with the selection reset to its first unit.
+    fn show_run(&mut self, mut run: RunView, view: View, follow: bool) {
+        run.sizes = self.sizes;
+        self.run = Some(run);
+        self.digits = None;
+        self.screen = Screen::Run;
+        self.view = view;
+        self.selected = 0;
+        self.factors.row = 0;
+        self.factors.col = 1;
+        self.follow = follow;
+    }
+
     /// Shows a run read from disk in the grid view; a shared folder (other processes may be
     /// writing it) is followed live.
     fn show_past(&mut self, r: RunRecord, dir: PathBuf, name: &str) -> Vec<Effect> {
@@ -1108,15 +1113,7 @@ impl App {
         let mut view = RunView::new(r, Some(dir.clone()));
         view.finished = !shared || view.record.complete;
         view.watching = shared.then_some(0);
-        view.sizes = self.sizes;
-        self.run = Some(view);
-        self.digits = None;
-        self.screen = Screen::Run;
-        self.view = View::Grid;
-        self.selected = 0;
-        self.factors.row = 0;
-        self.factors.col = 1;
-        self.follow = false;
+        self.show_run(view, View::Grid, false);
         self.message = Some((Level::Info, format!("opened {name}")));
         if shared {
             vec![Effect::Watch(dir)]
