@@ -16,6 +16,9 @@ use crate::spec::Arch;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GemmRate {
+    /// Whose GEMM: "fast" (the fused path's, `gemm` 0.19 with AVX-512 where the CPU has it)
+    /// or "dfdx" (dfdx's matmul, `gemm` 0.15, AVX2 at most on stable Rust).
+    pub path: String,
     pub shape: String,
     pub gflops: f64,
 }
@@ -41,8 +44,12 @@ pub struct BenchReport {
     pub cpu: Option<String>,
     pub threads: usize,
     pub gemm: Vec<GemmRate>,
-    /// The rate efficiency is measured against (128×784×512, the first layer's shape).
+    /// The fast path's GEMM rate at 128×784×512 (the first layer's shape): what the fast
+    /// and dense kernels' efficiency is measured against.
     pub reference_gflops: f64,
+    /// dfdx's GEMM rate at the same shape, the dfdx kernel's reference (measured only when
+    /// that kernel is benched).
+    pub dfdx_reference_gflops: Option<f64>,
     /// Fraction of non-zero pixels: training set, test set.
     pub input_density: (f64, f64),
     pub results: Vec<ArchResult>,
@@ -54,48 +61,96 @@ pub fn density(split: &crate::data::Split) -> f64 {
     nonzero as f64 / split.images.len().max(1) as f64
 }
 
-fn time_matmul<const M: usize, const K: usize, const N: usize>(dev: &Cpu) -> f64 {
-    let a: Tensor<Rank2<M, K>, f32, Cpu> = dev.sample_normal();
-    let b: Tensor<Rank2<K, N>, f32, Cpu> = dev.sample_normal();
-    let flop = 2.0 * (M * K * N) as f64;
-    // Warm up, then time enough repetitions for ~0.5 s.
-    let _ = a.clone().matmul(b.clone());
-    let reps = ((0.5e9 * 100.0) / flop).clamp(3.0, 2000.0) as usize;
+/// Seconds per call of `f`, the best of three timed batches of ~0.15 s each (after a warm-up).
+fn best_time(flop: f64, mut f: impl FnMut()) -> f64 {
+    f();
+    let reps = ((0.15e9 * 100.0) / flop).clamp(1.0, 700.0) as usize;
     let mut best = f64::INFINITY;
     for _ in 0..3 {
         let t = Instant::now();
-        for _ in 0..reps / 3 + 1 {
-            let c = a.clone().matmul(b.clone());
-            std::hint::black_box(&c);
+        for _ in 0..reps {
+            f();
         }
-        best = best.min(t.elapsed().as_secs_f64() / (reps / 3 + 1) as f64);
+        best = best.min(t.elapsed().as_secs_f64() / reps as f64);
     }
-    flop / best / 1e9
+    best
 }
 
-/// GEMM rates through dfdx's matmul at the shapes training uses, measured in the training
-/// pool as training calls it (from outside the pool each call pays a thread hand-off, which
-/// would understate the rate and flatter the efficiency).
-pub fn gemm_rates() -> Vec<GemmRate> {
-    crate::engine::in_training_pool(gemm_rates_here)
+fn time_dfdx_matmul<const M: usize, const K: usize, const N: usize>(dev: &Cpu) -> f64 {
+    let a: Tensor<Rank2<M, K>, f32, Cpu> = dev.sample_normal();
+    let b: Tensor<Rank2<K, N>, f32, Cpu> = dev.sample_normal();
+    let flop = 2.0 * (M * K * N) as f64;
+    flop / best_time(flop, || {
+        std::hint::black_box(a.clone().matmul(b.clone()));
+    }) / 1e9
 }
 
-fn gemm_rates_here() -> Vec<GemmRate> {
-    let dev = Cpu::default();
-    vec![
-        GemmRate {
-            shape: "128x784x512".into(),
-            gflops: time_matmul::<128, 784, 512>(&dev),
-        },
-        GemmRate {
-            shape: "128x512x256".into(),
-            gflops: time_matmul::<128, 512, 256>(&dev),
-        },
-        GemmRate {
-            shape: "1024x1024x1024".into(),
-            gflops: time_matmul::<1024, 1024, 1024>(&dev),
-        },
-    ]
+/// The fused path's GEMM (`fast::kernels::gemm`) on row-major m×k times k×n.
+fn time_fast_gemm(m: usize, k: usize, n: usize) -> f64 {
+    let a: Vec<f32> = (0..m * k).map(|i| (i % 17) as f32 * 0.01).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| (i % 13) as f32 * 0.01).collect();
+    let mut c = vec![0.0f32; m * n];
+    let flop = 2.0 * (m * k * n) as f64;
+    flop / best_time(flop, || {
+        // SAFETY: a is m×k and b is k×n, row-major, c holds m·n.
+        unsafe {
+            crate::fast::kernels::gemm(
+                m,
+                n,
+                k,
+                &mut c,
+                false,
+                a.as_ptr(),
+                k as isize,
+                1,
+                b.as_ptr(),
+                n as isize,
+                1,
+            )
+        };
+        std::hint::black_box(&c);
+    }) / 1e9
+}
+
+const SHAPES: [(usize, usize, usize); 3] = [(128, 784, 512), (128, 512, 256), (1024, 1024, 1024)];
+
+fn shape_name((m, k, n): (usize, usize, usize)) -> String {
+    format!("{m}x{k}x{n}")
+}
+
+/// GEMM rates at the shapes training uses, the fast path's and (with `dfdx`) dfdx's,
+/// measured in the training pool as training calls them (from outside the pool each call
+/// pays a thread hand-off, which would understate the rate and flatter the efficiency).
+pub fn gemm_rates(dfdx: bool) -> Vec<GemmRate> {
+    crate::engine::in_training_pool(|| {
+        let mut rates: Vec<GemmRate> = SHAPES
+            .iter()
+            .map(|&(m, k, n)| GemmRate {
+                path: "fast".into(),
+                shape: shape_name((m, k, n)),
+                gflops: time_fast_gemm(m, k, n),
+            })
+            .collect();
+        if dfdx {
+            let dev = Cpu::default();
+            let measured = [
+                time_dfdx_matmul::<128, 784, 512>(&dev),
+                time_dfdx_matmul::<128, 512, 256>(&dev),
+                time_dfdx_matmul::<1024, 1024, 1024>(&dev),
+            ];
+            rates.extend(
+                SHAPES
+                    .iter()
+                    .zip(measured)
+                    .map(|(&shape, gflops)| GemmRate {
+                        path: "dfdx".into(),
+                        shape: shape_name(shape),
+                        gflops,
+                    }),
+            );
+        }
+        rates
+    })
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -177,8 +232,9 @@ pub fn run(
 ) -> Result<BenchReport> {
     let env = crate::runs::record::Environment::detect("");
     progress("measuring GEMM rate ...");
-    let gemm = gemm_rates();
+    let gemm = gemm_rates(kernels.contains(&Kernel::Dfdx));
     let reference = gemm[0].gflops;
+    let dfdx_reference = gemm.iter().find(|g| g.path == "dfdx").map(|g| g.gflops);
     let base = preset::load("paper-2019")?;
     let mut results = Vec::new();
     for arch in archs {
@@ -186,6 +242,10 @@ pub fn run(
             progress(&format!(
                 "training {arch} ({kernel:?}) for {epochs} epochs ..."
             ));
+            let reference = match kernel {
+                Kernel::Dfdx => dfdx_reference.unwrap_or(reference),
+                _ => reference,
+            };
             results.push(bench_arch(&base, arch, epochs, kernel, &data, reference)?);
         }
     }
@@ -194,6 +254,7 @@ pub fn run(
         threads: env.threads,
         gemm,
         reference_gflops: reference,
+        dfdx_reference_gflops: dfdx_reference,
         input_density: (density(&data.train), density(&data.test)),
         results,
     })
@@ -201,16 +262,22 @@ pub fn run(
 
 pub fn text(report: &BenchReport) -> String {
     let mut out = format!(
-        "machine: {} ({} threads)\nGEMM (dfdx matmul): {}\n\n",
+        "machine: {} ({} threads)\n",
         report.cpu.as_deref().unwrap_or("unknown CPU"),
         report.threads,
-        report
+    );
+    for path in ["fast", "dfdx"] {
+        let rates: Vec<String> = report
             .gemm
             .iter()
+            .filter(|g| g.path == path)
             .map(|g| format!("{} {:.1} GFLOP/s", g.shape, g.gflops))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+            .collect();
+        if !rates.is_empty() {
+            out.push_str(&format!("GEMM ({path}): {}\n", rates.join(", ")));
+        }
+    }
+    out.push('\n');
     out.push_str(&format!(
         "{:<20} {:<7} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10} {:>9}\n",
         "arch",
@@ -242,7 +309,7 @@ pub fn text(report: &BenchReport) -> String {
          pixels) + 2W per test image, W = weights. 'sparse': the same with the first layer's\n\
          products scaled by the non-zero pixels ({:.1}% of train, {:.1}% of test), what the\n\
          fast kernel needs; its GFLOP/s count those. efficiency = GFLOP/s / GEMM GFLOP/s at\n\
-         128x784x512.\n",
+         128x784x512 of the kernel's own GEMM (fast for fast and dense, dfdx for dfdx).\n",
         report.input_density.0 * 100.0,
         report.input_density.1 * 100.0
     ));
