@@ -209,7 +209,14 @@ fn one_hot(labels: impl Iterator<Item = u8>, out: &mut Vec<f32>) {
 /// One way of training a network: dfdx's modules, or the fused plain-slice path.
 trait Trainer {
     /// Trains on the examples at `idx`; returns (mean loss of the batch, correct predictions).
-    fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), EngineError>;
+    /// `next` is the batch after this one, when there is one: a trainer may prepare it
+    /// meanwhile.
+    fn step(
+        &mut self,
+        split: &Split,
+        idx: &[usize],
+        next: Option<&[usize]>,
+    ) -> Result<(f32, usize), EngineError>;
     /// Evaluates the examples `range` of `split` in eval mode.
     fn evaluate(
         &mut self,
@@ -240,7 +247,12 @@ struct DfdxTrainer<M: Net> {
 }
 
 impl<M: Net> Trainer for DfdxTrainer<M> {
-    fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), EngineError> {
+    fn step(
+        &mut self,
+        split: &Split,
+        idx: &[usize],
+        _next: Option<&[usize]>,
+    ) -> Result<(f32, usize), EngineError> {
         load_batch(split, idx, &mut self.xbuf, &mut self.labels);
         one_hot(self.labels.iter().copied(), &mut self.ybuf);
         let n = idx.len();
@@ -291,18 +303,46 @@ struct FastTrainer<M: Net> {
     opt: crate::fast::FastOptimizer,
     rng: rand::rngs::StdRng,
     batch: Batch,
+    /// The next training batch, packed while the current one trains.
+    ahead: Batch,
+    /// Which examples `batch` holds, when it was packed ahead.
+    ahead_for: Vec<usize>,
+    eval_batch: Batch,
     mode: InputMode,
     labels: Vec<u8>,
 }
 
 impl<M: Net> Trainer for FastTrainer<M> {
-    fn step(&mut self, split: &Split, idx: &[usize]) -> Result<(f32, usize), EngineError> {
-        let images = idx.iter().map(|&i| split.image(i));
-        self.batch.load(images, PIXELS, self.mode, true);
+    fn step(
+        &mut self,
+        split: &Split,
+        idx: &[usize],
+        next: Option<&[usize]>,
+    ) -> Result<(f32, usize), EngineError> {
+        if self.ahead_for != idx {
+            let images = idx.iter().map(|&i| split.image(i));
+            self.batch.load(images, PIXELS, self.mode, true);
+        }
         self.labels.clear();
         self.labels.extend(idx.iter().map(|&i| split.labels[i]));
-        let input = self.batch.input();
-        let (loss, correct) = self.net.train_step(input, &self.labels, &mut self.rng);
+        // Packing is serial; done beside the step, it runs while the other core works on the
+        // step's parallel parts instead of leaving it idle. Nothing in it depends on the step.
+        let (net, rng, labels, mode) = (&mut self.net, &mut self.rng, &self.labels, self.mode);
+        let (batch, ahead) = (&self.batch, &mut self.ahead);
+        let ((loss, correct), ()) = rayon::join(
+            || net.train_step(batch.input(), labels, rng),
+            || {
+                if let Some(next) = next {
+                    let images = next.iter().map(|&i| split.image(i));
+                    ahead.load(images, PIXELS, mode, true);
+                }
+            },
+        );
+        self.ahead_for.clear();
+        if let Some(next) = next {
+            std::mem::swap(&mut self.batch, &mut self.ahead);
+            self.ahead_for.extend_from_slice(next);
+        }
         let mean = (loss / idx.len() as f64) as f32;
         if mean.is_finite() {
             self.opt.step(&mut self.net);
@@ -315,7 +355,7 @@ impl<M: Net> Trainer for FastTrainer<M> {
         split: &Split,
         range: std::ops::Range<usize>,
     ) -> Result<Evaluation, EngineError> {
-        let (net, batch, mode) = (&mut self.net, &mut self.batch, self.mode);
+        let (net, batch, mode) = (&mut self.net, &mut self.eval_batch, self.mode);
         evaluate_batches(split, range, FAST_EVAL_BATCH, |chunk, logits| {
             batch.load(chunk.clone().map(|i| split.image(i)), PIXELS, mode, false);
             net.predict(batch.input(), chunk.len(), logits);
@@ -355,6 +395,9 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
             opt: crate::fast::FastOptimizer::new(spec.optimizer),
             rng: rand::SeedableRng::seed_from_u64(spec.seed ^ 0xD80F_D80F),
             batch: Batch::default(),
+            ahead: Batch::default(),
+            ahead_for: Vec::new(),
+            eval_batch: Batch::default(),
             mode,
             labels: Vec::new(),
         };
@@ -423,7 +466,8 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
             if job.inject_panic == Some(spec.name.as_str()) {
                 panic!("injected panic in variant {:?} (test hook)", spec.name);
             }
-            let (loss_value, c) = trainer.step(train, idx).map_err(failed(epoch))?;
+            let next = batches.get(b + 1).copied();
+            let (loss_value, c) = trainer.step(train, idx, next).map_err(failed(epoch))?;
             if !loss_value.is_finite() {
                 return Err(TrainError::Diverged {
                     epoch,
