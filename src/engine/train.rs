@@ -312,6 +312,27 @@ struct FastTrainer<M: Net> {
     labels: Vec<u8>,
 }
 
+impl<M: Net> FastTrainer<M> {
+    /// Starts from `model`'s parameters (same seed, same initial weights as dfdx's path).
+    fn new(model: M, spec: &VariantSpec, mode: InputMode) -> Self {
+        let widths = spec.arch.widths();
+        let net =
+            crate::fast::FastNet::from_params(&widths, &crate::fast::params::export(&model), spec);
+        FastTrainer {
+            model,
+            net,
+            opt: crate::fast::FastOptimizer::new(spec.optimizer),
+            rng: rand::SeedableRng::seed_from_u64(spec.seed ^ 0xD80F_D80F),
+            batch: Batch::default(),
+            ahead: Batch::default(),
+            ahead_for: Vec::new(),
+            eval_batch: Batch::default(),
+            mode,
+            labels: Vec::new(),
+        }
+    }
+}
+
 impl<M: Net> Trainer for FastTrainer<M> {
     fn step(
         &mut self,
@@ -386,22 +407,7 @@ fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
         } else {
             InputMode::Auto
         };
-        let widths = spec.arch.widths();
-        let net =
-            crate::fast::FastNet::from_params(&widths, &crate::fast::params::export(&model), spec);
-        let trainer = FastTrainer {
-            model,
-            net,
-            opt: crate::fast::FastOptimizer::new(spec.optimizer),
-            rng: rand::SeedableRng::seed_from_u64(spec.seed ^ 0xD80F_D80F),
-            batch: Batch::default(),
-            ahead: Batch::default(),
-            ahead_for: Vec::new(),
-            eval_batch: Batch::default(),
-            mode,
-            labels: Vec::new(),
-        };
-        run_epochs(job, trainer)
+        run_epochs(job, FastTrainer::new(model, spec, mode))
     } else {
         let opt = Optimizer::new(&model, spec.optimizer);
         let trainer = DfdxTrainer {
@@ -620,4 +626,90 @@ pub fn evaluate_saved(
             n,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Trains the same batches twice on the fused path, once told the next batch (so it is
+    /// packed ahead) and once not, with an evaluation in between: the two must agree bit
+    /// for bit, losses and final parameters.
+    struct AheadOrNot<'a> {
+        spec: &'a VariantSpec,
+        split: &'a Split,
+        batches: &'a [Vec<usize>],
+    }
+
+    impl ArchVisitor for AheadOrNot<'_> {
+        type Output = ();
+        fn visit<M: Net>(self) -> Self::Output {
+            let run = |ahead: bool| {
+                let dev = Cpu::seed_from_u64(self.spec.seed);
+                let model = M::new_configured(&dev, self.spec);
+                let mut t = FastTrainer::new(model, self.spec, InputMode::Auto);
+                let mut losses = Vec::new();
+                for (b, idx) in self.batches.iter().enumerate() {
+                    let next = self.batches.get(b + 1).filter(|_| ahead).map(|n| &n[..]);
+                    let (loss, correct) = t.step(self.split, idx, next).expect("step");
+                    losses.push((loss.to_bits(), correct));
+                    if b == 1 {
+                        let e = t.evaluate(self.split, 0..50).expect("evaluate");
+                        losses.push((e.loss.to_bits(), e.predictions.len()));
+                    }
+                }
+                (losses, t.net.params())
+            };
+            let (ahead, plain) = (run(true), run(false));
+            assert_eq!(
+                ahead.0, plain.0,
+                "losses differ with the batch packed ahead"
+            );
+            assert!(
+                ahead.1 == plain.1,
+                "parameters differ with the batch packed ahead"
+            );
+        }
+    }
+
+    #[test]
+    fn packing_the_next_batch_ahead_changes_nothing() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let n = 200;
+        // MNIST-like sparsity (about a fifth non-zero), so the sparse path runs.
+        let images = (0..n * PIXELS)
+            .map(|_| {
+                if rng.gen_bool(0.2) {
+                    rng.gen_range(1..=255)
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let labels = (0..n).map(|_| rng.gen_range(0..CLASSES as u8)).collect();
+        let split = Split { images, labels };
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            order.swap(i, rng.gen_range(0..=i));
+        }
+        // Uneven sizes, and one batch repeated back to back.
+        let batches: Vec<Vec<usize>> = vec![
+            order[..64].to_vec(),
+            order[64..101].to_vec(),
+            order[64..101].to_vec(),
+            order[101..].to_vec(),
+            order[..1].to_vec(),
+        ];
+        let preset = crate::preset::load("paper-2019").expect("embedded preset");
+        let spec = &preset.variants[0];
+        crate::model::dispatch(
+            &spec.arch,
+            AheadOrNot {
+                spec,
+                split: &split,
+                batches: &batches,
+            },
+        );
+    }
 }
