@@ -70,6 +70,38 @@ fn main() {
             ratio
         );
     }
+    // The same on real MNIST batches (its zeros come in runs, which packing skips 8 at a
+    // time), when the data is here.
+    match mnist_lab::data::load_dir(&mnist_lab::data::default_dir()) {
+        Ok(data) => {
+            let order = mnist_lab::data::epoch_order(data.train.len(), 1, 0);
+            let mut s = SparseBatch::default();
+            let mut x = Vec::new();
+            let (mut pk, mut sf, mut df, mut sg, mut dg, mut density) =
+                (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+            for batch in order.chunks_exact(N).take(3) {
+                data.train.fill_batch(batch, &mut x);
+                let images = || batch.iter().map(|&i| data.train.image(i));
+                pk += time(|| s.pack_u8(images(), IN, true));
+                density += s.density() / 3.0;
+                sf += time(|| s.forward(&wt, &bias, OUT, &mut z));
+                df += time(|| kernels::linear_p_forward(&x, N, &wt, &bias, OUT, &mut z));
+                sg += time(|| s.weight_grad(&dz, OUT, &mut dw));
+                dg += time(|| kernels::linear_p_weight_grad(&x, N, &dz, OUT, &mut dw));
+            }
+            println!(
+                "{:>8.2} {:>8.0}µs {:>10.0}µs {:>10.0}µs {:>10.0}µs {:>10.0}µs {:>7.2}  (MNIST)",
+                density,
+                pk / 3.0 * 1e6,
+                sf / 3.0 * 1e6,
+                df / 3.0 * 1e6,
+                sg / 3.0 * 1e6,
+                dg / 3.0 * 1e6,
+                (pk + sf + sg) / (df + dg)
+            );
+        }
+        Err(e) => println!("(no MNIST row: {e})"),
+    }
     match crossover {
         Some(d) => println!("sparse (packing included) stops paying at about density {d}"),
         None => println!("sparse pays at every density measured"),
