@@ -315,3 +315,33 @@ pub fn text(report: &BenchReport) -> String {
     ));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gemm_rates_are_measured_for_each_path_asked_and_printed() {
+        let fast_only = gemm_rates(false);
+        assert_eq!(fast_only.len(), SHAPES.len());
+        assert!(fast_only.iter().all(|g| g.path == "fast"));
+        let both = gemm_rates(true);
+        let paths: Vec<&str> = both.iter().map(|g| g.path.as_str()).collect();
+        assert_eq!(paths, ["fast", "fast", "fast", "dfdx", "dfdx", "dfdx"]);
+        for g in &both {
+            assert!(g.gflops.is_finite() && g.gflops > 0.0, "{g:?}");
+        }
+        let report = BenchReport {
+            cpu: None,
+            threads: 2,
+            reference_gflops: both[0].gflops,
+            dfdx_reference_gflops: Some(both[3].gflops),
+            gemm: both,
+            input_density: (0.19, 0.19),
+            results: Vec::new(),
+        };
+        let text = text(&report);
+        assert!(text.contains("GEMM (fast): 128x784x512 "), "{text}");
+        assert!(text.contains("GEMM (dfdx): 128x784x512 "), "{text}");
+    }
+}
