@@ -1,11 +1,13 @@
 //! Element-wise loops compiled for wider vectors when the CPU has them. The crate is built for
 //! baseline x86-64 (SSE2, 4 floats per instruction) so that the binary runs anywhere; a
 //! function declared with `wide_fn!` is also compiled for AVX2 (8 floats) and AVX-512 (16),
-//! and the widest version the CPU can run is picked at run time. The same operations in the same order per element:
-//! results do not change (LLVM neither contracts nor reorders floating point unless told).
+//! and the widest version the CPU can run is picked at run time. The same operations in the
+//! same order per element: results do not change (LLVM neither contracts nor reorders
+//! floating point unless told).
 
 /// `wide_fn! { pub fn name(a: A, b: B) { body } }`: `name` runs `body` compiled for AVX-512
-/// or AVX2 when this CPU has it. What the body calls must be `#[inline(always)]` to be compiled wide too.
+/// or AVX2 when this CPU has it. What the body calls must be `#[inline(always)]` to be
+/// compiled wide too.
 #[macro_export]
 macro_rules! wide_fn {
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
