@@ -11,9 +11,10 @@ use crate::preset::Preset;
 use crate::runs::{RunRecord, VariantRecord, VariantStatus};
 use crate::session::Fold;
 
-/// Training throughput assumed for the picker's estimates (FLOP/s; the fused path measured
-/// 108–129 GFLOP/s on the 2-core machine, see the README's benchmark).
-pub const ASSUMED_FLOPS: f64 = 110e9;
+/// Training throughput assumed for the picker's estimates, in dense-equivalent FLOP/s (the
+/// FLOPs of a dense first layer per second). On the 2-core machine with AVX-512 the fused path
+/// made 130–146 per net in `bench`, and a whole `run paper-2019` (two variants at once) 168.
+pub const ASSUMED_FLOPS: f64 = 150e9;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {

@@ -73,9 +73,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         Ok(p) => {
             lines.push(Line::styled(p.description.clone(), theme.title()));
             lines.push(Line::raw(format!(
-                "{} · estimated {} at ~110 GFLOP/s",
+                "{} · estimated {} at ~{:.0} GFLOP/s",
                 p.size_label(),
-                fmt_duration(entry.estimate_seconds_for(app.sizes).unwrap_or(0.0))
+                fmt_duration(entry.estimate_seconds_for(app.sizes).unwrap_or(0.0)),
+                crate::tui::app::ASSUMED_FLOPS / 1e9
             )));
             lines.push(Line::raw(""));
             for v in &p.variants {
