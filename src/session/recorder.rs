@@ -125,7 +125,9 @@ impl Saved {
 impl std::fmt::Display for Saved {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Saved::InPlace(d) => write!(f, "run saved in {}", d.join(runs::RUN_FILE).display()),
+            // The folder, not its run.json: in a shared folder that is only the manifest, and
+            // the results are in units/.
+            Saved::InPlace(d) => write!(f, "run saved in {}", d.display()),
             // Where the run is comes first: a status line may cut the rest.
             Saved::Rescued { dir, reason } => write!(
                 f,
@@ -484,7 +486,7 @@ mod tests {
         assert_eq!(saved, Saved::InPlace(tmp.path().to_path_buf()));
         assert_eq!(
             saved.to_string(),
-            format!("run saved in {}", tmp.path().join("run.json").display())
+            format!("run saved in {}", tmp.path().display())
         );
         assert!(r.claim(1));
         r.observe(&finished(1));
