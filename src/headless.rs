@@ -265,10 +265,13 @@ pub fn run(
                 writeln!(
                     out,
                     "exported {} to {}",
-                    written.join(", "),
+                    written.summary(),
                     target.display()
                 )
                 .map_err(OutputClosed)?;
+                for line in &written.skipped {
+                    writeln!(out, "skipped: {}", crate::text::escape(line)).map_err(OutputClosed)?;
+                }
             }
         }
     }

@@ -54,9 +54,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         o.epochs.is_none()
                             && o.train_subset.is_none()
                             && o.test_subset.is_none()
-                            && o.only.is_empty(),
+                            && o.only.is_empty()
+                            && o.seeds.is_none(),
                         "{}: --resume trains the rest of the run with its recorded settings; \
-                         --epochs, --train-subset, --test-subset and --only do not apply",
+                         --epochs, --seeds, --train-subset, --test-subset and --only do not apply",
                         dir.display()
                     );
                     None
@@ -69,7 +70,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let data = session::load_data(common.data.as_deref())?;
             let mut session = match (resume, setup_preset) {
-                (Some(dir), _) => Session::resume(&dir)?,
+                (Some(dir), _) => Session::resume(&dir, &data)?,
                 (None, Some(p)) => {
                     session::check_fits(&p, &data)?;
                     match &run_dir {
@@ -117,7 +118,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let data = session::load_data(common.data.as_deref()).ok();
             let written =
                 mnist_lab::export::export_run(&run_dir, &target, &record, data.as_deref())?;
-            println!("exported {} to {}", written.join(", "), target.display());
+            println!("exported {} to {}", written.summary(), target.display());
+            for line in &written.skipped {
+                println!("skipped: {}", mnist_lab::text::escape(line));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::Eval { run_dir, variant }) => {
@@ -203,6 +207,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             for c in &report.conflicts {
                 writeln!(out, "conflict: {}", mnist_lab::text::escape(c))?;
+            }
+            for w in &report.no_weights {
+                writeln!(out, "no weights: {}", mnist_lab::text::escape(w))?;
             }
             if report.conflicts.is_empty() {
                 Ok(ExitCode::SUCCESS)

@@ -569,7 +569,8 @@ fn in_unit(what: &str, x: f32) -> Result<(), String> {
     }
 }
 
-fn validate(s: &VariantSpec) -> Result<(), String> {
+/// The rules every unit spec obeys, from a preset or read back from a run folder's manifest.
+pub fn validate(s: &VariantSpec) -> Result<(), String> {
     in_unit("dropout", s.dropout)?;
     if s.epochs == 0 || s.epochs > MAX_EPOCHS {
         return Err(format!("epochs must be 1..={MAX_EPOCHS}, got {}", s.epochs));

@@ -206,7 +206,7 @@ fn two_resumes_of_one_run_share_it_and_never_train_a_unit_twice() {
     r.layout = None;
     std::fs::remove_dir_all(dir.join("units")).unwrap();
     runs::save(&dir, &r).unwrap();
-    let first = Session::resume(&dir).unwrap();
+    let first = Session::resume(&dir, &common::mnist()).unwrap();
     // The first resume is training b (holds its lock): the second has nothing to take.
     assert!(first.lock().claim(1));
     let second = common::resume(&dir, &root);

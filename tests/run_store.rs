@@ -212,7 +212,7 @@ fn exports_write_png_svg_and_every_file() {
         "curves.png",
         "curves.svg",
     ] {
-        assert!(written.contains(&f.to_string()));
+        assert!(written.files.contains(&f.to_string()));
         assert!(dir.path().join(f).is_file(), "{f}");
     }
     let png = std::fs::read(dir.path().join("curves.png")).unwrap();
@@ -309,7 +309,7 @@ fn export_with_data_writes_confusion_matrices_and_effects() {
     let data = common::mnist();
     let written = export::export_all(dir.path(), &r, Some(&data)).unwrap();
     assert!(
-        written.iter().any(|w| w.starts_with("confusion")),
+        written.files.iter().any(|w| w.starts_with("confusion")),
         "{written:?}"
     );
     let csv = std::fs::read_to_string(dir.path().join("confusion-a.csv")).unwrap();

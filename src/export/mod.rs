@@ -347,13 +347,67 @@ pub fn summary_md(record: &RunRecord) -> String {
     out
 }
 
-/// Copies each finished variant's weights from the run in `source` into `dir/weights/`
-/// (same file names, so the exported run.json finds them); returns how many.
-fn copy_weights(source: &Path, dir: &Path, record: &RunRecord) -> Result<usize> {
+/// What an export wrote, and what it could not (one line per unit, naming it and why).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Written {
+    pub files: Vec<String>,
+    pub skipped: Vec<String>,
+}
+
+impl Written {
+    /// One line: what was written, and how many units were skipped (each said on its own).
+    pub fn summary(&self) -> String {
+        let mut s = self.files.join(", ");
+        if !self.skipped.is_empty() {
+            s.push_str(&format!(" ({} skipped)", self.skipped.len()));
+        }
+        s
+    }
+}
+
+/// The file stem of each unit's per-unit exports: the sanitised name, with a short hash of
+/// the exact name where two names sanitise alike (`a/b` and `a_b`), so no file is shared.
+fn unit_stems<'r>(record: &'r RunRecord) -> std::collections::HashMap<&'r str, String> {
+    let mut count = std::collections::HashMap::<String, usize>::new();
+    for v in &record.variants {
+        *count.entry(sanitize(&v.spec.name)).or_default() += 1;
+    }
+    record
+        .variants
+        .iter()
+        .map(|v| {
+            let plain = sanitize(&v.spec.name);
+            let stem = if count[&plain] > 1 {
+                crate::runs::weights_file_name(&v.spec.name)
+                    .trim_end_matches(".safetensors")
+                    .to_string()
+            } else {
+                plain
+            };
+            (v.spec.name.as_str(), stem)
+        })
+        .collect()
+}
+
+/// Copies each variant's weights from the run in `source` into `dir/weights/` (same file
+/// names, so the exported run.json finds them); returns how many. A unit whose weights are
+/// missing or refused gets a line in `skipped`, and the others go on.
+fn copy_weights(
+    source: &Path,
+    dir: &Path,
+    record: &RunRecord,
+    skipped: &mut Vec<String>,
+) -> Result<usize> {
     let target = dir.join(WEIGHTS_DIR);
     let mut n = 0;
     for v in record.variants.iter().filter(|v| v.weights.is_some()) {
-        let (_, src) = find_weights(source, record, &v.spec.name)?;
+        let src = match find_weights(source, record, &v.spec.name) {
+            Ok((_, src)) => src,
+            Err(e) => {
+                skipped.push(format!("{:?}: no weights copied: {e:#}", v.spec.name));
+                continue;
+            }
+        };
         let Some(file) = src.file_name() else {
             continue;
         };
@@ -362,10 +416,10 @@ fn copy_weights(source: &Path, dir: &Path, record: &RunRecord) -> Result<usize> 
             n += 1;
             continue;
         }
-        std::fs::create_dir_all(&target)
-            .with_context(|| format!("{}: cannot create", target.display()))?;
-        std::fs::copy(&src, &dst)
-            .with_context(|| format!("copying {} to {}", src.display(), dst.display()))?;
+        crate::runs::safe::real_dir(&target)?;
+        let bytes =
+            std::fs::read(&src).with_context(|| format!("{}: cannot read", src.display()))?;
+        write_atomic(&dst, &bytes)?;
         n += 1;
     }
     Ok(n)
@@ -379,13 +433,16 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Confusion matrices (CSV and PNG) of every finished variant with saved weights; returns
-/// how many were written. Weights that belong to another variant are an error.
+/// how many were written. A unit whose weights are missing, or belong to another variant, is
+/// skipped with a line saying so.
 fn export_confusions(
     source: &Path,
     dir: &Path,
     record: &RunRecord,
     data: &crate::data::Dataset,
+    skipped: &mut Vec<String>,
 ) -> Result<usize> {
+    let stems = unit_stems(record);
     let mut n = 0;
     for v in record
         .variants
@@ -393,22 +450,21 @@ fn export_confusions(
         .filter(|v| v.status == VariantStatus::Finished && v.weights.is_some())
     {
         let Ok((_, path)) = find_weights(source, record, &v.spec.name) else {
+            skipped.push(format!("{:?}: no confusion matrix (no weights)", v.spec.name));
             continue;
         };
         let e = match crate::engine::train::evaluate_saved(&v.spec, &path, data) {
             Ok(e) => e,
-            // Weights written before files were labelled cannot be checked: no matrix for
-            // them, rather than one that may be another variant's.
-            Err(crate::engine::EngineError::Weights(
-                crate::model::weights::WeightsError::Unlabelled { .. },
-            )) => continue,
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                skipped.push(format!("{:?}: no confusion matrix: {e}", v.spec.name));
+                continue;
+            }
         };
         let m = crate::insight::confusion::confusion(
             &data.test.labels[..e.predictions.len()],
             &e.predictions,
         );
-        let base = format!("confusion-{}", sanitize(&v.spec.name));
+        let base = format!("confusion-{}", stems[v.spec.name.as_str()]);
         write_atomic(
             &dir.join(format!("{base}.csv")),
             crate::insight::confusion::to_csv(&m).as_bytes(),
@@ -426,20 +482,64 @@ pub fn export_all(
     dir: &Path,
     record: &RunRecord,
     data: Option<&crate::data::Dataset>,
-) -> Result<Vec<String>> {
+) -> Result<Written> {
     export_run(dir, dir, record, data)
 }
 
-/// Exports the run kept in `source` (where its weights are) into `dir`.
+/// The file that marks a folder as an export's, so a later export may write it again.
+pub const EXPORT_MARK: &str = "EXPORTED-BY-MNIST-LAB";
+
+/// Refuses an export target that is another run's folder or holds files no export wrote: an
+/// export never overwrites what it did not write.
+fn check_target(source: &Path, dir: &Path) -> Result<()> {
+    if dir == source || same_file(dir, source) {
+        return Ok(());
+    }
+    if dir.join(crate::runs::RUN_FILE).exists() && !dir.join(EXPORT_MARK).exists() {
+        anyhow::bail!(
+            "{}: holds a run of its own; an export never writes over a run (give a new folder)",
+            dir.display()
+        );
+    }
+    let foreign = std::fs::read_dir(dir)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    if foreign && !dir.join(EXPORT_MARK).exists() {
+        anyhow::bail!(
+            "{}: holds files an export did not write; give a new or empty folder",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// Exports the run kept in `source` (where its weights are) into `dir`: the run's own folder,
+/// a new or empty folder, or an earlier export's.
 pub fn export_run(
     source: &Path,
     dir: &Path,
     record: &RunRecord,
     data: Option<&crate::data::Dataset>,
-) -> Result<Vec<String>> {
+) -> Result<Written> {
+    crate::runs::check_folder(dir, "export folder")?;
+    if dir.exists() {
+        check_target(source, dir)?;
+    }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("{}: cannot create the export folder", dir.display()))?;
-    save(dir, record)?;
+    let own_run = dir.join(crate::runs::RUN_FILE).exists() && !dir.join(EXPORT_MARK).exists();
+    let mut files = Vec::new();
+    if !own_run {
+        write_atomic(
+            &dir.join(EXPORT_MARK),
+            format!("This folder is an export of {}.\n", record.preset).as_bytes(),
+        )?;
+        // A copy of the whole run in one file (not a shared folder's manifest).
+        let mut copy = record.clone();
+        copy.layout = None;
+        save(dir, &copy)?;
+        files.push("run.json".to_string());
+    }
     write_atomic(&dir.join("epochs.csv"), epochs_csv(record).as_bytes())?;
     write_atomic(&dir.join("summary.csv"), summary_csv(record).as_bytes())?;
     write_atomic(&dir.join("summary.md"), summary_md(record).as_bytes())?;
@@ -447,36 +547,37 @@ pub fn export_run(
     write_atomic(&dir.join("units.csv"), units_csv(record).as_bytes())?;
     plot::write_png(dir, record)?;
     plot::write_svg(dir, record)?;
-    let mut written: Vec<String> = [
-        "run.json",
-        "epochs.csv",
-        "summary.csv",
-        "summary.md",
-        "effects.csv",
-        "units.csv",
-        "curves.png",
-        "curves.svg",
-    ]
-    .map(String::from)
-    .to_vec();
-    let weights = copy_weights(source, dir, record)?;
+    files.extend(
+        [
+            "epochs.csv",
+            "summary.csv",
+            "summary.md",
+            "effects.csv",
+            "units.csv",
+            "curves.png",
+            "curves.svg",
+        ]
+        .map(String::from),
+    );
+    let mut skipped = Vec::new();
+    let weights = copy_weights(source, dir, record, &mut skipped)?;
     if weights > 0 {
-        written.push(format!("weights/ ({weights})"));
+        files.push(format!("weights/ ({weights})"));
     }
     if let Some(data) = data {
-        let n = export_confusions(source, dir, record, data)?;
+        let n = export_confusions(source, dir, record, data, &mut skipped)?;
         if n > 0 {
-            written.push(format!("confusion-*.csv/.png ({n})"));
+            files.push(format!("confusion-*.csv/.png ({n})"));
         }
     }
-    Ok(written)
+    Ok(Written { files, skipped })
 }
 
 /// Where an export went.
 #[derive(Debug)]
 pub struct Exported {
     pub dir: PathBuf,
-    pub written: Vec<String>,
+    pub written: Written,
     /// Why `first` could not be used, when the fallback was.
     pub first_error: Option<String>,
 }

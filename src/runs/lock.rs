@@ -8,7 +8,7 @@ use std::io::{Read, Seek, Write};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 pub const LOCK_FILE: &str = ".lock";
 
@@ -29,13 +29,7 @@ impl RunLock {
     /// killed writer left behind once the lock is ours.
     pub fn acquire(dir: &Path) -> Result<RunLock> {
         let path = dir.join(LOCK_FILE);
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| anyhow::anyhow!("{}: cannot open the run's lock: {e}", path.display()))?;
+        let mut file = super::safe::open_own(&path).context("cannot open the run's lock")?;
         // SAFETY: flock takes a file descriptor that `file` owns and keeps open for the call.
         let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         if rc != 0 {

@@ -20,6 +20,8 @@ pub struct MergeReport {
     pub missing: usize,
     /// One line per unit that ended differently in two folders.
     pub conflicts: Vec<String>,
+    /// One line per unit taken whose weights no source holds.
+    pub no_weights: Vec<String>,
 }
 
 /// What a unit learned, epoch by epoch: each epoch's number and values, timings aside (they
@@ -63,7 +65,19 @@ fn difference(a: &VariantRecord, b: &VariantRecord) -> String {
     "failure messages differ".into()
 }
 
-/// Merges `sources` into `to` (created, or joined when it holds the same run).
+/// One unit's outcome, decided before anything is written.
+struct Take {
+    index: usize,
+    record: VariantRecord,
+    /// The weights file's bytes, from whichever source has them (None: no source has them).
+    weights: Option<Vec<u8>>,
+}
+
+/// Merges `sources` into `to`: created, or joined when it holds the same run. All or
+/// nothing: every source is read and checked (numbers, paths, the same run and data) and
+/// every weights file read before anything is written; a new target is built in a temporary
+/// folder beside it and renamed into place. Each unit's weights come from any source that has
+/// them, so the order of the sources does not matter.
 pub fn merge(sources: &[PathBuf], to: &Path) -> Result<MergeReport> {
     anyhow::ensure!(!sources.is_empty(), "give at least one run folder to merge");
     let runs: Vec<(PathBuf, RunRecord)> = sources
@@ -76,27 +90,36 @@ pub fn merge(sources: &[PathBuf], to: &Path) -> Result<MergeReport> {
             .with_context(|| format!("cannot merge it with {}", first_dir.display()))?;
     }
     super::check_folder(to, "merge target")?;
-    if to.join(super::RUN_FILE).exists() {
+    let existing = if to.join(super::RUN_FILE).exists() {
         let theirs = super::load_run_file(to)?;
         units::check_same_run(to, &theirs, first)?;
-        if theirs.layout.is_none() {
-            units::migrate(to, &theirs)?;
-        }
+        Some(super::load(to)?)
     } else {
-        units::create_manifest(to, first)?;
-    }
-    let _writer = WriterLock::take(to)?;
-    let target = super::load(to)?;
+        let foreign = std::fs::read_dir(to)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false);
+        anyhow::ensure!(
+            !foreign,
+            "{}: the merge target holds files but no run; give a new folder or a run folder \
+             of the same run",
+            to.display()
+        );
+        None
+    };
     let mut report = MergeReport::default();
+    let mut takes = Vec::new();
     for (i, manifest_unit) in first.variants.iter().enumerate() {
         let mut copies: Vec<(&Path, &VariantRecord)> = runs
             .iter()
             .map(|(d, r)| (d.as_path(), &r.variants[i]))
             .filter(|(_, v)| v.status.is_done())
             .collect();
-        let existing = &target.variants[i];
-        if existing.status.is_done() {
-            copies.insert(0, (to, existing));
+        let target_done = existing
+            .as_ref()
+            .map(|t| &t.variants[i])
+            .filter(|v| v.status.is_done());
+        if let Some(v) = target_done {
+            copies.insert(0, (to, v));
         }
         let Some(&(from, chosen)) = copies.first() else {
             report.missing += 1;
@@ -112,37 +135,120 @@ pub fn merge(sources: &[PathBuf], to: &Path) -> Result<MergeReport> {
             ));
             continue;
         }
-        if existing.status.is_done() {
+        if target_done.is_some() {
             report.already += 1;
             continue;
         }
-        // Under the unit's lock, so a writer training into the target cannot race us.
-        let Some(_lock) = units::claim_unit(to, i, &manifest_unit.spec.name)? else {
-            report.already += 1;
-            continue;
-        };
-        if let Some(rel) = &chosen.weights {
-            copy_weights(from, to, rel)?;
+        let weights = weights_from_any(&copies, &manifest_unit.spec.name)?;
+        if weights.is_none() && chosen.weights.is_some() {
+            report.no_weights.push(format!(
+                "unit {i} ({}): no source holds its weights; its results are merged without them",
+                manifest_unit.spec.name
+            ));
         }
-        units::save_unit(to, i, chosen)?;
-        report.taken += 1;
+        takes.push(Take {
+            index: i,
+            record: chosen.clone(),
+            weights,
+        });
+    }
+    match existing {
+        Some(_) => write_into_run(to, &takes, &mut report)?,
+        None => build_then_rename(to, first, &takes, &mut report)?,
     }
     Ok(report)
 }
 
-/// Copies a unit's weights file (`rel` to its run folder) into the same place under `to`.
-fn copy_weights(from: &Path, to: &Path, rel: &str) -> Result<()> {
-    let src = from.join(rel);
-    let bytes = match std::fs::read(&src) {
-        Ok(b) => b,
-        // Results without weights still merge; `eval` will say the weights are missing.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("{}: cannot read", src.display())),
-    };
-    let dst = to.join(rel);
-    if let Some(parent) = dst.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("{}: cannot create", parent.display()))?;
+/// The weights of a unit from the first copy (in any source) whose file is there: a path
+/// that leaves its folder is an error, a missing file only sends us to the next copy.
+fn weights_from_any(copies: &[(&Path, &VariantRecord)], name: &str) -> Result<Option<Vec<u8>>> {
+    for (dir, v) in copies {
+        let Some(rel) = &v.weights else { continue };
+        let path = super::safe::inside(dir, rel)
+            .with_context(|| format!("{}: the weights of {name:?}", dir.display()))?;
+        if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        return super::safe::read_inside(dir, rel).map(Some);
     }
-    super::write_atomic(&dst, &bytes)
+    Ok(None)
+}
+
+/// The unit's record as the target keeps it: its weights under the target's own name for
+/// them, or none.
+fn as_taken(take: &Take) -> VariantRecord {
+    let mut v = take.record.clone();
+    v.weights = take
+        .weights
+        .as_ref()
+        .map(|_| super::weights_record_path(&v.spec.name));
+    v
+}
+
+/// A new target: everything is written into a temporary folder beside it, then renamed.
+fn build_then_rename(
+    to: &Path,
+    first: &RunRecord,
+    takes: &[Take],
+    report: &mut MergeReport,
+) -> Result<()> {
+    let parent = match to.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("{}: cannot create", parent.display()))?;
+    let name = to
+        .file_name()
+        .map(|n| super::sanitize(&n.to_string_lossy()))
+        .unwrap_or_else(|| "merged".into());
+    let tmp = super::create_unique_dir(
+        &parent,
+        &format!(".{name}{}merge-{}", super::TMP_MARK, std::process::id()),
+    )?;
+    let result = (|| -> Result<()> {
+        units::create_manifest(&tmp, first)?;
+        for t in takes {
+            if let Some(bytes) = &t.weights {
+                super::write_weights(&tmp.join(super::WEIGHTS_DIR), &t.record.spec.name, bytes)?;
+            }
+            units::save_unit(&tmp, t.index, &as_taken(t))?;
+        }
+        // An empty folder the user made for the target is replaced; anything else is not.
+        std::fs::rename(&tmp, to).with_context(|| {
+            format!(
+                "{}: cannot move the merged run into place (did something appear there?)",
+                to.display()
+            )
+        })
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result?;
+    report.taken = takes.len();
+    Ok(())
+}
+
+/// A target that holds the run already: each unit taken under its lock (a writer training
+/// into the target cannot race us), weights before the unit file, so the target is a
+/// readable run after every unit.
+fn write_into_run(to: &Path, takes: &[Take], report: &mut MergeReport) -> Result<()> {
+    let theirs = super::load_run_file(to)?;
+    if theirs.layout.is_none() {
+        units::migrate(to, &theirs)?;
+    }
+    let _writer = WriterLock::take(to)?;
+    for t in takes {
+        let Some(_lock) = units::claim_unit(to, t.index, &t.record.spec.name)? else {
+            report.already += 1;
+            continue;
+        };
+        if let Some(bytes) = &t.weights {
+            super::write_weights(&to.join(super::WEIGHTS_DIR), &t.record.spec.name, bytes)?;
+        }
+        units::save_unit(to, t.index, &as_taken(t))?;
+        report.taken += 1;
+    }
+    Ok(())
 }

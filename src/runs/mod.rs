@@ -6,6 +6,7 @@ pub mod history;
 pub mod lock;
 pub mod merge;
 pub mod record;
+pub mod safe;
 pub mod units;
 pub mod watch;
 
@@ -172,8 +173,7 @@ pub fn weights_file_name(unit: &str) -> String {
 /// Writes a unit's weights into `folder` (created if need be) under `weights_file_name`,
 /// atomically; returns the file's path.
 pub fn write_weights(folder: &Path, unit: &str, bytes: &[u8]) -> Result<PathBuf> {
-    std::fs::create_dir_all(folder)
-        .map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", folder.display()))?;
+    safe::real_dir(folder)?;
     let path = folder.join(weights_file_name(unit));
     write_atomic(&path, bytes)?;
     Ok(path)
@@ -212,25 +212,36 @@ pub fn find_weights<'r>(
         .weights
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("{}: no saved weights for {name:?}", dir.display()))?;
-    let recorded = Path::new(recorded);
-    let mut candidates = vec![if recorded.is_absolute() {
-        recorded.to_path_buf()
-    } else {
-        dir.join(recorded)
-    }];
-    if let Some(file) = recorded.file_name() {
-        candidates.push(dir.join(WEIGHTS_DIR).join(file));
+    // A recorded path is a name inside the run folder: an absolute path or one with `..` is
+    // refused (an older run's path relative to where it was started is found by its file name).
+    let mut candidates = Vec::new();
+    let mut refused = None;
+    match safe::inside(dir, recorded) {
+        Ok(p) => candidates.push(p),
+        Err(e) => refused = Some(e),
+    }
+    if refused.is_none() {
+        if let Some(file) = Path::new(recorded).file_name().and_then(|f| f.to_str()) {
+            if let Ok(p) = safe::inside(dir, &format!("{WEIGHTS_DIR}/{file}")) {
+                candidates.push(p);
+            }
+        }
+    }
+    if let Some(e) = refused {
+        return Err(e.context(format!("the weights of {name:?}")));
     }
     candidates
         .iter()
-        .find(|p| p.is_file())
+        .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
         .cloned()
         .map(|p| (v, p))
         .ok_or_else(|| {
             anyhow::anyhow!(
                 "{}: the weights of {name:?} are missing (looked for {})",
                 dir.display(),
-                candidates[0].display()
+                candidates
+                    .first()
+                    .map_or_else(|| recorded.clone(), |p| p.display().to_string())
             )
         })
 }
@@ -255,8 +266,8 @@ pub fn write_atomic_with(
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(".{file_name}{TMP_MARK}{}-{n}", std::process::id()));
     let result = (|| -> Result<()> {
-        let mut f = std::fs::File::create(&tmp)
-            .with_context(|| format!("{}: cannot create", tmp.display()))?;
+        let mut f =
+            safe::create_new(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
         write(&mut f).with_context(|| format!("{}: cannot write", tmp.display()))?;
         f.sync_all()
             .with_context(|| format!("{}: cannot sync", tmp.display()))?;
@@ -305,6 +316,9 @@ pub fn load_run_file(dir: &Path) -> Result<RunRecord> {
         .with_context(|| format!("{}: cannot read", path.display()))?;
     let record: RunRecord = serde_json::from_str(&text)
         .with_context(|| format!("{}: not a valid run file", path.display()))?;
+    record
+        .check()
+        .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?;
     if let Some(l) = record.layout {
         anyhow::ensure!(
             l == units::SHARED_LAYOUT,

@@ -63,6 +63,69 @@ impl VariantRecord {
         }
     }
 
+    /// Checks what a run folder says of this unit before anything uses it (a run folder is
+    /// input like any other): the spec obeys a preset's rules, every number is finite and in
+    /// range (a number beyond f32 reads as infinity), epochs count up from 1 within the
+    /// spec's, and the weights path is a plain name inside the folder.
+    pub fn check(&self) -> Result<(), String> {
+        crate::preset::validate(&self.spec).map_err(|m| format!("{:?}: {m}", self.spec.name))?;
+        let unit = &self.spec.name;
+        let loss = |what: &str, x: f32, epoch: usize| {
+            if x.is_finite() && x >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{unit:?} epoch {epoch}: {what} {x} is not a finite number >= 0"))
+            }
+        };
+        let share = |what: &str, x: f32, epoch: usize| {
+            if x.is_finite() && (0.0..=1.0).contains(&x) {
+                Ok(())
+            } else {
+                Err(format!("{unit:?} epoch {epoch}: {what} {x} is not in [0, 1]"))
+            }
+        };
+        for (k, m) in self.history.iter().enumerate() {
+            let e = m.epoch;
+            if e != k + 1 || e > self.spec.epochs {
+                return Err(format!(
+                    "{unit:?}: epoch {e} is recorded {}; epochs count 1..={} in order",
+                    k + 1,
+                    self.spec.epochs
+                ));
+            }
+            loss("train loss", m.train_loss, e)?;
+            loss("test loss", m.test_loss, e)?;
+            share("train accuracy", m.train_acc, e)?;
+            share("test accuracy", m.test_acc, e)?;
+            loss("seconds", m.seconds, e)?;
+            loss("images per second", m.samples_per_sec, e)?;
+            if let Some(x) = m.val_loss {
+                loss("validation loss", x, e)?;
+            }
+            if let Some(x) = m.val_acc {
+                share("validation accuracy", x, e)?;
+            }
+            if let Some(x) = m.lr {
+                loss("learning rate", x, e)?;
+            }
+        }
+        if let Some(x) = self.seconds {
+            loss("seconds", x, self.history.len())?;
+        }
+        if let Some(w) = &self.weights {
+            crate::runs::safe::check_relative(w).map_err(|e| format!("{unit:?}: weights: {e:#}"))?;
+        }
+        if let Some(es) = self.early_stop {
+            if es.best_epoch == 0 || es.best_epoch > es.epoch || es.epoch > self.spec.epochs {
+                return Err(format!(
+                    "{unit:?}: early stop at epoch {} keeping epoch {} is not possible",
+                    es.epoch, es.best_epoch
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The epoch with the lowest validation loss (the test loss where the test set is
     /// monitored): what the best-epoch marker and best-epoch statistics use.
     pub fn best_validation_epoch(&self) -> Option<&EpochMetrics> {
@@ -125,6 +188,10 @@ pub struct RunRecord {
     /// single-file run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout: Option<u32>,
+    /// What the run trained on (a hash of the IDX contents); None in runs recorded before it
+    /// was kept, which cannot be compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<crate::data::DataIdentity>,
 }
 
 impl RunRecord {
@@ -150,7 +217,16 @@ impl RunRecord {
                 .collect(),
             complete: false,
             layout: None,
+            data: None,
         }
+    }
+
+    /// Checks every unit (see `VariantRecord::check`), naming the first that fails.
+    pub fn check(&self) -> Result<(), String> {
+        for (i, v) in self.variants.iter().enumerate() {
+            v.check().map_err(|m| format!("unit {i}: {m}"))?;
+        }
+        Ok(())
     }
 
     /// A variant still running when the run stops is recorded as interrupted.

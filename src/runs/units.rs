@@ -58,8 +58,9 @@ pub fn manifest_of(record: &RunRecord) -> RunRecord {
 /// this call created it; two processes racing get exactly one `true` (the file is linked
 /// into place, which fails if it exists).
 pub fn create_manifest(dir: &Path, record: &RunRecord) -> Result<bool> {
-    std::fs::create_dir_all(dir.join(UNITS_DIR))
+    std::fs::create_dir_all(dir)
         .with_context(|| format!("{}: cannot create the run folder", dir.display()))?;
+    super::safe::real_dir(&dir.join(UNITS_DIR))?;
     let path = dir.join(super::RUN_FILE);
     if path.exists() {
         return Ok(false);
@@ -67,7 +68,7 @@ pub fn create_manifest(dir: &Path, record: &RunRecord) -> Result<bool> {
     let json = serde_json::to_vec_pretty(&manifest_of(record)).context("serialising run.json")?;
     let tmp = dir.join(format!(".run.json.new-{}", writer_id()));
     let result = (|| -> Result<bool> {
-        let mut f = std::fs::File::create(&tmp)
+        let mut f = super::safe::create_new(&tmp)
             .with_context(|| format!("{}: cannot create", tmp.display()))?;
         f.write_all(&json)
             .and_then(|_| f.sync_all())
@@ -105,6 +106,11 @@ pub fn check_same_run(dir: &Path, theirs: &RunRecord, ours: &RunRecord) -> Resul
             ours.variants.len()
         )));
     }
+    if let (Some(a), Some(b)) = (&theirs.data, &ours.data) {
+        if a != b {
+            return Err(refuse(format!("trained on other data: {a} there, {b} here")));
+        }
+    }
     for (i, (a, b)) in theirs.variants.iter().zip(&ours.variants).enumerate() {
         if a.spec != b.spec {
             return Err(refuse(format!(
@@ -118,6 +124,7 @@ pub fn check_same_run(dir: &Path, theirs: &RunRecord, ours: &RunRecord) -> Resul
 
 /// Writes unit `index`'s file atomically, as written by this process.
 pub fn save_unit(dir: &Path, index: usize, record: &VariantRecord) -> Result<()> {
+    check_still_there(dir)?;
     let file = UnitFile {
         writer: writer_id(),
         record: record.clone(),
@@ -132,16 +139,54 @@ pub fn save_unit(dir: &Path, index: usize, record: &VariantRecord) -> Result<()>
     super::write_atomic(&unit_file(dir, index), &json)
 }
 
+/// Refuses to write into a run folder that lost its manifest or its `units/` (deleted, moved
+/// or replaced under a running writer): writing there would re-create a folder nobody can
+/// read. The writer keeps its record and rescues it instead.
+fn check_still_there(dir: &Path) -> Result<()> {
+    let lost = |what: &str| {
+        anyhow::anyhow!(
+            "{}: the run folder lost its {what} while this process was writing it (deleted or \
+             moved?); nothing more is written there",
+            dir.display()
+        )
+    };
+    match std::fs::symlink_metadata(dir.join(UNITS_DIR)) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(lost("units folder (replaced by something else)")),
+        Err(_) => return Err(lost("units folder")),
+    }
+    if std::fs::symlink_metadata(dir.join(super::RUN_FILE)).is_err() {
+        return Err(lost("manifest run.json"));
+    }
+    Ok(())
+}
+
 /// Unit `index`'s file, with the writer that wrote it; None when no writer has started it.
 fn load_unit(dir: &Path, index: usize) -> Result<Option<UnitFile>> {
     let path = unit_file(dir, index);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map(Some)
-            .with_context(|| format!("{}: not a valid unit file", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("{}: cannot read", path.display())),
-    }
+    let text = match read_no_follow(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
+    };
+    let unit: UnitFile = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a valid unit file", path.display()))?;
+    unit.record
+        .check()
+        .map_err(|why| anyhow::anyhow!("{}: unit {index}: {why}", path.display()))?;
+    Ok(Some(unit))
+}
+
+/// A file's text, refusing a symbolic link at its name (ELOOP).
+fn read_no_follow(path: &Path) -> std::io::Result<String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)?;
+    let mut s = String::new();
+    f.read_to_string(&mut s)?;
+    Ok(s)
 }
 
 /// Whether unit `index` has ended (finished, failed or skipped) according to its file.
@@ -191,13 +236,8 @@ struct Flock {
 impl Flock {
     /// Locks `path` (created if need be); `wait` blocks for it, else None when it is held.
     fn take(path: &Path, wait: bool) -> Result<Option<Flock>> {
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .with_context(|| format!("{}: cannot open the lock", path.display()))?;
+        // A link planted at a lock's name is removed, never followed.
+        let file = super::safe::open_own(path).context("cannot open the lock")?;
         let mode = if wait {
             libc::LOCK_EX
         } else {
@@ -224,24 +264,70 @@ impl Drop for Flock {
     }
 }
 
-/// Held while this process trains unit `index`.
+/// Held while this process trains unit `index`. The lock file goes when the unit has ended
+/// (a finished folder keeps none, so nothing invites `rm units/*.lock`); a claim survives the
+/// file being deleted meanwhile: the unit file names its live writer, and no other writer
+/// claims a unit a live writer is running.
 #[derive(Debug)]
 pub struct UnitLock {
-    _lock: Flock,
+    lock: Flock,
+    path: PathBuf,
+    dir: PathBuf,
+    index: usize,
+}
+
+impl UnitLock {
+    /// Puts the lock file back when someone deleted it (or replaced it) while we hold the
+    /// unit, so a writer that checks the lock before the unit file still finds it held.
+    pub fn refresh(&mut self) {
+        use std::os::unix::fs::MetadataExt;
+        let ours = self.lock.file.metadata().map(|m| (m.dev(), m.ino())).ok();
+        let there = std::fs::symlink_metadata(&self.path)
+            .map(|m| (m.dev(), m.ino()))
+            .ok();
+        if ours.is_some() && ours == there {
+            return;
+        }
+        if let Ok(Some(fresh)) = Flock::take(&self.path, false) {
+            self.lock = fresh;
+        }
+    }
+}
+
+impl Drop for UnitLock {
+    fn drop(&mut self) {
+        // Removed while still locked, and only once the unit has ended: a writer that opened
+        // the old file finds the unit done when it checks again under the lock.
+        if unit_done(&self.dir, self.index) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Whether unit `index`'s file says a live writer other than this process is running it.
+fn running_elsewhere(dir: &Path, index: usize) -> bool {
+    match load_unit(dir, index) {
+        Ok(Some(u)) if u.record.status == VariantStatus::Running => {
+            u.writer != writer_id() && live_writers(dir).contains(&u.writer)
+        }
+        _ => false,
+    }
 }
 
 /// Claims unit `index` (named `name`) for this process: None when another writer holds it or
 /// it has already ended. Checked again once locked, so a unit finished by a writer that has
-/// just let go is not trained twice. Temporary files a killed writer of this unit left behind
+/// just let go is not trained twice; and a unit a live writer is running (its lock file
+/// deleted under it) is not taken. Temporary files a killed writer of this unit left behind
 /// (its unit file's and its weights') are removed: nobody else can be writing them now.
 pub fn claim_unit(dir: &Path, index: usize, name: &str) -> Result<Option<UnitLock>> {
-    if unit_done(dir, index) {
+    if unit_done(dir, index) || running_elsewhere(dir, index) {
         return Ok(None);
     }
-    let Some(lock) = Flock::take(&unit_lock_file(dir, index), false)? else {
+    let path = unit_lock_file(dir, index);
+    let Some(lock) = Flock::take(&path, false)? else {
         return Ok(None);
     };
-    if unit_done(dir, index) {
+    if unit_done(dir, index) || running_elsewhere(dir, index) {
         return Ok(None);
     }
     for (folder, stem) in [
@@ -257,7 +343,12 @@ pub fn claim_unit(dir: &Path, index: usize, name: &str) -> Result<Option<UnitLoc
             }
         }
     }
-    Ok(Some(UnitLock { _lock: lock }))
+    Ok(Some(UnitLock {
+        lock,
+        path,
+        dir: dir.to_path_buf(),
+        index,
+    }))
 }
 
 /// Held by a writer for as long as it works on the run; the file goes with it.
@@ -270,12 +361,13 @@ pub struct WriterLock {
 impl WriterLock {
     pub fn take(dir: &Path) -> Result<WriterLock> {
         let folder = dir.join(WRITERS_DIR);
-        std::fs::create_dir_all(&folder)
-            .with_context(|| format!("{}: cannot create", folder.display()))?;
+        super::safe::real_dir(&folder)?;
         let path = folder.join(format!("{}.lock", writer_id()));
-        // Blocking: only a watcher's short probe can hold our own file.
+        // Blocking: only a watcher's short probe can hold our own file. A link planted at
+        // this (predictable) name is replaced by a file of our own, never written through.
         let lock = Flock::take(&path, true)?
             .ok_or_else(|| anyhow::anyhow!("{}: cannot lock", path.display()))?;
+        let _ = lock.file.set_len(0);
         let _ = (&lock.file).write_all(std::env::args().collect::<Vec<_>>().join(" ").as_bytes());
         Ok(WriterLock { _lock: lock, path })
     }
@@ -285,6 +377,15 @@ impl Drop for WriterLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
     }
+}
+
+/// Opens a lock file to probe or read, never through a symbolic link.
+fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
 }
 
 /// The writers working on `dir` now (`host-pid`), from the writer locks that are held.
@@ -299,7 +400,7 @@ pub fn live_writers(dir: &Path) -> Vec<String> {
             continue;
         };
         // Probe without creating: a lock whose file is gone is no writer.
-        let Ok(file) = std::fs::File::open(e.path()) else {
+        let Ok(file) = open_no_follow(&e.path()) else {
             continue;
         };
         // SAFETY: as in Flock::take; a probe that got the lock lets go at once.
@@ -320,7 +421,7 @@ pub fn live_writers(dir: &Path) -> Vec<String> {
 /// The command line a live writer gave, for messages (empty when unknown).
 pub fn writer_command(dir: &Path, id: &str) -> String {
     let mut s = String::new();
-    if let Ok(mut f) = std::fs::File::open(dir.join(WRITERS_DIR).join(format!("{id}.lock"))) {
+    if let Ok(mut f) = open_no_follow(&dir.join(WRITERS_DIR).join(format!("{id}.lock"))) {
         let _ = f.read_to_string(&mut s);
     }
     s
@@ -331,8 +432,7 @@ pub fn writer_command(dir: &Path, id: &str) -> String {
 /// writer cannot be writing it.
 pub fn migrate(dir: &Path, record: &RunRecord) -> Result<()> {
     let _old = super::RunLock::acquire(dir)?;
-    std::fs::create_dir_all(dir.join(UNITS_DIR))
-        .with_context(|| format!("{}: cannot create", dir.join(UNITS_DIR).display()))?;
+    super::safe::real_dir(&dir.join(UNITS_DIR))?;
     for (i, v) in record.variants.iter().enumerate() {
         if v.status != VariantStatus::Queued && !unit_file(dir, i).exists() {
             save_unit(dir, i, v)?;

@@ -147,10 +147,11 @@ impl Session {
     /// its lock just before it starts).
     pub fn join(preset: Preset, data: &Dataset, dir: &Path) -> Result<Session> {
         runs::check_folder(dir, "run folder")?;
-        let ours = RunRecord::new(
+        let mut ours = RunRecord::new(
             &preset,
             Environment::detect(&data.dir.display().to_string()),
         );
+        ours.data = Some(data.identity());
         if dir.join(runs::RUN_FILE).exists() {
             let theirs = runs::load_run_file(dir)?;
             runs::units::check_same_run(dir, &theirs, &ours)?;
@@ -210,8 +211,18 @@ impl Session {
     /// An interrupted run, to finish into the same folder: the same as joining it with the
     /// preset it was made from. A single-file run of an older mnist-lab is rewritten as a
     /// shared folder first.
-    pub fn resume(dir: &Path) -> Result<Session> {
+    pub fn resume(dir: &Path, data: &Dataset) -> Result<Session> {
         let record = runs::load_run_file(dir)?;
+        if let Some(theirs) = &record.data {
+            let ours = data.identity();
+            anyhow::ensure!(
+                *theirs == ours,
+                "{}: this run was trained on other data ({theirs}; {} is {ours}); resume it \
+                 with the same --data",
+                dir.display(),
+                data.dir.display()
+            );
+        }
         if record.layout.is_none() {
             runs::units::migrate(dir, &record)?;
         }

@@ -214,8 +214,10 @@ impl Recorder {
         };
         let mut failed = None;
         for &i in &self.dirty {
-            if !self.claimed.contains_key(&i) {
-                continue;
+            match self.claimed.get_mut(&i) {
+                None => continue,
+                Some(Some(lock)) => lock.refresh(),
+                Some(None) => {}
             }
             if let Err(e) = runs::units::save_unit(dir, i, &self.record.variants[i]) {
                 failed = Some(format!("{e:#}"));

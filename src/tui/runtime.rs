@@ -211,7 +211,7 @@ impl Runtime {
             .map(|p| p.dir.clone())
             .ok_or_else(|| anyhow::anyhow!("no past run #{i}"))?;
         let data = self.dataset()?;
-        let session = Session::resume(&dir)?;
+        let session = Session::resume(&dir, &data)?;
         let started = self.launch(session, data);
         self.outbox.push_back(started);
         Ok(Msg::Info(format!("resuming {}", dir.display())))
@@ -272,7 +272,7 @@ impl Runtime {
         )?;
         let text = format!(
             "exported {} to {}",
-            done.written.join(", "),
+            done.written.summary(),
             done.dir.display()
         );
         Ok(match done.first_error {
