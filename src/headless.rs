@@ -227,9 +227,18 @@ pub fn run(
         Saved::InPlace(d) => runs::load(d).unwrap_or_else(|_| session.record()),
         _ => session.record(),
     };
-    if !matches!(saved, Saved::InPlace(_)) {
-        say(&format!("warning: {saved}"));
+    // Said once: a rescue or a partial save as a warning here, a loss as the error at the end.
+    if matches!(saved, Saved::Rescued { .. } | Saved::RecordsOnly { .. }) {
+        say(&format!("warning: {}", escape(&saved.to_string())));
     }
+    let last_words = match &saved {
+        Saved::InPlace(_) => saved.to_string(),
+        Saved::Rescued { dir, .. } => format!("run saved in {}", dir.display()),
+        Saved::RecordsOnly { dir, .. } => {
+            format!("records saved in {}, without some weights", dir.display())
+        }
+        Saved::Lost { .. } => "the run could not be saved (see below)".into(),
+    };
     let report = |out: &mut dyn Write| -> std::io::Result<()> {
         if !jsonl {
             writeln!(out)?;
@@ -240,7 +249,7 @@ pub fn run(
             }
             writeln!(
                 out,
-                "\n{} of {} units finished ({}) after {:.1}s; {saved}",
+                "\n{} of {} units finished ({}) after {:.1}s; {last_words}",
                 record.count(VariantStatus::Finished),
                 record.variants.len(),
                 if record.complete {
@@ -270,16 +279,15 @@ pub fn run(
                 )
                 .map_err(OutputClosed)?;
                 for line in &written.skipped {
-                    writeln!(out, "skipped: {}", crate::text::escape(line)).map_err(OutputClosed)?;
+                    writeln!(out, "skipped: {}", crate::text::escape(line))
+                        .map_err(OutputClosed)?;
                 }
             }
         }
     }
     if let Saved::Lost { reason } = &saved {
-        anyhow::bail!(
-            "the run could not be saved: {reason}; its table follows\n{}",
-            report::text_table(&record)
-        );
+        // The table is above on standard output (with --jsonl, in the events).
+        anyhow::bail!("the run could not be saved anywhere: {reason}");
     }
     Ok((saved, record))
 }

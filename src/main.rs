@@ -89,8 +89,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 export,
                 jobs: jobs as usize,
             };
-            headless::run(session, data, options, &mut out)?;
-            Ok(ExitCode::SUCCESS)
+            let (saved, _) = headless::run(session, data, options, &mut out)?;
+            // Results kept but some weights lost: not a clean success for a script.
+            Ok(match saved {
+                session::Saved::RecordsOnly { .. } => ExitCode::from(1),
+                _ => ExitCode::SUCCESS,
+            })
         }
         Some(Cmd::Runs) => {
             headless::list_runs(&common.runs_dir, &mut std::io::stdout().lock())?;

@@ -113,10 +113,16 @@ pub fn markdown_table(record: &RunRecord) -> String {
     let mut out = format!("| {} |\n", HEADERS.join(" | "));
     out.push_str(&format!("|{}\n", "---|".repeat(HEADERS.len())));
     for r in rows(record) {
-        let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
+        let cells: Vec<String> = r.iter().map(|c| md_cell(c)).collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out
+}
+
+/// Text for one Markdown table cell: a `|` would end the cell and a newline the row, so both
+/// are escaped (control characters as `\n`, `\u{1b}`).
+pub fn md_cell(s: &str) -> String {
+    crate::text::escape(s).replace('|', "\\|")
 }
 
 /// "0.0512 ± 0.0021 [0.0486, 0.0538]" (mean ± sd [95% CI]), or the value and n = 1 for one

@@ -305,7 +305,11 @@ fn export_with_data_writes_confusion_matrices_and_effects() {
         weights_dir: Some(dir.path().join("weights")),
         ..Default::default()
     };
-    let (_, r) = common::run_all(p, opts);
+    let (_, mut r) = common::run_all(p, opts);
+    // As a run folder records them: inside the folder, relative to it.
+    for v in &mut r.variants {
+        v.weights = Some(runs::weights_record_path(&v.spec.name));
+    }
     let data = common::mnist();
     let written = export::export_all(dir.path(), &r, Some(&data)).unwrap();
     assert!(

@@ -227,3 +227,43 @@ fn main_effects_carry_confidence_intervals() {
         e[0].estimate.ci_low < e[0].estimate.mean && e[0].estimate.mean < e[0].estimate.ci_high
     );
 }
+
+// Issue "Faults, round three", 17: identical repeats are "no spread", never "too few seeds"
+// or F = inf; a newline in a name never splits a Markdown row.
+
+#[test]
+fn identical_repeats_are_no_spread_and_give_no_infinite_f() {
+    let r = record_with(
+        "(name: \"t\", defaults: (arch: \"128-64\", seeds: 3), \
+         variants: [(name: \"a\"), (name: \"b\", placement: None)])",
+        &[0.2, 0.2, 0.2, 0.3, 0.3, 0.3],
+    );
+    let vs = stats::per_variant(&r);
+    let l = stats::leader(&vs, Metric::TestLoss).unwrap();
+    let line = l.sentence(Metric::TestLoss);
+    assert!(matches!(l, Leader::NoSpread { seeds: 3, .. }), "{l:?}");
+    assert!(line.contains("no spread over 3 seeds"), "{line}");
+    assert!(!line.contains("too few seeds"), "{line}");
+    let design = stats::design(&r);
+    assert_eq!(
+        stats::anova(&r, &design, Metric::TestLoss).unwrap_err(),
+        stats::AnovaError::NoSpread
+    );
+    let md = mnist_lab::export::summary_md(&r);
+    assert!(!md.contains("inf"), "{md}");
+}
+
+#[test]
+fn a_newline_in_a_variant_name_stays_inside_its_markdown_row() {
+    let r = record_with(
+        "(name: \"t\", defaults: (arch: \"128-64\", seeds: 2), \
+         variants: [(name: \"a\\nb|c\"), (name: \"d\", placement: None)])",
+        &[0.2, 0.21, 0.3, 0.32],
+    );
+    let md = mnist_lab::export::summary_md(&r);
+    assert!(md.contains("a\\nb\\|c"), "{md}");
+    for line in md.lines() {
+        assert!(!line.starts_with("b|c"), "a row was split: {md}");
+        assert!(!line.starts_with("b\\|c"), "a row was split: {md}");
+    }
+}

@@ -229,7 +229,7 @@ fn stats_md(record: &RunRecord) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {study_loss} | {study_acc} |",
-            v.name.replace('|', "\\|"),
+            report::md_cell(&v.name),
             v.loss.n,
             report::estimate_text(&v.loss, 4),
             report::estimate_text(&v.acc, 4),
@@ -239,7 +239,7 @@ fn stats_md(record: &RunRecord) -> String {
     out.push('\n');
     for m in [Metric::TestLoss, Metric::TestAcc] {
         if let Some(l) = stats::leader(&vs, m) {
-            let _ = writeln!(out, "* {}", l.sentence(m));
+            let _ = writeln!(out, "* {}", crate::text::escape(&l.sentence(m)));
         }
     }
     let comparisons = stats::one_factor_comparisons(record, &vs, Metric::TestLoss);
@@ -249,7 +249,11 @@ fn stats_md(record: &RunRecord) -> String {
              compared on final test loss (Welch's t-test, difference of means with its 95% CI):\n\n",
         );
         for c in &comparisons {
-            let _ = writeln!(out, "* {}", c.sentence(Metric::TestLoss));
+            let _ = writeln!(
+                out,
+                "* {}",
+                crate::text::escape(&c.sentence(Metric::TestLoss))
+            );
         }
     }
     let design = stats::design(record);
@@ -367,7 +371,7 @@ impl Written {
 
 /// The file stem of each unit's per-unit exports: the sanitised name, with a short hash of
 /// the exact name where two names sanitise alike (`a/b` and `a_b`), so no file is shared.
-fn unit_stems<'r>(record: &'r RunRecord) -> std::collections::HashMap<&'r str, String> {
+fn unit_stems(record: &RunRecord) -> std::collections::HashMap<&str, String> {
     let mut count = std::collections::HashMap::<String, usize>::new();
     for v in &record.variants {
         *count.entry(sanitize(&v.spec.name)).or_default() += 1;
@@ -450,7 +454,10 @@ fn export_confusions(
         .filter(|v| v.status == VariantStatus::Finished && v.weights.is_some())
     {
         let Ok((_, path)) = find_weights(source, record, &v.spec.name) else {
-            skipped.push(format!("{:?}: no confusion matrix (no weights)", v.spec.name));
+            skipped.push(format!(
+                "{:?}: no confusion matrix (no weights)",
+                v.spec.name
+            ));
             continue;
         };
         let e = match crate::engine::train::evaluate_saved(&v.spec, &path, data) {
@@ -521,8 +528,7 @@ pub fn export_run(
     record: &RunRecord,
     data: Option<&crate::data::Dataset>,
 ) -> Result<Written> {
-    crate::runs::check_folder(dir, "export folder")?;
-    if dir.exists() {
+    if dir.is_dir() {
         check_target(source, dir)?;
     }
     std::fs::create_dir_all(dir)

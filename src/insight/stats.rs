@@ -230,6 +230,13 @@ pub enum Leader {
         runner_up: String,
         test: Option<Welch>,
     },
+    /// Both have several seeds, every one with the same value: there is no spread to test
+    /// a difference against.
+    NoSpread {
+        name: String,
+        runner_up: String,
+        seeds: usize,
+    },
     /// Only one variant has results.
     Alone { name: String },
 }
@@ -237,7 +244,10 @@ pub enum Leader {
 impl Leader {
     pub fn name(&self) -> &str {
         match self {
-            Leader::Best { name, .. } | Leader::Tied { name, .. } | Leader::Alone { name } => name,
+            Leader::Best { name, .. }
+            | Leader::Tied { name, .. }
+            | Leader::NoSpread { name, .. }
+            | Leader::Alone { name } => name,
         }
     }
 
@@ -267,6 +277,16 @@ impl Leader {
                 name, runner_up, ..
             } => format!(
                 "{} mean {}: {name}, tied with {runner_up} (too few seeds to test; use --seeds)",
+                metric.best_word(),
+                metric.name()
+            ),
+            Leader::NoSpread {
+                name,
+                runner_up,
+                seeds,
+            } => format!(
+                "{} mean {}: {name}, then {runner_up} (no spread over {seeds} seeds: every seed \
+                 gave the same value, so there is nothing to test against)",
                 metric.best_word(),
                 metric.name()
             ),
@@ -300,6 +320,17 @@ pub fn leader(stats: &[VariantStats], metric: Metric) -> Option<Leader> {
             runner_up: second.name.clone(),
             test: t,
         },
+        None if first.estimate(metric).n >= 2
+            && second.estimate(metric).n >= 2
+            && first.estimate(metric).sd == 0.0
+            && second.estimate(metric).sd == 0.0 =>
+        {
+            Leader::NoSpread {
+                name: first.name.clone(),
+                runner_up: second.name.clone(),
+                seeds: first.estimate(metric).n.min(second.estimate(metric).n),
+            }
+        }
         test => Leader::Tied {
             name: first.name.clone(),
             runner_up: second.name.clone(),
@@ -481,6 +512,11 @@ pub enum AnovaError {
     Unbalanced(String),
     #[error("no residual degrees of freedom: repeat the units over more seeds")]
     NoResidual,
+    #[error(
+        "no spread left over the model: the repeats of every cell gave the same value, so F \
+         is undefined"
+    )]
+    NoSpread,
 }
 
 /// Main effects and two-way interactions of a balanced full-factorial design (higher-order
@@ -557,6 +593,10 @@ pub fn anova(record: &RunRecord, d: &Design, metric: Metric) -> Result<Anova, An
         return Err(AnovaError::NoResidual);
     }
     let residual_ss = (total_ss - rows.iter().map(|r| r.2).sum::<f64>()).max(0.0);
+    // Rounding leaves a residual of ~1e-16 of the total where the repeats are identical.
+    if residual_ss <= total_ss.abs() * 1e-12 {
+        return Err(AnovaError::NoSpread);
+    }
     let ms_resid = residual_ss / residual_df as f64;
     let rows = rows
         .into_iter()

@@ -74,14 +74,18 @@ impl VariantRecord {
             if x.is_finite() && x >= 0.0 {
                 Ok(())
             } else {
-                Err(format!("{unit:?} epoch {epoch}: {what} {x} is not a finite number >= 0"))
+                Err(format!(
+                    "{unit:?} epoch {epoch}: {what} {x} is not a finite number >= 0"
+                ))
             }
         };
         let share = |what: &str, x: f32, epoch: usize| {
             if x.is_finite() && (0.0..=1.0).contains(&x) {
                 Ok(())
             } else {
-                Err(format!("{unit:?} epoch {epoch}: {what} {x} is not in [0, 1]"))
+                Err(format!(
+                    "{unit:?} epoch {epoch}: {what} {x} is not in [0, 1]"
+                ))
             }
         };
         for (k, m) in self.history.iter().enumerate() {
@@ -113,7 +117,8 @@ impl VariantRecord {
             loss("seconds", x, self.history.len())?;
         }
         if let Some(w) = &self.weights {
-            crate::runs::safe::check_relative(w).map_err(|e| format!("{unit:?}: weights: {e:#}"))?;
+            crate::runs::safe::check_relative(w)
+                .map_err(|e| format!("{unit:?}: weights: {e:#}"))?;
         }
         if let Some(es) = self.early_stop {
             if es.best_epoch == 0 || es.best_epoch > es.epoch || es.epoch > self.spec.epochs {

@@ -22,7 +22,9 @@ pub fn check_relative(rel: &str) -> Result<()> {
                 anyhow::bail!("{rel:?} is absolute; a run folder may only name files inside it")
             }
             Component::ParentDir => {
-                anyhow::bail!("{rel:?} climbs out with '..'; a run folder may only name files inside it")
+                anyhow::bail!(
+                    "{rel:?} climbs out with '..'; a run folder may only name files inside it"
+                )
             }
             Component::CurDir => anyhow::bail!("{rel:?} is not a plain relative path"),
         }
@@ -106,7 +108,10 @@ pub fn open_own(path: &Path) -> Result<File> {
             Err(e) => return Err(e).with_context(|| format!("{}: cannot open", path.display())),
         }
     }
-    anyhow::bail!("{}: keeps being replaced by a symbolic link", path.display())
+    anyhow::bail!(
+        "{}: keeps being replaced by a symbolic link",
+        path.display()
+    )
 }
 
 /// Creates a new file at `path` that did not exist (never through a link, never over
@@ -164,6 +169,9 @@ mod tests {
         let f = open_own(&lock).unwrap();
         drop(f);
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
-        assert!(!std::fs::symlink_metadata(&lock).unwrap().file_type().is_symlink());
+        assert!(!std::fs::symlink_metadata(&lock)
+            .unwrap()
+            .file_type()
+            .is_symlink());
     }
 }

@@ -108,7 +108,9 @@ pub fn check_same_run(dir: &Path, theirs: &RunRecord, ours: &RunRecord) -> Resul
     }
     if let (Some(a), Some(b)) = (&theirs.data, &ours.data) {
         if a != b {
-            return Err(refuse(format!("trained on other data: {a} there, {b} here")));
+            return Err(refuse(format!(
+                "trained on other data: {a} there, {b} here"
+            )));
         }
     }
     for (i, (a, b)) in theirs.variants.iter().zip(&ours.variants).enumerate() {

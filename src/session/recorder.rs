@@ -108,6 +108,9 @@ pub enum Saved {
     InPlace(PathBuf),
     /// The run folder refused a write; the whole run (record and weights) is here instead.
     Rescued { dir: PathBuf, reason: String },
+    /// The unit records are in the run folder, but some weights could be written neither
+    /// there nor in a rescue folder.
+    RecordsOnly { dir: PathBuf, reason: String },
     /// Nothing could be written anywhere.
     Lost { reason: String },
 }
@@ -116,7 +119,9 @@ impl Saved {
     /// The run file to open (`run.json` of the folder that has the run).
     pub fn run_file(&self) -> Option<PathBuf> {
         match self {
-            Saved::InPlace(d) | Saved::Rescued { dir: d, .. } => Some(d.join(runs::RUN_FILE)),
+            Saved::InPlace(d)
+            | Saved::Rescued { dir: d, .. }
+            | Saved::RecordsOnly { dir: d, .. } => Some(d.join(runs::RUN_FILE)),
             Saved::Lost { .. } => None,
         }
     }
@@ -133,6 +138,11 @@ impl std::fmt::Display for Saved {
                 f,
                 "run saved in {}, not in its folder, which could not be written ({reason})",
                 dir.join(runs::RUN_FILE).display()
+            ),
+            Saved::RecordsOnly { dir, reason } => write!(
+                f,
+                "records saved in {}; weights could not be written: {reason}",
+                dir.display()
             ),
             Saved::Lost { reason } => write!(f, "the run could not be saved anywhere: {reason}"),
         }
@@ -156,6 +166,8 @@ pub struct Recorder {
     unsaved_weights: BTreeMap<String, Vec<u8>>,
     /// Why the last write of a unit file failed; None when the folder is up to date.
     save_error: Option<String>,
+    /// Why the last weights file could not be written in the run folder.
+    weights_error: Option<String>,
     /// Set once the front-end has taken the final state: later events change nothing.
     closed: bool,
 }
@@ -174,6 +186,7 @@ impl Recorder {
             dirty: BTreeSet::new(),
             unsaved_weights: BTreeMap::new(),
             save_error: None,
+            weights_error: None,
             closed: false,
         }
     }
@@ -190,6 +203,7 @@ impl Recorder {
             dirty: BTreeSet::new(),
             unsaved_weights: BTreeMap::new(),
             save_error: Some(reason),
+            weights_error: None,
             closed: false,
         }
     }
@@ -261,6 +275,25 @@ impl Recorder {
         self.claimed.clear();
         match (&self.dir, &self.save_error, self.unsaved_weights.is_empty()) {
             (Some(dir), None, true) => Saved::InPlace(dir.clone()),
+            // The records are in place; only weights are missing: a rescue that fails too
+            // leaves the records where they are and says what was lost.
+            (Some(dir), None, false) => {
+                let dir = dir.clone();
+                let why = self
+                    .weights_error
+                    .clone()
+                    .unwrap_or_else(|| "the run folder refused them".into());
+                match self.try_rescue() {
+                    Ok(rescued) => Saved::Rescued {
+                        dir: rescued,
+                        reason: format!("weights could not be written: {why}"),
+                    },
+                    Err(e) => Saved::RecordsOnly {
+                        dir,
+                        reason: format!("{why}; nor in a rescue folder: {e}"),
+                    },
+                }
+            }
             (_, error, _) => {
                 let reason = error
                     .clone()
@@ -273,8 +306,21 @@ impl Recorder {
     /// Writes the record and all weights (those in memory, and copies of those on disk) into
     /// a new rescue folder.
     fn rescue(&mut self, reason: String) -> Saved {
-        let attempt = || -> anyhow::Result<PathBuf> {
+        match self.try_rescue() {
+            Ok(dir) => Saved::Rescued { dir, reason },
+            Err(e) => Saved::Lost {
+                reason: format!("{reason}; and the rescue folder failed too: {e}"),
+            },
+        }
+    }
+
+    /// A new rescue folder holding the record and every weights file, or why not (a
+    /// half-made rescue folder is removed).
+    fn try_rescue(&mut self) -> Result<PathBuf, String> {
+        let mut made = None;
+        let mut attempt = || -> anyhow::Result<PathBuf> {
             let dir = runs::create_rescue_dir(&self.name)?;
+            made = Some(dir.clone());
             let weights = dir.join(runs::WEIGHTS_DIR);
             for v in &self.record.variants {
                 let Some(rel) = &v.weights else { continue };
@@ -299,12 +345,13 @@ impl Recorder {
             runs::save(&dir, &self.record)?;
             Ok(dir)
         };
-        match attempt() {
-            Ok(dir) => Saved::Rescued { dir, reason },
-            Err(e) => Saved::Lost {
-                reason: format!("{reason}; and the rescue folder failed too: {e:#}"),
-            },
-        }
+        let result = attempt();
+        result.map_err(|e| {
+            if let Some(d) = made {
+                let _ = std::fs::remove_dir_all(d);
+            }
+            format!("{e:#}")
+        })
     }
 }
 
@@ -399,6 +446,7 @@ impl Sink for Recorder {
             }
             Err(e) => {
                 self.unsaved_weights.insert(rel, bytes);
+                self.weights_error = Some(format!("{e:#}"));
                 Err(NotKept(format!(
                     "{e:#}; kept in memory, saved with the run at the end"
                 )))
