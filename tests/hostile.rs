@@ -359,6 +359,60 @@ fn a_writer_whose_folder_is_deleted_rescues_the_whole_record() {
     assert_eq!(files_under(&rescued[0].join("weights")).len(), 2, "{said}");
 }
 
+// 7. Writers of one run that cannot write its folder rescue into one shared folder.
+
+#[test]
+fn two_shards_that_cannot_write_weights_share_one_rescue_that_merges_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = preset(tmp.path(), &["a", "b", "c", "d"], "");
+    let dir = tmp.path().join("run");
+    std::fs::create_dir(&dir).unwrap();
+    // The weights folder cannot be made (a file is in its place): every weights file fails.
+    std::fs::write(dir.join("weights"), b"in the way").unwrap();
+    let rescue = tmp.path().join("rescue");
+    std::fs::create_dir(&rescue).unwrap();
+    let shard = |k: &str| {
+        bin()
+            .arg("run")
+            .arg(&p)
+            .arg("--run-dir")
+            .arg(&dir)
+            .args(["--shard", k])
+            .env(runs::RESCUE_ENV, &rescue)
+            .output()
+            .unwrap()
+    };
+    let (first, second) = (shard("0/2"), shard("1/2"));
+    let folders: Vec<PathBuf> = std::fs::read_dir(&rescue)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(folders.len(), 1, "one shared rescue: {folders:?}");
+    let shared = folders[0].display().to_string();
+    for out in [&first, &second] {
+        let said = format!("{}{}", stdout(out), stderr(out));
+        assert!(
+            said.contains(&shared),
+            "each names the shared rescue: {said}"
+        );
+        assert!(said.contains("mnist-lab merge"), "{said}");
+    }
+    let r = runs::load(&folders[0]).unwrap();
+    assert_eq!(r.count(VariantStatus::Finished), 4);
+    assert_eq!(files_under(&folders[0].join("weights")).len(), 4);
+    for v in &r.variants {
+        let (_, w) = runs::find_weights(&folders[0], &r, &v.spec.name).unwrap();
+        assert!(w.is_file());
+    }
+    let to = tmp.path().join("whole");
+    let out = merge(&[&dir, &folders[0]], &to);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let whole = runs::load(&to).unwrap();
+    assert!(whole.complete);
+    assert_eq!(files_under(&to.join("weights")).len(), 4);
+}
+
 // 8. Per-unit export files never collide.
 
 #[test]

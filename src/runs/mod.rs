@@ -135,6 +135,37 @@ pub fn create_rescue_dir(run_name: &str) -> Result<PathBuf> {
     create_unique_dir(&root, &format!("mnist-lab-rescue-{}", sanitize(run_name)))
 }
 
+/// The rescue folder every writer of the run in `run_dir` shares (created when missing): its
+/// name comes from the run folder's absolute path and the run's creation time, so writers of
+/// one run meet there and other runs never do. A link planted at its name is refused.
+pub fn shared_rescue_dir(run_dir: &Path, record: &RunRecord) -> Result<PathBuf> {
+    use sha2::Digest;
+    let root = std::env::var_os(RESCUE_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let absolute = std::path::absolute(run_dir).unwrap_or_else(|_| run_dir.to_path_buf());
+    let mut h = sha2::Sha256::new();
+    h.update(absolute.as_os_str().as_encoded_bytes());
+    h.update(record.created.to_le_bytes());
+    let hex: String = h.finalize()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let name = run_dir
+        .file_name()
+        .map(|n| sanitize(&n.to_string_lossy()))
+        .unwrap_or_else(|| sanitize(&record.preset));
+    std::fs::create_dir_all(&root).with_context(|| {
+        format!(
+            "{}: cannot create the rescue folder's parent",
+            root.display()
+        )
+    })?;
+    let dir = root.join(format!("mnist-lab-rescue-{name}-{hex}"));
+    safe::real_dir(&dir)?;
+    Ok(dir)
+}
+
 /// Marks temporary files, so leftovers of a killed process can be found and removed.
 pub const TMP_MARK: &str = ".tmp-";
 

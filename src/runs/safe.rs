@@ -46,7 +46,12 @@ pub fn inside(dir: &Path, rel: &str) -> Result<PathBuf> {
             ),
             Ok(_) => {}
             // What does not exist yet cannot be a link; the caller's open decides the rest.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    || e.raw_os_error() == Some(libc::ENOTDIR) =>
+            {
+                break
+            }
             Err(e) => return Err(e).with_context(|| format!("{}: cannot inspect", path.display())),
         }
     }

@@ -137,7 +137,7 @@ impl std::fmt::Display for Saved {
             Saved::Rescued { dir, reason } => write!(
                 f,
                 "run saved in {}, not in its folder, which could not be written ({reason})",
-                dir.join(runs::RUN_FILE).display()
+                dir.display()
             ),
             Saved::RecordsOnly { dir, reason } => write!(
                 f,
@@ -162,6 +162,10 @@ pub struct Recorder {
     claimed: BTreeMap<usize, Option<UnitLock>>,
     /// Claimed units whose file is behind the record.
     dirty: BTreeSet<usize>,
+    /// Every unit this process has trained (what its share of a rescue holds).
+    trained: BTreeSet<usize>,
+    /// Set when the run went to the rescue folder its writers share: how to put it together.
+    rescue_note: Option<String>,
     /// Weights the run folder refused, by path relative to the run folder.
     unsaved_weights: BTreeMap<String, Vec<u8>>,
     /// Why the last write of a unit file failed; None when the folder is up to date.
@@ -184,6 +188,8 @@ impl Recorder {
             _writer: Some(writer),
             claimed: BTreeMap::new(),
             dirty: BTreeSet::new(),
+            trained: BTreeSet::new(),
+            rescue_note: None,
             unsaved_weights: BTreeMap::new(),
             save_error: None,
             weights_error: None,
@@ -201,6 +207,8 @@ impl Recorder {
             _writer: None,
             claimed: BTreeMap::new(),
             dirty: BTreeSet::new(),
+            trained: BTreeSet::new(),
+            rescue_note: None,
             unsaved_weights: BTreeMap::new(),
             save_error: Some(reason),
             weights_error: None,
@@ -286,7 +294,8 @@ impl Recorder {
                 match self.try_rescue() {
                     Ok(rescued) => Saved::Rescued {
                         dir: rescued,
-                        reason: format!("weights could not be written: {why}"),
+                        reason: self
+                            .with_rescue_note(format!("weights could not be written: {why}")),
                     },
                     Err(e) => Saved::RecordsOnly {
                         dir,
@@ -307,16 +316,92 @@ impl Recorder {
     /// a new rescue folder.
     fn rescue(&mut self, reason: String) -> Saved {
         match self.try_rescue() {
-            Ok(dir) => Saved::Rescued { dir, reason },
+            Ok(dir) => Saved::Rescued {
+                dir,
+                reason: self.with_rescue_note(reason),
+            },
             Err(e) => Saved::Lost {
                 reason: format!("{reason}; and the rescue folder failed too: {e}"),
             },
         }
     }
 
-    /// A new rescue folder holding the record and every weights file, or why not (a
-    /// half-made rescue folder is removed).
+    /// The rescue of a run that has a folder: one rescue folder shared by every writer of
+    /// that run (found by the run folder's path), laid out like a run folder, into which each
+    /// writer puts the units it trained with their weights. A merge of the run folder and its
+    /// rescue then restores everything. Falls back to a rescue of its own when the shared one
+    /// cannot be used.
     fn try_rescue(&mut self) -> Result<PathBuf, String> {
+        if let Some(run_dir) = self.dir.clone() {
+            match self.rescue_shared(&run_dir) {
+                Ok(dir) => return Ok(dir),
+                Err(shared) => {
+                    self.rescue_note = None;
+                    return self
+                        .rescue_alone()
+                        .map_err(|e| format!("{shared:#}; and alone: {e}"));
+                }
+            }
+        }
+        self.rescue_alone()
+    }
+
+    fn rescue_shared(&mut self, run_dir: &Path) -> anyhow::Result<PathBuf> {
+        let dir = runs::shared_rescue_dir(run_dir, &self.record)?;
+        let created_here = runs::units::create_manifest(&dir, &self.record);
+        let result = (|| -> anyhow::Result<()> {
+            if !*created_here
+                .as_ref()
+                .map_err(|e| anyhow::anyhow!("{e:#}"))?
+            {
+                runs::units::check_same_run(&dir, &runs::load_run_file(&dir)?, &self.record)?;
+            }
+            for &i in &self.trained {
+                let mut v = self.record.variants[i].clone();
+                let bytes = v.weights.as_ref().and_then(|rel| {
+                    self.unsaved_weights
+                        .get(rel)
+                        .cloned()
+                        .or_else(|| runs::safe::read_inside(run_dir, rel).ok())
+                });
+                v.weights = match bytes {
+                    Some(b) => {
+                        runs::write_weights(&dir.join(runs::WEIGHTS_DIR), &v.spec.name, &b)?;
+                        Some(runs::weights_record_path(&v.spec.name))
+                    }
+                    // Never a path to a file this folder does not hold.
+                    None => None,
+                };
+                runs::units::save_unit(&dir, i, &v)?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            // Made by us and unusable: not left behind half-made (another writer's is kept).
+            if matches!(created_here, Ok(true)) {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            return Err(e);
+        }
+        self.rescue_note = Some(format!(
+            "every writer of this run rescues into this folder; `mnist-lab merge {} {} --to NEW` \
+             puts the whole run together",
+            run_dir.display(),
+            dir.display()
+        ));
+        Ok(dir)
+    }
+
+    fn with_rescue_note(&self, reason: String) -> String {
+        match &self.rescue_note {
+            Some(note) => format!("{reason}; {note}"),
+            None => reason,
+        }
+    }
+
+    /// A new rescue folder of this process's own holding the record and every weights file,
+    /// or why not (a half-made rescue folder is removed).
+    fn rescue_alone(&mut self) -> Result<PathBuf, String> {
         let mut made = None;
         let mut attempt = || -> anyhow::Result<PathBuf> {
             let dir = runs::create_rescue_dir(&self.name)?;
@@ -331,7 +416,7 @@ impl Recorder {
                 let bytes = match self.unsaved_weights.get(rel) {
                     Some(b) => b.clone(),
                     None => match &self.dir {
-                        Some(d) => match std::fs::read(d.join(rel)) {
+                        Some(d) => match runs::safe::read_inside(d, rel) {
                             Ok(b) => b,
                             Err(_) => continue,
                         },
@@ -375,6 +460,7 @@ impl Sink for Recorder {
         match runs::units::claim_unit(dir, index, &name) {
             Ok(Some(lock)) => {
                 self.claimed.insert(index, Some(lock));
+                self.trained.insert(index);
                 true
             }
             Ok(None) => false,
@@ -382,6 +468,7 @@ impl Sink for Recorder {
             // folder if the folder refuses them too.
             Err(_) => {
                 self.claimed.insert(index, None);
+                self.trained.insert(index);
                 true
             }
         }
