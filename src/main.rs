@@ -119,7 +119,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let record = mnist_lab::runs::load(&run_dir)?;
             let target = to.unwrap_or_else(|| run_dir.clone());
             // With the data set, confusion matrices are exported too; without it, the rest.
-            let data = session::load_data(common.data.as_deref()).ok();
+            // Loaded only when some unit has weights to evaluate.
+            let data = record
+                .variants
+                .iter()
+                .any(|v| v.weights.is_some())
+                .then(|| session::load_data(common.data.as_deref()).ok())
+                .flatten();
             let written =
                 mnist_lab::export::export_run(&run_dir, &target, &record, data.as_deref())?;
             println!("exported {} to {}", written.summary(), target.display());

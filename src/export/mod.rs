@@ -210,7 +210,7 @@ pub fn effects_csv(record: &RunRecord) -> String {
 
 /// Markdown: per variant n, mean ± sd and 95% CI; whether the best is really the best; every
 /// one-factor comparison in words; then main effects and, for a balanced grid, the ANOVA.
-fn stats_md(record: &RunRecord) -> String {
+fn stats_md(record: &RunRecord, comparisons: &[crate::insight::stats::Comparison]) -> String {
     use crate::insight::factors::Metric;
     use crate::insight::stats;
     let vs = stats::per_variant(record);
@@ -242,13 +242,26 @@ fn stats_md(record: &RunRecord) -> String {
             let _ = writeln!(out, "* {}", crate::text::escape(&l.sentence(m)));
         }
     }
-    let comparisons = stats::one_factor_comparisons(record, &vs, Metric::TestLoss);
     if !comparisons.is_empty() {
         out.push_str(
             "\n## Conclusions\n\nEvery pair of variants that differ in one factor only, \
-             compared on final test loss (Welch's t-test, difference of means with its 95% CI):\n\n",
+             compared on final test loss (Welch's t-test, difference of means with its 95% CI)",
         );
-        for c in &comparisons {
+        // A list a reader can use: beyond a screenful, the smallest p first and the rest in
+        // comparisons.csv (at 1,000 variants there can be 499,500 pairs).
+        let mut shown: Vec<&stats::Comparison> = comparisons.iter().collect();
+        if shown.len() > MD_COMPARISONS {
+            shown.sort_by(|a, b| a.test.p.total_cmp(&b.test.p));
+            shown.truncate(MD_COMPARISONS);
+            let _ = write!(
+                out,
+                "; {} pairs, the {MD_COMPARISONS} with the smallest p listed, every one in \
+                 comparisons.csv",
+                comparisons.len()
+            );
+        }
+        out.push_str(":\n\n");
+        for c in shown {
             let _ = writeln!(
                 out,
                 "* {}",
@@ -335,7 +348,58 @@ fn effects_md(record: &RunRecord) -> String {
     out
 }
 
+/// At most this many one-factor comparisons are written out in summary.md.
+pub const MD_COMPARISONS: usize = 40;
+
+/// Every pair of variants that differ in one factor only, tested on final test loss.
+pub fn comparisons(record: &RunRecord) -> Vec<crate::insight::stats::Comparison> {
+    use crate::insight::stats;
+    let vs = stats::per_variant(record);
+    stats::one_factor_comparisons(record, &vs, crate::insight::factors::Metric::TestLoss)
+}
+
+/// The header of comparisons.csv.
+pub const COMPARISONS_HEADER: &str =
+    "family,a,b,factor,level_a,level_b,test,diff,ci_low,ci_high,p,metric";
+
+/// comparisons.csv: every one-factor comparison, one row each, written to `w` as it goes (at
+/// 1,000 variants it is 499,500 rows: never held whole in memory).
+pub fn write_comparisons_csv(
+    w: &mut dyn std::io::Write,
+    comparisons: &[crate::insight::stats::Comparison],
+) -> std::io::Result<()> {
+    writeln!(w, "{COMPARISONS_HEADER}")?;
+    for c in comparisons {
+        let t = &c.test;
+        writeln!(
+            w,
+            "one-factor,{},{},{},{},{},welch,{},{},{},{},test_loss",
+            csv_field(&c.a),
+            csv_field(&c.b),
+            csv_field(c.factor.name()),
+            csv_field(&c.level_a),
+            csv_field(&c.level_b),
+            num(t.diff),
+            num(t.ci_low),
+            num(t.ci_high),
+            num(t.p)
+        )?;
+    }
+    Ok(())
+}
+
+/// comparisons.csv as text.
+pub fn comparisons_csv(comparisons: &[crate::insight::stats::Comparison]) -> String {
+    let mut out = Vec::new();
+    let _ = write_comparisons_csv(&mut out, comparisons);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 pub fn summary_md(record: &RunRecord) -> String {
+    summary_md_with(record, &comparisons(record))
+}
+
+fn summary_md_with(record: &RunRecord, comparisons: &[crate::insight::stats::Comparison]) -> String {
     let mut out = format!("# {}\n\n", record.preset);
     if !record.description.is_empty() {
         let _ = writeln!(out, "{}\n", record.description);
@@ -346,7 +410,7 @@ pub fn summary_md(record: &RunRecord) -> String {
          are the 2019 study's reported numbers.\n"
     );
     out.push_str(&report::markdown_table(record));
-    out.push_str(&stats_md(record));
+    out.push_str(&stats_md(record, comparisons));
     out.push_str(&effects_md(record));
     out
 }
@@ -548,7 +612,16 @@ pub fn export_run(
     }
     write_atomic(&dir.join("epochs.csv"), epochs_csv(record).as_bytes())?;
     write_atomic(&dir.join("summary.csv"), summary_csv(record).as_bytes())?;
-    write_atomic(&dir.join("summary.md"), summary_md(record).as_bytes())?;
+    let comparisons = comparisons(record);
+    write_atomic(
+        &dir.join("summary.md"),
+        summary_md_with(record, &comparisons).as_bytes(),
+    )?;
+    crate::runs::write_atomic_with(&dir.join("comparisons.csv"), |f| {
+        let mut w = std::io::BufWriter::new(f);
+        write_comparisons_csv(&mut w, &comparisons)?;
+        std::io::Write::flush(&mut w)
+    })?;
     write_atomic(&dir.join("effects.csv"), effects_csv(record).as_bytes())?;
     write_atomic(&dir.join("units.csv"), units_csv(record).as_bytes())?;
     plot::write_png(dir, record)?;
@@ -558,6 +631,7 @@ pub fn export_run(
             "epochs.csv",
             "summary.csv",
             "summary.md",
+            "comparisons.csv",
             "effects.csv",
             "units.csv",
             "curves.png",

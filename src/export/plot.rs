@@ -22,6 +22,43 @@ fn register_font() {
 
 const CELL: (u32, u32) = (420, 300);
 
+/// At most this many small multiples: beyond it a picture is no longer readable (and at
+/// 5,000 units it was 149 MB). The best units by the kept test loss are drawn, the title says
+/// how many of how many, and every unit's numbers stay in `epochs.csv`.
+pub const MAX_PANELS: usize = 30;
+
+/// The units drawn: all when they fit, else the `MAX_PANELS` with the lowest final test loss.
+fn panels(record: &RunRecord) -> Vec<&crate::runs::VariantRecord> {
+    let mut all: Vec<&crate::runs::VariantRecord> = record.variants.iter().collect();
+    if all.len() > MAX_PANELS {
+        let key = |v: &crate::runs::VariantRecord| match (v.status, v.final_metrics()) {
+            (VariantStatus::Finished, Some(m)) if m.test_loss.is_finite() => m.test_loss,
+            _ => f32::INFINITY,
+        };
+        all.sort_by(|a, b| key(a).total_cmp(&key(b)));
+        all.truncate(MAX_PANELS);
+    }
+    all
+}
+
+/// Draws into memory and encodes a PNG: the file is then written like any other (atomically,
+/// never through a link planted at its name).
+fn png_bytes(
+    size: (u32, u32),
+    draw: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
+) -> Result<Vec<u8>> {
+    let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    draw(BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area())?;
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, size.0, size.1);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header().context("encoding PNG")?;
+    w.write_image_data(&rgb).context("encoding PNG")?;
+    w.finish().context("encoding PNG")?;
+    Ok(out)
+}
+
 /// Grid shape for `n` small multiples: up to 5 columns.
 pub fn grid_shape(n: usize) -> (usize, usize) {
     let cols = (n as f64).sqrt().ceil().clamp(1.0, 5.0) as usize;
@@ -29,7 +66,7 @@ pub fn grid_shape(n: usize) -> (usize, usize) {
 }
 
 pub fn image_size(n: usize) -> (u32, u32) {
-    let (cols, rows) = grid_shape(n);
+    let (cols, rows) = grid_shape(n.min(MAX_PANELS));
     (CELL.0 * cols as u32, CELL.1 * rows as u32 + 60)
 }
 
@@ -40,27 +77,38 @@ where
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing: {e:?}");
     root.fill(&WHITE).map_err(err)?;
     let (title, body) = root.split_vertically(60);
+    let shown = panels(record);
+    let which = if shown.len() < record.variants.len() {
+        format!(
+            " — the {} best of {} units by final test loss (all in epochs.csv)",
+            shown.len(),
+            record.variants.len()
+        )
+    } else {
+        String::new()
+    };
     title
         .titled(
             &format!(
-                "{} — train (blue) and test (red) loss per epoch",
+                "{} — train (blue) and test (red) loss per epoch{which}",
                 record.preset
             ),
-            ("sans-serif", 26).into_font().color(&BLACK),
+            ("sans-serif", if which.is_empty() { 26 } else { 18 })
+                .into_font()
+                .color(&BLACK),
         )
         .map_err(err)?;
-    let n = record.variants.len();
+    let n = shown.len();
     let (cols, rows) = grid_shape(n);
     let cells = body.split_evenly((rows, cols));
-    let y_max = record
-        .variants
+    let y_max = shown
         .iter()
         .flat_map(|v| v.history.iter().flat_map(|m| [m.train_loss, m.test_loss]))
         .filter(|x| x.is_finite())
         .fold(0.0f32, f32::max)
         .max(1e-3) as f64
         * 1.05;
-    for (v, cell) in record.variants.iter().zip(cells.iter()) {
+    for (v, cell) in shown.iter().zip(cells.iter()) {
         let caption = match (v.status, v.last()) {
             (VariantStatus::Finished, Some(m)) => {
                 format!(
@@ -115,12 +163,10 @@ where
 /// Writes `curves.png` into `dir` (via a temporary file and a rename).
 pub fn write_png(dir: &Path, record: &RunRecord) -> Result<()> {
     register_font();
-    let tmp = dir.join(".curves.tmp.png");
     let size = image_size(record.variants.len());
-    draw(BitMapBackend::new(&tmp, size).into_drawing_area(), record)
-        .with_context(|| format!("{}: cannot draw", tmp.display()))?;
-    std::fs::rename(&tmp, dir.join("curves.png"))
-        .with_context(|| format!("{}: cannot write curves.png", dir.display()))
+    let bytes = png_bytes(size, |area| draw(area, record))
+        .with_context(|| format!("{}: cannot draw curves.png", dir.display()))?;
+    super::write_atomic(&dir.join("curves.png"), &bytes)
 }
 
 /// Writes `curves.svg` into `dir`.
@@ -146,9 +192,7 @@ pub fn write_confusion_png(
     m: &crate::insight::confusion::Matrix,
 ) -> Result<()> {
     register_font();
-    let tmp = path.with_extension("tmp.png");
-    {
-        let root = BitMapBackend::new(&tmp, (620, 660)).into_drawing_area();
+    let bytes = png_bytes((620, 660), |root| {
         root.fill(&WHITE).map_err(drawing_error)?;
         // A reversed y range is plotters' way of putting row 0 at the top.
         #[allow(clippy::reversed_empty_ranges)]
@@ -203,6 +247,7 @@ pub fn write_confusion_png(
             }
         }
         root.present().map_err(drawing_error)?;
-    }
-    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))
+        Ok(())
+    })?;
+    super::write_atomic(path, &bytes)
 }

@@ -157,13 +157,16 @@ pub fn results(record: &RunRecord) -> Vec<(&VariantSpec, f64, f64)> {
 /// Main effects of `factor`: one row per level, over the finished variants.
 pub fn main_effects(results: &[(&VariantSpec, f64, f64)], factor: Factor) -> Vec<LevelEffect> {
     let specs: Vec<&VariantSpec> = results.iter().map(|r| r.0).collect();
+    // Each result's level named once, then grouped.
+    let mut by_level: std::collections::HashMap<String, Vec<&(&VariantSpec, f64, f64)>> =
+        std::collections::HashMap::new();
+    for r in results {
+        by_level.entry(factor.level(r.0)).or_default().push(r);
+    }
     levels(&specs, factor)
         .into_iter()
         .map(|level| {
-            let at: Vec<&(&VariantSpec, f64, f64)> = results
-                .iter()
-                .filter(|r| factor.level(r.0) == level)
-                .collect();
+            let at = by_level.remove(&level).unwrap_or_default();
             let (mean_loss, sd_loss) = mean_sd(&at.iter().map(|r| r.1).collect::<Vec<_>>());
             let (mean_acc, sd_acc) = mean_sd(&at.iter().map(|r| r.2).collect::<Vec<_>>());
             LevelEffect {

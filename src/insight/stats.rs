@@ -3,6 +3,7 @@
 //! full-factorial designs (naming confounded factors where a design is not one). The t and F
 //! distributions are statrs's.
 
+use std::collections::HashMap;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
 
@@ -26,6 +27,28 @@ pub struct Estimate {
 
 fn t_quantile(df: f64, p: f64) -> f64 {
     StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |t| t.inverse_cdf(p))
+}
+
+/// n, mean and sample sd (NaN below two values) without a confidence interval.
+fn mean_sd(xs: &[f64]) -> Estimate {
+    let n = xs.len();
+    let mean = if n == 0 {
+        f64::NAN
+    } else {
+        xs.iter().sum::<f64>() / n as f64
+    };
+    let sd = if n < 2 {
+        f64::NAN
+    } else {
+        (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    };
+    Estimate {
+        n,
+        mean,
+        sd,
+        ci_low: f64::NAN,
+        ci_high: f64::NAN,
+    }
 }
 
 pub fn estimate(xs: &[f64]) -> Estimate {
@@ -76,7 +99,9 @@ impl Welch {
 
 /// None when either sample has fewer than two values or both have no spread.
 pub fn welch(a: &[f64], b: &[f64]) -> Option<Welch> {
-    let (ea, eb) = (estimate(a), estimate(b));
+    // Mean and sd only: an estimate's own CI costs a t quantile, which a test does not need
+    // (and a large grid tests hundreds of thousands of pairs).
+    let (ea, eb) = (mean_sd(a), mean_sd(b));
     if ea.n < 2 || eb.n < 2 {
         return None;
     }
@@ -465,14 +490,15 @@ pub struct LevelEstimate {
 pub fn main_effect(record: &RunRecord, factor: Factor, metric: Metric) -> Vec<LevelEstimate> {
     let units = unit_values(record, metric);
     let specs: Vec<&VariantSpec> = units.iter().map(|u| u.0).collect();
+    // Each unit's level named once (a level per unit and per level is millions at 5,000 units).
+    let mut at: HashMap<String, Vec<f64>> = HashMap::new();
+    for u in &units {
+        at.entry(factor.level(u.0)).or_default().push(u.1);
+    }
     factors::levels(&specs, factor)
         .into_iter()
         .map(|level| {
-            let xs: Vec<f64> = units
-                .iter()
-                .filter(|u| factor.level(u.0) == level)
-                .map(|u| u.1)
-                .collect();
+            let xs = at.remove(&level).unwrap_or_default();
             LevelEstimate {
                 level,
                 estimate: estimate(&xs),
@@ -631,11 +657,13 @@ pub fn anova(record: &RunRecord, d: &Design, metric: Metric) -> Result<Anova, An
 /// Two variants that differ in exactly one factor, and Welch's test of their difference.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {
-    pub a: String,
-    pub b: String,
+    // Shared, not copied: a large grid has hundreds of thousands of comparisons of the same
+    // few thousand names.
+    pub a: std::sync::Arc<str>,
+    pub b: std::sync::Arc<str>,
     pub factor: Factor,
-    pub level_a: String,
-    pub level_b: String,
+    pub level_a: std::sync::Arc<str>,
+    pub level_b: std::sync::Arc<str>,
     pub test: Welch,
 }
 
@@ -673,26 +701,34 @@ pub fn one_factor_comparisons(
     metric: Metric,
 ) -> Vec<Comparison> {
     let fs = factors::varying(record);
-    let mut out = Vec::new();
-    for (i, a) in stats.iter().enumerate() {
-        for b in &stats[i + 1..] {
-            let differing: Vec<Factor> = fs
-                .iter()
-                .copied()
-                .filter(|f| f.level(&a.spec) != f.level(&b.spec))
-                .collect();
-            let [factor] = differing[..] else { continue };
-            if let Some(test) = welch(&a.sample(metric), &b.sample(metric)) {
-                out.push(Comparison {
-                    a: a.name.clone(),
-                    b: b.name.clone(),
-                    factor,
-                    level_a: factor.level(&a.spec),
-                    level_b: factor.level(&b.spec),
+    // Each variant's level of each factor, named once (not once per pair: 499,500 pairs at
+    // 1,000 variants).
+    let levels: Vec<Vec<std::sync::Arc<str>>> = stats
+        .iter()
+        .map(|v| fs.iter().map(|f| f.level(&v.spec).into()).collect())
+        .collect();
+    let names: Vec<std::sync::Arc<str>> = stats.iter().map(|v| v.name.as_str().into()).collect();
+    let samples: Vec<Vec<f64>> = stats.iter().map(|v| v.sample(metric)).collect();
+    // Rows of pairs in parallel (each test is independent), gathered in order.
+    use rayon::prelude::*;
+    (0..stats.len())
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            let (levels, samples, fs, names) = (&levels, &samples, &fs, &names);
+            (i + 1..stats.len()).filter_map(move |j| {
+                let mut differing = (0..fs.len()).filter(|&k| levels[i][k] != levels[j][k]);
+                let (Some(k), None) = (differing.next(), differing.next()) else {
+                    return None;
+                };
+                welch(&samples[i], &samples[j]).map(|test| Comparison {
+                    a: names[i].clone(),
+                    b: names[j].clone(),
+                    factor: fs[k],
+                    level_a: levels[i][k].clone(),
+                    level_b: levels[j][k].clone(),
                     test,
-                });
-            }
-        }
-    }
-    out
+                })
+            })
+        })
+        .collect()
 }
