@@ -20,7 +20,13 @@ fn main() -> Result<()> {
     // (the worst case for the summary: 499,500 pairs at 1,000 variants).
     let one_factor = args.get(4).is_some_and(|a| a == "one-factor");
     let placements = ["Every", "First", "Last", "None"];
-    let archs = ["256", "128-64", "512-128", "512-256-128", "512-256-128-64-32"];
+    let archs = [
+        "256",
+        "128-64",
+        "512-128",
+        "512-256-128",
+        "512-256-128-64-32",
+    ];
     let entries: Vec<String> = (0..variants)
         .map(|i| {
             if one_factor {

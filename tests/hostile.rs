@@ -565,3 +565,38 @@ fn export_goes_on_past_missing_weights_with_a_line_per_unit() {
     assert_eq!(files_under(&to.join("weights")).len(), 1);
     assert!(to.join("confusion-b.csv").is_file());
 }
+
+// 16. An idle watch of a big folder looks at its files only when something changed, even
+// while others read them.
+
+#[test]
+fn an_idle_watch_does_not_look_at_every_file_every_second() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = finished_run(tmp.path(), "run");
+    let follower = runs::watch::follow(&run);
+    let first = follower
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    assert!(first.record.is_ok());
+    let before = runs::watch::full_looks();
+    // Others read the folder (an export, a TUI): reads are not changes.
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(3500);
+    while std::time::Instant::now() < until {
+        runs::load(&run).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        runs::watch::full_looks() - before,
+        0,
+        "looked at every file with nothing changed"
+    );
+    assert!(follower.try_recv().is_err(), "no change to report");
+    // A change is still seen within about a second.
+    let mut v = runs::load(&run).unwrap().variants[0].clone();
+    v.seconds = Some(99.0);
+    units::save_unit(&run, 0, &v).unwrap();
+    let next = follower
+        .recv_timeout(std::time::Duration::from_secs(3))
+        .expect("the change is reported");
+    assert_eq!(next.record.unwrap().variants[0].seconds, Some(99.0));
+}

@@ -399,7 +399,10 @@ pub fn summary_md(record: &RunRecord) -> String {
     summary_md_with(record, &comparisons(record))
 }
 
-fn summary_md_with(record: &RunRecord, comparisons: &[crate::insight::stats::Comparison]) -> String {
+fn summary_md_with(
+    record: &RunRecord,
+    comparisons: &[crate::insight::stats::Comparison],
+) -> String {
     let mut out = format!("# {}\n\n", record.preset);
     if !record.description.is_empty() {
         let _ = writeln!(out, "{}\n", record.description);

@@ -3,9 +3,9 @@
 //! full-factorial designs (naming confounded factors where a design is not one). The t and F
 //! distributions are statrs's.
 
-use std::collections::HashMap;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
+use std::collections::HashMap;
 
 use super::factors::{self, Factor, Metric};
 use crate::runs::{RunRecord, VariantRecord, VariantStatus};
