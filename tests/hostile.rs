@@ -25,8 +25,13 @@ fn preset(dir: &Path, names: &[&str], extra: &str) -> PathBuf {
     } else {
         "epochs: 1, "
     };
+    let subset = if extra.contains("train_subset") {
+        ""
+    } else {
+        "train_subset: 300, "
+    };
     let text = format!(
-        "(name: \"tiny\", defaults: (arch: \"128-64\", {epochs}train_subset: 300, \
+        "(name: \"tiny\", defaults: (arch: \"128-64\", {epochs}{subset}\
          test_subset: 100, seed: 3{extra}), variants: [{}])",
         variants.join(", ")
     );
@@ -599,4 +604,108 @@ fn an_idle_watch_does_not_look_at_every_file_every_second() {
         .recv_timeout(std::time::Duration::from_secs(3))
         .expect("the change is reported");
     assert_eq!(next.record.unwrap().variants[0].seconds, Some(99.0));
+}
+
+// 14. The TUI never waits on file work: export (and evaluation) run off the UI thread.
+
+#[test]
+fn the_tui_stays_responsive_and_stops_on_sigterm_while_exporting() {
+    use common::pty::PtyApp;
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let run = finished_run(tmp.path(), "run");
+    let delay = std::ffi::OsString::from("3000");
+    let mut app = PtyApp::spawn_env(
+        &["watch".as_ref(), run.as_os_str()],
+        &[("MNIST_LAB_INJECT_JOB_DELAY_MS", &delay)],
+        40,
+        120,
+    );
+    app.wait_for("2/2 done", Duration::from_secs(20));
+    app.press("e");
+    app.wait_for("exporting", Duration::from_secs(2));
+    // The export takes 3 s: help must open at once all the same.
+    let t = Instant::now();
+    app.press("?");
+    app.wait_polling(
+        "show / hide this help",
+        Duration::from_secs(2),
+        Duration::from_millis(20),
+    );
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+    app.press("?");
+    app.wait_polling(
+        "exported",
+        Duration::from_secs(15),
+        Duration::from_millis(50),
+    );
+    assert!(run.join("summary.md").is_file());
+    // A SIGTERM during an export acts at once.
+    app.press("e");
+    app.wait_for("exporting", Duration::from_secs(2));
+    let pid = app.child.process_id().unwrap() as i32;
+    let t = Instant::now();
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let status = app.child.wait().unwrap();
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+    assert!(!status.success());
+}
+
+// 15. A TUI training a shared folder follows the other writers.
+
+#[test]
+fn a_tui_training_a_shared_folder_shows_the_other_writers_units() {
+    use common::pty::PtyApp;
+    use std::time::Duration;
+    let tmp = tempfile::tempdir().unwrap();
+    let names = ["a", "b", "c", "d", "e", "f"];
+    let p = preset(tmp.path(), &names, ", epochs: 4, train_subset: 6000");
+    let root = tmp.path().join("runs");
+    let dir = root.join("shared");
+    let preset = mnist_lab::preset::load(p.to_str().unwrap()).unwrap();
+    let record = runs::RunRecord::new(&preset, runs::record::Environment::detect("t"));
+    units::create_manifest(&dir, &record).unwrap();
+    // The past run is the picker's last entry; the cursor starts on `quick`.
+    let (entries, _) = mnist_lab::tui::runtime::picker_entries(None);
+    let quick = entries
+        .iter()
+        .position(|e| e.preset.as_ref().is_ok_and(|p| p.name == "quick"))
+        .unwrap();
+    let mut app = PtyApp::spawn(
+        &["tui".as_ref(), "--runs-dir".as_ref(), root.as_os_str()],
+        40,
+        140,
+    );
+    app.wait_for("shared", Duration::from_secs(20));
+    for _ in 0..=quick {
+        app.press("\x1b[A");
+    }
+    app.press("r");
+    app.wait_for("0/6 done", Duration::from_secs(20));
+    // Another writer joins the same folder.
+    let other = run_into(&p, &dir, &["--jobs", "1"]);
+    let text = common::succeeded(&other);
+    assert!(
+        text.contains(" done in "),
+        "the other writer trained some: {text}"
+    );
+    app.wait_polling(
+        "6/6 done",
+        Duration::from_secs(60),
+        Duration::from_millis(100),
+    );
+    app.wait_polling("DONE", Duration::from_secs(30), Duration::from_millis(100));
+    let r = runs::load(&dir).unwrap();
+    assert!(r.complete);
+    app.press("q");
+    let _ = app.child.wait();
 }

@@ -333,6 +333,14 @@ fn an_unwritable_run_folder_mid_run_keeps_training_and_rescues_the_results() {
         dir.file_name().unwrap().to_string_lossy()
     ));
     assert!(stderr.contains(rescue.to_str().unwrap()), "{stderr}");
+    // The rescue every writer of this run shares: its name ends in a hash of the run folder.
+    let start = stderr.find(rescue.to_str().unwrap()).unwrap();
+    let rescue = std::path::PathBuf::from(
+        stderr[start..]
+            .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+            .next()
+            .unwrap(),
+    );
     let r = runs::load(&rescue).unwrap();
     assert_eq!(r.count(VariantStatus::Finished), 3);
     std::fs::remove_dir_all(&rescue).ok();

@@ -242,6 +242,27 @@ impl RunView {
         }
     }
 
+    /// Units another writer of the folder took further than this process has: one queued
+    /// or interrupted here that has started or ended there. The unit training here, and
+    /// those this process ended, are left as they are.
+    pub fn take_others(&mut self, theirs: &RunRecord) {
+        for (i, (ours, t)) in self
+            .record
+            .variants
+            .iter_mut()
+            .zip(&theirs.variants)
+            .enumerate()
+        {
+            let idle_here = matches!(
+                ours.status,
+                VariantStatus::Queued | VariantStatus::Interrupted
+            );
+            if self.running != Some(i) && idle_here && t.status != VariantStatus::Queued {
+                *ours = t.clone();
+            }
+        }
+    }
+
     pub fn done_count(&self) -> usize {
         self.record
             .variants
@@ -781,11 +802,21 @@ impl App {
     }
 
     /// A followed folder changed: its record replaces the one shown, the selection kept.
+    /// While this process trains into the folder, only the units others have taken further
+    /// are taken from it (what the engine here reports stays the truth for its own units).
     fn on_watched(&mut self, snap: crate::runs::watch::Snapshot) {
         let Some(run) = self.run.as_mut() else {
             return;
         };
-        if run.watching.is_none() || run.dir.as_deref() != Some(snap.dir.as_path()) {
+        if run.dir.as_deref() != Some(snap.dir.as_path()) {
+            return;
+        }
+        if run.watching.is_none() {
+            if let Ok(record) = &snap.record {
+                if !run.finished && record.variants.len() == run.record.variants.len() {
+                    run.take_others(record);
+                }
+            }
             return;
         }
         match snap.record {
@@ -1326,10 +1357,24 @@ impl App {
             Event::Paused => run.paused = true,
             Event::Resumed => run.paused = false,
             Event::RunFinished { cancelled } => {
-                run.finished = true;
                 run.cancelled = cancelled;
                 run.running = None;
                 run.paused = false;
+                let others_left = !cancelled
+                    && run.dir.is_some()
+                    && run.record.variants.iter().any(|v| !v.status.is_done());
+                if others_left {
+                    // This process is done; other writers still have units: follow them to
+                    // the end as `watch` does.
+                    run.watching = Some(0);
+                    self.message = Some((
+                        Level::Info,
+                        "This process is done; other writers still train this run (watching)."
+                            .into(),
+                    ));
+                    return vec![Effect::FinishRun];
+                }
+                run.finished = true;
                 self.message = Some((
                     Level::Info,
                     if cancelled {

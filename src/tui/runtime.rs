@@ -96,6 +96,17 @@ struct Runtime {
     outbox: std::collections::VecDeque<Msg>,
     /// Snapshots of the run folder being followed, if one is.
     watch: Option<Receiver<crate::runs::watch::Snapshot>>,
+    /// File work done off the UI thread (export, evaluation) reports here when it ends.
+    jobs: (crossbeam_channel::Sender<JobDone>, Receiver<JobDone>),
+    /// Background jobs still running, for the footer ("exporting…").
+    busy: usize,
+}
+
+/// What a background job ends with: the message for `update`, and the data set if it loaded
+/// it (kept for the next job).
+struct JobDone {
+    msg: Msg,
+    data: Option<Arc<Dataset>>,
 }
 
 impl Runtime {
@@ -179,6 +190,9 @@ impl Runtime {
     fn launch(&mut self, session: Session, data: Arc<Dataset>) -> Msg {
         self.engine = Some(session.spawn(data, Kernel::default()));
         let (record, dir) = (session.record(), session.dir());
+        // Other processes may write the same folder (a resumed shared run): follow it, so
+        // their units show as they end here too.
+        self.watch = dir.as_deref().map(crate::runs::watch::follow);
         self.session = Some(session);
         Msg::Started(record, dir)
     }
@@ -217,8 +231,9 @@ impl Runtime {
         Ok(Msg::Info(format!("resuming {}", dir.display())))
     }
 
+    /// Evaluates variant `i`'s saved weights on the test set for the digits view, off the UI
+    /// thread.
     fn load_digits(&mut self, i: usize) -> Result<Msg> {
-        let data = self.dataset()?;
         let run = self
             .app
             .run
@@ -235,23 +250,58 @@ impl Runtime {
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("{}: the run has no folder", v.spec.name))?;
         let (_, weights) = runs::find_weights(dir, &run.record, &v.spec.name)?;
-        let e = crate::engine::train::evaluate_saved(&v.spec, &weights, &data)?;
-        Ok(Msg::DigitsLoaded(super::app::Digits {
-            variant: i,
-            name: v.spec.name.clone(),
-            data,
-            predictions: e.predictions,
-            confidence: e.confidence,
-            true_filter: None,
-            pred_filter: None,
-            page: 0,
-        }))
+        let spec = v.spec.clone();
+        let data_flag = self.options.data.clone();
+        self.in_background("evaluating", true, move |data| {
+            test_hook_delay();
+            let data = match data {
+                Some(d) => d,
+                None => session::load_data(data_flag.as_deref())?,
+            };
+            let e = crate::engine::train::evaluate_saved(&spec, &weights, &data)?;
+            Ok(Msg::DigitsLoaded(super::app::Digits {
+                variant: i,
+                name: spec.name.clone(),
+                data,
+                predictions: e.predictions,
+                confidence: e.confidence,
+                true_filter: None,
+                pred_filter: None,
+                page: 0,
+            }))
+        })
+    }
+
+    /// Runs `job` on its own thread, so the screen, keys and signals never wait on files;
+    /// the data set is loaded there when the job needs it and is not loaded yet.
+    fn in_background(
+        &mut self,
+        what: &str,
+        needs_data: bool,
+        job: impl FnOnce(Option<Arc<Dataset>>) -> Result<Msg> + Send + 'static,
+    ) -> Result<Msg> {
+        let cached = self.data.clone();
+        let data_flag = self.options.data.clone();
+        let tx = self.jobs.0.clone();
+        self.busy += 1;
+        std::thread::Builder::new()
+            .name(format!("mnist-lab-{what}"))
+            .spawn(move || {
+                let data = match (cached, needs_data) {
+                    (Some(d), _) => Some(d),
+                    (None, true) => session::load_data(data_flag.as_deref()).ok(),
+                    (None, false) => None,
+                };
+                let msg = job(data.clone()).unwrap_or_else(|e| Msg::Error(format!("{e:#}")));
+                let _ = tx.send(JobDone { msg, data });
+            })
+            .map_err(|e| anyhow::anyhow!("cannot start the {what}: {e}"))?;
+        Ok(Msg::Info(format!("{what}…")))
     }
 
     /// Exports into the run folder; if that cannot be written, into `./mnist-lab-export-<run>`
-    /// so the results in memory still reach the disk.
+    /// so the results in memory still reach the disk. Off the UI thread.
     fn export(&mut self) -> Result<Msg> {
-        let data = self.dataset().ok();
         let Some(run) = &self.app.run else {
             anyhow::bail!("nothing to export yet");
         };
@@ -263,24 +313,29 @@ impl Runtime {
             .unwrap_or_else(|| runs::sanitize(&run.record.preset));
         let fallback = std::path::PathBuf::from(format!("mnist-lab-export-{name}"));
         let first = run.dir.clone().unwrap_or_else(|| fallback.clone());
-        let done = crate::export::export_or_fallback_from(
-            &first,
-            &first,
-            &fallback,
-            &run.record,
-            data.as_deref(),
-        )?;
-        let text = format!(
-            "exported {} to {}",
-            done.written.summary(),
-            done.dir.display()
-        );
-        Ok(match done.first_error {
-            None => Msg::Info(text),
-            Some(e) => Msg::Error(format!(
-                "{} is not writable ({e}); {text} instead",
-                first.display()
-            )),
+        let record = run.record.clone();
+        let needs_data = record.variants.iter().any(|v| v.weights.is_some());
+        self.in_background("exporting", needs_data, move |data| {
+            test_hook_delay();
+            let done = crate::export::export_or_fallback_from(
+                &first,
+                &first,
+                &fallback,
+                &record,
+                data.as_deref(),
+            )?;
+            let text = format!(
+                "exported {} to {}",
+                done.written.summary(),
+                done.dir.display()
+            );
+            Ok(match done.first_error {
+                None => Msg::Info(text),
+                Some(e) => Msg::Error(format!(
+                    "{} is not writable ({e}); {text} instead",
+                    first.display()
+                )),
+            })
         })
     }
 
@@ -313,6 +368,19 @@ impl Runtime {
         };
         self.last_saved = Some(saved);
         self.outbox.push_back(msg);
+    }
+}
+
+/// Test hook: background jobs wait this many milliseconds first (`MNIST_LAB_INJECT_JOB_DELAY_MS`),
+/// so a test can see that the UI does not wait for them.
+pub const JOB_DELAY_ENV: &str = "MNIST_LAB_INJECT_JOB_DELAY_MS";
+
+fn test_hook_delay() {
+    if let Some(ms) = std::env::var(JOB_DELAY_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(Duration::from_millis(ms.min(60_000)));
     }
 }
 
@@ -383,6 +451,8 @@ fn event_loop(
         last_saved: None,
         outbox: Default::default(),
         watch: None,
+        jobs: crossbeam_channel::unbounded(),
+        busy: 0,
     };
     rt.dispatch(Msg::Init {
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
@@ -429,6 +499,7 @@ impl Runtime {
                 .map(|h| h.events.clone())
                 .unwrap_or_else(|| never.clone());
             let watched = self.watch.clone().unwrap_or_else(crossbeam_channel::never);
+            let jobs = self.jobs.1.clone();
             let mut msgs = Vec::new();
             let mut engine_gone = false;
             select! {
@@ -451,6 +522,21 @@ impl Runtime {
                     // The engine thread ended: its channel is disconnected and would be
                     // "ready" forever, spinning this loop on a core. Stop selecting on it.
                     Err(_) => engine_gone = true,
+                },
+                recv(jobs) -> done => {
+                    if let Ok(done) = done {
+                        self.busy = self.busy.saturating_sub(1);
+                        if self.data.is_none() {
+                            if let Some(d) = &done.data {
+                                self.data = Some(d.clone());
+                                msgs.push(Msg::DataLoaded(DataSizes {
+                                    train: d.train.len(),
+                                    test: d.test.len(),
+                                }));
+                            }
+                        }
+                        msgs.push(done.msg);
+                    }
                 },
                 recv(watched) -> snap => match snap {
                     Ok(snap) => msgs.push(Msg::Watched(snap)),

@@ -15,6 +15,16 @@ pub struct PtyApp {
 impl PtyApp {
     /// Starts `mnist-lab ARGS` in a rows × cols terminal, in the crate's folder.
     pub fn spawn(args: &[&std::ffi::OsStr], rows: u16, cols: u16) -> Self {
+        PtyApp::spawn_env(args, &[], rows, cols)
+    }
+
+    /// `spawn` with extra environment variables.
+    pub fn spawn_env(
+        args: &[&std::ffi::OsStr],
+        env: &[(&str, &std::ffi::OsStr)],
+        rows: u16,
+        cols: u16,
+    ) -> Self {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -27,6 +37,9 @@ impl PtyApp {
         cmd.args(args);
         cmd.cwd(env!("CARGO_MANIFEST_DIR"));
         cmd.env("TERM", "xterm-256color");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
         let parser = Arc::new(Mutex::new(vt100::Parser::new(
