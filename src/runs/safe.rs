@@ -129,14 +129,18 @@ pub fn create_new(path: &Path) -> std::io::Result<File> {
         .open(path)
 }
 
+/// Opens an existing file for reading, refusing a symbolic link at its name (ELOOP).
+pub fn open_read(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
 /// Reads a file inside a run folder named by `rel` (from a record), refusing what leaves it.
 pub fn read_inside(dir: &Path, rel: &str) -> Result<Vec<u8>> {
     let path = inside(dir, rel)?;
-    let mut f = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let mut f = open_read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
     anyhow::ensure!(
         f.metadata().is_ok_and(|m| m.is_file()),
         "{}: is not a regular file",

@@ -181,13 +181,8 @@ fn load_unit(dir: &Path, index: usize) -> Result<Option<UnitFile>> {
 
 /// A file's text, refusing a symbolic link at its name (ELOOP).
 fn read_no_follow(path: &Path) -> std::io::Result<String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)?;
     let mut s = String::new();
-    f.read_to_string(&mut s)?;
+    super::safe::open_read(path)?.read_to_string(&mut s)?;
     Ok(s)
 }
 
@@ -381,15 +376,6 @@ impl Drop for WriterLock {
     }
 }
 
-/// Opens a lock file to probe or read, never through a symbolic link.
-fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
-}
-
 /// The writers working on `dir` now (`host-pid`), from the writer locks that are held.
 pub fn live_writers(dir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir.join(WRITERS_DIR)) else {
@@ -402,7 +388,7 @@ pub fn live_writers(dir: &Path) -> Vec<String> {
             continue;
         };
         // Probe without creating: a lock whose file is gone is no writer.
-        let Ok(file) = open_no_follow(&e.path()) else {
+        let Ok(file) = super::safe::open_read(&e.path()) else {
             continue;
         };
         // SAFETY: as in Flock::take; a probe that got the lock lets go at once.
@@ -423,7 +409,7 @@ pub fn live_writers(dir: &Path) -> Vec<String> {
 /// The command line a live writer gave, for messages (empty when unknown).
 pub fn writer_command(dir: &Path, id: &str) -> String {
     let mut s = String::new();
-    if let Ok(mut f) = open_no_follow(&dir.join(WRITERS_DIR).join(format!("{id}.lock"))) {
+    if let Ok(mut f) = super::safe::open_read(&dir.join(WRITERS_DIR).join(format!("{id}.lock"))) {
         let _ = f.read_to_string(&mut s);
     }
     s

@@ -324,10 +324,11 @@ impl Runtime {
                 &record,
                 data.as_deref(),
             )?;
+            // Where first: a status line cut at 80 columns still says it.
             let text = format!(
-                "exported {} to {}",
-                done.written.summary(),
-                done.dir.display()
+                "exported to {}: {}",
+                done.dir.display(),
+                done.written.summary()
             );
             Ok(match done.first_error {
                 None => Msg::Info(text),
