@@ -349,7 +349,7 @@ pub fn eval(dir: &Path, variant: &str, data: &Dataset, out: &mut dyn Write) -> R
         e.accuracy,
         e.loss,
         e.predictions.len(),
-        v.last()
+        v.final_metrics()
             .map(|m| format!("accuracy {:.4}, loss {:.4}", m.test_acc, m.test_loss))
             .unwrap_or_else(|| "none".into())
     )?;

@@ -45,7 +45,7 @@ pub fn rows(record: &RunRecord) -> Vec<[String; 12]> {
         .iter()
         .map(|v| {
             let s = &v.spec;
-            let last = v.last();
+            let result = v.final_metrics();
             let fmt = |x: Option<f32>, digits: usize| {
                 x.map(|x| format!("{x:.digits$}"))
                     .unwrap_or_else(|| "-".into())
@@ -53,9 +53,10 @@ pub fn rows(record: &RunRecord) -> Vec<[String; 12]> {
             [
                 s.name.clone(),
                 s.hidden_layers().to_string(),
-                fmt(last.map(|m| m.test_loss), 4),
-                fmt(last.map(|m| m.test_acc), 4),
-                last.map(|m| m.epoch).unwrap_or(0).to_string() + &format!("/{}", s.epochs),
+                fmt(result.map(|m| m.test_loss), 4),
+                fmt(result.map(|m| m.test_acc), 4),
+                // Epochs trained (the result above may be an earlier, kept epoch's).
+                v.last().map(|m| m.epoch).unwrap_or(0).to_string() + &format!("/{}", s.epochs),
                 s.effective_dropout()
                     .map(|d| format!("{d}"))
                     .unwrap_or_else(|| "-".into()),

@@ -175,3 +175,58 @@ fn every_epoch_trains_at_its_scheduled_rate() {
     assert_eq!(a[1].train_loss, b[1].train_loss);
     assert_ne!(a[2].train_loss, b[2].train_loss);
 }
+
+/// Issue "Conclusions that survive a referee", 1: with `restore_best` and no early stop the
+/// weights kept are the best epoch's, and so is every number that reports the unit.
+#[test]
+fn restore_best_without_an_early_stop_reports_the_kept_epoch_everywhere() {
+    let p = small_preset(
+        "arch: \"512-128\", epochs: 12, batch_size: 32, train_subset: 1100, test_subset: 2000, \
+         placement: None, optimizer: Adam(lr: 0.003), seed: 1, validation: Holdout(500), \
+         early_stopping: (patience: 50, restore_best: true)",
+        "(name: \"kept\")",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let options = EngineOptions {
+        weights_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let (_, r) = run_all(p, options);
+    let v = &r.variants[0];
+    assert_eq!(v.status, VariantStatus::Finished);
+    assert!(v.early_stop.is_none(), "patience 50 never stops 12 epochs");
+    assert_eq!(v.history.len(), 12);
+    let best = v.best_validation_epoch().unwrap().epoch;
+    assert!(
+        best < 12,
+        "this seed's best validation epoch is before the last: {best}"
+    );
+    assert_eq!(v.kept_epoch, Some(best));
+    let kept = v.final_metrics().unwrap();
+    assert_eq!(kept.epoch, best);
+    // The saved weights are that epoch's.
+    let weights = std::path::Path::new(v.weights.as_ref().unwrap());
+    let e = engine::train::evaluate_saved(&v.spec, weights, &common::mnist()).unwrap();
+    assert_eq!(e.accuracy, kept.test_acc);
+    // And every consumer reports that epoch's numbers.
+    let table = mnist_lab::report::rows(&r);
+    assert_eq!(table[0][2], format!("{:.4}", kept.test_loss));
+    let results = mnist_lab::insight::factors::results(&r);
+    assert_eq!(results[0].1, kept.test_loss as f64);
+    let stats = mnist_lab::insight::stats::per_variant(&r);
+    assert_eq!(stats[0].loss.mean, kept.test_loss as f64);
+    assert_eq!(r.best_accuracy(), Some(kept.test_acc));
+    let units = mnist_lab::export::units_csv(&r);
+    assert!(
+        units.contains(&format!("{}", kept.test_loss)),
+        "units.csv: {units}"
+    );
+    // It reads back the same (older records without the field read as the last epoch).
+    let json = serde_json::to_string(v).unwrap();
+    let back: mnist_lab::runs::VariantRecord = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.final_metrics().unwrap().epoch, best);
+    let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
+    old.as_object_mut().unwrap().remove("kept_epoch");
+    let old: mnist_lab::runs::VariantRecord = serde_json::from_value(old).unwrap();
+    assert_eq!(old.final_metrics().unwrap().epoch, 12);
+}

@@ -62,6 +62,12 @@ pub enum Event {
         best_epoch: usize,
         restored: bool,
     },
+    /// `restore_best` kept epoch `epoch`'s weights though the unit trained on to its last
+    /// epoch (no early stop): the unit's result is that epoch's.
+    KeptEpoch {
+        index: usize,
+        epoch: usize,
+    },
     Paused,
     Resumed,
     RunFinished {
@@ -78,7 +84,8 @@ impl Event {
             | Event::VariantFinished { index, .. }
             | Event::VariantFailed { index, .. }
             | Event::VariantSkipped { index }
-            | Event::EarlyStopped { index, .. } => Some(*index),
+            | Event::EarlyStopped { index, .. }
+            | Event::KeptEpoch { index, .. } => Some(*index),
             _ => None,
         }
     }

@@ -440,6 +440,8 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
     let restore =
         spec.early_stopping.is_some_and(|e| e.restore_best) && job.control.keeps_weights();
     let mut best_weights: Option<Vec<u8>> = None;
+    // The last epoch trained, and whether early stopping ended the unit there.
+    let (mut trained, mut stopped) = (0, false);
     let n_test = spec
         .test_subset
         .unwrap_or(job.data.test.len())
@@ -546,7 +548,9 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
                     .map_err(failed(epoch))?,
             );
         }
+        trained = epoch;
         if verdict == Some(Verdict::Stop) {
+            stopped = true;
             let best_epoch = stopper.as_ref().map_or(epoch, |s| s.best_epoch());
             let event = Event::EarlyStopped {
                 index: job.index,
@@ -558,6 +562,20 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
                 return Ok(Outcome::Cancelled);
             }
             break;
+        }
+    }
+    // Trained to the end with restore_best: the weights kept are the best epoch's, so the
+    // unit's result is that epoch's (an early stop has said so already).
+    if let (true, Some(s), false) = (restore, &stopper, stopped) {
+        let best = s.best_epoch();
+        if best_weights.is_some() && best < trained {
+            let event = Event::KeptEpoch {
+                index: job.index,
+                epoch: best,
+            };
+            if job.control.emit(event) == Flow::Cancel {
+                return Ok(Outcome::Cancelled);
+            }
         }
     }
     // The weights are handed over in memory: the sink writes them, or keeps them for a

@@ -409,7 +409,8 @@ fn summary_md_with(
     }
     let _ = writeln!(
         out,
-        "Test loss and accuracy after the last epoch (full test set, eval mode); `study` columns \
+        "Test loss and accuracy at the epoch whose weights each unit keeps (the restored best \
+         epoch with `restore_best`, else the last; eval mode); `study` columns \
          are the 2019 study's reported numbers.\n"
     );
     out.push_str(&report::markdown_table(record));

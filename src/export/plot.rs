@@ -109,7 +109,7 @@ where
         .max(1e-3) as f64
         * 1.05;
     for (v, cell) in shown.iter().zip(cells.iter()) {
-        let caption = match (v.status, v.last()) {
+        let caption = match (v.status, v.final_metrics()) {
             (VariantStatus::Finished, Some(m)) => {
                 format!(
                     "{}  (test {:.4}, acc {:.4})",

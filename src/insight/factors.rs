@@ -148,7 +148,7 @@ pub fn results(record: &RunRecord) -> Vec<(&VariantSpec, f64, f64)> {
         .iter()
         .filter(|v| v.status == VariantStatus::Finished)
         .filter_map(|v| {
-            v.last()
+            v.final_metrics()
                 .map(|m| (&v.spec, m.test_loss as f64, m.test_acc as f64))
         })
         .collect()

@@ -28,6 +28,10 @@ pub struct VariantRecord {
     /// Set when early stopping ended the unit before its last epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_stop: Option<EarlyStop>,
+    /// The epoch whose weights `restore_best` kept when the unit trained to its last epoch
+    /// (an early stop records its own in `early_stop`); None: the last epoch's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_epoch: Option<usize>,
 }
 
 /// Where early stopping ended a unit, and which epoch's weights were kept.
@@ -46,9 +50,17 @@ impl VariantRecord {
         self.history.last()
     }
 
-    /// The metrics of the model this unit ended with: the best epoch's when early stopping
-    /// restored its weights, else the last epoch's.
+    /// The unit's result: the metrics of the epoch whose weights it keeps (the restored best
+    /// epoch with `restore_best`, stopped early or not; else the last). Every table, test,
+    /// export and view reads a unit's result here; `last` is only for "where training is".
     pub fn final_metrics(&self) -> Option<&EpochMetrics> {
+        if let Some(e) = self.kept_epoch {
+            return self
+                .history
+                .iter()
+                .find(|m| m.epoch == e)
+                .or(self.history.last());
+        }
         match self.early_stop {
             Some(EarlyStop {
                 restored: true,
@@ -119,6 +131,11 @@ impl VariantRecord {
         if let Some(w) = &self.weights {
             crate::runs::safe::check_relative(w)
                 .map_err(|e| format!("{unit:?}: weights: {e:#}"))?;
+        }
+        if let Some(e) = self.kept_epoch {
+            if e == 0 || e > self.history.len() {
+                return Err(format!("{unit:?}: kept epoch {e} was not trained"));
+            }
         }
         if let Some(es) = self.early_stop {
             if es.best_epoch == 0 || es.best_epoch > es.epoch || es.epoch > self.spec.epochs {
@@ -218,6 +235,7 @@ impl RunRecord {
                     seconds: None,
                     weights: None,
                     early_stop: None,
+                    kept_epoch: None,
                 })
                 .collect(),
             complete: false,
@@ -272,7 +290,7 @@ impl RunRecord {
         self.variants
             .iter()
             .filter(|v| v.status == VariantStatus::Finished)
-            .filter_map(|v| v.last().map(|m| m.test_acc))
+            .filter_map(|v| v.final_metrics().map(|m| m.test_acc))
             .fold(None, |best, a| Some(best.map_or(a, |b: f32| b.max(a))))
     }
 }

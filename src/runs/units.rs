@@ -50,6 +50,7 @@ pub fn manifest_of(record: &RunRecord) -> RunRecord {
         v.seconds = None;
         v.weights = None;
         v.early_stop = None;
+        v.kept_epoch = None;
     }
     m
 }

@@ -29,6 +29,13 @@ impl Fold for RunRecord {
                     v.history.clear();
                     v.failure = None;
                     v.early_stop = None;
+                    v.kept_epoch = None;
+                }
+                false
+            }
+            Event::KeptEpoch { index, epoch } => {
+                if let Some(v) = self.variants.get_mut(*index) {
+                    v.kept_epoch = Some(*epoch);
                 }
                 false
             }

@@ -504,7 +504,9 @@ pub fn run_summary(r: &RunRecord) -> (usize, usize, Option<f32>, Option<f32>, f3
         .filter(|v| v.status == crate::runs::VariantStatus::Finished)
         .collect();
     let last = |f: fn(&crate::engine::EpochMetrics) -> f32| {
-        finished.iter().filter_map(move |v| v.last().map(f))
+        finished
+            .iter()
+            .filter_map(move |v| v.final_metrics().map(f))
     };
     let best_loss = last(|m| m.test_loss)
         .filter(|v| v.is_finite())
@@ -1388,6 +1390,8 @@ impl App {
                 return vec![Effect::FinishRun];
             }
             Event::Warning { message } => self.message = Some((Level::Error, message)),
+            // Folded into the record (the unit's result is that epoch's); nothing to say.
+            Event::KeptEpoch { .. } => {}
             Event::EarlyStopped {
                 index,
                 epoch,
@@ -1468,7 +1472,10 @@ impl App {
         let vs = &run.record.variants;
         let mut idx: Vec<usize> = (0..vs.len()).collect();
         let key = |i: &usize, f: fn(&crate::engine::EpochMetrics) -> f32, sign: f32| {
-            vs[*i].last().map(|m| sign * f(m)).unwrap_or(f32::INFINITY)
+            vs[*i]
+                .final_metrics()
+                .map(|m| sign * f(m))
+                .unwrap_or(f32::INFINITY)
         };
         match self.table.sort {
             SortKey::Order => {}
@@ -1491,7 +1498,7 @@ impl App {
             .iter()
             .enumerate()
             .filter(|(_, v)| v.status == VariantStatus::Finished)
-            .filter_map(|(i, v)| v.last().map(|m| (i, m.test_loss)))
+            .filter_map(|(i, v)| v.final_metrics().map(|m| (i, m.test_loss)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(i, _)| i)
     }

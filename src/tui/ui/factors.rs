@@ -67,10 +67,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         return;
     };
     let metric_of = |i: usize| {
-        record.variants[i].last().map(|m| match app.factors.metric {
-            Metric::TestLoss => m.test_loss as f64,
-            Metric::TestAcc => m.test_acc as f64,
-        })
+        record.variants[i]
+            .final_metrics()
+            .map(|m| match app.factors.metric {
+                Metric::TestLoss => m.test_loss as f64,
+                Metric::TestAcc => m.test_acc as f64,
+            })
     };
     let finished: Vec<f64> = (0..record.variants.len())
         .filter(|&i| record.variants[i].status == crate::runs::VariantStatus::Finished)

@@ -276,7 +276,7 @@ fn draw_cells(
     let shared =
         shared_range(series.iter().flatten(), app.charts.log_scale).filter(|_| app.charts.shared_y);
     let best = best_index(record.variants.iter().map(|v| {
-        v.last()
+        v.final_metrics()
             .filter(|_| v.status == VariantStatus::Finished)
             .map(|m| m.test_loss as f64)
     }));
@@ -413,7 +413,7 @@ fn render_cell(
                 .unwrap_or_else(|| "failed".into()),
             theme.bad(),
         ),
-        _ => match v.last() {
+        _ => match v.final_metrics() {
             Some(m) => Line::from(vec![
                 Span::styled(format!("L {:.4} ", m.test_loss), theme.test()),
                 Span::raw(format!("A {:.4}", m.test_acc)),

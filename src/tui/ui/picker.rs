@@ -265,7 +265,7 @@ fn render_past_detail(app: &App, frame: &mut Frame, area: Rect, i: usize, theme:
                     Span::raw(format!(
                         "{:<22} {}",
                         v.spec.name,
-                        v.last()
+                        v.final_metrics()
                             .map(|m| format!("loss {:.4} acc {:.4}", m.test_loss, m.test_acc))
                             .unwrap_or_default()
                     )),
