@@ -267,3 +267,70 @@ fn a_newline_in_a_variant_name_stays_inside_its_markdown_row() {
         assert!(!line.starts_with("b\\|c"), "a row was split: {md}");
     }
 }
+
+// Many tests, one family (issue "Conclusions that survive a referee", 5). Reference numbers
+// from statsmodels 0.15.0:
+//
+// ```python
+// from statsmodels.stats.multitest import multipletests
+// p = [0.01, 0.04, 0.03, 0.004, 0.2, 0.0495]
+// multipletests(p, method="holm")[1]    # [0.05, 0.12, 0.12, 0.024, 0.2, 0.12]
+// multipletests(p, method="fdr_bh")[1]  # [0.03, 0.0594, 0.0594, 0.024, 0.2, 0.0594]
+// ```
+
+#[test]
+fn holm_and_benjamini_hochberg_match_statsmodels() {
+    let p = [0.01, 0.04, 0.03, 0.004, 0.2, 0.0495];
+    let holm = stats::holm(&p);
+    for (got, want) in holm.iter().zip([0.05, 0.12, 0.12, 0.024, 0.2, 0.12]) {
+        assert!(close(*got, want, 1e-12), "{holm:?}");
+    }
+    let bh = stats::benjamini_hochberg(&p);
+    for (got, want) in bh
+        .iter()
+        .zip([0.030000000000000002, 0.0594, 0.0594, 0.024, 0.2, 0.0594])
+    {
+        assert!(close(*got, want, 1e-12), "{bh:?}");
+    }
+    assert!(stats::holm(&[]).is_empty());
+    assert_eq!(stats::holm(&[0.7, 0.6]), vec![1.0, 1.0], "capped at 1");
+}
+
+#[test]
+fn a_p_just_under_the_line_is_never_printed_as_0_050() {
+    assert_eq!(stats::format_p(0.0497), "p = 0.0497");
+    assert_eq!(stats::format_p(0.0503), "p = 0.050");
+    assert_eq!(stats::format_p(0.031), "p = 0.031");
+}
+
+#[test]
+fn words_follow_the_holm_adjusted_p_of_the_family() {
+    let r = record_with(
+        "(name: \"t\", defaults: (arch: \"128-64\", seeds: 3), \
+         variants: [(name: \"a\"), (name: \"b\", placement: None), (name: \"c\", placement: Last)])",
+        &[0.20, 0.21, 0.22, 0.23, 0.24, 0.25, 0.205, 0.215, 0.225],
+    );
+    let vs = stats::per_variant(&r);
+    let cs = stats::one_factor_comparisons(&r, &vs, Metric::TestLoss);
+    assert_eq!(cs.len(), 3);
+    let want = stats::holm(&cs.iter().map(|c| c.test.p).collect::<Vec<_>>());
+    for (c, w) in cs.iter().zip(&want) {
+        assert_eq!(c.family, 3);
+        assert!(close(c.p_adjusted, *w, 1e-12));
+        let line = c.sentence(Metric::TestLoss);
+        assert!(line.contains("Holm over 3"), "{line}");
+        assert_eq!(
+            line.ends_with("a real difference"),
+            c.p_adjusted < 0.05,
+            "{line}"
+        );
+    }
+    // At least one raw p under 0.05 that the family does not keep.
+    assert!(
+        cs.iter().any(|c| c.test.p < 0.05 && c.p_adjusted >= 0.05),
+        "{:?}",
+        cs.iter()
+            .map(|c| (c.test.p, c.p_adjusted))
+            .collect::<Vec<_>>()
+    );
+}

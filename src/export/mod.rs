@@ -245,7 +245,8 @@ fn stats_md(record: &RunRecord, comparisons: &[crate::insight::stats::Comparison
     if !comparisons.is_empty() {
         out.push_str(
             "\n## Conclusions\n\nEvery pair of variants that differ in one factor only, \
-             compared on final test loss (Welch's t-test, difference of means with its 95% CI)",
+             compared on final test loss (Welch's t-test, difference of means with its 95% CI; p \
+             Holm-adjusted over the whole family, and the words follow the adjusted p)",
         );
         // A list a reader can use: beyond a screenful, the smallest p first and the rest in
         // comparisons.csv (at 1,000 variants there can be 499,500 pairs).
@@ -360,7 +361,7 @@ pub fn comparisons(record: &RunRecord) -> Vec<crate::insight::stats::Comparison>
 
 /// The header of comparisons.csv.
 pub const COMPARISONS_HEADER: &str =
-    "family,a,b,factor,level_a,level_b,test,diff,ci_low,ci_high,p,metric";
+    "family,family_size,a,b,factor,level_a,level_b,test,diff,ci_low,ci_high,p,p_adjusted,adjustment,metric";
 
 /// comparisons.csv: every one-factor comparison, one row each, written to `w` as it goes (at
 /// 1,000 variants it is 499,500 rows: never held whole in memory).
@@ -373,7 +374,8 @@ pub fn write_comparisons_csv(
         let t = &c.test;
         writeln!(
             w,
-            "one-factor,{},{},{},{},{},welch,{},{},{},{},test_loss",
+            "one-factor,{},{},{},{},{},{},welch,{},{},{},{},{},holm,test_loss",
+            c.family,
             csv_field(&c.a),
             csv_field(&c.b),
             csv_field(c.factor.name()),
@@ -382,7 +384,8 @@ pub fn write_comparisons_csv(
             num(t.diff),
             num(t.ci_low),
             num(t.ci_high),
-            num(t.p)
+            num(t.p),
+            num(c.p_adjusted)
         )?;
     }
     Ok(())

@@ -127,13 +127,47 @@ pub fn welch(a: &[f64], b: &[f64]) -> Option<Welch> {
     })
 }
 
-/// "p = 0.031", or "p < 0.001" for tiny values.
+/// "p = 0.031", or "p < 0.001" for tiny values. A p just under the 0.05 line gets a fourth
+/// digit ("p = 0.0497"), so a rounded "0.050" is never printed beside "a real difference".
 pub fn format_p(p: f64) -> String {
     if p < 0.001 {
         "p < 0.001".into()
+    } else if (0.0495..ALPHA).contains(&p) {
+        format!("p = {p:.4}")
     } else {
         format!("p = {p:.3}")
     }
+}
+
+/// Holm's step-down adjustment of a family of p-values (same order as given): the k-th
+/// smallest is multiplied by (m − k + 1), made monotone, capped at 1 (statsmodels'
+/// `multipletests(method="holm")`).
+pub fn holm(ps: &[f64]) -> Vec<f64> {
+    let m = ps.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| ps[a].total_cmp(&ps[b]));
+    let mut out = vec![f64::NAN; m];
+    let mut running: f64 = 0.0;
+    for (k, &i) in order.iter().enumerate() {
+        running = running.max(((m - k) as f64 * ps[i]).min(1.0));
+        out[i] = running;
+    }
+    out
+}
+
+/// Benjamini–Hochberg's step-up adjustment (false discovery rate), same order as given
+/// (statsmodels' `multipletests(method="fdr_bh")`).
+pub fn benjamini_hochberg(ps: &[f64]) -> Vec<f64> {
+    let m = ps.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| ps[a].total_cmp(&ps[b]));
+    let mut out = vec![f64::NAN; m];
+    let mut running: f64 = 1.0;
+    for (k, &i) in order.iter().enumerate().rev() {
+        running = running.min((m as f64 / (k + 1) as f64 * ps[i]).min(1.0));
+        out[i] = running;
+    }
+    out
 }
 
 /// One variant's repeats: its finished units' results as estimates over seeds.
@@ -665,6 +699,10 @@ pub struct Comparison {
     pub level_a: std::sync::Arc<str>,
     pub level_b: std::sync::Arc<str>,
     pub test: Welch,
+    /// Holm-adjusted p within the family of every one-factor comparison of the run.
+    pub p_adjusted: f64,
+    /// How many tests that family holds.
+    pub family: usize,
 }
 
 impl Comparison {
@@ -673,7 +711,7 @@ impl Comparison {
     pub fn sentence(&self, metric: Metric) -> String {
         let t = &self.test;
         format!(
-            "{} {} vs {} ({} vs {}): {:+.4} {}, 95% CI [{:+.4}, {:+.4}], {}: {}",
+            "{} {} vs {} ({} vs {}): {:+.4} {}, 95% CI [{:+.4}, {:+.4}], {} (Holm over {}: {}): {}",
             self.factor.name(),
             self.level_a,
             self.level_b,
@@ -684,7 +722,11 @@ impl Comparison {
             t.ci_low,
             t.ci_high,
             format_p(t.p),
-            if t.significant() {
+            self.family,
+            format_p(self.p_adjusted).trim_start_matches("p "),
+            // Words follow the adjusted p: one real difference among many tests by chance is
+            // not one.
+            if self.p_adjusted < ALPHA {
                 "a real difference"
             } else {
                 "not distinguishable from seed noise"
@@ -711,7 +753,7 @@ pub fn one_factor_comparisons(
     let samples: Vec<Vec<f64>> = stats.iter().map(|v| v.sample(metric)).collect();
     // Rows of pairs in parallel (each test is independent), gathered in order.
     use rayon::prelude::*;
-    (0..stats.len())
+    let mut out = (0..stats.len())
         .into_par_iter()
         .flat_map_iter(|i| {
             let (levels, samples, fs, names) = (&levels, &samples, &fs, &names);
@@ -727,8 +769,18 @@ pub fn one_factor_comparisons(
                     level_a: levels[i][k].clone(),
                     level_b: levels[j][k].clone(),
                     test,
+                    p_adjusted: f64::NAN,
+                    family: 0,
                 })
             })
         })
-        .collect()
+        .collect::<Vec<Comparison>>();
+    // One family: every one-factor comparison of the run, Holm-adjusted together.
+    let adjusted = holm(&out.iter().map(|c| c.test.p).collect::<Vec<_>>());
+    let family = out.len();
+    for (c, p) in out.iter_mut().zip(adjusted) {
+        c.p_adjusted = p;
+        c.family = family;
+    }
+    out
 }
