@@ -391,13 +391,6 @@ pub fn write_comparisons_csv(
     Ok(())
 }
 
-/// comparisons.csv as text.
-pub fn comparisons_csv(comparisons: &[crate::insight::stats::Comparison]) -> String {
-    let mut out = Vec::new();
-    let _ = write_comparisons_csv(&mut out, comparisons);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 pub fn summary_md(record: &RunRecord) -> String {
     summary_md_with(record, &comparisons(record))
 }

@@ -52,30 +52,15 @@ fn mean_sd(xs: &[f64]) -> Estimate {
 }
 
 pub fn estimate(xs: &[f64]) -> Estimate {
-    let n = xs.len();
-    let mean = if n == 0 {
-        f64::NAN
-    } else {
-        xs.iter().sum::<f64>() / n as f64
-    };
-    if n < 2 {
-        return Estimate {
-            n,
-            mean,
-            sd: f64::NAN,
-            ci_low: f64::NAN,
-            ci_high: f64::NAN,
-        };
+    let e = mean_sd(xs);
+    if e.n < 2 {
+        return e;
     }
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let sd = var.sqrt();
-    let half = t_quantile((n - 1) as f64, 1.0 - ALPHA / 2.0) * sd / (n as f64).sqrt();
+    let half = t_quantile((e.n - 1) as f64, 1.0 - ALPHA / 2.0) * e.sd / (e.n as f64).sqrt();
     Estimate {
-        n,
-        mean,
-        sd,
-        ci_low: mean - half,
-        ci_high: mean + half,
+        ci_low: e.mean - half,
+        ci_high: e.mean + half,
+        ..e
     }
 }
 

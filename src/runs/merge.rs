@@ -166,10 +166,17 @@ fn weights_from_any(copies: &[(&Path, &VariantRecord)], name: &str) -> Result<Op
         let Some(rel) = &v.weights else { continue };
         let path = super::safe::inside(dir, rel)
             .with_context(|| format!("{}: the weights of {name:?}", dir.display()))?;
-        if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+        // A missing file, or a folder in its place, sends us on to the next copy.
+        let Ok(mut f) = super::safe::open_read(&path) else {
+            continue;
+        };
+        if !f.metadata().is_ok_and(|m| m.is_file()) {
             continue;
         }
-        return super::safe::read_inside(dir, rel).map(Some);
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut bytes)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        return Ok(Some(bytes));
     }
     Ok(None)
 }
