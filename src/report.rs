@@ -133,11 +133,25 @@ pub fn estimate_text(e: &crate::insight::stats::Estimate, digits: usize) -> Stri
         "-".into()
     } else if e.n == 1 {
         format!("{:.digits$} (n = 1)", e.mean)
+    } else if e.sd == 0.0 {
+        format!("{:.digits$} (no spread over {} seeds)", e.mean, e.n)
     } else {
         format!(
             "{:.digits$} ± {:.digits$} [{:.digits$}, {:.digits$}]",
             e.mean, e.sd, e.ci_low, e.ci_high
         )
+    }
+}
+
+/// A least-squares mean: "0.0812 [0.0790, 0.0834]", or "not estimable".
+pub fn level_mean_text(e: &crate::insight::model::LevelMean, digits: usize) -> String {
+    if e.mean.is_finite() && e.se.is_finite() {
+        format!(
+            "{:.digits$} [{:.digits$}, {:.digits$}]",
+            e.mean, e.ci_low, e.ci_high
+        )
+    } else {
+        "not estimable (cells missing)".into()
     }
 }
 
@@ -149,7 +163,6 @@ pub fn has_repeats(record: &RunRecord) -> bool {
 /// Per variant over its seeds: n, test loss and accuracy as mean ± sd [95% CI], the study's
 /// numbers; then whether the best variant is significantly the best.
 pub fn variant_table(record: &RunRecord) -> String {
-    use crate::insight::factors::Metric;
     use crate::insight::stats;
     let vs = stats::per_variant(record);
     let headers = [
@@ -175,11 +188,43 @@ pub fn variant_table(record: &RunRecord) -> String {
         })
         .collect();
     let mut out = fixed_width(&headers.map(String::from), &rows);
-    out.push_str("(n finished/units; mean ± sd [95% CI] over seeds)\n");
+    out.push_str(
+        "(n finished/units; mean ± sd [95% CI: Student's t over seeds, cut at the metric's \
+         bounds])\n",
+    );
+    for line in findings(&vs) {
+        out.push_str(&crate::text::escape(&line));
+        out.push('\n');
+    }
+    out
+}
+
+/// What a table of variants says in words: aliases, failed units, and the set that could be
+/// best on loss and on accuracy.
+pub fn findings(vs: &[crate::insight::stats::VariantStats]) -> Vec<String> {
+    use crate::insight::factors::Metric;
+    use crate::insight::stats;
+    let mut out = Vec::new();
+    for v in vs {
+        if let Some(a) = &v.alias_of {
+            out.push(format!(
+                "{} trains the same networks as {a} (counted once)",
+                v.name
+            ));
+        }
+        if !v.failed.is_empty() {
+            out.push(format!(
+                "{}: {} of {} units failed ({}), left out of its mean",
+                v.name,
+                v.failed.len(),
+                v.units,
+                v.failed.join(", ")
+            ));
+        }
+    }
     for m in [Metric::TestLoss, Metric::TestAcc] {
-        if let Some(l) = stats::leader(&vs, m) {
-            out.push_str(&crate::text::escape(&l.sentence(m)));
-            out.push('\n');
+        if let Some(b) = stats::best_set(vs, m) {
+            out.push(b.sentence());
         }
     }
     out

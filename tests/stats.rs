@@ -11,8 +11,9 @@
 //! sm.stats.anova_lm(model, typ=2)
 //! ```
 
-use mnist_lab::insight::factors::{Factor, Metric};
-use mnist_lab::insight::stats::{self, Leader};
+use mnist_lab::insight::factors::{Factor, Layout, Metric};
+use mnist_lab::insight::model;
+use mnist_lab::insight::stats;
 use mnist_lab::preset;
 use mnist_lab::runs::{record::Environment, RunRecord, VariantStatus};
 use mnist_lab::spec::EpochMetrics;
@@ -87,63 +88,84 @@ const Y: [f64; 24] = [
     0.12, 0.14, 0.09, 0.10, 0.10, 0.09, 0.08, 0.07,
 ];
 
+/// The grid's two seeds are shared by every variant: the ANOVA blocks on them. Reference:
+/// tests/reference/stats_24.py, "GRID blocked" (`y ~ C(seed) + C(A) + C(B) + C(D) + two-way
+/// interactions`, `anova_lm(typ=2)`).
 #[test]
 fn anova_of_a_balanced_grid_matches_statsmodels() {
     let r = record_with(GRID, &Y);
     let d = stats::design(&r);
     assert!(d.balanced, "{d:?}");
+    assert!(d.blocked, "{d:?}");
     assert_eq!(d.replicates, 2);
-    let a = stats::anova(&r, &d, Metric::TestLoss).unwrap();
-    // (term, df, SS, F, p) from anova_lm; the f32 storage of the losses limits agreement.
+    let a = model::anova(&r, Metric::TestLoss).unwrap();
+    assert!(a.blocked);
+    // (term, df, SS, F, p); the f32 storage of the losses limits agreement.
     let want = [
-        ("depth", 1, 0.001666666667, 16.374269005847, 0.001201424070),
+        (
+            "seed (block)",
+            1,
+            0.00015000000000000137,
+            1.5294117647058956,
+            0.23807733643328427,
+        ),
+        (
+            "depth",
+            1,
+            0.001666666666666653,
+            16.993464052287433,
+            0.0012018654025851782,
+        ),
         (
             "BN+Dropout",
             2,
-            0.003008333333,
-            14.777777777778,
-            0.000354479681,
+            0.003008333333333308,
+            15.336601307189408,
+            0.0003795194402794837,
         ),
         (
             "dropout",
             1,
-            0.004816666667,
-            47.321637426901,
-            0.000007573120,
+            0.004816666666666692,
+            49.111111111111356,
+            9.231225651532279e-06,
         ),
         (
             "depth × BN+Dropout",
             2,
-            0.000258333333,
-            1.269005847953,
-            0.311539548826,
+            0.00025833333333332944,
+            1.3169934640522671,
+            0.3014244316851608,
         ),
         (
             "depth × dropout",
             1,
-            0.000150000000,
-            1.473684210526,
-            0.244847343492,
+            0.00015000000000000094,
+            1.5294117647058914,
+            0.23807733643328483,
         ),
         (
             "BN+Dropout × dropout",
             2,
-            0.000208333333,
-            1.023391812866,
-            0.384751457116,
+            0.00020833333333333177,
+            1.0620915032679654,
+            0.3739075936688013,
         ),
     ];
-    assert_eq!(a.rows.len(), want.len());
+    assert_eq!(a.rows.len(), want.len(), "{a:?}");
     for (row, (term, df, ss, f, p)) in a.rows.iter().zip(want) {
         assert_eq!(row.term, term);
         assert_eq!(row.df, df, "{term}");
         assert!(close(row.ss, ss, 1e-4), "{term}: {} vs {ss}", row.ss);
         assert!(close(row.f, f, 1e-3), "{term}: {} vs {f}", row.f);
         assert!(close(row.p, p, 2e-3), "{term}: {} vs {p}", row.p);
-        assert!(close(row.eta2, ss / 0.011533333333333333, 1e-3), "{term}");
+        assert!(
+            close(row.partial_eta2, ss / (ss + 0.0012750000000000005), 1e-3),
+            "{term}"
+        );
     }
-    assert_eq!(a.residual_df, 14);
-    assert!(close(a.residual_ss, 0.001425, 1e-3));
+    assert_eq!(a.residual_df, 13);
+    assert!(close(a.residual_ss, 0.0012750000000000005, 1e-3));
 }
 
 #[test]
@@ -167,19 +189,44 @@ fn paper_2019_is_not_factorial_and_its_confounded_factors_are_named() {
         s.contains("optimizer is confounded with") && s.contains("dropout"),
         "{s}"
     );
-    let err = stats::anova(&r, &d, Metric::TestLoss)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("not a balanced full factorial"), "{err}");
+    // One unit per variant: no seed block, and every cell's one unit leaves no residual.
+    assert!(!d.blocked);
+    assert!(
+        d.sentence().contains("not a balanced full factorial"),
+        "{}",
+        d.sentence()
+    );
+    assert_eq!(
+        model::anova(&r, Metric::TestLoss).unwrap_err(),
+        model::AnovaError::NoResidual
+    );
+    // Over 5 seeds: the confounded pair has no degrees of freedom of its own in a type II
+    // ANOVA, and says so instead of refusing the rest.
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("presets/paper-2019-seeds.ron"),
+    )
+    .unwrap();
+    let losses: Vec<f64> = (0..75)
+        .map(|i| 0.05 + (i / 5) as f64 * 0.001 + ((i * 37 + i * i * 11) % 13) as f64 * 0.0005)
+        .collect();
+    let r = record_with(&text, &losses);
+    assert!(stats::design(&r).blocked);
+    let a = model::anova(&r, Metric::TestLoss).unwrap();
+    assert!(a.rows.iter().any(|row| row.term == "depth"), "{a:?}");
+    assert!(
+        a.inestimable.iter().any(|t| t == "optimizer")
+            && a.inestimable.iter().any(|t| t == "dropout"),
+        "{a:?}"
+    );
 }
 
 #[test]
-fn the_best_variant_is_best_only_when_significantly_better() {
-    let two = r#"(name: "t", defaults: (arch: "128-64", seeds: 4, validation: Test),
-        variants: [(name: "a"), (name: "b"), (name: "c")])"#;
-    // a clearly beats b; b and c overlap.
+fn the_best_set_holds_every_variant_not_distinguishable_from_the_best() {
+    let three = r#"(name: "t", defaults: (arch: "128-64", seeds: 4, validation: Test),
+        variants: [(name: "a"), (name: "b", placement: First), (name: "c", placement: Last)])"#;
+    // a clearly beats b and c (paired, every seed); b and c overlap.
     let r = record_with(
-        two,
+        three,
         &[
             0.050, 0.051, 0.049, 0.050, 0.060, 0.062, 0.058, 0.061, 0.061, 0.059, 0.063, 0.060,
         ],
@@ -187,44 +234,75 @@ fn the_best_variant_is_best_only_when_significantly_better() {
     let s = stats::per_variant(&r);
     assert_eq!(s.len(), 3);
     assert_eq!(s[0].loss.n, 4);
-    match stats::leader(&s, Metric::TestLoss).unwrap() {
-        Leader::Best {
-            name, runner_up, ..
-        } => assert_eq!((name.as_str(), runner_up.as_str()), ("a", "b")),
-        other => panic!("{other:?}"),
-    }
-    // Without a: b and c are tied.
+    let b = stats::best_set(&s, Metric::TestLoss).unwrap();
+    assert_eq!(
+        b.chosen_on,
+        Metric::TestLoss,
+        "no holdout: chosen on the test set"
+    );
+    assert_eq!(b.members(), vec!["a"]);
+    assert_eq!(b.family, 2);
+    let line = b.sentence();
+    assert!(line.contains("ahead of every other variant"), "{line}");
+    assert!(line.contains("Holm over 2"), "{line}");
+    assert!(line.contains("chosen on the test set"), "{line}");
+    // Without a clear winner: b and c both could be best.
     let r = record_with(
-        two,
+        three,
         &[
             0.061, 0.059, 0.063, 0.060, 0.060, 0.062, 0.058, 0.061, 0.061, 0.059, 0.063, 0.060,
         ],
     );
-    let l = stats::leader(&stats::per_variant(&r), Metric::TestLoss).unwrap();
-    assert!(matches!(l, Leader::Tied { test: Some(_), .. }), "{l:?}");
-    assert!(l
-        .sentence(Metric::TestLoss)
-        .contains("lowest mean test loss"));
-    assert!(l.sentence(Metric::TestLoss).contains("tied with"));
-    let acc = stats::leader(&stats::per_variant(&r), Metric::TestAcc).unwrap();
+    let b = stats::best_set(&stats::per_variant(&r), Metric::TestLoss).unwrap();
+    assert!(b.members().len() >= 2, "{b:?}");
     assert!(
-        acc.sentence(Metric::TestAcc)
-            .starts_with("highest mean test accuracy"),
-        "{acc:?}"
+        b.sentence().starts_with("could be best on test loss"),
+        "{}",
+        b.sentence()
     );
+    let acc = stats::best_set(&stats::per_variant(&r), Metric::TestAcc).unwrap();
+    assert!(acc.sentence().contains("highest mean"), "{acc:?}");
 }
 
+/// With a holdout, the best is chosen on validation loss, not on the test set.
 #[test]
-fn main_effects_carry_confidence_intervals() {
+fn the_best_is_chosen_on_validation_where_images_were_held_out() {
+    let text = r#"(name: "t", defaults: (arch: "128-64", seeds: 3, validation: Holdout(100)),
+        variants: [(name: "a"), (name: "b", placement: None)])"#;
+    let mut r = record_with(text, &[0.10, 0.11, 0.12, 0.20, 0.21, 0.22]);
+    // Validation says b, test says a.
+    for v in &mut r.variants {
+        let val = if v.spec.variant_name() == "b" {
+            0.05
+        } else {
+            0.30
+        };
+        v.history[0].val_loss = Some(val + v.spec.seed as f32 * 0.001);
+        v.history[0].val_acc = Some(0.9);
+    }
+    let vs = stats::per_variant(&r);
+    let b = stats::best_set(&vs, Metric::TestLoss).unwrap();
+    assert_eq!(b.chosen_on, Metric::ValLoss);
+    assert_eq!(b.best, "b");
+    assert!(b.sentence().contains("validation loss"), "{}", b.sentence());
+}
+
+/// Balanced: a least-squares mean is the raw mean of the level; its CI uses the model's pooled
+/// error, narrower than the spread over every unit at the level.
+#[test]
+fn main_effects_are_least_squares_means_with_model_intervals() {
     let r = record_with(GRID, &Y);
-    let e = stats::main_effect(&r, Factor::Depth, Metric::TestLoss);
+    let effects = model::main_effects(&r, Metric::TestLoss);
+    let (f, e) = &effects[0];
+    assert_eq!(*f, Factor::Depth);
     assert_eq!(e.len(), 2);
-    assert_eq!(e[0].estimate.n, 12);
-    let first: Vec<f64> = Y[..12].to_vec();
-    let want = stats::estimate(&first);
-    assert!(close(e[0].estimate.mean, want.mean, 1e-5));
+    assert_eq!(e[0].n, 12);
+    let raw = stats::estimate(&Y[..12]);
+    assert!(close(e[0].mean, raw.mean, 1e-5), "{e:?}");
+    assert!(e[0].ci_low < e[0].mean && e[0].mean < e[0].ci_high);
     assert!(
-        e[0].estimate.ci_low < e[0].estimate.mean && e[0].estimate.mean < e[0].estimate.ci_high
+        e[0].ci_high - e[0].ci_low < raw.ci_high - raw.ci_low,
+        "the model's error excludes the other factors' effects: {e:?} vs {raw:?}"
     );
 }
 
@@ -239,15 +317,22 @@ fn identical_repeats_are_no_spread_and_give_no_infinite_f() {
         &[0.2, 0.2, 0.2, 0.3, 0.3, 0.3],
     );
     let vs = stats::per_variant(&r);
-    let l = stats::leader(&vs, Metric::TestLoss).unwrap();
-    let line = l.sentence(Metric::TestLoss);
-    assert!(matches!(l, Leader::NoSpread { seeds: 3, .. }), "{l:?}");
+    let l = stats::best_set(&vs, Metric::TestLoss).unwrap();
+    let line = l.sentence();
+    assert!(
+        matches!(l.rivals[0].test, Err(stats::Untestable::NoSpread { n: 3 })),
+        "{l:?}"
+    );
     assert!(line.contains("no spread over 3 seeds"), "{line}");
     assert!(!line.contains("too few seeds"), "{line}");
-    let design = stats::design(&r);
+    assert!(!line.contains("not distinguishable"), "{line}");
+    assert!(
+        mnist_lab::report::estimate_text(&vs[0].loss, 4).contains("no spread over 3 seeds"),
+        "sd = 0 is said in words"
+    );
     assert_eq!(
-        stats::anova(&r, &design, Metric::TestLoss).unwrap_err(),
-        stats::AnovaError::NoSpread
+        model::anova(&r, Metric::TestLoss).unwrap_err(),
+        model::AnovaError::NoSpread
     );
     let md = mnist_lab::export::summary_md(&r);
     assert!(!md.contains("inf"), "{md}");
@@ -308,10 +393,15 @@ fn words_follow_the_holm_adjusted_p_of_the_family() {
     let r = record_with(
         "(name: \"t\", defaults: (arch: \"128-64\", seeds: 3), \
          variants: [(name: \"a\"), (name: \"b\", placement: None), (name: \"c\", placement: Last)])",
-        &[0.20, 0.21, 0.22, 0.23, 0.24, 0.25, 0.205, 0.215, 0.225],
+        &[0.20, 0.21, 0.22, 0.23, 0.225, 0.26, 0.205, 0.218, 0.225],
     );
     let vs = stats::per_variant(&r);
-    let cs = stats::one_factor_comparisons(&r, &vs, Metric::TestLoss);
+    let cs = stats::one_factor_comparisons(
+        &Layout::new(&r),
+        &vs,
+        Metric::TestLoss,
+        stats::Adjustment::Holm,
+    );
     assert_eq!(cs.len(), 3);
     let want = stats::holm(&cs.iter().map(|c| c.test.p).collect::<Vec<_>>());
     for (c, w) in cs.iter().zip(&want) {
@@ -332,5 +422,378 @@ fn words_follow_the_holm_adjusted_p_of_the_family() {
         cs.iter()
             .map(|c| (c.test.p, c.p_adjusted))
             .collect::<Vec<_>>()
+    );
+}
+
+// Issue "Conclusions that survive a referee": paired tests, Tukey, blocked and type II ANOVA,
+// least-squares means, the planner. Every number below is printed by
+// tests/reference/stats_24.py (SciPy 1.17.1, statsmodels 0.15.0), in the order used here.
+
+#[test]
+fn paired_t_and_its_interval_match_scipy() {
+    let a = [0.0512, 0.0538, 0.0497, 0.0561, 0.0525, 0.0544];
+    let b = [0.0531, 0.0549, 0.0522, 0.0570, 0.0551, 0.0548];
+    let with_seeds = |xs: &[f64]| -> Vec<(u64, f64)> {
+        xs.iter()
+            .enumerate()
+            .map(|(i, x)| (i as u64 + 1, *x))
+            .collect()
+    };
+    let t = stats::compare(&with_seeds(&a), &with_seeds(&b)).unwrap();
+    assert_eq!(t.method, stats::Method::Paired);
+    assert_eq!(t.pairs, 6);
+    assert!(close(t.t, -4.251696493980153, 1e-9), "{t:?}");
+    assert!(close(t.df, 5.0, 1e-12));
+    assert!(close(t.p, 0.008078694392881815, 1e-7), "{t:?}");
+    assert!(close(t.ci_low, -0.0025138755940988795, 1e-8), "{t:?}");
+    assert!(close(t.ci_high, -0.000619457739234458, 1e-8), "{t:?}");
+    // Exact sign-flip permutation test (2^6 flips).
+    assert!(close(t.p_permutation.unwrap(), 0.03125, 1e-12), "{t:?}");
+    // Welch on the same numbers ignores the pairing and sees far less.
+    let w = stats::welch(&a, &b).unwrap();
+    assert!(w.p > 0.1, "{w:?}");
+    // Variants with no seed in common fall back to Welch.
+    let shifted: Vec<(u64, f64)> = b
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (i as u64 + 100, *x))
+        .collect();
+    let t = stats::compare(&with_seeds(&a), &shifted).unwrap();
+    assert_eq!(t.method, stats::Method::Welch);
+    assert!(close(t.p, w.p, 1e-12));
+}
+
+#[test]
+fn sign_flip_permutation_p_matches_scipy() {
+    let d = [0.3, -0.1, 0.5, 0.2, 0.4, -0.2, 0.6, 0.1, 0.35];
+    assert!(close(stats::sign_flip_p(&d), 0.04296875, 1e-12));
+    // n > 12: no exact permutation p (2^n flips), the t-test alone.
+    let many: Vec<f64> = (0..13).map(|i| 0.01 * (i as f64 - 3.0)).collect();
+    assert!(stats::paired(&many).unwrap().p_permutation.is_none());
+}
+
+#[test]
+fn studentized_range_matches_scipy() {
+    use mnist_lab::insight::dist;
+    for (q, k, df, want) in [
+        (3.5, 3, 10.0, 0.9228966891615896),
+        (2.0, 4, 5.0, 0.4575162727826662),
+        (4.2, 6, 30.0, 0.941245259553195),
+    ] {
+        let got = dist::studentized_range_cdf(q, k, df);
+        assert!(
+            (got - want).abs() < 1e-6,
+            "q {q} k {k} df {df}: {got} vs {want}"
+        );
+    }
+    let q = dist::studentized_range_quantile(0.95, 3, 10.0);
+    assert!(close(q, 3.876776750013158, 1e-6), "{q}");
+}
+
+#[test]
+fn planner_matches_statsmodels_ttest_power() {
+    use mnist_lab::insight::dist;
+    assert!(close(
+        dist::paired_t_power(0.8, 5.0, 0.05),
+        0.2809920635173735,
+        1e-6
+    ));
+    assert!(close(
+        dist::detectable_effect(5.0, 0.05, 0.8),
+        1.6819970833232674,
+        1e-6
+    ));
+    assert!(close(
+        dist::pairs_needed(0.5, 0.05, 0.8),
+        33.36713118431779,
+        1e-5
+    ));
+    // In the run's units: the difference 5 seeds see, and the seeds a difference needs.
+    let sd = 0.0026;
+    assert!(close(
+        stats::detectable_difference(sd, 5, 0.05),
+        1.6819970833232674 * sd,
+        1e-6
+    ));
+    assert_eq!(stats::seeds_needed(0.5 * sd, sd, 0.05), 34.0);
+}
+
+/// One-way: three placements, each over its own seeds (no block), 4 units each: the model's
+/// Tukey HSD is statsmodels' `pairwise_tukeyhsd`.
+#[test]
+fn tukey_hsd_of_a_one_way_design_matches_statsmodels() {
+    let text = r#"(name: "t", defaults: (arch: "128-64", seeds: 4, validation: Test),
+        variants: [(name: "e", placement: Every, seed: 1), (name: "f", placement: First, seed: 11),
+                   (name: "l", placement: Last, seed: 21)])"#;
+    let y = [
+        0.101, 0.097, 0.104, 0.099, 0.108, 0.112, 0.106, 0.110, 0.100, 0.103, 0.098, 0.102,
+    ];
+    let r = record_with(text, &y);
+    assert!(!stats::design(&r).blocked, "no seed is shared");
+    let layout = Layout::new(&r);
+    let fit = model::Fitted::new(&r, &layout, Metric::TestLoss).unwrap();
+    let pairs = fit.tukey(Factor::Placement).unwrap();
+    // Tukey's differences are a − b; statsmodels' meandiff is group2 − group1.
+    let want = [
+        (
+            0.008749999999999994,
+            0.003589193304694859,
+            0.013910806695305129,
+            0.002749780538283675,
+        ),
+        (
+            0.0005000000000000004,
+            -0.004660806695305135,
+            0.0056608066953051355,
+            0.9606415760860177,
+        ),
+        (
+            -0.008249999999999993,
+            -0.013410806695305129,
+            -0.0030891933046948584,
+            0.00401758995330137,
+        ),
+    ];
+    assert_eq!(pairs.len(), 3);
+    for (p, (diff, lo, hi, padj)) in pairs.iter().zip(want) {
+        assert!(close(-p.diff, diff, 1e-4), "{p:?}");
+        assert!(close(-p.ci_high, lo, 1e-4), "{p:?}");
+        assert!(close(-p.ci_low, hi, 1e-4), "{p:?}");
+        assert!((p.p_adjusted - padj).abs() < 1e-5, "{p:?} vs {padj}");
+    }
+}
+
+const GRID3: &str = r#"(name: "g3", defaults: (seed: 1, seeds: 3, validation: Test),
+    grid: (arch: ["512-128", "512-256-128"], placement: [Every, First, Last]))"#;
+const Y3: [f64; 18] = [
+    0.100, 0.104, 0.097, 0.108, 0.113, 0.105, 0.101, 0.107, 0.099, 0.112, 0.118, 0.109, 0.115,
+    0.121, 0.110, 0.113, 0.116, 0.108,
+];
+
+/// (term, df, SS, F, p) rows and B's (placement's) LS-means (mean, se, ci) and Tukey pairs
+/// (diff, ci, p) against tests/reference/stats_24.py.
+fn check_model(
+    r: &mnist_lab::runs::RunRecord,
+    anova: &[(&str, usize, f64, f64, f64)],
+    residual_df: usize,
+    lsmeans: &[(f64, f64, f64, f64)],
+    tukey: &[(f64, f64, f64, f64)],
+) {
+    let a = model::anova(r, Metric::TestLoss).unwrap();
+    assert!(a.blocked);
+    assert_eq!(a.residual_df, residual_df);
+    assert_eq!(a.rows.len(), anova.len(), "{a:?}");
+    for (row, (term, df, ss, f, p)) in a.rows.iter().zip(anova) {
+        assert_eq!(row.term, *term);
+        assert_eq!(row.df, *df, "{term}");
+        assert!(close(row.ss, *ss, 2e-4), "{term}: {} vs {ss}", row.ss);
+        assert!(close(row.f, *f, 2e-3), "{term}: {} vs {f}", row.f);
+        assert!(close(row.p, *p, 5e-3), "{term}: {} vs {p}", row.p);
+    }
+    let layout = Layout::new(r);
+    let fit = model::Fitted::new(r, &layout, Metric::TestLoss).unwrap();
+    let mean = model::analysed_mean(r, &layout, Metric::TestLoss);
+    let ls = fit.ls_means(Factor::Placement, mean).unwrap();
+    for (l, (m, se, lo, hi)) in ls.iter().zip(lsmeans) {
+        assert!(close(l.mean, *m, 1e-5), "{l:?} vs {m}");
+        assert!(close(l.se, *se, 1e-3), "{l:?} vs {se}");
+        assert!(close(l.ci_low, *lo, 1e-5), "{l:?}");
+        assert!(close(l.ci_high, *hi, 1e-5), "{l:?}");
+    }
+    let pairs = fit.tukey(Factor::Placement).unwrap();
+    for (p, (d, lo, hi, padj)) in pairs.iter().zip(tukey) {
+        assert!(close(p.diff, *d, 1e-3), "{p:?} vs {d}");
+        assert!(close(p.ci_low, *lo, 1e-3), "{p:?}");
+        assert!(close(p.ci_high, *hi, 1e-3), "{p:?}");
+        assert!(
+            (p.p_adjusted - padj).abs() < 1e-5 + 1e-3 * padj,
+            "{p:?} vs {padj}"
+        );
+    }
+}
+
+#[test]
+fn seed_blocked_anova_least_squares_means_and_tukey_match_statsmodels() {
+    let r = record_with(GRID3, &Y3);
+    check_model(
+        &r,
+        &[
+            (
+                "seed (block)",
+                2,
+                0.00021900000000000006,
+                131.4000000000006,
+                6.618783416223453e-08,
+            ),
+            (
+                "depth",
+                1,
+                0.0004302222222222164,
+                516.266666666662,
+                6.145234652026168e-10,
+            ),
+            (
+                "BN+Dropout",
+                2,
+                0.00010133333333333199,
+                60.79999999999946,
+                2.5334979289776713e-06,
+            ),
+            (
+                "depth × BN+Dropout",
+                2,
+                2.711111111111125e-05,
+                16.266666666666822,
+                0.0007183777979996829,
+            ),
+        ],
+        10,
+        &[
+            (
+                0.10666666666666665,
+                0.00037267799624996417,
+                0.10583628834394171,
+                0.10749704498939158,
+            ),
+            (
+                0.11199999999999999,
+                0.0003726779962499649,
+                0.11116962167727505,
+                0.11283037832272493,
+            ),
+            (
+                0.10733333333333336,
+                0.00037267799624996357,
+                0.10650295501060843,
+                0.1081637116560583,
+            ),
+        ],
+        &[
+            (
+                -0.005333333333333341,
+                -0.006778122724436697,
+                -0.003888543942229985,
+                3.881306932074224e-06,
+            ),
+            (
+                -0.0006666666666667316,
+                -0.0021114560577700802,
+                0.000778122724436617,
+                0.44491368201327575,
+            ),
+            (
+                0.004666666666666609,
+                0.003221877275563256,
+                0.006111456057769962,
+                1.2995881681798771e-05,
+            ),
+        ],
+    );
+}
+
+/// One unit of a balanced grid failed: the design is no longer balanced, the type II ANOVA
+/// still runs (one residual df fewer), and the failed unit is named, not dropped silently.
+#[test]
+fn a_failed_unit_in_a_balanced_grid_gets_a_type_ii_anova_and_is_named() {
+    let mut r = record_with(GRID3, &Y3);
+    let v = r
+        .variants
+        .iter_mut()
+        .find(|v| v.spec.variant_name() == "512-256-128 · First" && v.spec.seed == 2)
+        .unwrap();
+    v.status = mnist_lab::runs::VariantStatus::Failed;
+    v.history.clear();
+    v.failure = Some(mnist_lab::runs::record::Failure {
+        kind: mnist_lab::spec::FailKind::Diverged,
+        epoch: Some(3),
+        message: "loss became NaN".into(),
+    });
+    let d = stats::design(&r);
+    assert!(!d.balanced);
+    assert_eq!(d.failed.len(), 1);
+    assert!(
+        d.sentence()
+            .contains("512-256-128 · First · s2 (diverged at epoch 3)"),
+        "{}",
+        d.sentence()
+    );
+    let vs = stats::per_variant(&r);
+    let first = vs.iter().find(|v| v.name == "512-256-128 · First").unwrap();
+    assert_eq!((first.loss.n, first.units, first.failed.len()), (2, 3, 1));
+    let md = mnist_lab::export::summary_md(&r);
+    assert!(md.contains("2/3 (1 failed)"), "{md}");
+    check_model(
+        &r,
+        &[
+            (
+                "seed (block)",
+                2,
+                0.00017328333333333296,
+                132.5396600566571,
+                2.1069201911643112e-07,
+            ),
+            (
+                "depth",
+                1,
+                0.00040241061253560553,
+                615.5856395728819,
+                1.3467374692435123e-09,
+            ),
+            (
+                "BN+Dropout",
+                2,
+                9.041335978835933e-05,
+                69.15469445568571,
+                3.443930406616449e-06,
+            ),
+            (
+                "depth × BN+Dropout",
+                2,
+                2.933425925925933e-05,
+                22.436968838526997,
+                0.0003183369526265672,
+            ),
+        ],
+        9,
+        &[
+            (
+                0.10666666666666663,
+                0.00033007668394473174,
+                0.10591998133180838,
+                0.10741335200152488,
+            ),
+            (
+                0.11164999999999994,
+                0.0003763453234319987,
+                0.11079864773091264,
+                0.11250135226908725,
+            ),
+            (
+                0.10733333333333328,
+                0.00033007668394473164,
+                0.10658664799847503,
+                0.10808001866819153,
+            ),
+        ],
+        &[
+            (
+                -0.004983333333333319,
+                -0.006380972467825599,
+                -0.0035856941988410386,
+                9.935880899258898e-06,
+            ),
+            (
+                -0.0006666666666666503,
+                -0.0019699718797655287,
+                0.0006366385464322279,
+                0.3678503405041098,
+            ),
+            (
+                0.004316666666666668,
+                0.002919027532174389,
+                0.005714305801158948,
+                3.222887974430044e-05,
+            ),
+        ],
     );
 }

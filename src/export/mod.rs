@@ -2,8 +2,14 @@
 //! summary.md (the study's table), curves.png/.svg, confusion matrices, weights/, run.json.
 //! It sits above the store (which only records, saves, lists and loads) and may evaluate.
 
+pub mod analysis;
 pub mod plot;
 pub mod tensorboard;
+
+pub use analysis::{
+    anova_csv, comparisons, effects_csv, write_comparisons_csv, ANOVA_HEADER, COMPARISONS_HEADER,
+    EFFECTS_HEADER, MD_COMPARISONS,
+};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,7 +22,7 @@ use crate::runs::{
 };
 
 /// Quotes a CSV field when it needs it (RFC 4180).
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -56,7 +62,7 @@ pub fn epochs_csv(record: &RunRecord) -> String {
 }
 
 /// A number for a CSV cell: empty when unknown (NaN: one seed has no spread).
-fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     if x.is_finite() {
         x.to_string()
     } else {
@@ -156,241 +162,6 @@ pub fn units_csv(record: &RunRecord) -> String {
     out
 }
 
-pub const EFFECTS_HEADER: &str = "factor,level,n,mean_test_loss,sd_test_loss,ci_low_test_loss,\
-ci_high_test_loss,mean_test_acc,sd_test_acc,ci_low_test_acc,ci_high_test_acc,anova_df,anova_f,\
-anova_p,anova_eta2,confounded_with";
-
-/// Main effects of every varying factor, one row per level, with 95% CIs over the units at
-/// that level. F, p and η² (test loss) come from the ANOVA where the design is a balanced full
-/// factorial; a confounded factor names what it is confounded with instead.
-pub fn effects_csv(record: &RunRecord) -> String {
-    use crate::insight::{factors, stats};
-    let mut out = String::from(EFFECTS_HEADER);
-    out.push('\n');
-    let design = stats::design(record);
-    let anova = stats::anova(record, &design, factors::Metric::TestLoss).ok();
-    for f in factors::varying(record) {
-        let loss = stats::main_effect(record, f, factors::Metric::TestLoss);
-        let acc = stats::main_effect(record, f, factors::Metric::TestAcc);
-        let row = anova
-            .as_ref()
-            .and_then(|a| a.rows.iter().find(|r| r.factors == [f]));
-        let confounded = design
-            .confounded
-            .iter()
-            .find(|(c, _)| *c == f)
-            .map(|(_, with)| with.iter().map(|w| w.name()).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default();
-        for (l, a) in loss.iter().zip(&acc) {
-            let (el, ea) = (&l.estimate, &a.estimate);
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                csv_field(f.name()),
-                csv_field(&l.level),
-                el.n,
-                num(el.mean),
-                num(el.sd),
-                num(el.ci_low),
-                num(el.ci_high),
-                num(ea.mean),
-                num(ea.sd),
-                num(ea.ci_low),
-                num(ea.ci_high),
-                row.map(|r| r.df.to_string()).unwrap_or_default(),
-                row.map(|r| num(r.f)).unwrap_or_default(),
-                row.map(|r| num(r.p)).unwrap_or_default(),
-                row.map(|r| num(r.eta2)).unwrap_or_default(),
-                csv_field(&confounded),
-            );
-        }
-    }
-    out
-}
-
-/// Markdown: per variant n, mean ± sd and 95% CI; whether the best is really the best; every
-/// one-factor comparison in words; then main effects and, for a balanced grid, the ANOVA.
-fn stats_md(record: &RunRecord, comparisons: &[crate::insight::stats::Comparison]) -> String {
-    use crate::insight::factors::Metric;
-    use crate::insight::stats;
-    let vs = stats::per_variant(record);
-    if vs.iter().all(|v| v.loss.n == 0) {
-        return String::new();
-    }
-    let mut out = String::from(
-        "\n## Over seeds\n\nPer variant: n finished seeds, mean ± sample sd [95% confidence \
-         interval, Student's t] of the final test loss and accuracy, and of the test loss at the \
-         epoch with the best validation loss.\n\n\
-         | variant | n | test loss | test acc | best-epoch test loss | study loss | study acc |\n\
-         |---|---|---|---|---|---|---|\n",
-    );
-    for v in &vs {
-        let [study_loss, study_acc] = report::reference_cells(v.reference);
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {study_loss} | {study_acc} |",
-            report::md_cell(&v.name),
-            v.loss.n,
-            report::estimate_text(&v.loss, 4),
-            report::estimate_text(&v.acc, 4),
-            report::estimate_text(&v.best_epoch_loss, 4),
-        );
-    }
-    out.push('\n');
-    for m in [Metric::TestLoss, Metric::TestAcc] {
-        if let Some(l) = stats::leader(&vs, m) {
-            let _ = writeln!(out, "* {}", crate::text::escape(&l.sentence(m)));
-        }
-    }
-    if !comparisons.is_empty() {
-        out.push_str(
-            "\n## Conclusions\n\nEvery pair of variants that differ in one factor only, \
-             compared on final test loss (Welch's t-test, difference of means with its 95% CI; p \
-             Holm-adjusted over the whole family, and the words follow the adjusted p)",
-        );
-        // A list a reader can use: beyond a screenful, the smallest p first and the rest in
-        // comparisons.csv (at 1,000 variants there can be 499,500 pairs).
-        let mut shown: Vec<&stats::Comparison> = comparisons.iter().collect();
-        if shown.len() > MD_COMPARISONS {
-            shown.sort_by(|a, b| a.test.p.total_cmp(&b.test.p));
-            shown.truncate(MD_COMPARISONS);
-            let _ = write!(
-                out,
-                "; {} pairs, the {MD_COMPARISONS} with the smallest p listed, every one in \
-                 comparisons.csv",
-                comparisons.len()
-            );
-        }
-        out.push_str(":\n\n");
-        for c in shown {
-            let _ = writeln!(
-                out,
-                "* {}",
-                crate::text::escape(&c.sentence(Metric::TestLoss))
-            );
-        }
-    }
-    let design = stats::design(record);
-    match stats::anova(record, &design, Metric::TestLoss) {
-        Ok(a) => {
-            let _ = write!(
-                out,
-                "\n## ANOVA (final test loss)\n\nBalanced full factorial, {} units per cell; main \
-                 effects and two-way interactions, higher-order interactions in the residual.\n\n\
-                 | term | df | SS | F | p | η² |\n|---|---|---|---|---|---|\n",
-                design.replicates
-            );
-            for r in &a.rows {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {:.3e} | {:.2} | {} | {:.3} |",
-                    r.term,
-                    r.df,
-                    r.ss,
-                    r.f,
-                    stats::format_p(r.p),
-                    r.eta2
-                );
-            }
-            let _ = writeln!(
-                out,
-                "| residual | {} | {:.3e} | | | |",
-                a.residual_df, a.residual_ss
-            );
-        }
-        Err(e) => {
-            let _ = writeln!(out, "\n## ANOVA\n\nNo ANOVA table: {e}.");
-            for (f, _) in &design.confounded {
-                if let Some(s) = design.confounding_sentence(*f) {
-                    let _ = writeln!(
-                        out,
-                        "* {s}: its main effect below mixes in the other factors' effects."
-                    );
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Markdown: each factor's levels with mean and 95% CI over the units at that level.
-fn effects_md(record: &RunRecord) -> String {
-    use crate::insight::factors::{self, Metric};
-    use crate::insight::stats;
-    if factors::results(record).is_empty() {
-        return String::new();
-    }
-    let design = stats::design(record);
-    let mut out = String::from(
-        "\n## Factors\n\nEach factor's main effect: the mean ± sd [95% CI] of the final test \
-         loss and accuracy of the units at each level, across the other factors. Ranked by the \
-         range of the level means of test loss.\n\n\
-         | factor | level | n | test loss | test acc |\n|---|---|---|---|---|\n",
-    );
-    for (f, size) in factors::ranking(record, Metric::TestLoss) {
-        let loss = stats::main_effect(record, f, Metric::TestLoss);
-        let acc = stats::main_effect(record, f, Metric::TestAcc);
-        for (k, (l, a)) in loss.iter().zip(&acc).enumerate() {
-            let name = match (k, design.is_confounded(f)) {
-                (0, false) => format!("**{}** (range {size:.4})", f.name()),
-                (0, true) => format!("**{}** (confounded)", f.name()),
-                _ => String::new(),
-            };
-            let _ = writeln!(
-                out,
-                "| {name} | {} | {} | {} | {} |",
-                l.level,
-                l.estimate.n,
-                report::estimate_text(&l.estimate, 4),
-                report::estimate_text(&a.estimate, 4)
-            );
-        }
-    }
-    out
-}
-
-/// At most this many one-factor comparisons are written out in summary.md.
-pub const MD_COMPARISONS: usize = 40;
-
-/// Every pair of variants that differ in one factor only, tested on final test loss.
-pub fn comparisons(record: &RunRecord) -> Vec<crate::insight::stats::Comparison> {
-    use crate::insight::stats;
-    let vs = stats::per_variant(record);
-    stats::one_factor_comparisons(record, &vs, crate::insight::factors::Metric::TestLoss)
-}
-
-/// The header of comparisons.csv.
-pub const COMPARISONS_HEADER: &str =
-    "family,family_size,a,b,factor,level_a,level_b,test,diff,ci_low,ci_high,p,p_adjusted,adjustment,metric";
-
-/// comparisons.csv: every one-factor comparison, one row each, written to `w` as it goes (at
-/// 1,000 variants it is 499,500 rows: never held whole in memory).
-pub fn write_comparisons_csv(
-    w: &mut dyn std::io::Write,
-    comparisons: &[crate::insight::stats::Comparison],
-) -> std::io::Result<()> {
-    writeln!(w, "{COMPARISONS_HEADER}")?;
-    for c in comparisons {
-        let t = &c.test;
-        writeln!(
-            w,
-            "one-factor,{},{},{},{},{},{},welch,{},{},{},{},{},holm,test_loss",
-            c.family,
-            csv_field(&c.a),
-            csv_field(&c.b),
-            csv_field(c.factor.name()),
-            csv_field(&c.level_a),
-            csv_field(&c.level_b),
-            num(t.diff),
-            num(t.ci_low),
-            num(t.ci_high),
-            num(t.p),
-            num(c.p_adjusted)
-        )?;
-    }
-    Ok(())
-}
-
 pub fn summary_md(record: &RunRecord) -> String {
     summary_md_with(record, &comparisons(record))
 }
@@ -410,8 +181,8 @@ fn summary_md_with(
          are the 2019 study's reported numbers.\n"
     );
     out.push_str(&report::markdown_table(record));
-    out.push_str(&stats_md(record, comparisons));
-    out.push_str(&effects_md(record));
+    out.push_str(&analysis::stats_md(record, comparisons));
+    out.push_str(&analysis::effects_md(record));
     out
 }
 
@@ -619,10 +390,11 @@ pub fn export_run(
     )?;
     crate::runs::write_atomic_with(&dir.join("comparisons.csv"), |f| {
         let mut w = std::io::BufWriter::new(f);
-        write_comparisons_csv(&mut w, &comparisons)?;
+        write_comparisons_csv(&mut w, record, &comparisons)?;
         std::io::Write::flush(&mut w)
     })?;
     write_atomic(&dir.join("effects.csv"), effects_csv(record).as_bytes())?;
+    write_atomic(&dir.join("anova.csv"), anova_csv(record).as_bytes())?;
     write_atomic(&dir.join("units.csv"), units_csv(record).as_bytes())?;
     plot::write_png(dir, record)?;
     plot::write_svg(dir, record)?;
@@ -633,6 +405,7 @@ pub fn export_run(
             "summary.md",
             "comparisons.csv",
             "effects.csv",
+            "anova.csv",
             "units.csv",
             "curves.png",
             "curves.svg",

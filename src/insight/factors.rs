@@ -6,63 +6,147 @@ use serde::Serialize;
 use crate::runs::{RunRecord, VariantStatus};
 use crate::spec::VariantSpec;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A field of a unit's spec that can differ between variants. Seed is not one: it is the
+/// block (the same seed gives every variant the same data order, initial weights and dropout
+/// stream), never a factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Factor {
+    /// The architecture, named by its number of hidden layers (used when that names it).
     Depth,
+    /// The architecture, named by its widths (used when two architectures share a depth).
+    Widths,
     Placement,
     Optimizer,
+    LearningRate,
     Dropout,
     Activation,
     Init,
-    Widths,
     BatchSize,
-    LearningRate,
+    Epochs,
+    Schedule,
+    EarlyStopping,
+    Validation,
+    TrainSubset,
+    TestSubset,
 }
 
-pub const ALL: [Factor; 9] = [
-    Factor::Depth,
+/// Every factor but the architecture's two names, in the order tables list them.
+const FIELDS: [Factor; 13] = [
     Factor::Placement,
     Factor::Optimizer,
+    Factor::LearningRate,
     Factor::Dropout,
     Factor::Activation,
     Factor::Init,
-    Factor::Widths,
     Factor::BatchSize,
-    Factor::LearningRate,
+    Factor::Epochs,
+    Factor::Schedule,
+    Factor::EarlyStopping,
+    Factor::Validation,
+    Factor::TrainSubset,
+    Factor::TestSubset,
 ];
 
 impl Factor {
     pub fn name(self) -> &'static str {
         match self {
             Factor::Depth => "depth",
+            Factor::Widths => "widths",
             Factor::Placement => "BN+Dropout",
             Factor::Optimizer => "optimizer",
+            Factor::LearningRate => "lr",
             Factor::Dropout => "dropout",
             Factor::Activation => "activation",
             Factor::Init => "init",
-            Factor::Widths => "widths",
             Factor::BatchSize => "batch",
-            Factor::LearningRate => "lr",
+            Factor::Epochs => "epochs",
+            Factor::Schedule => "schedule",
+            Factor::EarlyStopping => "early stopping",
+            Factor::Validation => "validation",
+            Factor::TrainSubset => "train subset",
+            Factor::TestSubset => "test subset",
         }
     }
 
-    /// This variant's level of the factor, as a label.
+    /// This unit's level of the factor, as a readable label.
     pub fn level(self, s: &VariantSpec) -> String {
         match self {
             Factor::Depth => match s.hidden_layers() {
                 1 => "1 layer".to_string(),
                 n => format!("{n} layers"),
             },
+            Factor::Widths => s.arch.name(),
             Factor::Placement => format!("{:?}", s.placement),
             Factor::Optimizer => s.optimizer.label(),
-            // The rate as set, also where no layer carries dropout (placement None): a grid
-            // crosses it with placement, and the interaction shows where it does nothing.
+            Factor::LearningRate => format!("{}", s.optimizer.lr()),
             Factor::Dropout => format!("{}", s.dropout),
             Factor::Activation => s.activation.label(),
             Factor::Init => format!("{:?}", s.init),
-            Factor::Widths => s.arch.name(),
             Factor::BatchSize => s.batch_size.to_string(),
-            Factor::LearningRate => format!("{}", s.optimizer.lr()),
+            Factor::Epochs => s.epochs.to_string(),
+            Factor::Schedule => s.schedule.map_or("constant".into(), |x| x.label()),
+            Factor::EarlyStopping => s.early_stopping.map_or("none".into(), |e| {
+                format!(
+                    "patience {}{}{}",
+                    e.patience,
+                    if e.min_delta > 0.0 {
+                        format!(" Δ{}", e.min_delta)
+                    } else {
+                        String::new()
+                    },
+                    if e.restore_best { ", restore best" } else { "" }
+                )
+            }),
+            Factor::Validation => s.validation.label(),
+            Factor::TrainSubset => s.train_subset.map_or("all".into(), |n| n.to_string()),
+            Factor::TestSubset => s.test_subset.map_or("all".into(), |n| n.to_string()),
+        }
+    }
+
+    /// The exact value of the field (two levels with one label still differ here: two Adams
+    /// with other betas).
+    fn key(self, s: &VariantSpec) -> String {
+        match self {
+            Factor::Depth | Factor::Widths => s.arch.name(),
+            Factor::Optimizer => format!("{:?}", s.optimizer.with_lr(0.0)),
+            Factor::Schedule => format!("{:?}", s.schedule),
+            Factor::EarlyStopping => format!("{:?}", s.early_stopping),
+            _ => self.level(s),
+        }
+    }
+
+    /// The value that decides training, where another value trains the identical network:
+    /// None when the field has no effect at all on this unit (the dropout rate where no layer
+    /// has dropout). `data` = (train, test) images when the run recorded them.
+    fn effective_key(self, s: &VariantSpec, data: Option<(usize, usize)>) -> Option<String> {
+        let plain = Some(self.key(s));
+        match self {
+            Factor::Dropout if s.placement == crate::spec::Placement::None => None,
+            // An early stop that cannot fire and restores nothing is no early stop.
+            Factor::EarlyStopping => match s.early_stopping {
+                Some(e) if e.patience >= s.epochs && !e.restore_best => {
+                    Some(format!("{:?}", None::<()>))
+                }
+                _ => plain,
+            },
+            // A step schedule that never steps inside the run, or steps by 1, is constant.
+            Factor::Schedule => match s.schedule {
+                Some(crate::spec::Schedule::Step { every, gamma })
+                    if every >= s.epochs || gamma == 1.0 =>
+                {
+                    Some(format!("{:?}", None::<()>))
+                }
+                _ => plain,
+            },
+            Factor::TrainSubset => match (s.train_subset, data) {
+                (Some(n), Some((train, _))) if n >= train => Some("all".into()),
+                _ => plain,
+            },
+            Factor::TestSubset => match (s.test_subset, data) {
+                (Some(n), Some((_, test))) if n >= test => Some("all".into()),
+                _ => plain,
+            },
+            _ => plain,
         }
     }
 }
@@ -79,43 +163,234 @@ pub fn levels(specs: &[&VariantSpec], factor: Factor) -> Vec<String> {
     out
 }
 
-/// Factors with more than one level in this run (the ones worth looking at). Widths and depth
-/// move together in our presets, so widths is shown only when depth alone does not vary.
-pub fn varying(record: &RunRecord) -> Vec<Factor> {
-    let specs: Vec<&VariantSpec> = record.variants.iter().map(|v| &v.spec).collect();
-    let mut out: Vec<Factor> = ALL
-        .iter()
-        .copied()
-        .filter(|f| levels(&specs, *f).len() > 1)
-        .collect();
-    if out.contains(&Factor::Depth) && out.contains(&Factor::Widths) {
-        let depth = levels(&specs, Factor::Depth).len();
-        if levels(&specs, Factor::Widths).len() == depth {
-            out.retain(|f| *f != Factor::Widths);
-        }
-    }
-    out
+/// Which fields vary in a run and each variant's level of each: the design read from the
+/// resolved specs, not from a list of factors the code knows about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    /// The fields that take more than one value across the variants.
+    pub factors: Vec<Factor>,
+    /// Each factor's levels, in first-seen order.
+    pub levels: Vec<Vec<String>>,
+    /// Variant names, in the order their first unit appears.
+    pub variants: Vec<String>,
+    /// Per variant, its level index of each factor.
+    pub at: Vec<Vec<usize>>,
+    /// Per variant and factor: whether the field has no effect on it (dropout under None).
+    pub inert: Vec<Vec<bool>>,
+    /// Per variant: the first variant that trains the identical network (itself if none
+    /// came before).
+    pub alias_of: Vec<usize>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+impl Layout {
+    pub fn new(record: &RunRecord) -> Layout {
+        let mut variants: Vec<String> = Vec::new();
+        let mut specs: Vec<&VariantSpec> = Vec::new();
+        for v in &record.variants {
+            if !variants.iter().any(|n| n == v.spec.variant_name()) {
+                variants.push(v.spec.variant_name().to_string());
+                specs.push(&v.spec);
+            }
+        }
+        Layout::of(
+            &variants,
+            &specs,
+            record.data.as_ref().map(|d| (d.train, d.test)),
+        )
+    }
+
+    fn of(names: &[String], specs: &[&VariantSpec], data: Option<(usize, usize)>) -> Layout {
+        let distinct = |f: Factor| {
+            let mut keys: Vec<String> = specs.iter().map(|s| f.key(s)).collect();
+            keys.sort();
+            keys.dedup();
+            keys.len()
+        };
+        // The architecture is one field: named by depth when depth tells the architectures
+        // apart, by widths otherwise (never both: a pair differing in architecture differs
+        // in one field).
+        let arch = match distinct(Factor::Widths) {
+            0 | 1 => None,
+            n if levels(specs, Factor::Depth).len() == n => Some(Factor::Depth),
+            _ => Some(Factor::Widths),
+        };
+        let factors: Vec<Factor> = arch
+            .into_iter()
+            .chain(FIELDS.iter().copied().filter(|f| distinct(*f) > 1))
+            .collect();
+        let mut levels: Vec<Vec<String>> = vec![Vec::new(); factors.len()];
+        let mut keys: Vec<Vec<String>> = vec![Vec::new(); factors.len()];
+        let mut at = Vec::with_capacity(specs.len());
+        for s in specs {
+            let mut row = Vec::with_capacity(factors.len());
+            for (k, f) in factors.iter().enumerate() {
+                let key = f.key(s);
+                let i = match keys[k].iter().position(|x| *x == key) {
+                    Some(i) => i,
+                    None => {
+                        keys[k].push(key);
+                        levels[k].push(f.level(s));
+                        keys[k].len() - 1
+                    }
+                };
+                row.push(i);
+            }
+            at.push(row);
+        }
+        // One label per level: two keys with one label get the exact value beside it.
+        for k in 0..factors.len() {
+            for i in 0..levels[k].len() {
+                if levels[k].iter().filter(|l| **l == levels[k][i]).count() > 1 {
+                    levels[k][i] = format!("{} [{}]", levels[k][i], keys[k][i]);
+                }
+            }
+        }
+        let effective: Vec<Vec<Option<String>>> = specs
+            .iter()
+            .map(|s| factors.iter().map(|f| f.effective_key(s, data)).collect())
+            .collect();
+        let inert = effective
+            .iter()
+            .map(|row| row.iter().map(|k| k.is_none()).collect())
+            .collect();
+        let alias_of = (0..specs.len())
+            .map(|i| (0..=i).find(|&j| effective[j] == effective[i]).unwrap_or(i))
+            .collect();
+        Layout {
+            factors,
+            levels,
+            variants: names.to_vec(),
+            at,
+            inert,
+            alias_of,
+        }
+    }
+
+    /// Variant `v`'s level of factor number `k`.
+    pub fn level(&self, v: usize, k: usize) -> &str {
+        &self.levels[k][self.at[v][k]]
+    }
+
+    pub fn index(&self, variant: &str) -> Option<usize> {
+        self.variants.iter().position(|n| n == variant)
+    }
+
+    /// The factors two variants differ in: fields with other values that matter to both.
+    pub fn differing(&self, a: usize, b: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.factors.len()).filter(move |&k| {
+            self.at[a][k] != self.at[b][k] && !self.inert[a][k] && !self.inert[b][k]
+        })
+    }
+
+    /// Whether variant `v` trains the same networks as an earlier variant.
+    pub fn is_alias(&self, v: usize) -> bool {
+        self.alias_of[v] != v
+    }
+
+    /// Factors that have no effect at some levels of another: ("dropout", "BN+Dropout None").
+    pub fn nested(&self) -> Vec<(Factor, String)> {
+        let mut out: Vec<(Factor, String)> = Vec::new();
+        for (k, f) in self.factors.iter().enumerate() {
+            if !self.inert.iter().any(|row| row[k]) {
+                continue;
+            }
+            let under = match f {
+                Factor::Dropout => "BN+Dropout None".to_string(),
+                _ => "some variants".to_string(),
+            };
+            out.push((*f, under));
+        }
+        out
+    }
+
+    /// "dropout has no effect under BN+Dropout None: 2 variants train the same networks as
+    /// others (…) and are counted once"
+    pub fn alias_sentences(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .nested()
+            .into_iter()
+            .map(|(f, under)| format!("{} has no effect under {under}", f.name()))
+            .collect();
+        let pairs: Vec<String> = (0..self.variants.len())
+            .filter(|&v| self.is_alias(v))
+            .map(|v| format!("{} = {}", self.variants[v], self.variants[self.alias_of[v]]))
+            .collect();
+        if !pairs.is_empty() {
+            out.push(format!(
+                "{} variant{} train{} the same networks as another (bit for bit at each seed) \
+                 and {} counted once: {}",
+                pairs.len(),
+                if pairs.len() == 1 { "" } else { "s" },
+                if pairs.len() == 1 { "s" } else { "" },
+                if pairs.len() == 1 { "is" } else { "are" },
+                pairs.join(", ")
+            ));
+        }
+        out
+    }
+}
+
+/// Factors with more than one value in this run (the ones worth looking at).
+pub fn varying(record: &RunRecord) -> Vec<Factor> {
+    Layout::new(record).factors
+}
+
+/// A number each finished unit has at the epoch whose weights it keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Metric {
     TestLoss,
     TestAcc,
+    ValLoss,
+    ValAcc,
 }
 
 impl Metric {
     /// "lowest" for a loss, "highest" for an accuracy: the better end.
     pub fn best_word(self) -> &'static str {
-        match self {
-            Metric::TestLoss => "lowest",
-            Metric::TestAcc => "highest",
+        if self.lower_is_better() {
+            "lowest"
+        } else {
+            "highest"
         }
+    }
+
+    pub fn lower_is_better(self) -> bool {
+        matches!(self, Metric::TestLoss | Metric::ValLoss)
     }
 
     pub fn name(self) -> &'static str {
         match self {
             Metric::TestLoss => "test loss",
             Metric::TestAcc => "test accuracy",
+            Metric::ValLoss => "validation loss",
+            Metric::ValAcc => "validation accuracy",
+        }
+    }
+
+    /// The values the metric can take: a loss is ≥ 0, an accuracy in [0, 1].
+    pub fn bounds(self) -> (f64, f64) {
+        if self.lower_is_better() {
+            (0.0, f64::INFINITY)
+        } else {
+            (0.0, 1.0)
+        }
+    }
+
+    /// The same quantity on the validation images.
+    pub fn on_validation(self) -> Metric {
+        match self {
+            Metric::TestLoss | Metric::ValLoss => Metric::ValLoss,
+            Metric::TestAcc | Metric::ValAcc => Metric::ValAcc,
+        }
+    }
+
+    /// This metric of an epoch (None: validation metrics where the test set was monitored).
+    pub fn of(self, m: &crate::spec::EpochMetrics) -> Option<f64> {
+        match self {
+            Metric::TestLoss => Some(m.test_loss as f64),
+            Metric::TestAcc => Some(m.test_acc as f64),
+            Metric::ValLoss => m.val_loss.map(f64::from),
+            Metric::ValAcc => m.val_acc.map(f64::from),
         }
     }
 }
@@ -183,9 +458,12 @@ pub fn main_effects(results: &[(&VariantSpec, f64, f64)], factor: Factor) -> Vec
 
 /// How much a factor matters: the range of its level means of `metric`.
 pub fn effect_size(effects: &[LevelEffect], metric: Metric) -> f64 {
-    let vals = effects.iter().map(|e| match metric {
-        Metric::TestLoss => e.mean_loss,
-        Metric::TestAcc => e.mean_acc,
+    let vals = effects.iter().map(|e| {
+        if metric.lower_is_better() {
+            e.mean_loss
+        } else {
+            e.mean_acc
+        }
     });
     let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))

@@ -2,5 +2,7 @@
 
 pub mod confusion;
 pub mod curves;
+pub mod dist;
 pub mod factors;
+pub mod model;
 pub mod stats;

@@ -1,13 +1,14 @@
 //! Which differences are real: per-variant means with 95% confidence intervals over seeds,
-//! Welch's t-test between two variants, main effects, and a two-way ANOVA for balanced
-//! full-factorial designs (naming confounded factors where a design is not one). The t and F
-//! distributions are statrs's.
+//! paired tests between variants that share seeds (Welch's where they share none), families
+//! of tests corrected together, the set of variants that could be best, and the design read
+//! from what varies. The model (ANOVA, least-squares means, Tukey) is in `model`. The t
+//! distribution is statrs's.
 
 use serde::Serialize;
-use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
+use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::HashMap;
 
-use super::factors::{self, Factor, Metric};
+use super::factors::{Factor, Layout, Metric};
 use crate::runs::{RunRecord, VariantRecord, VariantStatus};
 use crate::spec::{Reference, VariantSpec};
 
@@ -30,7 +31,7 @@ fn t_quantile(df: f64, p: f64) -> f64 {
 }
 
 /// n, mean and sample sd (NaN below two values) without a confidence interval.
-fn mean_sd(xs: &[f64]) -> Estimate {
+pub fn mean_sd(xs: &[f64]) -> Estimate {
     let n = xs.len();
     let mean = if n == 0 {
         f64::NAN
@@ -64,26 +65,116 @@ pub fn estimate(xs: &[f64]) -> Estimate {
     }
 }
 
-/// Welch's two-sample t-test of mean(a) − mean(b), with its 95% confidence interval.
+/// `estimate` with its interval cut at the values the metric can take (an accuracy's at
+/// [0, 1], a loss's at 0). Cutting keeps the t-interval's coverage: the true mean is inside
+/// the bounds, so what is cut off never held it.
+pub fn estimate_within(xs: &[f64], (lo, hi): (f64, f64)) -> Estimate {
+    let e = estimate(xs);
+    Estimate {
+        ci_low: e.ci_low.max(lo),
+        ci_high: e.ci_high.min(hi),
+        ..e
+    }
+}
+
+/// Which test compared two variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Method {
+    /// Paired t-test on the per-seed differences (the variants share seeds: common random
+    /// numbers).
+    Paired,
+    /// Welch's two-sample t-test (the variants share no seeds).
+    Welch,
+}
+
+impl Method {
+    pub fn label(self) -> &'static str {
+        match self {
+            Method::Paired => "paired t",
+            Method::Welch => "welch",
+        }
+    }
+}
+
+/// A difference of means, mean(a) − mean(b), its 95% confidence interval and a two-sided test.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Welch {
+pub struct Difference {
+    pub method: Method,
+    /// Seeds in both (paired), or 0 (Welch).
+    pub pairs: usize,
+    pub n_a: usize,
+    pub n_b: usize,
     pub diff: f64,
+    /// Sample sd of the per-seed differences (paired; NaN for Welch).
+    pub sd_diff: f64,
     pub t: f64,
     pub df: f64,
     /// Two-sided p-value.
     pub p: f64,
     pub ci_low: f64,
     pub ci_high: f64,
+    /// Exact sign-flip permutation p (two-sided) of a paired test with at most
+    /// `PERMUTATION_MAX` pairs: the check that does not lean on normality.
+    pub p_permutation: Option<f64>,
 }
 
-impl Welch {
+/// Pairs up to which the exact sign-flip permutation p is computed (2^12 = 4,096 flips).
+pub const PERMUTATION_MAX: usize = 12;
+
+impl Difference {
     pub fn significant(&self) -> bool {
         self.p < ALPHA
     }
+
+    /// One-sided p of "a is larger than b".
+    pub fn p_greater(&self) -> f64 {
+        StudentsT::new(0.0, 1.0, self.df).map_or(f64::NAN, |d| d.sf(self.t))
+    }
+
+    /// "5 seeds, paired" or "n = 3 and 4, Welch".
+    pub fn sample_text(&self) -> String {
+        match self.method {
+            Method::Paired => format!("{} seeds, paired", self.pairs),
+            Method::Welch => format!("n = {} and {}, Welch", self.n_a, self.n_b),
+        }
+    }
 }
 
+/// Why two variants could not be compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Untestable {
+    /// Fewer than two pairs, and fewer than two values on a side.
+    TooFewSeeds { n_a: usize, n_b: usize },
+    /// Every seed gave the same difference (or both sides the same value): nothing to test
+    /// a difference against.
+    NoSpread { n: usize },
+}
+
+impl Untestable {
+    pub fn sentence(self) -> String {
+        match self {
+            Untestable::TooFewSeeds { n_a, n_b } => format!(
+                "cannot test with n = {n_a} and n = {n_b} (needs 2 finished seeds each; use --seeds)"
+            ),
+            Untestable::NoSpread { n } => format!(
+                "no spread over {n} seeds: every seed gave the same difference, so there is \
+                 nothing to test it against"
+            ),
+        }
+    }
+}
+
+fn t_test(diff: f64, se: f64, df: f64) -> Option<(f64, f64, f64, f64)> {
+    let dist = StudentsT::new(0.0, 1.0, df).ok()?;
+    let t = diff / se;
+    let p = (2.0 * dist.sf(t.abs())).min(1.0);
+    let half = dist.inverse_cdf(1.0 - ALPHA / 2.0) * se;
+    Some((t, p, diff - half, diff + half))
+}
+
+/// Welch's two-sample t-test of mean(a) − mean(b), with its 95% confidence interval.
 /// None when either sample has fewer than two values or both have no spread.
-pub fn welch(a: &[f64], b: &[f64]) -> Option<Welch> {
+pub fn welch(a: &[f64], b: &[f64]) -> Option<Difference> {
     // Mean and sd only: an estimate's own CI costs a t quantile, which a test does not need
     // (and a large grid tests hundreds of thousands of pairs).
     let (ea, eb) = (mean_sd(a), mean_sd(b));
@@ -96,21 +187,126 @@ pub fn welch(a: &[f64], b: &[f64]) -> Option<Welch> {
         return None;
     }
     let diff = ea.mean - eb.mean;
-    let t = diff / se2.sqrt();
     // Welch–Satterthwaite degrees of freedom.
     let df = se2.powi(2) / (va.powi(2) / (ea.n - 1) as f64 + vb.powi(2) / (eb.n - 1) as f64);
-    let dist = StudentsT::new(0.0, 1.0, df).ok()?;
-    let p = (2.0 * dist.sf(t.abs())).min(1.0);
-    let half = dist.inverse_cdf(1.0 - ALPHA / 2.0) * se2.sqrt();
-    Some(Welch {
+    let (t, p, ci_low, ci_high) = t_test(diff, se2.sqrt(), df)?;
+    Some(Difference {
+        method: Method::Welch,
+        pairs: 0,
+        n_a: ea.n,
+        n_b: eb.n,
         diff,
+        sd_diff: f64::NAN,
         t,
         df,
         p,
-        ci_low: diff - half,
-        ci_high: diff + half,
+        ci_low,
+        ci_high,
+        p_permutation: None,
     })
 }
+
+/// Paired t-test of the per-seed differences d = a − b (SciPy's `ttest_rel`), with the exact
+/// sign-flip permutation p for up to `PERMUTATION_MAX` pairs. None below two pairs or when
+/// every difference is the same.
+pub fn paired(d: &[f64]) -> Option<Difference> {
+    let e = mean_sd(d);
+    if e.n < 2 || !(e.sd > 0.0) {
+        return None;
+    }
+    let df = (e.n - 1) as f64;
+    let (t, p, ci_low, ci_high) = t_test(e.mean, e.sd / (e.n as f64).sqrt(), df)?;
+    Some(Difference {
+        method: Method::Paired,
+        pairs: e.n,
+        n_a: e.n,
+        n_b: e.n,
+        diff: e.mean,
+        sd_diff: e.sd,
+        t,
+        df,
+        p,
+        ci_low,
+        ci_high,
+        p_permutation: (e.n <= PERMUTATION_MAX).then(|| sign_flip_p(d)),
+    })
+}
+
+/// Exact two-sided sign-flip permutation p of the mean of `d`: the share of the 2^n ways of
+/// flipping signs whose |sum| reaches the observed one (SciPy's `permutation_test` with
+/// `permutation_type="samples"`). Gray code: each step flips one sign, O(1).
+pub fn sign_flip_p(d: &[f64]) -> f64 {
+    let n = d.len();
+    let observed: f64 = d.iter().sum();
+    // Ties within rounding count as reaching it.
+    let eps = 1e-9
+        * d.iter()
+            .map(|x| x.abs())
+            .sum::<f64>()
+            .max(f64::MIN_POSITIVE);
+    let mut sum = observed;
+    let mut sign = vec![1.0; n];
+    let mut hits = 0u64;
+    let total = 1u64 << n;
+    for step in 0..total {
+        if step > 0 {
+            let i = step.trailing_zeros() as usize;
+            sum -= 2.0 * sign[i] * d[i];
+            sign[i] = -sign[i];
+        }
+        if sum.abs() >= observed.abs() - eps {
+            hits += 1;
+        }
+    }
+    hits as f64 / total as f64
+}
+
+/// a − b over seeds: paired on the seeds both have (common random numbers) when there are two
+/// or more, Welch's test of the two samples when they share fewer.
+pub fn compare(a: &[(u64, f64)], b: &[(u64, f64)]) -> Result<Difference, Untestable> {
+    let mut d = Vec::new();
+    for (seed, x) in a {
+        if let Some((_, y)) = b.iter().find(|(s, _)| s == seed) {
+            d.push(x - y);
+        }
+    }
+    if d.len() >= 2 {
+        return paired(&d)
+            .map(|t| Difference {
+                n_a: a.len(),
+                n_b: b.len(),
+                ..t
+            })
+            .ok_or(Untestable::NoSpread { n: d.len() });
+    }
+    let (xa, xb): (Vec<f64>, Vec<f64>) = (
+        a.iter().map(|v| v.1).collect(),
+        b.iter().map(|v| v.1).collect(),
+    );
+    if xa.len() < 2 || xb.len() < 2 {
+        return Err(Untestable::TooFewSeeds {
+            n_a: xa.len(),
+            n_b: xb.len(),
+        });
+    }
+    welch(&xa, &xb).ok_or(Untestable::NoSpread {
+        n: xa.len().min(xb.len()),
+    })
+}
+
+/// The smallest difference a paired test of `pairs` seeds sees with 80% power at level
+/// `alpha`, given the sd of the per-seed differences.
+pub fn detectable_difference(sd_diff: f64, pairs: usize, alpha: f64) -> f64 {
+    super::dist::detectable_effect(pairs as f64, alpha, POWER) * sd_diff
+}
+
+/// Seeds a paired test needs to see `delta` with 80% power at level `alpha` (whole seeds).
+pub fn seeds_needed(delta: f64, sd_diff: f64, alpha: f64) -> f64 {
+    super::dist::pairs_needed(delta / sd_diff, alpha, POWER).ceil()
+}
+
+/// The power every plan is made for.
+pub const POWER: f64 = 0.8;
 
 /// "p = 0.031", or "p < 0.001" for tiny values. A p just under the 0.05 line gets a fourth
 /// digit ("p = 0.0497"), so a rounded "0.050" is never printed beside "a real difference".
@@ -155,6 +351,60 @@ pub fn benjamini_hochberg(ps: &[f64]) -> Vec<f64> {
     out
 }
 
+/// How a family of tests is corrected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub enum Adjustment {
+    /// Holm's step-down: controls the chance of any false "real difference" (the default).
+    #[default]
+    Holm,
+    /// Benjamini–Hochberg: controls the expected share of false ones.
+    BenjaminiHochberg,
+}
+
+impl Adjustment {
+    pub fn apply(self, ps: &[f64]) -> Vec<f64> {
+        match self {
+            Adjustment::Holm => holm(ps),
+            Adjustment::BenjaminiHochberg => benjamini_hochberg(ps),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Adjustment::Holm => "holm",
+            Adjustment::BenjaminiHochberg => "fdr_bh",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Adjustment::Holm => "Holm",
+            Adjustment::BenjaminiHochberg => "Benjamini–Hochberg",
+        }
+    }
+}
+
+/// One finished unit's numbers at the epoch whose weights it keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct UnitValue {
+    pub seed: u64,
+    pub test_loss: f64,
+    pub test_acc: f64,
+    pub val_loss: Option<f64>,
+    pub val_acc: Option<f64>,
+}
+
+impl UnitValue {
+    pub fn get(&self, metric: Metric) -> Option<f64> {
+        match metric {
+            Metric::TestLoss => Some(self.test_loss),
+            Metric::TestAcc => Some(self.test_acc),
+            Metric::ValLoss => self.val_loss,
+            Metric::ValAcc => self.val_acc,
+        }
+    }
+}
+
 /// One variant's repeats: its finished units' results as estimates over seeds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VariantStats {
@@ -164,34 +414,47 @@ pub struct VariantStats {
     pub spec: VariantSpec,
     /// Units of the variant in the run (finished or not).
     pub units: usize,
-    /// Final test loss and accuracy of the finished units (the restored epoch's where early
-    /// stopping kept the best weights).
+    /// Final test loss and accuracy of the finished units (the kept epoch's), with intervals
+    /// cut at the metric's bounds.
     pub loss: Estimate,
     pub acc: Estimate,
     /// Test loss at each unit's best validation epoch.
     pub best_epoch_loss: Estimate,
     pub reference: Option<Reference>,
-    /// Per finished unit: (seed, final loss, final accuracy).
+    /// Per finished unit, its numbers at the kept epoch.
     #[serde(skip)]
-    pub values: Vec<(u64, f64, f64)>,
+    pub values: Vec<UnitValue>,
+    /// Units that failed or diverged, each named with why: counted, never dropped silently.
+    pub failed: Vec<String>,
+    /// The earlier variant that trains the identical networks (this one is not analysed
+    /// separately), if any.
+    pub alias_of: Option<String>,
 }
 
 impl VariantStats {
-    pub fn sample(&self, metric: Metric) -> Vec<f64> {
+    /// (seed, value) of each finished unit that has the metric.
+    pub fn sample(&self, metric: Metric) -> Vec<(u64, f64)> {
         self.values
             .iter()
-            .map(|v| match metric {
-                Metric::TestLoss => v.1,
-                Metric::TestAcc => v.2,
-            })
+            .filter_map(|v| v.get(metric).map(|x| (v.seed, x)))
             .collect()
     }
 
-    pub fn estimate(&self, metric: Metric) -> &Estimate {
+    pub fn values_of(&self, metric: Metric) -> Vec<f64> {
+        self.values.iter().filter_map(|v| v.get(metric)).collect()
+    }
+
+    pub fn estimate(&self, metric: Metric) -> Estimate {
         match metric {
-            Metric::TestLoss => &self.loss,
-            Metric::TestAcc => &self.acc,
+            Metric::TestLoss => self.loss,
+            Metric::TestAcc => self.acc,
+            m => estimate_within(&self.values_of(m), m.bounds()),
         }
+    }
+
+    /// Whether every finished unit has validation numbers (a holdout was monitored).
+    pub fn has_holdout(&self) -> bool {
+        !self.values.is_empty() && self.values.iter().all(|v| v.val_loss.is_some())
     }
 }
 
@@ -215,28 +478,39 @@ fn finished(v: &VariantRecord) -> bool {
     v.status == VariantStatus::Finished
 }
 
+/// "s2021 (diverged at epoch 3)"
+fn failure_text(v: &VariantRecord) -> String {
+    let why = match &v.failure {
+        Some(f) => match f.epoch {
+            Some(e) => format!("{:?} at epoch {e}", f.kind).to_lowercase(),
+            None => format!("{:?}", f.kind).to_lowercase(),
+        },
+        None => "failed".into(),
+    };
+    format!("{} ({why})", v.spec.name)
+}
+
 /// Every variant of the run, in the order its first unit appears.
 pub fn per_variant(record: &RunRecord) -> Vec<VariantStats> {
-    let mut order: Vec<&str> = Vec::new();
-    for v in &record.variants {
-        if !order.contains(&v.spec.variant_name()) {
-            order.push(v.spec.variant_name());
-        }
-    }
-    order
-        .into_iter()
-        .map(|name| {
-            let units: Vec<&VariantRecord> = record
-                .variants
-                .iter()
-                .filter(|v| v.spec.variant_name() == name)
-                .collect();
-            let values: Vec<(u64, f64, f64)> = units
+    let layout = Layout::new(record);
+    let groups = variant_groups(record);
+    groups
+        .iter()
+        .enumerate()
+        .map(|(k, g)| {
+            let units: Vec<&VariantRecord> = g.iter().map(|&i| &record.variants[i]).collect();
+            let values: Vec<UnitValue> = units
                 .iter()
                 .filter(|v| finished(v))
                 .filter_map(|v| {
                     let m = v.final_metrics()?;
-                    Some((v.spec.seed, m.test_loss as f64, m.test_acc as f64))
+                    Some(UnitValue {
+                        seed: v.spec.seed,
+                        test_loss: m.test_loss as f64,
+                        test_acc: m.test_acc as f64,
+                        val_loss: m.val_loss.map(f64::from),
+                        val_acc: m.val_acc.map(f64::from),
+                    })
                 })
                 .collect();
             let best: Vec<f64> = units
@@ -244,162 +518,214 @@ pub fn per_variant(record: &RunRecord) -> Vec<VariantStats> {
                 .filter(|v| finished(v))
                 .filter_map(|v| v.best_validation_epoch().map(|m| m.test_loss as f64))
                 .collect();
+            let failed = units
+                .iter()
+                .filter(|v| v.status == VariantStatus::Failed)
+                .map(|v| failure_text(v))
+                .collect();
+            let name = units[0].spec.variant_name().to_string();
+            let alias_of = layout
+                .index(&name)
+                .filter(|&i| layout.is_alias(i))
+                .map(|i| layout.variants[layout.alias_of[i]].clone());
+            let _ = k;
             VariantStats {
-                name: name.to_string(),
+                name,
                 spec: units[0].spec.clone(),
                 units: units.len(),
-                loss: estimate(&values.iter().map(|v| v.1).collect::<Vec<_>>()),
-                acc: estimate(&values.iter().map(|v| v.2).collect::<Vec<_>>()),
-                best_epoch_loss: estimate(&best),
+                loss: estimate_within(
+                    &values.iter().map(|v| v.test_loss).collect::<Vec<_>>(),
+                    Metric::TestLoss.bounds(),
+                ),
+                acc: estimate_within(
+                    &values.iter().map(|v| v.test_acc).collect::<Vec<_>>(),
+                    Metric::TestAcc.bounds(),
+                ),
+                best_epoch_loss: estimate_within(&best, Metric::TestLoss.bounds()),
                 reference: units[0].spec.reference,
                 values,
+                failed,
+                alias_of,
             }
         })
         .collect()
 }
 
-/// Whether the best variant on a metric is really the best.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Leader {
-    /// Better than the runner-up at p < 0.05.
-    Best {
-        name: String,
-        runner_up: String,
-        test: Welch,
-    },
-    /// Not distinguishable from the runner-up; `test` is None when there are too few seeds
-    /// to test at all.
-    Tied {
-        name: String,
-        runner_up: String,
-        test: Option<Welch>,
-    },
-    /// Both have several seeds, every one with the same value: there is no spread to test
-    /// a difference against.
-    NoSpread {
-        name: String,
-        runner_up: String,
-        seeds: usize,
-    },
-    /// Only one variant has results.
-    Alone { name: String },
+/// A variant that could be the best, or is not.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rival {
+    pub name: String,
+    /// Its difference from the best (rival − best), or why it could not be tested.
+    pub test: Result<Difference, Untestable>,
+    /// One-sided p of "the rival is worse than the best", and Holm-adjusted in the family.
+    pub p: f64,
+    pub p_adjusted: f64,
+    /// Cannot be told apart from the best.
+    pub in_set: bool,
 }
 
-impl Leader {
-    pub fn name(&self) -> &str {
-        match self {
-            Leader::Best { name, .. }
-            | Leader::Tied { name, .. }
-            | Leader::NoSpread { name, .. }
-            | Leader::Alone { name } => name,
-        }
+/// The variants that cannot be told apart from the best: the best by mean on the selection
+/// metric (validation where every variant held images out, else test), and every other one
+/// whose Holm-corrected one-sided test against it is not significant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BestSet {
+    /// What the best was chosen on.
+    pub chosen_on: Metric,
+    pub best: String,
+    /// Every other analysed variant, ranked by mean.
+    pub rivals: Vec<Rival>,
+    /// Tests in the family (rivals that could be tested).
+    pub family: usize,
+}
+
+impl BestSet {
+    /// Names in the set, the best first.
+    pub fn members(&self) -> Vec<&str> {
+        std::iter::once(self.best.as_str())
+            .chain(
+                self.rivals
+                    .iter()
+                    .filter(|r| r.in_set)
+                    .map(|r| r.name.as_str()),
+            )
+            .collect()
     }
 
-    /// One line for the table and the views.
-    pub fn sentence(&self, metric: Metric) -> String {
-        match self {
-            Leader::Best {
-                name,
-                runner_up,
-                test,
-            } => format!(
-                "best on {}: {name}, ahead of {runner_up} ({})",
-                metric.name(),
-                format_p(test.p)
-            ),
-            Leader::Tied {
-                name,
-                runner_up,
-                test: Some(t),
-            } => format!(
-                "{} mean {}: {name}, tied with {runner_up} ({}, not significant)",
-                metric.best_word(),
-                metric.name(),
-                format_p(t.p)
-            ),
-            Leader::Tied {
-                name, runner_up, ..
-            } => format!(
-                "{} mean {}: {name}, tied with {runner_up} (too few seeds to test; use --seeds)",
-                metric.best_word(),
-                metric.name()
-            ),
-            Leader::NoSpread {
-                name,
-                runner_up,
-                seeds,
-            } => format!(
-                "{} mean {}: {name}, then {runner_up} (no spread over {seeds} seeds: every seed \
-                 gave the same value, so there is nothing to test against)",
-                metric.best_word(),
-                metric.name()
-            ),
-            Leader::Alone { name } => format!("only {name} has results"),
+    pub fn contains(&self, name: &str) -> bool {
+        self.members().contains(&name)
+    }
+
+    /// One line: the set, how it was chosen and tested.
+    pub fn sentence(&self) -> String {
+        let on = self.chosen_on.name();
+        let caveat = if matches!(self.chosen_on, Metric::TestLoss | Metric::TestAcc) {
+            " (chosen on the test set: no holdout)"
+        } else {
+            ""
+        };
+        if self.rivals.is_empty() {
+            return format!("only {} has results", self.best);
         }
+        let inside: Vec<String> = self
+            .rivals
+            .iter()
+            .filter(|r| r.in_set && r.test.is_ok())
+            .map(|r| format!("{} (adjusted {})", r.name, format_p(r.p_adjusted)))
+            .collect();
+        // Rivals that could not be tested stay candidates, said apart: not "not
+        // distinguishable", which would claim a test.
+        let untested: Vec<String> = self
+            .rivals
+            .iter()
+            .filter_map(|r| match &r.test {
+                Err(Untestable::NoSpread { n }) => Some(format!(
+                    "{} (no spread over {n} seeds: every seed gave the same difference)",
+                    r.name
+                )),
+                Err(Untestable::TooFewSeeds { .. }) => {
+                    Some(format!("{} (too few seeds; use --seeds)", r.name))
+                }
+                Ok(_) => None,
+            })
+            .collect();
+        let how = format!(
+            "Holm over {} one-sided test{}",
+            self.family,
+            if self.family == 1 { "" } else { "s" }
+        );
+        let mut line = if inside.is_empty() && untested.is_empty() {
+            format!(
+                "best on {on}{caveat}: {}, ahead of every other variant ({how})",
+                self.best
+            )
+        } else if inside.is_empty() {
+            format!(
+                "{} mean {on}{caveat}: {}",
+                self.chosen_on.best_word(),
+                self.best
+            )
+        } else {
+            format!(
+                "could be best on {on}{caveat}: {} ({} mean) and, not distinguishable from it \
+                 ({how}), {}",
+                self.best,
+                self.chosen_on.best_word(),
+                inside.join(", ")
+            )
+        };
+        if !untested.is_empty() {
+            line.push_str(&format!("; not tested against it: {}", untested.join(", ")));
+        }
+        line
     }
 }
 
-/// The variant with the best mean on `metric` (lowest loss, highest accuracy), and whether
-/// it beats the runner-up significantly (Welch's t-test).
-pub fn leader(stats: &[VariantStats], metric: Metric) -> Option<Leader> {
-    let better = |e: &Estimate| match metric {
-        Metric::TestLoss => e.mean,
-        Metric::TestAcc => -e.mean,
-    };
-    let mut ranked: Vec<&VariantStats> = stats
+/// The metric the best is chosen on for `metric`: its validation twin where every analysed
+/// variant monitored a holdout, else `metric` itself.
+pub fn selection_metric(stats: &[VariantStats], metric: Metric) -> Metric {
+    let analysed: Vec<&VariantStats> = stats
         .iter()
-        .filter(|s| s.estimate(metric).mean.is_finite())
+        .filter(|s| s.alias_of.is_none() && !s.values.is_empty())
         .collect();
-    ranked.sort_by(|a, b| better(a.estimate(metric)).total_cmp(&better(b.estimate(metric))));
-    let first = ranked.first()?;
-    let Some(second) = ranked.get(1) else {
-        return Some(Leader::Alone {
-            name: first.name.clone(),
-        });
-    };
-    let test = welch(&first.sample(metric), &second.sample(metric));
-    Some(match test {
-        Some(t) if t.significant() => Leader::Best {
-            name: first.name.clone(),
-            runner_up: second.name.clone(),
-            test: t,
-        },
-        None if first.estimate(metric).n >= 2
-            && second.estimate(metric).n >= 2
-            && first.estimate(metric).sd == 0.0
-            && second.estimate(metric).sd == 0.0 =>
-        {
-            Leader::NoSpread {
-                name: first.name.clone(),
-                runner_up: second.name.clone(),
-                seeds: first.estimate(metric).n.min(second.estimate(metric).n),
+    if !analysed.is_empty() && analysed.iter().all(|s| s.has_holdout()) {
+        metric.on_validation()
+    } else {
+        metric
+    }
+}
+
+/// The set of variants that could be best on `metric` (see `BestSet`); aliases are not
+/// candidates of their own.
+pub fn best_set(stats: &[VariantStats], metric: Metric) -> Option<BestSet> {
+    let on = selection_metric(stats, metric);
+    let sign = if on.lower_is_better() { 1.0 } else { -1.0 };
+    let mut ranked: Vec<(&VariantStats, f64)> = stats
+        .iter()
+        .filter(|s| s.alias_of.is_none())
+        .map(|s| (s, s.estimate(on).mean))
+        .filter(|(_, m)| m.is_finite())
+        .collect();
+    ranked.sort_by(|a, b| (sign * a.1).total_cmp(&(sign * b.1)));
+    let (best, _) = *ranked.first()?;
+    let best_sample = best.sample(on);
+    let mut rivals: Vec<Rival> = ranked[1..]
+        .iter()
+        .map(|(s, _)| {
+            let test = compare(&s.sample(on), &best_sample);
+            // "Worse" is higher for a loss, lower for an accuracy.
+            let p = test.as_ref().map_or(f64::NAN, |t| {
+                if sign > 0.0 {
+                    t.p_greater()
+                } else {
+                    1.0 - t.p_greater()
+                }
+            });
+            Rival {
+                name: s.name.clone(),
+                test,
+                p,
+                p_adjusted: f64::NAN,
+                in_set: true,
             }
-        }
-        test => Leader::Tied {
-            name: first.name.clone(),
-            runner_up: second.name.clone(),
-            test,
-        },
+        })
+        .collect();
+    let tested: Vec<usize> = (0..rivals.len())
+        .filter(|&i| rivals[i].test.is_ok())
+        .collect();
+    let adjusted = holm(&tested.iter().map(|&i| rivals[i].p).collect::<Vec<_>>());
+    for (&i, p) in tested.iter().zip(adjusted) {
+        rivals[i].p_adjusted = p;
+        rivals[i].in_set = p >= ALPHA;
+    }
+    Some(BestSet {
+        chosen_on: on,
+        best: best.name.clone(),
+        family: tested.len(),
+        rivals,
     })
 }
 
-/// Units as (spec, value of `metric`), for effects and ANOVA.
-fn unit_values(record: &RunRecord, metric: Metric) -> Vec<(&VariantSpec, f64)> {
-    factors::results(record)
-        .into_iter()
-        .map(|(s, loss, acc)| {
-            (
-                s,
-                match metric {
-                    Metric::TestLoss => loss,
-                    Metric::TestAcc => acc,
-                },
-            )
-        })
-        .collect()
-}
-
-/// How a run's varying factors are laid out.
+/// How a run's varying factors are laid out over its finished, analysed units.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Design {
     pub factors: Vec<Factor>,
@@ -410,6 +736,14 @@ pub struct Design {
     /// Factors not crossed with the others, each with the factors it is entangled with
     /// (a pair of their levels never occurs together).
     pub confounded: Vec<(Factor, Vec<Factor>)>,
+    /// Seeds are shared by the variants: the ANOVA blocks on seed.
+    pub blocked: bool,
+    /// Aliases and nested factors, in words.
+    pub aliases: Vec<String>,
+    /// Units that failed or diverged, named.
+    pub failed: Vec<String>,
+    /// Finished units analysed (aliases' copies left out).
+    pub units: usize,
 }
 
 impl Design {
@@ -427,345 +761,362 @@ impl Design {
             format!("{} is confounded with {}", f.name(), names.join(", "))
         })
     }
+
+    /// One paragraph: what varies, how it is laid out, what is blocked, aliased and missing.
+    pub fn sentence(&self) -> String {
+        let mut parts = Vec::new();
+        if self.factors.is_empty() {
+            parts.push("no field varies between the analysed variants".to_string());
+        } else {
+            let names: Vec<&str> = self.factors.iter().map(|f| f.name()).collect();
+            parts.push(format!(
+                "{} factor{} ({})",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            ));
+            parts.push(if self.balanced {
+                format!(
+                    "a balanced full factorial, {} unit{} per cell",
+                    self.replicates,
+                    if self.replicates == 1 { "" } else { "s" }
+                )
+            } else {
+                "not a balanced full factorial (type II sums of squares)".into()
+            });
+        }
+        if self.blocked {
+            parts.push(
+                "seeds shared by every variant are blocks (common random numbers), not repeats"
+                    .into(),
+            );
+        }
+        parts.extend(self.aliases.iter().cloned());
+        for (f, _) in &self.confounded {
+            parts.extend(self.confounding_sentence(*f));
+        }
+        if !self.failed.is_empty() {
+            parts.push(format!(
+                "{} unit{} failed and {} left out: {}",
+                self.failed.len(),
+                if self.failed.len() == 1 { "" } else { "s" },
+                if self.failed.len() == 1 { "is" } else { "are" },
+                self.failed.join(", ")
+            ));
+        }
+        parts.join("; ")
+    }
 }
 
-/// The design of the finished units: which factors vary, whether every combination of their
-/// levels was run equally often, and which factors are entangled.
+/// The analysed units: finished units of variants that are not aliases of earlier ones, as
+/// (variant index in the layout, seed, value of `metric`).
+pub fn observations(record: &RunRecord, layout: &Layout, metric: Metric) -> Vec<(usize, u64, f64)> {
+    record
+        .variants
+        .iter()
+        .filter(|v| finished(v))
+        .filter_map(|v| {
+            let k = layout.index(v.spec.variant_name())?;
+            if layout.is_alias(k) {
+                return None;
+            }
+            let y = metric.of(v.final_metrics()?)?;
+            Some((k, v.spec.seed, y))
+        })
+        .collect()
+}
+
+/// Whether the units share seeds across variants: each seed that occurs, occurs in more than
+/// one variant, and there is more than one seed.
+pub fn seeds_shared(obs: &[(usize, u64, f64)]) -> bool {
+    let mut by_seed: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (v, s, _) in obs {
+        let e = by_seed.entry(*s).or_default();
+        if !e.contains(v) {
+            e.push(*v);
+        }
+    }
+    by_seed.len() > 1 && by_seed.values().all(|vs| vs.len() > 1)
+}
+
+/// The design of the finished, analysed units.
 pub fn design(record: &RunRecord) -> Design {
-    let units = unit_values(record, Metric::TestLoss);
-    let specs: Vec<&VariantSpec> = units.iter().map(|u| u.0).collect();
-    let fs: Vec<Factor> = factors::varying(record)
-        .into_iter()
-        .filter(|f| factors::levels(&specs, *f).len() > 1)
+    let layout = Layout::new(record);
+    design_of(record, &layout)
+}
+
+pub fn design_of(record: &RunRecord, layout: &Layout) -> Design {
+    let obs = observations(record, layout, Metric::TestLoss);
+    let used: Vec<usize> = {
+        let mut v: Vec<usize> = obs.iter().map(|o| o.0).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    // Factors with more than one level among the analysed variants.
+    let fs: Vec<usize> = (0..layout.factors.len())
+        .filter(|&k| {
+            let mut l: Vec<usize> = used.iter().map(|&v| layout.at[v][k]).collect();
+            l.sort_unstable();
+            l.dedup();
+            l.len() > 1
+        })
         .collect();
-    let levels: Vec<Vec<String>> = fs.iter().map(|f| factors::levels(&specs, *f)).collect();
-    // Count units per combination of levels.
-    let mut cells: std::collections::HashMap<Vec<String>, usize> = Default::default();
-    for s in &specs {
+    let nlev = |k: usize| {
+        let mut l: Vec<usize> = used.iter().map(|&v| layout.at[v][k]).collect();
+        l.sort_unstable();
+        l.dedup();
+        l.len()
+    };
+    let mut cells: HashMap<Vec<usize>, usize> = HashMap::new();
+    for (v, _, _) in &obs {
         *cells
-            .entry(fs.iter().map(|f| f.level(s)).collect())
+            .entry(fs.iter().map(|&k| layout.at[*v][k]).collect())
             .or_default() += 1;
     }
-    let combos: usize = levels.iter().map(|l| l.len()).product();
+    let combos: usize = fs.iter().map(|&k| nlev(k)).product();
     let counts: Vec<usize> = cells.values().copied().collect();
     let balanced =
         !fs.is_empty() && cells.len() == combos && counts.windows(2).all(|w| w[0] == w[1]);
     let replicates = if balanced { counts[0] } else { 0 };
     let mut confounded = Vec::new();
-    if !balanced {
-        for (i, a) in fs.iter().enumerate() {
-            // A is crossed with the rest when every combination of the other factors' levels
-            // that occurs, occurs with every level of A.
-            let rest = |s: &VariantSpec| -> Vec<String> {
-                fs.iter()
-                    .enumerate()
-                    .filter(|(j, _)| *j != i)
-                    .map(|(_, f)| f.level(s))
-                    .collect()
-            };
-            let mut by_rest: std::collections::HashMap<Vec<String>, Vec<String>> =
-                Default::default();
-            for s in &specs {
-                let e = by_rest.entry(rest(s)).or_default();
-                let l = a.level(s);
-                if !e.contains(&l) {
-                    e.push(l);
-                }
-            }
-            let crossed = by_rest.values().all(|ls| ls.len() == levels[i].len());
-            if crossed {
-                continue;
-            }
-            let with: Vec<Factor> = fs
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .filter(|(j, b)| {
-                    let pairs: std::collections::HashSet<(String, String)> =
-                        specs.iter().map(|s| (a.level(s), b.level(s))).collect();
-                    pairs.len() < levels[i].len() * levels[*j].len()
-                })
-                .map(|(_, b)| *b)
-                .collect();
-            confounded.push((*a, with));
+    for (i, &a) in fs.iter().enumerate() {
+        // A is crossed with B when every pair of their levels occurs.
+        let with: Vec<Factor> = fs
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .filter(|(_, &b)| {
+                let pairs: std::collections::HashSet<(usize, usize)> = used
+                    .iter()
+                    .filter(|&&v| !layout.inert[v][a] && !layout.inert[v][b])
+                    .map(|&v| (layout.at[v][a], layout.at[v][b]))
+                    .collect();
+                let la: std::collections::HashSet<usize> = pairs.iter().map(|p| p.0).collect();
+                let lb: std::collections::HashSet<usize> = pairs.iter().map(|p| p.1).collect();
+                pairs.len() < la.len() * lb.len()
+            })
+            .map(|(_, &b)| layout.factors[b])
+            .collect();
+        if !with.is_empty() {
+            confounded.push((layout.factors[a], with));
         }
     }
+    let failed = record
+        .variants
+        .iter()
+        .filter(|v| v.status == VariantStatus::Failed)
+        .map(failure_text)
+        .collect();
     Design {
-        factors: fs,
+        factors: fs.iter().map(|&k| layout.factors[k]).collect(),
         balanced,
         replicates,
         confounded,
+        blocked: seeds_shared(&obs),
+        aliases: layout.alias_sentences(),
+        failed,
+        units: obs.len(),
     }
 }
 
-/// One level of a factor: the mean over the units at that level with its 95% CI.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LevelEstimate {
-    pub level: String,
-    pub estimate: Estimate,
-}
-
-/// Main effects of `factor` on `metric`: one estimate per level, over all finished units.
-pub fn main_effect(record: &RunRecord, factor: Factor, metric: Metric) -> Vec<LevelEstimate> {
-    let units = unit_values(record, metric);
-    let specs: Vec<&VariantSpec> = units.iter().map(|u| u.0).collect();
-    // Each unit's level named once (a level per unit and per level is millions at 5,000 units).
-    let mut at: HashMap<String, Vec<f64>> = HashMap::new();
-    for u in &units {
-        at.entry(factor.level(u.0)).or_default().push(u.1);
-    }
-    factors::levels(&specs, factor)
-        .into_iter()
-        .map(|level| {
-            let xs = at.remove(&level).unwrap_or_default();
-            LevelEstimate {
-                level,
-                estimate: estimate(&xs),
-            }
-        })
-        .collect()
-}
-
-/// A row of an ANOVA table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AnovaRow {
-    /// "depth", or "depth × BN+Dropout" for an interaction.
-    pub term: String,
-    pub factors: Vec<Factor>,
-    pub df: usize,
-    pub ss: f64,
-    pub f: f64,
-    pub p: f64,
-    /// Share of the total sum of squares: SS / SS_total.
-    pub eta2: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Anova {
-    pub metric: Metric,
-    pub rows: Vec<AnovaRow>,
-    pub residual_df: usize,
-    pub residual_ss: f64,
-    pub total_ss: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AnovaError {
-    #[error("no factor varies among the finished units")]
-    NoFactors,
-    #[error("the design is not a balanced full factorial ({0})")]
-    Unbalanced(String),
-    #[error("no residual degrees of freedom: repeat the units over more seeds")]
-    NoResidual,
-    #[error(
-        "no spread left over the model: the repeats of every cell gave the same value, so F \
-         is undefined"
-    )]
-    NoSpread,
-}
-
-/// Main effects and two-way interactions of a balanced full-factorial design (higher-order
-/// interactions go to the residual), as statsmodels' `anova_lm` gives for
-/// `y ~ A + B + C + A:B + A:C + B:C`.
-/// `d` is `design(record)`: callers that show the design too compute it once.
-pub fn anova(record: &RunRecord, d: &Design, metric: Metric) -> Result<Anova, AnovaError> {
-    if d.factors.is_empty() {
-        return Err(AnovaError::NoFactors);
-    }
-    if !d.balanced {
-        let why = d
-            .confounded
-            .iter()
-            .filter_map(|(f, _)| d.confounding_sentence(*f))
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(AnovaError::Unbalanced(if why.is_empty() {
-            "cells have different numbers of units".into()
-        } else {
-            why
-        }));
-    }
-    let units = unit_values(record, metric);
-    let n = units.len() as f64;
-    let grand = units.iter().map(|u| u.1).sum::<f64>() / n;
-    let total_ss: f64 = units.iter().map(|u| (u.1 - grand).powi(2)).sum();
-    // Mean of the units whose levels of `fs` are `key`.
-    let means = |fs: &[Factor]| {
-        let mut sums: std::collections::HashMap<Vec<String>, (f64, usize)> = Default::default();
-        for (s, y) in &units {
-            let e = sums
-                .entry(fs.iter().map(|f| f.level(s)).collect())
-                .or_default();
-            e.0 += y;
-            e.1 += 1;
-        }
-        sums.into_iter()
-            .map(|(k, (sum, c))| (k, sum / c as f64))
-            .collect::<std::collections::HashMap<_, _>>()
-    };
-    let specs: Vec<&VariantSpec> = units.iter().map(|u| u.0).collect();
-    let nlev = |f: Factor| factors::levels(&specs, f).len();
-    let mut rows = Vec::new();
-    let fs = &d.factors;
-    let main: Vec<std::collections::HashMap<Vec<String>, f64>> =
-        fs.iter().map(|f| means(&[*f])).collect();
-    for (i, f) in fs.iter().enumerate() {
-        let ss: f64 = units
-            .iter()
-            .map(|(s, _)| (main[i][&vec![f.level(s)]] - grand).powi(2))
-            .sum();
-        rows.push((vec![*f], nlev(*f) - 1, ss));
-    }
-    for i in 0..fs.len() {
-        for j in i + 1..fs.len() {
-            let (a, b) = (fs[i], fs[j]);
-            let ab = means(&[a, b]);
-            let ss: f64 = units
-                .iter()
-                .map(|(s, _)| {
-                    let (la, lb) = (a.level(s), b.level(s));
-                    (ab[&vec![la.clone(), lb.clone()]] - main[i][&vec![la]] - main[j][&vec![lb]]
-                        + grand)
-                        .powi(2)
-                })
-                .sum();
-            rows.push((vec![a, b], (nlev(a) - 1) * (nlev(b) - 1), ss));
-        }
-    }
-    let model_df: usize = rows.iter().map(|r| r.1).sum();
-    let residual_df = (units.len() - 1).saturating_sub(model_df);
-    if residual_df == 0 {
-        return Err(AnovaError::NoResidual);
-    }
-    let residual_ss = (total_ss - rows.iter().map(|r| r.2).sum::<f64>()).max(0.0);
-    // Rounding leaves a residual of ~1e-16 of the total where the repeats are identical.
-    if residual_ss <= total_ss.abs() * 1e-12 {
-        return Err(AnovaError::NoSpread);
-    }
-    let ms_resid = residual_ss / residual_df as f64;
-    let rows = rows
-        .into_iter()
-        .map(|(fs, df, ss)| {
-            let f = (ss / df as f64) / ms_resid;
-            let p =
-                FisherSnedecor::new(df as f64, residual_df as f64).map_or(f64::NAN, |d| d.sf(f));
-            AnovaRow {
-                term: fs.iter().map(|f| f.name()).collect::<Vec<_>>().join(" × "),
-                factors: fs,
-                df,
-                ss,
-                f,
-                p,
-                eta2: if total_ss > 0.0 {
-                    ss / total_ss
-                } else {
-                    f64::NAN
-                },
-            }
-        })
-        .collect();
-    Ok(Anova {
-        metric,
-        rows,
-        residual_df,
-        residual_ss,
-        total_ss,
-    })
-}
-
-/// Two variants that differ in exactly one factor, and Welch's test of their difference.
+/// Two variants that differ in exactly one field, and the test of their difference.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {
     // Shared, not copied: a large grid has hundreds of thousands of comparisons of the same
     // few thousand names.
     pub a: std::sync::Arc<str>,
     pub b: std::sync::Arc<str>,
-    pub factor: Factor,
+    /// The one field they differ in (None in a list of one variant against every other).
+    pub factor: Option<Factor>,
     pub level_a: std::sync::Arc<str>,
     pub level_b: std::sync::Arc<str>,
-    pub test: Welch,
-    /// Holm-adjusted p within the family of every one-factor comparison of the run.
+    pub test: Difference,
+    /// Adjusted p within the family (`adjustment`).
     pub p_adjusted: f64,
+    pub adjustment: Adjustment,
     /// How many tests that family holds.
     pub family: usize,
+    /// The smallest difference this comparison could see with 80% power at the family's
+    /// first Holm level (α / family), from its paired sd; NaN for Welch.
+    pub detectable: f64,
 }
 
 impl Comparison {
-    /// "BN+Dropout Every vs None (2L adam every vs 2L adam none): -0.0210 test loss,
-    /// 95% CI [-0.0270, -0.0150], p < 0.001: a real difference"
+    /// Whether the adjusted p says a real difference.
+    pub fn real(&self) -> bool {
+        self.p_adjusted < ALPHA
+    }
+
+    /// "BN+Dropout Every vs None (2L adam every vs 2L adam none): -0.0210 test loss, 95% CI
+    /// [-0.0270, -0.0150], 5 seeds, paired, p < 0.001 (Holm over 33: p < 0.001): a real
+    /// difference"
     pub fn sentence(&self, metric: Metric) -> String {
         let t = &self.test;
+        let verdict = if self.real() {
+            "a real difference".to_string()
+        } else {
+            not_distinguishable(t, self.detectable, self.family)
+        };
+        let what = match self.factor {
+            Some(f) => format!("{} {} vs {} ", f.name(), self.level_a, self.level_b),
+            None => String::new(),
+        };
         format!(
-            "{} {} vs {} ({} vs {}): {:+.4} {}, 95% CI [{:+.4}, {:+.4}], {} (Holm over {}: {}): {}",
-            self.factor.name(),
-            self.level_a,
-            self.level_b,
+            "{what}({} vs {}): {:+.4} {}, 95% CI [{:+.4}, {:+.4}], {}, {} ({} over {}: \
+             {}): {verdict}",
             self.a,
             self.b,
             t.diff,
             metric.name(),
             t.ci_low,
             t.ci_high,
+            t.sample_text(),
             format_p(t.p),
+            self.adjustment.name(),
             self.family,
             format_p(self.p_adjusted).trim_start_matches("p "),
-            // Words follow the adjusted p: one real difference among many tests by chance is
-            // not one.
-            if self.p_adjusted < ALPHA {
-                "a real difference"
-            } else {
-                "not distinguishable from seed noise"
-            }
         )
     }
 }
 
-/// Every pair of variants that differ in exactly one varying factor, tested (pairs with too
-/// few seeds to test are left out).
+/// "not distinguishable with 5 seeds: differences under 0.0049 cannot be seen (80% power);
+/// 20 seeds would see 0.0024" — the words for a test that found nothing, with what it could
+/// have found.
+pub fn not_distinguishable(t: &Difference, detectable: f64, family: usize) -> String {
+    match t.method {
+        Method::Paired if detectable.is_finite() => {
+            let alpha = ALPHA / family.max(1) as f64;
+            let need = seeds_needed(t.diff.abs(), t.sd_diff, alpha);
+            let more = if need.is_finite() && need <= 10_000.0 {
+                format!("; {need} seeds would see {:.4}", t.diff.abs())
+            } else {
+                String::new()
+            };
+            format!(
+                "not distinguishable with {} seeds: differences under {detectable:.4} cannot \
+                 be seen (80% power){more}",
+                t.pairs
+            )
+        }
+        _ => "not distinguishable from seed noise".into(),
+    }
+}
+
+/// Every pair of analysed variants that differ in exactly one field, tested (pairs that cannot
+/// be tested are left out), as one family adjusted by `adjustment`.
 pub fn one_factor_comparisons(
-    record: &RunRecord,
+    layout: &Layout,
     stats: &[VariantStats],
     metric: Metric,
+    adjustment: Adjustment,
 ) -> Vec<Comparison> {
-    let fs = factors::varying(record);
-    // Each variant's level of each factor, named once (not once per pair: 499,500 pairs at
-    // 1,000 variants).
-    let levels: Vec<Vec<std::sync::Arc<str>>> = stats
-        .iter()
-        .map(|v| fs.iter().map(|f| f.level(&v.spec).into()).collect())
+    // Stats and layout list variants in the same order (first unit's appearance).
+    let analysed: Vec<usize> = (0..stats.len().min(layout.variants.len()))
+        .filter(|&i| !layout.is_alias(i))
+        .collect();
+    let levels: Vec<Vec<std::sync::Arc<str>>> = (0..layout.variants.len())
+        .map(|v| {
+            (0..layout.factors.len())
+                .map(|k| {
+                    if layout.inert[v][k] {
+                        "any".into()
+                    } else {
+                        layout.level(v, k).into()
+                    }
+                })
+                .collect()
+        })
         .collect();
     let names: Vec<std::sync::Arc<str>> = stats.iter().map(|v| v.name.as_str().into()).collect();
-    let samples: Vec<Vec<f64>> = stats.iter().map(|v| v.sample(metric)).collect();
+    let samples: Vec<Vec<(u64, f64)>> = stats.iter().map(|v| v.sample(metric)).collect();
     // Rows of pairs in parallel (each test is independent), gathered in order.
     use rayon::prelude::*;
-    let mut out = (0..stats.len())
+    let mut out = (0..analysed.len())
         .into_par_iter()
-        .flat_map_iter(|i| {
-            let (levels, samples, fs, names) = (&levels, &samples, &fs, &names);
-            (i + 1..stats.len()).filter_map(move |j| {
-                let mut differing = (0..fs.len()).filter(|&k| levels[i][k] != levels[j][k]);
+        .flat_map_iter(|x| {
+            let (levels, samples, names, analysed) = (&levels, &samples, &names, &analysed);
+            let i = analysed[x];
+            analysed[x + 1..].iter().filter_map(move |&j| {
+                let mut differing = layout.differing(i, j);
                 let (Some(k), None) = (differing.next(), differing.next()) else {
                     return None;
                 };
-                welch(&samples[i], &samples[j]).map(|test| Comparison {
-                    a: names[i].clone(),
-                    b: names[j].clone(),
-                    factor: fs[k],
-                    level_a: levels[i][k].clone(),
-                    level_b: levels[j][k].clone(),
-                    test,
-                    p_adjusted: f64::NAN,
-                    family: 0,
-                })
+                compare(&samples[i], &samples[j])
+                    .ok()
+                    .map(|test| Comparison {
+                        a: names[i].clone(),
+                        b: names[j].clone(),
+                        factor: Some(layout.factors[k]),
+                        level_a: levels[i][k].clone(),
+                        level_b: levels[j][k].clone(),
+                        test,
+                        p_adjusted: f64::NAN,
+                        adjustment,
+                        family: 0,
+                        detectable: f64::NAN,
+                    })
             })
         })
         .collect::<Vec<Comparison>>();
-    // One family: every one-factor comparison of the run, Holm-adjusted together.
-    let adjusted = holm(&out.iter().map(|c| c.test.p).collect::<Vec<_>>());
-    let family = out.len();
-    for (c, p) in out.iter_mut().zip(adjusted) {
-        c.p_adjusted = p;
-        c.family = family;
-    }
+    adjust_family(&mut out, adjustment);
     out
+}
+
+/// Adjusts a family's p-values together and says what each could have seen.
+fn adjust_family(family: &mut [Comparison], adjustment: Adjustment) {
+    let adjusted = adjustment.apply(&family.iter().map(|c| c.test.p).collect::<Vec<_>>());
+    let m = family.len();
+    // The standardized detectable effect depends only on the number of pairs: computed once
+    // per count, not per comparison.
+    let mut effect: HashMap<usize, f64> = HashMap::new();
+    for (c, p) in family.iter_mut().zip(adjusted) {
+        c.p_adjusted = p;
+        c.family = m;
+        if c.test.method == Method::Paired {
+            let e = *effect.entry(c.test.pairs).or_insert_with(|| {
+                super::dist::detectable_effect(c.test.pairs as f64, ALPHA / m as f64, POWER)
+            });
+            c.detectable = e * c.test.sd_diff;
+        }
+    }
+}
+
+/// Variant `a` against every other analysed variant (the pairs view's list): one family.
+pub fn against_every_other(
+    stats: &[VariantStats],
+    a: usize,
+    metric: Metric,
+    adjustment: Adjustment,
+) -> Vec<(usize, Result<Comparison, Untestable>)> {
+    let sample_a = stats[a].sample(metric);
+    let mut tested: Vec<Comparison> = Vec::new();
+    let mut out: Vec<(usize, Result<usize, Untestable>)> = Vec::new();
+    for (j, s) in stats.iter().enumerate() {
+        if j == a || s.alias_of.is_some() {
+            continue;
+        }
+        match compare(&sample_a, &s.sample(metric)) {
+            Ok(test) => {
+                out.push((j, Ok(tested.len())));
+                tested.push(Comparison {
+                    a: stats[a].name.as_str().into(),
+                    b: s.name.as_str().into(),
+                    factor: None,
+                    level_a: "".into(),
+                    level_b: "".into(),
+                    test,
+                    p_adjusted: f64::NAN,
+                    adjustment,
+                    family: 0,
+                    detectable: f64::NAN,
+                });
+            }
+            Err(e) => out.push((j, Err(e))),
+        }
+    }
+    adjust_family(&mut tested, adjustment);
+    out.into_iter()
+        .map(|(j, r)| (j, r.map(|k| tested[k].clone())))
+        .collect()
 }

@@ -1228,7 +1228,7 @@ impl App {
                 use crate::insight::factors::Metric;
                 self.factors.metric = match self.factors.metric {
                     Metric::TestLoss => Metric::TestAcc,
-                    Metric::TestAcc => Metric::TestLoss,
+                    _ => Metric::TestLoss,
                 }
             }
             Action::PatienceUp => self.charts.patience = (self.charts.patience + 1).min(99),

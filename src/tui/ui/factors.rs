@@ -69,10 +69,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let metric_of = |i: usize| {
         record.variants[i]
             .final_metrics()
-            .map(|m| match app.factors.metric {
-                Metric::TestLoss => m.test_loss as f64,
-                Metric::TestAcc => m.test_acc as f64,
-            })
+            .and_then(|m| app.factors.metric.of(m))
     };
     let finished: Vec<f64> = (0..record.variants.len())
         .filter(|&i| record.variants[i].status == crate::runs::VariantStatus::Finished)
@@ -94,6 +91,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let metric = app.factors.metric;
     let design = crate::insight::stats::design(record);
     let ranking = factors::ranking(record, metric);
+    // Level means from the model: least-squares means with CIs from its pooled error.
+    let effects = crate::insight::model::main_effects(record, metric);
     let mut rows = Vec::new();
     // The sentence column's width: the panel less its borders, the label column and a space.
     let note_w = area.width.saturating_sub(2 + 20 + 1) as usize;
@@ -125,25 +124,28 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         if design.is_confounded(*f) {
             continue;
         }
-        for e in crate::insight::stats::main_effect(record, *f, metric) {
+        let Some((_, means)) = effects.iter().find(|(g, _)| g == f) else {
+            continue;
+        };
+        for e in means {
             rows.push(Row::new(vec![
                 Span::raw(format!("  {}", e.level)),
                 Span::raw(format!(
                     "n {}  {}",
-                    e.estimate.n,
-                    crate::report::estimate_text(&e.estimate, 4)
+                    e.n,
+                    crate::report::level_mean_text(e, 4)
                 )),
             ]));
         }
     }
-    match crate::insight::stats::anova(record, &design, metric) {
+    match crate::insight::model::anova(record, metric) {
         Ok(a) => {
             rows.push(Row::new(vec![
                 Span::styled(format!("ANOVA ({})", metric.name()), theme.title()),
                 Span::styled(
                     format!(
-                        "{} units per cell · df      F       p        η²",
-                        design.replicates
+                        "type II{} · df      F       p   partial η²",
+                        if a.blocked { ", seed blocks" } else { "" }
                     ),
                     theme.dim(),
                 ),
@@ -162,7 +164,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                             r.df,
                             r.f,
                             crate::insight::stats::format_p(r.p).trim_start_matches("p "),
-                            r.eta2
+                            r.partial_eta2
                         ),
                         style,
                     ),

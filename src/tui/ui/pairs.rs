@@ -1,5 +1,6 @@
 //! Pairwise view: the selected variant against another (`[`/`]` picks it), as the difference
-//! of their means with its 95% CI and Welch's p-value, and against every other variant below.
+//! of their means with its 95% CI and p (paired over the seeds they share, Welch's where they
+//! share none), and against every other variant below: one family, Holm-adjusted.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -27,26 +28,26 @@ pub fn chosen(app: &App, vs: &[VariantStats]) -> Option<(usize, usize)> {
 }
 
 fn sentence(a: &VariantStats, b: &VariantStats, metric: Metric) -> String {
-    match stats::welch(&a.sample(metric), &b.sample(metric)) {
-        Some(t) => format!(
-            "{}: {:+.4} (A − B), 95% CI [{:+.4}, {:+.4}], {} → {}",
+    match stats::compare(&a.sample(metric), &b.sample(metric)) {
+        Ok(t) => format!(
+            "{}: {:+.4} (A − B), 95% CI [{:+.4}, {:+.4}], {}, {} → {}",
             metric.name(),
             t.diff,
             t.ci_low,
             t.ci_high,
+            t.sample_text(),
             stats::format_p(t.p),
             if t.significant() {
-                "a real difference"
+                "a real difference (one test; the list below corrects for many)".to_string()
             } else {
-                "not distinguishable from seed noise"
+                stats::not_distinguishable(
+                    &t,
+                    stats::detectable_difference(t.sd_diff, t.pairs, stats::ALPHA),
+                    1,
+                )
             }
         ),
-        None => format!(
-            "{}: cannot test with n = {} and n = {} (needs 2 finished seeds each and some spread)",
-            metric.name(),
-            a.loss.n,
-            b.loss.n
-        ),
+        Err(e) => format!("{}: {}", metric.name(), e.sentence()),
     }
 }
 
@@ -73,19 +74,22 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         Paragraph::new(text)
             .wrap(Wrap { trim: true })
             .block(Block::bordered().title(fit::title(
-                &["A vs B", "Welch's t-test over seeds"],
+                &["A vs B", "paired over shared seeds"],
                 top.width.saturating_sub(2),
             ))),
         top,
     );
-    let others: Vec<(usize, &VariantStats)> =
-        vs.iter().enumerate().filter(|(k, _)| *k != a).collect();
-    let tests: Vec<Option<stats::Welch>> = others
+    let family = stats::against_every_other(&vs, a, Metric::TestLoss, stats::Adjustment::Holm);
+    let others: Vec<(usize, &VariantStats)> = family.iter().map(|(k, _)| (*k, &vs[*k])).collect();
+    let tests: Vec<Option<stats::Comparison>> = family
         .iter()
-        .map(|(_, v)| stats::welch(&va.sample(Metric::TestLoss), &v.sample(Metric::TestLoss)))
+        .map(|(_, c)| c.as_ref().ok().cloned())
         .collect();
+    let m = tests.iter().flatten().count();
     let column =
-        |header: &str, rank: u8, cell: &dyn Fn(&VariantStats, Option<&stats::Welch>) -> String| {
+        |header: &str,
+         rank: u8,
+         cell: &dyn Fn(&VariantStats, Option<&stats::Comparison>) -> String| {
             let cells = others
                 .iter()
                 .zip(&tests)
@@ -100,20 +104,27 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             crate::report::estimate_text(&v.loss, 4)
         }),
         column("A − B", 1, &|_, t| {
-            t.map_or("-".into(), |t| format!("{:+.4}", t.diff))
+            t.map_or("-".into(), |t| format!("{:+.4}", t.test.diff))
         }),
         column("95% CI", 3, &|_, t| {
             t.map_or("-".into(), |t| {
-                format!("[{:+.4}, {:+.4}]", t.ci_low, t.ci_high)
+                format!("[{:+.4}, {:+.4}]", t.test.ci_low, t.test.ci_high)
             })
         }),
-        column("p", 2, &|_, t| {
-            t.map_or("-".into(), |t| stats::format_p(t.p))
+        column("test", 6, &|_, t| {
+            t.map_or("-".into(), |t| t.test.sample_text())
+        }),
+        column("p", 4, &|_, t| {
+            t.map_or("-".into(), |t| stats::format_p(t.test.p))
+        }),
+        column("p Holm", 2, &|_, t| {
+            t.map_or("-".into(), |t| stats::format_p(t.p_adjusted))
         }),
         column("", 1, &|_, t| match t {
-            Some(t) if t.significant() => "real".into(),
+            Some(t) if t.real() => "real".into(),
+            Some(t) if t.detectable.is_finite() => format!("< {:.4} unseen", t.detectable),
             Some(_) => "noise".into(),
-            None => "too few seeds".into(),
+            None => "untested".into(),
         }),
     ];
     let (kept, widths) = fit::columns(&cols, bottom.width.saturating_sub(2));
@@ -127,12 +138,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             let mut row = Row::new(kept.iter().map(|&c| Cell::from(cols[c].cells[r].clone())));
             if *k == b {
                 row = row.style(theme.selected());
-            } else if t.is_some_and(|t| t.significant()) {
+            } else if t.as_ref().is_some_and(|t| t.real()) {
                 row = row.style(theme.good());
             }
             row
         });
-    let against = format!("{} against every variant", va.name);
+    let against = format!("{} against every variant (Holm over {m})", va.name);
     let title = fit::title(
         &[&against, "final test loss"],
         bottom.width.saturating_sub(2),

@@ -92,7 +92,7 @@ pub fn render_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
 }
 
 /// With seeds: one row per variant, n and mean ± sd with the 95% CI of the final test loss
-/// and accuracy; the best is marked only when significantly better than the runner-up.
+/// and accuracy; ★ marks the variants that cannot be told apart from the best.
 fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     use crate::insight::factors::Metric;
     use crate::insight::stats;
@@ -101,11 +101,8 @@ fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) 
     };
     let record = &run.record;
     let vs = stats::per_variant(record);
-    let leader = stats::leader(&vs, Metric::TestLoss);
-    let best = match &leader {
-        Some(stats::Leader::Best { name, .. }) => Some(name.as_str()),
-        _ => None,
-    };
+    let best = stats::best_set(&vs, Metric::TestLoss);
+    let in_best = |name: &str| best.as_ref().is_some_and(|b| b.contains(name));
     let selected_name = record
         .variants
         .get(app.selected)
@@ -120,8 +117,15 @@ fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) 
     let pm = |e: &stats::Estimate| match e.n {
         0 => "-".to_string(),
         1 => format!("{:.4}", e.mean),
+        _ if e.sd == 0.0 => format!("{:.4} (no spread)", e.mean),
         _ => format!("{:.4} ± {:.4}", e.mean, e.sd),
     };
+    // The best epoch is chosen on the validation images, or on the test set itself when no
+    // images were held out: the header says which.
+    let on_test = record
+        .variants
+        .iter()
+        .all(|v| v.spec.validation == crate::spec::Validation::Test);
     let names = [
         ("variant", 0u8),
         ("n", 2),
@@ -129,16 +133,31 @@ fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) 
         ("95% CI", 3),
         ("test acc", 4),
         ("95% CI", 8),
-        ("best-epoch loss", 7),
+        (
+            if on_test {
+                "best-test-epoch loss"
+            } else {
+                "best-epoch loss"
+            },
+            7,
+        ),
         ("study loss", 5),
         ("study acc", 6),
     ];
     let mut cells: Vec<Vec<String>> = vec![Vec::new(); names.len()];
     for v in &vs {
         let [study_loss, study_acc] = report::reference_cells(v.reference);
+        let mark = if in_best(&v.name) { "★ " } else { "" };
         let row = [
-            v.name.clone(),
-            format!("{}/{}", v.loss.n, v.units),
+            match &v.alias_of {
+                Some(a) => format!("{mark}{} (= {a})", v.name),
+                None => format!("{mark}{}", v.name),
+            },
+            if v.failed.is_empty() {
+                format!("{}/{}", v.loss.n, v.units)
+            } else {
+                format!("{}/{} ({} failed)", v.loss.n, v.units, v.failed.len())
+            },
             pm(&v.loss),
             ci(&v.loss),
             pm(&v.acc),
@@ -161,15 +180,15 @@ fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) 
         Row::new(kept.iter().map(|&c| Cell::from(cols[c].header.clone()))).style(theme.title());
     let rows = vs.iter().enumerate().map(|(r, v)| {
         let row = Row::new(kept.iter().map(|&c| Cell::from(cols[c].cells[r].clone())));
-        if Some(v.name.as_str()) == best {
+        if in_best(&v.name) {
             row.style(theme.good())
         } else {
             row
         }
     });
-    let verdict = leader
+    let verdict = best
         .as_ref()
-        .map(|l| l.sentence(Metric::TestLoss))
+        .map(|b| b.sentence())
         .unwrap_or_else(|| "no finished units yet".into());
     let title = Line::from(fit::title(
         &[&verdict, "over seeds: mean ± sd, 95% CI"],

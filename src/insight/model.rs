@@ -1,0 +1,575 @@
+//! The linear model of a run: y ~ seed (block, where seeds are shared) + every varying factor
+//! + their two-way interactions, fitted by least squares on the analysed units. From it: a
+//! type II ANOVA (statsmodels' `anova_lm(typ=2)`), which needs no balance and no complete
+//! cells; least-squares means of each factor's levels with CIs from the model's pooled
+//! residual error; and Tukey's HSD between a factor's levels.
+//!
+//! Sub-models are fitted from one matrix of normal equations (XᵀX), each by a symmetric
+//! eigen-decomposition of its block: its pseudo-inverse handles confounded and missing cells
+//! (their terms lose degrees of freedom instead of breaking the fit).
+
+use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
+
+use super::factors::{Factor, Layout, Metric};
+use super::stats::{self, ALPHA};
+use crate::runs::RunRecord;
+
+/// A row of an ANOVA table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnovaRow {
+    /// "depth", "depth × BN+Dropout", or "seed (block)".
+    pub term: String,
+    /// Empty for the seed block.
+    pub factors: Vec<Factor>,
+    pub df: usize,
+    pub ss: f64,
+    pub f: f64,
+    pub p: f64,
+    /// SS / SS_total.
+    pub eta2: f64,
+    /// SS / (SS + SS_residual).
+    pub partial_eta2: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Anova {
+    pub metric: Metric,
+    pub rows: Vec<AnovaRow>,
+    pub residual_df: usize,
+    pub residual_ss: f64,
+    pub total_ss: f64,
+    /// Seed is a block term of the model.
+    pub blocked: bool,
+    /// Terms with no degrees of freedom left (confounded with others), by name.
+    pub inestimable: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnovaError {
+    #[error("no factor varies among the finished units")]
+    NoFactors,
+    #[error("no residual degrees of freedom: repeat the units over more seeds")]
+    NoResidual,
+    #[error(
+        "no spread left over the model: the repeats of every cell gave the same value, so F \
+         is undefined"
+    )]
+    NoSpread,
+    #[error("the model would have {0} columns (more than {MAX_COLUMNS}): too many levels")]
+    TooLarge(usize),
+}
+
+/// Largest model fitted (columns of the design matrix).
+pub const MAX_COLUMNS: usize = 1500;
+
+#[derive(Debug, Clone)]
+struct Term {
+    /// Indices into `Fitted::factors` (empty: the seed block).
+    factors: Vec<usize>,
+    cols: std::ops::Range<usize>,
+}
+
+/// A least-squares mean of one level, with its 95% CI from the model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LevelMean {
+    pub level: String,
+    /// Analysed units at this level.
+    pub n: usize,
+    /// NaN where the level's mean is not estimable (cells missing).
+    pub mean: f64,
+    pub se: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+/// Tukey's HSD between two levels of a factor: difference of least-squares means with its
+/// simultaneous 95% CI and the family-adjusted p.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TukeyPair {
+    pub a: String,
+    pub b: String,
+    pub diff: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub p_adjusted: f64,
+}
+
+/// A fitted model of one metric.
+pub struct Fitted {
+    pub metric: Metric,
+    /// The factors in the model: (layout factor index, level indices present, in order).
+    factors: Vec<(usize, Vec<usize>)>,
+    names: Vec<Factor>,
+    level_names: Vec<Vec<String>>,
+    /// Per factor and local level: analysed units.
+    counts: Vec<Vec<usize>>,
+    blocks: usize,
+    blocked: bool,
+    terms: Vec<Term>,
+    xtx: DMatrix<f64>,
+    xty: DVector<f64>,
+    yty: f64,
+    n: usize,
+    rss: f64,
+    rank: usize,
+    beta: DVector<f64>,
+    /// Pseudo-inverse of XᵀX and the basis of its row space.
+    pinv: DMatrix<f64>,
+    basis: DMatrix<f64>,
+    /// Dropout's local level to use under placement None (where it has no effect), when both
+    /// are factors of the model: (dropout's factor index, placement's, None's local level,
+    /// the level None's units carry).
+    inert: Option<(usize, usize, usize, usize)>,
+}
+
+struct Solved {
+    rss: f64,
+    rank: usize,
+    beta: DVector<f64>,
+    pinv: DMatrix<f64>,
+    basis: DMatrix<f64>,
+}
+
+fn solve(xtx: &DMatrix<f64>, xty: &DVector<f64>, yty: f64, cols: &[usize]) -> Solved {
+    let p = cols.len();
+    let a = DMatrix::from_fn(p, p, |i, j| xtx[(cols[i], cols[j])]);
+    let b = DVector::from_fn(p, |i, _| xty[cols[i]]);
+    let eig = SymmetricEigen::new(a);
+    let max = eig.eigenvalues.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let keep: Vec<usize> = (0..p)
+        .filter(|&i| eig.eigenvalues[i] > 1e-9 * max.max(1e-300))
+        .collect();
+    let basis = DMatrix::from_fn(p, keep.len(), |i, j| eig.eigenvectors[(i, keep[j])]);
+    let inv = DMatrix::from_diagonal(&DVector::from_fn(keep.len(), |j, _| {
+        1.0 / eig.eigenvalues[keep[j]]
+    }));
+    let pinv = &basis * inv * basis.transpose();
+    let beta = &pinv * &b;
+    let rss = (yty - b.dot(&beta)).max(0.0);
+    Solved {
+        rss,
+        rank: keep.len(),
+        beta,
+        pinv,
+        basis,
+    }
+}
+
+impl Fitted {
+    /// Fits `metric` over the analysed units of `record`.
+    pub fn new(record: &RunRecord, layout: &Layout, metric: Metric) -> Result<Fitted, AnovaError> {
+        let obs = stats::observations(record, layout, metric);
+        let mut used: Vec<usize> = obs.iter().map(|o| o.0).collect();
+        used.sort_unstable();
+        used.dedup();
+        // Factors with two or more levels among the analysed variants, levels in layout order.
+        let factors: Vec<(usize, Vec<usize>)> = (0..layout.factors.len())
+            .filter_map(|k| {
+                let mut l: Vec<usize> = used.iter().map(|&v| layout.at[v][k]).collect();
+                l.sort_unstable();
+                l.dedup();
+                (l.len() > 1).then_some((k, l))
+            })
+            .collect();
+        if factors.is_empty() {
+            return Err(AnovaError::NoFactors);
+        }
+        let blocked = stats::seeds_shared(&obs);
+        let mut seeds: Vec<u64> = Vec::new();
+        for o in &obs {
+            if !seeds.contains(&o.1) {
+                seeds.push(o.1);
+            }
+        }
+        let blocks = if blocked { seeds.len() } else { 1 };
+        // Columns: intercept, block dummies, main-effect dummies, interaction dummies
+        // (treatment coding: the first level is the reference).
+        let mut terms = Vec::new();
+        let mut next = 1;
+        if blocked {
+            terms.push(Term {
+                factors: vec![],
+                cols: next..next + blocks - 1,
+            });
+            next += blocks - 1;
+        }
+        for (i, (_, l)) in factors.iter().enumerate() {
+            terms.push(Term {
+                factors: vec![i],
+                cols: next..next + l.len() - 1,
+            });
+            next += l.len() - 1;
+        }
+        for i in 0..factors.len() {
+            for j in i + 1..factors.len() {
+                let w = (factors[i].1.len() - 1) * (factors[j].1.len() - 1);
+                terms.push(Term {
+                    factors: vec![i, j],
+                    cols: next..next + w,
+                });
+                next += w;
+            }
+        }
+        let p = next;
+        if p > MAX_COLUMNS {
+            return Err(AnovaError::TooLarge(p));
+        }
+        let local = |v: usize, i: usize| -> usize {
+            let (k, l) = &factors[i];
+            l.iter().position(|x| *x == layout.at[v][*k]).unwrap_or(0)
+        };
+        let n = obs.len();
+        let mean = obs.iter().map(|o| o.2).sum::<f64>() / n.max(1) as f64;
+        let mut xtx = DMatrix::<f64>::zeros(p, p);
+        let mut xty = DVector::<f64>::zeros(p);
+        let mut yty = 0.0;
+        let mut counts: Vec<Vec<usize>> = factors.iter().map(|(_, l)| vec![0; l.len()]).collect();
+        for &(v, seed, y) in &obs {
+            let lv: Vec<usize> = (0..factors.len()).map(|i| local(v, i)).collect();
+            for (i, &l) in lv.iter().enumerate() {
+                counts[i][l] += 1;
+            }
+            let s = if blocked {
+                seeds.iter().position(|x| *x == seed)
+            } else {
+                None
+            };
+            let row = Self::row_of(&terms, &factors, &lv, s.map(|s| (s, blocks)), p);
+            // Centred y: the intercept absorbs the mean, and the sums stay small.
+            let yc = y - mean;
+            let nz: Vec<(usize, f64)> = row
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| **x != 0.0)
+                .map(|(i, x)| (i, *x))
+                .collect();
+            for &(a, xa) in &nz {
+                xty[a] += xa * yc;
+                for &(b, xb) in &nz {
+                    xtx[(a, b)] += xa * xb;
+                }
+            }
+            yty += yc * yc;
+        }
+        let all: Vec<usize> = (0..p).collect();
+        let full = solve(&xtx, &xty, yty, &all);
+        let names: Vec<Factor> = factors.iter().map(|(k, _)| layout.factors[*k]).collect();
+        let level_names = factors
+            .iter()
+            .map(|(k, l)| l.iter().map(|&x| layout.levels[*k][x].clone()).collect())
+            .collect();
+        // Under placement None the dropout rate does nothing: a least-squares mean averaging
+        // over dropout uses None's own (only) cell for every rate.
+        let inert = {
+            let d = names.iter().position(|f| *f == Factor::Dropout);
+            let pl = names.iter().position(|f| *f == Factor::Placement);
+            match (d, pl) {
+                (Some(d), Some(pl)) => used
+                    .iter()
+                    .find(|&&v| layout.inert[v][factors[d].0])
+                    .map(|&v| (d, pl, local(v, pl), local(v, d))),
+                _ => None,
+            }
+        };
+        Ok(Fitted {
+            metric,
+            factors,
+            names,
+            level_names,
+            counts,
+            blocks,
+            blocked,
+            terms,
+            xtx,
+            xty,
+            yty,
+            n,
+            rss: full.rss,
+            rank: full.rank,
+            beta: full.beta,
+            pinv: full.pinv,
+            basis: full.basis,
+            inert,
+        })
+    }
+
+    /// The design row of one cell; `block` = (seed's local index, blocks), or None to leave
+    /// the block columns at zero.
+    fn row_of(
+        terms: &[Term],
+        factors: &[(usize, Vec<usize>)],
+        levels: &[usize],
+        block: Option<(usize, usize)>,
+        p: usize,
+    ) -> Vec<f64> {
+        let mut row = vec![0.0; p];
+        row[0] = 1.0;
+        for t in terms {
+            match t.factors.as_slice() {
+                [] => {
+                    if let Some((s, _)) = block {
+                        if s > 0 {
+                            row[t.cols.start + s - 1] = 1.0;
+                        }
+                    }
+                }
+                [i] => {
+                    if levels[*i] > 0 {
+                        row[t.cols.start + levels[*i] - 1] = 1.0;
+                    }
+                }
+                [i, j] => {
+                    let lj = factors[*j].1.len() - 1;
+                    if levels[*i] > 0 && levels[*j] > 0 {
+                        row[t.cols.start + (levels[*i] - 1) * lj + levels[*j] - 1] = 1.0;
+                    }
+                }
+                _ => {}
+            }
+        }
+        row
+    }
+
+    pub fn residual_df(&self) -> usize {
+        self.n.saturating_sub(self.rank)
+    }
+
+    /// The model's residual mean square (the pooled seed-to-seed variance).
+    pub fn mse(&self) -> f64 {
+        self.rss / self.residual_df() as f64
+    }
+
+    fn term_name(&self, t: &Term) -> String {
+        if t.factors.is_empty() {
+            "seed (block)".into()
+        } else {
+            t.factors
+                .iter()
+                .map(|&i| self.names[i].name())
+                .collect::<Vec<_>>()
+                .join(" × ")
+        }
+    }
+
+    /// Type II ANOVA: each term's sum of squares given every term that does not contain it.
+    pub fn anova(&self) -> Result<Anova, AnovaError> {
+        let residual_df = self.residual_df();
+        if residual_df == 0 {
+            return Err(AnovaError::NoResidual);
+        }
+        if self.rss <= self.yty.abs() * 1e-12 {
+            return Err(AnovaError::NoSpread);
+        }
+        let ms_resid = self.rss / residual_df as f64;
+        let contains = |u: &Term, t: &Term| {
+            !t.factors.is_empty()
+                && u.factors.len() > t.factors.len()
+                && t.factors.iter().all(|f| u.factors.contains(f))
+        };
+        let mut rows = Vec::new();
+        let mut inestimable = Vec::new();
+        for (ti, t) in self.terms.iter().enumerate() {
+            let reduced: Vec<usize> = std::iter::once(0)
+                .chain(
+                    self.terms
+                        .iter()
+                        .enumerate()
+                        .filter(|(ui, u)| *ui != ti && !contains(u, t))
+                        .flat_map(|(_, u)| u.cols.clone()),
+                )
+                .collect();
+            let mut with = reduced.clone();
+            with.extend(t.cols.clone());
+            let r0 = solve(&self.xtx, &self.xty, self.yty, &reduced);
+            let r1 = solve(&self.xtx, &self.xty, self.yty, &with);
+            let df = r1.rank.saturating_sub(r0.rank);
+            if df == 0 {
+                inestimable.push(self.term_name(t));
+                continue;
+            }
+            let ss = (r0.rss - r1.rss).max(0.0);
+            let f = (ss / df as f64) / ms_resid;
+            let p =
+                FisherSnedecor::new(df as f64, residual_df as f64).map_or(f64::NAN, |d| d.sf(f));
+            rows.push(AnovaRow {
+                term: self.term_name(t),
+                factors: t.factors.iter().map(|&i| self.names[i]).collect(),
+                df,
+                ss,
+                f,
+                p,
+                eta2: ss / self.yty,
+                partial_eta2: ss / (ss + self.rss),
+            });
+        }
+        Ok(Anova {
+            metric: self.metric,
+            rows,
+            residual_df,
+            residual_ss: self.rss,
+            total_ss: self.yty,
+            blocked: self.blocked,
+            inestimable,
+        })
+    }
+
+    fn position(&self, f: Factor) -> Option<usize> {
+        self.names.iter().position(|x| *x == f)
+    }
+
+    /// The averaging vector of level `level` of factor `i`: the mean of the design rows over
+    /// every combination of the other factors' levels (and every block), so each level is
+    /// compared on equal terms whatever the balance.
+    fn lsmean_vector(&self, i: usize, level: usize) -> Vec<f64> {
+        let p = self.xty.len();
+        let sizes: Vec<usize> = self.factors.iter().map(|(_, l)| l.len()).collect();
+        let combos: usize = sizes
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, s)| *s)
+            .product();
+        let mut acc = vec![0.0; p];
+        let mut levels = vec![0usize; sizes.len()];
+        levels[i] = level;
+        for c in 0..combos {
+            let mut rest = c;
+            for (j, s) in sizes.iter().enumerate() {
+                if j != i {
+                    levels[j] = rest % s;
+                    rest /= s;
+                }
+            }
+            let mut cell = levels.clone();
+            if let Some((d, pl, none, carried)) = self.inert {
+                if cell[pl] == none {
+                    cell[d] = carried;
+                }
+            }
+            let row = Self::row_of(&self.terms, &self.factors, &cell, None, p);
+            for (a, x) in acc.iter_mut().zip(row) {
+                *a += x;
+            }
+        }
+        for a in &mut acc {
+            *a /= combos as f64;
+        }
+        // Every block counts equally: 1/B on each non-reference block's column.
+        if let Some(t) = self.terms.iter().find(|t| t.factors.is_empty()) {
+            for c in t.cols.clone() {
+                acc[c] = 1.0 / self.blocks as f64;
+            }
+        }
+        acc
+    }
+
+    /// Whether Lβ is estimable: L lies in the row space of X.
+    fn estimable(&self, l: &DVector<f64>) -> bool {
+        let proj = &self.basis * (self.basis.transpose() * l);
+        (l - proj).norm() <= 1e-7 * l.norm().max(1.0)
+    }
+
+    /// The centred model's estimate of Lβ, with its standard error.
+    fn estimate(&self, l: &DVector<f64>) -> (f64, f64) {
+        if !self.estimable(l) {
+            return (f64::NAN, f64::NAN);
+        }
+        let est = l.dot(&self.beta);
+        let var = self.mse() * (l.transpose() * &self.pinv * l)[(0, 0)];
+        (est, var.max(0.0).sqrt())
+    }
+
+    fn t_crit(&self) -> f64 {
+        StudentsT::new(0.0, 1.0, self.residual_df() as f64)
+            .map_or(f64::NAN, |t| t.inverse_cdf(1.0 - ALPHA / 2.0))
+    }
+
+    /// Least-squares means of factor `f`'s levels with 95% CIs from the pooled residual error
+    /// (cut at the metric's bounds). None when `f` is not in the model.
+    pub fn ls_means(&self, f: Factor, y_mean: f64) -> Option<Vec<LevelMean>> {
+        let i = self.position(f)?;
+        let crit = self.t_crit();
+        let (lo, hi) = self.metric.bounds();
+        Some(
+            (0..self.factors[i].1.len())
+                .map(|l| {
+                    let v = DVector::from_vec(self.lsmean_vector(i, l));
+                    let (est, se) = self.estimate(&v);
+                    let mean = est + y_mean;
+                    LevelMean {
+                        level: self.level_names[i][l].clone(),
+                        n: self.counts[i][l],
+                        mean,
+                        se,
+                        ci_low: (mean - crit * se).max(lo),
+                        ci_high: (mean + crit * se).min(hi),
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    /// Tukey's HSD between every two levels of `f`, from the model's least-squares means.
+    pub fn tukey(&self, f: Factor) -> Option<Vec<TukeyPair>> {
+        let i = self.position(f)?;
+        let k = self.factors[i].1.len();
+        let df = self.residual_df() as f64;
+        if df < 1.0 {
+            return None;
+        }
+        let q_crit = super::dist::studentized_range_quantile(1.0 - ALPHA, k, df);
+        let vectors: Vec<DVector<f64>> = (0..k)
+            .map(|l| DVector::from_vec(self.lsmean_vector(i, l)))
+            .collect();
+        let mut out = Vec::new();
+        for a in 0..k {
+            for b in a + 1..k {
+                let l = &vectors[a] - &vectors[b];
+                let (diff, se) = self.estimate(&l);
+                let q = diff.abs() / se * std::f64::consts::SQRT_2;
+                let half = q_crit / std::f64::consts::SQRT_2 * se;
+                out.push(TukeyPair {
+                    a: self.level_names[i][a].clone(),
+                    b: self.level_names[i][b].clone(),
+                    diff,
+                    ci_low: diff - half,
+                    ci_high: diff + half,
+                    p_adjusted: if q.is_finite() {
+                        super::dist::studentized_range_sf(q, k, df)
+                    } else {
+                        f64::NAN
+                    },
+                });
+            }
+        }
+        Some(out)
+    }
+}
+
+/// The mean of the analysed units (the model is fitted centred on it).
+pub fn analysed_mean(record: &RunRecord, layout: &Layout, metric: Metric) -> f64 {
+    let obs = stats::observations(record, layout, metric);
+    obs.iter().map(|o| o.2).sum::<f64>() / obs.len().max(1) as f64
+}
+
+/// Type II ANOVA of `metric` over the run's analysed units.
+pub fn anova(record: &RunRecord, metric: Metric) -> Result<Anova, AnovaError> {
+    let layout = Layout::new(record);
+    Fitted::new(record, &layout, metric)?.anova()
+}
+
+/// Least-squares means of every factor in the model, in the layout's factor order.
+pub fn main_effects(record: &RunRecord, metric: Metric) -> Vec<(Factor, Vec<LevelMean>)> {
+    let layout = Layout::new(record);
+    let Ok(fit) = Fitted::new(record, &layout, metric) else {
+        return Vec::new();
+    };
+    let mean = analysed_mean(record, &layout, metric);
+    fit.names
+        .clone()
+        .into_iter()
+        .filter_map(|f| fit.ls_means(f, mean).map(|m| (f, m)))
+        .collect()
+}
