@@ -161,6 +161,18 @@ pub enum Cmd {
         #[arg(long, value_name = "DIR")]
         tensorboard: Option<PathBuf>,
     },
+    /// How many seeds a question needs: the differences a run's seeds can see (80% power,
+    /// paired t-test) and the seeds a difference you name would need
+    Plan {
+        /// The run folder
+        run_dir: PathBuf,
+        /// A difference you want to be able to see, in the metric's units (e.g. 0.002)
+        #[arg(long, value_name = "D")]
+        delta: Option<f64>,
+        /// Plan for test accuracy instead of test loss
+        #[arg(long)]
+        accuracy: bool,
+    },
     /// Recompute a trained variant's test accuracy from its saved weights
     Eval {
         /// The run folder

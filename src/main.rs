@@ -134,6 +134,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Some(Cmd::Plan {
+            run_dir,
+            delta,
+            accuracy,
+        }) => {
+            if let Some(d) = delta {
+                anyhow::ensure!(
+                    d.is_finite() && d > 0.0,
+                    "--delta {d}: give a positive, finite difference"
+                );
+            }
+            let record = mnist_lab::runs::load(&run_dir)?;
+            let metric = if accuracy {
+                mnist_lab::insight::factors::Metric::TestAcc
+            } else {
+                mnist_lab::insight::factors::Metric::TestLoss
+            };
+            let plan = mnist_lab::insight::plan::plan(&record, metric, delta)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", run_dir.display()))?;
+            print!("{}", plan.text());
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Cmd::Eval { run_dir, variant }) => {
             let data = session::load_data(common.data.as_deref())?;
             headless::eval(&run_dir, &variant, &data, &mut std::io::stdout().lock())?;

@@ -216,12 +216,12 @@ fn a_headless_run_with_seeds_prints_means_cis_and_the_verdict() {
     );
     assert!(text.contains("4 of 4 units finished"), "{text}");
     assert!(
-        text.contains("(n finished/units; mean ± sd [95% CI] over seeds)"),
+        text.contains("(n finished/units; mean ± sd [95% CI: Student's t over seeds"),
         "{text}"
     );
     assert!(text.contains("2/2"), "{text}");
     assert!(
-        text.contains("best on test loss") || text.contains("tied with"),
+        text.contains("best on validation loss") || text.contains("could be best on validation"),
         "{text}"
     );
     let run = std::fs::read_dir(dir.path().join("runs"))

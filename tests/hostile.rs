@@ -337,7 +337,13 @@ fn a_writer_whose_folder_is_deleted_rescues_the_whole_record() {
     for line in lines.by_ref() {
         let e: Event = serde_json::from_str(&line.unwrap()).unwrap();
         if matches!(&e, Event::EpochEnd { index: 0, metrics } if metrics.epoch == 2) {
-            std::fs::remove_dir_all(&dir).unwrap();
+            // The writer may add a file while the folder is being removed: try again.
+            let mut tries = 0;
+            while let Err(e) = std::fs::remove_dir_all(&dir) {
+                tries += 1;
+                assert!(tries < 50, "cannot remove {}: {e}", dir.display());
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
             deleted = true;
             break;
         }

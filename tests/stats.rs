@@ -797,3 +797,149 @@ fn a_failed_unit_in_a_balanced_grid_gets_a_type_ii_anova_and_is_named() {
         ],
     );
 }
+
+// Every varying field is a factor (issue "Conclusions that survive a referee", 2 and 3).
+
+#[test]
+fn an_epochs_by_placement_grid_has_two_factors() {
+    let text = r#"(name: "e", defaults: (arch: "128-64", seed: 1, seeds: 2, validation: Test),
+        grid: (epochs: [1, 3], placement: [Every, Last]))"#;
+    let y = [0.30, 0.31, 0.29, 0.30, 0.10, 0.11, 0.12, 0.10];
+    let r = record_with(text, &y);
+    let d = stats::design(&r);
+    assert_eq!(d.factors, vec![Factor::Placement, Factor::Epochs], "{d:?}");
+    assert!(d.balanced && d.blocked, "{d:?}");
+    assert_eq!(d.replicates, 2);
+    let a = model::anova(&r, Metric::TestLoss).unwrap();
+    assert!(
+        a.rows.iter().any(|row| row.term == "epochs" && row.df == 1),
+        "{a:?}"
+    );
+    // Pairs that differ in epochs and placement together are not one-factor comparisons.
+    let cs = stats::one_factor_comparisons(
+        &Layout::new(&r),
+        &stats::per_variant(&r),
+        Metric::TestLoss,
+        stats::Adjustment::Holm,
+    );
+    assert_eq!(cs.len(), 4, "{cs:?}");
+}
+
+#[test]
+fn a_schedule_only_preset_has_one_factor() {
+    let text = r#"(name: "s", defaults: (arch: "128-64", seeds: 2, epochs: 10, validation: Test),
+        variants: [(name: "constant"), (name: "step", schedule: Step(every: 2, gamma: 0.5)),
+                   (name: "cosine", schedule: Cosine(min_lr: 0.00001)),
+                   (name: "plateau", schedule: ReduceOnPlateau(patience: 2, factor: 0.5))])"#;
+    let r = record_with(text, &[0.20, 0.21, 0.19, 0.2, 0.22, 0.23, 0.18, 0.2]);
+    let layout = Layout::new(&r);
+    assert_eq!(layout.factors, vec![Factor::Schedule]);
+    assert_eq!(
+        layout.levels[0],
+        vec![
+            "constant",
+            "step ×0.5/2",
+            "cosine → 0.00001",
+            "plateau ×0.5/2"
+        ]
+    );
+    let d = stats::design(&r);
+    assert!(
+        d.sentence().starts_with("1 factor (schedule)"),
+        "{}",
+        d.sentence()
+    );
+}
+
+#[test]
+fn dropout_under_placement_none_is_an_alias_never_compared() {
+    let text = r#"(name: "a", defaults: (arch: "128-64", seed: 1, seeds: 2, validation: Test),
+        grid: (placement: [Every, None], dropout: [0.2, 0.5]))"#;
+    // None · 0.2 and None · 0.5 train identical networks: identical numbers.
+    let r = record_with(text, &[0.20, 0.22, 0.25, 0.26, 0.30, 0.33, 0.30, 0.33]);
+    let layout = Layout::new(&r);
+    let vs = stats::per_variant(&r);
+    let none_05 = vs.iter().find(|v| v.name == "None · 0.5").unwrap();
+    assert_eq!(none_05.alias_of.as_deref(), Some("None · 0.2"));
+    let d = stats::design(&r);
+    assert_eq!(d.units, 6, "the copy's units are counted once: {d:?}");
+    assert!(
+        d.sentence()
+            .contains("dropout has no effect under BN+Dropout None"),
+        "{}",
+        d.sentence()
+    );
+    let cs = stats::one_factor_comparisons(&layout, &vs, Metric::TestLoss, stats::Adjustment::Holm);
+    assert!(
+        cs.iter()
+            .all(|c| &*c.a != "None · 0.5" && &*c.b != "None · 0.5"),
+        "an alias is never compared: {cs:?}"
+    );
+    // Every · 0.5 vs None is a placement comparison (None at any rate).
+    assert!(
+        cs.iter().any(|c| &*c.a == "Every · 0.5"
+            && &*c.b == "None · 0.2"
+            && c.factor == Some(Factor::Placement)
+            && &*c.level_b == "None"),
+        "{cs:?}"
+    );
+    let b = stats::best_set(&vs, Metric::TestLoss).unwrap();
+    assert!(b.rivals.iter().all(|r| r.name != "None · 0.5"), "{b:?}");
+    // The model has the missing cell None × 0.5, yet dropout's least-squares means exist:
+    // under None the rate's cell is None's own.
+    let effects = model::main_effects(&r, Metric::TestLoss);
+    let (_, dropout) = effects.iter().find(|(f, _)| *f == Factor::Dropout).unwrap();
+    assert!(dropout.iter().all(|l| l.mean.is_finite()), "{dropout:?}");
+}
+
+#[test]
+fn intervals_stay_within_the_metric_bounds_and_one_seed_has_none() {
+    let e = stats::estimate_within(&[0.999, 0.2], Metric::TestAcc.bounds());
+    assert!(e.ci_low >= 0.0 && e.ci_high <= 1.0, "{e:?}");
+    let unbounded = stats::estimate(&[0.999, 0.2]);
+    assert!(
+        unbounded.ci_high > 1.0 && unbounded.ci_low < 0.0,
+        "the case is a real one"
+    );
+    let l = stats::estimate_within(&[0.01, 0.3], Metric::TestLoss.bounds());
+    assert_eq!(l.ci_low, 0.0);
+    // n = 1: a mean, no sd, no interval, and nothing to test.
+    let r = record_with(
+        r#"(name: "t", defaults: (arch: "128-64", seeds: 1, validation: Test),
+            variants: [(name: "a"), (name: "b", placement: None)])"#,
+        &[0.2, 0.3],
+    );
+    let vs = stats::per_variant(&r);
+    assert!(vs[0].loss.sd.is_nan() && vs[0].loss.ci_low.is_nan());
+    assert_eq!(
+        mnist_lab::report::estimate_text(&vs[0].loss, 4),
+        "0.2000 (n = 1)"
+    );
+    let b = stats::best_set(&vs, Metric::TestLoss).unwrap();
+    assert!(b.sentence().contains("too few seeds"), "{}", b.sentence());
+}
+
+#[test]
+fn the_planner_says_what_a_run_could_see_and_what_a_difference_needs() {
+    let r = record_with(GRID3, &Y3);
+    let p = mnist_lab::insight::plan::plan(&r, Metric::TestLoss, Some(0.001)).unwrap();
+    let layout = Layout::new(&r);
+    let fit = model::Fitted::new(&r, &layout, Metric::TestLoss).unwrap();
+    assert!(close(p.sd_diff, (2.0 * fit.mse()).sqrt(), 1e-12));
+    assert_eq!(p.seeds, 3);
+    assert!(close(
+        p.detectable_one,
+        mnist_lab::insight::dist::detectable_effect(3.0, 0.05, 0.8) * p.sd_diff,
+        1e-9
+    ));
+    assert!(p.detectable_family > p.detectable_one);
+    let (_, one, family) = p.delta.unwrap();
+    assert_eq!(one, stats::seeds_needed(0.001, p.sd_diff, 0.05));
+    assert!(family >= one);
+    let text = p.text();
+    assert!(
+        text.contains("with 3 seeds a paired test sees differences of"),
+        "{text}"
+    );
+    assert!(text.contains("to see a difference of 0.001"), "{text}");
+}

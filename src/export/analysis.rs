@@ -285,6 +285,14 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
          per-seed differences), which removes the seed's own effect from the comparison.",
         crate::text::escape(&design.sentence())
     );
+    if let Ok(plan) = crate::insight::plan::plan(record, Metric::TestLoss, None) {
+        let _ = writeln!(
+            out,
+            "\n## How many seeds\n\n```\n{}```\n\n`mnist-lab plan RUN --delta D` gives the \
+             seeds a difference D needs.",
+            plan.text()
+        );
+    }
     if !comparisons.is_empty() {
         out.push_str(
             "\n## Conclusions\n\nEvery pair of analysed variants that differ in one field \

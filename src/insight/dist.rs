@@ -91,7 +91,7 @@ fn normal_range_cdf(w: f64, k: usize) -> f64 {
 /// CDF of the studentized range distribution with `k` means and `df` degrees of freedom
 /// (SciPy's `studentized_range.cdf(q, k, df)`).
 pub fn studentized_range_cdf(q: f64, k: usize, df: f64) -> f64 {
-    if !(q > 0.0) || k < 2 || !(df > 0.0) {
+    if q.is_nan() || q <= 0.0 || k < 2 || df.is_nan() || df <= 0.0 {
         return if q > 0.0 { f64::NAN } else { 0.0 };
     }
     expect_over_s(df, |s| normal_range_cdf(q * s, k)).clamp(0.0, 1.0)
@@ -107,7 +107,8 @@ pub fn studentized_range_sf(q: f64, k: usize, df: f64) -> f64 {
 pub fn studentized_range_quantile(p: f64, k: usize, df: f64) -> f64 {
     use std::collections::HashMap;
     use std::sync::Mutex;
-    static CACHE: Mutex<Option<HashMap<(u64, usize, u64), f64>>> = Mutex::new(None);
+    type Quantiles = HashMap<(u64, usize, u64), f64>;
+    static CACHE: Mutex<Option<Quantiles>> = Mutex::new(None);
     let key = (p.to_bits(), k, df.to_bits());
     if let Some(q) = CACHE
         .lock()
@@ -124,7 +125,7 @@ pub fn studentized_range_quantile(p: f64, k: usize, df: f64) -> f64 {
 }
 
 fn quantile_uncached(p: f64, k: usize, df: f64) -> f64 {
-    if !(0.0..1.0).contains(&p) || k < 2 || !(df > 0.0) {
+    if !(0.0..1.0).contains(&p) || k < 2 || df.is_nan() || df <= 0.0 {
         return f64::NAN;
     }
     let (mut lo, mut hi) = (0.0, 10.0);
@@ -188,7 +189,7 @@ pub fn detectable_effect(n: f64, alpha: f64, power: f64) -> f64 {
 /// The number of pairs (fractional, as statsmodels' `solve_power` gives it) a paired t-test
 /// needs to detect standardized effect `d` with probability `power`.
 pub fn pairs_needed(d: f64, alpha: f64, power: f64) -> f64 {
-    if !(d.abs() > 0.0) || !d.is_finite() {
+    if d == 0.0 || !d.is_finite() {
         return f64::INFINITY;
     }
     let d = d.abs();

@@ -5,4 +5,5 @@ pub mod curves;
 pub mod dist;
 pub mod factors;
 pub mod model;
+pub mod plan;
 pub mod stats;

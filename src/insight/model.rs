@@ -1,5 +1,5 @@
-//! The linear model of a run: y ~ seed (block, where seeds are shared) + every varying factor
-//! + their two-way interactions, fitted by least squares on the analysed units. From it: a
+//! The linear model of a run: y ~ seed (block, where seeds are shared), every varying factor
+//! and their two-way interactions, fitted by least squares on the analysed units. From it: a
 //! type II ANOVA (statsmodels' `anova_lm(typ=2)`), which needs no balance and no complete
 //! cells; least-squares means of each factor's levels with CIs from the model's pooled
 //! residual error; and Tukey's HSD between a factor's levels.
@@ -315,10 +315,8 @@ impl Fitted {
                         }
                     }
                 }
-                [i] => {
-                    if levels[*i] > 0 {
-                        row[t.cols.start + levels[*i] - 1] = 1.0;
-                    }
+                [i] if levels[*i] > 0 => {
+                    row[t.cols.start + levels[*i] - 1] = 1.0;
                 }
                 [i, j] => {
                     let lj = factors[*j].1.len() - 1;
@@ -503,8 +501,17 @@ impl Fitted {
                         n: self.counts[i][l],
                         mean,
                         se,
-                        ci_low: (mean - crit * se).max(lo),
-                        ci_high: (mean + crit * se).min(hi),
+                        // NaN (not estimable) stays NaN rather than becoming a bound.
+                        ci_low: if se.is_nan() {
+                            se
+                        } else {
+                            (mean - crit * se).max(lo)
+                        },
+                        ci_high: if se.is_nan() {
+                            se
+                        } else {
+                            (mean + crit * se).min(hi)
+                        },
                     }
                 })
                 .collect(),

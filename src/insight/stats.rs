@@ -70,9 +70,11 @@ pub fn estimate(xs: &[f64]) -> Estimate {
 /// the bounds, so what is cut off never held it.
 pub fn estimate_within(xs: &[f64], (lo, hi): (f64, f64)) -> Estimate {
     let e = estimate(xs);
+    // NaN (one value: no interval) stays NaN; f64::max would turn it into the bound.
+    let cut = |x: f64, f: fn(f64, f64) -> f64, b: f64| if x.is_nan() { x } else { f(x, b) };
     Estimate {
-        ci_low: e.ci_low.max(lo),
-        ci_high: e.ci_high.min(hi),
+        ci_low: cut(e.ci_low, f64::max, lo),
+        ci_high: cut(e.ci_high, f64::min, hi),
         ..e
     }
 }
@@ -211,7 +213,7 @@ pub fn welch(a: &[f64], b: &[f64]) -> Option<Difference> {
 /// every difference is the same.
 pub fn paired(d: &[f64]) -> Option<Difference> {
     let e = mean_sd(d);
-    if e.n < 2 || !(e.sd > 0.0) {
+    if e.n < 2 || e.sd.is_nan() || e.sd <= 0.0 {
         return None;
     }
     let df = (e.n - 1) as f64;

@@ -1,0 +1,209 @@
+//! How many seeds a question needs: from a run's seed-to-seed spread of a paired difference,
+//! the smallest difference its seeds could see (80% power) and the seeds a named difference
+//! needs, for one test and for the run's family of comparisons (power of the paired t-test,
+//! statsmodels' `TTestPower`).
+
+use std::fmt::Write as _;
+
+use super::factors::{Layout, Metric};
+use super::model::Fitted;
+use super::stats::{self, ALPHA, POWER};
+use crate::runs::RunRecord;
+
+/// A rival the best could not be told from, and what deciding it would take.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Undecided {
+    pub name: String,
+    /// Rival − best on the metric.
+    pub diff: f64,
+    pub sd_diff: f64,
+    pub pairs: usize,
+    /// Seeds a paired test needs to see `diff` at the family's first Holm level.
+    pub seeds_needed: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub metric: Metric,
+    /// The sd of a per-seed difference between two variants.
+    pub sd_diff: f64,
+    /// Where `sd_diff` comes from, in words.
+    pub source: String,
+    /// Seeds per variant in the run (the most common count of finished units).
+    pub seeds: usize,
+    /// Tests in the run's family of one-factor comparisons.
+    pub family: usize,
+    /// (α, detectable difference at `seeds`) for one test and for the family.
+    pub detectable_one: f64,
+    pub detectable_family: f64,
+    /// The difference the user asked about, and the seeds it needs (one test, family).
+    pub delta: Option<(f64, f64, f64)>,
+    pub best: Option<String>,
+    pub undecided: Vec<Undecided>,
+}
+
+/// The plan for `record` on `metric`; `delta` is a difference the user wants to see.
+pub fn plan(record: &RunRecord, metric: Metric, delta: Option<f64>) -> Result<Plan, String> {
+    let layout = Layout::new(record);
+    let vs = stats::per_variant(record);
+    let mut counts: Vec<usize> = vs
+        .iter()
+        .filter(|v| v.alias_of.is_none())
+        .map(|v| v.values.len())
+        .collect();
+    counts.sort_unstable();
+    let seeds = counts.get(counts.len() / 2).copied().unwrap_or(0);
+    // The model's residual variance is the pooled seed-to-seed variance once seed and every
+    // factor are taken out; a difference of two units has twice it.
+    let (sd_diff, source) = match Fitted::new(record, &layout, metric) {
+        Ok(fit) if fit.residual_df() > 0 && fit.mse() > 0.0 => (
+            (2.0 * fit.mse()).sqrt(),
+            format!(
+                "√2 × the residual sd of the model ({} df{})",
+                fit.residual_df(),
+                if stats::design(record).blocked {
+                    ", seed-blocked"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        _ => {
+            // No model: pool the paired differences' variances of every tested comparison.
+            let cs = stats::one_factor_comparisons(&layout, &vs, metric, stats::Adjustment::Holm);
+            let var: Vec<f64> = cs
+                .iter()
+                .filter(|c| c.test.sd_diff.is_finite())
+                .map(|c| c.test.sd_diff.powi(2))
+                .collect();
+            if var.is_empty() {
+                return Err(
+                    "no spread to plan from: the run needs two or more finished seeds of \
+                     variants that differ"
+                        .into(),
+                );
+            }
+            (
+                (var.iter().sum::<f64>() / var.len() as f64).sqrt(),
+                format!("pooled over {} paired comparisons", var.len()),
+            )
+        }
+    };
+    if seeds < 2 {
+        return Err(format!(
+            "the variants have {seeds} finished seed(s): a paired test needs two or more"
+        ));
+    }
+    let family = stats::one_factor_comparisons(&layout, &vs, metric, stats::Adjustment::Holm)
+        .len()
+        .max(1);
+    let family_alpha = ALPHA / family as f64;
+    let delta = delta.map(|d| {
+        (
+            d,
+            stats::seeds_needed(d, sd_diff, ALPHA),
+            stats::seeds_needed(d, sd_diff, family_alpha),
+        )
+    });
+    let best = stats::best_set(&vs, metric);
+    let undecided = best
+        .as_ref()
+        .map(|b| {
+            let alpha = ALPHA / b.family.max(1) as f64;
+            b.rivals
+                .iter()
+                .filter(|r| r.in_set)
+                .filter_map(|r| {
+                    let t = r.test.as_ref().ok()?;
+                    (t.method == stats::Method::Paired).then(|| Undecided {
+                        name: r.name.clone(),
+                        diff: t.diff,
+                        sd_diff: t.sd_diff,
+                        pairs: t.pairs,
+                        seeds_needed: stats::seeds_needed(t.diff.abs(), t.sd_diff, alpha),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Plan {
+        metric,
+        sd_diff,
+        source,
+        seeds,
+        family,
+        detectable_one: stats::detectable_difference(sd_diff, seeds, ALPHA),
+        detectable_family: stats::detectable_difference(sd_diff, seeds, family_alpha),
+        delta,
+        best: best.map(|b| b.best),
+        undecided,
+    })
+}
+
+fn seeds_text(n: f64) -> String {
+    if n.is_finite() {
+        format!("{n}")
+    } else {
+        "more than 10⁹".into()
+    }
+}
+
+impl Plan {
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let power = (POWER * 100.0).round();
+        let _ = writeln!(
+            out,
+            "{}, paired over seeds: sd of a per-seed difference {:.4} ({})",
+            self.metric.name(),
+            self.sd_diff,
+            self.source
+        );
+        let _ = writeln!(
+            out,
+            "with {} seeds a paired test sees differences of {:.4} or more ({power}% power, one \
+             test at α = 0.05), {:.4} or more as one of the run's {} one-factor comparisons \
+             (Holm's first level, α = 0.05/{})",
+            self.seeds, self.detectable_one, self.detectable_family, self.family, self.family
+        );
+        if let Some((d, one, fam)) = self.delta {
+            let _ = writeln!(
+                out,
+                "to see a difference of {d}: {} seeds (one test), {} seeds (Holm over {})",
+                seeds_text(one),
+                seeds_text(fam),
+                self.family
+            );
+        }
+        if let Some(best) = &self.best {
+            if self.undecided.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "best on {}: {}, ahead of every variant it was tested against",
+                    self.metric.name(),
+                    crate::text::escape(best)
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "not yet told apart from the best ({}), and the seeds each needs to see \
+                     its difference as it stands ({power}% power, Holm over the best set's \
+                     tests):",
+                    crate::text::escape(best)
+                );
+                for u in &self.undecided {
+                    let _ = writeln!(
+                        out,
+                        "  {}: {:+.4} (sd {:.4} over {} seeds) → {} seeds",
+                        crate::text::escape(&u.name),
+                        u.diff,
+                        u.sd_diff,
+                        u.pairs,
+                        seeds_text(u.seeds_needed)
+                    );
+                }
+            }
+        }
+        out
+    }
+}
