@@ -39,6 +39,8 @@ pub struct Plan {
     /// The difference the user asked about, and the seeds it needs (one test, family).
     pub delta: Option<(f64, f64, f64)>,
     pub best: Option<String>,
+    /// What the best was chosen and its rivals tested on (validation where held out).
+    pub chosen_on: Metric,
     pub undecided: Vec<Undecided>,
 }
 
@@ -135,6 +137,7 @@ pub fn plan(record: &RunRecord, metric: Metric, delta: Option<f64>) -> Result<Pl
         detectable_one: stats::detectable_difference(sd_diff, seeds, ALPHA),
         detectable_family: stats::detectable_difference(sd_diff, seeds, family_alpha),
         delta,
+        chosen_on: best.as_ref().map_or(metric, |b| b.chosen_on),
         best: best.map(|b| b.best),
         undecided,
     })
@@ -180,15 +183,16 @@ impl Plan {
                 let _ = writeln!(
                     out,
                     "best on {}: {}, ahead of every variant it was tested against",
-                    self.metric.name(),
+                    self.chosen_on.name(),
                     crate::text::escape(best)
                 );
             } else {
                 let _ = writeln!(
                     out,
-                    "not yet told apart from the best ({}), and the seeds each needs to see \
-                     its difference as it stands ({power}% power, Holm over the best set's \
-                     tests):",
+                    "not yet told apart from the best on {} ({}), and the seeds each needs \
+                     to see its difference as it stands ({power}% power, Holm over the best \
+                     set's tests):",
+                    self.chosen_on.name(),
                     crate::text::escape(best)
                 );
                 for u in &self.undecided {
