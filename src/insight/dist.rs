@@ -128,22 +128,36 @@ fn quantile_uncached(p: f64, k: usize, df: f64) -> f64 {
     if !(0.0..1.0).contains(&p) || k < 2 || df.is_nan() || df <= 0.0 {
         return f64::NAN;
     }
-    let (mut lo, mut hi) = (0.0, 10.0);
-    while studentized_range_cdf(hi, k, df) < p {
+    solve_increasing(|q| studentized_range_cdf(q, k, df), p, 0.0, 10.0, 1e6, 1e-8)
+        .unwrap_or(f64::NAN)
+}
+
+/// The x in [lo, ∞) where the increasing `f` reaches `target`: the bracket's top doubles from
+/// `hi` until it gets there (None past `limit`), then bisection to relative width `tol`.
+fn solve_increasing(
+    f: impl Fn(f64) -> f64,
+    target: f64,
+    mut lo: f64,
+    mut hi: f64,
+    limit: f64,
+    tol: f64,
+) -> Option<f64> {
+    while f(hi) < target {
+        lo = hi;
         hi *= 2.0;
-        if hi > 1e6 {
-            return f64::NAN;
+        if hi > limit {
+            return None;
         }
     }
-    while hi - lo > 1e-8 * hi {
+    while hi - lo > tol * hi {
         let mid = 0.5 * (lo + hi);
-        if studentized_range_cdf(mid, k, df) < p {
+        if f(mid) < target {
             lo = mid;
         } else {
             hi = mid;
         }
     }
-    0.5 * (lo + hi)
+    Some(0.5 * (lo + hi))
 }
 
 /// Power of a two-sided one-sample (paired) t-test at level `alpha` with `n` pairs and
@@ -168,22 +182,8 @@ pub fn detectable_effect(n: f64, alpha: f64, power: f64) -> f64 {
     if n < 2.0 {
         return f64::NAN;
     }
-    let (mut lo, mut hi) = (0.0, 1.0);
-    while paired_t_power(hi, n, alpha) < power {
-        hi *= 2.0;
-        if hi > 1e6 {
-            return f64::NAN;
-        }
-    }
-    while hi - lo > 1e-10 * hi {
-        let mid = 0.5 * (lo + hi);
-        if paired_t_power(mid, n, alpha) < power {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    0.5 * (lo + hi)
+    solve_increasing(|d| paired_t_power(d, n, alpha), power, 0.0, 1.0, 1e6, 1e-10)
+        .unwrap_or(f64::NAN)
 }
 
 /// The number of pairs (fractional, as statsmodels' `solve_power` gives it) a paired t-test
@@ -193,26 +193,11 @@ pub fn pairs_needed(d: f64, alpha: f64, power: f64) -> f64 {
         return f64::INFINITY;
     }
     let d = d.abs();
-    let (mut lo, mut hi) = (2.0, 4.0);
-    while paired_t_power(d, hi, alpha) < power {
-        lo = hi;
-        hi *= 2.0;
-        if hi > 1e9 {
-            return f64::INFINITY;
-        }
+    if paired_t_power(d, 2.0, alpha) >= power {
+        return 2.0;
     }
-    if paired_t_power(d, lo, alpha) >= power {
-        return lo;
-    }
-    while hi - lo > 1e-7 * hi {
-        let mid = 0.5 * (lo + hi);
-        if paired_t_power(d, mid, alpha) < power {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    0.5 * (lo + hi)
+    solve_increasing(|n| paired_t_power(d, n, alpha), power, 2.0, 4.0, 1e9, 1e-7)
+        .unwrap_or(f64::INFINITY)
 }
 
 #[cfg(test)]
