@@ -674,7 +674,9 @@ fn a_tui_training_a_shared_folder_shows_the_other_writers_units() {
     use std::time::Duration;
     let tmp = tempfile::tempdir().unwrap();
     let names = ["a", "b", "c", "d", "e", "f"];
-    let p = preset(tmp.path(), &names, ", epochs: 4, train_subset: 6000");
+    // Units long enough (about a second each) that the other writer, which first loads the
+    // data, finds some left to train.
+    let p = preset(tmp.path(), &names, ", epochs: 40, train_subset: 6000");
     let root = tmp.path().join("runs");
     let dir = root.join("shared");
     let preset = mnist_lab::preset::load(p.to_str().unwrap()).unwrap();
