@@ -570,7 +570,11 @@ pub fn anova(record: &RunRecord, metric: Metric) -> Result<Anova, AnovaError> {
 /// Least-squares means of every factor in the model, in the layout's factor order.
 pub fn main_effects(record: &RunRecord, metric: Metric) -> Vec<(Factor, Vec<LevelMean>)> {
     let layout = Layout::new(record);
-    let Ok(fit) = Fitted::new(record, &layout, metric) else {
+    // Without residual degrees of freedom there is no pooled error to give means intervals.
+    let Some(fit) = Fitted::new(record, &layout, metric)
+        .ok()
+        .filter(|f| f.residual_df() > 0)
+    else {
         return Vec::new();
     };
     let mean = analysed_mean(record, &layout, metric);
