@@ -151,7 +151,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 mnist_lab::insight::factors::Metric::TestLoss
             };
-            let plan = mnist_lab::insight::plan::plan(&record, metric, delta)
+            let comparisons = mnist_lab::insight::stats::one_factor_comparisons(
+                &mnist_lab::insight::factors::Layout::new(&record),
+                &mnist_lab::insight::stats::per_variant(&record),
+                metric,
+                mnist_lab::insight::stats::Adjustment::Holm,
+            );
+            let plan = mnist_lab::insight::plan::plan(&record, metric, delta, &comparisons)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", run_dir.display()))?;
             print!("{}", plan.text());
             Ok(ExitCode::SUCCESS)

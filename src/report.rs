@@ -145,11 +145,14 @@ pub fn estimate_text(e: &crate::insight::stats::Estimate, digits: usize) -> Stri
 
 /// A least-squares mean: "0.0812 [0.0790, 0.0834]", or "not estimable".
 pub fn level_mean_text(e: &crate::insight::model::LevelMean, digits: usize) -> String {
+    let raw = if e.model { "" } else { " (raw mean)" };
     if e.mean.is_finite() && e.se.is_finite() {
         format!(
-            "{:.digits$} [{:.digits$}, {:.digits$}]",
+            "{:.digits$} [{:.digits$}, {:.digits$}]{raw}",
             e.mean, e.ci_low, e.ci_high
         )
+    } else if !e.model && e.mean.is_finite() {
+        format!("{:.digits$} (raw mean, n = {})", e.mean, e.n)
     } else {
         "not estimable (cells missing)".into()
     }

@@ -922,8 +922,14 @@ fn intervals_stay_within_the_metric_bounds_and_one_seed_has_none() {
 #[test]
 fn the_planner_says_what_a_run_could_see_and_what_a_difference_needs() {
     let r = record_with(GRID3, &Y3);
-    let p = mnist_lab::insight::plan::plan(&r, Metric::TestLoss, Some(0.001)).unwrap();
     let layout = Layout::new(&r);
+    let cs = stats::one_factor_comparisons(
+        &layout,
+        &stats::per_variant(&r),
+        Metric::TestLoss,
+        stats::Adjustment::Holm,
+    );
+    let p = mnist_lab::insight::plan::plan(&r, Metric::TestLoss, Some(0.001), &cs).unwrap();
     let fit = model::Fitted::new(&r, &layout, Metric::TestLoss).unwrap();
     assert!(close(p.sd_diff, (2.0 * fit.mse()).sqrt(), 1e-12));
     assert_eq!(p.seeds, 3);

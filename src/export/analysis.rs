@@ -25,36 +25,52 @@ pub fn comparisons(record: &RunRecord) -> Vec<Comparison> {
 pub const COMPARISONS_HEADER: &str = "family,family_size,a,b,factor,level_a,level_b,n_pairs,\
 n_a,n_b,test,diff,ci_low,ci_high,p,p_permutation,p_adjusted,method,metric";
 
-fn comparison_row(
-    w: &mut dyn std::io::Write,
-    family: &str,
-    c: &Comparison,
+/// One row of comparisons.csv, named field by field (the columns of `COMPARISONS_HEADER`).
+struct TestRow<'a> {
+    family: &'a str,
+    family_size: usize,
+    a: &'a str,
+    b: &'a str,
+    factor: &'a str,
+    level_a: &'a str,
+    level_b: &'a str,
+    /// The sample sizes and permutation p of a paired or Welch test (Tukey has none).
+    sample: Option<&'a stats::Difference>,
+    test: String,
+    diff: f64,
+    ci: (f64, f64),
+    p: f64,
+    p_adjusted: f64,
+    method: &'a str,
     metric: Metric,
-) -> std::io::Result<()> {
-    let t = &c.test;
-    writeln!(
-        w,
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-        csv_field(family),
-        c.family,
-        csv_field(&c.a),
-        csv_field(&c.b),
-        csv_field(c.factor.map_or("", |f| f.name())),
-        csv_field(&c.level_a),
-        csv_field(&c.level_b),
-        t.pairs,
-        t.n_a,
-        t.n_b,
-        t.method.label(),
-        num(t.diff),
-        num(t.ci_low),
-        num(t.ci_high),
-        num(t.p),
-        t.p_permutation.map(num).unwrap_or_default(),
-        num(c.p_adjusted),
-        c.adjustment.label(),
-        metric_label(metric),
-    )
+}
+
+impl TestRow<'_> {
+    fn write(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let t = self.sample;
+        let cells = [
+            csv_field(self.family),
+            self.family_size.to_string(),
+            csv_field(self.a),
+            csv_field(self.b),
+            csv_field(self.factor),
+            csv_field(self.level_a),
+            csv_field(self.level_b),
+            t.map(|t| t.pairs.to_string()).unwrap_or_default(),
+            t.map(|t| t.n_a.to_string()).unwrap_or_default(),
+            t.map(|t| t.n_b.to_string()).unwrap_or_default(),
+            csv_field(&self.test),
+            num(self.diff),
+            num(self.ci.0),
+            num(self.ci.1),
+            num(self.p),
+            t.and_then(|t| t.p_permutation).map(num).unwrap_or_default(),
+            num(self.p_adjusted),
+            self.method.to_string(),
+            metric_label(self.metric).to_string(),
+        ];
+        writeln!(w, "{}", cells.join(","))
+    }
 }
 
 fn metric_label(m: Metric) -> &'static str {
@@ -76,7 +92,25 @@ pub fn write_comparisons_csv(
 ) -> std::io::Result<()> {
     writeln!(w, "{COMPARISONS_HEADER}")?;
     for c in comparisons {
-        comparison_row(w, "one-factor", c, Metric::TestLoss)?;
+        let t = &c.test;
+        TestRow {
+            family: "one-factor",
+            family_size: c.family,
+            a: &c.a,
+            b: &c.b,
+            factor: c.factor.map_or("", |f| f.name()),
+            level_a: &c.level_a,
+            level_b: &c.level_b,
+            sample: Some(t),
+            test: t.method.label().into(),
+            diff: t.diff,
+            ci: (t.ci_low, t.ci_high),
+            p: t.p,
+            p_adjusted: c.p_adjusted,
+            method: c.adjustment.label(),
+            metric: Metric::TestLoss,
+        }
+        .write(w)?;
     }
     let vs = stats::per_variant(record);
     for metric in [Metric::TestLoss, Metric::TestAcc] {
@@ -85,23 +119,24 @@ pub fn write_comparisons_csv(
         };
         for r in &b.rivals {
             let Ok(t) = &r.test else { continue };
-            writeln!(
-                w,
-                "best-set,{},{},{},,,,{},{},{},{} one-sided,{},{},{},{},,{},holm,{}",
-                b.family,
-                csv_field(&r.name),
-                csv_field(&b.best),
-                t.pairs,
-                t.n_a,
-                t.n_b,
-                t.method.label(),
-                num(t.diff),
-                num(t.ci_low),
-                num(t.ci_high),
-                num(r.p),
-                num(r.p_adjusted),
-                metric_label(b.chosen_on),
-            )?;
+            TestRow {
+                family: "best-set",
+                family_size: b.family,
+                a: &r.name,
+                b: &b.best,
+                factor: "",
+                level_a: "",
+                level_b: "",
+                sample: Some(t),
+                test: format!("{} one-sided", t.method.label()),
+                diff: t.diff,
+                ci: (t.ci_low, t.ci_high),
+                p: r.p,
+                p_adjusted: r.p_adjusted,
+                method: "holm",
+                metric: b.chosen_on,
+            }
+            .write(w)?;
         }
     }
     let layout = Layout::new(record);
@@ -112,21 +147,25 @@ pub fn write_comparisons_csv(
         for f in &layout.factors {
             let Some(pairs) = fit.tukey(*f) else { continue };
             for p in &pairs {
-                writeln!(
-                    w,
-                    "tukey,{},{},{},{},{},{},,,,tukey-hsd,{},{},{},,,{},tukey,{}",
-                    pairs.len(),
-                    csv_field(&p.a),
-                    csv_field(&p.b),
-                    csv_field(f.name()),
-                    csv_field(&p.a),
-                    csv_field(&p.b),
-                    num(p.diff),
-                    num(p.ci_low),
-                    num(p.ci_high),
-                    num(p.p_adjusted),
-                    metric_label(metric),
-                )?;
+                // Tukey's p is adjusted by construction: no raw p to give.
+                TestRow {
+                    family: "tukey",
+                    family_size: pairs.len(),
+                    a: &p.a,
+                    b: &p.b,
+                    factor: f.name(),
+                    level_a: &p.a,
+                    level_b: &p.b,
+                    sample: None,
+                    test: "tukey-hsd".into(),
+                    diff: p.diff,
+                    ci: (p.ci_low, p.ci_high),
+                    p: f64::NAN,
+                    p_adjusted: p.p_adjusted,
+                    method: "tukey",
+                    metric,
+                }
+                .write(w)?;
             }
         }
     }
@@ -285,7 +324,7 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
          per-seed differences), which removes the seed's own effect from the comparison.",
         crate::text::escape(&design.sentence())
     );
-    if let Ok(plan) = crate::insight::plan::plan(record, Metric::TestLoss, None) {
+    if let Ok(plan) = crate::insight::plan::plan(record, Metric::TestLoss, None, comparisons) {
         let _ = writeln!(
             out,
             "\n## How many seeds\n\n```\n{}```\n\n`mnist-lab plan RUN --delta D` gives the \
@@ -381,7 +420,10 @@ pub fn effects_md(record: &RunRecord) -> String {
     let mut out = String::from(
         "\n## Factors\n\nEach factor's levels as least-squares means of the model (every \
          other factor's levels and every seed weighted equally), with 95% CIs from the \
-         model's pooled residual error.\n\n\
+         model's pooled residual error. Where no model could give intervals (no residual \
+         degrees of freedom, or too many levels), the raw mean of the units at each level \
+         with a t-interval over them, marked \"raw mean\": it mixes in the other factors' \
+         effects.\n\n\
          | factor | level | n | test loss | test acc |\n|---|---|---|---|---|\n",
     );
     for (f, levels) in &loss {

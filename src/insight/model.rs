@@ -61,8 +61,13 @@ pub enum AnovaError {
     TooLarge(usize),
 }
 
-/// Largest model fitted (columns of the design matrix).
-pub const MAX_COLUMNS: usize = 1500;
+/// Largest model fitted (columns of the design matrix): each sub-model is an eigen-decomposition
+/// of a block of XᵀX (cubic in the columns), and a type II table solves two per term.
+pub const MAX_COLUMNS: usize = 400;
+
+/// Tukey's HSD is given for factors with at most this many levels (66 pairs): beyond, the
+/// pairwise table is not one a reader uses, and each pair costs a studentized-range integral.
+pub const MAX_TUKEY_LEVELS: usize = 12;
 
 #[derive(Debug, Clone)]
 struct Term {
@@ -82,6 +87,9 @@ pub struct LevelMean {
     pub se: f64,
     pub ci_low: f64,
     pub ci_high: f64,
+    /// A least-squares mean of the model; false: the raw mean of the units at the level, with
+    /// a t-interval over them (no model could be fitted, e.g. no residual degrees of freedom).
+    pub model: bool,
 }
 
 /// Tukey's HSD between two levels of a factor: difference of least-squares means with its
@@ -512,6 +520,7 @@ impl Fitted {
                         } else {
                             (mean + crit * se).min(hi)
                         },
+                        model: true,
                     }
                 })
                 .collect(),
@@ -523,7 +532,7 @@ impl Fitted {
         let i = self.position(f)?;
         let k = self.factors[i].1.len();
         let df = self.residual_df() as f64;
-        if df < 1.0 {
+        if df < 1.0 || k > MAX_TUKEY_LEVELS {
             return None;
         }
         let q_crit = super::dist::studentized_range_quantile(1.0 - ALPHA, k, df);
@@ -567,20 +576,49 @@ pub fn anova(record: &RunRecord, metric: Metric) -> Result<Anova, AnovaError> {
     Fitted::new(record, &layout, metric)?.anova()
 }
 
-/// Least-squares means of every factor in the model, in the layout's factor order.
+/// Each varying factor's level means: least-squares means of the model with CIs from its
+/// pooled error, or, where no model can give intervals (no residual degrees of freedom, too
+/// many levels), the raw means of the units at each level with their own t-intervals, marked
+/// `model: false`. Factors in the layout's order.
 pub fn main_effects(record: &RunRecord, metric: Metric) -> Vec<(Factor, Vec<LevelMean>)> {
     let layout = Layout::new(record);
-    // Without residual degrees of freedom there is no pooled error to give means intervals.
-    let Some(fit) = Fitted::new(record, &layout, metric)
+    if let Some(fit) = Fitted::new(record, &layout, metric)
         .ok()
         .filter(|f| f.residual_df() > 0)
-    else {
-        return Vec::new();
-    };
-    let mean = analysed_mean(record, &layout, metric);
-    fit.names
-        .clone()
-        .into_iter()
-        .filter_map(|f| fit.ls_means(f, mean).map(|m| (f, m)))
+    {
+        let mean = analysed_mean(record, &layout, metric);
+        return fit
+            .names
+            .clone()
+            .into_iter()
+            .filter_map(|f| fit.ls_means(f, mean).map(|m| (f, m)))
+            .collect();
+    }
+    let obs = stats::observations(record, &layout, metric);
+    (0..layout.factors.len())
+        .filter_map(|k| {
+            let mut by_level: Vec<Vec<f64>> = vec![Vec::new(); layout.levels[k].len()];
+            for (v, _, y) in &obs {
+                by_level[layout.at[*v][k]].push(*y);
+            }
+            let means: Vec<LevelMean> = by_level
+                .iter()
+                .enumerate()
+                .filter(|(_, ys)| !ys.is_empty())
+                .map(|(l, ys)| {
+                    let e = stats::estimate_within(ys, metric.bounds());
+                    LevelMean {
+                        level: layout.levels[k][l].clone(),
+                        n: e.n,
+                        mean: e.mean,
+                        se: e.sd / (e.n as f64).sqrt(),
+                        ci_low: e.ci_low,
+                        ci_high: e.ci_high,
+                        model: false,
+                    }
+                })
+                .collect();
+            (means.len() > 1).then_some((layout.factors[k], means))
+        })
         .collect()
 }

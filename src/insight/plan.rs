@@ -10,6 +10,9 @@ use super::model::Fitted;
 use super::stats::{self, ALPHA, POWER};
 use crate::runs::RunRecord;
 
+/// Undecided rivals listed by `Plan::text`, closest first.
+pub const MAX_LISTED: usize = 10;
+
 /// A rival the best could not be told from, and what deciding it would take.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Undecided {
@@ -44,8 +47,15 @@ pub struct Plan {
     pub undecided: Vec<Undecided>,
 }
 
-/// The plan for `record` on `metric`; `delta` is a difference the user wants to see.
-pub fn plan(record: &RunRecord, metric: Metric, delta: Option<f64>) -> Result<Plan, String> {
+/// The plan for `record` on `metric`; `delta` is a difference the user wants to see;
+/// `comparisons` is the run's family of one-factor comparisons on `metric` (the caller has it:
+/// at 1,000 variants it is 499,500 tests, not worth making twice).
+pub fn plan(
+    record: &RunRecord,
+    metric: Metric,
+    delta: Option<f64>,
+    comparisons: &[stats::Comparison],
+) -> Result<Plan, String> {
     let layout = Layout::new(record);
     let vs = stats::per_variant(record);
     let mut counts: Vec<usize> = vs
@@ -72,8 +82,7 @@ pub fn plan(record: &RunRecord, metric: Metric, delta: Option<f64>) -> Result<Pl
         ),
         _ => {
             // No model: pool the paired differences' variances of every tested comparison.
-            let cs = stats::one_factor_comparisons(&layout, &vs, metric, stats::Adjustment::Holm);
-            let var: Vec<f64> = cs
+            let var: Vec<f64> = comparisons
                 .iter()
                 .filter(|c| c.test.sd_diff.is_finite())
                 .map(|c| c.test.sd_diff.powi(2))
@@ -96,9 +105,7 @@ pub fn plan(record: &RunRecord, metric: Metric, delta: Option<f64>) -> Result<Pl
             "the variants have {seeds} finished seed(s): a paired test needs two or more"
         ));
     }
-    let family = stats::one_factor_comparisons(&layout, &vs, metric, stats::Adjustment::Holm)
-        .len()
-        .max(1);
+    let family = comparisons.len().max(1);
     let family_alpha = ALPHA / family as f64;
     let delta = delta.map(|d| {
         (
@@ -195,7 +202,9 @@ impl Plan {
                     self.chosen_on.name(),
                     crate::text::escape(best)
                 );
-                for u in &self.undecided {
+                // The closest few: a list a reader can act on (a 1,000-variant grid has
+                // hundreds of rivals the best cannot yet be told from).
+                for u in self.undecided.iter().take(MAX_LISTED) {
                     let _ = writeln!(
                         out,
                         "  {}: {:+.4} (sd {:.4} over {} seeds) → {} seeds",
@@ -204,6 +213,13 @@ impl Plan {
                         u.sd_diff,
                         u.pairs,
                         seeds_text(u.seeds_needed)
+                    );
+                }
+                if self.undecided.len() > MAX_LISTED {
+                    let _ = writeln!(
+                        out,
+                        "  … and {} more (comparisons.csv, family best-set)",
+                        self.undecided.len() - MAX_LISTED
                     );
                 }
             }

@@ -322,13 +322,18 @@ pub fn format_p(p: f64) -> String {
     }
 }
 
+/// Indices of `ps` from the smallest p to the largest.
+fn ascending(ps: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..ps.len()).collect();
+    order.sort_by(|&a, &b| ps[a].total_cmp(&ps[b]));
+    order
+}
+
 /// Holm's step-down adjustment of a family of p-values (same order as given): the k-th
 /// smallest is multiplied by (m − k + 1), made monotone, capped at 1 (statsmodels'
 /// `multipletests(method="holm")`).
 pub fn holm(ps: &[f64]) -> Vec<f64> {
-    let m = ps.len();
-    let mut order: Vec<usize> = (0..m).collect();
-    order.sort_by(|&a, &b| ps[a].total_cmp(&ps[b]));
+    let (m, order) = (ps.len(), ascending(ps));
     let mut out = vec![f64::NAN; m];
     let mut running: f64 = 0.0;
     for (k, &i) in order.iter().enumerate() {
@@ -341,9 +346,7 @@ pub fn holm(ps: &[f64]) -> Vec<f64> {
 /// Benjamini–Hochberg's step-up adjustment (false discovery rate), same order as given
 /// (statsmodels' `multipletests(method="fdr_bh")`).
 pub fn benjamini_hochberg(ps: &[f64]) -> Vec<f64> {
-    let m = ps.len();
-    let mut order: Vec<usize> = (0..m).collect();
-    order.sort_by(|&a, &b| ps[a].total_cmp(&ps[b]));
+    let (m, order) = (ps.len(), ascending(ps));
     let mut out = vec![f64::NAN; m];
     let mut running: f64 = 1.0;
     for (k, &i) in order.iter().enumerate().rev() {
@@ -498,8 +501,7 @@ pub fn per_variant(record: &RunRecord) -> Vec<VariantStats> {
     let groups = variant_groups(record);
     groups
         .iter()
-        .enumerate()
-        .map(|(k, g)| {
+        .map(|g| {
             let units: Vec<&VariantRecord> = g.iter().map(|&i| &record.variants[i]).collect();
             let values: Vec<UnitValue> = units
                 .iter()
@@ -530,7 +532,6 @@ pub fn per_variant(record: &RunRecord) -> Vec<VariantStats> {
                 .index(&name)
                 .filter(|&i| layout.is_alias(i))
                 .map(|i| layout.variants[layout.alias_of[i]].clone());
-            let _ = k;
             VariantStats {
                 name,
                 spec: units[0].spec.clone(),

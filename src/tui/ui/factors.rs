@@ -125,19 +125,6 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             continue;
         }
         let Some((_, means)) = effects.iter().find(|(g, _)| g == f) else {
-            // No model to take means from (e.g. one unit per cell leaves no residual): the
-            // raw means over the units at each level, said to be raw.
-            for e in factors::main_effects(&factors::results(record), *f) {
-                let (mean, sd) = if metric.lower_is_better() {
-                    (e.mean_loss, e.sd_loss)
-                } else {
-                    (e.mean_acc, e.sd_acc)
-                };
-                rows.push(Row::new(vec![
-                    Span::raw(format!("  {}", e.level)),
-                    Span::raw(format!("n {}  {mean:.4} ± {sd:.4} (raw mean)", e.n)),
-                ]));
-            }
             continue;
         };
         for e in means {
