@@ -885,6 +885,13 @@ fn dropout_under_placement_none_is_an_alias_never_compared() {
     );
     let b = stats::best_set(&vs, Metric::TestLoss).unwrap();
     assert!(b.rivals.iter().all(|r| r.name != "None · 0.5"), "{b:?}");
+    // The pairs view's list from the alias: its own networks' variant is not a rival.
+    let alias = vs.iter().position(|v| v.name == "None · 0.5").unwrap();
+    let list = stats::against_every_other(&vs, alias, Metric::TestLoss, stats::Adjustment::Holm);
+    assert_eq!(list.len(), 2, "Every · 0.2 and Every · 0.5 only: {list:?}");
+    assert!(list
+        .iter()
+        .all(|(j, _)| vs[*j].group() == vs[*j].name && vs[*j].name != "None · 0.2"));
     // The model has the missing cell None × 0.5, yet dropout's least-squares means exist:
     // under None the rate's cell is None's own.
     let effects = model::main_effects(&r, Metric::TestLoss);

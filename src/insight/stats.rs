@@ -457,6 +457,11 @@ impl VariantStats {
         }
     }
 
+    /// The variant whose networks this one trains: itself, or the earlier one it aliases.
+    pub fn group(&self) -> &str {
+        self.alias_of.as_deref().unwrap_or(&self.name)
+    }
+
     /// Whether every finished unit has validation numbers (a holdout was monitored).
     pub fn has_holdout(&self) -> bool {
         !self.values.is_empty() && self.values.iter().all(|v| v.val_loss.is_some())
@@ -1096,7 +1101,9 @@ pub fn against_every_other(
     let mut tested: Vec<Comparison> = Vec::new();
     let mut out: Vec<(usize, Result<usize, Untestable>)> = Vec::new();
     for (j, s) in stats.iter().enumerate() {
-        if j == a || s.alias_of.is_some() {
+        // Aliases are not compared, neither with A nor with each other: A's own copies train
+        // A's networks.
+        if j == a || s.alias_of.is_some() || s.name == stats[a].group() {
             continue;
         }
         match compare(&sample_a, &s.sample(metric)) {

@@ -28,6 +28,12 @@ pub fn chosen(app: &App, vs: &[VariantStats]) -> Option<(usize, usize)> {
 }
 
 fn sentence(a: &VariantStats, b: &VariantStats, metric: Metric) -> String {
+    if a.group() == b.group() {
+        return format!(
+            "{}: A and B train the same networks, bit for bit at each seed: nothing to compare",
+            metric.name()
+        );
+    }
     match stats::compare(&a.sample(metric), &b.sample(metric)) {
         Ok(t) => format!(
             "{}: {:+.4} (A − B), 95% CI [{:+.4}, {:+.4}], {}, {} → {}",
