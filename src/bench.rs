@@ -182,6 +182,7 @@ fn bench_arch(
         description: String::new(),
         source: "bench".into(),
         variants: vec![spec.clone()],
+        until: None,
     };
     let options = EngineOptions {
         kernel,

@@ -11,7 +11,7 @@ use crate::engine::{self, Event};
 use crate::preset::{self, Preset};
 use crate::report;
 use crate::runs::{self, RunRecord, VariantStatus};
-use crate::session::{Interrupted, Saved, Session};
+use crate::session::{Interrupted, Next, Saved, Session};
 use crate::text::escape;
 
 fn epoch_line(preset: &Preset, event: &Event) -> Option<String> {
@@ -144,68 +144,72 @@ pub fn run(
             closed = Some(e);
         }
     }
-    let handles = session.spawn_jobs(data.clone(), engine::Kernel::default(), jobs);
-    // One stream of events from every engine.
-    let (events_tx, events) = crossbeam_channel::unbounded();
-    for h in &handles {
-        let (rx, tx) = (h.events.clone(), events_tx.clone());
-        std::thread::spawn(move || {
-            for ev in rx {
-                if tx.send(ev).is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    drop(events_tx);
-    let mut running = handles.len();
+    let mut session = session;
     let signals = crate::signals::listen().context("listening for signals")?;
     let mut interrupted_by = None;
+    // `seeds: Until` trains in rounds: a pass over this process's units, then the next
+    // round (or units nobody is training, or a wait for other writers), until decided.
+    let mut said_waiting = false;
     while closed.is_none() {
-        let event = crossbeam_channel::select! {
-            recv(events) -> ev => match ev {
-                Ok(ev) => ev,
-                Err(_) => break,
-            },
-            recv(signals) -> sig => {
-                interrupted_by = sig.ok();
+        let trained_any = match train_pass(&session, &data, jobs, jsonl, &signals, out) {
+            Pass::Ended { trained } => trained,
+            Pass::Interrupted(sig) => {
+                interrupted_by = Some(sig);
+                break;
+            }
+            Pass::Closed(e) => {
+                closed = Some(e);
                 break;
             }
         };
-        let written = if jsonl {
-            if matches!(event, Event::Progress { .. }) {
-                Ok(())
-            } else {
-                writeln!(out, "{}", serde_json::to_string(&event)?)
-            }
-        } else {
-            match epoch_line(&preset, &event) {
-                Some(line) => writeln!(out, "{line}"),
-                None => Ok(()),
-            }
-        };
-        if let Err(e) = written {
-            closed = Some(e);
-            break;
-        }
-        if let Event::Warning { message } = &event {
-            if jsonl {
-                say(&format!("warning: {}", escape(message)));
-            }
-        }
-        if matches!(event, Event::RunFinished { .. }) {
-            running -= 1;
-            if running == 0 {
+        match session.next_round()? {
+            Next::Done(why) => {
+                if let (Some(why), false) = (why, jsonl) {
+                    if let Err(e) = writeln!(out, "{}", escape(&why)) {
+                        closed = Some(e);
+                    }
+                }
                 break;
+            }
+            Next::Train(round) => {
+                said_waiting = false;
+                if let (Some(text), false) = (round, jsonl) {
+                    if let Err(e) = writeln!(out, "{}", escape(&text)) {
+                        closed = Some(e);
+                        break;
+                    }
+                }
+                if !trained_any {
+                    // The units looked free but another writer had just claimed them.
+                    if let Some(sig) = pause(&signals) {
+                        interrupted_by = Some(sig);
+                        break;
+                    }
+                }
+            }
+            Next::Wait(units) => {
+                if !said_waiting && !jsonl {
+                    said_waiting = true;
+                    if let Err(e) = writeln!(
+                        out,
+                        "waiting for {units} unit{} other writers are training before the next round",
+                        if units == 1 { "" } else { "s" }
+                    ) {
+                        closed = Some(e);
+                        break;
+                    }
+                }
+                if let Some(sig) = pause(&signals) {
+                    interrupted_by = Some(sig);
+                    break;
+                }
+                // Nothing to train until the round ends: the next pass trains nothing.
+                session.skip = (0..session.preset.variants.len()).collect();
             }
         }
     }
     if interrupted_by.is_some() || closed.is_some() {
         // The running units are recorded as interrupted; finished ones are already on disk.
-        for h in &handles {
-            h.send(engine::Command::Cancel);
-        }
-        handles.into_iter().for_each(engine::EngineHandle::join);
         let saved = session.finish(true);
         if let Some(sig) = interrupted_by {
             say(&format!(
@@ -220,7 +224,6 @@ pub fn run(
         ));
         return Err(OutputClosed(e).into());
     }
-    handles.into_iter().for_each(engine::EngineHandle::join);
     let saved = session.finish(false);
     // The folder's view: this process's units and every other writer's.
     let record = match &saved {
@@ -290,6 +293,98 @@ pub fn run(
         anyhow::bail!("the run could not be saved anywhere: {reason}");
     }
     Ok((saved, record))
+}
+
+/// How a pass over the session's units ended.
+enum Pass {
+    /// Every engine finished; `trained`: some unit was started.
+    Ended { trained: bool },
+    Interrupted(i32),
+    Closed(std::io::Error),
+}
+
+/// Waits a moment for other writers, unless a signal comes first.
+fn pause(signals: &crossbeam_channel::Receiver<i32>) -> Option<i32> {
+    signals.recv_timeout(std::time::Duration::from_millis(300)).ok()
+}
+
+/// Trains the session's units not skipped with `jobs` engines, printing progress, until
+/// every engine has finished; on a signal or a closed output, the engines are cancelled and
+/// joined (their running units are recorded as interrupted when the session finishes).
+fn train_pass(
+    session: &Session,
+    data: &Arc<Dataset>,
+    jobs: usize,
+    jsonl: bool,
+    signals: &crossbeam_channel::Receiver<i32>,
+    out: &mut dyn Write,
+) -> Pass {
+    let handles = session.spawn_jobs(data.clone(), engine::Kernel::default(), jobs);
+    // One stream of events from every engine.
+    let (events_tx, events) = crossbeam_channel::unbounded();
+    for h in &handles {
+        let (rx, tx) = (h.events.clone(), events_tx.clone());
+        std::thread::spawn(move || {
+            for ev in rx {
+                if tx.send(ev).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(events_tx);
+    let mut running = handles.len();
+    let mut trained = false;
+    let mut end = None;
+    loop {
+        let event = crossbeam_channel::select! {
+            recv(events) -> ev => match ev {
+                Ok(ev) => ev,
+                Err(_) => break,
+            },
+            recv(signals) -> sig => {
+                end = Some(Pass::Interrupted(sig.unwrap_or(15)));
+                break;
+            }
+        };
+        trained |= matches!(event, Event::VariantStarted { .. });
+        let written = if jsonl {
+            if matches!(event, Event::Progress { .. }) {
+                Ok(())
+            } else {
+                serde_json::to_string(&event)
+                    .map_err(std::io::Error::other)
+                    .and_then(|line| writeln!(out, "{line}"))
+            }
+        } else {
+            match epoch_line(&session.preset, &event) {
+                Some(line) => writeln!(out, "{line}"),
+                None => Ok(()),
+            }
+        };
+        if let Err(e) = written {
+            end = Some(Pass::Closed(e));
+            break;
+        }
+        if let Event::Warning { message } = &event {
+            if jsonl {
+                say(&format!("warning: {}", escape(message)));
+            }
+        }
+        if matches!(event, Event::RunFinished { .. }) {
+            running -= 1;
+            if running == 0 {
+                break;
+            }
+        }
+    }
+    if end.is_some() {
+        for h in &handles {
+            h.send(engine::Command::Cancel);
+        }
+    }
+    handles.into_iter().for_each(engine::EngineHandle::join);
+    end.unwrap_or(Pass::Ended { trained })
 }
 
 /// `mnist-lab runs`: past runs, newest first.

@@ -53,13 +53,105 @@ pub struct Settings {
     pub schedule: Option<Schedule>,
 }
 
-/// Repeats of a variant: `seeds: 5` (the variant's seed and the 4 after it) or an explicit
-/// list `seeds: [1, 2, 3]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Repeats of a variant: `seeds: 5` (the variant's seed and the 4 after it), an explicit
+/// list `seeds: [1, 2, 3]`, or `seeds: Until(min: 3, max: 20, half_width: 0.002)`: seeds
+/// added in rounds until the comparisons with the best are decided (see `Until`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Seeds {
     Count(usize),
     List(Vec<u64>),
+    Until(Until),
+}
+
+/// By hand: an untagged enum cannot read RON's named struct `Until(…)` (RON hands it over
+/// as a map or as an enum variant, depending on how it is asked).
+impl<'de> Deserialize<'de> for Seeds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Seeds;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a count (5), a list of seeds ([1, 2, 3]) or Until(min: …, max: …, half_width: …)")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Seeds, E> {
+                usize::try_from(n)
+                    .map(Seeds::Count)
+                    .map_err(|_| E::custom(format!("seeds {n} is too large")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Seeds, E> {
+                u64::try_from(n)
+                    .map_err(|_| E::custom(format!("seeds must not be negative, got {n}")))
+                    .and_then(|n| self.visit_u64(n))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, a: A) -> Result<Seeds, A::Error> {
+                Vec::<u64>::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
+                    .map(Seeds::List)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<Seeds, A::Error> {
+                Until::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(Seeds::Until)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Seeds until decided: every variant starts with `min` seeds; after each round, the variants
+/// still not told apart from the best (and the best with them, so that they stay paired) are
+/// taken to `step` more seeds, until every such comparison's 95% CI half-width is at most
+/// `half_width` (in the unit of the metric the best is chosen on: the validation loss where
+/// a holdout exists, else the test loss) or a variant has `max` seeds. Run-wide: set it in
+/// `defaults`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Until {
+    pub min: usize,
+    pub max: usize,
+    pub half_width: f64,
+    /// Seeds added per round (default: `min`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+}
+
+impl Until {
+    /// The most seeds a variant of a run with `variants` variants may reach, checked.
+    pub fn check(&self, variants: usize) -> Result<(), String> {
+        if self.min < 2 {
+            return Err(format!(
+                "seeds Until needs min >= 2 (a paired test needs two seeds), got {}",
+                self.min
+            ));
+        }
+        if self.max < self.min {
+            return Err(format!(
+                "seeds Until has max {} below min {}",
+                self.max, self.min
+            ));
+        }
+        if variants.saturating_mul(self.max) > MAX_UNITS {
+            return Err(format!(
+                "seeds Until could reach {} units ({variants} variants × max {}); at most \
+                 {MAX_UNITS} are supported",
+                variants.saturating_mul(self.max),
+                self.max
+            ));
+        }
+        if !(self.half_width.is_finite() && self.half_width > 0.0) {
+            return Err(format!(
+                "seeds Until needs a positive, finite half_width, got {}",
+                self.half_width
+            ));
+        }
+        if self.step == Some(0) {
+            return Err("seeds Until needs step >= 1".into());
+        }
+        Ok(())
+    }
+
+    pub fn step(&self) -> usize {
+        self.step.unwrap_or(self.min).max(1)
+    }
 }
 
 impl Seeds {
@@ -68,6 +160,7 @@ impl Seeds {
         let count = match self {
             Seeds::Count(n) => *n,
             Seeds::List(list) => list.len(),
+            Seeds::Until(u) => u.min,
         };
         // Checked before anything is allocated: `seeds: 18446744073709551615` is a typo.
         if count > MAX_UNITS {
@@ -77,6 +170,7 @@ impl Seeds {
         }
         let seeds: Vec<u64> = match self {
             Seeds::Count(n) => (0..*n as u64).map(|k| base.wrapping_add(k)).collect(),
+            Seeds::Until(u) => (0..u.min as u64).map(|k| base.wrapping_add(k)).collect(),
             Seeds::List(list) => list.clone(),
         };
         if seeds.is_empty() {
@@ -305,6 +399,9 @@ pub struct Preset {
     pub source: String,
     /// The units to train: every variant once per seed.
     pub variants: Vec<VariantSpec>,
+    /// Seeds added in rounds until decided (`seeds: Until(…)` in `defaults`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Until>,
 }
 
 impl Preset {
@@ -433,6 +530,38 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
         ));
     }
     let d = &file.defaults;
+    let until = match &d.seeds {
+        Some(Seeds::Until(u)) => {
+            u.check(entries.len()).map_err(|m| invalid(path, m))?;
+            Some(*u)
+        }
+        _ => None,
+    };
+    if let Some(v) = entries
+        .iter()
+        .find(|v| matches!(v.seeds, Some(Seeds::Until(_))))
+    {
+        return Err(invalid(
+            path,
+            format!(
+                "variant {:?}: seeds Until(…) is a rule for the whole run (it compares every \
+                 variant with the best); set it in defaults",
+                v.name.trim()
+            ),
+        ));
+    }
+    if until.is_some() {
+        if let Some(v) = entries.iter().find(|v| v.seeds.is_some()) {
+            return Err(invalid(
+                path,
+                format!(
+                    "variant {:?} sets its own seeds under defaults' seeds Until(…); every \
+                     variant's seeds are added in the same rounds",
+                    v.name.trim()
+                ),
+            ));
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     let mut per_variant = Vec::with_capacity(entries.len());
     let mut unit_count = 0usize;
@@ -515,6 +644,7 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
         description: file.description,
         source: path.to_string(),
         variants: units,
+        until,
     })
 }
 

@@ -6,4 +6,5 @@ pub mod dist;
 pub mod factors;
 pub mod model;
 pub mod plan;
+pub mod rounds;
 pub mod stats;

@@ -53,5 +53,6 @@ pub fn preset_of(record: &RunRecord) -> Preset {
         description: record.description.clone(),
         source: record.source.clone(),
         variants: record.variants.iter().map(|v| v.spec.clone()).collect(),
+        until: record.until,
     }
 }

@@ -46,6 +46,20 @@ pub struct EarlyStop {
 }
 
 impl VariantRecord {
+    /// A unit not started yet.
+    pub fn queued(spec: VariantSpec) -> Self {
+        VariantRecord {
+            spec,
+            status: VariantStatus::Queued,
+            history: Vec::new(),
+            failure: None,
+            seconds: None,
+            weights: None,
+            early_stop: None,
+            kept_epoch: None,
+        }
+    }
+
     pub fn last(&self) -> Option<&EpochMetrics> {
         self.history.last()
     }
@@ -214,6 +228,26 @@ pub struct RunRecord {
     /// was kept, which cannot be compared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<crate::data::DataIdentity>,
+    /// `seeds: Until(…)`: seeds are added in rounds until decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<crate::preset::Until>,
+    /// The rounds added after the first (each appended its units to `variants`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<Round>,
+}
+
+/// A round of seeds added by `seeds: Until(…)`: its units are `variants[first_unit..]` up
+/// to the next round's first unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Round {
+    /// Index of the round's first unit in `variants`.
+    pub first_unit: usize,
+    /// Seeds each variant it extends has after it.
+    pub seeds: usize,
+    /// The variants it extends.
+    pub variants: Vec<String>,
+    /// Why, in words (the comparisons still undecided).
+    pub why: String,
 }
 
 impl RunRecord {
@@ -227,27 +261,42 @@ impl RunRecord {
             variants: preset
                 .variants
                 .iter()
-                .map(|spec| VariantRecord {
-                    spec: spec.clone(),
-                    status: VariantStatus::Queued,
-                    history: Vec::new(),
-                    failure: None,
-                    seconds: None,
-                    weights: None,
-                    early_stop: None,
-                    kept_epoch: None,
-                })
+                .map(|spec| VariantRecord::queued(spec.clone()))
                 .collect(),
             complete: false,
             layout: None,
             data: None,
+            until: preset.until,
+            rounds: Vec::new(),
         }
+    }
+
+    /// The round the run is in (1 before any was added).
+    pub fn round(&self) -> usize {
+        self.rounds.len() + 1
     }
 
     /// Checks every unit (see `VariantRecord::check`), naming the first that fails.
     pub fn check(&self) -> Result<(), String> {
         for (i, v) in self.variants.iter().enumerate() {
             v.check().map_err(|m| format!("unit {i}: {m}"))?;
+        }
+        if let Some(u) = &self.until {
+            u.check(1).map_err(|m| format!("until: {m}"))?;
+        }
+        let mut from = 0;
+        for (k, r) in self.rounds.iter().enumerate() {
+            if r.first_unit <= from || r.first_unit >= self.variants.len() {
+                return Err(format!(
+                    "round {} starts at unit {}, outside the units it can hold",
+                    k + 2,
+                    r.first_unit
+                ));
+            }
+            from = r.first_unit;
+        }
+        if !self.rounds.is_empty() && self.until.is_none() {
+            return Err("rounds are recorded without seeds Until(…)".into());
         }
         Ok(())
     }

@@ -100,7 +100,12 @@ pub fn check_same_run(dir: &Path, theirs: &RunRecord, ours: &RunRecord) -> Resul
             theirs.preset, ours.preset
         )));
     }
-    if theirs.variants.len() != ours.variants.len() {
+    if theirs.until != ours.until {
+        return Err(refuse("other seeds Until(…) settings".into()));
+    }
+    // Rounds of `seeds: Until` append units: the run this preset starts is their prefix.
+    let grown = !theirs.rounds.is_empty() && theirs.rounds[0].first_unit == ours.variants.len();
+    if theirs.variants.len() != ours.variants.len() && !grown {
         return Err(refuse(format!(
             "{} units, not {}",
             theirs.variants.len(),
@@ -123,6 +128,53 @@ pub fn check_same_run(dir: &Path, theirs: &RunRecord, ours: &RunRecord) -> Resul
         }
     }
     Ok(())
+}
+
+/// The lock a writer holds while it grows the manifest. Never removed: a lock file deleted
+/// while another writer waits on it would let two of them grow the run at once.
+pub const MANIFEST_LOCK: &str = "run.lock";
+
+/// What a writer found when it tried to add a round.
+#[derive(Debug)]
+pub enum Growth {
+    /// Some unit has not ended yet (another writer may have added the round already).
+    Pending(RunRecord),
+    /// `round` was asked for no more units: the run as it is.
+    Unchanged(RunRecord),
+    /// The manifest now holds the new round: the run with its new units queued.
+    Grown(RunRecord),
+}
+
+/// Adds a round of units to the shared folder `dir` (`seeds: Until`), once however many
+/// writers ask: under the manifest lock, the run is read again; when every unit has ended,
+/// `round` (a pure function of the run) says what to append, and the manifest is rewritten
+/// atomically with it. A writer that comes second finds the new units queued (`Pending`),
+/// so each round is added exactly once, and every writer trains from the same manifest.
+pub fn grow_manifest(
+    dir: &Path,
+    round: impl FnOnce(&RunRecord) -> Option<RunRecord>,
+) -> Result<Growth> {
+    let _lock = Flock::take(&dir.join(MANIFEST_LOCK), true)?
+        .ok_or_else(|| anyhow::anyhow!("{}: the manifest lock was not given", dir.display()))?;
+    let record = assemble(dir, super::load_run_file(dir)?)?;
+    if !record.variants.iter().all(|v| v.status.is_done()) {
+        return Ok(Growth::Pending(record));
+    }
+    let Some(grown) = round(&record) else {
+        return Ok(Growth::Unchanged(record));
+    };
+    anyhow::ensure!(
+        grown.variants.len() > record.variants.len()
+            && grown.variants[..record.variants.len()]
+                .iter()
+                .zip(&record.variants)
+                .all(|(a, b)| a.spec == b.spec),
+        "a round may only append units"
+    );
+    let manifest = manifest_of(&grown);
+    let json = serde_json::to_vec_pretty(&manifest).context("serialising run.json")?;
+    super::write_atomic(&dir.join(super::RUN_FILE), &json)?;
+    assemble(dir, super::load_run_file(dir)?).map(Growth::Grown)
 }
 
 /// Writes unit `index`'s file atomically, as written by this process.

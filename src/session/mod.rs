@@ -74,6 +74,8 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
                 .map(|u| crate::preset::repeat_over_seeds(u, &seeds(u.seed)))
                 .collect(),
         );
+        // A fixed number of seeds replaces any rounds the preset asked for.
+        preset.until = None;
     }
     if let Some(e) = o.epochs {
         anyhow::ensure!(
@@ -132,6 +134,20 @@ pub struct Session {
     /// Units already done (a resumed run).
     pub skip: Vec<usize>,
     pub recorder: Arc<Mutex<Recorder>>,
+    /// `(k, n)`: this process trains shard k of n of each round.
+    shard: Option<(usize, usize)>,
+}
+
+/// What follows when this process has trained its units of a round (`seeds: Until`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    /// Units to train: a new round (what it is, in words), or units of this round that no
+    /// writer is training (None).
+    Train(Option<String>),
+    /// Other writers are still training this many units of the round.
+    Wait(usize),
+    /// No more rounds; why, when seeds are added until decided.
+    Done(Option<String>),
 }
 
 impl Session {
@@ -165,9 +181,13 @@ impl Session {
         Session::open_shared(dir, preset)
     }
 
-    fn open_shared(dir: &Path, preset: Preset) -> Result<Session> {
+    fn open_shared(dir: &Path, mut preset: Preset) -> Result<Session> {
         let writer = runs::units::WriterLock::take(dir)?;
         let record = runs::load(dir)?;
+        // Rounds of `seeds: Until` other writers added: train from the grown manifest.
+        if record.variants.len() > preset.variants.len() {
+            preset.variants = record.variants.iter().map(|v| v.spec.clone()).collect();
+        }
         let skip = record.done_indices();
         let recorder = Recorder::new(record, dir.to_path_buf(), writer);
         Ok(Session::with(preset, skip, recorder))
@@ -180,6 +200,71 @@ impl Session {
         self.skip.extend((0..units).filter(|i| i % n != k));
         self.skip.sort_unstable();
         self.skip.dedup();
+        self.shard = Some((k, n));
+    }
+
+    /// After this process's units of a round: with `seeds: Until`, the next round is added
+    /// once every unit has ended (by whichever writer gets there first; see
+    /// `runs::units::grow_manifest`), and this session takes its share of it; units of the
+    /// round nobody is training (a writer died, or has not reached them) are taken too.
+    pub fn next_round(&mut self) -> Result<Next> {
+        use crate::insight::rounds;
+        use runs::units::Growth;
+        let Some(until) = self.preset.until else {
+            return Ok(Next::Done(None));
+        };
+        let round = |r: &RunRecord| rounds::grow(r, &rounds::decide(r, &until));
+        let growth = match self.dir() {
+            Some(dir) => runs::units::grow_manifest(&dir, round)?,
+            None => {
+                let record = self.record();
+                if !rounds::round_ended(&record) {
+                    Growth::Pending(record)
+                } else {
+                    match round(&record) {
+                        Some(grown) => Growth::Grown(grown),
+                        None => Growth::Unchanged(record),
+                    }
+                }
+            }
+        };
+        match growth {
+            Growth::Pending(record) => {
+                let open = rounds::claimable(&record);
+                if open.is_empty() {
+                    let running = record
+                        .variants
+                        .iter()
+                        .filter(|v| !v.status.is_done())
+                        .count();
+                    return Ok(Next::Wait(running));
+                }
+                self.take_units(&record, &open);
+                Ok(Next::Train(None))
+            }
+            Growth::Grown(record) => {
+                let first = record.rounds.last().map_or(0, |r| r.first_unit);
+                let ours: Vec<usize> = (first..record.variants.len())
+                    .filter(|i| self.shard.is_none_or(|(k, n)| i % n == k))
+                    .collect();
+                self.take_units(&record, &ours);
+                let text = record.rounds.last().map(|r| round_text(&record, r));
+                Ok(Next::Train(text))
+            }
+            Growth::Unchanged(record) => match rounds::decide(&record, &until) {
+                rounds::Decision::Decided(why) => Ok(Next::Done(Some(why))),
+                rounds::Decision::More { .. } => Ok(Next::Done(None)),
+            },
+        }
+    }
+
+    /// Trains `units` of `record` next (every other unit is skipped).
+    fn take_units(&mut self, record: &RunRecord, units: &[usize]) {
+        self.preset.variants = record.variants.iter().map(|v| v.spec.clone()).collect();
+        self.skip = (0..record.variants.len())
+            .filter(|i| !units.contains(i))
+            .collect();
+        self.lock().adopt(record);
     }
 
     /// How many units this session may still train (not done, not another shard's).
@@ -235,6 +320,7 @@ impl Session {
             preset,
             skip,
             recorder: Arc::new(Mutex::new(recorder)),
+            shard: None,
         }
     }
 
@@ -293,4 +379,16 @@ impl Session {
     pub fn finish(&self, interrupted: bool) -> Saved {
         self.lock().finish(interrupted)
     }
+}
+
+/// "round 2: 3 variants to 6 seeds (undecided against the best …)"
+pub fn round_text(record: &RunRecord, round: &runs::record::Round) -> String {
+    format!(
+        "round {}: {} variant{} to {} seeds ({})",
+        record.rounds.len() + 1,
+        round.variants.len(),
+        if round.variants.len() == 1 { "" } else { "s" },
+        round.seeds,
+        round.why
+    )
 }

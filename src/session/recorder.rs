@@ -227,6 +227,17 @@ impl Recorder {
         &self.record
     }
 
+    /// Takes in the units a new round appended (`seeds: Until`), queued, and the rounds; the
+    /// units already recorded keep what this process knows of them.
+    pub fn adopt(&mut self, grown: &RunRecord) {
+        let have = self.record.variants.len();
+        self.record
+            .variants
+            .extend(grown.variants.iter().skip(have).cloned());
+        self.record.rounds = grown.rounds.clone();
+        self.record.complete = false;
+    }
+
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
     }
