@@ -298,14 +298,18 @@ pub fn run(
 /// How a pass over the session's units ended.
 enum Pass {
     /// Every engine finished; `trained`: some unit was started.
-    Ended { trained: bool },
+    Ended {
+        trained: bool,
+    },
     Interrupted(i32),
     Closed(std::io::Error),
 }
 
 /// Waits a moment for other writers, unless a signal comes first.
 fn pause(signals: &crossbeam_channel::Receiver<i32>) -> Option<i32> {
-    signals.recv_timeout(std::time::Duration::from_millis(300)).ok()
+    signals
+        .recv_timeout(std::time::Duration::from_millis(300))
+        .ok()
 }
 
 /// Trains the session's units not skipped with `jobs` engines, printing progress, until

@@ -324,6 +324,9 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
          per-seed differences), which removes the seed's own effect from the comparison.",
         crate::text::escape(&design.sentence())
     );
+    if let Some(u) = &record.until {
+        let _ = writeln!(out, "{}", rounds_md(record, u));
+    }
     if let Ok(plan) = crate::insight::plan::plan(record, Metric::TestLoss, None, comparisons) {
         let _ = writeln!(
             out,
@@ -473,5 +476,41 @@ pub fn effects_md(record: &RunRecord) -> String {
             out.push_str(&tukey);
         }
     }
+    out
+}
+
+/// summary.md's account of `seeds: Until`: the rule, each round and why, and the caveat.
+fn rounds_md(record: &RunRecord, u: &crate::preset::Until) -> String {
+    let mut out = format!(
+        "\n## Seeds until decided\n\nEvery variant started with {} seeds; after each round, the \
+         variants not told apart from the best (and the best, to keep them paired) got {} more, \
+         until each such comparison's 95% CI half-width was at most {} or a variant had {} \
+         seeds.\n\n* round 1: every variant, {} seeds\n",
+        u.min,
+        u.step(),
+        u.half_width,
+        u.max,
+        u.min
+    );
+    for (k, r) in record.rounds.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "* round {}: {} to {} seeds ({})",
+            k + 2,
+            crate::text::escape(&r.variants.join(", ")),
+            r.seeds,
+            crate::text::escape(&r.why)
+        );
+    }
+    if let crate::insight::rounds::Decision::Decided(why) =
+        crate::insight::rounds::decide(record, u)
+    {
+        let _ = writeln!(out, "* then: {}", crate::text::escape(&why));
+    }
+    out.push_str(
+        "\nThe rounds looked at the results before adding seeds, and the tests below do not \
+         correct for those looks (no group-sequential boundary): a p just under 0.05 after \
+         several rounds deserves a confirming run with a fixed number of seeds.\n",
+    );
     out
 }

@@ -36,11 +36,7 @@ pub fn decide(record: &RunRecord, until: &Until) -> Decision {
         return Decision::Decided("no variant finished, so no round can help".into());
     };
     let on = best.chosen_on;
-    let seeds_of = |name: &str| {
-        all.iter()
-            .find(|s| s.name == name)
-            .map_or(0, |s| s.units)
-    };
+    let seeds_of = |name: &str| all.iter().find(|s| s.name == name).map_or(0, |s| s.units);
     let mut open = Vec::new();
     let mut narrow = 0;
     let mut decided = 0;
@@ -105,7 +101,7 @@ pub fn decide(record: &RunRecord, until: &Until) -> Decision {
             parts.join(", ")
         };
         return Decision::Decided(format!(
-            "seeds decided in round {} on {}: best {} ({rivals})",
+            "no more rounds after round {} on {}: best {} ({rivals})",
             record.round(),
             on.name(),
             best.best
@@ -216,12 +212,7 @@ pub fn claimable(record: &RunRecord) -> Vec<usize> {
         .variants
         .iter()
         .enumerate()
-        .filter(|(_, v)| {
-            matches!(
-                v.status,
-                VariantStatus::Queued | VariantStatus::Interrupted
-            )
-        })
+        .filter(|(_, v)| matches!(v.status, VariantStatus::Queued | VariantStatus::Interrupted))
         .map(|(i, _)| i)
         .collect()
 }

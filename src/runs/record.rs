@@ -271,6 +271,16 @@ impl RunRecord {
         }
     }
 
+    /// Takes in the units a new round appended to `grown` (this run with more units), queued,
+    /// and its rounds; the units already here keep what this record knows of them.
+    pub fn adopt_round(&mut self, grown: &RunRecord) {
+        let have = self.variants.len();
+        self.variants
+            .extend(grown.variants.iter().skip(have).cloned());
+        self.rounds = grown.rounds.clone();
+        self.complete = false;
+    }
+
     /// The round the run is in (1 before any was added).
     pub fn round(&self) -> usize {
         self.rounds.len() + 1

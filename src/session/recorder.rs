@@ -230,12 +230,7 @@ impl Recorder {
     /// Takes in the units a new round appended (`seeds: Until`), queued, and the rounds; the
     /// units already recorded keep what this process knows of them.
     pub fn adopt(&mut self, grown: &RunRecord) {
-        let have = self.record.variants.len();
-        self.record
-            .variants
-            .extend(grown.variants.iter().skip(have).cloned());
-        self.record.rounds = grown.rounds.clone();
-        self.record.complete = false;
+        self.record.adopt_round(grown);
     }
 
     pub fn dir(&self) -> Option<&Path> {

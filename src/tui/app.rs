@@ -354,6 +354,8 @@ pub enum Effect {
     Export,
     /// The engine reported the end of the run: finish its record (save or rescue it).
     FinishRun,
+    /// A round of `seeds: Until` ended: add the next (or say why none is needed).
+    NextRound,
     Quit,
     /// Evaluate this variant's saved weights for the digits view.
     LoadDigits(usize),
@@ -390,6 +392,11 @@ pub enum Msg {
     Engine(Event),
     /// A run was started by the runtime: its record and folder.
     Started(RunRecord, Option<PathBuf>),
+    /// `seeds: Until`: the run (with the units of its new round queued) trains on; what the
+    /// round is, in words.
+    RoundStarted(RunRecord, String),
+    /// `seeds: Until`: no round follows; why (None: other writers go on with the run).
+    RoundsEnded(Option<String>),
     /// The runtime reports the outcome of an effect (export, save, start).
     Info(String),
     Error(String),
@@ -746,6 +753,40 @@ impl App {
                 self.show_run(RunView::new(record, dir), View::Live, true);
                 self.message = None;
                 Vec::new()
+            }
+            Msg::RoundStarted(grown, text) => {
+                if let Some(run) = self.run.as_mut() {
+                    run.record.adopt_round(&grown);
+                    run.progress.resize(run.record.variants.len(), None);
+                    run.finished = false;
+                    run.cancelled = false;
+                }
+                self.message = Some((Level::Info, text));
+                Vec::new()
+            }
+            Msg::RoundsEnded(why) => {
+                let Some(run) = self.run.as_mut() else {
+                    return Vec::new();
+                };
+                match why {
+                    Some(why) => {
+                        run.finished = true;
+                        self.message = Some((
+                            Level::Info,
+                            format!("Run complete: {why}. e exports, esc returns to the picker."),
+                        ));
+                    }
+                    None => {
+                        run.watching = Some(0);
+                        self.message = Some((
+                            Level::Info,
+                            "This process is done; other writers still train this round \
+                             (watching)."
+                                .into(),
+                        ));
+                    }
+                }
+                vec![Effect::FinishRun]
             }
             Msg::Info(text) => {
                 self.message = Some((Level::Info, text));
@@ -1375,6 +1416,11 @@ impl App {
                             .into(),
                     ));
                     return vec![Effect::FinishRun];
+                }
+                if !cancelled && run.record.until.is_some() {
+                    // Seeds until decided: the runtime adds the next round, or says why not.
+                    self.message = Some((Level::Info, "Round ended; deciding the next…".into()));
+                    return vec![Effect::NextRound];
                 }
                 run.finished = true;
                 self.message = Some((

@@ -152,6 +152,7 @@ impl Runtime {
                 self.finish_run(false);
                 Ok(None)
             }
+            Effect::NextRound => self.next_round().map(Some),
             Effect::Quit => {
                 self.stop_engine();
                 Ok(None)
@@ -195,6 +196,30 @@ impl Runtime {
         self.watch = dir.as_deref().map(crate::runs::watch::follow);
         self.session = Some(session);
         Msg::Started(record, dir)
+    }
+
+    /// A round of `seeds: Until` ended: the session adds the next one (or finds units nobody
+    /// trains) and the engine starts on them; or no round follows.
+    fn next_round(&mut self) -> Result<Msg> {
+        let (Some(session), Some(data)) = (self.session.as_mut(), self.data.clone()) else {
+            return Ok(Msg::RoundsEnded(Some("no run to go on with".into())));
+        };
+        match session.next_round()? {
+            session::Next::Train(text) => {
+                if let Some(h) = self.engine.take() {
+                    h.join();
+                }
+                self.engine = Some(session.spawn(data, Kernel::default()));
+                let text = text.unwrap_or_else(|| {
+                    "Training units of this round that no other writer is training".into()
+                });
+                Ok(Msg::RoundStarted(session.record(), text))
+            }
+            session::Next::Wait(_) => Ok(Msg::RoundsEnded(None)),
+            session::Next::Done(why) => Ok(Msg::RoundsEnded(Some(
+                why.unwrap_or_else(|| "no round follows".into()),
+            ))),
+        }
     }
 
     fn dataset(&mut self) -> Result<Arc<Dataset>> {

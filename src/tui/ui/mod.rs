@@ -202,6 +202,14 @@ fn header_prefix(app: &App, theme: Theme) -> Vec<Span<'static>> {
                 run.done_count(),
                 run.record.variants.len()
             )));
+            if let Some(u) = &run.record.until {
+                // Seeds until decided: which round, and how far it may go.
+                spans.push(Span::raw(format!(
+                    "· round {} (≤ {} seeds) ",
+                    run.record.round(),
+                    u.max
+                )));
+            }
             let state = if let Some(n) = run.watching.filter(|_| !run.finished) {
                 Span::styled(
                     format!(" watching ({n} writer{}) ", if n == 1 { "" } else { "s" }),
