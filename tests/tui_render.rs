@@ -447,3 +447,94 @@ fn several_past_runs_open_together_beside_the_grid_and_in_the_overlay() {
     assert!(contains(&s, "[20260101-quick]"), "{s:#?}");
     assert!(contains(&s, "[20260103-quick]"), "{s:#?}");
 }
+
+/// `seeds: Until`: the end of a round asks the runtime for the next one instead of finishing;
+/// the new round's units join the run, and the header names the round.
+#[test]
+fn a_run_with_seeds_until_decided_goes_on_in_rounds() {
+    use mnist_lab::insight::rounds;
+    use mnist_lab::tui::app::Effect;
+    let p = preset::parse(
+        "<test>",
+        r#"(name: "u", defaults: (arch: "256", epochs: 1, validation: Test,
+            seeds: Until(min: 2, max: 6, half_width: 0.0001)),
+            variants: [(name: "a"), (name: "b", dropout: 0.3)])"#,
+    )
+    .unwrap();
+    let mut app = picker_app();
+    let mut record = RunRecord::new(&p, Environment::detect("t"));
+    app.update(Msg::Started(record.clone(), None));
+    let screen = draw(&app, 120, 40);
+    assert!(contains(&screen, "round 1 (≤ 6 seeds)"), "{screen:#?}");
+    for (i, loss) in [0.30, 0.31, 0.32, 0.30].into_iter().enumerate() {
+        let v = &mut record.variants[i];
+        v.status = mnist_lab::runs::VariantStatus::Finished;
+        v.history.push(metrics(1, loss, 0.9));
+        app.update(Msg::Engine(Event::VariantStarted {
+            index: i,
+            name: v.spec.name.clone(),
+            epochs: 1,
+            batches_per_epoch: 1,
+        }));
+        app.update(Msg::Engine(Event::EpochEnd {
+            index: i,
+            metrics: metrics(1, loss, 0.9),
+        }));
+        app.update(Msg::Engine(Event::VariantFinished {
+            index: i,
+            seconds: 1.0,
+            weights: None,
+        }));
+    }
+    let effects = app.update(Msg::Engine(Event::RunFinished { cancelled: false }));
+    assert_eq!(effects, vec![Effect::NextRound]);
+    assert!(
+        app.training(),
+        "not finished while the next round is decided"
+    );
+    let d = rounds::decide(&record, &p.until.unwrap());
+    let grown = rounds::grow(&record, &d).unwrap_or_else(|| panic!("{d:?}"));
+    app.update(Msg::RoundStarted(grown.clone(), "round 2: …".into()));
+    assert_eq!(app.variant_count(), grown.variants.len());
+    let screen = draw(&app, 120, 40);
+    assert!(contains(&screen, "round 2 (≤ 6 seeds)"), "{screen:#?}");
+    assert!(contains(&screen, "a · s3"), "{screen:#?}");
+    let effects = app.update(Msg::RoundsEnded(Some("no more rounds".into())));
+    assert_eq!(effects, vec![Effect::FinishRun]);
+    assert!(!app.training());
+}
+
+/// A followed folder whose manifest another writer grew by a round shows the new units.
+#[test]
+fn a_watched_run_takes_in_a_round_another_writer_added() {
+    use mnist_lab::insight::rounds;
+    let p = preset::parse(
+        "<test>",
+        r#"(name: "u", defaults: (arch: "256", epochs: 1, validation: Test,
+            seeds: Until(min: 2, max: 6, half_width: 0.0001)),
+            variants: [(name: "a"), (name: "b", dropout: 0.3)])"#,
+    )
+    .unwrap();
+    let mut record = RunRecord::new(&p, Environment::detect("t"));
+    for (v, loss) in record.variants.iter_mut().zip([0.30, 0.31, 0.32, 0.30]) {
+        v.status = mnist_lab::runs::VariantStatus::Finished;
+        v.history.push(metrics(1, loss, 0.9));
+    }
+    let dir = std::path::PathBuf::from("/nonexistent/run");
+    let mut app = picker_app();
+    app.update(Msg::OpenWatched(mnist_lab::runs::watch::Snapshot {
+        dir: dir.clone(),
+        record: Ok(record.clone()),
+        writers: vec!["h-1".into()],
+    }));
+    let grown = rounds::grow(&record, &rounds::decide(&record, &p.until.unwrap())).unwrap();
+    app.update(Msg::Watched(mnist_lab::runs::watch::Snapshot {
+        dir,
+        record: Ok(grown.clone()),
+        writers: vec!["h-1".into()],
+    }));
+    assert_eq!(app.variant_count(), grown.variants.len());
+    let screen = draw(&app, 120, 40);
+    assert!(contains(&screen, "round 2 (≤ 6 seeds)"), "{screen:#?}");
+    assert!(!contains(&screen, "unit list changed"), "{screen:#?}");
+}

@@ -854,6 +854,13 @@ impl App {
         if run.dir.as_deref() != Some(snap.dir.as_path()) {
             return;
         }
+        // Another writer added a round (`seeds: Until`): its units join the ones shown.
+        if let Ok(record) = &snap.record {
+            if grows(&run.record, record) {
+                run.record.adopt_round(record);
+                run.progress.resize(run.record.variants.len(), None);
+            }
+        }
         if run.watching.is_none() {
             if let Ok(record) = &snap.record {
                 if !run.finished && record.variants.len() == run.record.variants.len() {
@@ -1548,4 +1555,15 @@ impl App {
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(i, _)| i)
     }
+}
+
+/// `newer` is `shown` with rounds of `seeds: Until` appended (the same units first).
+fn grows(shown: &RunRecord, newer: &RunRecord) -> bool {
+    newer.variants.len() > shown.variants.len()
+        && newer.rounds.len() > shown.rounds.len()
+        && newer
+            .variants
+            .iter()
+            .zip(&shown.variants)
+            .all(|(a, b)| a.spec == b.spec)
 }
