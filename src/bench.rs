@@ -173,7 +173,7 @@ fn bench_arch(
     let spec = base
         .variants
         .iter()
-        .find(|v| &v.arch == arch && v.placement == crate::preset::Placement::Every)
+        .find(|v| &v.arch == arch && v.placement == crate::spec::Placement::Every)
         .ok_or_else(|| anyhow::anyhow!("paper-2019 has no {arch} variant"))?;
     let mut spec = spec.clone();
     spec.epochs = epochs;

@@ -1,12 +1,27 @@
 //! mnist-lab: train and compare small feed-forward networks on MNIST, live in a terminal.
 //!
-//! Layers, lowest first; each module uses only those below it (checked by `tests/layers.rs`):
-//! spec → data → preset → runs → model, optim, fast → engine → insight → report → export →
-//! session → headless, tui → cli.
+//! The top-level modules are layered: `LAYERS` ranks them, and a module uses only modules of a
+//! lower rank (checked by `tests/layers.rs`).
 #![deny(clippy::undocumented_unsafe_blocks)]
+
+/// Every top-level module by rank, lowest first: an import may only point to a lower rank.
+pub const LAYERS: &[&[&str]] = &[
+    &["spec", "text", "signals", "sched"],
+    &["data", "model"],
+    &["preset", "optim"],
+    &["runs", "fast"],
+    &["engine"],
+    &["insight", "bench"],
+    &["report"],
+    &["export", "session"],
+    &["headless", "tui"],
+    &["cli"],
+    &["commands"],
+];
 
 pub mod bench;
 pub mod cli;
+pub mod commands;
 pub mod data;
 pub mod engine;
 pub mod export;

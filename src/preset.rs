@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::spec::{
+use crate::spec::{
     Activation, Arch, EarlyStopping, Init, OptimizerSpec, Placement, Reference, Schedule,
-    Validation, VariantSpec, ARCHITECTURES,
+    Validation, VariantSpec,
 };
 
 /// `placement: None` must mean `Placement::None`, not a missing value: RON's implicit `Some`

@@ -4,10 +4,11 @@
 mod common;
 
 use common::{numbers, run_all, run_with, small_preset};
-use mnist_lab::engine::{Command, EngineOptions, Event, FailKind};
+use mnist_lab::engine::{Command, EngineOptions, Event};
 use mnist_lab::model::{Configure, Mlp512x256x128x64x32};
-use mnist_lab::preset::Placement;
 use mnist_lab::runs::VariantStatus;
+use mnist_lab::spec::FailKind;
+use mnist_lab::spec::Placement;
 
 const SMALL: &str = "arch: \"128-64\", epochs: 2, batch_size: 64, train_subset: 3000, \
                      test_subset: 1000, seed: 11, optimizer: Adam(lr: 0.002)";

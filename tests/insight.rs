@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent};
 use mnist_lab::data::{Dataset, Split, PIXELS};
-use mnist_lab::engine::{EpochMetrics, Event};
+use mnist_lab::engine::Event;
 use mnist_lab::preset;
 use mnist_lab::runs::{record::Environment, RunRecord, VariantStatus};
+use mnist_lab::spec::EpochMetrics;
 use mnist_lab::tui::app::{App, Digits, Effect, Msg, View};
 use mnist_lab::tui::ui;
 use ratatui::backend::TestBackend;
@@ -63,7 +64,7 @@ fn finished_paper() -> App {
             epochs: 20,
             batches_per_epoch: 1,
         }));
-        let base = if v.placement == mnist_lab::preset::Placement::Every {
+        let base = if v.placement == mnist_lab::spec::Placement::Every {
             0.05
         } else {
             0.10

@@ -8,8 +8,8 @@ use mnist_lab::engine::{EngineOptions, Kernel};
 use mnist_lab::fast::sparse::SparseBatch;
 use mnist_lab::fast::{params, FastNet, Input};
 use mnist_lab::model::{ArchVisitor, Net};
-use mnist_lab::preset::{Activation, Placement, VariantSpec};
 use mnist_lab::spec::Arch;
+use mnist_lab::spec::{Activation, Placement, VariantSpec};
 use rand::{Rng, SeedableRng};
 
 /// Outputs agree within 1e-5 of the tensor's scale.

@@ -162,35 +162,61 @@ fn top_level_modules_have_no_cycles() {
     assert_eq!(find_cycle(&g), None, "module cycle");
 }
 
-#[test]
-fn lower_layers_do_not_reach_up() {
-    let g = graph();
-    let deps = |m: &str| g.get(m).cloned().unwrap_or_default();
-    assert!(deps("spec").is_empty(), "spec imports {:?}", deps("spec"));
-    for (lower, forbidden) in [
-        (
-            "preset",
-            &["model", "engine", "runs", "session", "tui", "headless"][..],
-        ),
-        (
-            "runs",
-            &["engine", "insight", "report", "export", "session", "tui"][..],
-        ),
-        ("model", &["preset", "engine", "runs", "session"][..]),
-        (
-            "engine",
-            &["insight", "export", "session", "tui", "headless"][..],
-        ),
-        ("export", &["session", "tui", "headless"][..]),
-        ("session", &["tui", "headless", "cli"][..]),
-        ("tui", &["headless", "cli"][..]),
-    ] {
-        for f in forbidden {
+/// Each module's rank in `mnist_lab::LAYERS`.
+fn ranks() -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for (rank, layer) in mnist_lab::LAYERS.iter().enumerate() {
+        for m in *layer {
             assert!(
-                !deps(lower).contains(*f),
-                "{lower} must not import {f} (it imports {:?})",
-                deps(lower)
+                out.insert(m.to_string(), rank).is_none(),
+                "{m} is ranked twice in LAYERS"
             );
         }
     }
+    out
+}
+
+/// Imports that do not point to a lower rank: (from, to).
+fn upward(
+    g: &BTreeMap<String, BTreeSet<String>>,
+    ranks: &BTreeMap<String, usize>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (from, deps) in g {
+        for to in deps {
+            if ranks.get(from) <= ranks.get(to) {
+                out.push((from.clone(), to.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_module_has_a_rank_and_imports_only_point_down() {
+    let ranks = ranks();
+    let known = modules();
+    let ranked: BTreeSet<String> = ranks.keys().cloned().collect();
+    assert_eq!(
+        ranked, known,
+        "LAYERS must rank exactly the modules of lib.rs"
+    );
+    let g = graph();
+    assert_eq!(upward(&g, &ranks), Vec::<(String, String)>::new());
+}
+
+#[test]
+fn the_checker_finds_a_planted_upward_import() {
+    let ranks = ranks();
+    let mut g = graph();
+    assert!(upward(&g, &ranks).is_empty());
+    // spec (rank 0) importing the TUI, and two modules of one rank importing each other.
+    let known = modules();
+    let planted = referenced("use crate::tui::app::App;", &known);
+    g.entry("spec".into()).or_default().extend(planted);
+    g.entry("headless".into()).or_default().insert("tui".into());
+    assert_eq!(
+        upward(&g, &ranks),
+        [("headless", "tui"), ("spec", "tui")].map(|(a, b)| (a.to_string(), b.to_string()))
+    );
 }

@@ -1,6 +1,7 @@
 //! Preset parsing: the shipped files, and every validation error.
 
-use mnist_lab::preset::{self, Activation, OptimizerSpec, Placement};
+use mnist_lab::preset;
+use mnist_lab::spec::{Activation, OptimizerSpec, Placement};
 
 fn err(text: &str) -> String {
     preset::parse("bad.ron", text)

@@ -185,7 +185,7 @@ fn a_preset_with_lr_1e3_diverges_at_an_epoch_and_the_next_variant_runs() {
     let (_, r) = common::run_all(p, EngineOptions::default());
     assert_eq!(r.variants[0].status, VariantStatus::Failed);
     let f = r.variants[0].failure.as_ref().unwrap();
-    assert_eq!(f.kind, mnist_lab::engine::FailKind::Diverged);
+    assert_eq!(f.kind, mnist_lab::spec::FailKind::Diverged);
     assert_eq!(f.epoch, Some(1));
     assert_eq!(r.variants[1].status, VariantStatus::Finished);
 }

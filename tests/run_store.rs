@@ -5,9 +5,10 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
-use mnist_lab::engine::{EngineOptions, EpochMetrics, Event};
+use mnist_lab::engine::{EngineOptions, Event};
 use mnist_lab::export;
 use mnist_lab::runs::{self, record::Environment, RunRecord, VariantStatus};
+use mnist_lab::spec::EpochMetrics;
 
 use common::bin;
 

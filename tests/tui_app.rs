@@ -1,9 +1,10 @@
 //! The TUI's state reducer, `App::update`, for every key and every engine event.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use mnist_lab::engine::{Command, EpochMetrics, Event, FailKind};
+use mnist_lab::engine::{Command, Event};
 use mnist_lab::preset;
 use mnist_lab::runs::{record::Environment, RunRecord, VariantStatus};
+use mnist_lab::spec::{EpochMetrics, FailKind};
 use mnist_lab::tui::app::{App, Confirm, Effect, Msg, PickerEntry, Screen, SortKey, View};
 
 /// Saving is the Recorder's job on the engine thread (durable before the next unit starts),

@@ -246,7 +246,7 @@ fn watch_follows_a_run_folder_that_another_process_writes() {
 
     let mut unit = record.variants[0].clone();
     unit.status = VariantStatus::Running;
-    let epoch = |e: usize, loss: f32| mnist_lab::engine::EpochMetrics {
+    let epoch = |e: usize, loss: f32| mnist_lab::spec::EpochMetrics {
         epoch: e,
         train_loss: loss,
         train_acc: 0.5,

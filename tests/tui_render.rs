@@ -1,9 +1,10 @@
 //! Render tests: every view drawn into ratatui's TestBackend, asserting on the buffer.
 
 use crossterm::event::{KeyCode, KeyEvent};
-use mnist_lab::engine::{EpochMetrics, Event};
+use mnist_lab::engine::Event;
 use mnist_lab::preset;
 use mnist_lab::runs::{record::Environment, RunRecord};
+use mnist_lab::spec::EpochMetrics;
 use mnist_lab::tui::app::{App, Msg, PickerEntry};
 
 mod common;

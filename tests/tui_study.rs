@@ -4,9 +4,10 @@
 mod common;
 
 use crossterm::event::{KeyCode, KeyEvent};
-use mnist_lab::engine::{EpochMetrics, Event};
+use mnist_lab::engine::Event;
 use mnist_lab::preset;
 use mnist_lab::runs::{record::Environment, RunRecord};
+use mnist_lab::spec::EpochMetrics;
 use mnist_lab::tui::app::{App, Msg, PickerEntry, View};
 
 use common::screen::{buffer, cut_words, draw};

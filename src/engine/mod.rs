@@ -14,8 +14,9 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::spec::FailKind;
 pub use control::Flow;
-pub use events::{Command, EpochMetrics, Event, FailKind};
+pub use events::{Command, Event};
 pub use sink::{SharedSink, Sink};
 pub use train::{EngineError, Kernel};
 use train::{Outcome, TrainError, TrainJob};

@@ -8,13 +8,14 @@ use dfdx::prelude::*;
 
 use super::control::{Control, Flow};
 use super::stopping::{EarlyStopper, Verdict};
-use super::{EpochMetrics, Event};
+use super::Event;
 use crate::data::{self, Dataset, Split, CLASSES, PIXELS};
 use crate::fast::batch::{Batch, InputMode};
 use crate::model::weights::{self, WeightsError};
 use crate::model::{ArchVisitor, Net};
 use crate::optim::schedule::LrSchedule;
 use crate::optim::Optimizer;
+use crate::spec::EpochMetrics;
 use crate::spec::{Arch, VariantSpec};
 
 /// How a variant's training ended (failures are errors).

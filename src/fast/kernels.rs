@@ -2,7 +2,7 @@
 //! dfdx uses), and the element-wise parts of a block fused into single passes.
 
 use super::sparse::Panels;
-use crate::preset::Activation;
+use crate::spec::Activation;
 
 /// `c[m×n] (row-major) = (accumulate ? c : 0) + a·b`, where `a` is m×k and `b` is k×n, each
 /// given by a pointer and (row stride, column stride). Uses every rayon thread.

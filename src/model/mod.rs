@@ -143,5 +143,3 @@ macro_rules! architectures {
 }
 
 crate::for_each_arch!(architectures);
-
-pub use crate::spec::ARCHITECTURES;

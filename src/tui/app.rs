@@ -510,7 +510,7 @@ pub fn run_summary(r: &RunRecord) -> (usize, usize, Option<f32>, Option<f32>, f3
         .iter()
         .filter(|v| v.status == crate::runs::VariantStatus::Finished)
         .collect();
-    let last = |f: fn(&crate::engine::EpochMetrics) -> f32| {
+    let last = |f: fn(&crate::spec::EpochMetrics) -> f32| {
         finished
             .iter()
             .filter_map(move |v| v.final_metrics().map(f))
@@ -1524,7 +1524,7 @@ impl App {
         };
         let vs = &run.record.variants;
         let mut idx: Vec<usize> = (0..vs.len()).collect();
-        let key = |i: &usize, f: fn(&crate::engine::EpochMetrics) -> f32, sign: f32| {
+        let key = |i: &usize, f: fn(&crate::spec::EpochMetrics) -> f32, sign: f32| {
             vs[*i]
                 .final_metrics()
                 .map(|m| sign * f(m))

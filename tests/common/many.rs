@@ -1,8 +1,9 @@
 //! An app with `n` variants of which the first half finished `epochs` epochs: for rendering
 //! at size extremes (tests) and frame-time measurement (benches).
 
-use mnist_lab::engine::{EpochMetrics, Event};
+use mnist_lab::engine::Event;
 use mnist_lab::runs::{record::Environment, RunRecord};
+use mnist_lab::spec::EpochMetrics;
 use mnist_lab::tui::app::{App, Msg, PickerEntry};
 
 pub fn app_with_variants(n: usize, epochs: usize) -> App {

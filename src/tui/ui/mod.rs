@@ -110,7 +110,7 @@ pub fn badges(v: &crate::runs::VariantRecord, theme: Theme) -> Vec<Span<'static>
     let diverged = v
         .failure
         .as_ref()
-        .is_some_and(|f| f.kind == crate::engine::FailKind::Diverged);
+        .is_some_and(|f| f.kind == crate::spec::FailKind::Diverged);
     if diverged || curves::has_non_finite(&v.history) {
         out.push(Span::styled(" ✗ NaN ", theme.bad()));
     }

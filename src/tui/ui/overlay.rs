@@ -11,8 +11,8 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
 use super::Theme;
-use crate::engine::EpochMetrics;
 use crate::runs::{RunRecord, VariantRecord};
+use crate::spec::EpochMetrics;
 use crate::tui::app::{App, OverlayMetric};
 
 /// Colours of the curves, in variant order (repeating past the tenth).
