@@ -200,9 +200,9 @@ fn plan(run_dir: PathBuf, delta: Option<f64>, accuracy: bool) -> anyhow::Result<
     }
     let record = crate::runs::load(&run_dir)?;
     let metric = if accuracy {
-        crate::insight::factors::Metric::TestAcc
+        crate::spec::Metric::TestAcc
     } else {
-        crate::insight::factors::Metric::TestLoss
+        crate::spec::Metric::TestLoss
     };
     let comparisons = crate::insight::stats::one_factor_comparisons(
         &crate::insight::factors::Layout::new(&record),

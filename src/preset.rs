@@ -248,7 +248,7 @@ impl Grid {
             levels_of(
                 &self.placement,
                 "placement",
-                |p| format!("{p:?}"),
+                |p| p.to_string(),
                 |e, v| e.placement = Some(v),
             )?,
             levels_of(

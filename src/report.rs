@@ -2,7 +2,6 @@
 //! placement) with the study's numbers beside ours, as plain text or Markdown.
 
 use crate::runs::{RunRecord, VariantRecord, VariantStatus};
-use crate::spec::Placement;
 
 pub const HEADERS: [&str; 12] = [
     "variant",
@@ -18,15 +17,6 @@ pub const HEADERS: [&str; 12] = [
     "study acc",
     "status",
 ];
-
-fn placement(p: Placement) -> &'static str {
-    match p {
-        Placement::Every => "Every",
-        Placement::First => "First",
-        Placement::Last => "Last",
-        Placement::None => "None",
-    }
-}
 
 fn status_label(v: &VariantRecord) -> String {
     match (v.status, &v.failure) {
@@ -62,7 +52,7 @@ pub fn rows(record: &RunRecord) -> Vec<[String; 12]> {
                     .unwrap_or_else(|| "-".into()),
                 s.optimizer.label(),
                 s.activation.label(),
-                placement(s.placement).into(),
+                s.placement.to_string(),
                 fmt(s.reference.map(|r| r.test_loss), 3),
                 fmt(s.reference.map(|r| r.test_acc), 2),
                 status_label(v),
@@ -205,8 +195,8 @@ pub fn variant_table(record: &RunRecord) -> String {
 /// What a table of variants says in words: aliases, failed units, and the set that could be
 /// best on loss and on accuracy.
 pub fn findings(vs: &[crate::insight::stats::VariantStats]) -> Vec<String> {
-    use crate::insight::factors::Metric;
     use crate::insight::stats;
+    use crate::spec::Metric;
     let mut out = Vec::new();
     for v in vs {
         if let Some(a) = &v.alias_of {

@@ -37,15 +37,26 @@ impl Activation {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
 pub enum Init {
     HeNormal,
     GlorotUniform,
     LecunUniform,
 }
 
-/// Where BatchNorm + Dropout go among the hidden layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The value after `x` in its enum's order, round the end (enums that derive
+/// `strum::EnumIter`): what every "press a key to cycle" uses.
+pub fn cycle<T: strum::IntoEnumIterator + PartialEq + Copy>(x: T) -> T {
+    let all = T::iter();
+    let first = all.clone().next().unwrap_or(x);
+    all.skip_while(|v| *v != x).nth(1).unwrap_or(first)
+}
+
+/// Where BatchNorm + Dropout go among the hidden layers. Its name ("Every") is its one
+/// display name, in every table, grid label, factor level and export.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display, strum::EnumIter,
+)]
 pub enum Placement {
     Every,
     First,
@@ -548,31 +559,6 @@ pub struct EpochMetrics {
 }
 
 impl EpochMetrics {
-    /// Names of `values`, in its order (TensorBoard's tags, merge's messages).
-    pub const VALUE_NAMES: [&'static str; 7] = [
-        "train loss",
-        "train accuracy",
-        "test loss",
-        "test accuracy",
-        "validation loss",
-        "validation accuracy",
-        "learning rate",
-    ];
-
-    /// Every number the epoch learned or trained with, timings aside: losses and accuracies
-    /// of train, test and validation, and the learning rate (those not recorded are None).
-    pub fn values(&self) -> [Option<f32>; 7] {
-        [
-            Some(self.train_loss),
-            Some(self.train_acc),
-            Some(self.test_loss),
-            Some(self.test_acc),
-            self.val_loss,
-            self.val_acc,
-            self.lr,
-        ]
-    }
-
     /// The loss that choices are made on: validation when held out, else test (the study's way).
     pub fn monitored_loss(&self) -> f32 {
         self.val_loss.unwrap_or(self.test_loss)
@@ -580,6 +566,188 @@ impl EpochMetrics {
 
     pub fn monitored_acc(&self) -> f32 {
         self.val_acc.unwrap_or(self.test_acc)
+    }
+}
+
+/// Every number an epoch records that a view, a sort, a statistic or an export can read: the
+/// one list of them. Adding one here (its row in `Metric::info` and its value in `of`) puts it
+/// in the overlay's cycle, the table's sort, the statistics, merge's checks and TensorBoard.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::EnumIter,
+    strum::EnumCount,
+)]
+pub enum Metric {
+    #[default]
+    TestLoss,
+    TestAcc,
+    TrainLoss,
+    TrainAcc,
+    ValLoss,
+    ValAcc,
+    LearningRate,
+}
+
+/// What kind of number a metric is: how it is bounded and which end is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    /// ≥ 0, lower is better.
+    Loss,
+    /// In [0, 1], higher is better.
+    Accuracy,
+    /// > 0, neither end better (a setting, not a result).
+    Rate,
+}
+
+/// A metric's names and kind, stated once.
+struct MetricInfo {
+    name: &'static str,
+    short: &'static str,
+    /// TensorBoard's tag.
+    tag: &'static str,
+    /// The name in CSV columns and files.
+    key: &'static str,
+    kind: MetricKind,
+}
+
+impl Metric {
+    fn info(self) -> MetricInfo {
+        use MetricKind::{Accuracy, Loss, Rate};
+        let (name, short, tag, key, kind) = match self {
+            Metric::TestLoss => ("test loss", "test loss", "test/loss", "test_loss", Loss),
+            Metric::TestAcc => (
+                "test accuracy",
+                "test acc",
+                "test/accuracy",
+                "test_acc",
+                Accuracy,
+            ),
+            Metric::TrainLoss => ("train loss", "train loss", "train/loss", "train_loss", Loss),
+            Metric::TrainAcc => (
+                "train accuracy",
+                "train acc",
+                "train/accuracy",
+                "train_acc",
+                Accuracy,
+            ),
+            Metric::ValLoss => (
+                "validation loss",
+                "val loss",
+                "validation/loss",
+                "val_loss",
+                Loss,
+            ),
+            Metric::ValAcc => (
+                "validation accuracy",
+                "val acc",
+                "validation/accuracy",
+                "val_acc",
+                Accuracy,
+            ),
+            Metric::LearningRate => ("learning rate", "lr", "learning_rate", "lr", Rate),
+        };
+        MetricInfo {
+            name,
+            short,
+            tag,
+            key,
+            kind,
+        }
+    }
+
+    /// This metric of an epoch (None where it was not recorded: validation metrics where
+    /// the test set was monitored, the learning rate in older runs).
+    pub fn of(self, m: &EpochMetrics) -> Option<f64> {
+        match self {
+            Metric::TestLoss => Some(m.test_loss as f64),
+            Metric::TestAcc => Some(m.test_acc as f64),
+            Metric::TrainLoss => Some(m.train_loss as f64),
+            Metric::TrainAcc => Some(m.train_acc as f64),
+            Metric::ValLoss => m.val_loss.map(f64::from),
+            Metric::ValAcc => m.val_acc.map(f64::from),
+            Metric::LearningRate => m.lr.map(f64::from),
+        }
+    }
+
+    /// Every metric, in the order views cycle through them.
+    pub fn all() -> impl Iterator<Item = Metric> {
+        <Metric as strum::IntoEnumIterator>::iter()
+    }
+
+    /// The metric after this one in `all`, round the end.
+    pub fn next(self) -> Metric {
+        cycle(self)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// A short label for narrow places (legends, column heads).
+    pub fn short(self) -> &'static str {
+        self.info().short
+    }
+
+    pub fn tag(self) -> &'static str {
+        self.info().tag
+    }
+
+    /// The name in CSV columns and files ("test_loss").
+    pub fn key(self) -> &'static str {
+        self.info().key
+    }
+
+    pub fn kind(self) -> MetricKind {
+        self.info().kind
+    }
+
+    pub fn is_loss(self) -> bool {
+        self.kind() == MetricKind::Loss
+    }
+
+    /// A result of training (a loss or an accuracy), not a setting it trained with.
+    pub fn is_result(self) -> bool {
+        self.kind() != MetricKind::Rate
+    }
+
+    /// A loss (or a rate) is better low, an accuracy high.
+    pub fn lower_is_better(self) -> bool {
+        self.kind() != MetricKind::Accuracy
+    }
+
+    /// "lowest" for a loss, "highest" for an accuracy: the better end.
+    pub fn best_word(self) -> &'static str {
+        if self.lower_is_better() {
+            "lowest"
+        } else {
+            "highest"
+        }
+    }
+
+    /// The values the metric can take: a loss is ≥ 0, an accuracy in [0, 1].
+    pub fn bounds(self) -> (f64, f64) {
+        match self.kind() {
+            MetricKind::Accuracy => (0.0, 1.0),
+            _ => (0.0, f64::INFINITY),
+        }
+    }
+
+    /// The same quantity on the validation images (a test or validation metric; others are
+    /// their own).
+    pub fn on_validation(self) -> Metric {
+        match self {
+            Metric::TestLoss | Metric::ValLoss => Metric::ValLoss,
+            Metric::TestAcc | Metric::ValAcc => Metric::ValAcc,
+            other => other,
+        }
     }
 }
 
@@ -699,3 +867,15 @@ mod tests {
         assert_eq!(progress_fraction(0, 0, 0, 0), 0.0);
     }
 }
+
+/// One display name each: the `label` of the type, wherever it is shown.
+macro_rules! display_by_label {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.label())
+            }
+        }
+    )*};
+}
+display_by_label!(Activation, OptimizerSpec, Schedule, Validation);

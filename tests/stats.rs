@@ -11,12 +11,13 @@
 //! sm.stats.anova_lm(model, typ=2)
 //! ```
 
-use mnist_lab::insight::factors::{Factor, Layout, Metric};
+use mnist_lab::insight::factors::{Factor, Layout};
 use mnist_lab::insight::model;
 use mnist_lab::insight::stats;
 use mnist_lab::preset;
 use mnist_lab::runs::{record::Environment, RunRecord, VariantStatus};
 use mnist_lab::spec::EpochMetrics;
+use mnist_lab::spec::Metric;
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * b.abs().max(1e-12)

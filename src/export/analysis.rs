@@ -4,11 +4,12 @@
 use std::fmt::Write as _;
 
 use super::{csv_field, num};
-use crate::insight::factors::{Layout, Metric};
+use crate::insight::factors::Layout;
 use crate::insight::model::{self, Fitted};
 use crate::insight::stats::{self, Adjustment, Comparison};
 use crate::report;
 use crate::runs::RunRecord;
+use crate::spec::Metric;
 
 /// At most this many one-factor comparisons are written out in summary.md.
 pub const MD_COMPARISONS: usize = 40;
@@ -67,18 +68,9 @@ impl TestRow<'_> {
             t.and_then(|t| t.p_permutation).map(num).unwrap_or_default(),
             num(self.p_adjusted),
             self.method.to_string(),
-            metric_label(self.metric).to_string(),
+            self.metric.key().to_string(),
         ];
         writeln!(w, "{}", cells.join(","))
-    }
-}
-
-fn metric_label(m: Metric) -> &'static str {
-    match m {
-        Metric::TestLoss => "test_loss",
-        Metric::TestAcc => "test_acc",
-        Metric::ValLoss => "val_loss",
-        Metric::ValAcc => "val_acc",
     }
 }
 
@@ -187,7 +179,7 @@ pub fn anova_csv(record: &RunRecord) -> String {
             let _ = writeln!(
                 out,
                 "{},{},{},{},{},{},{},{},II,{}",
-                metric_label(metric),
+                metric.key(),
                 csv_field(&r.term),
                 r.df,
                 num(r.ss),
@@ -201,7 +193,7 @@ pub fn anova_csv(record: &RunRecord) -> String {
         let _ = writeln!(
             out,
             "{},residual,{},{},,,,,II,{}",
-            metric_label(metric),
+            metric.key(),
             a.residual_df,
             num(a.residual_ss),
             a.blocked

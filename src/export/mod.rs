@@ -112,7 +112,7 @@ pub fn summary_csv(record: &RunRecord) -> String {
             s.optimizer.label(),
             s.optimizer.lr().to_string(),
             csv_field(&s.activation.label()),
-            format!("{:?}", s.placement),
+            s.placement.to_string(),
             csv_field(&s.validation.label()),
             opt(s.reference.map(|r| r.test_loss)),
             opt(s.reference.map(|r| r.test_acc)),

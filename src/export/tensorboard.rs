@@ -102,17 +102,6 @@ fn text_summary(tag: &str, text: &str) -> Vec<u8> {
     summary
 }
 
-/// The scalars written per epoch, by tag, in the order of `EpochMetrics::values`.
-pub const TAGS: [&str; 7] = [
-    "train/loss",
-    "train/accuracy",
-    "test/loss",
-    "test/accuracy",
-    "validation/loss",
-    "validation/accuracy",
-    "learning_rate",
-];
-
 /// The event file of one unit: the version record, its settings as text, then one scalar
 /// event per tag per epoch (step = epoch). `start` is the run's start time (seconds since
 /// the epoch); each epoch's wall time adds the seconds trained so far.
@@ -136,9 +125,9 @@ pub fn unit_events(v: &VariantRecord, start: f64) -> Vec<u8> {
     let mut wall = start;
     for m in &v.history {
         wall += m.seconds.max(0.0) as f64;
-        for (tag, value) in TAGS.iter().zip(m.values()) {
-            if let Some(x) = value {
-                let summary = scalar_summary(tag, x);
+        for metric in crate::spec::Metric::all() {
+            if let Some(x) = metric.of(m) {
+                let summary = scalar_summary(metric.tag(), x as f32);
                 record(
                     &mut out,
                     &event(wall, m.epoch as u64, |e| pb::bytes(e, 5, &summary)),

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::runs::{RunRecord, VariantStatus};
+use crate::spec::Metric;
 use crate::spec::VariantSpec;
 
 /// A field of a unit's spec that can differ between variants. Seed is not one: it is the
@@ -76,12 +77,12 @@ impl Factor {
                 n => format!("{n} layers"),
             },
             Factor::Widths => s.arch.name(),
-            Factor::Placement => format!("{:?}", s.placement),
+            Factor::Placement => s.placement.to_string(),
             Factor::Optimizer => s.optimizer.label(),
             Factor::LearningRate => format!("{}", s.optimizer.lr()),
             Factor::Dropout => format!("{}", s.dropout),
             Factor::Activation => s.activation.label(),
-            Factor::Init => format!("{:?}", s.init),
+            Factor::Init => s.init.to_string(),
             Factor::BatchSize => s.batch_size.to_string(),
             Factor::Epochs => s.epochs.to_string(),
             Factor::Schedule => s.schedule.map_or("constant".into(), |x| x.label()),
@@ -333,66 +334,6 @@ impl Layout {
 /// Factors with more than one value in this run (the ones worth looking at).
 pub fn varying(record: &RunRecord) -> Vec<Factor> {
     Layout::new(record).factors
-}
-
-/// A number each finished unit has at the epoch whose weights it keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum Metric {
-    TestLoss,
-    TestAcc,
-    ValLoss,
-    ValAcc,
-}
-
-impl Metric {
-    /// "lowest" for a loss, "highest" for an accuracy: the better end.
-    pub fn best_word(self) -> &'static str {
-        if self.lower_is_better() {
-            "lowest"
-        } else {
-            "highest"
-        }
-    }
-
-    pub fn lower_is_better(self) -> bool {
-        matches!(self, Metric::TestLoss | Metric::ValLoss)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::TestLoss => "test loss",
-            Metric::TestAcc => "test accuracy",
-            Metric::ValLoss => "validation loss",
-            Metric::ValAcc => "validation accuracy",
-        }
-    }
-
-    /// The values the metric can take: a loss is ≥ 0, an accuracy in [0, 1].
-    pub fn bounds(self) -> (f64, f64) {
-        if self.lower_is_better() {
-            (0.0, f64::INFINITY)
-        } else {
-            (0.0, 1.0)
-        }
-    }
-
-    /// The same quantity on the validation images.
-    pub fn on_validation(self) -> Metric {
-        match self {
-            Metric::TestLoss | Metric::ValLoss => Metric::ValLoss,
-            Metric::TestAcc | Metric::ValAcc => Metric::ValAcc,
-        }
-    }
-
-    /// This metric of an epoch (None: validation metrics where the test set was monitored).
-    pub fn of(self, m: &crate::spec::EpochMetrics) -> Option<f64> {
-        match self {
-            Metric::TestLoss => Some(m.test_loss as f64),
-            Metric::TestAcc => Some(m.test_acc as f64),
-            Metric::ValLoss => m.val_loss.map(f64::from),
-            Metric::ValAcc => m.val_acc.map(f64::from),
-        }
-    }
 }
 
 /// Mean and (population) standard deviation of one level's results.

@@ -12,9 +12,10 @@ use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
 
-use super::factors::{Factor, Layout, Metric};
+use super::factors::{Factor, Layout};
 use super::stats::{self, ALPHA};
 use crate::runs::RunRecord;
+use crate::spec::Metric;
 
 /// A row of an ANOVA table.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -5,10 +5,11 @@
 
 use std::fmt::Write as _;
 
-use super::factors::{Layout, Metric};
+use super::factors::Layout;
 use super::model::Fitted;
 use super::stats::{self, ALPHA, POWER};
 use crate::runs::RunRecord;
+use crate::spec::Metric;
 
 /// Undecided rivals listed by `Plan::text`, closest first.
 pub const MAX_LISTED: usize = 10;

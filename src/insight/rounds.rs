@@ -4,10 +4,10 @@
 //! reaches the same decision: that is what lets the writers of a shared folder agree on the
 //! next round without talking to each other (see `runs::units::grow_manifest`).
 
-use crate::insight::factors::Metric;
 use crate::insight::stats::{self, Untestable};
 use crate::preset::Until;
 use crate::runs::{RunRecord, VariantStatus};
+use crate::spec::Metric;
 use crate::spec::VariantSpec;
 
 /// What the last round's results ask for.

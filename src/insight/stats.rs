@@ -8,8 +8,9 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::HashMap;
 
-use super::factors::{Factor, Layout, Metric};
+use super::factors::{Factor, Layout};
 use crate::runs::{RunRecord, VariantRecord, VariantStatus};
+use crate::spec::{EpochMetrics, Metric};
 use crate::spec::{Reference, VariantSpec};
 
 /// Significance level of every test and the confidence of every interval.
@@ -393,20 +394,13 @@ impl Adjustment {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct UnitValue {
     pub seed: u64,
-    pub test_loss: f64,
-    pub test_acc: f64,
-    pub val_loss: Option<f64>,
-    pub val_acc: Option<f64>,
+    /// The epoch whose weights the unit keeps.
+    pub kept: EpochMetrics,
 }
 
 impl UnitValue {
     pub fn get(&self, metric: Metric) -> Option<f64> {
-        match metric {
-            Metric::TestLoss => Some(self.test_loss),
-            Metric::TestAcc => Some(self.test_acc),
-            Metric::ValLoss => self.val_loss,
-            Metric::ValAcc => self.val_acc,
-        }
+        metric.of(&self.kept)
     }
 }
 
@@ -464,7 +458,7 @@ impl VariantStats {
 
     /// Whether every finished unit has validation numbers (a holdout was monitored).
     pub fn has_holdout(&self) -> bool {
-        !self.values.is_empty() && self.values.iter().all(|v| v.val_loss.is_some())
+        !self.values.is_empty() && self.values.iter().all(|v| v.kept.val_loss.is_some())
     }
 }
 
@@ -515,10 +509,7 @@ pub fn per_variant(record: &RunRecord) -> Vec<VariantStats> {
                     let m = v.final_metrics()?;
                     Some(UnitValue {
                         seed: v.spec.seed,
-                        test_loss: m.test_loss as f64,
-                        test_acc: m.test_acc as f64,
-                        val_loss: m.val_loss.map(f64::from),
-                        val_acc: m.val_acc.map(f64::from),
+                        kept: *m,
                     })
                 })
                 .collect();
@@ -542,11 +533,17 @@ pub fn per_variant(record: &RunRecord) -> Vec<VariantStats> {
                 spec: units[0].spec.clone(),
                 units: units.len(),
                 loss: estimate_within(
-                    &values.iter().map(|v| v.test_loss).collect::<Vec<_>>(),
+                    &values
+                        .iter()
+                        .map(|v| v.kept.test_loss as f64)
+                        .collect::<Vec<_>>(),
                     Metric::TestLoss.bounds(),
                 ),
                 acc: estimate_within(
-                    &values.iter().map(|v| v.test_acc).collect::<Vec<_>>(),
+                    &values
+                        .iter()
+                        .map(|v| v.kept.test_acc as f64)
+                        .collect::<Vec<_>>(),
                     Metric::TestAcc.bounds(),
                 ),
                 best_epoch_loss: estimate_within(&best, Metric::TestLoss.bounds()),

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 
 use super::units::{self, WriterLock};
 use super::{RunRecord, VariantRecord};
+use crate::spec::Metric;
 
 /// What a merge did.
 #[derive(Debug, Default, PartialEq)]
@@ -26,17 +27,20 @@ pub struct MergeReport {
 
 /// What a unit learned, epoch by epoch: each epoch's number and values, timings aside (they
 /// differ between machines and runs of the same training).
-fn learned(v: &VariantRecord) -> Vec<(usize, [Option<f32>; 7])> {
-    v.history.iter().map(|m| (m.epoch, m.values())).collect()
+fn learned(v: &VariantRecord) -> Vec<(usize, Vec<Option<f64>>)> {
+    v.history
+        .iter()
+        .map(|m| (m.epoch, Metric::all().map(|k| k.of(m)).collect()))
+        .collect()
 }
 
 /// Two copies of a unit are the same result when they ended the same way and learned the
 /// same numbers, bit for bit.
 fn same_result(a: &VariantRecord, b: &VariantRecord) -> bool {
-    let bits = |v: &VariantRecord| -> Vec<(usize, Vec<Option<u32>>)> {
+    let bits = |v: &VariantRecord| -> Vec<(usize, Vec<Option<u64>>)> {
         learned(v)
             .into_iter()
-            .map(|(e, xs)| (e, xs.iter().map(|x| x.map(f32::to_bits)).collect()))
+            .map(|(e, xs)| (e, xs.iter().map(|x| x.map(f64::to_bits)).collect()))
             .collect()
     };
     a.status == b.status && a.failure == b.failure && bits(a) == bits(b)
@@ -51,14 +55,20 @@ fn difference(a: &VariantRecord, b: &VariantRecord) -> String {
     if la.len() != lb.len() {
         return format!("{} vs {} epochs", la.len(), lb.len());
     }
-    let show = |v: Option<f32>| v.map_or("none".into(), |v| format!("{v}"));
+    // Every value was an f32: shown as one.
+    let show = |v: Option<f64>| v.map_or("none".into(), |v| format!("{}", v as f32));
     for ((ea, xa), (eb, xb)) in la.iter().zip(&lb) {
         if ea != eb {
             return format!("epoch {ea} vs {eb}");
         }
-        for (k, name) in crate::spec::EpochMetrics::VALUE_NAMES.iter().enumerate() {
-            if xa[k].map(f32::to_bits) != xb[k].map(f32::to_bits) {
-                return format!("epoch {ea}: {name} {} vs {}", show(xa[k]), show(xb[k]));
+        for (k, metric) in Metric::all().enumerate() {
+            if xa[k].map(f64::to_bits) != xb[k].map(f64::to_bits) {
+                return format!(
+                    "epoch {ea}: {} {} vs {}",
+                    metric.name(),
+                    show(xa[k]),
+                    show(xb[k])
+                );
             }
         }
     }

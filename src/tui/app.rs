@@ -22,36 +22,38 @@ pub enum Screen {
     Run,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The views, in the header's order; each one's label is the key that opens it and its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::IntoStaticStr)]
 pub enum View {
+    #[strum(serialize = "1 live")]
     Live,
+    #[strum(serialize = "2 grid")]
     Grid,
+    #[strum(serialize = "3 table")]
     Table,
+    #[strum(serialize = "4 factors")]
     Factors,
+    #[strum(serialize = "5 digits")]
     Digits,
+    #[strum(serialize = "6 pairs")]
     Pairs,
+    #[strum(serialize = "7 overlay")]
     Overlay,
 }
 
 impl View {
     /// Every view, in the header's order.
-    pub const ALL: [View; 7] = [
-        View::Live,
-        View::Grid,
-        View::Table,
-        View::Factors,
-        View::Digits,
-        View::Pairs,
-        View::Overlay,
-    ];
+    pub fn all() -> impl Iterator<Item = View> + Clone {
+        <View as strum::IntoEnumIterator>::iter()
+    }
 
-    /// The view tab switches to: the next in `ALL` that tab stops at, wrapping.
+    /// The view tab switches to: the next in `all` that tab stops at, wrapping.
     pub fn next_tab(self) -> View {
-        let at = View::ALL.iter().position(|v| *v == self).unwrap_or(0);
-        (1..=View::ALL.len())
-            .map(|k| View::ALL[(at + k) % View::ALL.len()])
-            .find(|v| v.tab_stop())
-            .unwrap_or(View::Live)
+        let mut v = crate::spec::cycle(self);
+        while !v.tab_stop() {
+            v = crate::spec::cycle(v);
+        }
+        v
     }
 
     /// Digits opens only for a finished variant with weights (its key loads them), so tab
@@ -62,40 +64,38 @@ impl View {
 
     /// The header's label: the key that opens it, and its name.
     pub fn label(self) -> &'static str {
-        match self {
-            View::Live => "1 live",
-            View::Grid => "2 grid",
-            View::Table => "3 table",
-            View::Factors => "4 factors",
-            View::Digits => "5 digits",
-            View::Pairs => "6 pairs",
-            View::Overlay => "7 overlay",
-        }
+        self.into()
     }
 }
 
+/// The table's order: as trained, by a metric of each unit's kept epoch (better first), or
+/// by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
     Order,
-    TestLoss,
-    TestAcc,
+    By(crate::spec::Metric),
     Name,
 }
 
 impl SortKey {
+    /// Order, then every result metric (the learning rate is a setting), then name.
     fn next(self) -> Self {
+        use crate::spec::Metric;
+        let results = || Metric::all().filter(|m| m.is_result());
         match self {
-            SortKey::Order => SortKey::TestLoss,
-            SortKey::TestLoss => SortKey::TestAcc,
-            SortKey::TestAcc => SortKey::Name,
+            SortKey::Order => results().next().map_or(SortKey::Name, SortKey::By),
+            SortKey::By(m) => results()
+                .skip_while(|x| *x != m)
+                .nth(1)
+                .map_or(SortKey::Name, SortKey::By),
             SortKey::Name => SortKey::Order,
         }
     }
+
     pub fn label(self) -> &'static str {
         match self {
             SortKey::Order => "preset order",
-            SortKey::TestLoss => "test loss",
-            SortKey::TestAcc => "test accuracy",
+            SortKey::By(m) => m.name(),
             SortKey::Name => "name",
         }
     }
@@ -473,32 +473,26 @@ pub struct PickerState {
 }
 
 /// How the picker orders past runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::EnumIter, strum::IntoStaticStr)]
 pub enum RunSort {
     #[default]
+    #[strum(serialize = "newest")]
     Newest,
+    #[strum(serialize = "best test loss")]
     BestLoss,
+    #[strum(serialize = "best test accuracy")]
     BestAcc,
+    #[strum(serialize = "preset")]
     Preset,
 }
 
 impl RunSort {
     pub fn next(self) -> Self {
-        match self {
-            RunSort::Newest => RunSort::BestLoss,
-            RunSort::BestLoss => RunSort::BestAcc,
-            RunSort::BestAcc => RunSort::Preset,
-            RunSort::Preset => RunSort::Newest,
-        }
+        crate::spec::cycle(self)
     }
 
     pub fn label(self) -> &'static str {
-        match self {
-            RunSort::Newest => "newest",
-            RunSort::BestLoss => "best test loss",
-            RunSort::BestAcc => "best test accuracy",
-            RunSort::Preset => "preset",
-        }
+        self.into()
     }
 }
 
@@ -560,61 +554,11 @@ pub struct TableViewState {
     pub sort: SortKey,
 }
 
-/// What the overlay view draws for every variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OverlayMetric {
-    #[default]
-    TestLoss,
-    TestAcc,
-    TrainLoss,
-    ValLoss,
-    ValAcc,
-}
-
-impl OverlayMetric {
-    pub fn next(self) -> Self {
-        match self {
-            OverlayMetric::TestLoss => OverlayMetric::TestAcc,
-            OverlayMetric::TestAcc => OverlayMetric::TrainLoss,
-            OverlayMetric::TrainLoss => OverlayMetric::ValLoss,
-            OverlayMetric::ValLoss => OverlayMetric::ValAcc,
-            OverlayMetric::ValAcc => OverlayMetric::TestLoss,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            OverlayMetric::TestLoss => "test loss",
-            OverlayMetric::TestAcc => "test accuracy",
-            OverlayMetric::TrainLoss => "train loss",
-            OverlayMetric::ValLoss => "validation loss",
-            OverlayMetric::ValAcc => "validation accuracy",
-        }
-    }
-
-    pub fn short(self) -> &'static str {
-        match self {
-            OverlayMetric::TestLoss => "test loss",
-            OverlayMetric::TestAcc => "test acc",
-            OverlayMetric::TrainLoss => "train loss",
-            OverlayMetric::ValLoss => "val loss",
-            OverlayMetric::ValAcc => "val acc",
-        }
-    }
-
-    pub fn is_loss(self) -> bool {
-        matches!(
-            self,
-            OverlayMetric::TestLoss | OverlayMetric::TrainLoss | OverlayMetric::ValLoss
-        )
-    }
-}
-
 /// The overlay view: its metric, and the variants pinned (kept bright while the rest fade)
 /// or hidden (off the chart and its y-range), by their legend labels.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OverlayViewState {
-    pub metric: OverlayMetric,
+    pub metric: crate::spec::Metric,
     pub pinned: std::collections::BTreeSet<String>,
     pub hidden: std::collections::BTreeSet<String>,
 }
@@ -632,7 +576,7 @@ pub struct PairsViewState {
 pub struct FactorsViewState {
     pub row: usize,
     pub col: usize,
-    pub metric: crate::insight::factors::Metric,
+    pub metric: crate::spec::Metric,
 }
 
 impl Default for FactorsViewState {
@@ -640,7 +584,7 @@ impl Default for FactorsViewState {
         FactorsViewState {
             row: 0,
             col: 1,
-            metric: crate::insight::factors::Metric::TestLoss,
+            metric: crate::spec::Metric::TestLoss,
         }
     }
 }
@@ -1273,11 +1217,11 @@ impl App {
             Action::RowFactor => self.factors.row = self.next_factor(self.factors.row),
             Action::ColFactor => self.factors.col = self.next_factor(self.factors.col),
             Action::Metric => {
-                use crate::insight::factors::Metric;
-                self.factors.metric = match self.factors.metric {
-                    Metric::TestLoss => Metric::TestAcc,
-                    _ => Metric::TestLoss,
+                let mut next = self.factors.metric.next();
+                while !next.is_result() {
+                    next = next.next();
                 }
+                self.factors.metric = next;
             }
             Action::PatienceUp => self.charts.patience = (self.charts.patience + 1).min(99),
             Action::PatienceDown => {
@@ -1524,20 +1468,20 @@ impl App {
         };
         let vs = &run.record.variants;
         let mut idx: Vec<usize> = (0..vs.len()).collect();
-        let key = |i: &usize, f: fn(&crate::spec::EpochMetrics) -> f32, sign: f32| {
-            vs[*i]
-                .final_metrics()
-                .map(|m| sign * f(m))
-                .unwrap_or(f32::INFINITY)
-        };
         match self.table.sort {
             SortKey::Order => {}
-            SortKey::TestLoss => idx.sort_by(|a, b| {
-                key(a, |m| m.test_loss, 1.0).total_cmp(&key(b, |m| m.test_loss, 1.0))
-            }),
-            SortKey::TestAcc => idx.sort_by(|a, b| {
-                key(a, |m| m.test_acc, -1.0).total_cmp(&key(b, |m| m.test_acc, -1.0))
-            }),
+            SortKey::By(metric) => {
+                // Better first; units without the value (not finished, not recorded) last.
+                let sign = if metric.lower_is_better() { 1.0 } else { -1.0 };
+                let key = |i: &usize| {
+                    vs[*i]
+                        .final_metrics()
+                        .and_then(|m| metric.of(m))
+                        .filter(|x| x.is_finite())
+                        .map_or(f64::INFINITY, |x| sign * x)
+                };
+                idx.sort_by(|a, b| key(a).total_cmp(&key(b)));
+            }
             SortKey::Name => idx.sort_by(|a, b| vs[*a].spec.name.cmp(&vs[*b].spec.name)),
         }
         idx

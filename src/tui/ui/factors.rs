@@ -8,8 +8,9 @@ use ratatui::widgets::{Block, Paragraph, Row, Sparkline, Table};
 use ratatui::Frame;
 
 use super::{fit, Theme};
-use crate::insight::factors::{self, Factor, Metric};
+use crate::insight::factors::{self, Factor};
 use crate::runs::RunRecord;
+use crate::spec::Metric;
 use crate::tui::app::App;
 
 /// The two factors shown, from the app's cycling indices over the run's varying factors.

@@ -242,12 +242,11 @@ fn header_tabs(app: &App, width: u16, prefix: usize) -> Vec<(View, &'static str,
     if app.screen != Screen::Run || app.run.is_none() {
         return Vec::new();
     }
-    let full: usize = View::ALL.iter().map(|v| v.label().len() + 1).sum();
+    let full: usize = View::all().map(|v| v.label().len() + 1).sum();
     let fits = prefix + full <= width as usize;
     let mut x = prefix;
-    View::ALL
-        .iter()
-        .map(|&v| {
+    View::all()
+        .map(|v| {
             let label = v.label();
             let text = if fits || v == app.view {
                 label

@@ -13,7 +13,8 @@ use ratatui::Frame;
 use super::Theme;
 use crate::runs::{RunRecord, VariantRecord};
 use crate::spec::EpochMetrics;
-use crate::tui::app::{App, OverlayMetric};
+use crate::spec::Metric;
+use crate::tui::app::App;
 
 /// Colours of the curves, in variant order (repeating past the tenth).
 const PALETTE: [Color; 10] = [
@@ -45,19 +46,12 @@ pub struct Curve {
 }
 
 /// The metric's value of one epoch, if recorded.
-pub fn value(m: &EpochMetrics, metric: OverlayMetric) -> Option<f64> {
-    let v = match metric {
-        OverlayMetric::TestLoss => Some(m.test_loss),
-        OverlayMetric::TestAcc => Some(m.test_acc),
-        OverlayMetric::TrainLoss => Some(m.train_loss),
-        OverlayMetric::ValLoss => m.val_loss,
-        OverlayMetric::ValAcc => m.val_acc,
-    };
-    v.map(|v| v as f64).filter(|v| v.is_finite())
+pub fn value(m: &EpochMetrics, metric: Metric) -> Option<f64> {
+    metric.of(m).filter(|v| v.is_finite())
 }
 
 /// Mean over the units of each epoch's value (epochs no unit has are left out).
-fn mean_curve(units: &[&VariantRecord], metric: OverlayMetric) -> Vec<(f64, f64)> {
+fn mean_curve(units: &[&VariantRecord], metric: Metric) -> Vec<(f64, f64)> {
     let epochs = units.iter().map(|u| u.history.len()).max().unwrap_or(0);
     (0..epochs)
         .filter_map(|e| {
@@ -86,7 +80,7 @@ fn smoothed(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn curves_of(record: &RunRecord, metric: OverlayMetric, run: Option<&str>) -> Vec<Curve> {
+fn curves_of(record: &RunRecord, metric: Metric, run: Option<&str>) -> Vec<Curve> {
     crate::insight::stats::variant_groups(record)
         .into_iter()
         .map(|g| {

@@ -8,8 +8,8 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::{fit, Theme};
-use crate::insight::factors::Metric;
 use crate::insight::stats::{self, VariantStats};
+use crate::spec::Metric;
 use crate::tui::app::App;
 
 /// The selected variant (A) and the one it is compared with (B), as indices into `vs`.

@@ -85,7 +85,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                     v.name,
                     v.arch,
                     v.optimizer.label(),
-                    format!("{:?}", v.placement),
+                    v.placement.to_string(),
                     v.epochs
                 )));
             }

@@ -94,8 +94,8 @@ pub fn render_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
 /// With seeds: one row per variant, n and mean ± sd with the 95% CI of the final test loss
 /// and accuracy; ★ marks the variants that cannot be told apart from the best.
 fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    use crate::insight::factors::Metric;
     use crate::insight::stats;
+    use crate::spec::Metric;
     let Some(run) = &app.run else {
         return;
     };
