@@ -32,37 +32,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Cmd::Export {
             run_dir,
-            tensorboard: Some(tb),
-            ..
-        }) => {
-            let record = crate::runs::load(&run_dir)?;
-            let dirs = crate::export::tensorboard::export(&tb, &record)?;
-            println!(
-                "wrote TensorBoard events of {} units to {} (tensorboard --logdir {})",
-                dirs.len(),
-                tb.display(),
-                tb.display()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Some(Cmd::Export { run_dir, to, .. }) => {
-            let record = crate::runs::load(&run_dir)?;
-            let target = to.unwrap_or_else(|| run_dir.clone());
-            // With the data set, confusion matrices are exported too; without it, the rest.
-            // Loaded only when some unit has weights to evaluate.
-            let data = record
-                .variants
-                .iter()
-                .any(|v| v.weights.is_some())
-                .then(|| session::load_data(common.data.as_deref()).ok())
-                .flatten();
-            let written = crate::export::export_run(&run_dir, &target, &record, data.as_deref())?;
-            println!("exported {} to {}", written.summary(), target.display());
-            for line in &written.skipped {
-                println!("skipped: {}", crate::text::escape(line));
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+            to,
+            tensorboard,
+        }) => export(common, run_dir, to, tensorboard),
         Some(Cmd::Plan {
             run_dir,
             delta,
@@ -299,4 +271,40 @@ fn watch(common: Common, run_dir: PathBuf, no_mouse: bool) -> anyhow::Result<Exi
         watch: Some(run_dir),
     };
     tui(options)
+}
+
+/// `export`: the run's files (or TensorBoard event files) through the one export entry point.
+fn export(
+    common: Common,
+    run_dir: PathBuf,
+    to: Option<PathBuf>,
+    tensorboard: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use crate::export::Format;
+    let record = crate::runs::load(&run_dir)?;
+    let (format, target) = match tensorboard {
+        Some(tb) => (Format::TensorBoard, tb),
+        None => (Format::Files, to.unwrap_or_else(|| run_dir.clone())),
+    };
+    // With the data set, confusion matrices are exported too; without it, the rest. Loaded
+    // only when some unit has weights to evaluate.
+    let data = (format == Format::Files && record.variants.iter().any(|v| v.weights.is_some()))
+        .then(|| session::load_data(common.data.as_deref()).ok())
+        .flatten();
+    let written =
+        crate::export::export(format.clone(), &run_dir, &target, &record, data.as_deref())?;
+    if format == Format::TensorBoard {
+        println!(
+            "wrote {} to {} (tensorboard --logdir {})",
+            written.summary(),
+            target.display(),
+            target.display()
+        );
+    } else {
+        println!("exported {} to {}", written.summary(), target.display());
+    }
+    for line in &written.skipped {
+        println!("skipped: {}", crate::text::escape(line));
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -15,42 +15,96 @@ fn placement_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Plac
     Placement::deserialize(d).map(Some)
 }
 
-/// Settings shared by `defaults` and each variant; every field optional so variants override.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {
-    #[serde(default)]
-    pub arch: Option<String>,
-    #[serde(default)]
-    pub activation: Option<Activation>,
-    #[serde(default)]
-    pub init: Option<Init>,
-    #[serde(default)]
-    pub optimizer: Option<OptimizerSpec>,
-    #[serde(default)]
-    pub dropout: Option<f32>,
-    #[serde(default, deserialize_with = "placement_field")]
-    pub placement: Option<Placement>,
-    #[serde(default)]
-    pub epochs: Option<usize>,
-    #[serde(default)]
-    pub batch_size: Option<usize>,
-    #[serde(default)]
-    pub seed: Option<u64>,
-    #[serde(default)]
-    pub train_subset: Option<usize>,
-    #[serde(default)]
-    pub test_subset: Option<usize>,
-    #[serde(default)]
-    pub lr: Option<f32>,
-    #[serde(default)]
-    pub seeds: Option<Seeds>,
-    #[serde(default)]
-    pub validation: Option<Validation>,
-    #[serde(default)]
-    pub early_stopping: Option<EarlyStopping>,
-    #[serde(default)]
-    pub schedule: Option<Schedule>,
+/// Every preset field, declared once: the defaults struct (`Settings`), the per-variant
+/// entry (`VariantEntry`: a name, the study's numbers and the same fields), the grid's level
+/// lists (`Grid`, for the fields in `grid`, whose order is the order of a generated name's
+/// parts, each with how its level is labelled) and the merge of an entry over the defaults.
+/// A new field is one line here (and its default where `resolve` builds the unit spec).
+macro_rules! preset_fields {
+    (
+        grid { $( $(#[$gm:meta])* $g:ident : $gt:ty => $label:expr ),* $(,)? }
+        other { $( $(#[$om:meta])* $o:ident : $ot:ty ),* $(,)? }
+    ) => {
+        /// Settings shared by `defaults` and each variant; every field optional so variants
+        /// override.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Settings {
+            $( $(#[$gm])* #[serde(default)] pub $g: Option<$gt>, )*
+            $( $(#[$om])* #[serde(default)] pub $o: Option<$ot>, )*
+        }
+
+        /// One entry of `variants: [...]`: a name, its overrides, and optionally the study's
+        /// numbers.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct VariantEntry {
+            pub name: String,
+            #[serde(default)]
+            pub reference: Option<Reference>,
+            $( $(#[$gm])* #[serde(default)] pub $g: Option<$gt>, )*
+            $( $(#[$om])* #[serde(default)] pub $o: Option<$ot>, )*
+        }
+
+        impl VariantEntry {
+            /// This entry's settings over `defaults`: a field the entry sets wins.
+            pub fn over(&self, defaults: &Settings) -> Settings {
+                Settings {
+                    $( $g: self.$g.clone().or_else(|| defaults.$g.clone()), )*
+                    $( $o: self.$o.clone().or_else(|| defaults.$o.clone()), )*
+                }
+            }
+        }
+
+        /// `grid: (factor: [levels...], ...)`: every combination of the levels becomes a
+        /// variant, named by its levels in this field order (e.g. "512-128 · Every · Adam ·
+        /// 0.5").
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Grid {
+            $( #[serde(default)] pub $g: Option<Vec<$gt>>, )*
+        }
+
+        impl Grid {
+            /// The factors with levels, in name order.
+            fn factors(&self) -> Result<Vec<Vec<Level>>, String> {
+                let all = [
+                    $( levels_of(&self.$g, stringify!($g), $label, |e, v| e.$g = Some(v))?, )*
+                ];
+                let factors: Vec<Vec<Level>> = all.into_iter().flatten().collect();
+                if factors.is_empty() {
+                    return Err("grid names no factor (give at least one, e.g. placement: \
+                                [Every, None])"
+                        .into());
+                }
+                Ok(factors)
+            }
+        }
+    };
+}
+
+preset_fields! {
+    grid {
+        arch: String => |a: &String| a.clone(),
+        #[serde(deserialize_with = "placement_field")]
+        placement: Placement => |p: &Placement| p.to_string(),
+        optimizer: OptimizerSpec => |o: &OptimizerSpec| o.label(),
+        dropout: f32 => |d: &f32| d.to_string(),
+        activation: Activation => |a: &Activation| a.label(),
+        init: Init => |i: &Init| i.to_string(),
+        batch_size: usize => |b: &usize| format!("batch {b}"),
+        epochs: usize => |n: &usize| format!("{n} epochs"),
+        lr: f32 => |l: &f32| format!("lr {l}"),
+    }
+    other {
+        seed: u64,
+        train_subset: usize,
+        test_subset: usize,
+        seeds: Seeds,
+        validation: Validation,
+        early_stopping: EarlyStopping,
+        schedule: Schedule,
+    }
 }
 
 /// Repeats of a variant: `seeds: 5` (the variant's seed and the 4 after it), an explicit
@@ -186,31 +240,6 @@ impl Seeds {
     }
 }
 
-/// `grid: (factor: [levels...], ...)`: every combination of the levels becomes a variant,
-/// named by its levels in this field order (e.g. "512-128 · Every · Adam · 0.5").
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Grid {
-    #[serde(default)]
-    pub arch: Option<Vec<String>>,
-    #[serde(default)]
-    pub placement: Option<Vec<Placement>>,
-    #[serde(default)]
-    pub optimizer: Option<Vec<OptimizerSpec>>,
-    #[serde(default)]
-    pub dropout: Option<Vec<f32>>,
-    #[serde(default)]
-    pub activation: Option<Vec<Activation>>,
-    #[serde(default)]
-    pub init: Option<Vec<Init>>,
-    #[serde(default)]
-    pub batch_size: Option<Vec<usize>>,
-    #[serde(default)]
-    pub epochs: Option<Vec<usize>>,
-    #[serde(default)]
-    pub lr: Option<Vec<f32>>,
-}
-
 /// One level of a grid factor: its label in the generated name, and how it sets an entry.
 type Level = (String, Box<dyn Fn(&mut VariantEntry)>);
 
@@ -241,63 +270,6 @@ fn levels_of<T: Clone + 'static>(
 }
 
 impl Grid {
-    /// The factors with levels, in name order.
-    fn factors(&self) -> Result<Vec<Vec<Level>>, String> {
-        let all = [
-            levels_of(&self.arch, "arch", |a| a.clone(), |e, v| e.arch = Some(v))?,
-            levels_of(
-                &self.placement,
-                "placement",
-                |p| p.to_string(),
-                |e, v| e.placement = Some(v),
-            )?,
-            levels_of(
-                &self.optimizer,
-                "optimizer",
-                |o| o.label(),
-                |e, v| e.optimizer = Some(v),
-            )?,
-            levels_of(
-                &self.dropout,
-                "dropout",
-                |d| d.to_string(),
-                |e, v| e.dropout = Some(v),
-            )?,
-            levels_of(
-                &self.activation,
-                "activation",
-                |a| a.label(),
-                |e, v| e.activation = Some(v),
-            )?,
-            levels_of(
-                &self.init,
-                "init",
-                |i| format!("{i:?}"),
-                |e, v| e.init = Some(v),
-            )?,
-            levels_of(
-                &self.batch_size,
-                "batch_size",
-                |b| format!("batch {b}"),
-                |e, v| e.batch_size = Some(v),
-            )?,
-            levels_of(
-                &self.epochs,
-                "epochs",
-                |n| format!("{n} epochs"),
-                |e, v| e.epochs = Some(v),
-            )?,
-            levels_of(&self.lr, "lr", |l| format!("lr {l}"), |e, v| e.lr = Some(v))?,
-        ];
-        let factors: Vec<Vec<Level>> = all.into_iter().flatten().collect();
-        if factors.is_empty() {
-            return Err(
-                "grid names no factor (give at least one, e.g. placement: [Every, None])".into(),
-            );
-        }
-        Ok(factors)
-    }
-
     /// How many variants the grid expands to (saturating: a huge grid is refused, not wrapped).
     fn size(factors: &[Vec<Level>]) -> usize {
         factors
@@ -334,47 +306,6 @@ impl Grid {
         }
         Ok(out)
     }
-}
-
-/// One entry of `variants: [...]`: a name, its overrides, and optionally the study's numbers.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VariantEntry {
-    pub name: String,
-    #[serde(default)]
-    pub arch: Option<String>,
-    #[serde(default)]
-    pub activation: Option<Activation>,
-    #[serde(default)]
-    pub init: Option<Init>,
-    #[serde(default)]
-    pub optimizer: Option<OptimizerSpec>,
-    #[serde(default)]
-    pub dropout: Option<f32>,
-    #[serde(default, deserialize_with = "placement_field")]
-    pub placement: Option<Placement>,
-    #[serde(default)]
-    pub epochs: Option<usize>,
-    #[serde(default)]
-    pub batch_size: Option<usize>,
-    #[serde(default)]
-    pub seed: Option<u64>,
-    #[serde(default)]
-    pub train_subset: Option<usize>,
-    #[serde(default)]
-    pub test_subset: Option<usize>,
-    #[serde(default)]
-    pub reference: Option<Reference>,
-    #[serde(default)]
-    pub lr: Option<f32>,
-    #[serde(default)]
-    pub seeds: Option<Seeds>,
-    #[serde(default)]
-    pub validation: Option<Validation>,
-    #[serde(default)]
-    pub early_stopping: Option<EarlyStopping>,
-    #[serde(default)]
-    pub schedule: Option<Schedule>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -576,44 +507,43 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
                 "duplicate variant name (a grid's generated names count)".into(),
             ));
         }
-        let arch = v
+        let s = v.over(d);
+        let arch = s
             .arch
-            .clone()
-            .or_else(|| d.arch.clone())
             .ok_or_else(|| at("no arch given (set it in the variant or in defaults)".into()))?;
         let arch = Arch::parse(&arch).map_err(|e| at(e.to_string()))?;
-        let mut optimizer = v.optimizer.or(d.optimizer).unwrap_or(OptimizerSpec::Adam {
+        let mut optimizer = s.optimizer.unwrap_or(OptimizerSpec::Adam {
             lr: 0.001,
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-7,
         });
-        if let Some(lr) = v.lr.or(d.lr) {
+        if let Some(lr) = s.lr {
             optimizer = optimizer.with_lr(lr);
         }
         let spec = VariantSpec {
             name: name.clone(),
             variant: String::new(),
             arch,
-            activation: v.activation.or(d.activation).unwrap_or(Activation::ReLU),
-            init: v.init.or(d.init).unwrap_or(Init::HeNormal),
+            activation: s.activation.unwrap_or(Activation::ReLU),
+            init: s.init.unwrap_or(Init::HeNormal),
             optimizer,
-            dropout: v.dropout.or(d.dropout).unwrap_or(0.5),
-            placement: v.placement.or(d.placement).unwrap_or(Placement::Every),
-            epochs: v.epochs.or(d.epochs).unwrap_or(20),
-            batch_size: v.batch_size.or(d.batch_size).unwrap_or(128),
-            seed: v.seed.or(d.seed).unwrap_or(0),
-            train_subset: v.train_subset.or(d.train_subset),
-            test_subset: v.test_subset.or(d.test_subset),
+            dropout: s.dropout.unwrap_or(0.5),
+            placement: s.placement.unwrap_or(Placement::Every),
+            epochs: s.epochs.unwrap_or(20),
+            batch_size: s.batch_size.unwrap_or(128),
+            seed: s.seed.unwrap_or(0),
+            train_subset: s.train_subset,
+            test_subset: s.test_subset,
             reference: v.reference,
             // New presets hold out a twelfth of the training images (5,000 of 60,000); the
             // 2019 study monitored the test set.
-            validation: v.validation.or(d.validation).unwrap_or(Validation::Auto),
-            early_stopping: v.early_stopping.or(d.early_stopping),
-            schedule: v.schedule.or(d.schedule),
+            validation: s.validation.unwrap_or(Validation::Auto),
+            early_stopping: s.early_stopping,
+            schedule: s.schedule,
         };
         validate(&spec).map_err(at)?;
-        let seeds = match v.seeds.as_ref().or(d.seeds.as_ref()) {
+        let seeds = match s.seeds.as_ref() {
             Some(s) => s.resolve(spec.seed).map_err(at)?,
             None => vec![spec.seed],
         };
@@ -715,15 +645,9 @@ pub fn validate(s: &VariantSpec) -> Result<(), String> {
         return Err("train_subset and test_subset must be at least 1".into());
     }
     if let Validation::Holdout(n) = s.validation {
-        if n == 0 {
-            return Err("validation Holdout(n) needs n >= 1 (or use validation: Test)".into());
-        }
-        if let Some(sub) = s.train_subset {
-            if n >= sub && sub > 0 {
-                return Err(format!(
-                    "validation Holdout({n}) leaves nothing to train on from train_subset {sub}"
-                ));
-            }
+        // Checked against the data set too, when it is known (`VariantSpec::train_plan`).
+        if n == 0 || s.train_subset.is_some_and(|a| n >= a) {
+            return Err(crate::spec::holdout_too_large(n, s.train_subset));
         }
     }
     if let Some(es) = s.early_stopping {

@@ -264,6 +264,17 @@ impl Schedule {
     }
 }
 
+/// The holdout rule's message, wherever it fires (a preset, a run folder, a data set).
+pub fn holdout_too_large(n: usize, available: Option<usize>) -> String {
+    let of = available.map_or("the training images".to_string(), |a| {
+        format!("the {a} training images available")
+    });
+    format!(
+        "validation Holdout({n}) needs at least 1 image and fewer than {of} (lower it, raise \
+         train_subset, or use validation: Test)"
+    )
+}
+
 /// A fully resolved unit of training: one variant with one seed. What the engine trains.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VariantSpec {
@@ -308,6 +319,12 @@ impl VariantSpec {
         self.train_subset.unwrap_or(train).min(train)
     }
 
+    /// Test images evaluated of a test split of `test`: the subset, or the whole split (the
+    /// one place the clamp is written).
+    pub fn evaluated_test(&self, test: usize) -> usize {
+        self.test_subset.unwrap_or(test).min(test)
+    }
+
     /// The images trained on (`0..n`) and the validation images held out after them, of a
     /// training split of `train` images; an error when the holdout leaves nothing to train on.
     pub fn train_plan(&self, train: usize) -> Result<TrainPlan, String> {
@@ -326,10 +343,7 @@ impl VariantSpec {
                 train: available,
                 holdout: None,
             }),
-            Some(n) if n == 0 || n >= available => Err(format!(
-                "validation Holdout({n}) needs fewer than the {available} training images \
-                 available and at least 1 (lower it, raise train_subset, or use validation: Test)"
-            )),
+            Some(n) if n == 0 || n >= available => Err(holdout_too_large(n, Some(available))),
             Some(n) => Ok(TrainPlan {
                 train: available - n,
                 holdout: Some(available - n..available),
@@ -345,7 +359,7 @@ impl VariantSpec {
     /// Images trained and evaluated per epoch on a data set of `train` and `test` images
     /// (a holdout is evaluated too, and counted with the evaluated images).
     pub fn images(&self, train: usize, test: usize) -> (usize, usize) {
-        let test = self.test_subset.unwrap_or(test).min(test);
+        let test = self.evaluated_test(test);
         match self.train_plan(train) {
             Ok(TrainPlan {
                 train,

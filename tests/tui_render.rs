@@ -496,7 +496,7 @@ fn a_run_with_seeds_until_decided_goes_on_in_rounds() {
     let d = rounds::decide(&record, &p.until.unwrap());
     let grown = rounds::grow(&record, &d).unwrap_or_else(|| panic!("{d:?}"));
     app.update(Msg::RoundStarted(grown.clone(), "round 2: …".into()));
-    assert_eq!(app.variant_count(), grown.variants.len());
+    assert_eq!(app.unit_count(), grown.variants.len());
     let screen = draw(&app, 120, 40);
     assert!(contains(&screen, "round 2 (≤ 6 seeds)"), "{screen:#?}");
     assert!(contains(&screen, "a · s3"), "{screen:#?}");
@@ -534,7 +534,7 @@ fn a_watched_run_takes_in_a_round_another_writer_added() {
         record: Ok(grown.clone()),
         writers: vec!["h-1".into()],
     }));
-    assert_eq!(app.variant_count(), grown.variants.len());
+    assert_eq!(app.unit_count(), grown.variants.len());
     let screen = draw(&app, 120, 40);
     assert!(contains(&screen, "round 2 (≤ 6 seeds)"), "{screen:#?}");
     assert!(!contains(&screen, "unit list changed"), "{screen:#?}");

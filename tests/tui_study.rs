@@ -514,7 +514,7 @@ fn clicks_select_variants_in_the_live_list_and_the_table() {
             .position(|l| l.contains(&format!(" {name} ")))
             .unwrap();
         click(&mut app, column_of(&s, row, name), row as u16, w, h);
-        assert_eq!(app.variant_name_selected(), name, "live list: {s:#?}");
+        assert_eq!(app.unit_name_selected(), name, "live list: {s:#?}");
     }
     app.update(key('3'));
     for name in ["first", "third"] {
@@ -524,7 +524,7 @@ fn clicks_select_variants_in_the_live_list_and_the_table() {
             .position(|l| l.starts_with(&format!("│{name} ")))
             .unwrap();
         click(&mut app, 3, row as u16, w, h);
-        assert_eq!(app.variant_name_selected(), name, "table: {s:#?}");
+        assert_eq!(app.unit_name_selected(), name, "table: {s:#?}");
     }
 }
 

@@ -443,10 +443,7 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
     let mut best_weights: Option<Vec<u8>> = None;
     // The last epoch trained, and whether early stopping ended the unit there.
     let (mut trained, mut stopped) = (0, false);
-    let n_test = spec
-        .test_subset
-        .unwrap_or(job.data.test.len())
-        .min(job.data.test.len());
+    let n_test = spec.evaluated_test(job.data.test.len());
     let per_epoch = data::batch_count(n_train, spec.batch_size);
     if job.control.emit(Event::VariantStarted {
         index: job.index,
@@ -632,10 +629,7 @@ pub fn evaluate_saved(
     weights: &std::path::Path,
     data: &Dataset,
 ) -> Result<Evaluation, EngineError> {
-    let n = spec
-        .test_subset
-        .unwrap_or(data.test.len())
-        .min(data.test.len());
+    let n = spec.evaluated_test(data.test.len());
     crate::model::dispatch(
         &spec.arch,
         EvalJob {

@@ -328,6 +328,100 @@ pub fn export_all(
     export_run(dir, dir, record, data)
 }
 
+/// What every file export reads: the run, and its tests (computed once for all of them).
+pub struct Run<'a> {
+    pub record: &'a RunRecord,
+    pub comparisons: &'a [crate::insight::stats::Comparison],
+}
+
+/// How an export's file is made.
+pub enum Content {
+    /// Text, written atomically.
+    Text(fn(&Run) -> String),
+    /// Rows streamed to the file (too large to build in memory at 1,000 variants).
+    Stream(fn(&Run, &mut dyn std::io::Write) -> std::io::Result<()>),
+    /// A file its writer makes itself at the path (a plot), atomically.
+    File(fn(&Path, &Run) -> Result<()>),
+}
+
+/// One file of an export: its name and how it is made. Adding an export is one line in
+/// `FILES` (and its writer).
+pub struct FileExport {
+    pub file: &'static str,
+    pub write: Content,
+}
+
+/// Every file an export writes for a run, in order (weights and confusion matrices, one per
+/// unit, come after them).
+pub const FILES: &[FileExport] = &[
+    FileExport {
+        file: "epochs.csv",
+        write: Content::Text(|r| epochs_csv(r.record)),
+    },
+    FileExport {
+        file: "summary.csv",
+        write: Content::Text(|r| summary_csv(r.record)),
+    },
+    FileExport {
+        file: "summary.md",
+        write: Content::Text(|r| summary_md_with(r.record, r.comparisons)),
+    },
+    FileExport {
+        file: "comparisons.csv",
+        write: Content::Stream(|r, w| write_comparisons_csv(w, r.record, r.comparisons)),
+    },
+    FileExport {
+        file: "effects.csv",
+        write: Content::Text(|r| effects_csv(r.record)),
+    },
+    FileExport {
+        file: "anova.csv",
+        write: Content::Text(|r| anova_csv(r.record)),
+    },
+    FileExport {
+        file: "units.csv",
+        write: Content::Text(|r| units_csv(r.record)),
+    },
+    FileExport {
+        file: "curves.png",
+        write: Content::File(|path, r| plot::write_png_to(path, r.record)),
+    },
+    FileExport {
+        file: "curves.svg",
+        write: Content::File(|path, r| plot::write_svg_to(path, r.record)),
+    },
+];
+
+/// What to export a run as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Format {
+    /// The files of `FILES`, the weights and (with the data set) confusion matrices.
+    Files,
+    /// TensorBoard event files, one folder per unit.
+    TensorBoard,
+}
+
+/// The one entry point of every export: the run kept in `source` (where its weights are),
+/// as `format`, into `dir`.
+pub fn export(
+    format: Format,
+    source: &Path,
+    dir: &Path,
+    record: &RunRecord,
+    data: Option<&crate::data::Dataset>,
+) -> Result<Written> {
+    match format {
+        Format::Files => export_run(source, dir, record, data),
+        Format::TensorBoard => {
+            let dirs = tensorboard::export(dir, record)?;
+            Ok(Written {
+                files: vec![format!("TensorBoard events of {} units", dirs.len())],
+                skipped: Vec::new(),
+            })
+        }
+    }
+}
+
 /// The file that marks a folder as an export's, so a later export may write it again.
 pub const EXPORT_MARK: &str = "EXPORTED-BY-MNIST-LAB";
 
@@ -381,37 +475,24 @@ pub fn export_run(
         save(dir, &copy)?;
         files.push("run.json".to_string());
     }
-    write_atomic(&dir.join("epochs.csv"), epochs_csv(record).as_bytes())?;
-    write_atomic(&dir.join("summary.csv"), summary_csv(record).as_bytes())?;
     let comparisons = comparisons(record);
-    write_atomic(
-        &dir.join("summary.md"),
-        summary_md_with(record, &comparisons).as_bytes(),
-    )?;
-    crate::runs::write_atomic_with(&dir.join("comparisons.csv"), |f| {
-        let mut w = std::io::BufWriter::new(f);
-        write_comparisons_csv(&mut w, record, &comparisons)?;
-        std::io::Write::flush(&mut w)
-    })?;
-    write_atomic(&dir.join("effects.csv"), effects_csv(record).as_bytes())?;
-    write_atomic(&dir.join("anova.csv"), anova_csv(record).as_bytes())?;
-    write_atomic(&dir.join("units.csv"), units_csv(record).as_bytes())?;
-    plot::write_png(dir, record)?;
-    plot::write_svg(dir, record)?;
-    files.extend(
-        [
-            "epochs.csv",
-            "summary.csv",
-            "summary.md",
-            "comparisons.csv",
-            "effects.csv",
-            "anova.csv",
-            "units.csv",
-            "curves.png",
-            "curves.svg",
-        ]
-        .map(String::from),
-    );
+    let run = Run {
+        record,
+        comparisons: &comparisons,
+    };
+    for export in FILES {
+        let path = dir.join(export.file);
+        match export.write {
+            Content::Text(text) => write_atomic(&path, text(&run).as_bytes())?,
+            Content::Stream(stream) => crate::runs::write_atomic_with(&path, |f| {
+                let mut w = std::io::BufWriter::new(f);
+                stream(&run, &mut w)?;
+                std::io::Write::flush(&mut w)
+            })?,
+            Content::File(file) => file(&path, &run)?,
+        }
+        files.push(export.file.to_string());
+    }
     let mut skipped = Vec::new();
     let weights = copy_weights(source, dir, record, &mut skipped)?;
     if weights > 0 {

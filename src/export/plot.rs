@@ -162,15 +162,25 @@ where
 
 /// Writes `curves.png` into `dir` (via a temporary file and a rename).
 pub fn write_png(dir: &Path, record: &RunRecord) -> Result<()> {
+    write_png_to(&dir.join("curves.png"), record)
+}
+
+/// Writes the curves as a PNG at `path`.
+pub fn write_png_to(path: &Path, record: &RunRecord) -> Result<()> {
     register_font();
     let size = image_size(record.variants.len());
     let bytes = png_bytes(size, |area| draw(area, record))
-        .with_context(|| format!("{}: cannot draw curves.png", dir.display()))?;
-    super::write_atomic(&dir.join("curves.png"), &bytes)
+        .with_context(|| format!("{}: cannot draw", path.display()))?;
+    super::write_atomic(path, &bytes)
 }
 
 /// Writes `curves.svg` into `dir`.
 pub fn write_svg(dir: &Path, record: &RunRecord) -> Result<()> {
+    write_svg_to(&dir.join("curves.svg"), record)
+}
+
+/// Writes the curves as an SVG at `path`.
+pub fn write_svg_to(path: &Path, record: &RunRecord) -> Result<()> {
     register_font();
     let mut svg = String::new();
     let size = image_size(record.variants.len());
@@ -178,7 +188,7 @@ pub fn write_svg(dir: &Path, record: &RunRecord) -> Result<()> {
         SVGBackend::with_string(&mut svg, size).into_drawing_area(),
         record,
     )?;
-    super::write_atomic(&dir.join("curves.svg"), svg.as_bytes())
+    super::write_atomic(path, svg.as_bytes())
 }
 
 /// A 10×10 confusion matrix as a PNG heat map: cell shade by the row's rate, count inside.

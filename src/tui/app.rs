@@ -648,7 +648,7 @@ impl App {
             .is_some_and(|r| !r.finished && r.watching.is_none())
     }
 
-    pub fn variant_count(&self) -> usize {
+    pub fn unit_count(&self) -> usize {
         self.run.as_ref().map_or(0, |r| r.record.variants.len())
     }
 
@@ -1149,7 +1149,7 @@ impl App {
     }
 
     fn on_run(&mut self, action: Action) -> Vec<Effect> {
-        let n = self.variant_count();
+        let n = self.unit_count();
         let training = self.training();
         let watching = self.run.as_ref().and_then(|r| r.watching);
         if let (Some(writers), Action::TogglePause | Action::Skip | Action::Cancel) =
@@ -1427,7 +1427,7 @@ impl App {
     }
 
     /// The selected unit's name ("" without a run).
-    pub fn variant_name_selected(&self) -> String {
+    pub fn unit_name_selected(&self) -> String {
         self.run
             .as_ref()
             .and_then(|r| r.record.variants.get(self.selected))

@@ -245,7 +245,7 @@ fn render_past_detail(app: &App, frame: &mut Frame, area: Rect, i: usize, theme:
                 theme.title(),
             ));
             lines.push(Line::raw(format!(
-                "{} of {} variants finished · best test accuracy {}",
+                "{} of {} units finished · best test accuracy {}",
                 r.count(crate::runs::VariantStatus::Finished),
                 r.variants.len(),
                 r.best_accuracy()
