@@ -538,3 +538,44 @@ fn tab_cycles_the_views_in_header_order_and_passes_digits_by() {
     assert_eq!(View::Overlay.next_tab(), View::Live);
     assert_eq!(View::all().map(View::label).next(), Some("1 live"));
 }
+
+/// The overlay draws raw curves unless asked (a curve then ends at the value its legend
+/// gives); `t` there smooths the overlay only, and elsewhere the batch loss only.
+#[test]
+fn the_overlay_is_raw_by_default_and_t_smooths_only_the_view_it_is_pressed_in() {
+    let mut app = running_app();
+    assert!(!app.overlay.smooth);
+    let batch_smoothing = app.charts.smooth;
+    app.update(key('7'));
+    app.update(key('t'));
+    assert!(app.overlay.smooth);
+    assert_eq!(
+        app.charts.smooth, batch_smoothing,
+        "the live chart's smoothing is untouched"
+    );
+    app.update(key('1'));
+    app.update(key('t'));
+    assert_eq!(app.charts.smooth, !batch_smoothing);
+    assert!(app.overlay.smooth, "the overlay's smoothing is untouched");
+}
+
+/// A chart's legend goes to the right corner its curves' ends are far from.
+#[test]
+fn legends_go_where_the_curves_do_not_end() {
+    use mnist_lab::tui::ui::chart::{emptiest_corner, Series};
+    use ratatui::widgets::LegendPosition;
+    let accuracy = Series {
+        test: vec![(1.0, 0.80), (2.0, 0.95), (3.0, 0.97)],
+        x_max: 3.0,
+        y: (0.0, 1.0),
+        ..Default::default()
+    };
+    assert_eq!(emptiest_corner(&accuracy), LegendPosition::BottomRight);
+    let loss = Series {
+        test: vec![(1.0, 0.9), (2.0, 0.3), (3.0, 0.1)],
+        x_max: 3.0,
+        y: (0.0, 1.0),
+        ..Default::default()
+    };
+    assert_eq!(emptiest_corner(&loss), LegendPosition::TopRight);
+}

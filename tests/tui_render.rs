@@ -184,14 +184,48 @@ fn table_view_sorts_and_marks_the_best() {
 }
 
 #[test]
-fn help_overlay_lists_every_key() {
+fn help_overlay_lists_every_key_that_works_here() {
+    use mnist_lab::tui::keys::{Scope, BINDINGS};
+    // A run training here: everything but the picker's keys.
     let mut app = paper_app();
     app.update(Msg::Key(KeyEvent::from(KeyCode::Char('?'))));
-    let s = draw(&app, 100, 30);
+    let s = draw(&app, 100, 40);
     assert!(contains(&s, " keys "));
-    for b in mnist_lab::tui::keys::BINDINGS {
-        assert!(contains(&s, b.help), "help lacks {:?}", b.help);
+    for b in BINDINGS {
+        assert_eq!(
+            contains(&s, b.help),
+            b.scope != Scope::Picker,
+            "training help and {:?}",
+            b.help
+        );
     }
+    // The picker's help has no pause, skip or digit filters; its footer no pause either.
+    let mut picker = picker_app();
+    picker.update(Msg::Key(KeyEvent::from(KeyCode::Char('?'))));
+    let s = draw(&picker, 100, 40);
+    assert!(!contains(&s, "pause / resume training"), "{s:#?}");
+    assert!(!contains(&s, "digits: filter"), "{s:#?}");
+    assert!(contains(&s, "resume an interrupted past run"), "{s:#?}");
+}
+
+/// After DONE, the footer and help offer no pause, skip or cancel, and space says why.
+#[test]
+fn a_finished_run_offers_no_pause_skip_or_cancel() {
+    let mut app = paper_app();
+    let s = draw(&app, 120, 40);
+    assert!(contains(&s, " space pause "), "training: {s:#?}");
+    app.update(Msg::Engine(Event::RunFinished { cancelled: false }));
+    let s = draw(&app, 120, 40);
+    assert!(contains(&s, "DONE"), "{s:#?}");
+    for word in [" pause ", " skip ", " cancel "] {
+        assert!(
+            !s.last().unwrap().contains(word),
+            "footer offers{word}: {s:#?}"
+        );
+    }
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('?'))));
+    let s = draw(&app, 100, 40);
+    assert!(!contains(&s, "pause / resume training"), "{s:#?}");
 }
 
 #[test]

@@ -559,6 +559,8 @@ pub struct TableViewState {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OverlayViewState {
     pub metric: crate::spec::Metric,
+    /// Smoothed curves (over faint raw ones); raw by default, so a curve ends at its value.
+    pub smooth: bool,
     pub pinned: std::collections::BTreeSet<String>,
     pub hidden: std::collections::BTreeSet<String>,
 }
@@ -646,6 +648,16 @@ impl App {
         self.run
             .as_ref()
             .is_some_and(|r| !r.finished && r.watching.is_none())
+    }
+
+    /// Which keys work now: the picker's, a run's, or a run's while this process trains it.
+    pub fn scope(&self) -> crate::tui::keys::Scope {
+        use crate::tui::keys::Scope;
+        match self.screen {
+            Screen::Picker => Scope::Picker,
+            Screen::Run if self.training() => Scope::Training,
+            Screen::Run => Scope::Run,
+        }
     }
 
     pub fn unit_count(&self) -> usize {
@@ -905,7 +917,7 @@ impl App {
                 // Never past the last page, so ↑ moves at once after many ↓.
                 Action::Down => {
                     let last = if self.rows > 0 {
-                        crate::tui::ui::help::max_scroll(self.rows)
+                        crate::tui::ui::help::max_scroll(self.rows, self.scope())
                     } else {
                         crate::tui::keys::BINDINGS.len()
                     };
@@ -1152,15 +1164,20 @@ impl App {
         let n = self.unit_count();
         let training = self.training();
         let watching = self.run.as_ref().and_then(|r| r.watching);
+        let finished = self.run.as_ref().is_some_and(|r| r.finished);
         if let (Some(writers), Action::TogglePause | Action::Skip | Action::Cancel) =
             (watching, action)
         {
             self.message = Some((
                 Level::Info,
-                format!(
-                    "watching: other processes train this run ({writers} writing now); pause, \
-                     skip and cancel are theirs"
-                ),
+                if finished || writers == 0 {
+                    "this run is not training: there is nothing to pause, skip or cancel".into()
+                } else {
+                    format!(
+                        "watching: other processes train this run ({writers} writing now); \
+                         pause, skip and cancel are theirs"
+                    )
+                },
             ));
             return Vec::new();
         }
@@ -1226,6 +1243,10 @@ impl App {
             Action::PatienceUp => self.charts.patience = (self.charts.patience + 1).min(99),
             Action::PatienceDown => {
                 self.charts.patience = self.charts.patience.saturating_sub(1).max(1)
+            }
+            // The overlay's own smoothing there; the batch loss's elsewhere.
+            Action::Smooth if self.view == View::Overlay => {
+                self.overlay.smooth = !self.overlay.smooth
             }
             Action::Smooth => self.charts.smooth = !self.charts.smooth,
             Action::FilterTrue | Action::FilterPredicted if self.view == View::Digits => {

@@ -52,7 +52,27 @@ pub enum Action {
 pub enum Scope {
     Everywhere,
     Picker,
+    /// A run on screen (finished, followed or training).
     Run,
+    /// A run this process is training: pause, skip and cancel.
+    Training,
+}
+
+impl Scope {
+    /// Whether a binding of scope `self` works where the user is (`now`).
+    pub fn works_in(self, now: Scope) -> bool {
+        match self {
+            Scope::Everywhere => true,
+            Scope::Picker => now == Scope::Picker,
+            Scope::Run => matches!(now, Scope::Run | Scope::Training),
+            Scope::Training => now == Scope::Training,
+        }
+    }
+}
+
+/// The bindings that work where the user is: what help and the footer list.
+pub fn bindings_in(now: Scope) -> Vec<&'static Binding> {
+    BINDINGS.iter().filter(|b| b.scope.works_in(now)).collect()
 }
 
 /// One line of the key table: the keys, what each does, and how help and footer show them.
@@ -73,9 +93,9 @@ use KeyCode::Char as C;
 pub const BINDINGS: &[Binding] = &[
     Binding { keys: "↑/k ↓/j", map: &[(KeyCode::Up, A::Up), (C('k'), A::Up), (KeyCode::Down, A::Down), (C('j'), A::Down)], help: "select preset / variant", scope: Scope::Everywhere, footer: Some("select") },
     Binding { keys: "enter", map: &[(KeyCode::Enter, A::Enter)], help: "start preset / focus variant in live view", scope: Scope::Everywhere, footer: Some("open") },
-    Binding { keys: "space", map: &[(C(' '), A::TogglePause)], help: "pause / resume training", scope: Scope::Run, footer: Some("pause") },
-    Binding { keys: "s", map: &[(C('s'), A::Skip)], help: "skip the running variant", scope: Scope::Run, footer: Some("skip") },
-    Binding { keys: "c", map: &[(C('c'), A::Cancel)], help: "cancel the preset (asks first)", scope: Scope::Run, footer: Some("cancel") },
+    Binding { keys: "space", map: &[(C(' '), A::TogglePause)], help: "pause / resume training", scope: Scope::Training, footer: Some("pause") },
+    Binding { keys: "s", map: &[(C('s'), A::Skip)], help: "skip the running unit", scope: Scope::Training, footer: Some("skip") },
+    Binding { keys: "c", map: &[(C('c'), A::Cancel)], help: "cancel the preset (asks first)", scope: Scope::Training, footer: Some("cancel") },
     Binding { keys: "e", map: &[(C('e'), A::Export)], help: "export CSV, Markdown, plots and weights", scope: Scope::Run, footer: Some("export") },
     Binding { keys: "tab 1 2 3", map: &[(KeyCode::Tab, A::NextView), (C('1'), A::ViewLive), (C('2'), A::ViewGrid), (C('3'), A::ViewTable)], help: "next view / live / grid / table", scope: Scope::Run, footer: Some("views") },
     Binding { keys: "4 5 6 7", map: &[(C('4'), A::ViewFactors), (C('5'), A::ViewDigits), (C('6'), A::ViewPairs), (C('7'), A::ViewOverlay)], help: "factors / digits / pairs / overlay", scope: Scope::Run, footer: None },
@@ -114,10 +134,9 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
 }
 
 /// The footer line for a scope: (keys, label) of the bindings marked for it.
-pub fn footer(scope: Scope) -> Vec<(&'static str, &'static str)> {
-    BINDINGS
-        .iter()
-        .filter(|b| b.scope == Scope::Everywhere || b.scope == scope)
+pub fn footer(now: Scope) -> Vec<(&'static str, &'static str)> {
+    bindings_in(now)
+        .into_iter()
         .filter_map(|b| b.footer.map(|label| (b.keys, label)))
         .collect()
 }

@@ -4,7 +4,7 @@ use ratatui::layout::Constraint;
 use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::Span;
-use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, LegendPosition};
 
 use super::Theme;
 use crate::runs::VariantRecord;
@@ -221,9 +221,32 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
         .y_axis(y)
         .style(Style::new());
     if axes {
-        chart.hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)))
+        chart
+            .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)))
+            .legend_position(Some(emptiest_corner(s)))
     } else {
         chart.legend_position(None)
+    }
+}
+
+/// Where the legend hides no data: the curves' right ends are where a run is watched, so the
+/// legend goes to the right corner they are far from (bottom when they end high, as an
+/// accuracy does; top when they end low, as a loss does).
+pub fn emptiest_corner(s: &Series) -> LegendPosition {
+    let right = 0.6 * s.x_max.max(1.0);
+    let ends: Vec<f64> = [&s.train, &s.test, &s.val, &s.batch, &s.smooth]
+        .iter()
+        .flat_map(|pts| pts.iter().filter(|p| p.0 >= right).map(|p| p.1))
+        .filter(|y| y.is_finite())
+        .collect();
+    if ends.is_empty() {
+        return LegendPosition::TopRight;
+    }
+    let mean = ends.iter().sum::<f64>() / ends.len() as f64;
+    if mean > (s.y.0 + s.y.1) / 2.0 {
+        LegendPosition::BottomRight
+    } else {
+        LegendPosition::TopRight
     }
 }
 

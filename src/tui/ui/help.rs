@@ -8,14 +8,13 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::{centered, Theme};
-use crate::tui::keys::BINDINGS;
+use crate::tui::keys::{bindings_in, Scope};
 
 /// Width of the keys column.
 const KEYS: usize = 10;
 
 /// Key lines shown at once in a terminal `height` rows tall (all of them when they fit).
-fn visible_lines(height: u16) -> usize {
-    let total = BINDINGS.len();
+fn visible_lines(height: u16, total: usize) -> usize {
     if height as usize >= total + 2 {
         total
     } else {
@@ -24,21 +23,24 @@ fn visible_lines(height: u16) -> usize {
 }
 
 /// The furthest the help scrolls in a terminal `height` rows tall.
-pub fn max_scroll(height: u16) -> usize {
-    BINDINGS.len() - visible_lines(height).min(BINDINGS.len())
+pub fn max_scroll(height: u16, now: Scope) -> usize {
+    let total = bindings_in(now).len();
+    total - visible_lines(height, total).min(total)
 }
 
-pub fn render(frame: &mut Frame, area: Rect, scroll: usize, theme: Theme) {
-    let longest = BINDINGS
+/// The keys that work where the user is (`now`), and what each does.
+pub fn render(frame: &mut Frame, area: Rect, scroll: usize, now: Scope, theme: Theme) {
+    let bindings = bindings_in(now);
+    let longest = bindings
         .iter()
         .map(|b| b.help.chars().count())
         .max()
         .unwrap_or(0);
     let width = (KEYS + 2 + longest + 2) as u16;
-    let total = BINDINGS.len();
-    let visible = visible_lines(area.height);
+    let total = bindings.len();
+    let visible = visible_lines(area.height, total);
     let fits = visible == total;
-    let first = scroll.min(max_scroll(area.height));
+    let first = scroll.min(max_scroll(area.height, now));
     let popup = centered(area, width, visible as u16 + 2);
     frame.render_widget(Clear, popup);
     let title = if fits {
@@ -51,7 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, scroll: usize, theme: Theme) {
             total
         )
     };
-    let lines: Vec<Line> = BINDINGS
+    let lines: Vec<Line> = bindings
         .iter()
         .skip(first)
         .take(visible)

@@ -1,6 +1,6 @@
 //! Drawing: a pure function of `App`. One file per view.
 
-mod chart;
+pub mod chart;
 pub mod digits;
 mod factors;
 pub mod fit;
@@ -19,7 +19,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::app::{App, Confirm, Level, Screen, View};
-use super::keys::{footer, Scope};
+use super::keys::footer;
 use crate::runs::VariantStatus;
 
 pub const MIN_WIDTH: u16 = 80;
@@ -164,7 +164,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
     render_footer(app, frame, foot, theme);
     if app.help {
-        help::render(frame, area, app.help_scroll, theme);
+        help::render(frame, area, app.help_scroll, app.scope(), theme);
     }
     if let Some(confirm) = app.confirm {
         render_confirm(frame, area, confirm, theme);
@@ -313,10 +313,7 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
 }
 
 fn render_footer(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    let scope = match app.screen {
-        Screen::Picker => Scope::Picker,
-        Screen::Run => Scope::Run,
-    };
+    let scope = app.scope();
     // Whole bindings only: those that do not fit are left out (all are in `?`), and the last
     // two (help, quit) are always kept.
     let items: Vec<(String, String)> = footer(scope)

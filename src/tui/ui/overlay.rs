@@ -199,12 +199,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(legend_w)]).areas(area);
 
     // Visible curves, transformed; pinned ones drawn last so they lie on top.
-    let mut shown: Vec<(usize, Vec<(f64, f64)>)> = all
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !state.hidden.contains(&c.label))
+    let visible = || {
+        all.iter()
+            .enumerate()
+            .filter(|(_, c)| !state.hidden.contains(&c.label))
+    };
+    let mut shown: Vec<(usize, Vec<(f64, f64)>)> = visible()
         .map(|(k, c)| {
-            let pts = if app.charts.smooth {
+            let pts = if state.smooth {
                 smoothed(&c.points)
             } else {
                 c.points.clone()
@@ -212,8 +214,19 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             (k, pts.into_iter().map(|(x, y)| (x, y_of(y))).collect())
         })
         .collect();
+    // Smoothed curves lie over their raw ones, drawn faint first.
+    let raw: Vec<(usize, Vec<(f64, f64)>)> = if state.smooth {
+        visible()
+            .map(|(k, c)| (k, c.points.iter().map(|&(x, y)| (x, y_of(y))).collect()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     shown.sort_by_key(|(k, _)| state.pinned.contains(&all[*k].label));
-    let ys = shown.iter().flat_map(|(_, p)| p.iter().map(|q| q.1));
+    let ys = shown
+        .iter()
+        .chain(&raw)
+        .flat_map(|(_, p)| p.iter().map(|q| q.1));
     let (mut lo, mut hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
         (a.min(y), b.max(y))
     });
@@ -229,15 +242,22 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         .iter()
         .flat_map(|(_, p)| p.iter().map(|q| q.0))
         .fold(1.0f64, f64::max);
-    let datasets: Vec<Dataset> = shown
+    let datasets: Vec<Dataset> = raw
         .iter()
         .map(|(k, pts)| {
             Dataset::default()
                 .marker(Marker::Braille)
                 .graph_type(GraphType::Line)
-                .style(style_of(*k, &all[*k]))
+                .style(style_of(*k, &all[*k]).add_modifier(ratatui::style::Modifier::DIM))
                 .data(pts)
         })
+        .chain(shown.iter().map(|(k, pts)| {
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(style_of(*k, &all[*k]))
+                .data(pts)
+        }))
         .collect();
     let label = |v: f64| {
         let v = if log { 10f64.powf(v) } else { v };
@@ -247,7 +267,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         " {} of every variant{}{} ",
         metric.name(),
         if log { " (log)" } else { "" },
-        if app.charts.smooth { ", smoothed" } else { "" },
+        if state.smooth {
+            ", smoothed (EMA 0.6) over raw"
+        } else {
+            ""
+        },
     );
     // The keys when there is room (they are in `?` too).
     let keys = "· m metric  p pin  x hide  g log  t smooth ";
