@@ -579,3 +579,49 @@ fn legends_go_where_the_curves_do_not_end() {
     };
     assert_eq!(emptiest_corner(&loss), LegendPosition::TopRight);
 }
+
+/// Epoch ticks sit on whole epochs: 3 epochs get 0 and 3, not a "2" at 1.5.
+#[test]
+fn epoch_ticks_are_whole_epochs() {
+    use mnist_lab::tui::ui::chart::epoch_labels;
+    let text = |x: f64| -> Vec<String> {
+        epoch_labels(x)
+            .iter()
+            .map(|s| s.content.to_string())
+            .collect()
+    };
+    assert_eq!(text(3.0), ["0", "3"]);
+    assert_eq!(text(4.0), ["0", "2", "4"]);
+    assert_eq!(text(1.0), ["0", "1"]);
+}
+
+/// "training started" goes at the first epoch; a refusal goes when the view changes.
+#[test]
+fn passing_notes_do_not_stay() {
+    use mnist_lab::tui::app::{Level, TRAINING_STARTED};
+    let mut app = running_app();
+    app.update(Msg::Info(TRAINING_STARTED.into()));
+    app.update(Msg::Engine(Event::EpochEnd {
+        index: 0,
+        metrics: metrics(1, 0.3),
+    }));
+    assert_eq!(app.message, None);
+    app.update(Msg::Error("no weights for the digits view".into()));
+    app.update(key('3'));
+    assert_eq!(app.message, None);
+    // Other notes stay until replaced.
+    app.update(Msg::Info("exported".into()));
+    app.update(key('2'));
+    assert_eq!(app.message, Some((Level::Info, "exported".into())));
+}
+
+/// `tui quick` starts the picker's own quick line; it is not listed twice.
+#[test]
+fn a_preset_named_on_the_command_line_is_listed_once() {
+    let (all, start) = mnist_lab::tui::runtime::picker_entries(None);
+    assert_eq!(start, None);
+    let (entries, start) = mnist_lab::tui::runtime::picker_entries(Some("quick"));
+    assert_eq!(entries.len(), all.len(), "no second quick");
+    let i = start.expect("quick is started");
+    assert_eq!(entries[i].preset.as_ref().unwrap().name, "quick");
+}

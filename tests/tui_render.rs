@@ -573,3 +573,19 @@ fn a_watched_run_takes_in_a_round_another_writer_added() {
     assert!(contains(&screen, "round 2 (≤ 6 seeds)"), "{screen:#?}");
     assert!(!contains(&screen, "unit list changed"), "{screen:#?}");
 }
+
+/// A message longer than the screen is wrapped, never cut (80×24 and 120×40).
+#[test]
+fn a_long_message_is_never_cut() {
+    let text = "Run saved in /tmp/some/where/runs/20261201-130649-quick. Run complete. e exports, \
+                2 shows the grid, esc returns to the picker.";
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = paper_app();
+        app.update(Msg::Info(text.into()));
+        let s = draw(&app, w, h);
+        let shown: String = s.join(" ");
+        for word in text.split_whitespace() {
+            assert!(shown.contains(word), "{w}x{h}: {word:?} is cut: {s:#?}");
+        }
+    }
+}

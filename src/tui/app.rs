@@ -341,6 +341,9 @@ pub enum Level {
     Error,
 }
 
+/// The note a run starts with; the first epoch clears it.
+pub const TRAINING_STARTED: &str = "training started";
+
 /// Side effects asked of the runtime.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
@@ -1161,6 +1164,21 @@ impl App {
     }
 
     fn on_run(&mut self, action: Action) -> Vec<Effect> {
+        // A refusal belongs to the view it was said in.
+        let switches_view = matches!(
+            action,
+            Action::NextView
+                | Action::ViewLive
+                | Action::ViewGrid
+                | Action::ViewTable
+                | Action::ViewFactors
+                | Action::ViewDigits
+                | Action::ViewPairs
+                | Action::ViewOverlay
+        );
+        if switches_view && matches!(self.message, Some((Level::Error, _))) {
+            self.message = None;
+        }
         let n = self.unit_count();
         let training = self.training();
         let watching = self.run.as_ref().and_then(|r| r.watching);
@@ -1429,7 +1447,13 @@ impl App {
                     ),
                 ));
             }
-            Event::RunStarted { .. } | Event::EpochEnd { .. } => {}
+            // The first epoch says more than "training started": that note goes.
+            Event::EpochEnd { .. } => {
+                if matches!(&self.message, Some((Level::Info, t)) if t == TRAINING_STARTED) {
+                    self.message = None;
+                }
+            }
+            Event::RunStarted { .. } => {}
         }
         Vec::new()
     }

@@ -33,22 +33,34 @@ pub struct TuiOptions {
 
 /// Builds picker entries from `presets/` and the embedded presets, plus an extra path.
 pub fn picker_entries(extra: Option<&str>) -> (Vec<PickerEntry>, Option<usize>) {
-    let mut entries = Vec::new();
-    let mut start = None;
-    if let Some(name) = extra {
-        entries.push(PickerEntry {
-            label: name.to_string(),
-            preset: crate::preset::load(name).map_err(|e| e.to_string()),
-        });
-        start = Some(0);
-    }
-    for (label, result) in crate::preset::discover(std::path::Path::new("presets")) {
-        entries.push(PickerEntry {
+    let mut entries: Vec<PickerEntry> = crate::preset::discover(std::path::Path::new("presets"))
+        .into_iter()
+        .map(|(label, result)| PickerEntry {
             label,
             preset: result.map_err(|e| e.to_string()),
-        });
+        })
+        .collect();
+    let Some(name) = extra else {
+        return (entries, None);
+    };
+    let preset = crate::preset::load(name).map_err(|e| e.to_string());
+    // A preset the picker lists already is started from its own line, not listed twice.
+    if let Ok(p) = &preset {
+        if let Some(i) = entries
+            .iter()
+            .position(|e| e.preset.as_ref().is_ok_and(|q| q == p))
+        {
+            return (entries, Some(i));
+        }
     }
-    (entries, start)
+    entries.insert(
+        0,
+        PickerEntry {
+            label: name.to_string(),
+            preset,
+        },
+    );
+    (entries, Some(0))
 }
 
 /// The run store's runs, for the picker.
@@ -183,7 +195,7 @@ impl Runtime {
                 "cannot save runs ({n}); training anyway, kept in memory and saved to a rescue \
                  folder at the end"
             )),
-            None => Msg::Info("training started".into()),
+            None => Msg::Info(super::app::TRAINING_STARTED.into()),
         })
     }
 

@@ -204,11 +204,7 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
     let mut x = Axis::default().bounds([0.0, x_max]).style(theme.dim());
     let mut y = Axis::default().bounds([s.y.0, s.y.1]).style(theme.dim());
     if axes {
-        x = x.title("epoch").labels([
-            Span::raw("0"),
-            Span::raw(format!("{}", (x_max / 2.0).round())),
-            Span::raw(format!("{x_max}")),
-        ]);
+        x = x.title("epoch").labels(epoch_labels(x_max));
         y = y.labels([
             Span::raw(label(s.y.0, s.log)),
             Span::raw(label((s.y.0 + s.y.1) / 2.0, s.log)),
@@ -226,6 +222,21 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
             .legend_position(Some(emptiest_corner(s)))
     } else {
         chart.legend_position(None)
+    }
+}
+
+/// Labels of an epoch axis from 0 to `x_max`, which ratatui spaces evenly: a middle label
+/// only where it falls on a whole epoch (for 3 epochs it would sit at 1.5 and read "2").
+pub fn epoch_labels(x_max: f64) -> Vec<Span<'static>> {
+    let mid = x_max / 2.0;
+    if mid.fract() == 0.0 && x_max >= 2.0 {
+        vec![
+            Span::raw("0"),
+            Span::raw(format!("{mid}")),
+            Span::raw(format!("{x_max}")),
+        ]
+    } else {
+        vec![Span::raw("0"), Span::raw(format!("{x_max}"))]
     }
 }
 

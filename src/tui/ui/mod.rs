@@ -138,7 +138,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     let [header, body, message, foot] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Fill(1),
-        Constraint::Length(1),
+        Constraint::Length(message_rows(app, area.width)),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -160,7 +160,12 @@ pub fn render(app: &App, frame: &mut Frame) {
             Level::Info => theme.good(),
             Level::Error => theme.bad(),
         };
-        frame.render_widget(Paragraph::new(Line::styled(text.as_str(), style)), message);
+        // Wrapped onto as many rows as it needs (up to MAX_MESSAGE_ROWS): a message is never
+        // cut, however narrow the terminal.
+        frame.render_widget(
+            Paragraph::new(Line::styled(text.as_str(), style)).wrap(Wrap { trim: true }),
+            message,
+        );
     }
     render_footer(app, frame, foot, theme);
     if app.help {
@@ -271,20 +276,35 @@ pub fn tab_at(app: &App, width: u16, column: u16) -> Option<View> {
 }
 
 /// The body of the screen: between the header and the message and footer lines.
-pub fn body_area(width: u16, height: u16) -> Rect {
+pub fn body_area(app: &App, width: u16, height: u16) -> Rect {
     Rect {
         x: 0,
         y: 1,
         width,
-        height: height.saturating_sub(3),
+        height: height.saturating_sub(2 + message_rows(app, width)),
     }
+}
+
+/// Most rows the message line may take.
+const MAX_MESSAGE_ROWS: u16 = 3;
+
+/// Rows the message needs at `width` columns (1 when there is none, so the body keeps still).
+fn message_rows(app: &App, width: u16) -> u16 {
+    let Some((_, text)) = &app.message else {
+        return 1;
+    };
+    // Word wrapping may need a row more than the characters alone.
+    let chars = text.chars().count() as u16;
+    let w = width.max(1);
+    let rows = chars.div_ceil(w) + u16::from(chars > w);
+    rows.clamp(1, MAX_MESSAGE_ROWS)
 }
 
 /// The unit a click at (`m.column`, `m.row`) selects in the current view, if any: a grid
 /// cell (a variant's first unit when repeated), an overlay legend line, a row of the live
 /// view's list or of the table.
 pub fn unit_at(app: &App, m: crate::tui::app::MouseInput) -> Option<usize> {
-    let body = body_area(m.width, m.height);
+    let body = body_area(app, m.width, m.height);
     if m.width < MIN_WIDTH || m.height < MIN_HEIGHT || !body.contains((m.column, m.row).into()) {
         return None;
     }
