@@ -18,8 +18,10 @@ use anyhow::{Context, Result};
 
 use crate::report;
 use crate::runs::{
-    find_weights, sanitize, save, write_atomic, RunRecord, VariantStatus, WEIGHTS_DIR,
+    find_weights, sanitize, save, write_atomic, RunRecord, VariantRecord, VariantStatus,
+    WEIGHTS_DIR,
 };
+use crate::spec::{EpochMetrics, Metric};
 
 /// Quotes a CSV field when it needs it (RFC 4180).
 pub(crate) fn csv_field(s: &str) -> String {
@@ -30,35 +32,56 @@ pub(crate) fn csv_field(s: &str) -> String {
     }
 }
 
-pub const EPOCHS_HEADER: &str = "variant,epoch,train_loss,train_acc,test_loss,test_acc,seconds,\
-val_loss,val_acc,lr,group,seed";
+/// One column of a CSV table: its header and how a row fills its cell. A table is one list
+/// of these, so a header can never drift from the cells under it.
+pub struct Column<'a, T> {
+    pub name: String,
+    pub cell: Box<dyn Fn(&T) -> String + 'a>,
+}
+
+fn col<'a, T>(name: impl Into<String>, cell: impl Fn(&T) -> String + 'a) -> Column<'a, T> {
+    Column {
+        name: name.into(),
+        cell: Box::new(cell),
+    }
+}
+
+/// The CSV text of `rows` under `columns` (quoted where a cell needs it, RFC 4180).
+pub fn table<T>(columns: &[Column<T>], rows: impl IntoIterator<Item = T>) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing into memory cannot fail.
+    let _ = w.write_record(columns.iter().map(|c| c.name.as_str()));
+    for row in rows {
+        let _ = w.write_record(columns.iter().map(|c| (c.cell)(&row)));
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
 
 /// One row per unit per epoch (`variant` is the unit's name; `group` the variant it repeats).
 pub fn epochs_csv(record: &RunRecord) -> String {
-    let mut out = String::from(EPOCHS_HEADER);
-    out.push('\n');
+    type Row<'r> = (&'r VariantRecord, &'r EpochMetrics);
     let opt = |x: Option<f32>| x.map(|x| x.to_string()).unwrap_or_default();
-    for v in &record.variants {
-        for m in &v.history {
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},{},{},{},{}",
-                csv_field(&v.spec.name),
-                m.epoch,
-                m.train_loss,
-                m.train_acc,
-                m.test_loss,
-                m.test_acc,
-                m.seconds,
-                opt(m.val_loss),
-                opt(m.val_acc),
-                opt(m.lr),
-                csv_field(v.spec.variant_name()),
-                v.spec.seed
-            );
-        }
-    }
-    out
+    let columns: Vec<Column<Row>> = vec![
+        col("variant", |(v, _): &Row| v.spec.name.clone()),
+        col("epoch", |(_, m): &Row| m.epoch.to_string()),
+        col("train_loss", |(_, m): &Row| m.train_loss.to_string()),
+        col("train_acc", |(_, m): &Row| m.train_acc.to_string()),
+        col("test_loss", |(_, m): &Row| m.test_loss.to_string()),
+        col("test_acc", |(_, m): &Row| m.test_acc.to_string()),
+        col("seconds", |(_, m): &Row| m.seconds.to_string()),
+        col("val_loss", move |(_, m): &Row| opt(m.val_loss)),
+        col("val_acc", move |(_, m): &Row| opt(m.val_acc)),
+        col("lr", move |(_, m): &Row| opt(m.lr)),
+        col("group", |(v, _): &Row| v.spec.variant_name().to_string()),
+        col("seed", |(v, _): &Row| v.spec.seed.to_string()),
+    ];
+    let rows = record
+        .variants
+        .iter()
+        .flat_map(|v| v.history.iter().map(move |m| (v, m)));
+    table(&columns, rows)
 }
 
 /// A number for a CSV cell: empty when unknown (NaN: one seed has no spread).
@@ -70,96 +93,118 @@ pub(crate) fn num(x: f64) -> String {
     }
 }
 
-pub const SUMMARY_HEADER: &str = "variant,layers,arch,n,test_loss,test_loss_sd,test_loss_ci_low,\
-test_loss_ci_high,test_acc,test_acc_sd,test_acc_ci_low,test_acc_ci_high,best_epoch_test_loss,\
-best_epoch_test_loss_ci_low,best_epoch_test_loss_ci_high,epochs,drop_rate,optimizer,lr,\
-activation,bn_dropout,validation,study_test_loss,study_test_acc,units_finished,units";
-
 /// One row per variant: over its finished seeds, the mean, sample sd and 95% CI (Student's t)
-/// of the final test loss and accuracy, and of the test loss at the best validation epoch.
-/// Empty cells where unknown (no finished unit; one seed has no sd or CI).
+/// of every result metric at the kept epoch (one column group per `Metric`, empty where the
+/// run did not record it), and of the test loss at the best validation epoch. Empty cells
+/// where unknown (no finished unit; one seed has no sd or CI).
 pub fn summary_csv(record: &RunRecord) -> String {
-    use crate::insight::stats;
-    let mut out = String::from(SUMMARY_HEADER);
-    out.push('\n');
+    use crate::insight::stats::{self, Estimate, VariantStats};
     let opt = |x: Option<f32>| x.map(|x| x.to_string()).unwrap_or_default();
-    for v in stats::per_variant(record) {
-        let s = &v.spec;
-        let e = |e: &stats::Estimate| [num(e.mean), num(e.sd), num(e.ci_low), num(e.ci_high)];
-        let [lm, lsd, llo, lhi] = e(&v.loss);
-        let [am, asd, alo, ahi] = e(&v.acc);
-        let [bm, _, blo, bhi] = e(&v.best_epoch_loss);
-        let row = [
-            csv_field(&v.name),
-            s.hidden_layers().to_string(),
-            s.arch.name(),
-            v.loss.n.to_string(),
-            lm,
-            lsd,
-            llo,
-            lhi,
-            am,
-            asd,
-            alo,
-            ahi,
-            bm,
-            blo,
-            bhi,
-            s.epochs.to_string(),
-            s.effective_dropout()
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
-            s.optimizer.label(),
-            s.optimizer.lr().to_string(),
-            csv_field(&s.activation.label()),
-            s.placement.to_string(),
-            csv_field(&s.validation.label()),
-            opt(s.reference.map(|r| r.test_loss)),
-            opt(s.reference.map(|r| r.test_acc)),
-            v.loss.n.to_string(),
-            v.units.to_string(),
-        ];
-        out.push_str(&row.join(","));
-        out.push('\n');
+    let mut columns: Vec<Column<VariantStats>> = vec![
+        col("variant", |v: &VariantStats| v.name.clone()),
+        col("layers", |v: &VariantStats| {
+            v.spec.hidden_layers().to_string()
+        }),
+        col("arch", |v: &VariantStats| v.spec.arch.name()),
+        col("n", |v: &VariantStats| v.loss.n.to_string()),
+    ];
+    let parts: [(&str, fn(&Estimate) -> f64); 4] = [
+        ("", |e| e.mean),
+        ("_sd", |e| e.sd),
+        ("_ci_low", |e| e.ci_low),
+        ("_ci_high", |e| e.ci_high),
+    ];
+    for metric in Metric::all().filter(|m| m.is_result()) {
+        for (suffix, part) in parts {
+            columns.push(col(
+                format!("{}{suffix}", metric.key()),
+                move |v: &VariantStats| {
+                    let e = v.estimate(metric);
+                    if e.n == 0 {
+                        String::new()
+                    } else {
+                        num(part(&e))
+                    }
+                },
+            ));
+        }
     }
-    out
+    for (suffix, part) in [parts[0], parts[2], parts[3]] {
+        columns.push(col(
+            format!("best_epoch_test_loss{suffix}"),
+            move |v: &VariantStats| num(part(&v.best_epoch_loss)),
+        ));
+    }
+    columns.extend([
+        col("epochs", |v: &VariantStats| v.spec.epochs.to_string()),
+        col("drop_rate", |v: &VariantStats| {
+            v.spec
+                .effective_dropout()
+                .map(|d| d.to_string())
+                .unwrap_or_default()
+        }),
+        col("optimizer", |v: &VariantStats| v.spec.optimizer.label()),
+        col("lr", |v: &VariantStats| v.spec.optimizer.lr().to_string()),
+        col("activation", |v: &VariantStats| v.spec.activation.label()),
+        col("bn_dropout", |v: &VariantStats| {
+            v.spec.placement.to_string()
+        }),
+        col("validation", |v: &VariantStats| v.spec.validation.label()),
+        col("study_test_loss", move |v: &VariantStats| {
+            opt(v.reference.map(|r| r.test_loss))
+        }),
+        col("study_test_acc", move |v: &VariantStats| {
+            opt(v.reference.map(|r| r.test_acc))
+        }),
+        col("units_finished", |v: &VariantStats| v.loss.n.to_string()),
+        col("units", |v: &VariantStats| v.units.to_string()),
+    ]);
+    table(&columns, stats::per_variant(record))
 }
-
-pub const UNITS_HEADER: &str = "unit,variant,seed,status,epochs_trained,test_loss,test_acc,\
-best_epoch,best_epoch_val_loss,best_epoch_test_loss,early_stopped_at,restored,seconds";
 
 /// One row per (variant, seed) unit. `test_loss`/`test_acc` are of the model the unit ended
 /// with (the best epoch's when early stopping restored it).
 pub fn units_csv(record: &RunRecord) -> String {
-    let mut out = String::from(UNITS_HEADER);
-    out.push('\n');
-    for v in &record.variants {
-        let fin = v.final_metrics();
-        let best = v.best_validation_epoch();
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            csv_field(&v.spec.name),
-            csv_field(v.spec.variant_name()),
-            v.spec.seed,
-            v.status.label(),
-            v.history.len(),
-            fin.map(|m| m.test_loss.to_string()).unwrap_or_default(),
-            fin.map(|m| m.test_acc.to_string()).unwrap_or_default(),
-            best.map(|m| m.epoch.to_string()).unwrap_or_default(),
-            best.map(|m| m.monitored_loss().to_string())
-                .unwrap_or_default(),
-            best.map(|m| m.test_loss.to_string()).unwrap_or_default(),
-            v.early_stop
-                .map(|e| e.epoch.to_string())
-                .unwrap_or_default(),
-            v.early_stop
-                .map(|e| e.restored.to_string())
-                .unwrap_or_default(),
-            v.seconds.map(|s| s.to_string()).unwrap_or_default(),
-        );
-    }
-    out
+    let some = |x: Option<String>| x.unwrap_or_default();
+    let columns: Vec<Column<&VariantRecord>> = vec![
+        col("unit", |v: &&VariantRecord| v.spec.name.clone()),
+        col("variant", |v: &&VariantRecord| {
+            v.spec.variant_name().to_string()
+        }),
+        col("seed", |v: &&VariantRecord| v.spec.seed.to_string()),
+        col("status", |v: &&VariantRecord| v.status.label().to_string()),
+        col("epochs_trained", |v: &&VariantRecord| {
+            v.history.len().to_string()
+        }),
+        col("test_loss", move |v: &&VariantRecord| {
+            some(v.final_metrics().map(|m| m.test_loss.to_string()))
+        }),
+        col("test_acc", move |v: &&VariantRecord| {
+            some(v.final_metrics().map(|m| m.test_acc.to_string()))
+        }),
+        col("best_epoch", move |v: &&VariantRecord| {
+            some(v.best_validation_epoch().map(|m| m.epoch.to_string()))
+        }),
+        col("best_epoch_val_loss", move |v: &&VariantRecord| {
+            some(
+                v.best_validation_epoch()
+                    .map(|m| m.monitored_loss().to_string()),
+            )
+        }),
+        col("best_epoch_test_loss", move |v: &&VariantRecord| {
+            some(v.best_validation_epoch().map(|m| m.test_loss.to_string()))
+        }),
+        col("early_stopped_at", move |v: &&VariantRecord| {
+            some(v.early_stop.map(|e| e.epoch.to_string()))
+        }),
+        col("restored", move |v: &&VariantRecord| {
+            some(v.early_stop.map(|e| e.restored.to_string()))
+        }),
+        col("seconds", move |v: &&VariantRecord| {
+            some(v.seconds.map(|s| s.to_string()))
+        }),
+    ];
+    table(&columns, record.variants.iter())
 }
 
 pub fn summary_md(record: &RunRecord) -> String {
