@@ -108,7 +108,9 @@ pub fn summary_csv(record: &RunRecord) -> String {
         col("arch", |v: &VariantStats| v.spec.arch.name()),
         col("n", |v: &VariantStats| v.loss.n.to_string()),
     ];
-    let parts: [(&str, fn(&Estimate) -> f64); 4] = [
+    /// A column suffix and the part of an estimate under it.
+    type Part = (&'static str, fn(&Estimate) -> f64);
+    let parts: [Part; 4] = [
         ("", |e| e.mean),
         ("_sd", |e| e.sd),
         ("_ci_low", |e| e.ci_low),
