@@ -547,3 +547,36 @@ fn no_view_cuts_a_word_at_80_by_24() {
         }
     }
 }
+
+/// Fifteen variants get fifteen colours; without colour, neighbouring curves get different
+/// marks, and the legend shows each curve's mark.
+#[test]
+fn overlay_curves_can_be_told_apart_in_colour_and_without() {
+    let text = r#"(name: "t", defaults: (arch: "128-64", epochs: 3, validation: Test),
+        grid: (dropout: [0.1, 0.2, 0.3, 0.4, 0.5], lr: [0.001, 0.01, 0.1]))"#;
+    let mut app = finished(text, 3, |g, _, e| 0.05 + 0.01 * g as f32 + 0.1 / e as f32);
+    app.update(key('7'));
+    let s = draw(&app, 160, 48);
+    let legend_rows: Vec<usize> = (0..s.len()).filter(|&y| s[y].contains("■")).collect();
+    assert!(legend_rows.len() >= 15, "{s:#?}");
+    let buf = buffer(&app, 160, 48);
+    let mut colours = std::collections::HashSet::new();
+    for y in &legend_rows {
+        let x = s[*y].find('■').map(|b| s[*y][..b].chars().count()).unwrap();
+        colours.insert(format!("{:?}", buf[(x as u16, *y as u16)].style().fg));
+    }
+    assert_eq!(colours.len(), 15, "{colours:?}");
+    // NO_COLOR: the swatches differ from one curve to the next.
+    app.no_color = true;
+    let s = draw(&app, 160, 48);
+    let marks: Vec<char> = s
+        .iter()
+        .filter_map(|l| {
+            // The legend is right of the chart's border: "││".
+            let legend = &l[l.find("││")? + "││".len()..];
+            legend.chars().next().filter(|c| "⣿•█▄▀".contains(*c))
+        })
+        .collect();
+    assert!(marks.len() >= 15, "{s:#?}");
+    assert!(marks.windows(2).all(|w| w[0] != w[1]), "{marks:?}");
+}

@@ -16,19 +16,42 @@ use crate::spec::EpochMetrics;
 use crate::spec::Metric;
 use crate::tui::app::App;
 
-/// Colours of the curves, in variant order (repeating past the tenth).
-const PALETTE: [Color; 10] = [
-    Color::Cyan,
-    Color::Magenta,
-    Color::Yellow,
-    Color::Green,
-    Color::LightRed,
-    Color::LightBlue,
-    Color::LightMagenta,
-    Color::LightGreen,
-    Color::LightYellow,
-    Color::White,
+/// Colours of the curves, in variant order: 16 that stay apart on dark and light
+/// backgrounds (Kelly's colours of maximum contrast, without black and white).
+pub const PALETTE: [Color; 16] = [
+    Color::Rgb(0xF3, 0xC3, 0x00), // vivid yellow
+    Color::Rgb(0x87, 0x56, 0x92), // strong purple
+    Color::Rgb(0xF3, 0x84, 0x00), // vivid orange
+    Color::Rgb(0xA1, 0xCA, 0xF1), // very light blue
+    Color::Rgb(0xBE, 0x00, 0x32), // vivid red
+    Color::Rgb(0xC2, 0xB2, 0x80), // greyish yellow
+    Color::Rgb(0x84, 0x84, 0x82), // medium grey
+    Color::Rgb(0x00, 0x88, 0x56), // vivid green
+    Color::Rgb(0xE6, 0x8F, 0xAC), // strong purplish pink
+    Color::Rgb(0x00, 0x67, 0xA5), // strong blue
+    Color::Rgb(0xF9, 0x93, 0x79), // strong yellowish pink
+    Color::Rgb(0x60, 0x4E, 0x97), // strong violet
+    Color::Rgb(0xF6, 0xA6, 0x00), // vivid orange yellow
+    Color::Rgb(0xB3, 0x44, 0x6C), // strong purplish red
+    Color::Rgb(0xDC, 0xD3, 0x00), // vivid greenish yellow
+    Color::Rgb(0x88, 0x2D, 0x17), // strong reddish brown
 ];
+
+/// Marks that tell curves apart without colour, and the legend's swatch of each.
+const MARKS: [(Marker, &str); 5] = [
+    (Marker::Braille, "⣿"),
+    (Marker::Dot, "•"),
+    (Marker::Block, "█"),
+    (Marker::Bar, "▄"),
+    (Marker::HalfBlock, "▀"),
+];
+
+/// Curve `k`'s mark: in colour, braille lines until the palette repeats, then the next mark;
+/// without colour, a different mark for each curve in turn.
+pub fn mark_of(k: usize, color: bool) -> (Marker, &'static str) {
+    let i = if color { k / PALETTE.len() } else { k };
+    MARKS[i % MARKS.len()]
+}
 
 /// One curve of the overlay.
 #[derive(Debug, Clone, PartialEq)]
@@ -246,14 +269,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         .iter()
         .map(|(k, pts)| {
             Dataset::default()
-                .marker(Marker::Braille)
+                .marker(mark_of(*k, theme.color).0)
                 .graph_type(GraphType::Line)
                 .style(style_of(*k, &all[*k]).add_modifier(ratatui::style::Modifier::DIM))
                 .data(pts)
         })
         .chain(shown.iter().map(|(k, pts)| {
             Dataset::default()
-                .marker(Marker::Braille)
+                .marker(mark_of(*k, theme.color).0)
                 .graph_type(GraphType::Line)
                 .style(style_of(*k, &all[*k]))
                 .data(pts)
@@ -306,8 +329,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             let hidden = state.hidden.contains(&c.label);
             let marker = if state.pinned.contains(&c.label) {
                 "◆"
-            } else {
+            } else if theme.color && k < PALETTE.len() {
+                // The colour tells it: a plain swatch.
                 "■"
+            } else {
+                mark_of(k, theme.color).1
             };
             let value = match (hidden, c.last) {
                 (true, _) => "hidden".to_string(),
