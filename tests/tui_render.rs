@@ -534,6 +534,10 @@ fn a_run_with_seeds_until_decided_goes_on_in_rounds() {
     let screen = draw(&app, 120, 40);
     assert!(contains(&screen, "round 2 (≤ 6 seeds)"), "{screen:#?}");
     assert!(contains(&screen, "a · s3"), "{screen:#?}");
+    // At 80 columns the round gives way to the view tabs: the current view stays named.
+    app.update(key(KeyCode::Char('7')));
+    let narrow = draw(&app, 80, 24);
+    assert!(contains(&narrow, "7 overlay"), "{narrow:#?}");
     let effects = app.update(Msg::RoundsEnded(Some("no more rounds".into())));
     assert_eq!(effects, vec![Effect::FinishRun]);
     assert!(!app.training());

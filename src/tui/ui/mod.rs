@@ -194,7 +194,7 @@ fn fmt_duration(secs: f64) -> String {
 }
 
 /// The header up to the view tabs: the name, the run, its state and ETA.
-fn header_prefix(app: &App, theme: Theme) -> Vec<Span<'static>> {
+fn header_prefix(app: &App, theme: Theme, width: u16) -> Vec<Span<'static>> {
     let mut spans = vec![Span::styled(
         " mnist-lab ",
         theme.title().add_modifier(Modifier::REVERSED),
@@ -208,12 +208,17 @@ fn header_prefix(app: &App, theme: Theme) -> Vec<Span<'static>> {
                 run.record.variants.len()
             )));
             if let Some(u) = &run.record.until {
-                // Seeds until decided: which round, and how far it may go.
-                spans.push(Span::raw(format!(
-                    "· round {} (≤ {} seeds) ",
-                    run.record.round(),
-                    u.max
-                )));
+                // Seeds until decided: which round, and how far it may go; shorter, or
+                // left out, where the view tabs would not fit beside it.
+                let used: usize = spans.iter().map(|s| s.width()).sum::<usize>() + 45;
+                let long = format!("· round {} (≤ {} seeds) ", run.record.round(), u.max);
+                let short = format!("· round {} ", run.record.round());
+                let room = (width as usize).saturating_sub(used);
+                if long.chars().count() <= room {
+                    spans.push(Span::raw(long));
+                } else if short.chars().count() <= room {
+                    spans.push(Span::raw(short));
+                }
             }
             let state = if let Some(n) = run.watching.filter(|_| !run.finished) {
                 Span::styled(
@@ -268,7 +273,10 @@ fn header_tabs(app: &App, width: u16, prefix: usize) -> Vec<(View, &'static str,
 /// The view whose header tab is at `column` of a `width`-wide terminal.
 pub fn tab_at(app: &App, width: u16, column: u16) -> Option<View> {
     let theme = Theme { color: false };
-    let prefix: usize = header_prefix(app, theme).iter().map(|s| s.width()).sum();
+    let prefix: usize = header_prefix(app, theme, width)
+        .iter()
+        .map(|s| s.width())
+        .sum();
     header_tabs(app, width, prefix)
         .into_iter()
         .find(|(_, text, at)| column >= *at && column < at + text.chars().count() as u16)
@@ -319,7 +327,7 @@ pub fn unit_at(app: &App, m: crate::tui::app::MouseInput) -> Option<usize> {
 }
 
 fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    let mut spans = header_prefix(app, theme);
+    let mut spans = header_prefix(app, theme, area.width);
     let prefix: usize = spans.iter().map(|s| s.width()).sum();
     for (v, text, _) in header_tabs(app, area.width, prefix) {
         let style = if v == app.view {
