@@ -297,3 +297,60 @@ fn digits_need_saved_weights() {
         VariantStatus::Finished
     );
 }
+
+/// The digits view fits every size: at 120×40 the gallery shows at least four digits beside
+/// the matrix, at 80×24 at least two (half size), and the title is never cut mid-word.
+#[test]
+fn the_digits_view_fits_80x24_and_120x40() {
+    let n = 12;
+    let mut images = vec![0u8; n * PIXELS];
+    for k in 0..n {
+        for r in 4..24 {
+            images[k * PIXELS + r * 28 + 14] = 255;
+        }
+    }
+    let split = Split {
+        images,
+        labels: vec![1; n],
+    };
+    let data = Arc::new(Dataset {
+        dir: "t".into(),
+        train: split.clone(),
+        test: split,
+    });
+    let mut app = digits_app();
+    app.update(Msg::DigitsLoaded(Digits {
+        variant: 0,
+        name: "2L adam every".into(),
+        data,
+        predictions: vec![7; n],
+        confidence: vec![0.9; n],
+        true_filter: None,
+        pred_filter: None,
+        page: 0,
+    }));
+    for (w, h, at_least) in [(120, 40, 4), (80, 24, 2)] {
+        let (s, _) = draw(&app, w, h);
+        let shown: usize = s
+            .iter()
+            .map(|l| l.matches("→ 7").count() + l.matches("1→7").count())
+            .sum();
+        assert!(shown >= at_least, "{w}x{h}: {shown} digits: {s:#?}");
+        assert!(contains(&s, "\\p    0    1"), "{w}x{h}: the matrix: {s:#?}");
+        assert!(
+            contains(&s, " acc "),
+            "{w}x{h}: the accuracy column: {s:#?}"
+        );
+        assert!(!contains(&s, "misclassi "), "{s:#?}");
+    }
+}
+
+/// "evaluating…" goes when the digits arrive.
+#[test]
+fn the_evaluating_note_goes_when_the_digits_arrive() {
+    let mut app = finished_paper();
+    app.update(Msg::Info("evaluating…".into()));
+    let d = digits_app().digits.unwrap();
+    app.update(Msg::DigitsLoaded(d));
+    assert_eq!(app.message, None);
+}

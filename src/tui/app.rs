@@ -758,6 +758,10 @@ impl App {
             Msg::DigitsLoaded(d) => {
                 self.digits = Some(d);
                 self.view = View::Digits;
+                // The view itself says it is done: "evaluating…" goes.
+                if matches!(&self.message, Some((Level::Info, t)) if t.ends_with('…')) {
+                    self.message = None;
+                }
                 Vec::new()
             }
             Msg::Init { no_color, past } => {

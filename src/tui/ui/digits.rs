@@ -17,17 +17,33 @@ use crate::tui::app::{App, Digits};
 pub struct DigitImage<'a> {
     pub pixels: &'a [u8],
     pub color: bool,
+    /// 1: every pixel (28×14 cells); 2: half size (14×7 cells, each pixel the brightest of
+    /// the 2×2 it stands for, so thin strokes survive).
+    pub scale: usize,
+}
+
+impl DigitImage<'_> {
+    /// The pixel at (`x`, `y`) of the scaled image.
+    fn at(&self, x: usize, y: usize) -> u8 {
+        let s = self.scale.max(1);
+        (0..s)
+            .flat_map(|dy| (0..s).map(move |dx| (dx, dy)))
+            .map(|(dx, dy)| self.pixels[(y * s + dy).min(27) * 28 + (x * s + dx).min(27)])
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 impl Widget for DigitImage<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        for row in 0..14u16 {
-            for col in 0..28u16 {
+        let side = (28 / self.scale.max(1)) as u16;
+        for row in 0..side / 2 {
+            for col in 0..side {
                 if col >= area.width || row >= area.height {
                     continue;
                 }
-                let top = self.pixels[(2 * row as usize) * 28 + col as usize];
-                let bottom = self.pixels[(2 * row as usize + 1) * 28 + col as usize];
+                let top = self.at(col as usize, 2 * row as usize);
+                let bottom = self.at(col as usize, 2 * row as usize + 1);
                 let cell = &mut buf[(area.x + col, area.y + row)];
                 if self.color {
                     cell.set_symbol("▀");
@@ -50,6 +66,11 @@ impl Widget for DigitImage<'_> {
 }
 
 pub const TILE: (u16, u16) = (30, 16);
+/// A half-size tile (14×7 cells and a caption), for screens where full ones do not fit.
+pub const SMALL_TILE: (u16, u16) = (16, 9);
+/// The matrix's width with 5-column cells, and with 4-column ones.
+const MATRIX_WIDE: u16 = 68;
+const MATRIX_NARROW: u16 = 61;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let Some(d) = &app.digits else {
@@ -60,23 +81,42 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         );
         return;
     };
+    // The wide matrix where two full digits still fit beside it; else the narrow one.
+    let wide = area.width >= MATRIX_WIDE + 2 + 2 * TILE.0;
+    let matrix = if wide { MATRIX_WIDE } else { MATRIX_NARROW };
     let [left, right] =
-        Layout::horizontal([Constraint::Length(68), Constraint::Fill(1)]).areas(area);
-    render_matrix(d, frame, left, theme);
+        Layout::horizontal([Constraint::Length(matrix), Constraint::Fill(1)]).areas(area);
+    render_matrix(d, frame, left, theme, wide);
     render_gallery(d, frame, right, theme);
 }
 
-fn render_matrix(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme) {
+/// The tile size and scale for a gallery of `inner` cells: full tiles when at least four
+/// fit (or nothing smaller would fit more), else half-size ones.
+fn tiles_for(inner: Rect) -> ((u16, u16), usize) {
+    let fit = |t: (u16, u16)| {
+        (inner.width / t.0) as usize * (inner.height.saturating_sub(1) / t.1) as usize
+    };
+    if fit(TILE) >= 4 || fit(SMALL_TILE) <= fit(TILE) {
+        (TILE, 1)
+    } else {
+        (SMALL_TILE, 2)
+    }
+}
+
+/// The confusion matrix; `wide` labels its rows "true\pred", else "t\p" (its cells keep
+/// five columns: a count of 1,000 or more must not touch its neighbour).
+fn render_matrix(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme, wide: bool) {
+    let cell = 5;
+    let label = if wide { 9 } else { 3 };
     let n = d.predictions.len();
     let m = confusion::confusion(&d.data.test.labels[..n], &d.predictions);
     let acc = confusion::per_class_accuracy(&m);
-    let mut lines = vec![Line::styled(
-        "true\\pred    0    1    2    3    4    5    6    7    8    9  acc",
-        theme.title(),
-    )];
+    let head: String = (0..10).map(|p| format!("{p:>cell$}")).collect();
+    let corner = if wide { "true\\pred" } else { "t\\p" };
+    let mut lines = vec![Line::styled(format!("{corner}{head}  acc"), theme.title())];
     for (t, row) in m.iter().enumerate() {
         let total: u32 = row.iter().sum::<u32>().max(1);
-        let mut spans = vec![Span::styled(format!("{t:>9} "), theme.title())];
+        let mut spans = vec![Span::styled(format!("{t:>label$}"), theme.title())];
         for (p, &c) in row.iter().enumerate() {
             let rate = c as f64 / total as f64;
             let style = if !theme.color || c == 0 {
@@ -94,8 +134,9 @@ fn render_matrix(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme) {
                     40,
                 ))
             };
-            spans.push(Span::styled(format!("{c:>4} "), style));
+            spans.push(Span::styled(format!("{c:>cell$}"), style));
         }
+        spans.push(Span::raw(" "));
         spans.push(Span::raw(
             acc[t]
                 .map(|a| format!("{:.3}", a))
@@ -120,16 +161,31 @@ fn render_matrix(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme) {
 fn render_gallery(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme) {
     let wrong = d.mistakes();
     let filter = |f: Option<u8>| f.map(|c| c.to_string()).unwrap_or_else(|| "any".into());
-    let block = Block::bordered().title(format!(
+    // The title says what the keys do in as many words as fit.
+    let long = format!(
         " misclassified: {} · true {} (u) · predicted {} (i) · ←/→ pages ",
         wrong.len(),
         filter(d.true_filter),
         filter(d.pred_filter)
-    ));
+    );
+    let medium = format!(
+        " wrong {} · u {} · i {} ",
+        wrong.len(),
+        filter(d.true_filter),
+        filter(d.pred_filter)
+    );
+    let short = format!(" wrong {} ", wrong.len());
+    let title = [long, medium, short]
+        .into_iter()
+        .find(|t| t.chars().count() + 2 <= area.width as usize)
+        .unwrap_or_default();
+    let block = Block::bordered().title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let per_row = (inner.width / TILE.0).max(1) as usize;
-    let rows = (inner.height / TILE.1).max(1) as usize;
+    let (tile, scale) = tiles_for(inner);
+    let side = (28 / scale) as u16;
+    let per_row = (inner.width / tile.0).max(1) as usize;
+    let rows = (inner.height.saturating_sub(1) / tile.1).max(1) as usize;
     let per_page = per_row * rows;
     let pages = wrong.len().div_ceil(per_page).max(1);
     let page = d.page.min(pages - 1);
@@ -139,23 +195,32 @@ fn render_gallery(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme) {
         .take(per_page)
         .enumerate()
     {
-        let x = inner.x + (k % per_row) as u16 * TILE.0;
-        let y = inner.y + (k / per_row) as u16 * TILE.1;
-        if x + 28 > inner.right() || y + TILE.1 > inner.bottom() + 1 {
+        let x = inner.x + (k % per_row) as u16 * tile.0;
+        let y = inner.y + (k / per_row) as u16 * tile.1;
+        if x + side > inner.right() || y + tile.1 > inner.bottom() + 1 {
             continue;
         }
-        let caption = format!(
-            "#{i} true {} → {} ({:.0}%)",
-            d.data.test.labels[i],
-            d.predictions[i],
-            d.confidence[i] * 100.0
-        );
+        let caption = if scale == 1 {
+            format!(
+                "#{i} true {} → {} ({:.0}%)",
+                d.data.test.labels[i],
+                d.predictions[i],
+                d.confidence[i] * 100.0
+            )
+        } else {
+            format!(
+                "{}→{} {:.0}%",
+                d.data.test.labels[i],
+                d.predictions[i],
+                d.confidence[i] * 100.0
+            )
+        };
         frame.render_widget(
             Paragraph::new(Line::styled(caption, theme.warn())),
             Rect {
                 x,
                 y,
-                width: TILE.0.min(inner.right() - x),
+                width: tile.0.min(inner.right() - x),
                 height: 1,
             },
         );
@@ -163,12 +228,13 @@ fn render_gallery(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme) {
             DigitImage {
                 pixels: d.data.test.image(i),
                 color: theme.color,
+                scale,
             },
             Rect {
                 x,
                 y: y + 1,
-                width: 28,
-                height: 14,
+                width: side,
+                height: side / 2,
             },
         );
     }
