@@ -625,3 +625,26 @@ fn a_preset_named_on_the_command_line_is_listed_once() {
     let i = start.expect("quick is started");
     assert_eq!(entries[i].preset.as_ref().unwrap().name, "quick");
 }
+
+/// Home, End, PgUp and PgDn move in the picker and in a run's lists; M works in the picker.
+#[test]
+fn home_end_and_pages_move_in_lists_and_m_works_in_the_picker() {
+    let mut app = running_app();
+    let n = app.unit_count();
+    app.update(code(KeyCode::End));
+    assert_eq!(app.selected, n - 1);
+    app.update(code(KeyCode::Home));
+    assert_eq!(app.selected, 0);
+    app.update(code(KeyCode::PageDown));
+    assert_eq!(app.selected, (n - 1).min(10));
+    app.update(code(KeyCode::PageUp));
+    assert_eq!(app.selected, 0);
+
+    let mut picker = App::new(mnist_lab::tui::runtime::picker_entries(None).0);
+    let entries = picker.picker.entries.len();
+    picker.update(code(KeyCode::End));
+    assert_eq!(picker.picker.selected, entries - 1);
+    picker.update(code(KeyCode::Home));
+    assert_eq!(picker.picker.selected, 0);
+    assert_eq!(picker.update(key('M')), vec![Effect::Mouse(false)]);
+}

@@ -206,6 +206,10 @@ fn help_overlay_lists_every_key_that_works_here() {
     assert!(!contains(&s, "pause / resume training"), "{s:#?}");
     assert!(!contains(&s, "digits: filter"), "{s:#?}");
     assert!(contains(&s, "resume an interrupted past run"), "{s:#?}");
+    assert!(
+        contains(&s, "cycle the sort of the table / past runs"),
+        "{s:#?}"
+    );
 }
 
 /// After DONE, the footer and help offer no pause, skip or cancel, and space says why.

@@ -931,6 +931,7 @@ impl App {
                     self.help_scroll = (self.help_scroll + 1).min(last);
                 }
                 Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Action::First => self.help_scroll = 0,
                 _ => {}
             }
             return Vec::new();
@@ -1008,6 +1009,20 @@ impl App {
             .filter(|i| *i < self.picker.past.len())
     }
 
+    fn toggle_mouse(&mut self) -> Vec<Effect> {
+        self.mouse = !self.mouse;
+        self.message = Some((
+            Level::Info,
+            if self.mouse {
+                "mouse on: click views and variants, wheel scrolls (M turns it off)"
+            } else {
+                "mouse off: the terminal selects text (M turns it on)"
+            }
+            .into(),
+        ));
+        vec![Effect::Mouse(self.mouse)]
+    }
+
     fn on_picker(&mut self, action: Action) -> Vec<Effect> {
         let n = self.picker.entries.len() + self.picker.past.len();
         if let Some(i) = self.selected_past() {
@@ -1068,6 +1083,10 @@ impl App {
             }
             Action::Up if n > 0 => self.picker.selected = (self.picker.selected + n - 1) % n,
             Action::Down if n > 0 => self.picker.selected = (self.picker.selected + 1) % n,
+            Action::First | Action::Last | Action::PageUp | Action::PageDown if n > 0 => {
+                self.picker.selected = jump(action, self.picker.selected, n)
+            }
+            Action::ToggleMouse => return self.toggle_mouse(),
             Action::Compare => self.compare.clear(),
             Action::Enter => match self.picker.entries.get(self.picker.selected) {
                 Some(PickerEntry { preset: Ok(_), .. }) => {
@@ -1298,6 +1317,10 @@ impl App {
                 let forward = matches!(action, Action::Down | Action::Right);
                 self.step_variant(forward);
             }
+            Action::First | Action::Last | Action::PageUp | Action::PageDown if n > 0 => {
+                self.follow = false;
+                self.selected = jump(action, self.selected, n);
+            }
             Action::Up | Action::Left if n > 0 => {
                 self.follow = false;
                 self.selected = (self.selected + n - 1) % n;
@@ -1315,19 +1338,7 @@ impl App {
             }
             Action::ToggleLog => self.charts.log_scale = !self.charts.log_scale,
             Action::SharedScale => self.charts.shared_y = !self.charts.shared_y,
-            Action::ToggleMouse => {
-                self.mouse = !self.mouse;
-                self.message = Some((
-                    Level::Info,
-                    if self.mouse {
-                        "mouse on: click views and variants, wheel scrolls (M turns it off)"
-                    } else {
-                        "mouse off: the terminal selects text (M turns it on)"
-                    }
-                    .into(),
-                ));
-                return vec![Effect::Mouse(self.mouse)];
-            }
+            Action::ToggleMouse => return self.toggle_mouse(),
             Action::Sort => self.table.sort = self.table.sort.next(),
             Action::Compare if !self.compare.is_empty() => self.compare.clear(),
             Action::Compare => {
@@ -1559,4 +1570,16 @@ fn grows(shown: &RunRecord, newer: &RunRecord) -> bool {
             .iter()
             .zip(&shown.variants)
             .all(|(a, b)| a.spec == b.spec)
+}
+
+/// Where Home, End, PgUp and PgDn take a selection at `at` of `n` (no wrapping: ten a page).
+fn jump(action: Action, at: usize, n: usize) -> usize {
+    const PAGE: usize = 10;
+    match action {
+        Action::First => 0,
+        Action::Last => n.saturating_sub(1),
+        Action::PageUp => at.saturating_sub(PAGE),
+        Action::PageDown => (at + PAGE).min(n.saturating_sub(1)),
+        _ => at,
+    }
 }

@@ -45,6 +45,10 @@ pub enum Action {
     FilterPredicted,
     Yes,
     No,
+    First,
+    Last,
+    PageUp,
+    PageDown,
 }
 
 /// Where a binding applies.
@@ -107,10 +111,12 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: "t", map: &[(C('t'), A::Smooth)], help: "toggle EMA smoothing of the batch loss", scope: Scope::Run, footer: None },
     Binding { keys: "g", map: &[(C('g'), A::ToggleLog)], help: "toggle log scale for loss", scope: Scope::Run, footer: None },
     Binding { keys: "v", map: &[(C('v'), A::SharedScale)], help: "grid: one y-scale / per cell", scope: Scope::Run, footer: None },
-    Binding { keys: "M", map: &[(C('M'), A::ToggleMouse)], help: "mouse on / off (off: select text)", scope: Scope::Run, footer: None },
-    Binding { keys: "o", map: &[(C('o'), A::Sort)], help: "cycle the sort of the table / past runs", scope: Scope::Run, footer: None },
+    Binding { keys: "M", map: &[(C('M'), A::ToggleMouse)], help: "mouse on / off (off: select text)", scope: Scope::Everywhere, footer: None },
+    Binding { keys: "o", map: &[(C('o'), A::Sort)], help: "cycle the sort of the table / past runs", scope: Scope::Everywhere, footer: None },
     Binding { keys: "f", map: &[(C('f'), A::Follow)], help: "follow the running variant", scope: Scope::Run, footer: None },
     Binding { keys: "←/h →/l", map: &[(KeyCode::Left, A::Left), (C('h'), A::Left), (KeyCode::Right, A::Right), (C('l'), A::Right)], help: "move in the grid / page the digits", scope: Scope::Run, footer: None },
+    Binding { keys: "Home End", map: &[(KeyCode::Home, A::First), (KeyCode::End, A::Last)], help: "first / last in the list", scope: Scope::Everywhere, footer: None },
+    Binding { keys: "PgUp PgDn", map: &[(KeyCode::PageUp, A::PageUp), (KeyCode::PageDown, A::PageDown)], help: "ten up / down in the list", scope: Scope::Everywhere, footer: None },
     Binding { keys: "/", map: &[(C('/'), A::Filter)], help: "filter past runs by typing", scope: Scope::Picker, footer: None },
     Binding { keys: "r", map: &[(C('r'), A::Resume)], help: "resume an interrupted past run", scope: Scope::Picker, footer: Some("resume") },
     Binding { keys: "b", map: &[(C('b'), A::Compare)], help: "compare a past run beside the grid (b clears)", scope: Scope::Everywhere, footer: None },
