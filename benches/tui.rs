@@ -105,7 +105,7 @@ fn training_seconds(root: &std::path::Path) -> f64 {
     let runs = mnist_lab::runs::history::list(root);
     let record = runs.first().expect("a run folder").record.as_ref().unwrap();
     record
-        .variants
+        .units
         .iter()
         .map(|v| f64::from(v.seconds.unwrap_or(0.0)))
         .sum()

@@ -4,7 +4,7 @@
 //! maximum of 5,000 units). No training: numbers are made up, deterministic.
 
 use anyhow::{Context, Result};
-use mnist_lab::runs::{record::Environment, units, RunRecord, VariantStatus};
+use mnist_lab::runs::{record::Environment, units, RunRecord, UnitStatus};
 use mnist_lab::spec::EpochMetrics;
 
 fn main() -> Result<()> {
@@ -50,9 +50,9 @@ fn main() -> Result<()> {
     let preset = mnist_lab::preset::parse("many.ron", &text).map_err(|e| anyhow::anyhow!("{e}"))?;
     let record = RunRecord::new(&preset, Environment::detect("synthetic"));
     units::create_manifest(&dir, &record)?;
-    for (i, v) in record.variants.iter().enumerate() {
+    for (i, v) in record.units.iter().enumerate() {
         let mut v = v.clone();
-        v.status = VariantStatus::Finished;
+        v.status = UnitStatus::Finished;
         let wobble = ((i * 7919) % 101) as f32 / 1000.0;
         for e in 1..=epochs {
             let f = e as f32;
@@ -70,6 +70,6 @@ fn main() -> Result<()> {
         v.seconds = Some(epochs as f32);
         units::save_unit(&dir, i, &v)?;
     }
-    println!("{} units in {}", record.variants.len(), dir.display());
+    println!("{} units in {}", record.units.len(), dir.display());
     Ok(())
 }

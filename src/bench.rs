@@ -171,7 +171,7 @@ fn bench_arch(
     reference: f64,
 ) -> Result<ArchResult> {
     let spec = base
-        .variants
+        .units
         .iter()
         .find(|v| &v.arch == arch && v.placement == crate::spec::Placement::Every)
         .ok_or_else(|| anyhow::anyhow!("paper-2019 has no {arch} variant"))?;
@@ -181,7 +181,7 @@ fn bench_arch(
         name: "bench".into(),
         description: String::new(),
         source: "bench".into(),
-        variants: vec![spec.clone()],
+        units: vec![spec.clone()],
         until: None,
     };
     let options = EngineOptions {

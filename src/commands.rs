@@ -288,7 +288,7 @@ fn export(
     };
     // With the data set, confusion matrices are exported too; without it, the rest. Loaded
     // only when some unit has weights to evaluate.
-    let data = (format == Format::Files && record.variants.iter().any(|v| v.weights.is_some()))
+    let data = (format == Format::Files && record.units.iter().any(|v| v.weights.is_some()))
         .then(|| session::load_data(common.data.as_deref()).ok())
         .flatten();
     let written =

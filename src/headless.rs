@@ -10,12 +10,12 @@ use crate::data::Dataset;
 use crate::engine::{self, Event};
 use crate::preset::{self, Preset};
 use crate::report;
-use crate::runs::{self, RunRecord, VariantStatus};
+use crate::runs::{self, RunRecord, UnitStatus};
 use crate::session::{Interrupted, Next, Saved, Session};
 use crate::text::escape;
 
 fn epoch_line(preset: &Preset, event: &Event) -> Option<String> {
-    let spec = |i: &usize| preset.variants.get(*i);
+    let spec = |i: &usize| preset.units.get(*i);
     let name = |i: &usize| {
         spec(i)
             .map(|s| escape(&s.name).into_owned())
@@ -25,7 +25,7 @@ fn epoch_line(preset: &Preset, event: &Event) -> Option<String> {
         Event::VariantStarted { index, epochs, .. } => Some(format!(
             "[{}/{}] {}: {} ({epochs} epochs)",
             index + 1,
-            preset.variants.len(),
+            preset.units.len(),
             name(index),
             spec(index)?.arch
         )),
@@ -119,7 +119,7 @@ pub fn run(
         .unwrap_or_else(|| "(memory)".into());
     let mut closed: Option<std::io::Error> = None;
     if !jsonl {
-        let total = preset.variants.len();
+        let total = preset.units.len();
         let done = session.record().done_indices().len();
         let left = session.units_left();
         let mut progress = String::new();
@@ -204,7 +204,7 @@ pub fn run(
                     break;
                 }
                 // Nothing to train until the round ends: the next pass trains nothing.
-                session.skip = (0..session.preset.variants.len()).collect();
+                session.skip = (0..session.preset.units.len()).collect();
             }
         }
     }
@@ -253,12 +253,12 @@ pub fn run(
             writeln!(
                 out,
                 "\n{} of {} units finished ({}) after {:.1}s; {last_words}",
-                record.count(VariantStatus::Finished),
-                record.variants.len(),
+                record.count(UnitStatus::Finished),
+                record.units.len(),
                 if record.complete {
                     "the run is complete".to_string()
                 } else {
-                    let left = record.variants.len() - record.done_indices().len();
+                    let left = record.units.len() - record.done_indices().len();
                     format!("{left} left to other writers or a --resume")
                 },
                 started.elapsed().as_secs_f32(),
@@ -423,7 +423,7 @@ pub fn list_runs(root: &Path, out: &mut dyn Write) -> Result<()> {
                     escape(&p.name()),
                     escape(&r.preset),
                     date,
-                    format!("{}/{}", r.count(VariantStatus::Finished), r.variants.len()),
+                    format!("{}/{}", r.count(UnitStatus::Finished), r.units.len()),
                     r.best_accuracy()
                         .map(|a| format!("{a:.4}"))
                         .unwrap_or_else(|| "-".into()),

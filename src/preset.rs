@@ -1,12 +1,12 @@
-//! Presets: RON files with `defaults` and per-variant overrides, resolved into `VariantSpec`s.
+//! Presets: RON files with `defaults` and per-variant overrides, resolved into `UnitSpec`s.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::spec::{
-    Activation, Arch, EarlyStopping, Init, OptimizerSpec, Placement, Reference, Schedule,
-    Validation, VariantSpec,
+    Activation, Arch, EarlyStopping, Init, OptimizerSpec, Placement, Reference, Schedule, UnitSpec,
+    Validation,
 };
 
 /// `placement: None` must mean `Placement::None`, not a missing value: RON's implicit `Some`
@@ -329,7 +329,7 @@ pub struct Preset {
     /// Where it was read from ("<embedded>/quick.ron" for the built-in copies).
     pub source: String,
     /// The units to train: every variant once per seed.
-    pub variants: Vec<VariantSpec>,
+    pub units: Vec<UnitSpec>,
     /// Seeds added in rounds until decided (`seeds: Until(…)` in `defaults`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<Until>,
@@ -339,7 +339,7 @@ impl Preset {
     /// "15 variants", or "15 variants × 5 seeds = 75 units" when repeated over seeds.
     pub fn size_label(&self) -> String {
         let variants = self.variant_names().len();
-        let units = self.variants.len();
+        let units = self.units.len();
         let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
         if units == variants {
             plural(variants, "variant")
@@ -358,7 +358,7 @@ impl Preset {
     /// Distinct variants (units of one variant differ only by seed), in unit order.
     pub fn variant_names(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
-        for u in &self.variants {
+        for u in &self.units {
             if !out.contains(&u.variant_name()) {
                 out.push(u.variant_name());
             }
@@ -521,7 +521,7 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
         if let Some(lr) = s.lr {
             optimizer = optimizer.with_lr(lr);
         }
-        let spec = VariantSpec {
+        let spec = UnitSpec {
             name: name.clone(),
             variant: String::new(),
             arch,
@@ -573,14 +573,14 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
         name: file.name.trim().to_string(),
         description: file.description,
         source: path.to_string(),
-        variants: units,
+        units,
         until,
     })
 }
 
 /// Units in training order: every variant's first seed, then every variant's second, and so
 /// on, so a run stopped early still has a complete first replicate of the whole design.
-pub fn interleave(per_variant: Vec<Vec<VariantSpec>>) -> Vec<VariantSpec> {
+pub fn interleave(per_variant: Vec<Vec<UnitSpec>>) -> Vec<UnitSpec> {
     let rounds = per_variant.iter().map(Vec::len).max().unwrap_or(0);
     let mut iters: Vec<_> = per_variant.into_iter().map(Vec::into_iter).collect();
     let mut out = Vec::new();
@@ -592,7 +592,7 @@ pub fn interleave(per_variant: Vec<Vec<VariantSpec>>) -> Vec<VariantSpec> {
 
 /// One unit per seed of the variant `spec` (whose own seed and unit fields are replaced): a
 /// single seed keeps the variant's name, several get " · s<seed>" each.
-pub fn repeat_over_seeds(spec: &VariantSpec, seeds: &[u64]) -> Vec<VariantSpec> {
+pub fn repeat_over_seeds(spec: &UnitSpec, seeds: &[u64]) -> Vec<UnitSpec> {
     let variant = spec.variant_name().to_string();
     if let [seed] = seeds {
         let mut u = spec.clone();
@@ -630,7 +630,7 @@ fn in_unit(what: &str, x: f32) -> Result<(), String> {
 }
 
 /// The rules every unit spec obeys, from a preset or read back from a run folder's manifest.
-pub fn validate(s: &VariantSpec) -> Result<(), String> {
+pub fn validate(s: &UnitSpec) -> Result<(), String> {
     in_unit("dropout", s.dropout)?;
     if s.epochs == 0 || s.epochs > MAX_EPOCHS {
         return Err(format!("epochs must be 1..={MAX_EPOCHS}, got {}", s.epochs));
@@ -645,7 +645,7 @@ pub fn validate(s: &VariantSpec) -> Result<(), String> {
         return Err("train_subset and test_subset must be at least 1".into());
     }
     if let Validation::Holdout(n) = s.validation {
-        // Checked against the data set too, when it is known (`VariantSpec::train_plan`).
+        // Checked against the data set too, when it is known (`UnitSpec::train_plan`).
         if n == 0 || s.train_subset.is_some_and(|a| n >= a) {
             return Err(crate::spec::holdout_too_large(n, s.train_subset));
         }

@@ -1,7 +1,7 @@
 //! The study's table (layers, test loss, accuracy, epochs, drop rate, optimiser, activation,
 //! placement) with the study's numbers beside ours, as plain text or Markdown.
 
-use crate::runs::{RunRecord, VariantRecord, VariantStatus};
+use crate::runs::{RunRecord, UnitRecord, UnitStatus};
 
 pub const HEADERS: [&str; 12] = [
     "variant",
@@ -18,9 +18,9 @@ pub const HEADERS: [&str; 12] = [
     "status",
 ];
 
-fn status_label(v: &VariantRecord) -> String {
+fn status_label(v: &UnitRecord) -> String {
     match (v.status, &v.failure) {
-        (VariantStatus::Failed, Some(f)) => match f.epoch {
+        (UnitStatus::Failed, Some(f)) => match f.epoch {
             Some(e) => format!("failed ({:?}, epoch {e})", f.kind).to_lowercase(),
             None => format!("failed ({:?})", f.kind).to_lowercase(),
         },
@@ -31,7 +31,7 @@ fn status_label(v: &VariantRecord) -> String {
 /// One row of cells per variant, in `HEADERS` order.
 pub fn rows(record: &RunRecord) -> Vec<[String; 12]> {
     record
-        .variants
+        .units
         .iter()
         .map(|v| {
             let s = &v.spec;
@@ -150,7 +150,7 @@ pub fn level_mean_text(e: &crate::insight::model::LevelMean, digits: usize) -> S
 
 /// Whether any variant of the run is repeated over several seeds.
 pub fn has_repeats(record: &RunRecord) -> bool {
-    record.variants.iter().any(|v| !v.spec.variant.is_empty())
+    record.units.iter().any(|v| !v.spec.variant.is_empty())
 }
 
 /// Per variant over its seeds: n, test loss and accuracy as mean ± sd [95% CI], the study's

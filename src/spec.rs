@@ -277,7 +277,7 @@ pub fn holdout_too_large(n: usize, available: Option<usize>) -> String {
 
 /// A fully resolved unit of training: one variant with one seed. What the engine trains.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VariantSpec {
+pub struct UnitSpec {
     /// The unit's name, unique in the run: the variant's name, with " · s<seed>" when the
     /// variant is repeated over several seeds.
     pub name: String,
@@ -304,7 +304,7 @@ pub struct VariantSpec {
     pub schedule: Option<Schedule>,
 }
 
-impl VariantSpec {
+impl UnitSpec {
     /// The variant this unit belongs to: units of one variant differ only by seed.
     pub fn variant_name(&self) -> &str {
         if self.variant.is_empty() {
@@ -776,7 +776,7 @@ pub enum FailKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum VariantStatus {
+pub enum UnitStatus {
     Queued,
     Running,
     Finished,
@@ -786,22 +786,22 @@ pub enum VariantStatus {
     Interrupted,
 }
 
-impl VariantStatus {
+impl UnitStatus {
     /// The one word every view and report uses for this status.
     pub fn label(self) -> &'static str {
         match self {
-            VariantStatus::Queued => "queued",
-            VariantStatus::Running => "running",
-            VariantStatus::Finished => "done",
-            VariantStatus::Failed => "failed",
-            VariantStatus::Skipped => "skipped",
-            VariantStatus::Interrupted => "interrupted",
+            UnitStatus::Queued => "queued",
+            UnitStatus::Running => "running",
+            UnitStatus::Finished => "done",
+            UnitStatus::Failed => "failed",
+            UnitStatus::Skipped => "skipped",
+            UnitStatus::Interrupted => "interrupted",
         }
     }
 
     /// Needs no more training (kept by `--resume`).
     pub fn is_done(self) -> bool {
-        matches!(self, VariantStatus::Finished | VariantStatus::Failed)
+        matches!(self, UnitStatus::Finished | UnitStatus::Failed)
     }
 }
 

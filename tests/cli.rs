@@ -116,9 +116,9 @@ fn headless_run_prints_epochs_table_and_writes_run_json() {
         .to_string_lossy()
         .ends_with("-paper-2019"));
     let record = mnist_lab::runs::load(&dir).unwrap();
-    assert_eq!(record.variants.len(), 2);
+    assert_eq!(record.units.len(), 2);
     assert!(record.complete);
-    assert_eq!(record.variants[1].history.len(), 1);
+    assert_eq!(record.units[1].history.len(), 1);
 }
 
 #[test]

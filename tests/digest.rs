@@ -14,7 +14,7 @@ fn digest(dirs: &[std::path::PathBuf]) -> String {
     let mut h = Sha256::new();
     for dir in dirs {
         let record = mnist_lab::runs::load(dir).unwrap();
-        let mut units: Vec<_> = record.variants.iter().collect();
+        let mut units: Vec<_> = record.units.iter().collect();
         units.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
         for v in units {
             h.update(v.spec.name.as_bytes());

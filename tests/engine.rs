@@ -6,7 +6,7 @@ mod common;
 use common::{numbers, run_all, run_with, small_preset};
 use mnist_lab::engine::{Command, EngineOptions, Event};
 use mnist_lab::model::{Configure, Mlp512x256x128x64x32};
-use mnist_lab::runs::VariantStatus;
+use mnist_lab::runs::UnitStatus;
 use mnist_lab::spec::FailKind;
 use mnist_lab::spec::Placement;
 
@@ -16,7 +16,7 @@ const SMALL: &str = "arch: \"128-64\", epochs: 2, batch_size: 64, train_subset: 
 #[test]
 fn placement_decides_which_layers_get_bn_and_dropout() {
     let dev = dfdx::prelude::Cpu::seed_from_u64(0);
-    let base = small_preset("arch: \"512-256-128-64-32\"", "(name: \"a\")").variants[0].clone();
+    let base = small_preset("arch: \"512-256-128-64-32\"", "(name: \"a\")").units[0].clone();
     let expect = [
         (Placement::Every, [true, true, true, true, true]),
         (Placement::First, [true, false, false, false, false]),
@@ -80,8 +80,8 @@ fn skip_moves_to_the_next_variant_and_cancel_ends_the_run() {
             skipped = true;
         }
     });
-    assert_eq!(r.variants[0].status, VariantStatus::Skipped);
-    assert_eq!(r.variants[1].status, VariantStatus::Finished);
+    assert_eq!(r.units[0].status, UnitStatus::Skipped);
+    assert_eq!(r.units[1].status, UnitStatus::Finished);
 
     let mut cancelled = false;
     let (events, r) = run_with(p, EngineOptions::default(), |e, send| {
@@ -91,8 +91,8 @@ fn skip_moves_to_the_next_variant_and_cancel_ends_the_run() {
         }
     });
     assert_eq!(events.last(), Some(&Event::RunFinished { cancelled: true }));
-    assert_eq!(r.variants[0].status, VariantStatus::Interrupted);
-    assert_eq!(r.variants[1].status, VariantStatus::Queued);
+    assert_eq!(r.units[0].status, UnitStatus::Interrupted);
+    assert_eq!(r.units[1].status, UnitStatus::Queued);
 }
 
 #[test]
@@ -102,13 +102,13 @@ fn a_diverging_variant_fails_and_the_next_one_runs() {
         "(name: \"boom\", placement: None, optimizer: Sgd(lr: 1000000.0)), (name: \"ok\", epochs: 1)",
     );
     let (_, r) = run_all(p, EngineOptions::default());
-    let boom = &r.variants[0];
-    assert_eq!(boom.status, VariantStatus::Failed);
+    let boom = &r.units[0];
+    assert_eq!(boom.status, UnitStatus::Failed);
     let f = boom.failure.as_ref().unwrap();
     assert_eq!(f.kind, FailKind::Diverged);
     assert_eq!(f.epoch, Some(1));
     assert!(f.message.contains("loss became"), "{}", f.message);
-    assert_eq!(r.variants[1].status, VariantStatus::Finished);
+    assert_eq!(r.units[1].status, UnitStatus::Finished);
 }
 
 #[test]
@@ -119,11 +119,11 @@ fn a_panicking_variant_is_reported_and_the_next_one_runs() {
         ..Default::default()
     };
     let (_, r) = run_all(p, opts);
-    assert_eq!(r.variants[0].status, VariantStatus::Failed);
-    let f = r.variants[0].failure.as_ref().unwrap();
+    assert_eq!(r.units[0].status, UnitStatus::Failed);
+    let f = r.units[0].failure.as_ref().unwrap();
     assert_eq!(f.kind, FailKind::Panicked);
     assert!(f.message.contains("injected panic"), "{}", f.message);
-    assert_eq!(r.variants[1].status, VariantStatus::Finished);
+    assert_eq!(r.units[1].status, UnitStatus::Finished);
 }
 
 #[test]
@@ -134,14 +134,14 @@ fn a_short_real_run_learns_mnist() {
         "(name: \"every\", placement: Every), (name: \"adadelta\", placement: Every, optimizer: Adadelta())",
     );
     let (_, r) = run_all(p, EngineOptions::default());
-    let every = r.variants[0].last().unwrap();
+    let every = r.units[0].last().unwrap();
     assert!(every.test_acc >= 0.93, "test accuracy {}", every.test_acc);
     // Keras-style BN running statistics (momentum 0.99) are still warming up after 156 steps,
     // which keeps the eval-mode loss above what the accuracy suggests.
     assert!(every.test_loss < 0.5, "test loss {}", every.test_loss);
-    assert!(r.variants[0].history[1].train_loss < r.variants[0].history[0].train_loss);
+    assert!(r.units[0].history[1].train_loss < r.units[0].history[0].train_loss);
     // Adadelta (lr 1.0, Keras semantics) also learns, if more slowly.
-    let ada = r.variants[1].last().unwrap();
+    let ada = r.units[1].last().unwrap();
     assert!(ada.test_acc >= 0.85, "adadelta accuracy {}", ada.test_acc);
 }
 
@@ -156,10 +156,10 @@ fn every_activation_trains_without_failing() {
          (name: \"sgd\", optimizer: Sgd(lr: 0.05, momentum: 0.9, nesterov: true))",
     );
     let (_, r) = run_all(p, EngineOptions::default());
-    for v in &r.variants {
+    for v in &r.units {
         assert_eq!(
             v.status,
-            VariantStatus::Finished,
+            UnitStatus::Finished,
             "{}: {:?}",
             v.spec.name,
             v.failure

@@ -3,7 +3,7 @@
 
 use mnist_lab::export::{self, Format, FILES};
 use mnist_lab::preset;
-use mnist_lab::runs::{record::Environment, RunRecord, VariantStatus};
+use mnist_lab::runs::{record::Environment, RunRecord, UnitStatus};
 use mnist_lab::spec::{EpochMetrics, Metric};
 
 fn finished_run() -> RunRecord {
@@ -14,8 +14,8 @@ fn finished_run() -> RunRecord {
     )
     .unwrap();
     let mut r = RunRecord::new(&p, Environment::detect("t"));
-    for (k, v) in r.variants.iter_mut().enumerate() {
-        v.status = VariantStatus::Finished;
+    for (k, v) in r.units.iter_mut().enumerate() {
+        v.status = UnitStatus::Finished;
         for epoch in 1..=2 {
             v.history.push(EpochMetrics {
                 epoch,
@@ -81,7 +81,7 @@ fn tensorboard_goes_through_the_same_entry_point_with_one_tag_per_metric() {
     let has = |tag: &str| bytes.windows(tag.len()).any(|w| w == tag.as_bytes());
     // Every metric the epochs recorded has its tag; validation was not recorded (Test).
     for m in Metric::all() {
-        let recorded = r.variants[0].history[0];
+        let recorded = r.units[0].history[0];
         assert_eq!(has(m.tag()), m.of(&recorded).is_some(), "{}", m.tag());
     }
 }

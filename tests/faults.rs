@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::bin;
 use mnist_lab::engine::{EngineOptions, Event, Kernel, Sink};
-use mnist_lab::runs::{self, RunLock, VariantStatus};
+use mnist_lab::runs::{self, RunLock, UnitStatus};
 use mnist_lab::session::{Recorder, Saved, Session};
 
 /// A preset file with tiny variants (seconds each) named `names`.
@@ -112,7 +112,7 @@ fn eval_refuses_weights_of_another_variant_and_reports_each_its_own() {
     assert!(out.status.success(), "{}", stderr(&out));
     let dir = common::only_run_dir(&root);
     let record = runs::load(&dir).unwrap();
-    for v in &record.variants {
+    for v in &record.units {
         let e = bin()
             .arg("eval")
             .arg(&dir)
@@ -171,7 +171,7 @@ fn a_record_that_would_not_read_back_is_not_written() {
     let mut r = runs::RunRecord::new(&p, runs::record::Environment::detect("t"));
     runs::save(dir.path(), &r).unwrap();
     let good = std::fs::read(dir.path().join("run.json")).unwrap();
-    r.variants[0].spec.dropout = f32::NAN;
+    r.units[0].spec.dropout = f32::NAN;
     let e = runs::save(dir.path(), &r).unwrap_err();
     assert!(format!("{e:#}").contains("read back"), "{e:#}");
     assert_eq!(std::fs::read(dir.path().join("run.json")).unwrap(), good);
@@ -202,7 +202,7 @@ fn two_resumes_of_one_run_share_it_and_never_train_a_unit_twice() {
     let dir = common::only_run_dir(&root);
     // An older mnist-lab's single-file run whose b was interrupted (migrated on resume).
     let mut r = runs::load(&dir).unwrap();
-    r.variants[1].status = VariantStatus::Interrupted;
+    r.units[1].status = UnitStatus::Interrupted;
     r.layout = None;
     std::fs::remove_dir_all(dir.join("units")).unwrap();
     runs::save(&dir, &r).unwrap();
@@ -223,7 +223,7 @@ fn two_resumes_of_one_run_share_it_and_never_train_a_unit_twice() {
     assert!(stdout(&third).contains("b done"), "{}", stdout(&third));
     let r = runs::load(&dir).unwrap();
     assert!(r.complete);
-    assert_eq!(r.count(VariantStatus::Finished), 2);
+    assert_eq!(r.count(UnitStatus::Finished), 2);
 }
 
 // 4. A full disk or a file-size limit.
@@ -268,9 +268,9 @@ fn refused_weights_go_to_the_rescue_folder_with_the_record() {
     assert!(rescued.starts_with(&rescue_root));
     let r = runs::load(rescued).unwrap();
     let (_, w) = runs::find_weights(rescued, &r, "v").unwrap();
-    let e = mnist_lab::engine::train::evaluate_saved(&r.variants[0].spec, &w, &common::mnist())
-        .unwrap();
-    assert_eq!(e.accuracy, r.variants[0].last().unwrap().test_acc);
+    let e =
+        mnist_lab::engine::train::evaluate_saved(&r.units[0].spec, &w, &common::mnist()).unwrap();
+    assert_eq!(e.accuracy, r.units[0].last().unwrap().test_acc);
     assert!(saved.to_string().contains(&rescued.display().to_string()));
     assert!(temp_files_in(&dir).is_empty());
 }
@@ -323,7 +323,7 @@ fn a_file_size_limit_fails_the_write_cleanly_and_says_where_the_run_is() {
     );
     let dir = common::only_run_dir(&root);
     let r = runs::load(&dir).unwrap();
-    assert_eq!(r.count(VariantStatus::Finished), 1);
+    assert_eq!(r.count(UnitStatus::Finished), 1);
     let dir = common::only_run_dir(&root);
     assert!(temp_files_in(&dir).is_empty(), "{:?}", temp_files_in(&dir));
     for d in std::fs::read_dir(&rescue).unwrap().flatten() {
@@ -407,9 +407,9 @@ fn kill_9_loses_at_most_the_unit_in_progress() {
     child.wait().unwrap();
     let r = runs::load(&common::only_run_dir(&root)).unwrap();
     assert!(
-        r.count(VariantStatus::Finished) >= done,
+        r.count(UnitStatus::Finished) >= done,
         "{} finished on disk, {done} reported",
-        r.count(VariantStatus::Finished)
+        r.count(UnitStatus::Finished)
     );
 }
 
@@ -423,7 +423,7 @@ fn a_moved_run_folder_still_finds_its_weights_from_anywhere() {
     assert!(run_tiny(&preset, &root).status.success());
     let dir = common::only_run_dir(&root);
     let r = runs::load(&dir).unwrap();
-    let w = r.variants[0].weights.clone().unwrap();
+    let w = r.units[0].weights.clone().unwrap();
     assert!(w.starts_with("weights/"), "relative to the run: {w}");
     let moved = tmp.path().join("elsewhere/renamed-run");
     std::fs::create_dir_all(moved.parent().unwrap()).unwrap();
@@ -601,10 +601,10 @@ fn batchnorm_trains_batches_of_one_and_two_on_both_paths() {
                     ..Default::default()
                 },
             );
-            let v = &r.variants[0];
+            let v = &r.units[0];
             assert_eq!(
                 v.status,
-                VariantStatus::Finished,
+                UnitStatus::Finished,
                 "{kernel:?} batch {batch}: {events:?}"
             );
             let m = v.last().unwrap();

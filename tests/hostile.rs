@@ -12,7 +12,7 @@ use std::process::Output;
 
 use common::bin;
 use mnist_lab::engine::Event;
-use mnist_lab::runs::{self, units, VariantStatus};
+use mnist_lab::runs::{self, units, UnitStatus};
 
 /// A preset of tiny units (a second each) named `names`; `extra` is added to the defaults.
 fn preset(dir: &Path, names: &[&str], extra: &str) -> PathBuf {
@@ -175,8 +175,8 @@ fn links_planted_at_lock_names_are_replaced_never_followed() {
 
     // A dangling link at a unit's lock: its target is never created.
     let r = runs::load(&run).unwrap();
-    let mut unfinished = r.variants[1].clone();
-    unfinished.status = VariantStatus::Interrupted;
+    let mut unfinished = r.units[1].clone();
+    unfinished.status = UnitStatus::Interrupted;
     units::save_unit(&run, 1, &unfinished).unwrap();
     let target = tmp.path().join("created-outside");
     std::os::unix::fs::symlink(&target, run.join("units/0001.lock")).unwrap();
@@ -219,7 +219,7 @@ fn export_into_another_runs_folder_is_refused_and_that_run_is_untouched() {
     let fresh = tmp.path().join("fresh");
     common::succeeded(&export_to(&r1, &fresh));
     common::succeeded(&export_to(&r1, &fresh));
-    assert_eq!(runs::load(&fresh).unwrap().variants.len(), 2);
+    assert_eq!(runs::load(&fresh).unwrap().units.len(), 2);
 }
 
 // 4. A run is trained on one data set.
@@ -261,7 +261,7 @@ fn joining_or_resuming_a_run_with_other_data_is_refused_naming_it() {
     );
     refused_saying(&out, "trained on other data");
     assert_eq!(
-        runs::load(&dir).unwrap().count(VariantStatus::Finished),
+        runs::load(&dir).unwrap().count(UnitStatus::Finished),
         1,
         "nothing trained on the other data"
     );
@@ -362,11 +362,11 @@ fn a_writer_whose_folder_is_deleted_rescues_the_whole_record() {
     assert_eq!(rescued.len(), 1, "{said}");
     let r = runs::load(&rescued[0]).unwrap();
     assert_eq!(
-        r.variants[0].history.len(),
+        r.units[0].history.len(),
         6,
         "epochs before the deletion kept"
     );
-    assert_eq!(r.count(VariantStatus::Finished), 2);
+    assert_eq!(r.count(UnitStatus::Finished), 2);
     assert_eq!(files_under(&rescued[0].join("weights")).len(), 2, "{said}");
 }
 
@@ -410,9 +410,9 @@ fn two_shards_that_cannot_write_weights_share_one_rescue_that_merges_whole() {
         assert!(said.contains("mnist-lab merge"), "{said}");
     }
     let r = runs::load(&folders[0]).unwrap();
-    assert_eq!(r.count(VariantStatus::Finished), 4);
+    assert_eq!(r.count(UnitStatus::Finished), 4);
     assert_eq!(files_under(&folders[0].join("weights")).len(), 4);
-    for v in &r.variants {
+    for v in &r.units {
         let (_, w) = runs::find_weights(&folders[0], &r, &v.spec.name).unwrap();
         assert!(w.is_file());
     }
@@ -479,8 +479,8 @@ fn merge_with_a_weights_path_naming_a_folder_writes_nothing_or_everything() {
     // A folder is not weights: the unit merges without them, the rest with theirs.
     assert!(out.status.success(), "{}", stderr(&out));
     let r = runs::load(&to).unwrap();
-    assert_eq!(r.count(VariantStatus::Finished), 2);
-    assert!(r.variants[0].weights.is_some() && r.variants[1].weights.is_none());
+    assert_eq!(r.count(UnitStatus::Finished), 2);
+    assert!(r.units[0].weights.is_some() && r.units[1].weights.is_none());
 }
 
 // 10. Deleting unit locks does not let a second writer train a running unit.
@@ -514,7 +514,7 @@ fn deleted_unit_locks_do_not_let_a_second_writer_take_a_running_unit() {
     assert!(first.child.wait().unwrap().success());
     let r = runs::load(&dir).unwrap();
     assert!(r.complete);
-    assert_eq!(r.variants[0].history.len(), 25);
+    assert_eq!(r.units[0].history.len(), 25);
     let locks: Vec<String> = files_under(&dir)
         .into_iter()
         .filter(|f| f.ends_with(".lock"))
@@ -548,13 +548,13 @@ fn resume_checks_the_manifests_specs_and_refuses_seeds() {
     ] {
         let mut v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
-        let original = v["variants"][0]["spec"][field].clone();
-        v["variants"][0]["spec"][field] = value.into();
+        let original = v["units"][0]["spec"][field].clone();
+        v["units"][0]["spec"][field] = value.into();
         std::fs::write(&manifest, serde_json::to_string(&v).unwrap()).unwrap();
         let out = bin().args(["run", "--resume"]).arg(&dir).output().unwrap();
         refused_saying(&out, needle);
         assert!(stderr(&out).contains("run.json"), "{}", stderr(&out));
-        v["variants"][0]["spec"][field] = original;
+        v["units"][0]["spec"][field] = original;
         std::fs::write(&manifest, serde_json::to_string(&v).unwrap()).unwrap();
     }
 }
@@ -603,13 +603,13 @@ fn an_idle_watch_does_not_look_at_every_file_every_second() {
     );
     assert!(follower.try_recv().is_err(), "no change to report");
     // A change is still seen within about a second.
-    let mut v = runs::load(&run).unwrap().variants[0].clone();
+    let mut v = runs::load(&run).unwrap().units[0].clone();
     v.seconds = Some(99.0);
     units::save_unit(&run, 0, &v).unwrap();
     let next = follower
         .recv_timeout(std::time::Duration::from_secs(3))
         .expect("the change is reported");
-    assert_eq!(next.record.unwrap().variants[0].seconds, Some(99.0));
+    assert_eq!(next.record.unwrap().units[0].seconds, Some(99.0));
 }
 
 // 14. The TUI never waits on file work: export (and evaluation) run off the UI thread.

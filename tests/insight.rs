@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use mnist_lab::data::{Dataset, Split, PIXELS};
 use mnist_lab::engine::Event;
 use mnist_lab::preset;
-use mnist_lab::runs::{record::Environment, RunRecord, VariantStatus};
+use mnist_lab::runs::{record::Environment, RunRecord, UnitStatus};
 use mnist_lab::spec::EpochMetrics;
 use mnist_lab::tui::app::{App, Digits, Effect, Msg, View};
 use mnist_lab::tui::ui;
@@ -57,7 +57,7 @@ fn finished_paper() -> App {
         RunRecord::new(&p, Environment::detect("t")),
         None,
     ));
-    for (i, v) in p.variants.iter().enumerate() {
+    for (i, v) in p.units.iter().enumerate() {
         app.update(Msg::Engine(Event::VariantStarted {
             index: i,
             name: v.name.clone(),
@@ -144,7 +144,7 @@ fn live_chart_shows_markers_and_the_overfitting_badge() {
         .as_ref()
         .unwrap()
         .record
-        .variants
+        .units
         .iter()
         .position(|v| v.spec.name == "5L adam none")
         .unwrap();
@@ -293,8 +293,8 @@ fn digits_need_saved_weights() {
     app.selected = 3;
     assert_eq!(app.update(key('5')), vec![Effect::LoadDigits(3)]);
     assert_eq!(
-        app.run.as_ref().unwrap().record.variants[3].status,
-        VariantStatus::Finished
+        app.run.as_ref().unwrap().record.units[3].status,
+        UnitStatus::Finished
     );
 }
 

@@ -9,7 +9,7 @@ use mnist_lab::fast::sparse::SparseBatch;
 use mnist_lab::fast::{params, FastNet, Input};
 use mnist_lab::model::{ArchVisitor, Net};
 use mnist_lab::spec::Arch;
-use mnist_lab::spec::{Activation, Placement, VariantSpec};
+use mnist_lab::spec::{Activation, Placement, UnitSpec};
 use rand::{Rng, SeedableRng};
 
 /// Outputs agree within 1e-5 of the tensor's scale.
@@ -40,9 +40,9 @@ fn close_within(a: &[f32], b: &[f32], what: &str, tol: f32) {
     }
 }
 
-fn spec(arch: &str, placement: Placement, activation: Activation) -> VariantSpec {
+fn spec(arch: &str, placement: Placement, activation: Activation) -> UnitSpec {
     let mut s =
-        common::small_preset(&format!("arch: \"{arch}\""), "(name: \"k\")").variants[0].clone();
+        common::small_preset(&format!("arch: \"{arch}\""), "(name: \"k\")").units[0].clone();
     s.placement = placement;
     s.activation = activation;
     s.dropout = 0.0; // dropout masks come from different generators; checked on their own
@@ -52,7 +52,7 @@ fn spec(arch: &str, placement: Placement, activation: Activation) -> VariantSpec
 
 /// Compares one forward (eval), one training forward+backward, and BN running stats.
 struct Parity {
-    spec: VariantSpec,
+    spec: UnitSpec,
     batch: usize,
 }
 
@@ -308,7 +308,7 @@ fn sparse_input_matches_dense_input() {
 }
 
 struct SparseParity {
-    spec: VariantSpec,
+    spec: UnitSpec,
     pixels: Vec<u8>,
 }
 

@@ -20,15 +20,15 @@ fn shipped_presets_all_parse() {
     for (file, _) in preset::EMBEDDED {
         let path = format!("{}/presets/{file}", env!("CARGO_MANIFEST_DIR"));
         let p = preset::load_file(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
-        assert!(!p.variants.is_empty(), "{file}");
+        assert!(!p.units.is_empty(), "{file}");
     }
 }
 
 #[test]
 fn paper_2019_has_the_studys_15_rows() {
     let p = preset::load("paper-2019").unwrap();
-    assert_eq!(p.variants.len(), 15);
-    for v in &p.variants {
+    assert_eq!(p.units.len(), 15);
+    for v in &p.units {
         assert_eq!((v.epochs, v.batch_size), (20, 128));
         assert!(
             v.reference.is_some(),
@@ -37,7 +37,7 @@ fn paper_2019_has_the_studys_15_rows() {
         );
     }
     let count = |layers: usize, placement: Placement, adadelta: bool| {
-        p.variants
+        p.units
             .iter()
             .filter(|v| {
                 v.hidden_layers() == layers
@@ -54,7 +54,7 @@ fn paper_2019_has_the_studys_15_rows() {
         assert_eq!(count(layers, Placement::Last, false), 1);
     }
     let adadelta = p
-        .variants
+        .units
         .iter()
         .find(|v| v.name == "2L adadelta every")
         .unwrap();
@@ -78,7 +78,7 @@ fn defaults_apply_and_variants_override() {
                         placement: None, optimizer: Sgd(lr: 0.5, momentum: 0.9, nesterov: true))])"#,
     )
     .unwrap();
-    let (a, b) = (&p.variants[0], &p.variants[1]);
+    let (a, b) = (&p.units[0], &p.units[1]);
     assert_eq!((a.arch.as_str(), a.epochs, a.dropout), ("256", 4, 0.3));
     assert_eq!(a.activation, Activation::Tanh);
     assert_eq!(a.placement, Placement::Every);
@@ -180,17 +180,17 @@ fn a_grid_expands_to_the_cartesian_product_with_generated_names() {
     )
     .unwrap();
     // 2 × 2 × 1 × 2 grid variants plus the explicit one, one seed each.
-    assert_eq!(p.variants.len(), 9);
-    assert_eq!(p.variants[0].name, "512-128 · Every · Adam · 0.2");
-    assert_eq!(p.variants[1].name, "512-128 · Every · Adam · 0.5");
-    assert_eq!(p.variants[2].name, "512-128 · None · Adam · 0.2");
-    assert_eq!(p.variants[7].name, "512-256-128 · None · Adam · 0.5");
-    assert_eq!(p.variants[7].arch, "512-256-128");
-    assert_eq!(p.variants[7].placement, Placement::None);
-    assert_eq!(p.variants[7].dropout, 0.5);
-    assert_eq!(p.variants[8].name, "extra");
+    assert_eq!(p.units.len(), 9);
+    assert_eq!(p.units[0].name, "512-128 · Every · Adam · 0.2");
+    assert_eq!(p.units[1].name, "512-128 · Every · Adam · 0.5");
+    assert_eq!(p.units[2].name, "512-128 · None · Adam · 0.2");
+    assert_eq!(p.units[7].name, "512-256-128 · None · Adam · 0.5");
+    assert_eq!(p.units[7].arch, "512-256-128");
+    assert_eq!(p.units[7].placement, Placement::None);
+    assert_eq!(p.units[7].dropout, 0.5);
+    assert_eq!(p.units[8].name, "extra");
     assert_eq!(
-        p.variants[8].arch, "128-64",
+        p.units[8].arch, "128-64",
         "explicit variants take the defaults"
     );
     assert_eq!(p.variant_names().len(), 9);
@@ -204,10 +204,10 @@ fn seeds_repeat_every_variant_and_count_toward_the_unit_limit() {
             variants: [(name: "a"), (name: "b", seeds: [1, 7])])"#,
     )
     .unwrap();
-    let names: Vec<&str> = p.variants.iter().map(|u| u.name.as_str()).collect();
+    let names: Vec<&str> = p.units.iter().map(|u| u.name.as_str()).collect();
     // Seed-major: every variant's first seed before any variant's second.
     assert_eq!(names, ["a · s10", "b · s1", "a · s11", "b · s7", "a · s12"]);
-    assert_eq!(p.variants[3].seed, 7);
+    assert_eq!(p.units[3].seed, 7);
     assert_eq!(p.variant_names(), ["a", "b"]);
     // --seeds replaces the preset's repeats, from each variant's first seed.
     let o = mnist_lab::session::apply_overrides(
@@ -219,7 +219,7 @@ fn seeds_repeat_every_variant_and_count_toward_the_unit_limit() {
         },
     )
     .unwrap();
-    let names: Vec<&str> = o.variants.iter().map(|u| u.name.as_str()).collect();
+    let names: Vec<&str> = o.units.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names, ["b · s1", "b · s2"]);
 }
 
@@ -264,16 +264,16 @@ fn nonsense_grids_and_seeds_are_refused_with_the_reason() {
 #[test]
 fn the_study_presets_expand_as_documented() {
     let seeds = preset::load("paper-2019-seeds").unwrap();
-    assert_eq!(seeds.variants.len(), 75);
+    assert_eq!(seeds.units.len(), 75);
     assert_eq!(seeds.variant_names().len(), 15);
     assert!(seeds
-        .variants
+        .units
         .iter()
         .all(|u| u.validation == mnist_lab::spec::Validation::Test));
     let grid = preset::load("placement-grid").unwrap();
-    assert_eq!(grid.variants.len(), 3 * 4 * 2 * 3);
+    assert_eq!(grid.units.len(), 3 * 4 * 2 * 3);
     assert!(grid
-        .variants
+        .units
         .iter()
         .all(|u| u.validation == mnist_lab::spec::Validation::Holdout(5000)));
     // A twelfth of the full training set is 5,000 images; of quick's 20,000, 1,666.
@@ -282,14 +282,14 @@ fn the_study_presets_expand_as_documented() {
         r#"(name: "a", defaults: (arch: "256"), variants: [(name: "a")])"#,
     )
     .unwrap();
-    assert_eq!(full.variants[0].train_plan(60_000).unwrap().train, 55_000);
+    assert_eq!(full.units[0].train_plan(60_000).unwrap().train, 55_000);
     let quick = preset::load("quick").unwrap();
     assert_eq!(
-        quick.variants[0].train_plan(60_000).unwrap().holdout,
+        quick.units[0].train_plan(60_000).unwrap().holdout,
         Some(18_334..20_000)
     );
     assert_eq!(
-        quick.variants[0].validation,
+        quick.units[0].validation,
         mnist_lab::spec::Validation::Auto,
         "new presets hold out a twelfth by default"
     );

@@ -10,7 +10,7 @@ use std::time::Duration;
 use mnist_lab::data::{self, idx, FILES};
 use mnist_lab::engine::{EngineOptions, Event};
 use mnist_lab::preset;
-use mnist_lab::runs::{self, VariantStatus};
+use mnist_lab::runs::{self, UnitStatus};
 use proptest::prelude::*;
 
 proptest! {
@@ -183,11 +183,11 @@ fn a_preset_with_lr_1e3_diverges_at_an_epoch_and_the_next_variant_runs() {
         "(name: \"wild\", placement: None, optimizer: Sgd(lr: 1000.0)), (name: \"calm\", epochs: 1)",
     );
     let (_, r) = common::run_all(p, EngineOptions::default());
-    assert_eq!(r.variants[0].status, VariantStatus::Failed);
-    let f = r.variants[0].failure.as_ref().unwrap();
+    assert_eq!(r.units[0].status, UnitStatus::Failed);
+    let f = r.units[0].failure.as_ref().unwrap();
     assert_eq!(f.kind, mnist_lab::spec::FailKind::Diverged);
     assert_eq!(f.epoch, Some(1));
-    assert_eq!(r.variants[1].status, VariantStatus::Finished);
+    assert_eq!(r.units[1].status, UnitStatus::Finished);
 }
 
 #[test]
@@ -226,7 +226,7 @@ fn hostile_names_cannot_leave_the_runs_folder() {
             ..Default::default()
         },
     );
-    for v in &r.variants {
+    for v in &r.units {
         let w = Path::new(v.weights.as_ref().unwrap());
         assert_eq!(w.parent().unwrap(), weights, "{}", w.display());
     }
@@ -274,9 +274,9 @@ fn signals_in_headless_runs_save_and_exit_with_the_right_status() {
     ] {
         let (status, r, stderr) = signal_headless(sig);
         assert_eq!(status, Some(code), "{sig}: {stderr}");
-        assert_eq!(r.variants[0].status, VariantStatus::Finished, "{sig}");
-        assert_eq!(r.variants[1].status, VariantStatus::Interrupted, "{sig}");
-        assert_eq!(r.variants[2].status, VariantStatus::Queued, "{sig}");
+        assert_eq!(r.units[0].status, UnitStatus::Finished, "{sig}");
+        assert_eq!(r.units[1].status, UnitStatus::Interrupted, "{sig}");
+        assert_eq!(r.units[2].status, UnitStatus::Queued, "{sig}");
         assert!(stderr.contains("--resume"), "{stderr}");
     }
 }
@@ -293,10 +293,10 @@ fn kill_9_then_resume_finishes_the_rest() {
     run.child.kill().unwrap();
     run.child.wait().unwrap();
     let dir = common::only_run_dir(&root);
-    assert_eq!(runs::load(&dir).unwrap().count(VariantStatus::Finished), 1);
+    assert_eq!(runs::load(&dir).unwrap().count(UnitStatus::Finished), 1);
     let out = common::resume(&dir, &root);
     assert!(out.status.success());
-    assert_eq!(runs::load(&dir).unwrap().count(VariantStatus::Finished), 3);
+    assert_eq!(runs::load(&dir).unwrap().count(UnitStatus::Finished), 3);
 }
 
 #[test]
@@ -342,7 +342,7 @@ fn an_unwritable_run_folder_mid_run_keeps_training_and_rescues_the_results() {
             .unwrap(),
     );
     let r = runs::load(&rescue).unwrap();
-    assert_eq!(r.count(VariantStatus::Finished), 3);
+    assert_eq!(r.count(UnitStatus::Finished), 3);
     std::fs::remove_dir_all(&rescue).ok();
 }
 
@@ -368,7 +368,7 @@ fn signal_in_the_tui_restores_the_terminal_and_records_the_interruption() {
             .and_then(|mut d| d.next())
             .and_then(|e| e.ok())
             .and_then(|e| runs::load(&e.path()).ok())
-            .is_some_and(|r| r.variants[0].status == VariantStatus::Finished);
+            .is_some_and(|r| r.units[0].status == UnitStatus::Finished);
         if done {
             break;
         }
@@ -388,8 +388,8 @@ fn signal_in_the_tui_restores_the_terminal_and_records_the_interruption() {
         "terminal restored"
     );
     let r = runs::load(&common::only_run_dir(&root)).unwrap();
-    assert_eq!(r.variants[0].status, VariantStatus::Finished);
-    assert_eq!(r.variants[1].status, VariantStatus::Interrupted);
+    assert_eq!(r.units[0].status, UnitStatus::Finished);
+    assert_eq!(r.units[1].status, UnitStatus::Interrupted);
 }
 
 #[test]
@@ -414,13 +414,13 @@ fn a_panic_in_training_is_reported_and_never_printed_raw() {
         "failure not reported: {stdout}{stderr}"
     );
     let record = runs::load(&common::only_run_dir(root.path())).unwrap();
-    let statuses: Vec<_> = record.variants.iter().map(|v| v.status).collect();
+    let statuses: Vec<_> = record.units.iter().map(|v| v.status).collect();
     assert_eq!(
         statuses,
         [
-            VariantStatus::Finished,
-            VariantStatus::Failed,
-            VariantStatus::Finished
+            UnitStatus::Finished,
+            UnitStatus::Failed,
+            UnitStatus::Finished
         ]
     );
 }

@@ -9,7 +9,7 @@ use common::{bin, succeeded};
 use mnist_lab::insight::rounds::{self, Decision};
 use mnist_lab::insight::stats;
 use mnist_lab::preset::{self, Until};
-use mnist_lab::runs::{self, record::Environment, RunRecord, VariantStatus};
+use mnist_lab::runs::{self, record::Environment, RunRecord, UnitStatus};
 use mnist_lab::session::{apply_overrides, Overrides};
 use mnist_lab::spec::EpochMetrics;
 
@@ -28,8 +28,8 @@ fn finished(p: &preset::Preset, losses: &[&[f64]]) -> RunRecord {
     for (g, values) in stats::variant_groups(&r).iter().zip(losses) {
         assert_eq!(g.len(), values.len());
         for (&i, &loss) in g.iter().zip(values.iter()) {
-            let v = &mut r.variants[i];
-            v.status = VariantStatus::Finished;
+            let v = &mut r.units[i];
+            v.status = UnitStatus::Finished;
             v.history.push(EpochMetrics {
                 epoch: 1,
                 test_loss: loss as f32,
@@ -48,7 +48,7 @@ fn until(p: &preset::Preset) -> Until {
 #[test]
 fn a_clear_difference_is_decided_after_the_first_round() {
     let p = until_preset(0.0001);
-    assert_eq!(p.variants.len(), 6, "min 3 seeds × 2 variants to start");
+    assert_eq!(p.units.len(), 6, "min 3 seeds × 2 variants to start");
     let r = finished(&p, &[&[0.10, 0.11, 0.12], &[0.30, 0.32, 0.31]]);
     match rounds::decide(&r, &until(&p)) {
         Decision::Decided(why) => assert!(why.contains("1 told apart from the best"), "{why}"),
@@ -74,10 +74,10 @@ fn an_undecided_pair_gets_a_round_of_paired_seeds() {
     assert_eq!(variants, &["a", "b"], "the best first, then its open rival");
     assert!(why.contains("b − a"), "{why}");
     let grown = rounds::grow(&r, &d).unwrap();
-    assert_eq!(grown.variants.len(), 10);
+    assert_eq!(grown.units.len(), 10);
     assert_eq!(grown.rounds.len(), 1);
     assert_eq!(grown.rounds[0].first_unit, 6);
-    let added: Vec<(String, u64)> = grown.variants[6..]
+    let added: Vec<(String, u64)> = grown.units[6..]
         .iter()
         .map(|v| (v.spec.name.clone(), v.spec.seed))
         .collect();
@@ -87,9 +87,9 @@ fn an_undecided_pair_gets_a_round_of_paired_seeds() {
             .map(|(n, s)| (n.to_string(), s)),
         "the same new seeds for both, interleaved"
     );
-    assert!(grown.variants[6..]
+    assert!(grown.units[6..]
         .iter()
-        .all(|v| v.status == VariantStatus::Queued));
+        .all(|v| v.status == UnitStatus::Queued));
     grown.check().unwrap();
     assert_eq!(grown.round(), 2);
 }
@@ -110,9 +110,9 @@ fn a_narrow_enough_interval_or_max_seeds_ends_the_rounds() {
         let d = rounds::decide(&r, &until(&p));
         r = rounds::grow(&r, &d).unwrap_or_else(|| panic!("{d:?}"));
         assert_eq!(r.rounds.last().unwrap().seeds, seeds);
-        for (k, v) in r.variants.iter_mut().enumerate() {
-            if v.status == VariantStatus::Queued {
-                v.status = VariantStatus::Finished;
+        for (k, v) in r.units.iter_mut().enumerate() {
+            if v.status == UnitStatus::Queued {
+                v.status = UnitStatus::Finished;
                 v.history.push(EpochMetrics {
                     epoch: 1,
                     test_loss: 0.11 + 0.01 * ((k * 7) % 5) as f32,
@@ -194,7 +194,7 @@ fn until_is_checked_where_it_is_written() {
         },
     )
     .unwrap();
-    assert_eq!((p.until, p.variants.len()), (None, 8));
+    assert_eq!((p.until, p.units.len()), (None, 8));
 }
 
 /// Two writers that reach the end of a round at once: the manifest grows once, and the
@@ -206,7 +206,7 @@ fn two_writers_grow_the_manifest_once() {
     let p = until_preset(0.0001);
     let r = finished(&p, &[&[0.10, 0.12, 0.11], &[0.11, 0.10, 0.125]]);
     assert!(runs::units::create_manifest(&dir, &r).unwrap());
-    for (i, v) in r.variants.iter().enumerate() {
+    for (i, v) in r.units.iter().enumerate() {
         runs::units::save_unit(&dir, i, v).unwrap();
     }
     let u = until(&p);
@@ -223,9 +223,9 @@ fn two_writers_grow_the_manifest_once() {
                     })
                     .unwrap();
                     match g {
-                        runs::units::Growth::Grown(r) => format!("grown {}", r.variants.len()),
+                        runs::units::Growth::Grown(r) => format!("grown {}", r.units.len()),
                         runs::units::Growth::Pending(r) => {
-                            format!("pending {}", r.variants.len())
+                            format!("pending {}", r.units.len())
                         }
                         runs::units::Growth::Unchanged(_) => "unchanged".into(),
                     }
@@ -238,7 +238,7 @@ fn two_writers_grow_the_manifest_once() {
     sorted.sort();
     assert_eq!(sorted, ["grown 10", "pending 10"], "{outcomes:?}");
     let manifest = runs::load_run_file(&dir).unwrap();
-    assert_eq!(manifest.variants.len(), 10);
+    assert_eq!(manifest.units.len(), 10);
     assert_eq!(manifest.rounds.len(), 1);
     assert!(!dir.join(".run.json.tmp").exists());
 }
@@ -268,9 +268,9 @@ fn seeds_per_variant(r: &RunRecord) -> Vec<(String, Vec<u64>)> {
     stats::variant_groups(r)
         .iter()
         .map(|g| {
-            let mut seeds: Vec<u64> = g.iter().map(|&i| r.variants[i].spec.seed).collect();
+            let mut seeds: Vec<u64> = g.iter().map(|&i| r.units[i].spec.seed).collect();
             seeds.sort_unstable();
-            (r.variants[g[0]].spec.variant_name().to_string(), seeds)
+            (r.units[g[0]].spec.variant_name().to_string(), seeds)
         })
         .collect()
 }
@@ -319,10 +319,7 @@ fn a_close_pair_goes_on_to_max_seeds() {
         seeds_per_variant(&r),
         [("a", all.clone()), ("b", all)].map(|(n, s)| (n.to_string(), s))
     );
-    assert!(r
-        .variants
-        .iter()
-        .all(|v| v.status == VariantStatus::Finished));
+    assert!(r.units.iter().all(|v| v.status == UnitStatus::Finished));
     // summary.md tells the rounds and the caveat.
     succeeded(&bin().arg("export").arg(&dir).output().unwrap());
     let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
@@ -332,7 +329,7 @@ fn a_close_pair_goes_on_to_max_seeds() {
     // Joining the finished run again trains nothing and adds no round.
     let again = succeeded(&run_into(&preset, &dir, &[]));
     assert!(!again.contains("done in"), "{again}");
-    assert_eq!(runs::load(&dir).unwrap().variants.len(), 14);
+    assert_eq!(runs::load(&dir).unwrap().units.len(), 14);
 }
 
 /// Two processes on one folder (plain joiners, then Slurm-style shards) train the same
@@ -345,7 +342,7 @@ fn two_processes_add_the_same_rounds_once() {
     succeeded(&run_into(&preset, &alone, &["--jobs", "1"]));
     let expected = runs::load(&alone).unwrap();
     let names =
-        |r: &RunRecord| -> Vec<String> { r.variants.iter().map(|v| v.spec.name.clone()).collect() };
+        |r: &RunRecord| -> Vec<String> { r.units.iter().map(|v| v.spec.name.clone()).collect() };
     for (label, args) in [
         ("joiners", [vec![], vec![]]),
         ("shards", [vec!["--shard", "0/2"], vec!["--shard", "1/2"]]),

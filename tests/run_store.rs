@@ -7,7 +7,7 @@ use std::path::Path;
 
 use mnist_lab::engine::{EngineOptions, Event};
 use mnist_lab::export;
-use mnist_lab::runs::{self, record::Environment, RunRecord, VariantStatus};
+use mnist_lab::runs::{self, record::Environment, RunRecord, UnitStatus};
 use mnist_lab::spec::EpochMetrics;
 
 use common::bin;
@@ -58,12 +58,9 @@ fn kill_9_loses_only_the_running_variant_and_resume_finishes_identically() {
     run.child.wait().unwrap();
     let dir = common::only_run_dir(&root);
     let record = runs::load(&dir).unwrap();
-    let statuses: Vec<_> = record.variants.iter().map(|v| v.status).collect();
-    assert_eq!(
-        statuses[..2],
-        [VariantStatus::Finished, VariantStatus::Finished]
-    );
-    assert_ne!(statuses[2], VariantStatus::Finished);
+    let statuses: Vec<_> = record.units.iter().map(|v| v.status).collect();
+    assert_eq!(statuses[..2], [UnitStatus::Finished, UnitStatus::Finished]);
+    assert_ne!(statuses[2], UnitStatus::Finished);
     assert!(!record.complete);
 
     // `runs` marks it resumable; --resume trains only the rest, into the same folder.
@@ -89,11 +86,11 @@ fn kill_9_loses_only_the_running_variant_and_resume_finishes_identically() {
     let resumed = runs::load(&dir).unwrap();
     assert!(resumed.complete);
     assert!(resumed
-        .variants
+        .units
         .iter()
-        .all(|v| v.status == VariantStatus::Finished));
+        .all(|v| v.status == UnitStatus::Finished));
     assert_eq!(
-        resumed.variants[2].history.len(),
+        resumed.units[2].history.len(),
         30,
         "the spec as recorded (30 epochs) is kept"
     );
@@ -114,8 +111,8 @@ fn kill_9_loses_only_the_running_variant_and_resume_finishes_identically() {
 fn synthetic_record() -> RunRecord {
     let p = mnist_lab::preset::load("paper-2019").unwrap();
     let mut r = RunRecord::new(&p, Environment::detect("t"));
-    for (i, v) in r.variants.iter_mut().enumerate().take(4) {
-        v.status = VariantStatus::Finished;
+    for (i, v) in r.units.iter_mut().enumerate().take(4) {
+        v.status = UnitStatus::Finished;
         for e in 1..=3 {
             v.history.push(EpochMetrics {
                 epoch: e,
@@ -287,7 +284,7 @@ fn safetensors_round_trip_gives_the_same_test_accuracy() {
         ..Default::default()
     };
     let (_, r) = common::run_all(p, opts);
-    let v = &r.variants[0];
+    let v = &r.units[0];
     let path = v.weights.as_ref().expect("weights saved");
     assert!(
         Path::new(path).starts_with(weights.path()),
@@ -318,7 +315,7 @@ fn export_with_data_writes_confusion_matrices_and_effects() {
     };
     let (_, mut r) = common::run_all(p, opts);
     // As a run folder records them: inside the folder, relative to it.
-    for v in &mut r.variants {
+    for v in &mut r.units {
         v.weights = Some(runs::weights_record_path(&v.spec.name));
     }
     let data = common::mnist();
@@ -357,4 +354,18 @@ fn an_export_that_cannot_go_to_the_run_folder_goes_to_the_fallback() {
     // Both unwritable: an error naming both.
     let err = export::export_or_fallback(&first, &blocked.join("other"), &r, None).unwrap_err();
     assert!(format!("{err:#}").contains("; and "), "{err:#}");
+}
+
+/// Runs recorded before units were called units (`"variants": [...]` in run.json) still load,
+/// and load to the same record.
+#[test]
+fn run_files_that_say_variants_still_load() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = synthetic_record();
+    runs::save(tmp.path(), &r).unwrap();
+    let path = tmp.path().join(runs::RUN_FILE);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"units\": ["), "written under the new name");
+    std::fs::write(&path, text.replacen("\"units\": [", "\"variants\": [", 1)).unwrap();
+    assert_eq!(runs::load(tmp.path()).unwrap(), r);
 }

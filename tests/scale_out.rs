@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 
 use common::bin;
 use mnist_lab::engine::Event;
-use mnist_lab::runs::{self, units, VariantStatus};
+use mnist_lab::runs::{self, units, UnitStatus};
 
 /// Four quick units; `slow` makes unit b take 30 epochs (a few seconds), to be killed in.
 fn preset(dir: &Path, slow: bool) -> PathBuf {
@@ -51,11 +51,11 @@ fn trained(stdout: &str) -> Vec<String> {
 }
 
 /// Each unit's status, and its losses and accuracies epoch by epoch, as the folder has them.
-type Unit = (VariantStatus, Vec<(f32, f32, f32, f32)>);
+type Unit = (UnitStatus, Vec<(f32, f32, f32, f32)>);
 
 fn numbers(dir: &Path) -> Vec<Unit> {
     let r = runs::load(dir).unwrap();
-    let statuses = r.variants.iter().map(|v| v.status);
+    let statuses = r.units.iter().map(|v| v.status);
     statuses.zip(common::numbers(&r)).collect()
 }
 
@@ -66,7 +66,7 @@ fn two_processes_sharing_a_folder_train_every_unit_exactly_once() {
     let reference = tmp.path().join("reference");
     finished_ok(spawn_into(&p, &reference, &[]));
     let expected = numbers(&reference);
-    assert!(expected.iter().all(|u| u.0 == VariantStatus::Finished));
+    assert!(expected.iter().all(|u| u.0 == UnitStatus::Finished));
 
     // Both shards at once, then the same (whole) work twice at once.
     for (name, args) in [
@@ -113,11 +113,11 @@ fn a_killed_writer_leaves_its_finished_units_and_a_stale_lock_the_next_takes_ove
     run.child.wait().unwrap();
 
     let r = runs::load(&dir).unwrap();
-    assert_eq!(r.variants[0].status, VariantStatus::Finished);
+    assert_eq!(r.units[0].status, UnitStatus::Finished);
     // Its file still says running, but its writer is gone: read as interrupted.
-    assert_eq!(r.variants[1].status, VariantStatus::Interrupted);
+    assert_eq!(r.units[1].status, UnitStatus::Interrupted);
     assert!(
-        r.variants[1].history.len() >= 2,
+        r.units[1].history.len() >= 2,
         "epochs written as they ended"
     );
     assert!(!r.complete);
@@ -134,7 +134,7 @@ fn a_killed_writer_leaves_its_finished_units_and_a_stale_lock_the_next_takes_ove
     assert_eq!(took, ["b", "c", "d"], "{text}");
     let r = runs::load(&dir).unwrap();
     assert!(r.complete);
-    assert_eq!(r.variants[1].history.len(), 30);
+    assert_eq!(r.units[1].history.len(), 30);
 }
 
 #[test]
@@ -186,7 +186,7 @@ fn merge_combines_shards_and_reports_conflicts_instead_of_choosing() {
         "{}",
         String::from_utf8_lossy(&eval.stderr)
     );
-    let acc = format!("{:.4}", r.variants[2].last().unwrap().test_acc);
+    let acc = format!("{:.4}", r.units[2].last().unwrap().test_acc);
     let said = String::from_utf8_lossy(&eval.stdout);
     assert!(
         said.contains(&format!("test accuracy {acc}")),
@@ -208,12 +208,8 @@ fn merge_combines_shards_and_reports_conflicts_instead_of_choosing() {
     assert!(text.contains("conflict: unit 0 (a)"), "{text}");
     assert!(text.contains("1 conflicts"), "{text}");
     let r = runs::load(&target).unwrap();
-    assert_eq!(r.variants[0].status, VariantStatus::Queued, "not chosen");
-    assert_eq!(
-        r.variants[2].status,
-        VariantStatus::Finished,
-        "the rest merged"
-    );
+    assert_eq!(r.units[0].status, UnitStatus::Queued, "not chosen");
+    assert_eq!(r.units[2].status, UnitStatus::Finished, "the rest merged");
 }
 
 #[test]
@@ -228,5 +224,5 @@ fn jobs_train_units_side_by_side_with_the_same_results() {
     assert_eq!(all, ["a", "b", "c", "d"], "{text}");
     let r = runs::load(&dir).unwrap();
     assert!(r.complete);
-    assert!(r.variants.iter().all(|v| v.history.len() == 2));
+    assert!(r.units.iter().all(|v| v.history.len() == 2));
 }

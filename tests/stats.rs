@@ -15,7 +15,7 @@ use mnist_lab::insight::factors::{Factor, Layout};
 use mnist_lab::insight::model;
 use mnist_lab::insight::stats;
 use mnist_lab::preset;
-use mnist_lab::runs::{record::Environment, RunRecord, VariantStatus};
+use mnist_lab::runs::{record::Environment, RunRecord, UnitStatus};
 use mnist_lab::spec::EpochMetrics;
 use mnist_lab::spec::Metric;
 
@@ -59,7 +59,7 @@ fn welch_t_test_matches_scipy() {
 /// `losses` listed variant by variant, seeds within (units train seed-major: reordered here).
 fn record_with(text: &str, losses: &[f64]) -> RunRecord {
     let p = preset::parse("<test>", text).unwrap();
-    assert_eq!(p.variants.len(), losses.len());
+    assert_eq!(p.units.len(), losses.len());
     let mut r = RunRecord::new(&p, Environment::detect("t"));
     let groups = stats::variant_groups(&r);
     let mut by_unit = vec![0.0; losses.len()];
@@ -70,8 +70,8 @@ fn record_with(text: &str, losses: &[f64]) -> RunRecord {
             k += 1;
         }
     }
-    for (v, &loss) in r.variants.iter_mut().zip(&by_unit) {
-        v.status = VariantStatus::Finished;
+    for (v, &loss) in r.units.iter_mut().zip(&by_unit) {
+        v.status = UnitStatus::Finished;
         v.history.push(EpochMetrics {
             epoch: 1,
             test_loss: loss as f32,
@@ -172,7 +172,7 @@ fn anova_of_a_balanced_grid_matches_statsmodels() {
 #[test]
 fn paper_2019_is_not_factorial_and_its_confounded_factors_are_named() {
     let p = preset::load("paper-2019").unwrap();
-    let losses: Vec<f64> = (0..p.variants.len())
+    let losses: Vec<f64> = (0..p.units.len())
         .map(|i| 0.05 + i as f64 * 0.001)
         .collect();
     let text = std::fs::read_to_string(
@@ -272,7 +272,7 @@ fn the_best_is_chosen_on_validation_where_images_were_held_out() {
         variants: [(name: "a"), (name: "b", placement: None)])"#;
     let mut r = record_with(text, &[0.10, 0.11, 0.12, 0.20, 0.21, 0.22]);
     // Validation says b, test says a.
-    for v in &mut r.variants {
+    for v in &mut r.units {
         let val = if v.spec.variant_name() == "b" {
             0.05
         } else {
@@ -698,11 +698,11 @@ fn seed_blocked_anova_least_squares_means_and_tukey_match_statsmodels() {
 fn a_failed_unit_in_a_balanced_grid_gets_a_type_ii_anova_and_is_named() {
     let mut r = record_with(GRID3, &Y3);
     let v = r
-        .variants
+        .units
         .iter_mut()
         .find(|v| v.spec.variant_name() == "512-256-128 · First" && v.spec.seed == 2)
         .unwrap();
-    v.status = mnist_lab::runs::VariantStatus::Failed;
+    v.status = mnist_lab::runs::UnitStatus::Failed;
     v.history.clear();
     v.failure = Some(mnist_lab::runs::record::Failure {
         kind: mnist_lab::spec::FailKind::Diverged,

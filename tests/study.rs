@@ -5,7 +5,7 @@ mod common;
 
 use common::{numbers, run_all, small_preset};
 use mnist_lab::engine::{self, stopping, EngineOptions};
-use mnist_lab::runs::VariantStatus;
+use mnist_lab::runs::UnitStatus;
 use mnist_lab::session::{apply_overrides, Overrides};
 
 const BASE: &str = "arch: \"128-64\", batch_size: 64, train_subset: 3000, \
@@ -17,9 +17,9 @@ fn seed_repeats_are_independent_and_deterministic() {
         &format!("{BASE}, epochs: 2, seed: 5, seeds: 3, validation: Holdout(500)"),
         "(name: \"a\")",
     );
-    let names: Vec<&str> = p.variants.iter().map(|u| u.name.as_str()).collect();
+    let names: Vec<&str> = p.units.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names, ["a · s5", "a · s6", "a · s7"]);
-    assert!(p.variants.iter().all(|u| u.variant_name() == "a"));
+    assert!(p.units.iter().all(|u| u.variant_name() == "a"));
     let (_, r1) = run_all(p.clone(), EngineOptions::default());
     let (_, r2) = run_all(p, EngineOptions::default());
     let (n1, n2) = (numbers(&r1), numbers(&r2));
@@ -58,8 +58,8 @@ fn holdout_images_are_never_trained_on() {
     );
     let (_, a) = run_all(held, EngineOptions::default());
     let (_, b) = run_all(plain, EngineOptions::default());
-    let ha = &a.variants[0].history;
-    let hb = &b.variants[0].history;
+    let ha = &a.units[0].history;
+    let hb = &b.units[0].history;
     assert_eq!(ha.len(), 2);
     for (x, y) in ha.iter().zip(hb) {
         assert_eq!((x.train_loss, x.train_acc), (y.train_loss, y.train_acc));
@@ -67,7 +67,7 @@ fn holdout_images_are_never_trained_on() {
         assert!(x.val_loss.is_some() && y.val_loss.is_none());
     }
     // And the plan itself: 2,000 trained, 2,000..3,000 held out.
-    let plan = a.variants[0].spec.train_plan(60_000).unwrap();
+    let plan = a.units[0].spec.train_plan(60_000).unwrap();
     assert_eq!(plan.train, 2000);
     assert_eq!(plan.holdout, Some(2000..3000));
     let order = mnist_lab::data::epoch_order(plan.train, 3, 0);
@@ -82,10 +82,10 @@ fn a_holdout_larger_than_the_data_fails_the_unit_with_a_reason() {
     );
     let mut p2 = p.clone();
     // 60,000 training images minus 59,999 leaves 1: fine. Make it impossible after loading.
-    p2.variants[0].validation = mnist_lab::spec::Validation::Holdout(60_000);
+    p2.units[0].validation = mnist_lab::spec::Validation::Holdout(60_000);
     let (_, r) = run_all(p2, EngineOptions::default());
-    assert_eq!(r.variants[0].status, VariantStatus::Failed);
-    let msg = &r.variants[0].failure.as_ref().unwrap().message;
+    assert_eq!(r.units[0].status, UnitStatus::Failed);
+    let msg = &r.units[0].failure.as_ref().unwrap().message;
     assert!(msg.contains("Holdout(60000)"), "{msg}");
 }
 
@@ -104,8 +104,8 @@ fn early_stopping_stops_where_the_curve_says_and_keeps_the_best_weights() {
         ..Default::default()
     };
     let (events, r) = run_all(p, options);
-    let v = &r.variants[0];
-    assert_eq!(v.status, VariantStatus::Finished);
+    let v = &r.units[0];
+    assert_eq!(v.status, UnitStatus::Finished);
     let stop = v
         .early_stop
         .expect("early stopping should have stopped this unit");
@@ -161,17 +161,13 @@ fn every_epoch_trains_at_its_scheduled_rate() {
         "(name: \"s\")",
     );
     let (_, r) = run_all(p.clone(), EngineOptions::default());
-    let lrs: Vec<f32> = r.variants[0]
-        .history
-        .iter()
-        .map(|m| m.lr.unwrap())
-        .collect();
+    let lrs: Vec<f32> = r.units[0].history.iter().map(|m| m.lr.unwrap()).collect();
     assert_eq!(lrs, [0.002, 0.002, 0.001, 0.001]);
     // The rate acts: the same unit without a schedule trains differently from epoch 3 on.
     let mut flat = p;
-    flat.variants[0].schedule = None;
+    flat.units[0].schedule = None;
     let (_, f) = run_all(flat, EngineOptions::default());
-    let (a, b) = (&r.variants[0].history, &f.variants[0].history);
+    let (a, b) = (&r.units[0].history, &f.units[0].history);
     assert_eq!(a[1].train_loss, b[1].train_loss);
     assert_ne!(a[2].train_loss, b[2].train_loss);
 }
@@ -192,8 +188,8 @@ fn restore_best_without_an_early_stop_reports_the_kept_epoch_everywhere() {
         ..Default::default()
     };
     let (_, r) = run_all(p, options);
-    let v = &r.variants[0];
-    assert_eq!(v.status, VariantStatus::Finished);
+    let v = &r.units[0];
+    assert_eq!(v.status, UnitStatus::Finished);
     assert!(v.early_stop.is_none(), "patience 50 never stops 12 epochs");
     assert_eq!(v.history.len(), 12);
     let best = v.best_validation_epoch().unwrap().epoch;
@@ -223,10 +219,10 @@ fn restore_best_without_an_early_stop_reports_the_kept_epoch_everywhere() {
     );
     // It reads back the same (older records without the field read as the last epoch).
     let json = serde_json::to_string(v).unwrap();
-    let back: mnist_lab::runs::VariantRecord = serde_json::from_str(&json).unwrap();
+    let back: mnist_lab::runs::UnitRecord = serde_json::from_str(&json).unwrap();
     assert_eq!(back.final_metrics().unwrap().epoch, best);
     let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
     old.as_object_mut().unwrap().remove("kept_epoch");
-    let old: mnist_lab::runs::VariantRecord = serde_json::from_value(old).unwrap();
+    let old: mnist_lab::runs::UnitRecord = serde_json::from_value(old).unwrap();
     assert_eq!(old.final_metrics().unwrap().epoch, 12);
 }

@@ -55,7 +55,7 @@ fn tensorboard_export_reads_back_as_epochs_csv_in_tensorboard() {
     let record = mnist_lab::runs::load(&run_dir).unwrap();
     let dirs = mnist_lab::export::tensorboard::unit_dirs(&record);
     let mut mapping = String::from("unit,dir\n");
-    for (v, d) in record.variants.iter().zip(&dirs) {
+    for (v, d) in record.units.iter().zip(&dirs) {
         assert!(!d.contains('/'), "one folder per unit: {d}");
         mapping.push_str(&format!("\"{}\",{d}\n", v.spec.name));
     }

@@ -3,7 +3,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mnist_lab::engine::{Command, Event};
 use mnist_lab::preset;
-use mnist_lab::runs::{record::Environment, RunRecord, VariantStatus};
+use mnist_lab::runs::{record::Environment, RunRecord, UnitStatus};
 use mnist_lab::spec::{EpochMetrics, FailKind};
 use mnist_lab::tui::app::{App, Confirm, Effect, Msg, PickerEntry, Screen, SortKey, View};
 
@@ -247,7 +247,7 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
     }));
     let run = app.run.as_ref().unwrap();
     assert_eq!(run.running, Some(0));
-    assert_eq!(run.record.variants[0].status, VariantStatus::Running);
+    assert_eq!(run.record.units[0].status, UnitStatus::Running);
     app.update(Msg::Engine(Event::Progress {
         index: 0,
         epoch: 1,
@@ -265,10 +265,7 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
         index: 0,
         metrics: metrics(1, 0.5),
     }));
-    assert_eq!(
-        app.run.as_ref().unwrap().record.variants[0].history.len(),
-        1
-    );
+    assert_eq!(app.run.as_ref().unwrap().record.units[0].history.len(), 1);
     assert_eq!(
         app.update(Msg::Engine(Event::VariantFinished {
             index: 0,
@@ -292,8 +289,8 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
     };
     assert_eq!(app.update(Msg::Engine(failed)), NO_EFFECTS);
     assert_eq!(
-        app.run.as_ref().unwrap().record.variants[1].status,
-        VariantStatus::Failed
+        app.run.as_ref().unwrap().record.units[1].status,
+        UnitStatus::Failed
     );
     assert_eq!(
         app.update(Msg::Engine(Event::VariantSkipped { index: 2 })),
@@ -366,12 +363,7 @@ fn sorting_orders_by_final_numbers() {
     let names: Vec<String> = app
         .sorted_indices()
         .iter()
-        .map(|&i| {
-            app.run.as_ref().unwrap().record.variants[i]
-                .spec
-                .name
-                .clone()
-        })
+        .map(|&i| app.run.as_ref().unwrap().record.units[i].spec.name.clone())
         .collect();
     let mut sorted = names.clone();
     sorted.sort();
@@ -395,8 +387,8 @@ fn keys_without_meaning_do_nothing() {
 fn past_entries() -> Vec<mnist_lab::tui::app::PastEntry> {
     let p = preset::load("quick").unwrap();
     let mut done = RunRecord::new(&p, Environment::detect("t"));
-    for v in &mut done.variants {
-        v.status = VariantStatus::Finished;
+    for v in &mut done.units {
+        v.status = UnitStatus::Finished;
         v.history.push(metrics(1, 0.2));
     }
     let interrupted = RunRecord::new(&p, Environment::detect("t"));

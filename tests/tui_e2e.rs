@@ -90,8 +90,8 @@ fn tui_end_to_end_in_a_pty() {
     assert_eq!(dirs.len(), 1, "one run folder: {shown}");
     let dir = dirs[0].path();
     let record = mnist_lab::runs::load(&dir).unwrap();
-    assert_eq!(record.variants.len(), 3);
-    assert!(record.variants.iter().all(|v| v.history.len() == 8));
+    assert_eq!(record.units.len(), 3);
+    assert!(record.units.iter().all(|v| v.history.len() == 8));
     let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(md.contains("| 128-64 every |"), "{md}");
     for f in ["epochs.csv", "curves.png", "confusion-128-64_every.csv"] {
@@ -139,17 +139,13 @@ fn two_variants_two_seeds_end_to_end_in_a_pty() {
         .unwrap()
         .path();
     let record = mnist_lab::runs::load(&dir).unwrap();
-    let names: Vec<&str> = record
-        .variants
-        .iter()
-        .map(|v| v.spec.name.as_str())
-        .collect();
+    let names: Vec<&str> = record.units.iter().map(|v| v.spec.name.as_str()).collect();
     assert_eq!(
         names,
         ["every · s1", "none · s1", "every · s2", "none · s2"]
     );
     assert!(record
-        .variants
+        .units
         .iter()
         .all(|v| v.history.len() == 2 && v.history.iter().all(|m| m.val_loss.is_some())));
 }
@@ -226,7 +222,7 @@ fn sgr_mouse_clicks_switch_views_and_select_grid_cells_in_a_pty() {
 
 #[test]
 fn watch_follows_a_run_folder_that_another_process_writes() {
-    use mnist_lab::runs::{self, units, VariantStatus};
+    use mnist_lab::runs::{self, units, UnitStatus};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("shared");
     let p = mnist_lab::preset::parse(
@@ -244,8 +240,8 @@ fn watch_follows_a_run_folder_that_another_process_writes() {
     app.press("3");
     app.wait_for("test loss", Duration::from_secs(5));
 
-    let mut unit = record.variants[0].clone();
-    unit.status = VariantStatus::Running;
+    let mut unit = record.units[0].clone();
+    unit.status = UnitStatus::Running;
     let epoch = |e: usize, loss: f32| mnist_lab::spec::EpochMetrics {
         epoch: e,
         train_loss: loss,
@@ -271,8 +267,8 @@ fn watch_follows_a_run_folder_that_another_process_writes() {
 
     // The writer ends both units and leaves: the run is done.
     for (i, loss) in [(0, 0.1111f32), (1, 0.2222)] {
-        let mut u = record.variants[i].clone();
-        u.status = VariantStatus::Finished;
+        let mut u = record.units[i].clone();
+        u.status = UnitStatus::Finished;
         u.history = (1..=3).map(|e| epoch(e, loss)).collect();
         units::save_unit(&dir, i, &u).unwrap();
     }

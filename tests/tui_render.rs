@@ -57,7 +57,7 @@ fn paper_app() -> App {
     ));
     app.update(Msg::Engine(Event::VariantStarted {
         index: 0,
-        name: p.variants[0].name.clone(),
+        name: p.units[0].name.clone(),
         epochs: 20,
         batches_per_epoch: 469,
     }));
@@ -74,7 +74,7 @@ fn paper_app() -> App {
     }));
     app.update(Msg::Engine(Event::VariantStarted {
         index: 1,
-        name: p.variants[1].name.clone(),
+        name: p.units[1].name.clone(),
         epochs: 20,
         batches_per_epoch: 469,
     }));
@@ -154,7 +154,7 @@ fn grid_shows_a_cell_per_variant_and_the_studys_table() {
     assert!(contains(&s, "study loss"));
     assert!(contains(&s, "BN+Dropout"));
     // Every variant appears (cells or table rows).
-    for v in &app.run.as_ref().unwrap().record.variants {
+    for v in &app.run.as_ref().unwrap().record.units {
         assert!(contains(&s, &v.spec.name), "{} missing", v.spec.name);
     }
 }
@@ -288,8 +288,8 @@ fn grid_puts_a_past_run_beside_the_current_one() {
     let mut app = paper_app();
     let p = preset::load("quick").unwrap();
     let mut other = RunRecord::new(&p, Environment::detect("t"));
-    other.variants[0].status = mnist_lab::runs::VariantStatus::Finished;
-    other.variants[0].history.push(metrics(1, 0.3333, 0.9111));
+    other.units[0].status = mnist_lab::runs::UnitStatus::Finished;
+    other.units[0].history.push(metrics(1, 0.3333, 0.9111));
     app.compare = vec![("20250101-000000-quick".into(), other)];
     app.update(Msg::Key(KeyEvent::from(KeyCode::Char('2'))));
     let s = draw(&app, 200, 60);
@@ -377,8 +377,8 @@ fn common_preset_with_name(name: &str) -> preset::Preset {
 fn past_run(name: &str, preset_name: &str, loss: f32) -> mnist_lab::tui::app::PastEntry {
     let p = preset::load(preset_name).unwrap();
     let mut r = RunRecord::new(&p, Environment::detect("data/mnist"));
-    for v in &mut r.variants {
-        v.status = mnist_lab::runs::VariantStatus::Finished;
+    for v in &mut r.units {
+        v.status = mnist_lab::runs::UnitStatus::Finished;
         v.seconds = Some(10.0);
         v.history.push(EpochMetrics {
             epoch: 1,
@@ -506,8 +506,8 @@ fn a_run_with_seeds_until_decided_goes_on_in_rounds() {
     let screen = draw(&app, 120, 40);
     assert!(contains(&screen, "round 1 (≤ 6 seeds)"), "{screen:#?}");
     for (i, loss) in [0.30, 0.31, 0.32, 0.30].into_iter().enumerate() {
-        let v = &mut record.variants[i];
-        v.status = mnist_lab::runs::VariantStatus::Finished;
+        let v = &mut record.units[i];
+        v.status = mnist_lab::runs::UnitStatus::Finished;
         v.history.push(metrics(1, loss, 0.9));
         app.update(Msg::Engine(Event::VariantStarted {
             index: i,
@@ -534,7 +534,7 @@ fn a_run_with_seeds_until_decided_goes_on_in_rounds() {
     let d = rounds::decide(&record, &p.until.unwrap());
     let grown = rounds::grow(&record, &d).unwrap_or_else(|| panic!("{d:?}"));
     app.update(Msg::RoundStarted(grown.clone(), "round 2: …".into()));
-    assert_eq!(app.unit_count(), grown.variants.len());
+    assert_eq!(app.unit_count(), grown.units.len());
     let screen = draw(&app, 120, 40);
     assert!(contains(&screen, "round 2 (≤ 6 seeds)"), "{screen:#?}");
     assert!(contains(&screen, "a · s3"), "{screen:#?}");
@@ -559,8 +559,8 @@ fn a_watched_run_takes_in_a_round_another_writer_added() {
     )
     .unwrap();
     let mut record = RunRecord::new(&p, Environment::detect("t"));
-    for (v, loss) in record.variants.iter_mut().zip([0.30, 0.31, 0.32, 0.30]) {
-        v.status = mnist_lab::runs::VariantStatus::Finished;
+    for (v, loss) in record.units.iter_mut().zip([0.30, 0.31, 0.32, 0.30]) {
+        v.status = mnist_lab::runs::UnitStatus::Finished;
         v.history.push(metrics(1, loss, 0.9));
     }
     let dir = std::path::PathBuf::from("/nonexistent/run");
@@ -576,7 +576,7 @@ fn a_watched_run_takes_in_a_round_another_writer_added() {
         record: Ok(grown.clone()),
         writers: vec!["h-1".into()],
     }));
-    assert_eq!(app.unit_count(), grown.variants.len());
+    assert_eq!(app.unit_count(), grown.units.len());
     let screen = draw(&app, 120, 40);
     assert!(contains(&screen, "round 2 (≤ 6 seeds)"), "{screen:#?}");
     assert!(!contains(&screen, "unit list changed"), "{screen:#?}");

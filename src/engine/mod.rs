@@ -171,13 +171,13 @@ fn run_preset(
     let inject = options.inject_panic.clone().or(env_panic);
     if control.emit(Event::RunStarted {
         preset: preset.name.clone(),
-        variants: preset.variants.len(),
+        variants: preset.units.len(),
     }) == Flow::Cancel
     {
         return;
     }
     let mut cancelled = false;
-    for (index, spec) in preset.variants.iter().enumerate() {
+    for (index, spec) in preset.units.iter().enumerate() {
         if options.skip.contains(&index) || !control.claim(index) {
             continue;
         }

@@ -16,7 +16,7 @@ use crate::model::{ArchVisitor, Net};
 use crate::optim::schedule::LrSchedule;
 use crate::optim::Optimizer;
 use crate::spec::EpochMetrics;
-use crate::spec::{Arch, VariantSpec};
+use crate::spec::{Arch, UnitSpec};
 
 /// How a variant's training ended (failures are errors).
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +77,7 @@ pub const INJECT_PANIC_ENV: &str = "MNIST_LAB_INJECT_PANIC";
 
 pub struct TrainJob<'a> {
     pub index: usize,
-    pub spec: &'a VariantSpec,
+    pub spec: &'a UnitSpec,
     pub data: &'a Dataset,
     pub control: &'a Control,
     pub inject_panic: Option<&'a str>,
@@ -315,7 +315,7 @@ struct FastTrainer<M: Net> {
 
 impl<M: Net> FastTrainer<M> {
     /// Starts from `model`'s parameters (same seed, same initial weights as dfdx's path).
-    fn new(model: M, spec: &VariantSpec, mode: InputMode) -> Self {
+    fn new(model: M, spec: &UnitSpec, mode: InputMode) -> Self {
         let widths = spec.arch.widths();
         let net =
             crate::fast::FastNet::from_params(&widths, &crate::fast::params::export(&model), spec);
@@ -606,7 +606,7 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
 /// Loads saved weights into a freshly built network of the spec's architecture and evaluates
 /// it on the first `n` test images.
 pub struct EvalJob<'a> {
-    pub spec: &'a VariantSpec,
+    pub spec: &'a UnitSpec,
     pub weights: &'a std::path::Path,
     pub data: &'a Dataset,
     pub n: usize,
@@ -625,7 +625,7 @@ impl ArchVisitor for EvalJob<'_> {
 
 /// Evaluates saved weights of `spec` on the test set (all of it, or the spec's subset).
 pub fn evaluate_saved(
-    spec: &VariantSpec,
+    spec: &UnitSpec,
     weights: &std::path::Path,
     data: &Dataset,
 ) -> Result<Evaluation, EngineError> {
@@ -650,7 +650,7 @@ mod tests {
     /// packed ahead) and once not, with an evaluation in between: the two must agree bit
     /// for bit, losses and final parameters.
     struct AheadOrNot<'a> {
-        spec: &'a VariantSpec,
+        spec: &'a UnitSpec,
         split: &'a Split,
         batches: &'a [Vec<usize>],
     }
@@ -715,7 +715,7 @@ mod tests {
             order[..1].to_vec(),
         ];
         let preset = crate::preset::load("paper-2019").expect("embedded preset");
-        let spec = &preset.variants[0];
+        let spec = &preset.units[0];
         crate::model::dispatch(
             &spec.arch,
             AheadOrNot {

@@ -262,7 +262,7 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
         return String::new();
     }
     let on_test = record
-        .variants
+        .units
         .iter()
         .all(|v| v.spec.validation == crate::spec::Validation::Test);
     let mut out = format!(

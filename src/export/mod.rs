@@ -18,8 +18,7 @@ use anyhow::{Context, Result};
 
 use crate::report;
 use crate::runs::{
-    find_weights, sanitize, save, write_atomic, RunRecord, VariantRecord, VariantStatus,
-    WEIGHTS_DIR,
+    find_weights, sanitize, save, write_atomic, RunRecord, UnitRecord, UnitStatus, WEIGHTS_DIR,
 };
 use crate::spec::{EpochMetrics, Metric};
 
@@ -61,7 +60,7 @@ pub fn table<T>(columns: &[Column<T>], rows: impl IntoIterator<Item = T>) -> Str
 
 /// One row per unit per epoch (`variant` is the unit's name; `group` the variant it repeats).
 pub fn epochs_csv(record: &RunRecord) -> String {
-    type Row<'r> = (&'r VariantRecord, &'r EpochMetrics);
+    type Row<'r> = (&'r UnitRecord, &'r EpochMetrics);
     let opt = |x: Option<f32>| x.map(|x| x.to_string()).unwrap_or_default();
     let columns: Vec<Column<Row>> = vec![
         col("variant", |(v, _): &Row| v.spec.name.clone()),
@@ -78,7 +77,7 @@ pub fn epochs_csv(record: &RunRecord) -> String {
         col("seed", |(v, _): &Row| v.spec.seed.to_string()),
     ];
     let rows = record
-        .variants
+        .units
         .iter()
         .flat_map(|v| v.history.iter().map(move |m| (v, m)));
     table(&columns, rows)
@@ -168,45 +167,45 @@ pub fn summary_csv(record: &RunRecord) -> String {
 /// with (the best epoch's when early stopping restored it).
 pub fn units_csv(record: &RunRecord) -> String {
     let some = |x: Option<String>| x.unwrap_or_default();
-    let columns: Vec<Column<&VariantRecord>> = vec![
-        col("unit", |v: &&VariantRecord| v.spec.name.clone()),
-        col("variant", |v: &&VariantRecord| {
+    let columns: Vec<Column<&UnitRecord>> = vec![
+        col("unit", |v: &&UnitRecord| v.spec.name.clone()),
+        col("variant", |v: &&UnitRecord| {
             v.spec.variant_name().to_string()
         }),
-        col("seed", |v: &&VariantRecord| v.spec.seed.to_string()),
-        col("status", |v: &&VariantRecord| v.status.label().to_string()),
-        col("epochs_trained", |v: &&VariantRecord| {
+        col("seed", |v: &&UnitRecord| v.spec.seed.to_string()),
+        col("status", |v: &&UnitRecord| v.status.label().to_string()),
+        col("epochs_trained", |v: &&UnitRecord| {
             v.history.len().to_string()
         }),
-        col("test_loss", move |v: &&VariantRecord| {
+        col("test_loss", move |v: &&UnitRecord| {
             some(v.final_metrics().map(|m| m.test_loss.to_string()))
         }),
-        col("test_acc", move |v: &&VariantRecord| {
+        col("test_acc", move |v: &&UnitRecord| {
             some(v.final_metrics().map(|m| m.test_acc.to_string()))
         }),
-        col("best_epoch", move |v: &&VariantRecord| {
+        col("best_epoch", move |v: &&UnitRecord| {
             some(v.best_validation_epoch().map(|m| m.epoch.to_string()))
         }),
-        col("best_epoch_val_loss", move |v: &&VariantRecord| {
+        col("best_epoch_val_loss", move |v: &&UnitRecord| {
             some(
                 v.best_validation_epoch()
                     .map(|m| m.monitored_loss().to_string()),
             )
         }),
-        col("best_epoch_test_loss", move |v: &&VariantRecord| {
+        col("best_epoch_test_loss", move |v: &&UnitRecord| {
             some(v.best_validation_epoch().map(|m| m.test_loss.to_string()))
         }),
-        col("early_stopped_at", move |v: &&VariantRecord| {
+        col("early_stopped_at", move |v: &&UnitRecord| {
             some(v.early_stop.map(|e| e.epoch.to_string()))
         }),
-        col("restored", move |v: &&VariantRecord| {
+        col("restored", move |v: &&UnitRecord| {
             some(v.early_stop.map(|e| e.restored.to_string()))
         }),
-        col("seconds", move |v: &&VariantRecord| {
+        col("seconds", move |v: &&UnitRecord| {
             some(v.seconds.map(|s| s.to_string()))
         }),
     ];
-    table(&columns, record.variants.iter())
+    table(&columns, record.units.iter())
 }
 
 pub fn summary_md(record: &RunRecord) -> String {
@@ -255,11 +254,11 @@ impl Written {
 /// the exact name where two names sanitise alike (`a/b` and `a_b`), so no file is shared.
 fn unit_stems(record: &RunRecord) -> std::collections::HashMap<&str, String> {
     let mut count = std::collections::HashMap::<String, usize>::new();
-    for v in &record.variants {
+    for v in &record.units {
         *count.entry(sanitize(&v.spec.name)).or_default() += 1;
     }
     record
-        .variants
+        .units
         .iter()
         .map(|v| {
             let plain = sanitize(&v.spec.name);
@@ -286,7 +285,7 @@ fn copy_weights(
 ) -> Result<usize> {
     let target = dir.join(WEIGHTS_DIR);
     let mut n = 0;
-    for v in record.variants.iter().filter(|v| v.weights.is_some()) {
+    for v in record.units.iter().filter(|v| v.weights.is_some()) {
         let src = match find_weights(source, record, &v.spec.name) {
             Ok((_, src)) => src,
             Err(e) => {
@@ -331,9 +330,9 @@ fn export_confusions(
     let stems = unit_stems(record);
     let mut n = 0;
     for v in record
-        .variants
+        .units
         .iter()
-        .filter(|v| v.status == VariantStatus::Finished && v.weights.is_some())
+        .filter(|v| v.status == UnitStatus::Finished && v.weights.is_some())
     {
         let Ok((_, path)) = find_weights(source, record, &v.spec.name) else {
             skipped.push(format!(

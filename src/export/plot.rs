@@ -8,7 +8,7 @@ use anyhow::{anyhow, Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::runs::{RunRecord, VariantStatus};
+use crate::runs::{RunRecord, UnitStatus};
 
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
@@ -28,11 +28,11 @@ const CELL: (u32, u32) = (420, 300);
 pub const MAX_PANELS: usize = 30;
 
 /// The units drawn: all when they fit, else the `MAX_PANELS` with the lowest final test loss.
-fn panels(record: &RunRecord) -> Vec<&crate::runs::VariantRecord> {
-    let mut all: Vec<&crate::runs::VariantRecord> = record.variants.iter().collect();
+fn panels(record: &RunRecord) -> Vec<&crate::runs::UnitRecord> {
+    let mut all: Vec<&crate::runs::UnitRecord> = record.units.iter().collect();
     if all.len() > MAX_PANELS {
-        let key = |v: &crate::runs::VariantRecord| match (v.status, v.final_metrics()) {
-            (VariantStatus::Finished, Some(m)) if m.test_loss.is_finite() => m.test_loss,
+        let key = |v: &crate::runs::UnitRecord| match (v.status, v.final_metrics()) {
+            (UnitStatus::Finished, Some(m)) if m.test_loss.is_finite() => m.test_loss,
             _ => f32::INFINITY,
         };
         all.sort_by(|a, b| key(a).total_cmp(&key(b)));
@@ -78,11 +78,11 @@ where
     root.fill(&WHITE).map_err(err)?;
     let (title, body) = root.split_vertically(60);
     let shown = panels(record);
-    let which = if shown.len() < record.variants.len() {
+    let which = if shown.len() < record.units.len() {
         format!(
             " — the {} best of {} units by final test loss (all in epochs.csv)",
             shown.len(),
-            record.variants.len()
+            record.units.len()
         )
     } else {
         String::new()
@@ -110,7 +110,7 @@ where
         * 1.05;
     for (v, cell) in shown.iter().zip(cells.iter()) {
         let caption = match (v.status, v.final_metrics()) {
-            (VariantStatus::Finished, Some(m)) => {
+            (UnitStatus::Finished, Some(m)) => {
                 format!(
                     "{}  (test {:.4}, acc {:.4})",
                     v.spec.name, m.test_loss, m.test_acc
@@ -168,7 +168,7 @@ pub fn write_png(dir: &Path, record: &RunRecord) -> Result<()> {
 /// Writes the curves as a PNG at `path`.
 pub fn write_png_to(path: &Path, record: &RunRecord) -> Result<()> {
     register_font();
-    let size = image_size(record.variants.len());
+    let size = image_size(record.units.len());
     let bytes = png_bytes(size, |area| draw(area, record))
         .with_context(|| format!("{}: cannot draw", path.display()))?;
     super::write_atomic(path, &bytes)
@@ -183,7 +183,7 @@ pub fn write_svg(dir: &Path, record: &RunRecord) -> Result<()> {
 pub fn write_svg_to(path: &Path, record: &RunRecord) -> Result<()> {
     register_font();
     let mut svg = String::new();
-    let size = image_size(record.variants.len());
+    let size = image_size(record.units.len());
     draw(
         SVGBackend::with_string(&mut svg, size).into_drawing_area(),
         record,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::runs::{sanitize, write_atomic, RunRecord, VariantRecord};
+use crate::runs::{sanitize, write_atomic, RunRecord, UnitRecord};
 
 /// Protocol-buffer wire encoding, as much of it as events need.
 mod pb {
@@ -105,7 +105,7 @@ fn text_summary(tag: &str, text: &str) -> Vec<u8> {
 /// The event file of one unit: the version record, its settings as text, then one scalar
 /// event per tag per epoch (step = epoch). `start` is the run's start time (seconds since
 /// the epoch); each epoch's wall time adds the seconds trained so far.
-pub fn unit_events(v: &VariantRecord, start: f64) -> Vec<u8> {
+pub fn unit_events(v: &UnitRecord, start: f64) -> Vec<u8> {
     let mut out = Vec::new();
     record(
         &mut out,
@@ -143,7 +143,7 @@ pub fn unit_events(v: &VariantRecord, start: f64) -> Vec<u8> {
 pub fn unit_dirs(record: &RunRecord) -> Vec<String> {
     let mut used = std::collections::HashSet::new();
     record
-        .variants
+        .units
         .iter()
         .map(|v| {
             let base = sanitize(&v.spec.name);
@@ -163,7 +163,7 @@ pub fn unit_dirs(record: &RunRecord) -> Vec<String> {
 pub fn export(dir: &Path, record: &RunRecord) -> Result<Vec<PathBuf>> {
     let start = record_start(record);
     let mut written = Vec::new();
-    for (v, name) in record.variants.iter().zip(unit_dirs(record)) {
+    for (v, name) in record.units.iter().zip(unit_dirs(record)) {
         if v.history.is_empty() {
             continue;
         }

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::kernels as k;
 use super::sparse::{Panels, SparseBatch};
-use crate::spec::{Activation, VariantSpec};
+use crate::spec::{Activation, UnitSpec};
 
 /// A batch of inputs: dense rows, or the same pixels packed sparse (see `sparse`).
 #[derive(Debug, Clone, Copy)]
@@ -76,7 +76,7 @@ pub struct FastNet {
 
 impl FastNet {
     /// Builds from dfdx's parameter list (see `params::export`) and the variant's settings.
-    pub fn from_params(widths: &[usize], params: &[Vec<f32>], spec: &VariantSpec) -> Self {
+    pub fn from_params(widths: &[usize], params: &[Vec<f32>], spec: &UnitSpec) -> Self {
         let hidden = widths.len() - 2;
         let mut layers = Vec::new();
         let mut it = params.iter();

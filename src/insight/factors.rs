@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-use crate::runs::{RunRecord, VariantStatus};
+use crate::runs::{RunRecord, UnitStatus};
 use crate::spec::Metric;
-use crate::spec::VariantSpec;
+use crate::spec::UnitSpec;
 
 /// A field of a unit's spec that can differ between variants. Seed is not one: it is the
 /// block (the same seed gives every variant the same data order, initial weights and dropout
@@ -70,7 +70,7 @@ impl Factor {
     }
 
     /// This unit's level of the factor, as a readable label.
-    pub fn level(self, s: &VariantSpec) -> String {
+    pub fn level(self, s: &UnitSpec) -> String {
         match self {
             Factor::Depth => match s.hidden_layers() {
                 1 => "1 layer".to_string(),
@@ -106,7 +106,7 @@ impl Factor {
 
     /// The exact value of the field (two levels with one label still differ here: two Adams
     /// with other betas).
-    fn key(self, s: &VariantSpec) -> String {
+    fn key(self, s: &UnitSpec) -> String {
         match self {
             Factor::Depth | Factor::Widths => s.arch.name(),
             Factor::Optimizer => format!("{:?}", s.optimizer.with_lr(0.0)),
@@ -119,7 +119,7 @@ impl Factor {
     /// The value that decides training, where another value trains the identical network:
     /// None when the field has no effect at all on this unit (the dropout rate where no layer
     /// has dropout). `data` = (train, test) images when the run recorded them.
-    fn effective_key(self, s: &VariantSpec, data: Option<(usize, usize)>) -> Option<String> {
+    fn effective_key(self, s: &UnitSpec, data: Option<(usize, usize)>) -> Option<String> {
         let plain = Some(self.key(s));
         match self {
             Factor::Dropout if s.placement == crate::spec::Placement::None => None,
@@ -153,7 +153,7 @@ impl Factor {
 }
 
 /// The distinct levels of `factor` among `specs`, in first-seen order.
-pub fn levels(specs: &[&VariantSpec], factor: Factor) -> Vec<String> {
+pub fn levels(specs: &[&UnitSpec], factor: Factor) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for s in specs {
         let l = factor.level(s);
@@ -186,8 +186,8 @@ pub struct Layout {
 impl Layout {
     pub fn new(record: &RunRecord) -> Layout {
         let mut variants: Vec<String> = Vec::new();
-        let mut specs: Vec<&VariantSpec> = Vec::new();
-        for v in &record.variants {
+        let mut specs: Vec<&UnitSpec> = Vec::new();
+        for v in &record.units {
             if !variants.iter().any(|n| n == v.spec.variant_name()) {
                 variants.push(v.spec.variant_name().to_string());
                 specs.push(&v.spec);
@@ -200,7 +200,7 @@ impl Layout {
         )
     }
 
-    fn of(names: &[String], specs: &[&VariantSpec], data: Option<(usize, usize)>) -> Layout {
+    fn of(names: &[String], specs: &[&UnitSpec], data: Option<(usize, usize)>) -> Layout {
         let distinct = |f: Factor| {
             let mut keys: Vec<String> = specs.iter().map(|s| f.key(s)).collect();
             keys.sort();
@@ -358,11 +358,11 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
 }
 
 /// Finished variants as (spec, final test loss, final test accuracy).
-pub fn results(record: &RunRecord) -> Vec<(&VariantSpec, f64, f64)> {
+pub fn results(record: &RunRecord) -> Vec<(&UnitSpec, f64, f64)> {
     record
-        .variants
+        .units
         .iter()
-        .filter(|v| v.status == VariantStatus::Finished)
+        .filter(|v| v.status == UnitStatus::Finished)
         .filter_map(|v| {
             v.final_metrics()
                 .map(|m| (&v.spec, m.test_loss as f64, m.test_acc as f64))
@@ -371,10 +371,10 @@ pub fn results(record: &RunRecord) -> Vec<(&VariantSpec, f64, f64)> {
 }
 
 /// Main effects of `factor`: one row per level, over the finished variants.
-pub fn main_effects(results: &[(&VariantSpec, f64, f64)], factor: Factor) -> Vec<LevelEffect> {
-    let specs: Vec<&VariantSpec> = results.iter().map(|r| r.0).collect();
+pub fn main_effects(results: &[(&UnitSpec, f64, f64)], factor: Factor) -> Vec<LevelEffect> {
+    let specs: Vec<&UnitSpec> = results.iter().map(|r| r.0).collect();
     // Each result's level named once, then grouped.
-    let mut by_level: std::collections::HashMap<String, Vec<&(&VariantSpec, f64, f64)>> =
+    let mut by_level: std::collections::HashMap<String, Vec<&(&UnitSpec, f64, f64)>> =
         std::collections::HashMap::new();
     for r in results {
         by_level.entry(factor.level(r.0)).or_default().push(r);
@@ -436,7 +436,7 @@ pub struct FactorGrid {
 }
 
 pub fn grid(record: &RunRecord, row: Factor, col: Factor) -> FactorGrid {
-    let specs: Vec<&VariantSpec> = record.variants.iter().map(|v| &v.spec).collect();
+    let specs: Vec<&UnitSpec> = record.units.iter().map(|v| &v.spec).collect();
     let rows = levels(&specs, row);
     let cols = levels(&specs, col);
     let mut cells = vec![vec![Vec::new(); cols.len()]; rows.len()];
@@ -460,8 +460,8 @@ mod tests {
         let p = preset::load("paper-2019").unwrap();
         let mut r = RunRecord::new(&p, crate::runs::record::Environment::detect("t"));
         for &(i, loss, acc) in results {
-            let v = &mut r.variants[i];
-            v.status = VariantStatus::Finished;
+            let v = &mut r.units[i];
+            v.status = UnitStatus::Finished;
             v.history.push(crate::spec::EpochMetrics {
                 epoch: 1,
                 train_loss: loss,

@@ -6,9 +6,9 @@
 
 use crate::insight::stats::{self, Untestable};
 use crate::preset::Until;
-use crate::runs::{RunRecord, VariantStatus};
+use crate::runs::{RunRecord, UnitStatus};
 use crate::spec::Metric;
-use crate::spec::VariantSpec;
+use crate::spec::UnitSpec;
 
 /// What the last round's results ask for.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,11 +135,11 @@ pub fn decide(record: &RunRecord, until: &Until) -> Decision {
 /// The units that take `variants` to `seeds` seeds each: each variant's seeds go on from its
 /// first (the first unit's seed, then +1, +2, …, skipping any it has), so variants that
 /// started from one seed stay paired. Interleaved like a preset's units.
-pub fn new_units(record: &RunRecord, seeds: usize, variants: &[String]) -> Vec<VariantSpec> {
+pub fn new_units(record: &RunRecord, seeds: usize, variants: &[String]) -> Vec<UnitSpec> {
     let mut per_variant = Vec::new();
     for name in variants {
-        let units: Vec<&VariantSpec> = record
-            .variants
+        let units: Vec<&UnitSpec> = record
+            .units
             .iter()
             .map(|v| &v.spec)
             .filter(|s| s.variant_name() == name)
@@ -160,7 +160,7 @@ pub fn new_units(record: &RunRecord, seeds: usize, variants: &[String]) -> Vec<V
         let variant = first.variant_name().to_string();
         per_variant.push(
             more.iter()
-                .map(|&seed| VariantSpec {
+                .map(|&seed| UnitSpec {
                     name: format!("{variant} · s{seed}"),
                     variant: variant.clone(),
                     seed,
@@ -189,30 +189,30 @@ pub fn grow(record: &RunRecord, decision: &Decision) -> Option<RunRecord> {
     }
     let mut grown = record.clone();
     grown.rounds.push(crate::runs::record::Round {
-        first_unit: grown.variants.len(),
+        first_unit: grown.units.len(),
         seeds: *seeds,
         variants: variants.clone(),
         why: why.clone(),
     });
     grown
-        .variants
-        .extend(units.into_iter().map(crate::runs::VariantRecord::queued));
+        .units
+        .extend(units.into_iter().map(crate::runs::UnitRecord::queued));
     grown.complete = false;
     Some(grown)
 }
 
 /// Every unit has ended: the round's results can be read.
 pub fn round_ended(record: &RunRecord) -> bool {
-    record.variants.iter().all(|v| v.status.is_done())
+    record.units.iter().all(|v| v.status.is_done())
 }
 
 /// Units still queued or interrupted (not running anywhere, not ended).
 pub fn claimable(record: &RunRecord) -> Vec<usize> {
     record
-        .variants
+        .units
         .iter()
         .enumerate()
-        .filter(|(_, v)| matches!(v.status, VariantStatus::Queued | VariantStatus::Interrupted))
+        .filter(|(_, v)| matches!(v.status, UnitStatus::Queued | UnitStatus::Interrupted))
         .map(|(i, _)| i)
         .collect()
 }

@@ -9,9 +9,9 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::HashMap;
 
 use super::factors::{Factor, Layout};
-use crate::runs::{RunRecord, VariantRecord, VariantStatus};
+use crate::runs::{RunRecord, UnitRecord, UnitStatus};
 use crate::spec::{EpochMetrics, Metric};
-use crate::spec::{Reference, VariantSpec};
+use crate::spec::{Reference, UnitSpec};
 
 /// Significance level of every test and the confidence of every interval.
 pub const ALPHA: f64 = 0.05;
@@ -410,7 +410,7 @@ pub struct VariantStats {
     pub name: String,
     /// The first unit's spec (units differ only by seed).
     #[serde(skip)]
-    pub spec: VariantSpec,
+    pub spec: UnitSpec,
     /// Units of the variant in the run (finished or not).
     pub units: usize,
     /// Final test loss and accuracy of the finished units (the kept epoch's), with intervals
@@ -466,7 +466,7 @@ impl VariantStats {
 pub fn variant_groups(record: &RunRecord) -> Vec<Vec<usize>> {
     let mut names: Vec<&str> = Vec::new();
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    for (i, v) in record.variants.iter().enumerate() {
+    for (i, v) in record.units.iter().enumerate() {
         match names.iter().position(|n| *n == v.spec.variant_name()) {
             Some(k) => groups[k].push(i),
             None => {
@@ -478,12 +478,12 @@ pub fn variant_groups(record: &RunRecord) -> Vec<Vec<usize>> {
     groups
 }
 
-fn finished(v: &VariantRecord) -> bool {
-    v.status == VariantStatus::Finished
+fn finished(v: &UnitRecord) -> bool {
+    v.status == UnitStatus::Finished
 }
 
 /// "s2021 (diverged at epoch 3)"
-fn failure_text(v: &VariantRecord) -> String {
+fn failure_text(v: &UnitRecord) -> String {
     let why = match &v.failure {
         Some(f) => match f.epoch {
             Some(e) => format!("{:?} at epoch {e}", f.kind).to_lowercase(),
@@ -501,7 +501,7 @@ pub fn per_variant(record: &RunRecord) -> Vec<VariantStats> {
     groups
         .iter()
         .map(|g| {
-            let units: Vec<&VariantRecord> = g.iter().map(|&i| &record.variants[i]).collect();
+            let units: Vec<&UnitRecord> = g.iter().map(|&i| &record.units[i]).collect();
             let values: Vec<UnitValue> = units
                 .iter()
                 .filter(|v| finished(v))
@@ -520,7 +520,7 @@ pub fn per_variant(record: &RunRecord) -> Vec<VariantStats> {
                 .collect();
             let failed = units
                 .iter()
-                .filter(|v| v.status == VariantStatus::Failed)
+                .filter(|v| v.status == UnitStatus::Failed)
                 .map(|v| failure_text(v))
                 .collect();
             let name = units[0].spec.variant_name().to_string();
@@ -817,7 +817,7 @@ impl Design {
 /// (variant index in the layout, seed, value of `metric`).
 pub fn observations(record: &RunRecord, layout: &Layout, metric: Metric) -> Vec<(usize, u64, f64)> {
     record
-        .variants
+        .units
         .iter()
         .filter(|v| finished(v))
         .filter_map(|v| {
@@ -908,9 +908,9 @@ pub fn design_of(record: &RunRecord, layout: &Layout) -> Design {
         }
     }
     let failed = record
-        .variants
+        .units
         .iter()
-        .filter(|v| v.status == VariantStatus::Failed)
+        .filter(|v| v.status == UnitStatus::Failed)
         .map(failure_text)
         .collect();
     Design {

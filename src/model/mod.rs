@@ -8,7 +8,7 @@ use dfdx::nn::modules::{Linear, Module, ModuleMut, TensorCollection};
 use dfdx::prelude::*;
 use rand_distr::{Normal, Uniform};
 
-use crate::spec::{Arch, Init, VariantSpec};
+use crate::spec::{Arch, Init, UnitSpec};
 
 pub mod weights;
 
@@ -42,14 +42,14 @@ pub trait Configure {
     /// Number of hidden blocks in this (sub)network.
     const HIDDEN: usize;
     /// Configures hidden layers starting at index `first` of `total`.
-    fn configure(&mut self, spec: &VariantSpec, first: usize, total: usize);
+    fn configure(&mut self, spec: &UnitSpec, first: usize, total: usize);
     /// Which hidden layers carry BN + Dropout, in order (for tests and display).
     fn placement_flags(&self, out: &mut Vec<bool>);
 }
 
 impl<const I: usize, const O: usize> Configure for Linear<I, O, f32, Cpu> {
     const HIDDEN: usize = 0;
-    fn configure(&mut self, spec: &VariantSpec, _first: usize, _total: usize) {
+    fn configure(&mut self, spec: &UnitSpec, _first: usize, _total: usize) {
         init_linear(self, spec.init);
     }
     fn placement_flags(&self, _out: &mut Vec<bool>) {}
@@ -57,7 +57,7 @@ impl<const I: usize, const O: usize> Configure for Linear<I, O, f32, Cpu> {
 
 impl<const I: usize, const O: usize> Configure for Block<I, O, f32, Cpu> {
     const HIDDEN: usize = 1;
-    fn configure(&mut self, spec: &VariantSpec, first: usize, total: usize) {
+    fn configure(&mut self, spec: &UnitSpec, first: usize, total: usize) {
         init_linear(&mut self.linear, spec.init);
         self.activation = spec.activation;
         self.norm_and_drop = spec.placement.applies(first, total);
@@ -72,7 +72,7 @@ impl<const I: usize, const O: usize> Configure for Block<I, O, f32, Cpu> {
 
 impl<A: Configure, B: Configure> Configure for (A, B) {
     const HIDDEN: usize = A::HIDDEN + B::HIDDEN;
-    fn configure(&mut self, spec: &VariantSpec, first: usize, total: usize) {
+    fn configure(&mut self, spec: &UnitSpec, first: usize, total: usize) {
         self.0.configure(spec, first, total);
         self.1.configure(spec, first + A::HIDDEN, total);
     }
@@ -92,7 +92,7 @@ pub trait Net:
     + 'static
 {
     /// Builds the network on `dev` (seeded: same seed, same weights) and configures it.
-    fn new_configured(dev: &Dev, spec: &VariantSpec) -> Self
+    fn new_configured(dev: &Dev, spec: &UnitSpec) -> Self
     where
         Self: Sized,
     {

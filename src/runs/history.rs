@@ -52,7 +52,7 @@ pub fn preset_of(record: &RunRecord) -> Preset {
         name: record.preset.clone(),
         description: record.description.clone(),
         source: record.source.clone(),
-        variants: record.variants.iter().map(|v| v.spec.clone()).collect(),
+        units: record.units.iter().map(|v| v.spec.clone()).collect(),
         until: record.until,
     }
 }

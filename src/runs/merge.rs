@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::units::{self, WriterLock};
-use super::{RunRecord, VariantRecord};
+use super::{RunRecord, UnitRecord};
 use crate::spec::Metric;
 
 /// What a merge did.
@@ -27,7 +27,7 @@ pub struct MergeReport {
 
 /// What a unit learned, epoch by epoch: each epoch's number and values, timings aside (they
 /// differ between machines and runs of the same training).
-fn learned(v: &VariantRecord) -> Vec<(usize, Vec<Option<f64>>)> {
+fn learned(v: &UnitRecord) -> Vec<(usize, Vec<Option<f64>>)> {
     v.history
         .iter()
         .map(|m| (m.epoch, Metric::all().map(|k| k.of(m)).collect()))
@@ -36,8 +36,8 @@ fn learned(v: &VariantRecord) -> Vec<(usize, Vec<Option<f64>>)> {
 
 /// Two copies of a unit are the same result when they ended the same way and learned the
 /// same numbers, bit for bit.
-fn same_result(a: &VariantRecord, b: &VariantRecord) -> bool {
-    let bits = |v: &VariantRecord| -> Vec<(usize, Vec<Option<u64>>)> {
+fn same_result(a: &UnitRecord, b: &UnitRecord) -> bool {
+    let bits = |v: &UnitRecord| -> Vec<(usize, Vec<Option<u64>>)> {
         learned(v)
             .into_iter()
             .map(|(e, xs)| (e, xs.iter().map(|x| x.map(f64::to_bits)).collect()))
@@ -47,7 +47,7 @@ fn same_result(a: &VariantRecord, b: &VariantRecord) -> bool {
 }
 
 /// Where two copies first differ, for the conflict's line.
-fn difference(a: &VariantRecord, b: &VariantRecord) -> String {
+fn difference(a: &UnitRecord, b: &UnitRecord) -> String {
     if a.status != b.status {
         return format!("{:?} vs {:?}", a.status, b.status).to_lowercase();
     }
@@ -78,7 +78,7 @@ fn difference(a: &VariantRecord, b: &VariantRecord) -> String {
 /// One unit's outcome, decided before anything is written.
 struct Take {
     index: usize,
-    record: VariantRecord,
+    record: UnitRecord,
     /// The weights file's bytes, from whichever source has them (None: no source has them).
     weights: Option<Vec<u8>>,
 }
@@ -118,15 +118,15 @@ pub fn merge(sources: &[PathBuf], to: &Path) -> Result<MergeReport> {
     };
     let mut report = MergeReport::default();
     let mut takes = Vec::new();
-    for (i, manifest_unit) in first.variants.iter().enumerate() {
-        let mut copies: Vec<(&Path, &VariantRecord)> = runs
+    for (i, manifest_unit) in first.units.iter().enumerate() {
+        let mut copies: Vec<(&Path, &UnitRecord)> = runs
             .iter()
-            .map(|(d, r)| (d.as_path(), &r.variants[i]))
+            .map(|(d, r)| (d.as_path(), &r.units[i]))
             .filter(|(_, v)| v.status.is_done())
             .collect();
         let target_done = existing
             .as_ref()
-            .map(|t| &t.variants[i])
+            .map(|t| &t.units[i])
             .filter(|v| v.status.is_done());
         if let Some(v) = target_done {
             copies.insert(0, (to, v));
@@ -171,7 +171,7 @@ pub fn merge(sources: &[PathBuf], to: &Path) -> Result<MergeReport> {
 
 /// The weights of a unit from the first copy (in any source) whose file is there: a path
 /// that leaves its folder is an error, a missing file only sends us to the next copy.
-fn weights_from_any(copies: &[(&Path, &VariantRecord)], name: &str) -> Result<Option<Vec<u8>>> {
+fn weights_from_any(copies: &[(&Path, &UnitRecord)], name: &str) -> Result<Option<Vec<u8>>> {
     for (dir, v) in copies {
         let Some(rel) = &v.weights else { continue };
         let path = super::safe::inside(dir, rel)
@@ -193,7 +193,7 @@ fn weights_from_any(copies: &[(&Path, &VariantRecord)], name: &str) -> Result<Op
 
 /// The unit's record as the target keeps it: its weights under the target's own name for
 /// them, or none.
-fn as_taken(take: &Take) -> VariantRecord {
+fn as_taken(take: &Take) -> UnitRecord {
     let mut v = take.record.clone();
     v.weights = take
         .weights

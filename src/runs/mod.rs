@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 pub use lock::RunLock;
-pub use record::{RunRecord, VariantRecord, VariantStatus};
+pub use record::{RunRecord, UnitRecord, UnitStatus};
 
 pub const DEFAULT_RUNS_DIR: &str = "runs";
 pub const RUN_FILE: &str = "run.json";
@@ -222,9 +222,9 @@ pub fn find_weights<'r>(
     dir: &Path,
     record: &'r RunRecord,
     name: &str,
-) -> Result<(&'r VariantRecord, PathBuf)> {
+) -> Result<(&'r UnitRecord, PathBuf)> {
     let v = record
-        .variants
+        .units
         .iter()
         .find(|v| v.spec.name == name)
         .ok_or_else(|| {
@@ -232,7 +232,7 @@ pub fn find_weights<'r>(
                 "{}: no variant named {name:?} (variants: {})",
                 dir.display(),
                 record
-                    .variants
+                    .units
                     .iter()
                     .map(|v| v.spec.name.as_str())
                     .collect::<Vec<_>>()

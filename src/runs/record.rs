@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::preset::Preset;
-pub use crate::spec::VariantStatus;
-use crate::spec::{EpochMetrics, FailKind, VariantSpec};
+pub use crate::spec::UnitStatus;
+use crate::spec::{EpochMetrics, FailKind, UnitSpec};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Failure {
@@ -14,9 +14,9 @@ pub struct Failure {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VariantRecord {
-    pub spec: VariantSpec,
-    pub status: VariantStatus,
+pub struct UnitRecord {
+    pub spec: UnitSpec,
+    pub status: UnitStatus,
     pub history: Vec<EpochMetrics>,
     #[serde(default)]
     pub failure: Option<Failure>,
@@ -45,12 +45,12 @@ pub struct EarlyStop {
     pub restored: bool,
 }
 
-impl VariantRecord {
+impl UnitRecord {
     /// A unit not started yet.
-    pub fn queued(spec: VariantSpec) -> Self {
-        VariantRecord {
+    pub fn queued(spec: UnitSpec) -> Self {
+        UnitRecord {
             spec,
-            status: VariantStatus::Queued,
+            status: UnitStatus::Queued,
             history: Vec::new(),
             failure: None,
             seconds: None,
@@ -216,7 +216,10 @@ pub struct RunRecord {
     /// Unix seconds when the run began.
     pub created: u64,
     pub environment: Environment,
-    pub variants: Vec<VariantRecord>,
+    /// Every unit (a variant trained with one seed), in training order. Runs recorded before
+    /// this name called them `variants`.
+    #[serde(alias = "variants")]
+    pub units: Vec<UnitRecord>,
     /// True once the engine reported the end of the run (finished or cancelled); in a
     /// shared folder, derived on loading: every unit has ended.
     pub complete: bool,
@@ -231,16 +234,16 @@ pub struct RunRecord {
     /// `seeds: Until(…)`: seeds are added in rounds until decided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<crate::preset::Until>,
-    /// The rounds added after the first (each appended its units to `variants`).
+    /// The rounds added after the first (each appended its units to `units`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rounds: Vec<Round>,
 }
 
-/// A round of seeds added by `seeds: Until(…)`: its units are `variants[first_unit..]` up
+/// A round of seeds added by `seeds: Until(…)`: its units are `units[first_unit..]` up
 /// to the next round's first unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Round {
-    /// Index of the round's first unit in `variants`.
+    /// Index of the round's first unit in `units`.
     pub first_unit: usize,
     /// Seeds each variant it extends has after it.
     pub seeds: usize,
@@ -258,10 +261,10 @@ impl RunRecord {
             source: preset.source.clone(),
             created: super::now_unix(),
             environment,
-            variants: preset
-                .variants
+            units: preset
+                .units
                 .iter()
-                .map(|spec| VariantRecord::queued(spec.clone()))
+                .map(|spec| UnitRecord::queued(spec.clone()))
                 .collect(),
             complete: false,
             layout: None,
@@ -274,9 +277,8 @@ impl RunRecord {
     /// Takes in the units a new round appended to `grown` (this run with more units), queued,
     /// and its rounds; the units already here keep what this record knows of them.
     pub fn adopt_round(&mut self, grown: &RunRecord) {
-        let have = self.variants.len();
-        self.variants
-            .extend(grown.variants.iter().skip(have).cloned());
+        let have = self.units.len();
+        self.units.extend(grown.units.iter().skip(have).cloned());
         self.rounds = grown.rounds.clone();
         self.complete = false;
     }
@@ -286,9 +288,9 @@ impl RunRecord {
         self.rounds.len() + 1
     }
 
-    /// Checks every unit (see `VariantRecord::check`), naming the first that fails.
+    /// Checks every unit (see `UnitRecord::check`), naming the first that fails.
     pub fn check(&self) -> Result<(), String> {
-        for (i, v) in self.variants.iter().enumerate() {
+        for (i, v) in self.units.iter().enumerate() {
             v.check().map_err(|m| format!("unit {i}: {m}"))?;
         }
         if let Some(u) = &self.until {
@@ -296,7 +298,7 @@ impl RunRecord {
         }
         let mut from = 0;
         for (k, r) in self.rounds.iter().enumerate() {
-            if r.first_unit <= from || r.first_unit >= self.variants.len() {
+            if r.first_unit <= from || r.first_unit >= self.units.len() {
                 return Err(format!(
                     "round {} starts at unit {}, outside the units it can hold",
                     k + 2,
@@ -313,26 +315,26 @@ impl RunRecord {
 
     /// A variant still running when the run stops is recorded as interrupted.
     pub fn mark_interrupted(&mut self) {
-        for v in &mut self.variants {
-            if v.status == VariantStatus::Running {
-                v.status = VariantStatus::Interrupted;
+        for v in &mut self.units {
+            if v.status == UnitStatus::Running {
+                v.status = UnitStatus::Interrupted;
             }
         }
     }
 
     /// Interrupted: some variants still need training (`--resume` would train them).
     pub fn resumable(&self) -> bool {
-        self.variants.iter().any(|v| {
+        self.units.iter().any(|v| {
             matches!(
                 v.status,
-                VariantStatus::Queued | VariantStatus::Running | VariantStatus::Interrupted
+                UnitStatus::Queued | UnitStatus::Running | UnitStatus::Interrupted
             )
         })
     }
 
     /// Indices of variants that need no more training (for `--resume`).
     pub fn done_indices(&self) -> Vec<usize> {
-        self.variants
+        self.units
             .iter()
             .enumerate()
             .filter(|(_, v)| v.status.is_done())
@@ -340,15 +342,15 @@ impl RunRecord {
             .collect()
     }
 
-    pub fn count(&self, status: VariantStatus) -> usize {
-        self.variants.iter().filter(|v| v.status == status).count()
+    pub fn count(&self, status: UnitStatus) -> usize {
+        self.units.iter().filter(|v| v.status == status).count()
     }
 
     /// Best final test accuracy among finished variants.
     pub fn best_accuracy(&self) -> Option<f32> {
-        self.variants
+        self.units
             .iter()
-            .filter(|v| v.status == VariantStatus::Finished)
+            .filter(|v| v.status == UnitStatus::Finished)
             .filter_map(|v| v.final_metrics().map(|m| m.test_acc))
             .fold(None, |best, a| Some(best.map_or(a, |b: f32| b.max(a))))
     }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::{RunRecord, VariantRecord, VariantStatus};
+use super::{RunRecord, UnitRecord, UnitStatus};
 
 pub const UNITS_DIR: &str = "units";
 pub const WRITERS_DIR: &str = "writers";
@@ -35,7 +35,7 @@ struct UnitFile {
     /// `host-pid` of the writer, to tell a live unit from one whose writer died.
     writer: String,
     #[serde(flatten)]
-    record: VariantRecord,
+    record: UnitRecord,
 }
 
 /// The manifest of `record`: the same run with every unit queued and empty.
@@ -43,8 +43,8 @@ pub fn manifest_of(record: &RunRecord) -> RunRecord {
     let mut m = record.clone();
     m.layout = Some(SHARED_LAYOUT);
     m.complete = false;
-    for v in &mut m.variants {
-        v.status = VariantStatus::Queued;
+    for v in &mut m.units {
+        v.status = UnitStatus::Queued;
         v.history.clear();
         v.failure = None;
         v.seconds = None;
@@ -104,12 +104,12 @@ pub fn check_same_run(dir: &Path, theirs: &RunRecord, ours: &RunRecord) -> Resul
         return Err(refuse("other seeds Until(…) settings".into()));
     }
     // Rounds of `seeds: Until` append units: the run this preset starts is their prefix.
-    let grown = !theirs.rounds.is_empty() && theirs.rounds[0].first_unit == ours.variants.len();
-    if theirs.variants.len() != ours.variants.len() && !grown {
+    let grown = !theirs.rounds.is_empty() && theirs.rounds[0].first_unit == ours.units.len();
+    if theirs.units.len() != ours.units.len() && !grown {
         return Err(refuse(format!(
             "{} units, not {}",
-            theirs.variants.len(),
-            ours.variants.len()
+            theirs.units.len(),
+            ours.units.len()
         )));
     }
     if let (Some(a), Some(b)) = (&theirs.data, &ours.data) {
@@ -119,7 +119,7 @@ pub fn check_same_run(dir: &Path, theirs: &RunRecord, ours: &RunRecord) -> Resul
             )));
         }
     }
-    for (i, (a, b)) in theirs.variants.iter().zip(&ours.variants).enumerate() {
+    for (i, (a, b)) in theirs.units.iter().zip(&ours.units).enumerate() {
         if a.spec != b.spec {
             return Err(refuse(format!(
                 "unit {i} is {:?} there and {:?} here, with different settings",
@@ -157,17 +157,17 @@ pub fn grow_manifest(
     let _lock = Flock::take(&dir.join(MANIFEST_LOCK), true)?
         .ok_or_else(|| anyhow::anyhow!("{}: the manifest lock was not given", dir.display()))?;
     let record = assemble(dir, super::load_run_file(dir)?)?;
-    if !record.variants.iter().all(|v| v.status.is_done()) {
+    if !record.units.iter().all(|v| v.status.is_done()) {
         return Ok(Growth::Pending(record));
     }
     let Some(grown) = round(&record) else {
         return Ok(Growth::Unchanged(record));
     };
     anyhow::ensure!(
-        grown.variants.len() > record.variants.len()
-            && grown.variants[..record.variants.len()]
+        grown.units.len() > record.units.len()
+            && grown.units[..record.units.len()]
                 .iter()
-                .zip(&record.variants)
+                .zip(&record.units)
                 .all(|(a, b)| a.spec == b.spec),
         "a round may only append units"
     );
@@ -178,7 +178,7 @@ pub fn grow_manifest(
 }
 
 /// Writes unit `index`'s file atomically, as written by this process.
-pub fn save_unit(dir: &Path, index: usize, record: &VariantRecord) -> Result<()> {
+pub fn save_unit(dir: &Path, index: usize, record: &UnitRecord) -> Result<()> {
     check_still_there(dir)?;
     let file = UnitFile {
         writer: writer_id(),
@@ -249,7 +249,7 @@ pub fn unit_done(dir: &Path, index: usize) -> bool {
 /// every unit has ended.
 pub fn assemble(dir: &Path, mut manifest: RunRecord) -> Result<RunRecord> {
     let live = live_writers(dir);
-    for (i, v) in manifest.variants.iter_mut().enumerate() {
+    for (i, v) in manifest.units.iter_mut().enumerate() {
         let Some(unit) = load_unit(dir, i)? else {
             continue;
         };
@@ -260,11 +260,11 @@ pub fn assemble(dir: &Path, mut manifest: RunRecord) -> Result<RunRecord> {
             v.spec.name
         );
         *v = unit.record;
-        if v.status == VariantStatus::Running && !live.contains(&unit.writer) {
-            v.status = VariantStatus::Interrupted;
+        if v.status == UnitStatus::Running && !live.contains(&unit.writer) {
+            v.status = UnitStatus::Interrupted;
         }
     }
-    manifest.complete = manifest.variants.iter().all(|v| v.status.is_done());
+    manifest.complete = manifest.units.iter().all(|v| v.status.is_done());
     Ok(manifest)
 }
 
@@ -357,7 +357,7 @@ impl Drop for UnitLock {
 /// Whether unit `index`'s file says a live writer other than this process is running it.
 fn running_elsewhere(dir: &Path, index: usize) -> bool {
     match load_unit(dir, index) {
-        Ok(Some(u)) if u.record.status == VariantStatus::Running => {
+        Ok(Some(u)) if u.record.status == UnitStatus::Running => {
             u.writer != writer_id() && live_writers(dir).contains(&u.writer)
         }
         _ => false,
@@ -474,8 +474,8 @@ pub fn writer_command(dir: &Path, id: &str) -> String {
 pub fn migrate(dir: &Path, record: &RunRecord) -> Result<()> {
     let _old = super::RunLock::acquire(dir)?;
     super::safe::real_dir(&dir.join(UNITS_DIR))?;
-    for (i, v) in record.variants.iter().enumerate() {
-        if v.status != VariantStatus::Queued && !unit_file(dir, i).exists() {
+    for (i, v) in record.units.iter().enumerate() {
+        if v.status != UnitStatus::Queued && !unit_file(dir, i).exists() {
             save_unit(dir, i, v)?;
         }
     }

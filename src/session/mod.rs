@@ -30,7 +30,7 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
     if !o.only.is_empty() {
         for name in &o.only {
             if !preset
-                .variants
+                .units
                 .iter()
                 .any(|v| &v.name == name || v.variant_name() == name)
             {
@@ -42,7 +42,7 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
             }
         }
         preset
-            .variants
+            .units
             .retain(|v| o.only.contains(&v.name) || o.only.iter().any(|n| n == v.variant_name()));
     }
     if let Some(n) = o.seeds {
@@ -51,10 +51,10 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
             "--seeds must be 1..={}, got {n}",
             crate::preset::MAX_UNITS
         );
-        let firsts: Vec<crate::spec::VariantSpec> = preset
+        let firsts: Vec<crate::spec::UnitSpec> = preset
             .variant_names()
             .into_iter()
-            .filter_map(|name| preset.variants.iter().find(|u| u.variant_name() == name))
+            .filter_map(|name| preset.units.iter().find(|u| u.variant_name() == name))
             .cloned()
             .collect();
         anyhow::ensure!(
@@ -68,7 +68,7 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
                 .map(|k| base.wrapping_add(k))
                 .collect::<Vec<_>>()
         };
-        preset.variants = crate::preset::interleave(
+        preset.units = crate::preset::interleave(
             firsts
                 .iter()
                 .map(|u| crate::preset::repeat_over_seeds(u, &seeds(u.seed)))
@@ -88,7 +88,7 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
         "--train-subset must be at least 1"
     );
     anyhow::ensure!(o.test_subset != Some(0), "--test-subset must be at least 1");
-    for v in &mut preset.variants {
+    for v in &mut preset.units {
         if let Some(e) = o.epochs {
             v.epochs = e;
         }
@@ -105,7 +105,7 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
 /// Refuses a preset some of whose units cannot train on `data` (a holdout that leaves no
 /// training images), naming the first, before a run folder is made for it.
 pub fn check_fits(preset: &Preset, data: &Dataset) -> Result<()> {
-    for u in &preset.variants {
+    for u in &preset.units {
         u.train_plan(data.train.len())
             .map_err(|m| anyhow::anyhow!("{}: variant {:?}: {m}", preset.source, u.name))?;
     }
@@ -185,8 +185,8 @@ impl Session {
         let writer = runs::units::WriterLock::take(dir)?;
         let record = runs::load(dir)?;
         // Rounds of `seeds: Until` other writers added: train from the grown manifest.
-        if record.variants.len() > preset.variants.len() {
-            preset.variants = record.variants.iter().map(|v| v.spec.clone()).collect();
+        if record.units.len() > preset.units.len() {
+            preset.units = record.units.iter().map(|v| v.spec.clone()).collect();
         }
         let skip = record.done_indices();
         let recorder = Recorder::new(record, dir.to_path_buf(), writer);
@@ -196,7 +196,7 @@ impl Session {
     /// Trains only shard `k` of `n`: units k, k+n, k+2n, ... (the others are left to other
     /// processes, e.g. the other tasks of a Slurm job array).
     pub fn restrict_to_shard(&mut self, k: usize, n: usize) {
-        let units = self.preset.variants.len();
+        let units = self.preset.units.len();
         self.skip.extend((0..units).filter(|i| i % n != k));
         self.skip.sort_unstable();
         self.skip.dedup();
@@ -232,11 +232,7 @@ impl Session {
             Growth::Pending(record) => {
                 let open = rounds::claimable(&record);
                 if open.is_empty() {
-                    let running = record
-                        .variants
-                        .iter()
-                        .filter(|v| !v.status.is_done())
-                        .count();
+                    let running = record.units.iter().filter(|v| !v.status.is_done()).count();
                     return Ok(Next::Wait(running));
                 }
                 self.take_units(&record, &open);
@@ -244,7 +240,7 @@ impl Session {
             }
             Growth::Grown(record) => {
                 let first = record.rounds.last().map_or(0, |r| r.first_unit);
-                let ours: Vec<usize> = (first..record.variants.len())
+                let ours: Vec<usize> = (first..record.units.len())
                     .filter(|i| self.shard.is_none_or(|(k, n)| i % n == k))
                     .collect();
                 self.take_units(&record, &ours);
@@ -260,8 +256,8 @@ impl Session {
 
     /// Trains `units` of `record` next (every other unit is skipped).
     fn take_units(&mut self, record: &RunRecord, units: &[usize]) {
-        self.preset.variants = record.variants.iter().map(|v| v.spec.clone()).collect();
-        self.skip = (0..record.variants.len())
+        self.preset.units = record.units.iter().map(|v| v.spec.clone()).collect();
+        self.skip = (0..record.units.len())
             .filter(|i| !units.contains(i))
             .collect();
         self.lock().adopt(record);
@@ -269,7 +265,7 @@ impl Session {
 
     /// How many units this session may still train (not done, not another shard's).
     pub fn units_left(&self) -> usize {
-        self.preset.variants.len() - self.skip.len()
+        self.preset.units.len() - self.skip.len()
     }
 
     /// Like `create`, but when the runs folder cannot be written the run still trains, kept

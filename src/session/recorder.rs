@@ -11,7 +11,7 @@ use crate::engine::sink::NotKept;
 use crate::engine::{Event, Sink};
 use crate::runs::record::Failure;
 use crate::runs::units::{UnitLock, WriterLock};
-use crate::runs::{self, RunRecord, VariantStatus};
+use crate::runs::{self, RunRecord, UnitStatus};
 
 /// Folding engine events into a run record: the one definition both front-ends use (the
 /// Recorder for what is saved, the TUI for what it shows).
@@ -24,8 +24,8 @@ impl Fold for RunRecord {
     fn apply(&mut self, event: &Event) -> bool {
         match event {
             Event::VariantStarted { index, .. } => {
-                if let Some(v) = self.variants.get_mut(*index) {
-                    v.status = VariantStatus::Running;
+                if let Some(v) = self.units.get_mut(*index) {
+                    v.status = UnitStatus::Running;
                     v.history.clear();
                     v.failure = None;
                     v.early_stop = None;
@@ -34,7 +34,7 @@ impl Fold for RunRecord {
                 false
             }
             Event::KeptEpoch { index, epoch } => {
-                if let Some(v) = self.variants.get_mut(*index) {
+                if let Some(v) = self.units.get_mut(*index) {
                     v.kept_epoch = Some(*epoch);
                 }
                 false
@@ -45,7 +45,7 @@ impl Fold for RunRecord {
                 best_epoch,
                 restored,
             } => {
-                if let Some(v) = self.variants.get_mut(*index) {
+                if let Some(v) = self.units.get_mut(*index) {
                     v.early_stop = Some(crate::runs::record::EarlyStop {
                         epoch: *epoch,
                         best_epoch: *best_epoch,
@@ -55,7 +55,7 @@ impl Fold for RunRecord {
                 false
             }
             Event::EpochEnd { index, metrics } => {
-                if let Some(v) = self.variants.get_mut(*index) {
+                if let Some(v) = self.units.get_mut(*index) {
                     v.history.push(*metrics);
                 }
                 false
@@ -65,8 +65,8 @@ impl Fold for RunRecord {
                 seconds,
                 weights,
             } => {
-                if let Some(v) = self.variants.get_mut(*index) {
-                    v.status = VariantStatus::Finished;
+                if let Some(v) = self.units.get_mut(*index) {
+                    v.status = UnitStatus::Finished;
                     v.seconds = Some(*seconds);
                     v.weights = weights.clone();
                 }
@@ -78,8 +78,8 @@ impl Fold for RunRecord {
                 epoch,
                 message,
             } => {
-                if let Some(v) = self.variants.get_mut(*index) {
-                    v.status = VariantStatus::Failed;
+                if let Some(v) = self.units.get_mut(*index) {
+                    v.status = UnitStatus::Failed;
                     v.failure = Some(Failure {
                         kind: *kind,
                         epoch: *epoch,
@@ -89,8 +89,8 @@ impl Fold for RunRecord {
                 true
             }
             Event::VariantSkipped { index } => {
-                if let Some(v) = self.variants.get_mut(*index) {
-                    v.status = VariantStatus::Skipped;
+                if let Some(v) = self.units.get_mut(*index) {
+                    v.status = UnitStatus::Skipped;
                 }
                 true
             }
@@ -254,7 +254,7 @@ impl Recorder {
                 Some(Some(lock)) => lock.refresh(),
                 Some(None) => {}
             }
-            if let Err(e) = runs::units::save_unit(dir, i, &self.record.variants[i]) {
+            if let Err(e) = runs::units::save_unit(dir, i, &self.record.units[i]) {
                 failed = Some(format!("{e:#}"));
                 break;
             }
@@ -370,7 +370,7 @@ impl Recorder {
                 runs::units::check_same_run(&dir, &runs::load_run_file(&dir)?, &self.record)?;
             }
             for &i in &self.trained {
-                let mut v = self.record.variants[i].clone();
+                let mut v = self.record.units[i].clone();
                 let bytes = v.weights.as_ref().and_then(|rel| {
                     self.unsaved_weights
                         .get(rel)
@@ -420,7 +420,7 @@ impl Recorder {
             let dir = runs::create_rescue_dir(&self.name)?;
             made = Some(dir.clone());
             let weights = dir.join(runs::WEIGHTS_DIR);
-            for v in &self.record.variants {
+            for v in &self.record.units {
                 let Some(rel) = &v.weights else { continue };
                 let file = Path::new(rel)
                     .file_name()
@@ -466,7 +466,7 @@ impl Sink for Recorder {
         };
         let name = self
             .record
-            .variants
+            .units
             .get(index)
             .map(|v| v.spec.name.clone())
             .unwrap_or_default();
@@ -509,7 +509,7 @@ impl Sink for Recorder {
             ..
         } = event
         {
-            if let Some(v) = self.record.variants.get_mut(*index) {
+            if let Some(v) = self.record.units.get_mut(*index) {
                 let rel = runs::weights_record_path(&v.spec.name);
                 if self.unsaved_weights.contains_key(&rel) {
                     v.weights = Some(rel);
@@ -612,7 +612,7 @@ mod tests {
         );
         let mut r = recorder.lock().unwrap();
         assert!(r.save_error().is_some());
-        assert_eq!(r.record().count(VariantStatus::Finished), 2);
+        assert_eq!(r.record().count(UnitStatus::Finished), 2);
         let rescue = tmp.path().join("rescue");
         std::fs::create_dir(&rescue).unwrap();
         // Rescue folders go under MNIST_LAB_RESCUE_DIR (no other unit test sets it).
@@ -622,7 +622,7 @@ mod tests {
             panic!("{saved:?}")
         };
         assert!(at.starts_with(&rescue));
-        assert_eq!(runs::load(at).unwrap().count(VariantStatus::Finished), 2);
+        assert_eq!(runs::load(at).unwrap().count(UnitStatus::Finished), 2);
         assert!(saved.to_string().contains("could not be written"));
     }
 
@@ -641,6 +641,6 @@ mod tests {
         assert!(r.claim(1));
         r.observe(&finished(1));
         let on_disk = runs::load(tmp.path()).unwrap();
-        assert_eq!(on_disk.count(VariantStatus::Finished), 1);
+        assert_eq!(on_disk.count(UnitStatus::Finished), 1);
     }
 }

@@ -8,7 +8,7 @@ use crossterm::event::KeyEvent;
 use super::keys::{action_for, Action};
 use crate::engine::{Command, Event};
 use crate::preset::Preset;
-use crate::runs::{RunRecord, VariantRecord, VariantStatus};
+use crate::runs::{RunRecord, UnitRecord, UnitStatus};
 use crate::session::Fold;
 
 /// Training throughput assumed for the picker's estimates, in dense-equivalent FLOP/s (the
@@ -118,7 +118,7 @@ impl PickerEntry {
     pub fn estimate_seconds_for(&self, sizes: DataSizes) -> Option<f64> {
         let p = self.preset.as_ref().ok()?;
         Some(
-            p.variants
+            p.units
                 .iter()
                 .map(|v| {
                     let (train, test) = v.images(sizes.train, sizes.test);
@@ -148,7 +148,7 @@ impl Default for DataSizes {
 
 /// How far unit `v` is (0..=1), from its finished epochs and the live progress of the next;
 /// progress of an epoch already recorded (its evaluation just ended) is not counted twice.
-pub fn unit_fraction(v: &VariantRecord, p: Option<Progress>) -> f64 {
+pub fn unit_fraction(v: &UnitRecord, p: Option<Progress>) -> f64 {
     let done = v.history.len();
     let (batch, batches) = match p {
         Some(p) if p.epoch > done => (p.batch, p.batches),
@@ -227,7 +227,7 @@ pub const MAX_BATCH_POINTS: usize = 1200;
 
 impl RunView {
     pub fn new(record: RunRecord, dir: Option<PathBuf>) -> Self {
-        let n = record.variants.len();
+        let n = record.units.len();
         RunView {
             record,
             dir,
@@ -246,18 +246,9 @@ impl RunView {
     /// or interrupted here that has started or ended there. The unit training here, and
     /// those this process ended, are left as they are.
     pub fn take_others(&mut self, theirs: &RunRecord) {
-        for (i, (ours, t)) in self
-            .record
-            .variants
-            .iter_mut()
-            .zip(&theirs.variants)
-            .enumerate()
-        {
-            let idle_here = matches!(
-                ours.status,
-                VariantStatus::Queued | VariantStatus::Interrupted
-            );
-            if self.running != Some(i) && idle_here && t.status != VariantStatus::Queued {
+        for (i, (ours, t)) in self.record.units.iter_mut().zip(&theirs.units).enumerate() {
+            let idle_here = matches!(ours.status, UnitStatus::Queued | UnitStatus::Interrupted);
+            if self.running != Some(i) && idle_here && t.status != UnitStatus::Queued {
                 *ours = t.clone();
             }
         }
@@ -265,12 +256,12 @@ impl RunView {
 
     pub fn done_count(&self) -> usize {
         self.record
-            .variants
+            .units
             .iter()
             .filter(|v| {
                 matches!(
                     v.status,
-                    VariantStatus::Finished | VariantStatus::Failed | VariantStatus::Skipped
+                    UnitStatus::Finished | UnitStatus::Failed | UnitStatus::Skipped
                 )
             })
             .count()
@@ -278,7 +269,7 @@ impl RunView {
 
     /// Seconds per epoch of variant `i`: from its history, else from live progress.
     fn epoch_seconds(&self, i: usize) -> Option<f64> {
-        let v = &self.record.variants[i];
+        let v = &self.record.units[i];
         if !v.history.is_empty() {
             return Some(
                 v.history.iter().map(|m| m.seconds as f64).sum::<f64>() / v.history.len() as f64,
@@ -295,7 +286,7 @@ impl RunView {
     /// Remaining seconds of the running variant.
     pub fn eta_variant(&self) -> Option<f64> {
         let i = self.running?;
-        let v = &self.record.variants[i];
+        let v = &self.record.units[i];
         let per_epoch = self.epoch_seconds(i)?;
         let p = self.progress[i].unwrap_or_default();
         let done_in_epoch = if p.batches > 0 && p.epoch > v.history.len() {
@@ -312,23 +303,23 @@ impl RunView {
     pub fn eta_total(&self) -> Option<f64> {
         let current = self.eta_variant().unwrap_or(0.0);
         let work = |i: usize| {
-            let s = &self.record.variants[i].spec;
+            let s = &self.record.units[i].spec;
             let (train, test) = s.images(self.sizes.train, self.sizes.test);
             s.arch.epoch_flops(train, test)
         };
         let rate = self
             .record
-            .variants
+            .units
             .iter()
             .enumerate()
             .rev()
             .find_map(|(i, _)| self.epoch_seconds(i).map(|s| s / work(i).max(1.0)))?;
         let queued: f64 = self
             .record
-            .variants
+            .units
             .iter()
             .enumerate()
-            .filter(|(i, v)| v.status == VariantStatus::Queued && Some(*i) != self.running)
+            .filter(|(i, v)| v.status == UnitStatus::Queued && Some(*i) != self.running)
             .map(|(i, v)| rate * work(i) * v.spec.epochs as f64)
             .sum();
         Some(current + queued)
@@ -502,10 +493,10 @@ impl RunSort {
 /// A past run's summary for the runs table: finished units, total, best final test loss and
 /// accuracy over its finished units, and the seconds they trained.
 pub fn run_summary(r: &RunRecord) -> (usize, usize, Option<f32>, Option<f32>, f32) {
-    let finished: Vec<&crate::runs::VariantRecord> = r
-        .variants
+    let finished: Vec<&crate::runs::UnitRecord> = r
+        .units
         .iter()
-        .filter(|v| v.status == crate::runs::VariantStatus::Finished)
+        .filter(|v| v.status == crate::runs::UnitStatus::Finished)
         .collect();
     let last = |f: fn(&crate::spec::EpochMetrics) -> f32| {
         finished
@@ -518,14 +509,8 @@ pub fn run_summary(r: &RunRecord) -> (usize, usize, Option<f32>, Option<f32>, f3
     let best_acc = last(|m| m.test_acc)
         .filter(|v| v.is_finite())
         .reduce(f32::max);
-    let seconds = r.variants.iter().filter_map(|v| v.seconds).sum();
-    (
-        finished.len(),
-        r.variants.len(),
-        best_loss,
-        best_acc,
-        seconds,
-    )
+    let seconds = r.units.iter().filter_map(|v| v.seconds).sum();
+    (finished.len(), r.units.len(), best_loss, best_acc, seconds)
 }
 
 /// Options of the loss charts (live view and grid cells).
@@ -664,7 +649,7 @@ impl App {
     }
 
     pub fn unit_count(&self) -> usize {
-        self.run.as_ref().map_or(0, |r| r.record.variants.len())
+        self.run.as_ref().map_or(0, |r| r.record.units.len())
     }
 
     /// The one place state changes. Returns what the runtime must do.
@@ -716,7 +701,7 @@ impl App {
             Msg::RoundStarted(grown, text) => {
                 if let Some(run) = self.run.as_mut() {
                     run.record.adopt_round(&grown);
-                    run.progress.resize(run.record.variants.len(), None);
+                    run.progress.resize(run.record.units.len(), None);
                     run.finished = false;
                     run.cancelled = false;
                 }
@@ -821,19 +806,19 @@ impl App {
         if let Ok(record) = &snap.record {
             if grows(&run.record, record) {
                 run.record.adopt_round(record);
-                run.progress.resize(run.record.variants.len(), None);
+                run.progress.resize(run.record.units.len(), None);
             }
         }
         if run.watching.is_none() {
             if let Ok(record) = &snap.record {
-                if !run.finished && record.variants.len() == run.record.variants.len() {
+                if !run.finished && record.units.len() == run.record.units.len() {
                     run.take_others(record);
                 }
             }
             return;
         }
         match snap.record {
-            Ok(record) if record.variants.len() == run.record.variants.len() => {
+            Ok(record) if record.units.len() == run.record.units.len() => {
                 run.finished = record.complete;
                 run.record = record;
                 run.watching = Some(snap.writers.len());
@@ -1111,7 +1096,7 @@ impl App {
         let Some(run) = &self.run else {
             return Vec::new();
         };
-        let Some(v) = run.record.variants.get(self.selected) else {
+        let Some(v) = run.record.units.get(self.selected) else {
             return Vec::new();
         };
         if self
@@ -1122,7 +1107,7 @@ impl App {
             self.view = View::Digits;
             return Vec::new();
         }
-        if v.status != VariantStatus::Finished || v.weights.is_none() {
+        if v.status != UnitStatus::Finished || v.weights.is_none() {
             self.message = Some((
                 Level::Error,
                 format!(
@@ -1410,7 +1395,7 @@ impl App {
                 run.paused = false;
                 let others_left = !cancelled
                     && run.dir.is_some()
-                    && run.record.variants.iter().any(|v| !v.status.is_done());
+                    && run.record.units.iter().any(|v| !v.status.is_done());
                 if others_left {
                     // This process is done; other writers still have units: follow them to
                     // the end as `watch` does.
@@ -1451,7 +1436,7 @@ impl App {
             } => {
                 let name = run
                     .record
-                    .variants
+                    .units
                     .get(index)
                     .map_or("?", |v| v.spec.name.as_str());
                 self.message = Some((
@@ -1490,7 +1475,7 @@ impl App {
     pub fn unit_name_selected(&self) -> String {
         self.run
             .as_ref()
-            .and_then(|r| r.record.variants.get(self.selected))
+            .and_then(|r| r.record.units.get(self.selected))
             .map(|v| v.spec.name.clone())
             .unwrap_or_default()
     }
@@ -1498,7 +1483,7 @@ impl App {
     /// The variant (group) name of the selected unit.
     fn selected_variant_name(&self) -> Option<String> {
         let run = self.run.as_ref()?;
-        let v = run.record.variants.get(self.selected)?;
+        let v = run.record.units.get(self.selected)?;
         Some(v.spec.variant_name().to_string())
     }
 
@@ -1526,7 +1511,7 @@ impl App {
         let Some(run) = &self.run else {
             return Vec::new();
         };
-        let vs = &run.record.variants;
+        let vs = &run.record.units;
         let mut idx: Vec<usize> = (0..vs.len()).collect();
         match self.table.sort {
             SortKey::Order => {}
@@ -1551,10 +1536,10 @@ impl App {
     pub fn best_variant(&self) -> Option<usize> {
         let run = self.run.as_ref()?;
         run.record
-            .variants
+            .units
             .iter()
             .enumerate()
-            .filter(|(_, v)| v.status == VariantStatus::Finished)
+            .filter(|(_, v)| v.status == UnitStatus::Finished)
             .filter_map(|(i, v)| v.final_metrics().map(|m| (i, m.test_loss)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(i, _)| i)
@@ -1563,12 +1548,12 @@ impl App {
 
 /// `newer` is `shown` with rounds of `seeds: Until` appended (the same units first).
 fn grows(shown: &RunRecord, newer: &RunRecord) -> bool {
-    newer.variants.len() > shown.variants.len()
+    newer.units.len() > shown.units.len()
         && newer.rounds.len() > shown.rounds.len()
         && newer
-            .variants
+            .units
             .iter()
-            .zip(&shown.variants)
+            .zip(&shown.units)
             .all(|(a, b)| a.spec == b.spec)
 }
 

@@ -278,7 +278,7 @@ impl Runtime {
             .ok_or_else(|| anyhow::anyhow!("no run open"))?;
         let v = run
             .record
-            .variants
+            .units
             .get(i)
             .ok_or_else(|| anyhow::anyhow!("no variant #{i}"))?;
         anyhow::ensure!(v.weights.is_some(), "{}: no saved weights", v.spec.name);
@@ -351,7 +351,7 @@ impl Runtime {
         let fallback = std::path::PathBuf::from(format!("mnist-lab-export-{name}"));
         let first = run.dir.clone().unwrap_or_else(|| fallback.clone());
         let record = run.record.clone();
-        let needs_data = record.variants.iter().any(|v| v.weights.is_some());
+        let needs_data = record.units.iter().any(|v| v.weights.is_some());
         self.in_background("exporting", needs_data, move |data| {
             test_hook_delay();
             let done = crate::export::export_or_fallback_from(

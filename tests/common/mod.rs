@@ -72,7 +72,7 @@ pub fn run_with(
 /// Per-epoch metrics without wall-clock fields, for equality checks.
 pub fn numbers(record: &RunRecord) -> Vec<Vec<(f32, f32, f32, f32)>> {
     record
-        .variants
+        .units
         .iter()
         .map(|v| {
             v.history

@@ -7,7 +7,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, LegendPosition};
 
 use super::Theme;
-use crate::runs::VariantRecord;
+use crate::runs::UnitRecord;
 
 /// Points of one chart, already transformed (log10 when asked).
 #[derive(Debug, Default)]
@@ -69,7 +69,7 @@ pub struct Extras {
 /// Loss per epoch (train, test), the running batch loss of the running variant, and with
 /// `extras` its EMA smoothing and the best / early-stopping markers.
 pub fn loss_series_with(
-    v: &VariantRecord,
+    v: &UnitRecord,
     batch: &[(f64, f64)],
     log: bool,
     extras: Option<Extras>,
@@ -95,7 +95,7 @@ pub fn loss_series_with(
     s
 }
 
-fn plain_series(v: &VariantRecord, batch: &[(f64, f64)], log: bool) -> Series {
+fn plain_series(v: &UnitRecord, batch: &[(f64, f64)], log: bool) -> Series {
     let train: Vec<(f64, f64)> = v
         .history
         .iter()
@@ -133,7 +133,7 @@ fn plain_series(v: &VariantRecord, batch: &[(f64, f64)], log: bool) -> Series {
     }
 }
 
-pub fn accuracy_series(v: &VariantRecord) -> Series {
+pub fn accuracy_series(v: &UnitRecord) -> Series {
     let train: Vec<(f64, f64)> = v
         .history
         .iter()
@@ -264,7 +264,7 @@ pub fn emptiest_corner(s: &Series) -> LegendPosition {
 /// A repeated variant's test loss: the mean over its units at each epoch, with the band from
 /// the lowest to the highest unit (min–max over seeds). Epochs only some units reached yet
 /// average those.
-pub fn mean_band_series(units: &[&VariantRecord], log: bool) -> Series {
+pub fn mean_band_series(units: &[&UnitRecord], log: bool) -> Series {
     let epochs = units.iter().map(|u| u.history.len()).max().unwrap_or(0);
     let (mut mean, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
     for e in 0..epochs {

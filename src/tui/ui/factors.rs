@@ -68,18 +68,18 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         return;
     };
     let metric_of = |i: usize| {
-        record.variants[i]
+        record.units[i]
             .final_metrics()
             .and_then(|m| app.factors.metric.of(m))
     };
-    let finished: Vec<f64> = (0..record.variants.len())
-        .filter(|&i| record.variants[i].status == crate::runs::VariantStatus::Finished)
+    let finished: Vec<f64> = (0..record.units.len())
+        .filter(|&i| record.units[i].status == crate::runs::UnitStatus::Finished)
         .filter_map(metric_of)
         .collect();
     let lo = finished.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = finished.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let top_loss = record
-        .variants
+        .units
         .iter()
         .flat_map(|v| v.history.iter().map(|m| m.test_loss))
         .filter(|l| l.is_finite())
@@ -242,7 +242,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             }
             let per = (row_h / cell.len().max(1) as u16).max(1);
             for (k, &i) in cell.iter().enumerate() {
-                let v = &record.variants[i];
+                let v = &record.units[i];
                 let r = Rect {
                     x,
                     y: y + k as u16 * per,
@@ -253,11 +253,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                     break;
                 }
                 let style = metric_of(i)
-                    .filter(|_| v.status == crate::runs::VariantStatus::Finished)
+                    .filter(|_| v.status == crate::runs::UnitStatus::Finished)
                     .map(|m| heat(theme, m, lo, hi, app.factors.metric == Metric::TestLoss))
                     .unwrap_or(theme.dim());
                 let label = match metric_of(i) {
-                    Some(m) if v.status == crate::runs::VariantStatus::Finished => {
+                    Some(m) if v.status == crate::runs::UnitStatus::Finished => {
                         // The optimiser's name only where it fits whole.
                         let long = format!("{m:.4} {}", v.spec.optimizer.label());
                         if fit::width(&long) <= r.width as usize {

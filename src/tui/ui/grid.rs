@@ -9,7 +9,7 @@ use ratatui::Frame;
 use super::chart::chart;
 use super::{fit, status_symbol, Theme};
 use crate::runs::RunRecord;
-use crate::runs::VariantStatus;
+use crate::runs::UnitStatus;
 use crate::tui::app::{App, Progress};
 
 pub const CELL_WIDTH: u16 = 26;
@@ -80,7 +80,7 @@ fn areas(units: usize, area: Rect) -> (Rect, Rect) {
 pub fn unit_at(app: &App, body: Rect, x: u16, y: u16) -> Option<usize> {
     let run = app.run.as_ref()?;
     let record = &run.record;
-    let (mut grid_area, _) = areas(record.variants.len(), body);
+    let (mut grid_area, _) = areas(record.units.len(), body);
     if !app.compare.is_empty() {
         grid_area = Block::bordered().inner(columns(grid_area, 1 + app.compare.len())[0]);
     }
@@ -101,8 +101,8 @@ pub fn unit_at(app: &App, body: Rect, x: u16, y: u16) -> Option<usize> {
         (groups.len(), at)
     } else {
         (
-            record.variants.len(),
-            app.selected.min(record.variants.len().saturating_sub(1)),
+            record.units.len(),
+            app.selected.min(record.units.len().saturating_sub(1)),
         )
     };
     let g = layout(cells.width, cells.height, n, selected);
@@ -125,7 +125,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let Some(run) = &app.run else {
         return;
     };
-    let (grid_area, table_area) = areas(run.record.variants.len(), area);
+    let (grid_area, table_area) = areas(run.record.units.len(), area);
     if app.compare.is_empty() {
         draw_cells(
             app,
@@ -248,7 +248,7 @@ fn draw_cells(
         draw_variant_cells(app, frame, area, record, theme);
         return;
     }
-    let n = record.variants.len();
+    let n = record.units.len();
     let selected = app.selected.min(n.saturating_sub(1));
     let cells = Rect {
         height: area.height.saturating_sub(1),
@@ -257,7 +257,7 @@ fn draw_cells(
     let g = layout(cells.width, cells.height, n, selected);
     let (cols, first_row, rows_visible) = (g.cols, g.first_row, g.rows);
     let mut series: Vec<Option<super::chart::Series>> = record
-        .variants
+        .units
         .iter()
         .map(|v| {
             (!v.history.is_empty()).then(|| {
@@ -275,9 +275,9 @@ fn draw_cells(
         .collect();
     let shared =
         shared_range(series.iter().flatten(), app.charts.log_scale).filter(|_| app.charts.shared_y);
-    let best = best_index(record.variants.iter().map(|v| {
+    let best = best_index(record.units.iter().map(|v| {
         v.final_metrics()
-            .filter(|_| v.status == VariantStatus::Finished)
+            .filter(|_| v.status == UnitStatus::Finished)
             .map(|m| m.test_loss as f64)
     }));
     for r in 0..rows_visible {
@@ -368,7 +368,7 @@ fn render_cell(
     best: bool,
     theme: Theme,
 ) {
-    let v = &record.variants[i];
+    let v = &record.units[i];
     // Cells are narrow: badges keep their symbol only, and a name too long for the cell is
     // shortened with an ellipsis.
     let badges: Vec<Span> = super::badges(v, theme)
@@ -398,15 +398,15 @@ fn render_cell(
         Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     frame.render_widget(block, area);
     let summary = match v.status {
-        VariantStatus::Queued => Line::styled(v.status.label(), theme.dim()),
-        VariantStatus::Running => {
+        UnitStatus::Queued => Line::styled(v.status.label(), theme.dim()),
+        UnitStatus::Running => {
             let pct = crate::tui::app::unit_fraction(v, progress);
             Line::styled(
                 format!("running {:.0}%", (pct * 100.0).min(100.0)),
                 theme.status(v.status),
             )
         }
-        VariantStatus::Failed => Line::styled(
+        UnitStatus::Failed => Line::styled(
             v.failure
                 .as_ref()
                 .map(|f| format!("failed: {:?}", f.kind).to_lowercase())
@@ -447,8 +447,8 @@ fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunReco
     let mut series: Vec<super::chart::Series> = groups
         .iter()
         .map(|g| {
-            let units: Vec<&crate::runs::VariantRecord> =
-                g.iter().map(|&i| &record.variants[i]).collect();
+            let units: Vec<&crate::runs::UnitRecord> =
+                g.iter().map(|&i| &record.units[i]).collect();
             super::chart::mean_band_series(&units, app.charts.log_scale)
         })
         .collect();
@@ -463,14 +463,14 @@ fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunReco
             let Some(cell) = cell_rect(cells, r, c, &g) else {
                 continue;
             };
-            let units: Vec<&crate::runs::VariantRecord> =
-                groups[k].iter().map(|&i| &record.variants[i]).collect();
+            let units: Vec<&crate::runs::UnitRecord> =
+                groups[k].iter().map(|&i| &record.units[i]).collect();
             let done = units.iter().filter(|u| u.status.is_done()).count();
-            let running = units.iter().any(|u| u.status == VariantStatus::Running);
+            let running = units.iter().any(|u| u.status == UnitStatus::Running);
             let style = if running {
-                theme.status(VariantStatus::Running)
+                theme.status(UnitStatus::Running)
             } else if done == units.len() {
-                theme.status(VariantStatus::Finished)
+                theme.status(UnitStatus::Finished)
             } else {
                 theme.dim()
             };

@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::chart::{accuracy_series, chart, loss_series_with, Extras};
 use super::{fit, fmt_duration, status_symbol, Theme};
-use crate::runs::VariantStatus;
+use crate::runs::UnitStatus;
 use crate::tui::app::App;
 
 /// The unit whose line of the variant list is at (`x`, `y`); the list scrolls as ratatui's
@@ -23,7 +23,7 @@ pub fn unit_at(app: &App, area: Rect, x: u16, y: u16) -> Option<usize> {
     let visible = inner.height as usize;
     let first = app.selected.saturating_sub(visible.saturating_sub(1));
     let i = first + (y - inner.y) as usize;
-    (i < run.record.variants.len()).then_some(i)
+    (i < run.record.units.len()).then_some(i)
 }
 
 /// Width of the numbers panel, and the least width the accuracy chart beside it needs.
@@ -40,16 +40,16 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     // Variant list: status symbol, name, and progress or final accuracy.
     let items: Vec<ListItem> = run
         .record
-        .variants
+        .units
         .iter()
         .enumerate()
         .map(|(i, v)| {
             let detail = match v.status {
-                VariantStatus::Running => format!(
+                UnitStatus::Running => format!(
                     "{:>3.0}%",
                     crate::tui::app::unit_fraction(v, run.progress[i]) * 100.0
                 ),
-                VariantStatus::Finished => v
+                UnitStatus::Finished => v
                     .last()
                     .map(|m| format!("{:.4}", m.test_acc))
                     .unwrap_or_default(),
@@ -72,7 +72,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         .highlight_style(theme.selected());
     frame.render_stateful_widget(list, list_area, &mut state);
 
-    let Some(v) = run.record.variants.get(app.selected) else {
+    let Some(v) = run.record.units.get(app.selected) else {
         return;
     };
     let [top, bottom] =
@@ -166,7 +166,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             theme.warn(),
         ));
     }
-    if let Some(p) = p.filter(|_| v.status == VariantStatus::Running) {
+    if let Some(p) = p.filter(|_| v.status == UnitStatus::Running) {
         lines.push(Line::raw(format!(
             "batch {}/{} loss {:.4}",
             p.batch, p.batches, p.running_loss
@@ -203,7 +203,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let [text_area, gauge_area] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     frame.render_widget(Paragraph::new(lines), text_area);
-    if let Some(p) = p.filter(|_| v.status == VariantStatus::Running) {
+    if let Some(p) = p.filter(|_| v.status == UnitStatus::Running) {
         let ratio = (p.batch as f64 / p.batches.max(1) as f64).clamp(0.0, 1.0);
         frame.render_widget(
             Gauge::default()
@@ -217,7 +217,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
 
 /// The learning rate of epoch `epoch`: computed for Step and Cosine, the last recorded one for
 /// ReduceOnPlateau (it depends on losses not seen yet), the optimiser's without a schedule.
-fn learning_rate(v: &crate::runs::VariantRecord, epoch: usize) -> String {
+fn learning_rate(v: &crate::runs::UnitRecord, epoch: usize) -> String {
     use crate::spec::Schedule;
     let base = v.spec.optimizer.lr();
     match v.spec.schedule {

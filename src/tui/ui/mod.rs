@@ -20,7 +20,7 @@ use ratatui::Frame;
 
 use super::app::{App, Confirm, Level, Screen, View};
 use super::keys::footer;
-use crate::runs::VariantStatus;
+use crate::runs::UnitStatus;
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -80,31 +80,31 @@ impl Theme {
     pub fn selected(&self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }
-    pub fn status(&self, s: VariantStatus) -> Style {
+    pub fn status(&self, s: UnitStatus) -> Style {
         match s {
-            VariantStatus::Finished => self.good(),
-            VariantStatus::Failed | VariantStatus::Interrupted => self.bad(),
-            VariantStatus::Skipped => self.warn(),
-            VariantStatus::Running => self.fg(Color::Cyan).add_modifier(Modifier::BOLD),
-            VariantStatus::Queued => self.dim(),
+            UnitStatus::Finished => self.good(),
+            UnitStatus::Failed | UnitStatus::Interrupted => self.bad(),
+            UnitStatus::Skipped => self.warn(),
+            UnitStatus::Running => self.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            UnitStatus::Queued => self.dim(),
         }
     }
 }
 
-pub fn status_symbol(s: VariantStatus) -> &'static str {
+pub fn status_symbol(s: UnitStatus) -> &'static str {
     match s {
-        VariantStatus::Queued => "·",
-        VariantStatus::Running => "▶",
-        VariantStatus::Finished => "✓",
-        VariantStatus::Failed => "✗",
-        VariantStatus::Skipped => "↷",
-        VariantStatus::Interrupted => "!",
+        UnitStatus::Queued => "·",
+        UnitStatus::Running => "▶",
+        UnitStatus::Finished => "✓",
+        UnitStatus::Failed => "✗",
+        UnitStatus::Skipped => "↷",
+        UnitStatus::Interrupted => "!",
     }
 }
 
 /// Warning badges of a variant's curve: NaN loss, and a train/test gap widening for
 /// `OVERFIT_EPOCHS` epochs in a row.
-pub fn badges(v: &crate::runs::VariantRecord, theme: Theme) -> Vec<Span<'static>> {
+pub fn badges(v: &crate::runs::UnitRecord, theme: Theme) -> Vec<Span<'static>> {
     use crate::insight::curves;
     let mut out = Vec::new();
     let diverged = v
@@ -205,7 +205,7 @@ fn header_prefix(app: &App, theme: Theme, width: u16) -> Vec<Span<'static>> {
                 " {} · {}/{} done ",
                 run.record.preset,
                 run.done_count(),
-                run.record.variants.len()
+                run.record.units.len()
             )));
             if let Some(u) = &run.record.until {
                 // Seeds until decided: which round, and how far it may go; shorter, or

@@ -11,7 +11,7 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
 use super::Theme;
-use crate::runs::{RunRecord, VariantRecord};
+use crate::runs::{RunRecord, UnitRecord};
 use crate::spec::EpochMetrics;
 use crate::spec::Metric;
 use crate::tui::app::App;
@@ -74,7 +74,7 @@ pub fn value(m: &EpochMetrics, metric: Metric) -> Option<f64> {
 }
 
 /// Mean over the units of each epoch's value (epochs no unit has are left out).
-fn mean_curve(units: &[&VariantRecord], metric: Metric) -> Vec<(f64, f64)> {
+fn mean_curve(units: &[&UnitRecord], metric: Metric) -> Vec<(f64, f64)> {
     let epochs = units.iter().map(|u| u.history.len()).max().unwrap_or(0);
     (0..epochs)
         .filter_map(|e| {
@@ -107,7 +107,7 @@ fn curves_of(record: &RunRecord, metric: Metric, run: Option<&str>) -> Vec<Curve
     crate::insight::stats::variant_groups(record)
         .into_iter()
         .map(|g| {
-            let units: Vec<&VariantRecord> = g.iter().map(|&i| &record.variants[i]).collect();
+            let units: Vec<&UnitRecord> = g.iter().map(|&i| &record.units[i]).collect();
             let key = units[0].spec.variant_name().to_string();
             let points = mean_curve(&units, metric);
             Curve {
@@ -159,7 +159,7 @@ fn selected_curve(app: &App, all: &[Curve]) -> usize {
     let key = app
         .run
         .as_ref()
-        .and_then(|r| r.record.variants.get(app.selected))
+        .and_then(|r| r.record.units.get(app.selected))
         .map(|v| v.spec.variant_name().to_string());
     key.and_then(|s| all.iter().position(|c| !c.past && c.key == s))
         .unwrap_or(0)
@@ -184,7 +184,7 @@ pub fn unit_at(app: &App, area: Rect, x: u16, y: u16) -> Option<usize> {
     let curve = all.get(k).filter(|c| !c.past)?;
     let record = &app.run.as_ref()?.record;
     record
-        .variants
+        .units
         .iter()
         .position(|v| v.spec.variant_name() == curve.key)
 }

@@ -15,7 +15,7 @@ use crate::tui::app::App;
 /// The selected variant (A) and the one it is compared with (B), as indices into `vs`.
 pub fn chosen(app: &App, vs: &[VariantStats]) -> Option<(usize, usize)> {
     let run = app.run.as_ref()?;
-    let name = run.record.variants.get(app.selected)?.spec.variant_name();
+    let name = run.record.units.get(app.selected)?.spec.variant_name();
     let a = vs.iter().position(|v| v.name == name)?;
     if vs.len() < 2 {
         return None;

@@ -36,7 +36,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 Span::styled(
                     format!(
                         " {:>4} units ≈{}",
-                        p.variants.len(),
+                        p.units.len(),
                         fmt_duration(e.estimate_seconds_for(app.sizes).unwrap_or(0.0))
                     ),
                     theme.dim(),
@@ -79,7 +79,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 crate::tui::app::ASSUMED_FLOPS / 1e9
             )));
             lines.push(Line::raw(""));
-            for v in &p.variants {
+            for v in &p.units {
                 lines.push(Line::raw(format!(
                     "{:<20} {:<18} {:<9} {:<5} {} ep",
                     v.name,
@@ -246,8 +246,8 @@ fn render_past_detail(app: &App, frame: &mut Frame, area: Rect, i: usize, theme:
             ));
             lines.push(Line::raw(format!(
                 "{} of {} units finished · best test accuracy {}",
-                r.count(crate::runs::VariantStatus::Finished),
-                r.variants.len(),
+                r.count(crate::runs::UnitStatus::Finished),
+                r.units.len(),
                 r.best_accuracy()
                     .map(|a| format!("{a:.4}"))
                     .unwrap_or_else(|| "-".into())
@@ -256,7 +256,7 @@ fn render_past_detail(app: &App, frame: &mut Frame, area: Rect, i: usize, theme:
                 lines.push(Line::styled("interrupted: r resumes it", theme.warn()));
             }
             lines.push(Line::raw(""));
-            for v in &r.variants {
+            for v in &r.units {
                 lines.push(Line::from(vec![
                     Span::styled(
                         format!("{} ", super::status_symbol(v.status)),

@@ -104,7 +104,7 @@ fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) 
     let best = stats::best_set(&vs, Metric::TestLoss);
     let in_best = |name: &str| best.as_ref().is_some_and(|b| b.contains(name));
     let selected_name = record
-        .variants
+        .units
         .get(app.selected)
         .map(|v| v.spec.variant_name());
     let ci = |e: &stats::Estimate| {
@@ -123,7 +123,7 @@ fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) 
     // The best epoch is chosen on the validation images, or on the test set itself when no
     // images were held out: the header says which.
     let on_test = record
-        .variants
+        .units
         .iter()
         .all(|v| v.spec.validation == crate::spec::Validation::Test);
     let names = [
