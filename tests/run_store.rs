@@ -335,7 +335,11 @@ fn export_with_data_writes_confusion_matrices_and_effects() {
     let png = std::fs::read(dir.path().join("confusion-b.png")).unwrap();
     assert_eq!(png_size(&png), (620, 660));
     let effects = std::fs::read_to_string(dir.path().join("effects.csv")).unwrap();
-    assert!(effects.starts_with(export::EFFECTS_HEADER));
+    assert!(effects.starts_with(
+        "factor,level,n,lsmean_test_loss,se_test_loss,ci_low_test_loss,ci_high_test_loss,\
+         lsmean_test_acc,se_test_acc,ci_low_test_acc,ci_high_test_acc,anova_df,anova_f,anova_p,\
+         partial_eta2,confounded_with\n"
+    ));
     assert!(effects.contains("BN+Dropout,Every,1,"), "{effects}");
 }
 
@@ -368,4 +372,22 @@ fn run_files_that_say_variants_still_load() {
     assert!(text.contains("\"units\": ["), "written under the new name");
     std::fs::write(&path, text.replacen("\"units\": [", "\"variants\": [", 1)).unwrap();
     assert_eq!(runs::load(tmp.path()).unwrap(), r);
+}
+
+/// A run's variants are its units grouped by variant, in the order of their first units.
+#[test]
+fn a_run_knows_its_variants_and_their_units() {
+    let p = mnist_lab::preset::parse(
+        "<test>",
+        r#"(name: "v", defaults: (arch: "256", seeds: 2), variants: [(name: "a"), (name: "b")])"#,
+    )
+    .unwrap();
+    let r = RunRecord::new(&p, Environment::detect("t"));
+    let v = r.variants();
+    assert_eq!(
+        v.iter()
+            .map(|v| (v.name, v.units.clone()))
+            .collect::<Vec<_>>(),
+        [("a", vec![0, 2]), ("b", vec![1, 3])]
+    );
 }

@@ -2,8 +2,9 @@
 //! per test, every family), anova.csv and effects.csv (the model's least-squares means).
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
-use super::{csv_field, num};
+use super::{col, num, table, Column, TableWriter};
 use crate::insight::factors::Layout;
 use crate::insight::model::{self, Fitted};
 use crate::insight::stats::{self, Adjustment, Comparison};
@@ -22,56 +23,54 @@ pub fn comparisons(record: &RunRecord) -> Vec<Comparison> {
     stats::one_factor_comparisons(&layout, &vs, Metric::TestLoss, Adjustment::Holm)
 }
 
-/// The header of comparisons.csv.
-pub const COMPARISONS_HEADER: &str = "family,family_size,a,b,factor,level_a,level_b,n_pairs,\
-n_a,n_b,test,diff,ci_low,ci_high,p,p_permutation,p_adjusted,method,metric";
-
-/// One row of comparisons.csv, named field by field (the columns of `COMPARISONS_HEADER`).
-struct TestRow<'a> {
-    family: &'a str,
+/// One row of comparisons.csv, named field by field (its columns are `test_columns`).
+struct TestRow {
+    family: &'static str,
     family_size: usize,
-    a: &'a str,
-    b: &'a str,
-    factor: &'a str,
-    level_a: &'a str,
-    level_b: &'a str,
+    a: Arc<str>,
+    b: Arc<str>,
+    factor: &'static str,
+    level_a: Arc<str>,
+    level_b: Arc<str>,
     /// The sample sizes and permutation p of a paired or Welch test (Tukey has none).
-    sample: Option<&'a stats::Difference>,
+    sample: Option<stats::Difference>,
     test: String,
     diff: f64,
     ci: (f64, f64),
     p: f64,
     p_adjusted: f64,
-    method: &'a str,
+    method: &'static str,
     metric: Metric,
 }
 
-impl TestRow<'_> {
-    fn write(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        let t = self.sample;
-        let cells = [
-            csv_field(self.family),
-            self.family_size.to_string(),
-            csv_field(self.a),
-            csv_field(self.b),
-            csv_field(self.factor),
-            csv_field(self.level_a),
-            csv_field(self.level_b),
-            t.map(|t| t.pairs.to_string()).unwrap_or_default(),
-            t.map(|t| t.n_a.to_string()).unwrap_or_default(),
-            t.map(|t| t.n_b.to_string()).unwrap_or_default(),
-            csv_field(&self.test),
-            num(self.diff),
-            num(self.ci.0),
-            num(self.ci.1),
-            num(self.p),
-            t.and_then(|t| t.p_permutation).map(num).unwrap_or_default(),
-            num(self.p_adjusted),
-            self.method.to_string(),
-            self.metric.key().to_string(),
-        ];
-        writeln!(w, "{}", cells.join(","))
-    }
+/// comparisons.csv's columns: each header with the cell under it.
+fn test_columns() -> Vec<Column<'static, TestRow>> {
+    type R = TestRow;
+    let sample =
+        |r: &R, f: fn(&stats::Difference) -> String| r.sample.as_ref().map(f).unwrap_or_default();
+    vec![
+        col("family", |r: &R| r.family.to_string()),
+        col("family_size", |r: &R| r.family_size.to_string()),
+        col("a", |r: &R| r.a.to_string()),
+        col("b", |r: &R| r.b.to_string()),
+        col("factor", |r: &R| r.factor.to_string()),
+        col("level_a", |r: &R| r.level_a.to_string()),
+        col("level_b", |r: &R| r.level_b.to_string()),
+        col("n_pairs", move |r: &R| sample(r, |t| t.pairs.to_string())),
+        col("n_a", move |r: &R| sample(r, |t| t.n_a.to_string())),
+        col("n_b", move |r: &R| sample(r, |t| t.n_b.to_string())),
+        col("test", |r: &R| r.test.clone()),
+        col("diff", |r: &R| num(r.diff)),
+        col("ci_low", |r: &R| num(r.ci.0)),
+        col("ci_high", |r: &R| num(r.ci.1)),
+        col("p", |r: &R| num(r.p)),
+        col("p_permutation", move |r: &R| {
+            sample(r, |t| t.p_permutation.map(num).unwrap_or_default())
+        }),
+        col("p_adjusted", |r: &R| num(r.p_adjusted)),
+        col("method", |r: &R| r.method.to_string()),
+        col("metric", |r: &R| r.metric.key().to_string()),
+    ]
 }
 
 /// comparisons.csv: one row per test of every family (the one-factor comparisons, the
@@ -82,18 +81,18 @@ pub fn write_comparisons_csv(
     record: &RunRecord,
     comparisons: &[Comparison],
 ) -> std::io::Result<()> {
-    writeln!(w, "{COMPARISONS_HEADER}")?;
+    let mut table = TableWriter::new(test_columns(), w)?;
     for c in comparisons {
         let t = &c.test;
-        TestRow {
+        table.row(&TestRow {
             family: "one-factor",
             family_size: c.family,
-            a: &c.a,
-            b: &c.b,
+            a: c.a.clone(),
+            b: c.b.clone(),
             factor: c.factor.map_or("", |f| f.name()),
-            level_a: &c.level_a,
-            level_b: &c.level_b,
-            sample: Some(t),
+            level_a: c.level_a.clone(),
+            level_b: c.level_b.clone(),
+            sample: Some(*t),
             test: t.method.label().into(),
             diff: t.diff,
             ci: (t.ci_low, t.ci_high),
@@ -101,8 +100,7 @@ pub fn write_comparisons_csv(
             p_adjusted: c.p_adjusted,
             method: c.adjustment.label(),
             metric: Metric::TestLoss,
-        }
-        .write(w)?;
+        })?;
     }
     let vs = stats::per_variant(record);
     for metric in [Metric::TestLoss, Metric::TestAcc] {
@@ -111,15 +109,15 @@ pub fn write_comparisons_csv(
         };
         for r in &b.rivals {
             let Ok(t) = &r.test else { continue };
-            TestRow {
+            table.row(&TestRow {
                 family: "best-set",
                 family_size: b.family,
-                a: &r.name,
-                b: &b.best,
+                a: r.name.as_str().into(),
+                b: b.best.as_str().into(),
                 factor: "",
-                level_a: "",
-                level_b: "",
-                sample: Some(t),
+                level_a: "".into(),
+                level_b: "".into(),
+                sample: Some(*t),
                 test: format!("{} one-sided", t.method.label()),
                 diff: t.diff,
                 ci: (t.ci_low, t.ci_high),
@@ -127,8 +125,7 @@ pub fn write_comparisons_csv(
                 p_adjusted: r.p_adjusted,
                 method: "holm",
                 metric: b.chosen_on,
-            }
-            .write(w)?;
+            })?;
         }
     }
     let layout = Layout::new(record);
@@ -140,14 +137,14 @@ pub fn write_comparisons_csv(
             let Some(pairs) = fit.tukey(*f) else { continue };
             for p in &pairs {
                 // Tukey's p is adjusted by construction: no raw p to give.
-                TestRow {
+                table.row(&TestRow {
                     family: "tukey",
                     family_size: pairs.len(),
-                    a: &p.a,
-                    b: &p.b,
+                    a: p.a.as_str().into(),
+                    b: p.b.as_str().into(),
                     factor: f.name(),
-                    level_a: &p.a,
-                    level_b: &p.b,
+                    level_a: p.a.as_str().into(),
+                    level_b: p.b.as_str().into(),
                     sample: None,
                     test: "tukey-hsd".into(),
                     diff: p.diff,
@@ -156,102 +153,138 @@ pub fn write_comparisons_csv(
                     p_adjusted: p.p_adjusted,
                     method: "tukey",
                     metric,
-                }
-                .write(w)?;
+                })?;
             }
         }
     }
-    Ok(())
+    table.finish()
 }
 
-pub const ANOVA_HEADER: &str = "metric,term,df,ss,f,p,partial_eta2,eta2,type,blocked_on_seed";
+/// One row of anova.csv: a term of a metric's ANOVA, or its residual.
+enum AnovaLine<'a> {
+    Term(Metric, &'a model::AnovaRow, bool),
+    Residual(Metric, &'a model::Anova),
+}
 
 /// anova.csv: the type II ANOVA of test loss and of test accuracy, one row per term and one
 /// for the residual. Empty (header only) where the model cannot be fitted.
 pub fn anova_csv(record: &RunRecord) -> String {
-    let mut out = String::from(ANOVA_HEADER);
-    out.push('\n');
-    for metric in [Metric::TestLoss, Metric::TestAcc] {
-        let Ok(a) = model::anova(record, metric) else {
-            continue;
-        };
-        for r in &a.rows {
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},II,{}",
-                metric.key(),
-                csv_field(&r.term),
-                r.df,
-                num(r.ss),
-                num(r.f),
-                num(r.p),
-                num(r.partial_eta2),
-                num(r.eta2),
-                a.blocked
-            );
-        }
-        let _ = writeln!(
-            out,
-            "{},residual,{},{},,,,,II,{}",
-            metric.key(),
-            a.residual_df,
-            num(a.residual_ss),
-            a.blocked
-        );
-    }
-    out
-}
+    use AnovaLine::{Residual, Term};
+    type L<'x> = AnovaLine<'x>;
+    let fits: Vec<(Metric, model::Anova)> = [Metric::TestLoss, Metric::TestAcc]
+        .into_iter()
+        .filter_map(|m| model::anova(record, m).ok().map(|a| (m, a)))
+        .collect();
 
-pub const EFFECTS_HEADER: &str = "factor,level,n,lsmean_test_loss,se_test_loss,\
-ci_low_test_loss,ci_high_test_loss,lsmean_test_acc,se_test_acc,ci_low_test_acc,\
-ci_high_test_acc,anova_df,anova_f,anova_p,partial_eta2,confounded_with";
+    let term = |l: &L, f: fn(&model::AnovaRow) -> String| match l {
+        Term(_, r, _) => f(r),
+        Residual(..) => String::new(),
+    };
+    let columns: Vec<Column<L>> = vec![
+        col("metric", |l: &L| match l {
+            Term(m, ..) | Residual(m, _) => m.key().to_string(),
+        }),
+        col("term", |l: &L| match l {
+            Term(_, r, _) => r.term.clone(),
+            Residual(..) => "residual".into(),
+        }),
+        col("df", |l: &L| match l {
+            Term(_, r, _) => r.df.to_string(),
+            Residual(_, a) => a.residual_df.to_string(),
+        }),
+        col("ss", |l: &L| match l {
+            Term(_, r, _) => num(r.ss),
+            Residual(_, a) => num(a.residual_ss),
+        }),
+        col("f", move |l: &L| term(l, |r| num(r.f))),
+        col("p", move |l: &L| term(l, |r| num(r.p))),
+        col("partial_eta2", move |l: &L| {
+            term(l, |r| num(r.partial_eta2))
+        }),
+        col("eta2", move |l: &L| term(l, |r| num(r.eta2))),
+        col("type", |_: &L| "II".into()),
+        col("blocked_on_seed", |l: &L| match l {
+            Term(_, _, b) => b.to_string(),
+            Residual(_, a) => a.blocked.to_string(),
+        }),
+    ];
+    let lines = fits.iter().flat_map(|(m, a)| {
+        a.rows
+            .iter()
+            .map(move |r| Term(*m, r, a.blocked))
+            .chain(std::iter::once(Residual(*m, a)))
+    });
+    table(&columns, lines)
+}
 
 /// Each factor's levels as least-squares means of the model (every other factor and every
 /// seed weighted equally) with 95% CIs from its pooled residual error, and the factor's row
 /// of the type II ANOVA of test loss.
 pub fn effects_csv(record: &RunRecord) -> String {
-    let mut out = String::from(EFFECTS_HEADER);
-    out.push('\n');
+    /// One level of one factor, with everything its row shows.
+    struct Level<'a> {
+        factor: &'a str,
+        loss: &'a model::LevelMean,
+        acc: Option<&'a model::LevelMean>,
+        anova: Option<&'a model::AnovaRow>,
+        confounded: &'a str,
+    }
+    type L<'x> = Level<'x>;
     let design = stats::design(record);
-    let anova = model::anova(record, Metric::TestLoss).ok();
+    let fit = model::anova(record, Metric::TestLoss).ok();
     let loss = model::main_effects(record, Metric::TestLoss);
-    let acc = model::main_effects(record, Metric::TestAcc);
-    for (f, levels) in &loss {
-        let row = anova
+    let accs = model::main_effects(record, Metric::TestAcc);
+    let confounded: Vec<(crate::insight::factors::Factor, String)> = loss
+        .iter()
+        .map(|(f, _)| {
+            let with = design
+                .confounded
+                .iter()
+                .find(|(c, _)| c == f)
+                .map(|(_, with)| with.iter().map(|w| w.name()).collect::<Vec<_>>().join(" "))
+                .unwrap_or_default();
+            (*f, with)
+        })
+        .collect();
+    let acc = |l: &L, f: fn(&model::LevelMean) -> String| l.acc.map(f).unwrap_or_default();
+    let anova = |l: &L, f: fn(&model::AnovaRow) -> String| l.anova.map(f).unwrap_or_default();
+    let columns: Vec<Column<L>> = vec![
+        col("factor", |l: &L| l.factor.to_string()),
+        col("level", |l: &L| l.loss.level.clone()),
+        col("n", |l: &L| l.loss.n.to_string()),
+        col("lsmean_test_loss", |l: &L| num(l.loss.mean)),
+        col("se_test_loss", |l: &L| num(l.loss.se)),
+        col("ci_low_test_loss", |l: &L| num(l.loss.ci_low)),
+        col("ci_high_test_loss", |l: &L| num(l.loss.ci_high)),
+        col("lsmean_test_acc", move |l: &L| acc(l, |a| num(a.mean))),
+        col("se_test_acc", move |l: &L| acc(l, |a| num(a.se))),
+        col("ci_low_test_acc", move |l: &L| acc(l, |a| num(a.ci_low))),
+        col("ci_high_test_acc", move |l: &L| acc(l, |a| num(a.ci_high))),
+        col("anova_df", move |l: &L| anova(l, |r| r.df.to_string())),
+        col("anova_f", move |l: &L| anova(l, |r| num(r.f))),
+        col("anova_p", move |l: &L| anova(l, |r| num(r.p))),
+        col("partial_eta2", move |l: &L| {
+            anova(l, |r| num(r.partial_eta2))
+        }),
+        col("confounded_with", |l: &L| l.confounded.to_string()),
+    ];
+    let mut rows = Vec::new();
+    for ((f, levels), (_, with)) in loss.iter().zip(&confounded) {
+        let row = fit
             .as_ref()
             .and_then(|a| a.rows.iter().find(|r| r.factors == [*f]));
-        let confounded = design
-            .confounded
-            .iter()
-            .find(|(c, _)| c == f)
-            .map(|(_, with)| with.iter().map(|w| w.name()).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default();
-        let acc_levels = acc.iter().find(|(g, _)| g == f).map(|(_, l)| l);
+        let acc_levels = accs.iter().find(|(g, _)| g == f).map(|(_, l)| l);
         for (i, l) in levels.iter().enumerate() {
-            let a = acc_levels.and_then(|ls| ls.get(i));
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                csv_field(f.name()),
-                csv_field(&l.level),
-                l.n,
-                num(l.mean),
-                num(l.se),
-                num(l.ci_low),
-                num(l.ci_high),
-                a.map(|a| num(a.mean)).unwrap_or_default(),
-                a.map(|a| num(a.se)).unwrap_or_default(),
-                a.map(|a| num(a.ci_low)).unwrap_or_default(),
-                a.map(|a| num(a.ci_high)).unwrap_or_default(),
-                row.map(|r| r.df.to_string()).unwrap_or_default(),
-                row.map(|r| num(r.f)).unwrap_or_default(),
-                row.map(|r| num(r.p)).unwrap_or_default(),
-                row.map(|r| num(r.partial_eta2)).unwrap_or_default(),
-                csv_field(&confounded),
-            );
+            rows.push(Level {
+                factor: f.name(),
+                loss: l,
+                acc: acc_levels.and_then(|ls| ls.get(i)),
+                anova: row,
+                confounded: with,
+            });
         }
     }
-    out
+    table(&columns, rows)
 }
 
 /// Markdown: per variant n, mean ± sd and 95% CI; the set that could be best; the design;

@@ -6,10 +6,7 @@ pub mod analysis;
 pub mod plot;
 pub mod tensorboard;
 
-pub use analysis::{
-    anova_csv, comparisons, effects_csv, write_comparisons_csv, ANOVA_HEADER, COMPARISONS_HEADER,
-    EFFECTS_HEADER, MD_COMPARISONS,
-};
+pub use analysis::{anova_csv, comparisons, effects_csv, write_comparisons_csv, MD_COMPARISONS};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,15 +19,6 @@ use crate::runs::{
 };
 use crate::spec::{EpochMetrics, Metric};
 
-/// Quotes a CSV field when it needs it (RFC 4180).
-pub(crate) fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// One column of a CSV table: its header and how a row fills its cell. A table is one list
 /// of these, so a header can never drift from the cells under it.
 pub struct Column<'a, T> {
@@ -42,6 +30,33 @@ fn col<'a, T>(name: impl Into<String>, cell: impl Fn(&T) -> String + 'a) -> Colu
     Column {
         name: name.into(),
         cell: Box::new(cell),
+    }
+}
+
+/// Rows streamed under `columns` into a writer, for tables too large to build in memory.
+pub struct TableWriter<'c, T, W: std::io::Write> {
+    columns: Vec<Column<'c, T>>,
+    out: csv::Writer<W>,
+}
+
+impl<'c, T, W: std::io::Write> TableWriter<'c, T, W> {
+    /// Starts the table: its header goes out at once.
+    pub fn new(columns: Vec<Column<'c, T>>, w: W) -> std::io::Result<Self> {
+        let mut out = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(w);
+        out.write_record(columns.iter().map(|c| c.name.as_str()))?;
+        Ok(TableWriter { columns, out })
+    }
+
+    pub fn row(&mut self, row: &T) -> std::io::Result<()> {
+        self.out
+            .write_record(self.columns.iter().map(|c| (c.cell)(row)))
+            .map_err(std::io::Error::from)
+    }
+
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 

@@ -464,18 +464,7 @@ impl VariantStats {
 
 /// Indices of each variant's units, in the order the variants first appear.
 pub fn variant_groups(record: &RunRecord) -> Vec<Vec<usize>> {
-    let mut names: Vec<&str> = Vec::new();
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    for (i, v) in record.units.iter().enumerate() {
-        match names.iter().position(|n| *n == v.spec.variant_name()) {
-            Some(k) => groups[k].push(i),
-            None => {
-                names.push(v.spec.variant_name());
-                groups.push(vec![i]);
-            }
-        }
-    }
-    groups
+    record.variants().into_iter().map(|v| v.units).collect()
 }
 
 fn finished(v: &UnitRecord) -> bool {

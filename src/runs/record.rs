@@ -239,6 +239,14 @@ pub struct RunRecord {
     pub rounds: Vec<Round>,
 }
 
+/// A variant: the units that differ only by seed (one unit when it has one seed), by their
+/// indices in `RunRecord::units`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant<'r> {
+    pub name: &'r str,
+    pub units: Vec<usize>,
+}
+
 /// A round of seeds added by `seeds: Until(…)`: its units are `units[first_unit..]` up
 /// to the next round's first unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -281,6 +289,22 @@ impl RunRecord {
         self.units.extend(grown.units.iter().skip(have).cloned());
         self.rounds = grown.rounds.clone();
         self.complete = false;
+    }
+
+    /// The run's variants, in the order of their first units.
+    pub fn variants(&self) -> Vec<Variant<'_>> {
+        let mut out: Vec<Variant> = Vec::new();
+        for (i, u) in self.units.iter().enumerate() {
+            let name = u.spec.variant_name();
+            match out.iter_mut().find(|v| v.name == name) {
+                Some(v) => v.units.push(i),
+                None => out.push(Variant {
+                    name,
+                    units: vec![i],
+                }),
+            }
+        }
+        out
     }
 
     /// The round the run is in (1 before any was added).
