@@ -150,8 +150,15 @@ pub fn run(
     // `seeds: Until` trains in rounds: a pass over this process's units, then the next
     // round (or units nobody is training, or a wait for other writers), until decided.
     let mut said_waiting = false;
+    // False while other writers finish the round: nothing to train, so no engines are started.
+    let mut train = true;
     while closed.is_none() {
-        let trained_any = match train_pass(&session, &data, jobs, jsonl, &signals, out) {
+        let pass = if train {
+            train_pass(&session, &data, jobs, jsonl, &signals, out)
+        } else {
+            Pass::Ended { trained: false }
+        };
+        let trained_any = match pass {
             Pass::Ended { trained } => trained,
             Pass::Interrupted(sig) => {
                 interrupted_by = Some(sig);
@@ -173,6 +180,7 @@ pub fn run(
             }
             Next::Train(round) => {
                 said_waiting = false;
+                train = true;
                 if let (Some(text), false) = (round, jsonl) {
                     if let Err(e) = writeln!(out, "{}", escape(&text)) {
                         closed = Some(e);
@@ -203,8 +211,7 @@ pub fn run(
                     interrupted_by = Some(sig);
                     break;
                 }
-                // Nothing to train until the round ends: the next pass trains nothing.
-                session.skip = (0..session.preset.units.len()).collect();
+                train = false;
             }
         }
     }

@@ -487,19 +487,24 @@ fn several_past_runs_open_together_beside_the_grid_and_in_the_overlay() {
     assert!(contains(&s, "[20260103-quick]"), "{s:#?}");
 }
 
+/// Two variants with seeds added until decided (2 to start, at most 6).
+fn until_preset() -> preset::Preset {
+    preset::parse(
+        "<test>",
+        r#"(name: "u", defaults: (arch: "256", epochs: 1, validation: Test,
+            seeds: Until(min: 2, max: 6, half_width: 0.0001)),
+            variants: [(name: "a"), (name: "b", dropout: 0.3)])"#,
+    )
+    .unwrap()
+}
+
 /// `seeds: Until`: the end of a round asks the runtime for the next one instead of finishing;
 /// the new round's units join the run, and the header names the round.
 #[test]
 fn a_run_with_seeds_until_decided_goes_on_in_rounds() {
     use mnist_lab::insight::rounds;
     use mnist_lab::tui::app::Effect;
-    let p = preset::parse(
-        "<test>",
-        r#"(name: "u", defaults: (arch: "256", epochs: 1, validation: Test,
-            seeds: Until(min: 2, max: 6, half_width: 0.0001)),
-            variants: [(name: "a"), (name: "b", dropout: 0.3)])"#,
-    )
-    .unwrap();
+    let p = until_preset();
     let mut app = picker_app();
     let mut record = RunRecord::new(&p, Environment::detect("t"));
     app.update(Msg::Started(record.clone(), None));
@@ -551,13 +556,7 @@ fn a_run_with_seeds_until_decided_goes_on_in_rounds() {
 #[test]
 fn a_watched_run_takes_in_a_round_another_writer_added() {
     use mnist_lab::insight::rounds;
-    let p = preset::parse(
-        "<test>",
-        r#"(name: "u", defaults: (arch: "256", epochs: 1, validation: Test,
-            seeds: Until(min: 2, max: 6, half_width: 0.0001)),
-            variants: [(name: "a"), (name: "b", dropout: 0.3)])"#,
-    )
-    .unwrap();
+    let p = until_preset();
     let mut record = RunRecord::new(&p, Environment::detect("t"));
     for (v, loss) in record.units.iter_mut().zip([0.30, 0.31, 0.32, 0.30]) {
         v.status = mnist_lab::runs::UnitStatus::Finished;

@@ -214,7 +214,7 @@ pub fn anova_csv(record: &RunRecord) -> String {
             .map(move |r| Term(*m, r, a.blocked))
             .chain(std::iter::once(Residual(*m, a)))
     });
-    table(&columns, lines)
+    table(columns, lines)
 }
 
 /// Each factor's levels as least-squares means of the model (every other factor and every
@@ -284,7 +284,7 @@ pub fn effects_csv(record: &RunRecord) -> String {
             });
         }
     }
-    table(&columns, rows)
+    table(columns, rows)
 }
 
 /// Markdown: per variant n, mean ± sd and 95% CI; the set that could be best; the design;

@@ -61,16 +61,16 @@ impl<'c, T, W: std::io::Write> TableWriter<'c, T, W> {
 }
 
 /// The CSV text of `rows` under `columns` (quoted where a cell needs it, RFC 4180).
-pub fn table<T>(columns: &[Column<T>], rows: impl IntoIterator<Item = T>) -> String {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+pub fn table<T>(columns: Vec<Column<T>>, rows: impl IntoIterator<Item = T>) -> String {
+    let mut out = Vec::new();
     // Writing into memory cannot fail.
-    let _ = w.write_record(columns.iter().map(|c| c.name.as_str()));
-    for row in rows {
-        let _ = w.write_record(columns.iter().map(|c| (c.cell)(&row)));
+    if let Ok(mut t) = TableWriter::new(columns, &mut out) {
+        for row in rows {
+            let _ = t.row(&row);
+        }
+        let _ = t.finish();
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// One row per unit per epoch (`variant` is the unit's name; `group` the variant it repeats).
@@ -95,7 +95,7 @@ pub fn epochs_csv(record: &RunRecord) -> String {
         .units
         .iter()
         .flat_map(|v| v.history.iter().map(move |m| (v, m)));
-    table(&columns, rows)
+    table(columns, rows)
 }
 
 /// A number for a CSV cell: empty when unknown (NaN: one seed has no spread).
@@ -175,7 +175,7 @@ pub fn summary_csv(record: &RunRecord) -> String {
         col("units_finished", |v: &VariantStats| v.loss.n.to_string()),
         col("units", |v: &VariantStats| v.units.to_string()),
     ]);
-    table(&columns, stats::per_variant(record))
+    table(columns, stats::per_variant(record))
 }
 
 /// One row per (variant, seed) unit. `test_loss`/`test_acc` are of the model the unit ended
@@ -220,7 +220,7 @@ pub fn units_csv(record: &RunRecord) -> String {
             some(v.seconds.map(|s| s.to_string()))
         }),
     ];
-    table(&columns, record.units.iter())
+    table(columns, record.units.iter())
 }
 
 pub fn summary_md(record: &RunRecord) -> String {

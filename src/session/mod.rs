@@ -213,7 +213,16 @@ impl Session {
         let Some(until) = self.preset.until else {
             return Ok(Next::Done(None));
         };
-        let round = |r: &RunRecord| rounds::grow(r, &rounds::decide(r, &until));
+        // Why no round follows, kept from the one decision the round was made from.
+        let mut decided = None;
+        let mut round = |r: &RunRecord| {
+            let decision = rounds::decide(r, &until);
+            let grown = rounds::grow(r, &decision);
+            if let rounds::Decision::Decided(why) = decision {
+                decided = Some(why);
+            }
+            grown
+        };
         let growth = match self.dir() {
             Some(dir) => runs::units::grow_manifest(&dir, round)?,
             None => {
@@ -247,10 +256,7 @@ impl Session {
                 let text = record.rounds.last().map(|r| round_text(&record, r));
                 Ok(Next::Train(text))
             }
-            Growth::Unchanged(record) => match rounds::decide(&record, &until) {
-                rounds::Decision::Decided(why) => Ok(Next::Done(Some(why))),
-                rounds::Decision::More { .. } => Ok(Next::Done(None)),
-            },
+            Growth::Unchanged(_) => Ok(Next::Done(decided)),
         }
     }
 
