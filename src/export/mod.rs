@@ -412,6 +412,23 @@ pub struct FileExport {
     pub write: Content,
 }
 
+impl FileExport {
+    /// Writes this file of `run` into `dir`, atomically; returns its path.
+    fn write_into(&self, dir: &Path, run: &Run) -> Result<PathBuf> {
+        let path = dir.join(self.file);
+        match self.write {
+            Content::Text(text) => write_atomic(&path, text(run).as_bytes())?,
+            Content::Stream(stream) => crate::runs::write_atomic_with(&path, |f| {
+                let mut w = std::io::BufWriter::new(f);
+                stream(run, &mut w)?;
+                std::io::Write::flush(&mut w)
+            })?,
+            Content::File(file) => file(&path, run)?,
+        }
+        Ok(path)
+    }
+}
+
 /// Every file an export writes for a run, in order (weights and confusion matrices, one per
 /// unit, come after them).
 pub const FILES: &[FileExport] = &[
@@ -452,6 +469,42 @@ pub const FILES: &[FileExport] = &[
         write: Content::File(|path, r| plot::write_svg_to(path, r.record)),
     },
 ];
+
+/// The files of `FILES` that hold what a view shows, by the view's name: its numbers, and
+/// its chart where it has one.
+pub fn view_files(view: &str) -> &'static [&'static str] {
+    match view {
+        "live" | "overlay" => &["epochs.csv", "curves.svg"],
+        "grid" | "table" => &["summary.csv", "curves.svg"],
+        "factors" => &["effects.csv", "anova.csv"],
+        "pairs" => &["comparisons.csv"],
+        _ => &[],
+    }
+}
+
+/// Writes the files of `FILES` named in `names` for `record` into `dir` (created when
+/// missing, refused when it holds what no export wrote); returns the paths written.
+pub fn export_files(dir: &Path, record: &RunRecord, names: &[&str]) -> Result<Vec<PathBuf>> {
+    if dir.is_dir() {
+        check_target(dir.parent().unwrap_or(dir), dir)?;
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("{}: cannot create the export folder", dir.display()))?;
+    write_atomic(
+        &dir.join(EXPORT_MARK),
+        format!("This folder is an export of {}.\n", record.preset).as_bytes(),
+    )?;
+    let comparisons = comparisons(record);
+    let run = Run {
+        record,
+        comparisons: &comparisons,
+    };
+    let mut out = Vec::new();
+    for export in FILES.iter().filter(|f| names.contains(&f.file)) {
+        out.push(export.write_into(dir, &run)?);
+    }
+    Ok(out)
+}
 
 /// What to export a run as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -542,16 +595,7 @@ pub fn export_run(
         comparisons: &comparisons,
     };
     for export in FILES {
-        let path = dir.join(export.file);
-        match export.write {
-            Content::Text(text) => write_atomic(&path, text(&run).as_bytes())?,
-            Content::Stream(stream) => crate::runs::write_atomic_with(&path, |f| {
-                let mut w = std::io::BufWriter::new(f);
-                stream(&run, &mut w)?;
-                std::io::Write::flush(&mut w)
-            })?,
-            Content::File(file) => file(&path, &run)?,
-        }
+        export.write_into(dir, &run)?;
         files.push(export.file.to_string());
     }
     let mut skipped = Vec::new();

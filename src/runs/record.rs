@@ -262,6 +262,20 @@ pub struct Round {
 }
 
 impl RunRecord {
+    /// A number that changes whenever what the views derive from the run does: a unit's
+    /// status, its epochs, or its kept result. Views cache their analyses under it.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.units.len().hash(&mut h);
+        for u in &self.units {
+            (u.status as u8).hash(&mut h);
+            u.history.len().hash(&mut h);
+            u.final_metrics().map(|m| m.test_loss.to_bits()).hash(&mut h);
+        }
+        h.finish()
+    }
+
     pub fn new(preset: &Preset, environment: Environment) -> Self {
         RunRecord {
             preset: preset.name.clone(),

@@ -2,6 +2,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::state::View;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Quit,
@@ -49,6 +51,9 @@ pub enum Action {
     Last,
     PageUp,
     PageDown,
+    Rename,
+    Delete,
+    ExportView,
 }
 
 /// Where a binding applies.
@@ -74,9 +79,14 @@ impl Scope {
     }
 }
 
-/// The bindings that work where the user is: what help and the footer list.
-pub fn bindings_in(now: Scope) -> Vec<&'static Binding> {
-    BINDINGS.iter().filter(|b| b.scope.works_in(now)).collect()
+/// The bindings that work where the user is (`now`, on `view` when a run is shown): what
+/// help and the footer list.
+pub fn bindings_in(now: Scope, view: Option<View>) -> Vec<&'static Binding> {
+    BINDINGS
+        .iter()
+        .filter(|b| b.scope.works_in(now))
+        .filter(|b| b.views.is_empty() || view.is_none_or(|v| b.views.contains(&v)))
+        .collect()
 }
 
 /// One line of the key table: the keys, what each does, and how help and footer show them.
@@ -85,6 +95,9 @@ pub struct Binding {
     pub map: &'static [(KeyCode, Action)],
     pub help: &'static str,
     pub scope: Scope,
+    /// The views of a run it works in (empty: all of them); the picker's keys are chosen by
+    /// scope alone.
+    pub views: &'static [View],
     /// Short label in the footer (the most used bindings only).
     pub footer: Option<&'static str>,
 }
@@ -95,36 +108,41 @@ use KeyCode::Char as C;
 /// The key table: key handling (`action_for`), the footer and the `?` help all read it.
 #[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
-    Binding { keys: "↑/k ↓/j", map: &[(KeyCode::Up, A::Up), (C('k'), A::Up), (KeyCode::Down, A::Down), (C('j'), A::Down)], help: "select preset / variant", scope: Scope::Everywhere, footer: Some("select") },
-    Binding { keys: "enter", map: &[(KeyCode::Enter, A::Enter)], help: "start preset / focus variant in live view", scope: Scope::Everywhere, footer: Some("open") },
-    Binding { keys: "space", map: &[(C(' '), A::TogglePause)], help: "pause / resume training", scope: Scope::Training, footer: Some("pause") },
-    Binding { keys: "s", map: &[(C('s'), A::Skip)], help: "skip the running unit", scope: Scope::Training, footer: Some("skip") },
-    Binding { keys: "c", map: &[(C('c'), A::Cancel)], help: "cancel the preset (asks first)", scope: Scope::Training, footer: Some("cancel") },
-    Binding { keys: "e", map: &[(C('e'), A::Export)], help: "export CSV, Markdown, plots and weights", scope: Scope::Run, footer: Some("export") },
-    Binding { keys: "tab 1 2 3", map: &[(KeyCode::Tab, A::NextView), (C('1'), A::ViewLive), (C('2'), A::ViewGrid), (C('3'), A::ViewTable)], help: "next view / live / grid / table", scope: Scope::Run, footer: Some("views") },
-    Binding { keys: "4 5 6 7", map: &[(C('4'), A::ViewFactors), (C('5'), A::ViewDigits), (C('6'), A::ViewPairs), (C('7'), A::ViewOverlay)], help: "factors / digits / pairs / overlay", scope: Scope::Run, footer: None },
-    Binding { keys: "p x", map: &[(C('p'), A::Pin), (C('x'), A::Hide)], help: "overlay: pin / hide selected", scope: Scope::Run, footer: None },
-    Binding { keys: "[ ]", map: &[(C('['), A::RowFactor), (C(']'), A::ColFactor)], help: "factor row / column; pairs: pick B", scope: Scope::Run, footer: None },
-    Binding { keys: "m", map: &[(C('m'), A::Metric)], help: "factors: colour by; overlay: metric", scope: Scope::Run, footer: None },
-    Binding { keys: "u i", map: &[(C('u'), A::FilterTrue), (C('i'), A::FilterPredicted)], help: "digits: filter by true / predicted class", scope: Scope::Run, footer: None },
-    Binding { keys: "+ -", map: &[(C('+'), A::PatienceUp), (C('='), A::PatienceUp), (C('-'), A::PatienceDown)], help: "early-stopping marker patience up / down", scope: Scope::Run, footer: None },
-    Binding { keys: "t", map: &[(C('t'), A::Smooth)], help: "toggle EMA smoothing of the batch loss", scope: Scope::Run, footer: None },
-    Binding { keys: "g", map: &[(C('g'), A::ToggleLog)], help: "toggle log scale for loss", scope: Scope::Run, footer: None },
-    Binding { keys: "v", map: &[(C('v'), A::SharedScale)], help: "grid: one y-scale / per cell", scope: Scope::Run, footer: None },
-    Binding { keys: "M", map: &[(C('M'), A::ToggleMouse)], help: "mouse on / off (off: select text)", scope: Scope::Everywhere, footer: None },
-    Binding { keys: "o", map: &[(C('o'), A::Sort)], help: "cycle the sort of the table / past runs", scope: Scope::Everywhere, footer: None },
-    Binding { keys: "f", map: &[(C('f'), A::Follow)], help: "follow the running variant", scope: Scope::Run, footer: None },
-    Binding { keys: "←/h →/l", map: &[(KeyCode::Left, A::Left), (C('h'), A::Left), (KeyCode::Right, A::Right), (C('l'), A::Right)], help: "move in the grid / page the digits", scope: Scope::Run, footer: None },
-    Binding { keys: "Home End", map: &[(KeyCode::Home, A::First), (KeyCode::End, A::Last)], help: "first / last in the list", scope: Scope::Everywhere, footer: None },
-    Binding { keys: "PgUp PgDn", map: &[(KeyCode::PageUp, A::PageUp), (KeyCode::PageDown, A::PageDown)], help: "ten up / down in the list", scope: Scope::Everywhere, footer: None },
-    Binding { keys: "/", map: &[(C('/'), A::Filter)], help: "filter past runs by typing", scope: Scope::Picker, footer: None },
-    Binding { keys: "r", map: &[(C('r'), A::Resume)], help: "resume an interrupted past run", scope: Scope::Picker, footer: Some("resume") },
-    Binding { keys: "b", map: &[(C('b'), A::Compare)], help: "compare a past run beside the grid (b clears)", scope: Scope::Everywhere, footer: None },
-    Binding { keys: "y n", map: &[(C('y'), A::Yes), (C('Y'), A::Yes), (C('n'), A::No), (C('N'), A::No)], help: "answer a confirmation", scope: Scope::Everywhere, footer: None },
-    Binding { keys: "esc", map: &[(KeyCode::Esc, A::Back)], help: "close popup / back to picker when done", scope: Scope::Everywhere, footer: None },
-    Binding { keys: "?", map: &[(C('?'), A::Help)], help: "show / hide this help", scope: Scope::Everywhere, footer: Some("help") },
-    Binding { keys: "q", map: &[(C('q'), A::Quit)], help: "quit (asks while training)", scope: Scope::Everywhere, footer: Some("quit") },
-    Binding { keys: "ctrl-c", map: &[], help: "quit now (finished variants are on disk)", scope: Scope::Everywhere, footer: None },
+    Binding { keys: "↑/k ↓/j", map: &[(KeyCode::Up, A::Up), (C('k'), A::Up), (KeyCode::Down, A::Down), (C('j'), A::Down)], help: "select preset / variant", scope: Scope::Everywhere, views: &[], footer: Some("select") },
+    Binding { keys: "enter", map: &[(KeyCode::Enter, A::Enter)], help: "start preset / focus variant in live view", scope: Scope::Everywhere, views: &[], footer: Some("open") },
+    Binding { keys: "space", map: &[(C(' '), A::TogglePause)], help: "pause / resume training", scope: Scope::Training, views: &[], footer: Some("pause") },
+    Binding { keys: "s", map: &[(C('s'), A::Skip)], help: "skip the running unit", scope: Scope::Training, views: &[], footer: Some("skip") },
+    Binding { keys: "c", map: &[(C('c'), A::Cancel)], help: "cancel the preset (asks first)", scope: Scope::Training, views: &[], footer: Some("cancel") },
+    Binding { keys: "e", map: &[(C('e'), A::Export)], help: "export CSV, Markdown, plots and weights", scope: Scope::Run, views: &[], footer: Some("export") },
+    Binding { keys: "E", map: &[(C('E'), A::ExportView)], help: "export this view: its numbers (CSV) and chart (SVG)", scope: Scope::Run, views: &[], footer: None },
+    Binding { keys: "tab 1 2 3", map: &[(KeyCode::Tab, A::NextView), (C('1'), A::ViewLive), (C('2'), A::ViewGrid), (C('3'), A::ViewTable)], help: "next view / live / grid / table", scope: Scope::Run, views: &[], footer: Some("views") },
+    Binding { keys: "4 5 6 7", map: &[(C('4'), A::ViewFactors), (C('5'), A::ViewDigits), (C('6'), A::ViewPairs), (C('7'), A::ViewOverlay)], help: "factors / digits / pairs / overlay", scope: Scope::Run, views: &[], footer: None },
+    Binding { keys: "p x", map: &[(C('p'), A::Pin), (C('x'), A::Hide)], help: "pin / hide the selected variant's curve", scope: Scope::Run, views: &[View::Overlay], footer: None },
+    Binding { keys: "[ ]", map: &[(C('['), A::RowFactor), (C(']'), A::ColFactor)], help: "next row / column factor (pairs: pick B)", scope: Scope::Run, views: &[View::Factors, View::Pairs], footer: None },
+    Binding { keys: "m", map: &[(C('m'), A::Metric)], help: "next metric", scope: Scope::Run, views: &[View::Factors, View::Overlay], footer: None },
+    Binding { keys: "u i", map: &[(C('u'), A::FilterTrue), (C('i'), A::FilterPredicted)], help: "filter by true / predicted class (click a matrix cell: that pair)", scope: Scope::Run, views: &[View::Digits], footer: None },
+    Binding { keys: "+ -", map: &[(C('+'), A::PatienceUp), (C('='), A::PatienceUp), (C('-'), A::PatienceDown)], help: "early-stopping marker patience up / down", scope: Scope::Run, views: &[View::Live, View::Grid], footer: None },
+    Binding { keys: "t", map: &[(C('t'), A::Smooth)], help: "smooth the batch loss (EMA) on / off", scope: Scope::Run, views: &[View::Live], footer: None },
+    Binding { keys: "t", map: &[(C('t'), A::Smooth)], help: "smoothed curves over faint raw ones / raw", scope: Scope::Run, views: &[View::Overlay], footer: None },
+    Binding { keys: "g", map: &[(C('g'), A::ToggleLog)], help: "log scale for loss on / off", scope: Scope::Run, views: &[View::Live, View::Grid, View::Overlay], footer: None },
+    Binding { keys: "v", map: &[(C('v'), A::SharedScale)], help: "one y-scale / one per cell", scope: Scope::Run, views: &[View::Grid], footer: None },
+    Binding { keys: "M", map: &[(C('M'), A::ToggleMouse)], help: "mouse on / off (off: select text)", scope: Scope::Everywhere, views: &[], footer: None },
+    Binding { keys: "o", map: &[(C('o'), A::Sort)], help: "next sort order", scope: Scope::Everywhere, views: &[View::Table, View::Grid], footer: None },
+    Binding { keys: "f", map: &[(C('f'), A::Follow)], help: "follow the running variant", scope: Scope::Run, views: &[View::Live, View::Grid, View::Table], footer: None },
+    Binding { keys: "←/h →/l", map: &[(KeyCode::Left, A::Left), (C('h'), A::Left), (KeyCode::Right, A::Right), (C('l'), A::Right)], help: "move in the grid / page the digits", scope: Scope::Run, views: &[View::Grid, View::Digits, View::Overlay, View::Pairs, View::Table], footer: None },
+    Binding { keys: "Home End", map: &[(KeyCode::Home, A::First), (KeyCode::End, A::Last)], help: "first / last in the list", scope: Scope::Everywhere, views: &[], footer: None },
+    Binding { keys: "PgUp PgDn", map: &[(KeyCode::PageUp, A::PageUp), (KeyCode::PageDown, A::PageDown)], help: "ten up / down in the list", scope: Scope::Everywhere, views: &[], footer: None },
+    Binding { keys: "/", map: &[(C('/'), A::Filter)], help: "filter past runs by typing", scope: Scope::Picker, views: &[], footer: None },
+    Binding { keys: "/", map: &[(C('/'), A::Filter)], help: "find a variant by name (enter keeps, esc returns)", scope: Scope::Run, views: &[View::Live, View::Grid, View::Table, View::Overlay, View::Pairs], footer: None },
+    Binding { keys: "r", map: &[(C('r'), A::Resume)], help: "resume an interrupted past run", scope: Scope::Picker, views: &[], footer: Some("resume") },
+    Binding { keys: "n", map: &[(C('n'), A::Rename)], help: "name the selected past run", scope: Scope::Picker, views: &[], footer: None },
+    Binding { keys: "D", map: &[(C('D'), A::Delete)], help: "delete the selected past run (asks first)", scope: Scope::Picker, views: &[], footer: None },
+    Binding { keys: "b", map: &[(C('b'), A::Compare)], help: "compare a past run beside this one / clear the comparison", scope: Scope::Everywhere, views: &[], footer: None },
+    Binding { keys: "y n", map: &[(C('y'), A::Yes), (C('Y'), A::Yes), (C('n'), A::No), (C('N'), A::No)], help: "answer a confirmation", scope: Scope::Everywhere, views: &[], footer: None },
+    Binding { keys: "esc", map: &[(KeyCode::Esc, A::Back)], help: "close popup / back to picker when done", scope: Scope::Everywhere, views: &[], footer: None },
+    Binding { keys: "?", map: &[(C('?'), A::Help)], help: "show / hide this help", scope: Scope::Everywhere, views: &[], footer: Some("help") },
+    Binding { keys: "q", map: &[(C('q'), A::Quit)], help: "quit (asks while training)", scope: Scope::Everywhere, views: &[], footer: Some("quit") },
+    Binding { keys: "ctrl-c", map: &[], help: "quit now (finished variants are on disk)", scope: Scope::Everywhere, views: &[], footer: None },
 ];
 
 /// Maps a key press to an action through the key table (ctrl-c is the one chord).
@@ -140,8 +158,8 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
 }
 
 /// The footer line for a scope: (keys, label) of the bindings marked for it.
-pub fn footer(now: Scope) -> Vec<(&'static str, &'static str)> {
-    bindings_in(now)
+pub fn footer(now: Scope, view: Option<View>) -> Vec<(&'static str, &'static str)> {
+    bindings_in(now, view)
         .into_iter()
         .filter_map(|b| b.footer.map(|label| (b.keys, label)))
         .collect()

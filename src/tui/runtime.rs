@@ -9,7 +9,8 @@ use anyhow::Result;
 use crossbeam_channel::{select, Receiver};
 use crossterm::event::{self as term_event, Event as TermEvent, KeyEventKind};
 
-use super::app::{App, DataSizes, Effect, MouseInput, MouseKind, Msg, PickerEntry};
+use super::app::{App, DataSizes, Effect, Msg, PickerEntry};
+use super::hits::Hits;
 use super::ui;
 use crate::data::Dataset;
 use crate::engine::{Command, EngineHandle, Kernel};
@@ -169,7 +170,66 @@ impl Runtime {
                 self.stop_engine();
                 Ok(None)
             }
+            // The app opens past runs itself; nothing to do here.
+            Effect::OpenPast(_) => Ok(None),
+            Effect::Rename(dir, text) => {
+                let said = match runs::history::write_title(&dir, &text)? {
+                    Some(t) => format!("named the run {t:?} (in {})", dir.display()),
+                    None => format!("{}: its name is removed", dir.display()),
+                };
+                self.outbox
+                    .push_back(Msg::PastRuns(past_entries(&self.options.runs_dir)));
+                Ok(Some(Msg::Info(said)))
+            }
+            Effect::Delete(dir) => {
+                runs::history::delete_run(&self.options.runs_dir, &dir)?;
+                self.outbox
+                    .push_back(Msg::PastRuns(past_entries(&self.options.runs_dir)));
+                Ok(Some(Msg::Info(format!("deleted {}", dir.display()))))
+            }
+            Effect::ExportView(view) => self.export_view(view).map(Some),
         }
+    }
+
+    /// Writes what `view` shows into a folder of its own beside the run's files.
+    fn export_view(&self, view: super::state::View) -> Result<Msg> {
+        let Some(run) = &self.app.run else {
+            anyhow::bail!("nothing to export yet");
+        };
+        let name = view.name();
+        let base = run.dir.clone().unwrap_or_else(|| {
+            std::path::PathBuf::from(format!(
+                "mnist-lab-export-{}",
+                runs::sanitize(&run.record.preset)
+            ))
+        });
+        let dir = base.join(format!("view-{name}"));
+        let mut record = run.record.clone();
+        if view == super::state::View::Live {
+            // The live view shows one unit.
+            let unit = record.units.get(self.app.selected).cloned();
+            record.units = unit.into_iter().collect();
+        }
+        let mut written = crate::export::export_files(&dir, &record, crate::export::view_files(name))?;
+        if let (super::state::View::Digits, Some(d)) = (view, &self.app.digits) {
+            let n = d.predictions.len();
+            let m = crate::insight::confusion::confusion(&d.data.test.labels[..n], &d.predictions);
+            let path = dir.join(format!("confusion-{}.csv", runs::sanitize(&d.name)));
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| anyhow::anyhow!("{}: cannot create ({e})", dir.display()))?;
+            runs::write_atomic(&path, crate::insight::confusion::to_csv(&m).as_bytes())?;
+            written.push(path);
+        }
+        anyhow::ensure!(!written.is_empty(), "the {name} view has nothing to export");
+        let files: Vec<String> = written
+            .iter()
+            .filter_map(|p| p.file_name().map(|f| f.to_string_lossy().to_string()))
+            .collect();
+        Ok(Msg::Info(format!(
+            "exported the {name} view to {}: {}",
+            dir.display(),
+            files.join(", ")
+        )))
     }
 
     fn start(&mut self, i: usize) -> Result<Msg> {
@@ -296,7 +356,7 @@ impl Runtime {
                 None => session::load_data(data_flag.as_deref())?,
             };
             let e = crate::engine::train::evaluate_saved(&spec, &weights, &data)?;
-            Ok(Msg::DigitsLoaded(super::app::Digits {
+            Ok(Msg::DigitsLoaded(super::views::digits::Digits {
                 variant: i,
                 name: spec.name.clone(),
                 data,
@@ -422,22 +482,16 @@ fn test_hook_delay() {
     }
 }
 
-/// A terminal mouse event as the app's input: left clicks (on press) and the wheel.
-fn mouse_input(m: crossterm::event::MouseEvent, size: ratatui::layout::Size) -> Option<MouseInput> {
+/// A terminal mouse event as the app's input, resolved against what the last frame drew:
+/// left clicks (on press) and the wheel.
+fn mouse_msg(m: crossterm::event::MouseEvent, hits: &Hits) -> Option<Msg> {
     use crossterm::event::{MouseButton, MouseEventKind};
-    let kind = match m.kind {
-        MouseEventKind::Down(MouseButton::Left) => MouseKind::Click,
-        MouseEventKind::ScrollUp => MouseKind::WheelUp,
-        MouseEventKind::ScrollDown => MouseKind::WheelDown,
-        _ => return None,
-    };
-    Some(MouseInput {
-        kind,
-        column: m.column,
-        row: m.row,
-        width: size.width,
-        height: size.height,
-    })
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => Some(Msg::Click(hits.at(m.column, m.row))),
+        MouseEventKind::ScrollUp => Some(Msg::Wheel(true)),
+        MouseEventKind::ScrollDown => Some(Msg::Wheel(false)),
+        _ => None,
+    }
 }
 
 fn capitalise(s: &str) -> String {
@@ -520,9 +574,11 @@ impl Runtime {
         let never = crossbeam_channel::never();
         let mut dirty = true;
         let mut last_draw = Instant::now() - FRAME;
+        // Where the last frame drew what a click selects.
+        let mut hits = Hits::default();
         loop {
             if dirty && last_draw.elapsed() >= FRAME {
-                terminal.draw(|f| ui::render(&self.app, f))?;
+                terminal.draw(|f| hits = ui::render(&self.app, f))?;
                 last_draw = Instant::now();
                 dirty = false;
             }
@@ -544,9 +600,13 @@ impl Runtime {
                 recv(input) -> ev => match ev {
                     Ok(TermEvent::Key(k)) if k.kind == KeyEventKind::Press => msgs.push(Msg::Key(k)),
                     Ok(TermEvent::Mouse(m)) => {
-                        if let Some(m) = mouse_input(m, terminal.size().unwrap_or_default()) {
-                            msgs.push(Msg::Mouse(m));
+                        if dirty {
+                            // A click acts on what is on screen now, not a frame ago.
+                            terminal.draw(|f| hits = ui::render(&self.app, f))?;
+                            last_draw = Instant::now();
+                            dirty = false;
                         }
+                        msgs.extend(mouse_msg(m, &hits));
                     }
                     Ok(TermEvent::Resize(_, rows)) => {
                         dirty = true;

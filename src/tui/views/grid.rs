@@ -6,11 +6,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-use super::chart::chart;
-use super::{fit, status_symbol, Theme};
+use super::table::TableView;
+use super::Ctx;
 use crate::runs::RunRecord;
 use crate::runs::UnitStatus;
-use crate::tui::app::{App, Progress};
+use crate::tui::hits::{Hits, Target};
+use crate::tui::state::{unit_fraction, Progress};
+use crate::tui::theme::{badges, status_symbol, Theme};
+use crate::tui::widgets::chart::chart;
+use crate::tui::widgets::fit;
 
 pub const CELL_WIDTH: u16 = 26;
 pub const CELL_HEIGHT: u16 = 7;
@@ -75,69 +79,21 @@ fn areas(units: usize, area: Rect) -> (Rect, Rect) {
     }
 }
 
-/// The unit whose cell is at (`x`, `y`) in the grid drawn in `body`: the cell's unit, or a
-/// repeated variant's first unit. Only this run's cells (not a compared run's) select.
-pub fn unit_at(app: &App, body: Rect, x: u16, y: u16) -> Option<usize> {
-    let run = app.run.as_ref()?;
-    let record = &run.record;
-    let (mut grid_area, _) = areas(record.units.len(), body);
-    if !app.compare.is_empty() {
-        grid_area = Block::bordered().inner(columns(grid_area, 1 + app.compare.len())[0]);
-    }
-    let cells = Rect {
-        height: grid_area.height.saturating_sub(1),
-        ..grid_area
-    };
-    if !cells.contains((x, y).into()) {
-        return None;
-    }
-    let repeats = crate::report::has_repeats(record);
-    let groups = crate::insight::stats::variant_groups(record);
-    let (n, selected) = if repeats {
-        let at = groups
-            .iter()
-            .position(|g| g.contains(&app.selected))
-            .unwrap_or(0);
-        (groups.len(), at)
-    } else {
-        (
-            record.units.len(),
-            app.selected.min(record.units.len().saturating_sub(1)),
-        )
-    };
-    let g = layout(cells.width, cells.height, n, selected);
-    let (c, r) = (
-        ((x - cells.x) / g.cell_w) as usize,
-        ((y - cells.y) / g.cell_h) as usize,
-    );
-    if c >= g.cols || r >= g.rows {
-        return None;
-    }
-    let k = (g.first_row + r) * g.cols + c;
-    if repeats {
-        groups.get(k).map(|g| g[0])
-    } else {
-        (k < n).then_some(k)
-    }
-}
-
-pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    let Some(run) = &app.run else {
-        return;
-    };
+pub fn render(table: &TableView, ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
+    let (run, theme) = (ctx.run, ctx.theme);
     let (grid_area, table_area) = areas(run.record.units.len(), area);
-    if app.compare.is_empty() {
+    if ctx.compare.is_empty() {
         draw_cells(
-            app,
+            ctx,
             frame,
             grid_area,
             &run.record,
             Some(&run.progress),
-            theme,
+            Some(hits),
         );
     } else {
         // This run, then each compared past run, side by side.
-        let parts = columns(grid_area, 1 + app.compare.len());
+        let parts = columns(grid_area, 1 + ctx.compare.len());
         let titled = |frame: &mut Frame, r: Rect, title: String| {
             let block = Block::bordered().title(title).border_style(theme.dim());
             let inner = block.inner(r);
@@ -152,17 +108,17 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 parts[0].width.saturating_sub(2),
             ),
         );
-        draw_cells(app, frame, l, &run.record, Some(&run.progress), theme);
-        for ((name, other), part) in app.compare.iter().zip(&parts[1..]) {
+        draw_cells(ctx, frame, l, &run.record, Some(&run.progress), Some(hits));
+        for ((name, other), part) in ctx.compare.iter().zip(&parts[1..]) {
             let title = fit::title(
                 &[&format!("compare · {name}"), "b clears"],
                 part.width.saturating_sub(2),
             );
             let r = titled(frame, *part, title);
-            draw_cells(app, frame, r, other, None, theme);
+            draw_cells(ctx, frame, r, other, None, None);
         }
     }
-    super::table::render_table(app, frame, table_area, theme);
+    super::table::render_table(table, ctx, frame, table_area, hits);
 }
 
 /// The cell at row `r`, column `c` of the visible grid, if it fits in `area`.
@@ -181,7 +137,7 @@ fn cell_rect(area: Rect, r: usize, c: usize, g: &GridLayout) -> Option<Rect> {
 /// are what the cells compare; a first epoch's high training loss would squash every curve to
 /// the floor, so training curves above the range are clipped.
 fn shared_range<'a>(
-    series: impl Iterator<Item = &'a super::chart::Series>,
+    series: impl Iterator<Item = &'a crate::tui::widgets::chart::Series>,
     log: bool,
 ) -> Option<(f64, f64)> {
     let ys: Vec<f64> = series
@@ -236,45 +192,47 @@ fn axis_labels(frame: &mut Frame, area: Rect, y: (f64, f64), log: bool, theme: T
 
 /// Small multiples of `record` in `area`, scrolled so the selection is visible: one cell per
 /// unit, or per variant (mean and seed band) when variants are repeated over seeds.
+/// `hits` takes the cells when they select (this run's, not a compared one's).
 fn draw_cells(
-    app: &App,
+    ctx: &Ctx,
     frame: &mut Frame,
     area: Rect,
     record: &RunRecord,
     progress: Option<&[Option<Progress>]>,
-    theme: Theme,
+    mut hits: Option<&mut Hits>,
 ) {
+    let theme = ctx.theme;
     if crate::report::has_repeats(record) {
-        draw_variant_cells(app, frame, area, record, theme);
+        draw_variant_cells(ctx, frame, area, record, hits);
         return;
     }
     let n = record.units.len();
-    let selected = app.selected.min(n.saturating_sub(1));
+    let selected = ctx.selected.min(n.saturating_sub(1));
     let cells = Rect {
         height: area.height.saturating_sub(1),
         ..area
     };
     let g = layout(cells.width, cells.height, n, selected);
     let (cols, first_row, rows_visible) = (g.cols, g.first_row, g.rows);
-    let mut series: Vec<Option<super::chart::Series>> = record
+    let mut series: Vec<Option<crate::tui::widgets::chart::Series>> = record
         .units
         .iter()
         .map(|v| {
             (!v.history.is_empty()).then(|| {
-                super::chart::loss_series_with(
+                crate::tui::widgets::chart::loss_series_with(
                     v,
                     &[],
-                    app.charts.log_scale,
-                    Some(super::chart::Extras {
+                    ctx.charts.log_scale,
+                    Some(crate::tui::widgets::chart::Extras {
                         smooth: false,
-                        patience: app.charts.patience,
+                        patience: ctx.charts.patience,
                     }),
                 )
             })
         })
         .collect();
     let shared =
-        shared_range(series.iter().flatten(), app.charts.log_scale).filter(|_| app.charts.shared_y);
+        shared_range(series.iter().flatten(), ctx.charts.log_scale).filter(|_| ctx.charts.shared_y);
     let best = best_index(record.units.iter().map(|v| {
         v.final_metrics()
             .filter(|_| v.status == UnitStatus::Finished)
@@ -294,11 +252,14 @@ fn draw_cells(
             if let (Some(s), Some(y)) = (s.as_mut(), shared) {
                 s.y = y;
             }
-            render_cell(app, frame, cell, record, i, p, s, best == Some(i), theme);
+            if let Some(h) = hits.as_deref_mut() {
+                h.add(cell, Target::Unit(i));
+            }
+            render_cell(ctx, frame, cell, record, i, p, s, best == Some(i), theme);
         }
     }
     legend(
-        app,
+        ctx,
         frame,
         area,
         &g,
@@ -310,7 +271,7 @@ fn draw_cells(
 
 /// The line under the cells: what they show, the scale, the star, and the page when paging.
 fn legend(
-    app: &App,
+    ctx: &Ctx,
     frame: &mut Frame,
     area: Rect,
     g: &GridLayout,
@@ -318,7 +279,7 @@ fn legend(
     (what, star): (&str, &str),
     theme: Theme,
 ) {
-    let scale = if app.charts.shared_y {
+    let scale = if ctx.charts.shared_y {
         "one y-scale (v: per cell)"
     } else {
         "y-scale per cell (v: shared)"
@@ -358,20 +319,20 @@ fn best_index(values: impl Iterator<Item = Option<f64>>) -> Option<usize> {
 
 #[allow(clippy::too_many_arguments)]
 fn render_cell(
-    app: &App,
+    ctx: &Ctx,
     frame: &mut Frame,
     area: Rect,
     record: &RunRecord,
     i: usize,
     progress: Option<Progress>,
-    series: Option<super::chart::Series>,
+    series: Option<crate::tui::widgets::chart::Series>,
     best: bool,
     theme: Theme,
 ) {
     let v = &record.units[i];
     // Cells are narrow: badges keep their symbol only, and a name too long for the cell is
     // shortened with an ellipsis.
-    let badges: Vec<Span> = super::badges(v, theme)
+    let badges: Vec<Span> = badges(v, theme)
         .into_iter()
         .map(|b| Span::styled(b.content.chars().take(3).collect::<String>(), b.style))
         .collect();
@@ -389,7 +350,7 @@ fn render_cell(
     let mut block = Block::bordered()
         .title(Line::from(title))
         .border_style(theme.status(v.status));
-    if i == app.selected {
+    if i == ctx.selected {
         block = block.border_style(theme.selected().patch(theme.status(v.status)));
         block = block.title_style(theme.selected());
     }
@@ -400,7 +361,7 @@ fn render_cell(
     let summary = match v.status {
         UnitStatus::Queued => Line::styled(v.status.label(), theme.dim()),
         UnitStatus::Running => {
-            let pct = crate::tui::app::unit_fraction(v, progress);
+            let pct = unit_fraction(v, progress);
             Line::styled(
                 format!("running {:.0}%", (pct * 100.0).min(100.0)),
                 theme.status(v.status),
@@ -430,12 +391,19 @@ fn render_cell(
 
 /// One cell per variant: the mean test loss over its seeds with the min–max band, and the
 /// mean ± sd of the final test loss.
-fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunRecord, theme: Theme) {
+fn draw_variant_cells(
+    ctx: &Ctx,
+    frame: &mut Frame,
+    area: Rect,
+    record: &RunRecord,
+    mut hits: Option<&mut Hits>,
+) {
+    let theme = ctx.theme;
     let groups = crate::insight::stats::variant_groups(record);
     let n = groups.len();
     let selected = groups
         .iter()
-        .position(|g| g.contains(&app.selected))
+        .position(|g| g.contains(&ctx.selected))
         .unwrap_or(0);
     let cells = Rect {
         height: area.height.saturating_sub(1),
@@ -444,15 +412,15 @@ fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunReco
     let g = layout(cells.width, cells.height, n, selected);
     let (cols, first_row, rows_visible) = (g.cols, g.first_row, g.rows);
     let stats = crate::insight::stats::per_variant(record);
-    let mut series: Vec<super::chart::Series> = groups
+    let mut series: Vec<crate::tui::widgets::chart::Series> = groups
         .iter()
         .map(|g| {
             let units: Vec<&crate::runs::UnitRecord> =
                 g.iter().map(|&i| &record.units[i]).collect();
-            super::chart::mean_band_series(&units, app.charts.log_scale)
+            crate::tui::widgets::chart::mean_band_series(&units, ctx.charts.log_scale)
         })
         .collect();
-    let shared = shared_range(series.iter(), app.charts.log_scale).filter(|_| app.charts.shared_y);
+    let shared = shared_range(series.iter(), ctx.charts.log_scale).filter(|_| ctx.charts.shared_y);
     let best = best_index(stats.iter().map(|s| (s.loss.n > 0).then_some(s.loss.mean)));
     for r in 0..rows_visible {
         for c in 0..cols {
@@ -463,6 +431,9 @@ fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunReco
             let Some(cell) = cell_rect(cells, r, c, &g) else {
                 continue;
             };
+            if let Some(h) = hits.as_deref_mut() {
+                h.add(cell, Target::Unit(groups[k][0]));
+            }
             let units: Vec<&crate::runs::UnitRecord> =
                 groups[k].iter().map(|&i| &record.units[i]).collect();
             let done = units.iter().filter(|u| u.status.is_done()).count();
@@ -520,5 +491,5 @@ fn draw_variant_cells(app: &App, frame: &mut Frame, area: Rect, record: &RunReco
         }
     }
     let what = format!("mean test loss over seeds, band min–max · {n} variants");
-    legend(app, frame, area, &g, n, (&what, "★ lowest mean"), theme);
+    legend(ctx, frame, area, &g, n, (&what, "★ lowest mean"), theme);
 }

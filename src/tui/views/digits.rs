@@ -8,9 +8,81 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 use ratatui::Frame;
 
-use super::Theme;
+use super::{done, Reply};
 use crate::insight::confusion;
-use crate::tui::app::{App, Digits};
+use crate::tui::hits::{Hits, Target};
+use crate::tui::keys::Action;
+use crate::tui::theme::Theme;
+
+/// A finished variant's predictions on the test set, for the digits view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digits {
+    pub variant: usize,
+    pub name: String,
+    /// The data set whose test split the predictions are for (shared, not copied).
+    pub data: std::sync::Arc<crate::data::Dataset>,
+    pub predictions: Vec<u8>,
+    pub confidence: Vec<f32>,
+    pub true_filter: Option<u8>,
+    pub pred_filter: Option<u8>,
+    pub page: usize,
+}
+
+impl Digits {
+    pub fn mistakes(&self) -> Vec<usize> {
+        let n = self.predictions.len();
+        crate::insight::confusion::mistakes(
+            &self.data.test.labels[..n],
+            &self.predictions,
+            self.true_filter,
+            self.pred_filter,
+        )
+    }
+}
+
+/// The next class a filter shows: none, then 0 to 9.
+fn cycle_class(c: Option<u8>) -> Option<u8> {
+    match c {
+        None => Some(0),
+        Some(9) => None,
+        Some(c) => Some(c + 1),
+    }
+}
+
+
+impl Digits {
+    /// `u`/`i` filter by true / predicted class, ←/→ page the gallery.
+    pub fn on_action(&mut self, action: Action) -> Reply {
+        match action {
+            Action::FilterTrue => self.true_filter = cycle_class(self.true_filter),
+            Action::FilterPredicted => self.pred_filter = cycle_class(self.pred_filter),
+            Action::Right => {
+                self.page += 1;
+                return done();
+            }
+            Action::Left => {
+                self.page = self.page.saturating_sub(1);
+                return done();
+            }
+            _ => return None,
+        }
+        self.page = 0;
+        done()
+    }
+
+    /// A click on a matrix cell: the gallery shows that (true, predicted) pair, or every
+    /// mistake again when it already did.
+    pub fn pick_pair(&mut self, truth: u8, pred: u8) {
+        let pair = (Some(truth), Some(pred));
+        if (self.true_filter, self.pred_filter) == pair {
+            self.true_filter = None;
+            self.pred_filter = None;
+        } else {
+            (self.true_filter, self.pred_filter) = pair;
+        }
+        self.page = 0;
+    }
+}
 
 /// A 28×28 digit as 28 columns × 14 rows of half blocks: the upper pixel is the foreground
 /// of '▀', the lower its background. Without colour, pixels ≥ 128 are on: '█', '▀', '▄', ' '.
@@ -72,8 +144,8 @@ pub const SMALL_TILE: (u16, u16) = (16, 9);
 const MATRIX_WIDE: u16 = 68;
 const MATRIX_NARROW: u16 = 61;
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    let Some(d) = &app.digits else {
+pub fn render(digits: Option<&Digits>, theme: Theme, frame: &mut Frame, area: Rect, hits: &mut Hits) {
+    let Some(d) = digits else {
         frame.render_widget(
             Paragraph::new("Select a finished variant and press 5 to see its digits.")
                 .block(Block::bordered().title(" digits ")),
@@ -86,7 +158,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let matrix = if wide { MATRIX_WIDE } else { MATRIX_NARROW };
     let [left, right] =
         Layout::horizontal([Constraint::Length(matrix), Constraint::Fill(1)]).areas(area);
-    render_matrix(d, frame, left, theme, wide);
+    render_matrix(d, frame, left, theme, wide, hits);
     render_gallery(d, frame, right, theme);
 }
 
@@ -105,7 +177,14 @@ fn tiles_for(inner: Rect) -> ((u16, u16), usize) {
 
 /// The confusion matrix; `wide` labels its rows "true\pred", else "t\p" (its cells keep
 /// five columns: a count of 1,000 or more must not touch its neighbour).
-fn render_matrix(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme, wide: bool) {
+fn render_matrix(
+    d: &Digits,
+    frame: &mut Frame,
+    area: Rect,
+    theme: Theme,
+    wide: bool,
+    hits: &mut Hits,
+) {
     let cell = 5;
     let label = if wide { 9 } else { 3 };
     let n = d.predictions.len();
@@ -152,10 +231,16 @@ fn render_matrix(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme, wide: 
         n,
         correct as f64 / n.max(1) as f64
     )));
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(format!(" {} · confusion ", d.name))),
-        area,
-    );
+    let block = Block::bordered().title(format!(" {} · confusion ", d.name));
+    let inner = block.inner(area);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+    // Each count selects its (true, predicted) pair for the gallery.
+    for t in 0..10u16 {
+        for p in 0..10u16 {
+            let cell_area = Rect::new(inner.x + label as u16 + p * cell as u16, inner.y + 1 + t, cell as u16, 1);
+            hits.add(cell_area.intersection(inner), Target::Pair(t as u8, p as u8));
+        }
+    }
 }
 
 fn render_gallery(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme) {

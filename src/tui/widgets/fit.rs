@@ -91,15 +91,48 @@ pub struct Column {
     pub header: String,
     pub cells: Vec<String>,
     pub rank: u8,
+    /// Every cell is a number (or "-"): drawn right-aligned, so digits line up.
+    pub numeric: bool,
+}
+
+/// A cell that reads as a number: "0.0712", "-3", "+0.0043", "1,024", "12/12", "4m05s" or "-".
+fn is_number(s: &str) -> bool {
+    let s = s.trim();
+    s == "-"
+        || s.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+')
+            && s.chars().any(|c| c.is_ascii_digit())
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || ".,-+/%ehms ".contains(c))
 }
 
 impl Column {
     pub fn new(header: &str, rank: u8, cells: Vec<String>) -> Self {
+        let numeric = cells.iter().any(|c| c.trim() != "-") && cells.iter().all(|c| is_number(c));
         Column {
             header: header.to_string(),
             cells,
             rank,
+            numeric,
         }
+    }
+
+    /// Cell `r`, right-aligned when the column holds numbers.
+    pub fn cell(&self, r: usize) -> ratatui::widgets::Cell<'static> {
+        self.aligned(self.cells.get(r).cloned().unwrap_or_default())
+    }
+
+    /// The header, aligned as the cells are.
+    pub fn header_cell(&self) -> ratatui::widgets::Cell<'static> {
+        self.aligned(self.header.clone())
+    }
+
+    fn aligned(&self, text: String) -> ratatui::widgets::Cell<'static> {
+        let line = ratatui::text::Line::raw(text);
+        ratatui::widgets::Cell::from(if self.numeric {
+            line.right_aligned()
+        } else {
+            line
+        })
     }
 
     fn width(&self) -> u16 {

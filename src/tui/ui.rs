@@ -1,139 +1,31 @@
-//! Drawing: a pure function of `App`. One file per view.
+//! The frame: header with the view tabs, the body (drawn by the view on screen), the
+//! message and footer lines, and the popups. A pure function of `App`, returning where it
+//! drew what a click can select.
 
-pub mod chart;
-pub mod digits;
-mod factors;
-pub mod fit;
-pub mod grid;
-pub mod help;
-mod live;
-pub mod overlay;
-mod pairs;
-mod picker;
-mod table;
-
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::app::{App, Confirm, Level, Screen, View};
+use super::hits::{Hits, Target};
 use super::keys::footer;
-use crate::runs::UnitStatus;
+use super::theme::Theme;
+use super::views::{self, Ctx};
+use super::widgets::{centered, fmt_duration, help};
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
-/// Colours that read on dark and light backgrounds; all plain when NO_COLOR is set.
-#[derive(Debug, Clone, Copy)]
-pub struct Theme {
-    pub color: bool,
-}
-
-impl Theme {
-    fn fg(&self, c: Color) -> Style {
-        if self.color {
-            Style::new().fg(c)
-        } else {
-            Style::new()
-        }
-    }
-    pub fn train(&self) -> Style {
-        self.fg(Color::Cyan)
-    }
-    pub fn test(&self) -> Style {
-        self.fg(Color::Magenta)
-    }
-    pub fn val(&self) -> Style {
-        self.fg(Color::Yellow)
-    }
-    /// The seed-to-seed band around a mean curve.
-    pub fn band(&self) -> Style {
-        self.fg(Color::DarkGray)
-    }
-    pub fn batch(&self) -> Style {
-        self.fg(Color::DarkGray)
-    }
-    pub fn smooth(&self) -> Style {
-        self.fg(Color::Blue)
-    }
-    pub fn good(&self) -> Style {
-        self.fg(Color::Green).add_modifier(Modifier::BOLD)
-    }
-    pub fn bad(&self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
-    }
-    pub fn warn(&self) -> Style {
-        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
-    }
-    pub fn dim(&self) -> Style {
-        if self.color {
-            Style::new().fg(Color::DarkGray)
-        } else {
-            Style::new().add_modifier(Modifier::DIM)
-        }
-    }
-    pub fn title(&self) -> Style {
-        Style::new().add_modifier(Modifier::BOLD)
-    }
-    pub fn selected(&self) -> Style {
-        Style::new().add_modifier(Modifier::REVERSED)
-    }
-    pub fn status(&self, s: UnitStatus) -> Style {
-        match s {
-            UnitStatus::Finished => self.good(),
-            UnitStatus::Failed | UnitStatus::Interrupted => self.bad(),
-            UnitStatus::Skipped => self.warn(),
-            UnitStatus::Running => self.fg(Color::Cyan).add_modifier(Modifier::BOLD),
-            UnitStatus::Queued => self.dim(),
-        }
-    }
-}
-
-pub fn status_symbol(s: UnitStatus) -> &'static str {
-    match s {
-        UnitStatus::Queued => "·",
-        UnitStatus::Running => "▶",
-        UnitStatus::Finished => "✓",
-        UnitStatus::Failed => "✗",
-        UnitStatus::Skipped => "↷",
-        UnitStatus::Interrupted => "!",
-    }
-}
-
-/// Warning badges of a variant's curve: NaN loss, and a train/test gap widening for
-/// `OVERFIT_EPOCHS` epochs in a row.
-pub fn badges(v: &crate::runs::UnitRecord, theme: Theme) -> Vec<Span<'static>> {
-    use crate::insight::curves;
-    let mut out = Vec::new();
-    let diverged = v
-        .failure
-        .as_ref()
-        .is_some_and(|f| f.kind == crate::spec::FailKind::Diverged);
-    if diverged || curves::has_non_finite(&v.history) {
-        out.push(Span::styled(" ✗ NaN ", theme.bad()));
-    }
-    if let Some(e) = curves::gap_widening_since(&v.history, super::app::OVERFIT_EPOCHS) {
-        out.push(Span::styled(
-            format!(
-                " ⚠ overfitting (gap up since {}) ",
-                e - super::app::OVERFIT_EPOCHS
-            ),
-            theme.warn(),
-        ));
-    }
-    out
-}
-
-pub fn render(app: &App, frame: &mut Frame) {
+/// Draws the whole screen; returns where each selectable thing was drawn.
+pub fn render(app: &App, frame: &mut Frame) -> Hits {
+    let mut hits = Hits::default();
     let area = frame.area();
-    let theme = Theme {
-        color: !app.no_color,
-    };
+    let theme = app.theme();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         too_small(frame, area);
-        return;
+        return hits;
     }
     let [header, body, message, foot] = Layout::vertical([
         Constraint::Length(1),
@@ -142,19 +34,8 @@ pub fn render(app: &App, frame: &mut Frame) {
         Constraint::Length(1),
     ])
     .areas(area);
-    render_header(app, frame, header, theme);
-    match app.screen {
-        Screen::Picker => picker::render(app, frame, body, theme),
-        Screen::Run => match app.view {
-            View::Live => live::render(app, frame, body, theme),
-            View::Grid => grid::render(app, frame, body, theme),
-            View::Table => table::render(app, frame, body, theme),
-            View::Factors => factors::render(app, frame, body, theme),
-            View::Digits => digits::render(app, frame, body, theme),
-            View::Pairs => pairs::render(app, frame, body, theme),
-            View::Overlay => overlay::render(app, frame, body, theme),
-        },
-    }
+    render_header(app, frame, header, theme, &mut hits);
+    render_body(app, frame, body, &mut hits);
     if let Some((level, text)) = &app.message {
         let style = match level {
             Level::Info => theme.good(),
@@ -169,10 +50,43 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
     render_footer(app, frame, foot, theme);
     if app.help {
-        help::render(frame, area, app.help_scroll, app.scope(), theme);
+        help::render(frame, area, app.help_scroll, app.scope(), app.shown_view(), theme);
     }
-    if let Some(confirm) = app.confirm {
+    if let Some(confirm) = &app.confirm {
         render_confirm(frame, area, confirm, theme);
+    }
+    if let Some(prompt) = &app.prompt {
+        render_prompt(frame, area, &prompt.text, theme);
+    }
+    hits
+}
+
+/// The body: the picker, or the view on screen.
+fn render_body(app: &App, frame: &mut Frame, body: Rect, hits: &mut Hits) {
+    let theme = app.theme();
+    let run = match (&app.run, app.screen) {
+        (Some(run), Screen::Run) => run,
+        _ => {
+            let compared: Vec<&str> = app.compare.iter().map(|(n, _)| n.as_str()).collect();
+            views::picker::render(&app.picker, app.sizes, theme, frame, body, &compared, hits);
+            return;
+        }
+    };
+    let ctx = Ctx {
+        run,
+        selected: app.selected.min(run.record.units.len().saturating_sub(1)),
+        compare: &app.compare,
+        charts: app.charts,
+        theme,
+    };
+    match app.view {
+        View::Live => views::live::render(&ctx, frame, body, hits),
+        View::Grid => views::grid::render(&app.table, &ctx, frame, body, hits),
+        View::Table => views::table::render(&app.table, &ctx, frame, body, hits),
+        View::Factors => views::factors::render(&app.factors, &ctx, frame, body, hits),
+        View::Digits => views::digits::render(app.digits.as_ref(), theme, frame, body, hits),
+        View::Pairs => views::pairs::render(&app.pairs, &ctx, frame, body, hits),
+        View::Overlay => views::overlay::render(&app.overlay, &ctx, frame, body, hits),
     }
 }
 
@@ -182,15 +96,6 @@ fn too_small(frame: &mut Frame, area: Rect) {
         area.width, area.height
     );
     frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
-}
-
-fn fmt_duration(secs: f64) -> String {
-    let s = secs.max(0.0).round() as u64;
-    if s >= 3600 {
-        format!("{}h{:02}m", s / 3600, (s / 60) % 60)
-    } else {
-        format!("{}m{:02}s", s / 60, s % 60)
-    }
 }
 
 /// The header up to the view tabs: the name, the run, its state and ETA.
@@ -270,19 +175,6 @@ fn header_tabs(app: &App, width: u16, prefix: usize) -> Vec<(View, &'static str,
         .collect()
 }
 
-/// The view whose header tab is at `column` of a `width`-wide terminal.
-pub fn tab_at(app: &App, width: u16, column: u16) -> Option<View> {
-    let theme = Theme { color: false };
-    let prefix: usize = header_prefix(app, theme, width)
-        .iter()
-        .map(|s| s.width())
-        .sum();
-    header_tabs(app, width, prefix)
-        .into_iter()
-        .find(|(_, text, at)| column >= *at && column < at + text.chars().count() as u16)
-        .map(|(v, ..)| v)
-}
-
 /// The body of the screen: between the header and the message and footer lines.
 pub fn body_area(app: &App, width: u16, height: u16) -> Rect {
     Rect {
@@ -308,28 +200,15 @@ fn message_rows(app: &App, width: u16) -> u16 {
     rows.clamp(1, MAX_MESSAGE_ROWS)
 }
 
-/// The unit a click at (`m.column`, `m.row`) selects in the current view, if any: a grid
-/// cell (a variant's first unit when repeated), an overlay legend line, a row of the live
-/// view's list or of the table.
-pub fn unit_at(app: &App, m: crate::tui::app::MouseInput) -> Option<usize> {
-    let body = body_area(app, m.width, m.height);
-    if m.width < MIN_WIDTH || m.height < MIN_HEIGHT || !body.contains((m.column, m.row).into()) {
-        return None;
-    }
-    let (x, y) = (m.column, m.row);
-    match app.view {
-        View::Grid => grid::unit_at(app, body, x, y),
-        View::Overlay => overlay::unit_at(app, body, x, y),
-        View::Live => live::unit_at(app, body, x, y),
-        View::Table => table::unit_at(app, body, x, y),
-        _ => None,
-    }
-}
-
-fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme, hits: &mut Hits) {
     let mut spans = header_prefix(app, theme, area.width);
     let prefix: usize = spans.iter().map(|s| s.width()).sum();
-    for (v, text, _) in header_tabs(app, area.width, prefix) {
+    for (v, text, at) in header_tabs(app, area.width, prefix) {
+        let w = text.chars().count() as u16;
+        hits.add(
+            Rect::new(area.x + at, area.y, w, 1).intersection(area),
+            Target::Tab(v),
+        );
         let style = if v == app.view {
             theme.title().add_modifier(Modifier::UNDERLINED)
         } else {
@@ -342,9 +221,10 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
 
 fn render_footer(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let scope = app.scope();
+    let view = app.shown_view();
     // Whole bindings only: those that do not fit are left out (all are in `?`), and the last
     // two (help, quit) are always kept.
-    let items: Vec<(String, String)> = footer(scope)
+    let items: Vec<(String, String)> = footer(scope, view)
         .into_iter()
         .map(|(k, l)| (format!(" {k}"), format!(" {l} ")))
         .collect();
@@ -366,36 +246,35 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// A centred rectangle of at most `w` x `h` inside `area`.
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let [row] = Layout::vertical([Constraint::Length(h.min(area.height))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [cell] = Layout::horizontal([Constraint::Length(w.min(area.width))])
-        .flex(Flex::Center)
-        .areas(row);
-    cell
-}
-
-fn render_confirm(frame: &mut Frame, area: Rect, confirm: Confirm, theme: Theme) {
+fn render_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: Theme) {
     let text = match confirm {
         Confirm::Quit => {
-            "Quit while training? Finished variants are saved; the running one is lost."
+            "Quit while training? Finished variants are saved; the running one is lost.".into()
         }
-        Confirm::Cancel => "Cancel the rest of this preset? Finished variants are kept.",
+        Confirm::Cancel => "Cancel the rest of this preset? Finished variants are kept.".into(),
+        Confirm::Delete(dir, name) => format!(
+            "Delete the run {name} ({})? Its folder and everything in it go.",
+            dir.display()
+        ),
     };
-    let popup = centered(area, 50, 6);
+    let wrapped = crate::tui::widgets::fit::wrap(&text, 56);
+    let popup = centered(area, 60, wrapped.len() as u16 + 4);
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
         .title(" confirm ")
         .border_style(theme.warn());
-    let body = vec![
-        Line::raw(text),
-        Line::raw(""),
-        Line::styled("y yes   n no", theme.title()),
-    ];
-    frame.render_widget(
-        Paragraph::new(body).wrap(Wrap { trim: true }).block(block),
-        popup,
-    );
+    let mut body: Vec<Line> = wrapped.into_iter().map(Line::raw).collect();
+    body.push(Line::raw(""));
+    body.push(Line::styled("y yes   n no", theme.title()));
+    frame.render_widget(Paragraph::new(body).block(block), popup);
+}
+
+/// The line a past run's name is typed into.
+fn render_prompt(frame: &mut Frame, area: Rect, text: &str, theme: Theme) {
+    let popup = centered(area, 70, 3);
+    frame.render_widget(Clear, popup);
+    let block = Block::bordered()
+        .title(" name this run · enter keeps · esc drops · empty removes ")
+        .border_style(theme.warn());
+    frame.render_widget(Paragraph::new(format!("{text}█")).block(block), popup);
 }

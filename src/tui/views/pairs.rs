@@ -4,23 +4,49 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use super::{fit, Theme};
+use super::{done, Ctx, Reply};
+use crate::tui::state::RunView;
 use crate::insight::stats::{self, VariantStats};
 use crate::spec::Metric;
-use crate::tui::app::App;
+use crate::tui::hits::Hits;
+use crate::tui::keys::Action;
+use crate::tui::widgets::fit;
+
+/// The pairwise view: the variant the selected one is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PairsView {
+    /// The variant (index among the run's variants, not units) compared with the selected one.
+    pub other: usize,
+}
+
+impl PairsView {
+    /// `[` and `]` pick B among the variants.
+    pub fn on_action(&mut self, action: Action, run: Option<&RunView>) -> Reply {
+        let step_back = match action {
+            Action::RowFactor => true,
+            Action::ColFactor => false,
+            _ => return None,
+        };
+        let groups = run.map_or(0, |r| stats::variant_groups(&r.record).len());
+        if groups > 0 {
+            let step = if step_back { groups - 1 } else { 1 };
+            self.other = (self.other.min(groups - 1) + step) % groups;
+        }
+        done()
+    }
+}
 
 /// The selected variant (A) and the one it is compared with (B), as indices into `vs`.
-pub fn chosen(app: &App, vs: &[VariantStats]) -> Option<(usize, usize)> {
-    let run = app.run.as_ref()?;
-    let name = run.record.units.get(app.selected)?.spec.variant_name();
+pub fn chosen(view: &PairsView, ctx: &Ctx, vs: &[VariantStats]) -> Option<(usize, usize)> {
+    let name = ctx.selected_variant()?;
     let a = vs.iter().position(|v| v.name == name)?;
     if vs.len() < 2 {
         return None;
     }
-    let mut b = app.pairs.other.min(vs.len() - 1);
+    let mut b = view.other.min(vs.len() - 1);
     if b == a {
         b = (a + 1) % vs.len();
     }
@@ -57,10 +83,10 @@ fn sentence(a: &VariantStats, b: &VariantStats, metric: Metric) -> String {
     }
 }
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    let Some(run) = &app.run else { return };
+pub fn render(view: &PairsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hits: &mut Hits) {
+    let (run, theme) = (ctx.run, ctx.theme);
     let vs = stats::per_variant(&run.record);
-    let Some((a, b)) = chosen(app, &vs) else {
+    let Some((a, b)) = chosen(view, ctx, &vs) else {
         frame.render_widget(
             Paragraph::new("Pairs need at least two variants.")
                 .block(Block::bordered().title(" pairs ")),
@@ -135,13 +161,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     ];
     let (kept, widths) = fit::columns(&cols, bottom.width.saturating_sub(2));
     let header =
-        Row::new(kept.iter().map(|&c| Cell::from(cols[c].header.clone()))).style(theme.title());
+        Row::new(kept.iter().map(|&c| cols[c].header_cell())).style(theme.title());
     let rows = others
         .iter()
         .zip(&tests)
         .enumerate()
         .map(|(r, ((k, _), t))| {
-            let mut row = Row::new(kept.iter().map(|&c| Cell::from(cols[c].cells[r].clone())));
+            let mut row = Row::new(kept.iter().map(|&c| cols[c].cell(r)));
             if *k == b {
                 row = row.style(theme.selected());
             } else if t.as_ref().is_some_and(|t| t.real()) {

@@ -2,49 +2,112 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Cell, Row, Table, TableState};
+use ratatui::widgets::{Block, Row, Table, TableState};
 use ratatui::Frame;
 
-use super::{fit, Theme};
+use super::{done, Ctx, Reply};
 use crate::report;
-use crate::tui::app::App;
+use crate::runs::RunRecord;
+use crate::tui::hits::{Hits, Target};
+use crate::tui::keys::Action;
+use crate::tui::widgets::fit;
 
-/// The unit whose row of the table view is at (`x`, `y`) (one row per unit; with seeds the
-/// rows are variants and select nothing). Rows scroll as ratatui's `Table` does, just far
-/// enough to show the selection.
-pub fn unit_at(app: &App, area: Rect, x: u16, y: u16) -> Option<usize> {
-    let run = app.run.as_ref()?;
-    if report::has_repeats(&run.record) {
-        return None;
-    }
-    let inner = Block::bordered().inner(area);
-    // The header takes the first line.
-    if !inner.contains((x, y).into()) || y == inner.y {
-        return None;
-    }
-    let order = app.sorted_indices();
-    let visible = inner.height.saturating_sub(1) as usize;
-    let at = order.iter().position(|&i| i == app.selected).unwrap_or(0);
-    let first = at.saturating_sub(visible.saturating_sub(1));
-    order.get(first + (y - inner.y - 1) as usize).copied()
+/// The table view: its sort order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableView {
+    pub sort: SortKey,
 }
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    render_table(app, frame, area, theme);
+impl Default for TableView {
+    fn default() -> Self {
+        TableView {
+            sort: SortKey::Order,
+        }
+    }
+}
+
+impl TableView {
+    /// `o` cycles the sort; the rest is the app's.
+    pub fn on_action(&mut self, action: Action) -> Reply {
+        if action != Action::Sort {
+            return None;
+        }
+        self.sort = self.sort.next();
+        done()
+    }
+
+    /// Unit indices in the current sort order.
+    pub fn sorted_indices(&self, record: &RunRecord) -> Vec<usize> {
+        let vs = &record.units;
+        let mut idx: Vec<usize> = (0..vs.len()).collect();
+        match self.sort {
+            SortKey::Order => {}
+            SortKey::By(metric) => {
+                // Better first; units without the value (not finished, not recorded) last.
+                let sign = if metric.lower_is_better() { 1.0 } else { -1.0 };
+                let key = |i: &usize| {
+                    vs[*i]
+                        .final_metrics()
+                        .and_then(|m| metric.of(m))
+                        .filter(|x| x.is_finite())
+                        .map_or(f64::INFINITY, |x| sign * x)
+                };
+                idx.sort_by(|a, b| key(a).total_cmp(&key(b)));
+            }
+            SortKey::Name => idx.sort_by(|a, b| vs[*a].spec.name.cmp(&vs[*b].spec.name)),
+        }
+        idx
+    }
+}
+
+/// The table's order: as trained, by a metric of each unit's kept epoch (better first), or
+/// by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Order,
+    By(crate::spec::Metric),
+    Name,
+}
+
+impl SortKey {
+    /// Order, then every result metric (the learning rate is a setting), then name.
+    fn next(self) -> Self {
+        use crate::spec::Metric;
+        let results = || Metric::all().filter(|m| m.is_result());
+        match self {
+            SortKey::Order => results().next().map_or(SortKey::Name, SortKey::By),
+            SortKey::By(m) => results()
+                .skip_while(|x| *x != m)
+                .nth(1)
+                .map_or(SortKey::Name, SortKey::By),
+            SortKey::Name => SortKey::Order,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Order => "preset order",
+            SortKey::By(m) => m.name(),
+            SortKey::Name => "name",
+        }
+    }
+}
+
+
+pub fn render(view: &TableView, ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
+    render_table(view, ctx, frame, area, hits);
 }
 
 /// Draws the table in `area` (used by the table view and beside the grid).
-pub fn render_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    let Some(run) = &app.run else {
-        return;
-    };
+pub fn render_table(view: &TableView, ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
+    let (run, theme) = (ctx.run, ctx.theme);
     if report::has_repeats(&run.record) {
-        render_variant_table(app, frame, area, theme);
+        render_variant_table(ctx, frame, area, hits);
         return;
     }
     let all_rows = report::rows(&run.record);
-    let best = app.best_variant();
-    let order = app.sorted_indices();
+    let best = ctx.best_unit();
+    let order = view.sorted_indices(&run.record);
     // Columns in the study's order, ranked by what a narrow terminal keeps first.
     let ranks = [0u8, 8, 1, 2, 5, 9, 7, 10, 6, 3, 4];
     let cols: Vec<fit::Column> = ranks
@@ -57,16 +120,16 @@ pub fn render_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         .collect();
     let (kept, widths) = fit::columns(&cols, area.width.saturating_sub(2));
     let header =
-        Row::new(kept.iter().map(|&c| Cell::from(cols[c].header.clone()))).style(theme.title());
+        Row::new(kept.iter().map(|&c| cols[c].header_cell())).style(theme.title());
     let rows = order.iter().enumerate().map(|(r, &i)| {
-        let mut row = Row::new(kept.iter().map(|&c| Cell::from(cols[c].cells[r].clone())));
+        let mut row = Row::new(kept.iter().map(|&c| cols[c].cell(r)));
         if Some(i) == best {
             row = row.style(theme.good());
         }
         row
     });
-    let selected_row = order.iter().position(|&i| i == app.selected);
-    let sorted = format!("sorted by {} (o)", app.table.sort.label());
+    let selected_row = order.iter().position(|&i| i == ctx.selected);
+    let sorted = format!("sorted by {} (o)", view.sort.label());
     let hidden = if kept.len() < cols.len() {
         "widen for more columns"
     } else {
@@ -89,23 +152,32 @@ pub fn render_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         .column_spacing(1);
     let mut state = TableState::default().with_selected(selected_row);
     frame.render_stateful_widget(table, area, &mut state);
+    row_hits(hits, area, state.offset(), |r| order.get(r).copied());
+}
+
+/// Each visible row of a bordered table with a header line selects `unit_of(row)`.
+fn row_hits(hits: &mut Hits, area: Rect, first: usize, unit_of: impl Fn(usize) -> Option<usize>) {
+    let inner = Block::bordered().inner(area);
+    let rows = Rect {
+        y: inner.y + 1,
+        height: inner.height.saturating_sub(1),
+        ..inner
+    };
+    hits.add_lines(rows, |k| unit_of(first + k).map(Target::Unit));
 }
 
 /// With seeds: one row per variant, n and mean ± sd with the 95% CI of the final test loss
 /// and accuracy; ★ marks the variants that cannot be told apart from the best.
-fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+fn render_variant_table(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
     use crate::insight::stats;
     use crate::spec::Metric;
-    let Some(run) = &app.run else {
-        return;
-    };
-    let record = &run.record;
+    let (record, theme) = (&ctx.run.record, ctx.theme);
     let vs = stats::per_variant(record);
     let best = stats::best_set(&vs, Metric::TestLoss);
     let in_best = |name: &str| best.as_ref().is_some_and(|b| b.contains(name));
     let selected_name = record
         .units
-        .get(app.selected)
+        .get(ctx.selected)
         .map(|v| v.spec.variant_name());
     let ci = |e: &stats::Estimate| {
         if e.n >= 2 {
@@ -177,9 +249,9 @@ fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) 
         .collect();
     let (kept, widths) = fit::columns(&cols, area.width.saturating_sub(2));
     let header =
-        Row::new(kept.iter().map(|&c| Cell::from(cols[c].header.clone()))).style(theme.title());
+        Row::new(kept.iter().map(|&c| cols[c].header_cell())).style(theme.title());
     let rows = vs.iter().enumerate().map(|(r, v)| {
-        let row = Row::new(kept.iter().map(|&c| Cell::from(cols[c].cells[r].clone())));
+        let row = Row::new(kept.iter().map(|&c| cols[c].cell(r)));
         if in_best(&v.name) {
             row.style(theme.good())
         } else {
@@ -204,4 +276,10 @@ fn render_variant_table(app: &App, frame: &mut Frame, area: Rect, theme: Theme) 
         .column_spacing(1);
     let mut state = TableState::default().with_selected(selected_row);
     frame.render_stateful_widget(table, area, &mut state);
+    // A variant's row selects its first unit.
+    let first_unit = |r: usize| {
+        let name = &vs.get(r)?.name;
+        record.units.iter().position(|u| u.spec.variant_name() == name)
+    };
+    row_hits(hits, area, state.offset(), first_unit);
 }

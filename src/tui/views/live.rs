@@ -5,35 +5,20 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Gauge, List, ListItem, ListState, Paragraph};
 use ratatui::Frame;
 
-use super::chart::{accuracy_series, chart, loss_series_with, Extras};
-use super::{fit, fmt_duration, status_symbol, Theme};
+use super::Ctx;
 use crate::runs::UnitStatus;
-use crate::tui::app::App;
-
-/// The unit whose line of the variant list is at (`x`, `y`); the list scrolls as ratatui's
-/// `List` does, just far enough to show the selection.
-pub fn unit_at(app: &App, area: Rect, x: u16, y: u16) -> Option<usize> {
-    let run = app.run.as_ref()?;
-    let [list_area, _] =
-        Layout::horizontal([Constraint::Length(34), Constraint::Fill(1)]).areas(area);
-    let inner = Block::bordered().inner(list_area);
-    if !inner.contains((x, y).into()) {
-        return None;
-    }
-    let visible = inner.height as usize;
-    let first = app.selected.saturating_sub(visible.saturating_sub(1));
-    let i = first + (y - inner.y) as usize;
-    (i < run.record.units.len()).then_some(i)
-}
+use crate::tui::hits::{Hits, Target};
+use crate::tui::state::unit_fraction;
+use crate::tui::theme::{badges, status_symbol};
+use crate::tui::widgets::chart::{accuracy_series, chart, loss_series_with, Extras};
+use crate::tui::widgets::{fit, fmt_duration};
 
 /// Width of the numbers panel, and the least width the accuracy chart beside it needs.
 const NUMBERS_W: u16 = 36;
 const ACC_MIN_W: u16 = 24;
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    let Some(run) = &app.run else {
-        return;
-    };
+pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
+    let (run, theme, selected) = (ctx.run, ctx.theme, ctx.selected);
     let [list_area, right] =
         Layout::horizontal([Constraint::Length(34), Constraint::Fill(1)]).areas(area);
 
@@ -47,7 +32,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             let detail = match v.status {
                 UnitStatus::Running => format!(
                     "{:>3.0}%",
-                    crate::tui::app::unit_fraction(v, run.progress[i]) * 100.0
+                    unit_fraction(v, run.progress[i]) * 100.0
                 ),
                 UnitStatus::Finished => v
                     .last()
@@ -66,35 +51,41 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             ]))
         })
         .collect();
-    let mut state = ListState::default().with_selected(Some(app.selected));
+    let units = items.len();
+    let mut state = ListState::default().with_selected(Some(selected));
     let list = List::new(items)
         .block(Block::bordered().title(" variants "))
         .highlight_style(theme.selected());
     frame.render_stateful_widget(list, list_area, &mut state);
+    // The list scrolled just far enough to show the selection; each line selects its unit.
+    let first = state.offset();
+    hits.add_lines(Block::bordered().inner(list_area), |k| {
+        Some(first + k).filter(|i| *i < units).map(Target::Unit)
+    });
 
-    let Some(v) = run.record.units.get(app.selected) else {
+    let Some(v) = run.record.units.get(selected) else {
         return;
     };
     let [top, bottom] =
         Layout::vertical([Constraint::Percentage(58), Constraint::Fill(1)]).areas(right);
-    let batch: &[(f64, f64)] = if run.running == Some(app.selected) {
+    let batch: &[(f64, f64)] = if run.running == Some(selected) {
         &run.batch_losses
     } else {
         &[]
     };
     let extras = Extras {
-        smooth: app.charts.smooth,
-        patience: app.charts.patience,
+        smooth: ctx.charts.smooth,
+        patience: ctx.charts.patience,
     };
-    let loss = loss_series_with(v, batch, app.charts.log_scale, Some(extras));
-    let badges = super::badges(v, theme);
+    let loss = loss_series_with(v, batch, ctx.charts.log_scale, Some(extras));
+    let badges = badges(v, theme);
     let badges_w: usize = badges.iter().map(|b| fit::width(&b.content)).sum();
-    let loss_label = if app.charts.log_scale {
+    let loss_label = if ctx.charts.log_scale {
         "loss (log)"
     } else {
         "loss"
     };
-    let patience = format!("early stop patience {} (+/-)", app.charts.patience);
+    let patience = format!("early stop patience {} (+/-)", ctx.charts.patience);
     let mut title = vec![Span::raw(fit::title(
         &[&v.spec.name, loss_label, &patience],
         top.width.saturating_sub(2 + badges_w as u16),
@@ -135,7 +126,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         ),
         Span::raw(format!("{} · {}", v.spec.arch, v.spec.optimizer.label())),
     ])];
-    let p = run.progress[app.selected];
+    let p = run.progress[selected];
     let epoch_now = p.map(|p| p.epoch).unwrap_or(0).max(v.history.len());
     lines.push(Line::raw(format!("epoch {epoch_now}/{}", v.spec.epochs)));
     if let Some(m) = last {
@@ -173,7 +164,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         )));
         lines.push(Line::raw(format!("{:.0} img/s", p.samples_per_sec)));
     }
-    if run.running == Some(app.selected) {
+    if run.running == Some(selected) {
         if let Some(eta) = run.eta_variant() {
             lines.push(Line::raw(format!("ETA variant {}", fmt_duration(eta))));
         }

@@ -6,7 +6,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::Span;
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, LegendPosition};
 
-use super::Theme;
+use crate::tui::theme::Theme;
 use crate::runs::UnitRecord;
 
 /// Points of one chart, already transformed (log10 when asked).
@@ -78,7 +78,7 @@ pub fn loss_series_with(
     let Some(x) = extras else { return s };
     if x.smooth && !batch.is_empty() {
         let ys: Vec<f64> = batch.iter().map(|p| p.1).collect();
-        s.smooth = crate::insight::curves::ema(&ys, crate::tui::app::SMOOTHING)
+        s.smooth = crate::insight::curves::ema(&ys, crate::tui::state::SMOOTHING)
             .into_iter()
             .zip(batch)
             .map(|(y, p)| (p.0, transform(y, log)))

@@ -10,11 +10,49 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
-use super::Theme;
+use super::{done, Ctx, Reply};
+use crate::tui::state::RunView;
 use crate::runs::{RunRecord, UnitRecord};
 use crate::spec::EpochMetrics;
 use crate::spec::Metric;
-use crate::tui::app::App;
+use crate::tui::hits::{Hits, Target};
+use crate::tui::keys::Action;
+
+/// The overlay view: its metric, and the variants pinned (kept bright while the rest fade)
+/// or hidden (off the chart and its y-range), by their legend labels.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OverlayView {
+    pub metric: crate::spec::Metric,
+    /// Smoothed curves (over faint raw ones); raw by default, so a curve ends at its value.
+    pub smooth: bool,
+    pub pinned: std::collections::BTreeSet<String>,
+    pub hidden: std::collections::BTreeSet<String>,
+}
+
+impl OverlayView {
+    /// `m` the metric, `t` smoothing, `p`/`x` pin or hide the selected variant.
+    pub fn on_action(&mut self, action: Action, run: Option<&RunView>, selected: usize) -> Reply {
+        match action {
+            Action::Metric => self.metric = self.metric.next(),
+            Action::Smooth => self.smooth = !self.smooth,
+            Action::Pin | Action::Hide => {
+                let name = run
+                    .and_then(|r| r.record.units.get(selected))
+                    .map(|u| u.spec.variant_name().to_string())?;
+                let set = if action == Action::Pin {
+                    &mut self.pinned
+                } else {
+                    &mut self.hidden
+                };
+                if !set.remove(&name) {
+                    set.insert(name);
+                }
+            }
+            _ => return None,
+        }
+        done()
+    }
+}
 
 /// Colours of the curves, in variant order: 16 that stay apart on dark and light
 /// backgrounds (Kelly's colours of maximum contrast, without black and white).
@@ -126,26 +164,13 @@ fn curves_of(record: &RunRecord, metric: Metric, run: Option<&str>) -> Vec<Curve
 }
 
 /// Every curve the overlay shows: the run's variants, then the compared past run's.
-pub fn curves(app: &App) -> Vec<Curve> {
-    let metric = app.overlay.metric;
-    let mut out = match &app.run {
-        Some(run) => curves_of(&run.record, metric, None),
-        None => Vec::new(),
-    };
-    for (name, record) in &app.compare {
+pub fn curves(view: &OverlayView, ctx: &Ctx) -> Vec<Curve> {
+    let metric = view.metric;
+    let mut out = curves_of(&ctx.run.record, metric, None);
+    for (name, record) in ctx.compare {
         out.extend(curves_of(record, metric, Some(name)));
     }
     out
-}
-
-/// The legend's width for these curves in `area`.
-fn legend_width(all: &[Curve], area: Rect) -> u16 {
-    (all.iter()
-        .map(|c| c.label.chars().count())
-        .max()
-        .unwrap_or(8) as u16
-        + 16)
-        .clamp(24, area.width / 2)
 }
 
 /// The first legend line shown (the legend scrolls to keep the selection in view).
@@ -155,46 +180,18 @@ fn legend_first(all: &[Curve], at: usize, lines: usize) -> usize {
 }
 
 /// The selected variant's position among the curves.
-fn selected_curve(app: &App, all: &[Curve]) -> usize {
-    let key = app
-        .run
-        .as_ref()
-        .and_then(|r| r.record.units.get(app.selected))
-        .map(|v| v.spec.variant_name().to_string());
-    key.and_then(|s| all.iter().position(|c| !c.past && c.key == s))
+fn selected_curve(ctx: &Ctx, all: &[Curve]) -> usize {
+    ctx.selected_variant()
+        .and_then(|s| all.iter().position(|c| !c.past && c.key == s))
         .unwrap_or(0)
 }
 
-/// The unit a click at (`x`, `y`) on the legend selects: the first unit of that variant
-/// (past runs' lines select nothing).
-pub fn unit_at(app: &App, area: Rect, x: u16, y: u16) -> Option<usize> {
-    let all = curves(app);
-    let w = legend_width(&all, area);
-    let legend = Rect {
-        x: area.right().saturating_sub(w),
-        width: w,
-        ..area
-    };
-    let inner = Block::bordered().inner(legend);
-    if !inner.contains((x, y).into()) {
-        return None;
-    }
-    let lines = inner.height as usize;
-    let k = legend_first(&all, selected_curve(app, &all), lines) + (y - inner.y) as usize;
-    let curve = all.get(k).filter(|c| !c.past)?;
-    let record = &app.run.as_ref()?.record;
-    record
-        .units
-        .iter()
-        .position(|v| v.spec.variant_name() == curve.key)
-}
-
-pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    let all = curves(app);
-    let state = &app.overlay;
+pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
+    let theme = ctx.theme;
+    let all = curves(state, ctx);
     let metric = state.metric;
     let any_pinned = all.iter().any(|c| state.pinned.contains(&c.label));
-    let log = app.charts.log_scale && metric.is_loss();
+    let log = ctx.charts.log_scale && metric.is_loss();
     let y_of = |v: f64| if log { v.max(1e-6).log10() } else { v };
     let style_of = |k: usize, c: &Curve| -> Style {
         let base = if theme.color {
@@ -317,7 +314,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     frame.render_widget(chart, chart_area);
 
     let inner_h = legend_area.height.saturating_sub(2) as usize;
-    let at = selected_curve(app, &all);
+    let at = selected_curve(ctx, &all);
     // Scroll the legend so the selected variant stays in view.
     let first = legend_first(&all, at, inner_h);
     let lines: Vec<Line> = all
@@ -360,4 +357,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         Paragraph::new(lines).block(Block::bordered().title(legend_title)),
         legend_area,
     );
+    // A legend line of this run selects its variant's first unit (a past run's, nothing).
+    let record = &ctx.run.record;
+    hits.add_lines(Block::bordered().inner(legend_area), |k| {
+        let curve = all.get(first + k).filter(|c| !c.past)?;
+        let unit = record
+            .units
+            .iter()
+            .position(|v| v.spec.variant_name() == curve.key)?;
+        Some(Target::Unit(unit))
+    });
 }

@@ -7,8 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::{centered, Theme};
+use super::centered;
+use crate::tui::theme::Theme;
 use crate::tui::keys::{bindings_in, Scope};
+use crate::tui::state::View;
 
 /// Width of the keys column.
 const KEYS: usize = 10;
@@ -23,14 +25,21 @@ fn visible_lines(height: u16, total: usize) -> usize {
 }
 
 /// The furthest the help scrolls in a terminal `height` rows tall.
-pub fn max_scroll(height: u16, now: Scope) -> usize {
-    let total = bindings_in(now).len();
+pub fn max_scroll(height: u16, now: Scope, view: Option<View>) -> usize {
+    let total = bindings_in(now, view).len();
     total - visible_lines(height, total).min(total)
 }
 
 /// The keys that work where the user is (`now`), and what each does.
-pub fn render(frame: &mut Frame, area: Rect, scroll: usize, now: Scope, theme: Theme) {
-    let bindings = bindings_in(now);
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    scroll: usize,
+    now: Scope,
+    view: Option<View>,
+    theme: Theme,
+) {
+    let bindings = bindings_in(now, view);
     let longest = bindings
         .iter()
         .map(|b| b.help.chars().count())
@@ -40,7 +49,7 @@ pub fn render(frame: &mut Frame, area: Rect, scroll: usize, now: Scope, theme: T
     let total = bindings.len();
     let visible = visible_lines(area.height, total);
     let fits = visible == total;
-    let first = scroll.min(max_scroll(area.height, now));
+    let first = scroll.min(max_scroll(area.height, now, view));
     let popup = centered(area, width, visible as u16 + 2);
     frame.render_widget(Clear, popup);
     let title = if fits {

@@ -7,22 +7,110 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Sparkline, Table};
 use ratatui::Frame;
 
-use super::{fit, Theme};
+use super::{done, Ctx, Reply};
 use crate::insight::factors::{self, Factor};
+use crate::insight::model::{Anova, AnovaError, LevelMean};
+use crate::insight::stats::Design;
 use crate::runs::RunRecord;
 use crate::spec::Metric;
-use crate::tui::app::App;
+use crate::tui::hits::Hits;
+use crate::tui::keys::Action;
+use crate::tui::state::RunView;
+use crate::tui::theme::Theme;
+use crate::tui::widgets::fit;
 
-/// The two factors shown, from the app's cycling indices over the run's varying factors.
-pub fn chosen(app: &App, record: &RunRecord) -> Option<(Factor, Factor)> {
+/// The factor view: which of the run's varying factors are the rows and columns (indices
+/// kept within the varying factors by `on_action`), the colouring metric, and the analysis
+/// of the run as it was when it last changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FactorsView {
+    pub row: usize,
+    pub col: usize,
+    pub metric: Metric,
+    analysis: Option<Analysis>,
+}
+
+impl Default for FactorsView {
+    fn default() -> Self {
+        FactorsView {
+            row: 0,
+            col: 1,
+            metric: Metric::TestLoss,
+            analysis: None,
+        }
+    }
+}
+
+/// The design, the effects and the ANOVA of one state of the run for one metric: computed
+/// when the run or the metric changes, never per frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    key: (u64, Metric),
+    design: Design,
+    ranking: Vec<(Factor, f64)>,
+    effects: Vec<(Factor, Vec<LevelMean>)>,
+    anova: Result<Anova, AnovaError>,
+}
+
+impl FactorsView {
+    /// `[`/`]` the row and column factor, `m` the colouring metric.
+    pub fn on_action(&mut self, action: Action, run: Option<&RunView>) -> Reply {
+        let n = run.map_or(0, |r| factors::varying(&r.record).len());
+        let next = |i: usize| if n == 0 { 0 } else { (i + 1) % n };
+        match action {
+            Action::RowFactor => self.row = next(self.row),
+            Action::ColFactor => self.col = next(self.col),
+            Action::Metric => {
+                let mut m = self.metric.next();
+                while !m.is_result() {
+                    m = m.next();
+                }
+                self.metric = m;
+            }
+            _ => return None,
+        }
+        done()
+    }
+
+    /// A new run shows its first two factors.
+    pub fn reset(&mut self) {
+        self.row = 0;
+        self.col = 1;
+    }
+
+    /// Brings the analysis up to date with `run` (cheap when nothing changed).
+    pub fn refresh(&mut self, run: &RunView) {
+        let key = (run.record.fingerprint(), self.metric);
+        if self.analysis.as_ref().is_some_and(|a| a.key == key) {
+            return;
+        }
+        let record = &run.record;
+        self.analysis = Some(Analysis {
+            key,
+            design: crate::insight::stats::design(record),
+            ranking: factors::ranking(record, self.metric),
+            effects: crate::insight::model::main_effects(record, self.metric),
+            anova: crate::insight::model::anova(record, self.metric),
+        });
+    }
+
+    /// The analysis, if it is of this run as it is now.
+    pub fn analysis(&self, run: &RunView) -> Option<&Analysis> {
+        let key = (run.record.fingerprint(), self.metric);
+        self.analysis.as_ref().filter(|a| a.key == key)
+    }
+}
+
+/// The two factors shown, from the view's cycling indices over the run's varying factors.
+pub fn chosen(view: &FactorsView, record: &RunRecord) -> Option<(Factor, Factor)> {
     let varying = factors::varying(record);
     match varying.len() {
         0 => None,
         1 => Some((varying[0], varying[0])),
         n => {
             // `update` keeps the indices below n; a run opened since is guarded by `get`.
-            let r = *varying.get(app.factors.row).unwrap_or(&varying[0]);
-            let col = app.factors.col.min(n - 1);
+            let r = *varying.get(view.row).unwrap_or(&varying[0]);
+            let col = view.col.min(n - 1);
             let mut c = varying[col];
             if c == r {
                 c = varying[(col + 1) % n];
@@ -32,16 +120,18 @@ pub fn chosen(app: &App, record: &RunRecord) -> Option<(Factor, Factor)> {
     }
 }
 
-/// Green (best) to red (worst) by where `v` falls between the finished variants' extremes.
-fn heat(theme: Theme, v: f64, lo: f64, hi: f64, lower_is_better: bool) -> Style {
+/// Green (best) to red (worst) by `v`'s rank among the finished units' values (`sorted`),
+/// not its distance between the extremes: one outlier cannot make every other cell the same.
+fn heat(theme: Theme, v: f64, sorted: &[f64], lower_is_better: bool) -> Style {
     if !theme.color {
         return Style::new();
     }
-    let t = if hi > lo {
-        ((v - lo) / (hi - lo)).clamp(0.0, 1.0)
+    let t = if sorted.len() > 1 {
+        sorted.partition_point(|x| *x < v) as f64 / (sorted.len() - 1) as f64
     } else {
         0.0
     };
+    let t = t.clamp(0.0, 1.0);
     let t = if lower_is_better { t } else { 1.0 - t };
     let (r, g) = ((60.0 + 195.0 * t) as u8, (200.0 - 140.0 * t) as u8);
     Style::new().fg(Color::Rgb(r, g, 60))
@@ -56,10 +146,18 @@ pub fn spark_units(loss: f32) -> u64 {
     }
 }
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    let Some(run) = &app.run else { return };
+pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hits: &mut Hits) {
+    let (run, theme) = (ctx.run, ctx.theme);
     let record = &run.record;
-    let Some((row_f, col_f)) = chosen(app, record) else {
+    let Some(analysis) = view.analysis(run) else {
+        // `update` refreshes the analysis before a frame is drawn; say so if it did not.
+        frame.render_widget(
+            Paragraph::new("computing…").block(Block::bordered().title(" factors ")),
+            area,
+        );
+        return;
+    };
+    let Some((row_f, col_f)) = chosen(view, record) else {
         frame.render_widget(
             Paragraph::new("All variants share every factor: nothing to compare.")
                 .block(Block::bordered().title(" factors ")),
@@ -70,14 +168,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let metric_of = |i: usize| {
         record.units[i]
             .final_metrics()
-            .and_then(|m| app.factors.metric.of(m))
+            .and_then(|m| view.metric.of(m))
     };
-    let finished: Vec<f64> = (0..record.units.len())
+    let mut finished: Vec<f64> = (0..record.units.len())
         .filter(|&i| record.units[i].status == crate::runs::UnitStatus::Finished)
         .filter_map(metric_of)
+        .filter(|v| v.is_finite())
         .collect();
-    let lo = finished.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = finished.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    finished.sort_by(f64::total_cmp);
     let top_loss = record
         .units
         .iter()
@@ -89,16 +187,15 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     // Main effects of every varying factor with 95% CIs, ranked; then the ANOVA table of a
     // balanced grid, or the confounded factors of a design that is not one. Built first, so
     // the panel is as tall as them.
-    let metric = app.factors.metric;
-    let design = crate::insight::stats::design(record);
-    let ranking = factors::ranking(record, metric);
+    let metric = view.metric;
+    let (design, ranking) = (&analysis.design, &analysis.ranking);
     // Level means from the model: least-squares means with CIs from its pooled error.
-    let effects = crate::insight::model::main_effects(record, metric);
+    let effects = &analysis.effects;
     let mut rows = Vec::new();
     // The sentence column's width: the panel less its borders, the label column and a space.
     let note_w = area.width.saturating_sub(2 + 20 + 1) as usize;
     let mut lines = 0u16;
-    for (f, size) in &ranking {
+    for (f, size) in ranking {
         let (note, height) = match design.confounding_sentence(*f) {
             Some(s) => {
                 let wrapped = fit::wrap(&format!("no main effect: {s}"), note_w);
@@ -139,7 +236,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             ]));
         }
     }
-    match crate::insight::model::anova(record, metric) {
+    match &analysis.anova {
         Ok(a) => {
             rows.push(Row::new(vec![
                 Span::styled(format!("ANOVA ({})", metric.name()), theme.title()),
@@ -190,7 +287,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         " rows: {} ([)  columns: {} (])  colour: final {} (m)  bars: test loss per epoch, 0–{top_loss:.2} ",
         row_f.name(),
         col_f.name(),
-        app.factors.metric.name()
+        view.metric.name()
     );
     let short = format!(
         " {} × {} · bars: test loss 0–{top_loss:.2} ",
@@ -254,7 +351,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
                 }
                 let style = metric_of(i)
                     .filter(|_| v.status == crate::runs::UnitStatus::Finished)
-                    .map(|m| heat(theme, m, lo, hi, app.factors.metric == Metric::TestLoss))
+                    .map(|m| heat(theme, m, &finished, view.metric.lower_is_better()))
                     .unwrap_or(theme.dim());
                 let label = match metric_of(i) {
                     Some(m) if v.status == crate::runs::UnitStatus::Finished => {
@@ -294,7 +391,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             &[
                 &format!(
                     "main effects (95% CI) and ANOVA on final {}",
-                    app.factors.metric.name()
+                    view.metric.name()
                 ),
                 &format!("{} varies most", f.name()),
             ],

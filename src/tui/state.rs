@@ -1,0 +1,354 @@
+//! What the views share: the run on screen and its progress, the views' names, the effects
+//! asked of the runtime, chart options. No drawing and no key handling here.
+
+use std::path::PathBuf;
+
+use crate::engine::Command;
+use crate::preset::Preset;
+use crate::runs::{RunRecord, UnitRecord, UnitStatus};
+
+/// Training throughput assumed for the picker's estimates, in dense-equivalent FLOP/s (the
+/// FLOPs of a dense first layer per second). On the 2-core machine with AVX-512 the fused path
+/// made 130–146 per net in `bench`, and a whole `run paper-2019` (two variants at once) 168.
+pub const ASSUMED_FLOPS: f64 = 150e9;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Picker,
+    Run,
+}
+
+
+/// The views, in the header's order; each one's label is the key that opens it and its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::IntoStaticStr)]
+pub enum View {
+    #[strum(serialize = "1 live")]
+    Live,
+    #[strum(serialize = "2 grid")]
+    Grid,
+    #[strum(serialize = "3 table")]
+    Table,
+    #[strum(serialize = "4 factors")]
+    Factors,
+    #[strum(serialize = "5 digits")]
+    Digits,
+    #[strum(serialize = "6 pairs")]
+    Pairs,
+    #[strum(serialize = "7 overlay")]
+    Overlay,
+}
+
+impl View {
+    /// Every view, in the header's order.
+    pub fn all() -> impl Iterator<Item = View> + Clone {
+        <View as strum::IntoEnumIterator>::iter()
+    }
+
+    /// The view tab switches to: the next in `all` that tab stops at, wrapping.
+    pub fn next_tab(self) -> View {
+        let mut v = crate::spec::cycle(self);
+        while !v.tab_stop() {
+            v = crate::spec::cycle(v);
+        }
+        v
+    }
+
+    /// Digits opens only for a finished variant with weights (its key loads them), so tab
+    /// passes it by.
+    fn tab_stop(self) -> bool {
+        self != View::Digits
+    }
+
+    /// The header's label: the key that opens it, and its name.
+    pub fn label(self) -> &'static str {
+        self.into()
+    }
+
+    /// Its name alone ("live", "grid", …).
+    pub fn name(self) -> &'static str {
+        let label = self.label();
+        label.split_once(' ').map_or(label, |(_, name)| name)
+    }
+}
+
+
+/// A question the user answers with y or n before it is done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirm {
+    Quit,
+    Cancel,
+    /// Delete this past run's folder (its name, as the question says it).
+    Delete(PathBuf, String),
+}
+
+/// A variant name being searched for in a run's views.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    pub text: String,
+    /// The unit selected before the search (esc returns to it).
+    pub before: usize,
+}
+
+/// A line of text being typed (`n` names a past run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    /// The run folder being named.
+    pub dir: PathBuf,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PickerEntry {
+    pub label: String,
+    pub preset: Result<Preset, String>,
+}
+
+impl PickerEntry {
+    /// Estimated wall seconds to train the whole preset on a data set of `sizes` (train, test).
+    pub fn estimate_seconds_for(&self, sizes: DataSizes) -> Option<f64> {
+        let p = self.preset.as_ref().ok()?;
+        Some(
+            p.units
+                .iter()
+                .map(|v| {
+                    let (train, test) = v.images(sizes.train, sizes.test);
+                    v.epochs as f64 * v.arch.epoch_flops(train, test) / ASSUMED_FLOPS
+                })
+                .sum(),
+        )
+    }
+}
+
+/// How many training and test images the data set has: ETAs scale with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataSizes {
+    pub train: usize,
+    pub test: usize,
+}
+
+impl Default for DataSizes {
+    /// MNIST's, until the data set in use is loaded.
+    fn default() -> Self {
+        DataSizes {
+            train: 60_000,
+            test: 10_000,
+        }
+    }
+}
+
+/// How far unit `v` is (0..=1), from its finished epochs and the live progress of the next;
+/// progress of an epoch already recorded (its evaluation just ended) is not counted twice.
+pub fn unit_fraction(v: &UnitRecord, p: Option<Progress>) -> f64 {
+    let done = v.history.len();
+    let (batch, batches) = match p {
+        Some(p) if p.epoch > done => (p.batch, p.batches),
+        _ => (0, 0),
+    };
+    crate::spec::progress_fraction(done, batch, batches, v.spec.epochs)
+}
+
+/// A run found in the run store.
+pub type PastEntry = crate::runs::history::PastRun;
+
+
+/// Live progress of one variant inside an epoch.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Progress {
+    pub epoch: usize,
+    pub batch: usize,
+    pub batches: usize,
+    pub running_loss: f32,
+    pub samples_per_sec: f32,
+}
+
+/// Everything about the preset run on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunView {
+    pub record: RunRecord,
+    pub dir: Option<PathBuf>,
+    pub running: Option<usize>,
+    pub paused: bool,
+    pub finished: bool,
+    pub cancelled: bool,
+    pub progress: Vec<Option<Progress>>,
+    /// (epoch as a fraction, running mean loss) of the running variant, for the live chart.
+    pub batch_losses: Vec<(f64, f64)>,
+    /// The data set's sizes, for ETAs.
+    pub sizes: DataSizes,
+    /// Followed on disk while other processes write it: how many writers hold it now.
+    pub watching: Option<usize>,
+}
+
+/// Most points kept for the batch-loss line; older ones are thinned out.
+pub const MAX_BATCH_POINTS: usize = 1200;
+
+impl RunView {
+    pub fn new(record: RunRecord, dir: Option<PathBuf>) -> Self {
+        let n = record.units.len();
+        RunView {
+            record,
+            dir,
+            running: None,
+            paused: false,
+            finished: false,
+            cancelled: false,
+            progress: vec![None; n],
+            batch_losses: Vec::new(),
+            sizes: DataSizes::default(),
+            watching: None,
+        }
+    }
+
+    /// Units another writer of the folder took further than this process has: one queued
+    /// or interrupted here that has started or ended there. The unit training here, and
+    /// those this process ended, are left as they are.
+    pub fn take_others(&mut self, theirs: &RunRecord) {
+        for (i, (ours, t)) in self.record.units.iter_mut().zip(&theirs.units).enumerate() {
+            let idle_here = matches!(ours.status, UnitStatus::Queued | UnitStatus::Interrupted);
+            if self.running != Some(i) && idle_here && t.status != UnitStatus::Queued {
+                *ours = t.clone();
+            }
+        }
+    }
+
+    pub fn done_count(&self) -> usize {
+        self.record
+            .units
+            .iter()
+            .filter(|v| {
+                matches!(
+                    v.status,
+                    UnitStatus::Finished | UnitStatus::Failed | UnitStatus::Skipped
+                )
+            })
+            .count()
+    }
+
+    /// Seconds per epoch of variant `i`: from its history, else from live progress.
+    fn epoch_seconds(&self, i: usize) -> Option<f64> {
+        let v = &self.record.units[i];
+        if !v.history.is_empty() {
+            return Some(
+                v.history.iter().map(|m| m.seconds as f64).sum::<f64>() / v.history.len() as f64,
+            );
+        }
+        let p = self.progress[i]?;
+        if p.samples_per_sec <= 0.0 {
+            return None;
+        }
+        let (images, _) = v.spec.images(self.sizes.train, self.sizes.test);
+        Some(images as f64 / p.samples_per_sec as f64)
+    }
+
+    /// Remaining seconds of the running variant.
+    pub fn eta_variant(&self) -> Option<f64> {
+        let i = self.running?;
+        let v = &self.record.units[i];
+        let per_epoch = self.epoch_seconds(i)?;
+        let p = self.progress[i].unwrap_or_default();
+        let done_in_epoch = if p.batches > 0 && p.epoch > v.history.len() {
+            p.batch as f64 / p.batches as f64
+        } else {
+            0.0
+        };
+        let remaining = v.spec.epochs as f64 - v.history.len() as f64 - done_in_epoch;
+        Some((remaining.max(0.0)) * per_epoch)
+    }
+
+    /// Remaining seconds of the whole preset: the running variant plus the queued ones, scaled
+    /// from the throughput seen so far (seconds per weight-image).
+    pub fn eta_total(&self) -> Option<f64> {
+        let current = self.eta_variant().unwrap_or(0.0);
+        let work = |i: usize| {
+            let s = &self.record.units[i].spec;
+            let (train, test) = s.images(self.sizes.train, self.sizes.test);
+            s.arch.epoch_flops(train, test)
+        };
+        let rate = self
+            .record
+            .units
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(i, _)| self.epoch_seconds(i).map(|s| s / work(i).max(1.0)))?;
+        let queued: f64 = self
+            .record
+            .units
+            .iter()
+            .enumerate()
+            .filter(|(i, v)| v.status == UnitStatus::Queued && Some(*i) != self.running)
+            .map(|(i, v)| rate * work(i) * v.spec.epochs as f64)
+            .sum();
+        Some(current + queued)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+/// The note a run starts with; the first epoch clears it.
+pub const TRAINING_STARTED: &str = "training started";
+
+/// Side effects asked of the runtime.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Start training this preset (index into the picker).
+    Start(usize),
+    /// Finish this interrupted past run (index into `past`).
+    Resume(usize),
+    /// Re-read the run store (the picker lists past runs).
+    RefreshRuns,
+    Engine(Command),
+    Export,
+    /// The engine reported the end of the run: finish its record (save or rescue it).
+    FinishRun,
+    /// A round of `seeds: Until` ended: add the next (or say why none is needed).
+    NextRound,
+    Quit,
+    /// Evaluate this variant's saved weights for the digits view.
+    LoadDigits(usize),
+    /// Turn the terminal's mouse capture on or off.
+    Mouse(bool),
+    /// Follow this run folder: send `Msg::Watched` whenever it changes.
+    Watch(PathBuf),
+    /// Open past run `i` of the picker (the app shows it; never reaches the runtime).
+    OpenPast(usize),
+    /// Give the run in this folder a name (empty: remove it).
+    Rename(PathBuf, String),
+    /// Delete this run folder (asked and confirmed).
+    Delete(PathBuf),
+    /// Write what the current view shows (its numbers as CSV, its chart as SVG).
+    ExportView(View),
+}
+
+
+/// Options of the loss charts (live view and grid cells).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChartOptions {
+    pub log_scale: bool,
+    /// Early-stopping patience for the marker (epochs).
+    pub patience: usize,
+    /// EMA smoothing of the batch loss line.
+    pub smooth: bool,
+    /// Grid cells share one y-scale (else each fits its own curves).
+    pub shared_y: bool,
+}
+
+impl Default for ChartOptions {
+    fn default() -> Self {
+        ChartOptions {
+            log_scale: false,
+            patience: 3,
+            smooth: true,
+            shared_y: true,
+        }
+    }
+}
+
+
+/// EMA factor of the smoothed batch-loss line.
+pub const SMOOTHING: f64 = 0.9;
+

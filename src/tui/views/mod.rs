@@ -1,0 +1,89 @@
+//! The views. Each module owns one view's state, its keys (`on_action`, answering `None` for
+//! keys it leaves to the app), and its drawing, which records where its selectable things are
+//! drawn (`Hits`), so a click is resolved against exactly what is on screen.
+
+pub mod digits;
+pub mod factors;
+pub mod grid;
+pub mod live;
+pub mod overlay;
+pub mod pairs;
+pub mod picker;
+pub mod table;
+
+use super::state::{ChartOptions, DataSizes, Effect, Level, RunView};
+use super::theme::Theme;
+use crate::runs::RunRecord;
+
+/// What a view draws from besides its own state.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub run: &'a RunView,
+    /// The selected unit (a valid index of `run`'s units).
+    pub selected: usize,
+    /// Past runs shown beside this one: (name, record) each.
+    pub compare: &'a [(String, RunRecord)],
+    pub charts: ChartOptions,
+    pub theme: Theme,
+}
+
+impl Ctx<'_> {
+    /// The finished unit with the lowest final test loss.
+    pub fn best_unit(&self) -> Option<usize> {
+        self.run
+            .record
+            .units
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.status == crate::runs::UnitStatus::Finished)
+            .filter_map(|(i, v)| v.final_metrics().map(|m| (i, m.test_loss)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i)
+    }
+
+    /// The variant (group) name of the selected unit.
+    pub fn selected_variant(&self) -> Option<&str> {
+        self.run
+            .record
+            .units
+            .get(self.selected)
+            .map(|v| v.spec.variant_name())
+    }
+}
+
+/// What a view's key handler may change besides its own state.
+pub struct Shared<'a> {
+    pub run: Option<&'a RunView>,
+    pub selected: &'a mut usize,
+    /// Selection follows the running unit until the user moves it.
+    pub follow: &'a mut bool,
+    pub message: &'a mut Option<(Level, String)>,
+    pub compare: &'a mut Vec<(String, RunRecord)>,
+    /// This process trains a run now.
+    pub training: bool,
+    pub sizes: DataSizes,
+}
+
+impl Shared<'_> {
+    pub fn info(&mut self, text: impl Into<String>) {
+        *self.message = Some((Level::Info, text.into()));
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        *self.message = Some((Level::Error, text.into()));
+    }
+
+    /// Selects unit `i` (a user's choice: the selection stops following the running unit).
+    pub fn select(&mut self, i: usize) {
+        *self.selected = i;
+        *self.follow = false;
+    }
+}
+
+/// A view's answer to a key: handled (with the effects it asks for), or left to the app.
+pub type Reply = Option<Vec<Effect>>;
+
+/// Handled, nothing for the runtime to do.
+pub fn done() -> Reply {
+    Some(Vec::new())
+}
