@@ -160,7 +160,9 @@ fn render_200_variants() {
         let t = Instant::now();
         for _ in 0..50 {
             terminal
-                .draw(|f| mnist_lab::tui::ui::render(&app, f))
+                .draw(|f| {
+                    mnist_lab::tui::ui::render(&app, f);
+                })
                 .unwrap();
         }
         println!(

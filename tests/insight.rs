@@ -11,15 +11,20 @@ use mnist_lab::engine::Event;
 use mnist_lab::preset;
 use mnist_lab::runs::{record::Environment, RunRecord, UnitStatus};
 use mnist_lab::spec::EpochMetrics;
-use mnist_lab::tui::app::{App, Digits, Effect, Msg, View};
+use mnist_lab::tui::app::{App, Effect, Msg, View};
 use mnist_lab::tui::ui;
+use mnist_lab::tui::views::digits::Digits;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::Terminal;
 
 fn draw(app: &App, w: u16, h: u16) -> (Vec<String>, Buffer) {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|f| ui::render(app, f)).unwrap();
+    terminal
+        .draw(|f| {
+            ui::render(app, f);
+        })
+        .unwrap();
     let buf = terminal.backend().buffer().clone();
     let lines = (0..h)
         .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect())

@@ -220,3 +220,128 @@ fn the_checker_finds_a_planted_upward_import() {
         [("headless", "tui"), ("spec", "tui")].map(|(a, b)| (a.to_string(), b.to_string()))
     );
 }
+
+/// Edges between the modules of `src/tui`: a file's module (its first path part under
+/// `src/tui`) → the `tui` modules it names, through `crate::tui::x` or, from a file directly in
+/// `src/tui` (or a folder's `mod.rs`), `super::x`.
+fn tui_graph() -> BTreeMap<String, BTreeSet<String>> {
+    let known: BTreeSet<String> = mnist_lab::tui::LAYERS
+        .iter()
+        .flat_map(|l| l.iter().map(|m| m.to_string()))
+        .collect();
+    let root = src().join("tui");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in files {
+        let rel = f.strip_prefix(&root).unwrap();
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().to_string())
+            .collect();
+        let top = parts[0].trim_end_matches(".rs").to_string();
+        if !known.contains(&top) {
+            continue; // mod.rs of tui itself
+        }
+        let code = non_test_code(&std::fs::read_to_string(&f).unwrap());
+        let mut refs = tui_refs(&code, "crate::tui::", &known);
+        // `super::` names a tui module from a file whose parent module is `tui`.
+        if parts.len() == 1 || parts.last().map(String::as_str) == Some("mod.rs") {
+            refs.extend(tui_refs(&code, "super::", &known));
+        }
+        refs.remove(&top);
+        g.entry(top).or_default().extend(refs);
+    }
+    g
+}
+
+/// The `known` module names that follow `prefix` in `code`, as `prefix{a, b}` or `prefix a`.
+fn tui_refs(code: &str, prefix: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut out = BTreeSet::new();
+    for (i, _) in code.match_indices(prefix) {
+        // `crate::tui::` also ends in `tui::`; only whole paths count.
+        if prefix == "super::" && code[..i].ends_with("::") {
+            continue;
+        }
+        let rest = &code[i + prefix.len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for part in group[..end].split(',') {
+                out.insert(ident(part.trim()));
+            }
+        } else {
+            out.insert(ident(rest));
+        }
+    }
+    out.retain(|m| known.contains(m));
+    out
+}
+
+fn tui_ranks() -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for (rank, layer) in mnist_lab::tui::LAYERS.iter().enumerate() {
+        for m in *layer {
+            assert!(
+                out.insert(m.to_string(), rank).is_none(),
+                "{m} is ranked twice in tui::LAYERS"
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn tui_modules_import_only_lower_layers() {
+    let ranks = tui_ranks();
+    let declared: BTreeSet<String> = std::fs::read_to_string(src().join("tui/mod.rs"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod "))
+        .map(|m| m.trim_end_matches(';').to_string())
+        .collect();
+    let ranked: BTreeSet<String> = ranks.keys().cloned().collect();
+    assert_eq!(
+        ranked, declared,
+        "tui::LAYERS must rank every module of src/tui"
+    );
+    let g = tui_graph();
+    for (m, deps) in &g {
+        eprintln!(
+            "tui::{m} -> {}",
+            deps.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    // The views are used by the app, and the app by the frame: the graph is not empty.
+    assert!(
+        g["app"].contains("views") && g["ui"].contains("app"),
+        "{g:?}"
+    );
+    assert_eq!(upward(&g, &ranks), Vec::<(String, String)>::new());
+}
+
+#[test]
+fn the_tui_checker_finds_a_planted_upward_import() {
+    let ranks = tui_ranks();
+    let known: BTreeSet<String> = ranks.keys().cloned().collect();
+    let mut g = tui_graph();
+    // A view calling up into the app, and the app into the frame (what clicks once did).
+    g.entry("views".into()).or_default().extend(tui_refs(
+        "use crate::tui::app::App;",
+        "crate::tui::",
+        &known,
+    ));
+    g.entry("app".into()).or_default().extend(tui_refs(
+        "let v = super::ui::tab_at(self);",
+        "super::",
+        &known,
+    ));
+    assert_eq!(
+        upward(&g, &ranks),
+        [("app", "ui"), ("views", "app")].map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+}

@@ -69,7 +69,9 @@ proptest! {
     fn rendering_any_size_never_panics(w in 1u16..=400, h in 1u16..=120, view in 0usize..4) {
         let app = app_with_many_variants(12, view);
         let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
-        t.draw(|f| mnist_lab::tui::ui::render(&app, f)).unwrap();
+        t.draw(|f| {
+            mnist_lab::tui::ui::render(&app, f);
+        }).unwrap();
     }
 }
 
@@ -95,7 +97,10 @@ fn every_size_from_1x1_to_400x120_renders() {
             for h in (1..=120).step_by(7).chain([1, 23, 24, 120]) {
                 let mut t =
                     ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
-                t.draw(|f| mnist_lab::tui::ui::render(&app, f)).unwrap();
+                t.draw(|f| {
+                    mnist_lab::tui::ui::render(&app, f);
+                })
+                .unwrap();
             }
         }
     }
@@ -111,7 +116,10 @@ fn two_hundred_variants_page_in_the_grid() {
         ));
     }
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
-    t.draw(|f| mnist_lab::tui::ui::render(&app, f)).unwrap();
+    t.draw(|f| {
+        mnist_lab::tui::ui::render(&app, f);
+    })
+    .unwrap();
     let screen: String = t
         .backend()
         .buffer()

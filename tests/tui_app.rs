@@ -212,6 +212,10 @@ fn log_scale_sort_and_export_keys() {
     assert!(app.charts.log_scale);
     app.update(key('g'));
     assert!(!app.charts.log_scale);
+    // o sorts the table (and the grid's table); the live view has no order to change.
+    app.update(key('o'));
+    assert_eq!(app.table.sort, SortKey::Order);
+    app.update(key('3'));
     use mnist_lab::spec::Metric;
     // Every result metric of the one list, in its order; the learning rate is not one.
     for expected in [
@@ -296,7 +300,7 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
         app.update(Msg::Engine(Event::VariantSkipped { index: 2 })),
         NO_EFFECTS
     );
-    assert_eq!(app.best_variant(), Some(0));
+    assert_eq!(app.run.as_ref().unwrap().best_unit(), Some(0));
     assert_eq!(
         app.update(Msg::Engine(Event::RunFinished { cancelled: false })),
         vec![Effect::FinishRun]
@@ -349,9 +353,16 @@ fn sorting_orders_by_final_numbers() {
             weights: None,
         }));
     }
-    assert_eq!(app.sorted_indices(), vec![0, 1, 2]);
+    assert_eq!(
+        app.table.sorted_indices(&app.run.as_ref().unwrap().record),
+        vec![0, 1, 2]
+    );
+    app.update(key('3'));
     app.update(key('o'));
-    assert_eq!(app.sorted_indices(), vec![1, 2, 0]);
+    assert_eq!(
+        app.table.sorted_indices(&app.run.as_ref().unwrap().record),
+        vec![1, 2, 0]
+    );
     // On through the other metrics (accuracy: all equal, stable) to the name.
     for _ in 0..10 {
         if app.table.sort == SortKey::Name {
@@ -361,7 +372,8 @@ fn sorting_orders_by_final_numbers() {
     }
     assert_eq!(app.table.sort, SortKey::Name);
     let names: Vec<String> = app
-        .sorted_indices()
+        .table
+        .sorted_indices(&app.run.as_ref().unwrap().record)
         .iter()
         .map(|&i| app.run.as_ref().unwrap().record.units[i].spec.name.clone())
         .collect();
@@ -396,14 +408,17 @@ fn past_entries() -> Vec<mnist_lab::tui::app::PastEntry> {
         mnist_lab::tui::app::PastEntry {
             dir: "runs/20260101-000000-quick".into(),
             record: Ok(done),
+            title: None,
         },
         mnist_lab::tui::app::PastEntry {
             dir: "runs/20250101-000000-quick".into(),
             record: Ok(interrupted),
+            title: None,
         },
         mnist_lab::tui::app::PastEntry {
             dir: "runs/broken".into(),
             record: Err("runs/broken/run.json: not a valid run file".into()),
+            title: None,
         },
     ]
 }
@@ -415,7 +430,7 @@ fn past_runs_open_resume_and_compare_from_the_picker() {
     // Cursor moves from the presets into the past runs.
     app.update(key('j'));
     app.update(key('j'));
-    assert_eq!(app.selected_past(), Some(0));
+    assert_eq!(app.picker.selected_past(), Some(0));
     // A finished run cannot be resumed, an interrupted one can.
     assert!(app.update(key('r')).is_empty());
     assert!(app.message.as_ref().unwrap().1.contains("nothing left"));
@@ -499,12 +514,17 @@ fn every_action_has_a_key_in_the_one_table() {
         Action::FilterPredicted,
         Action::Yes,
         Action::No,
+        Action::Rename,
+        Action::Delete,
+        Action::ExportView,
+        Action::Filter,
     ];
     for a in all {
         assert!(reachable.contains(&a), "{a:?} has no key in BINDINGS");
     }
-    // Each key of the table maps to its own action, and no key is bound twice.
-    let mut seen = Vec::new();
+    // Each key of the table maps to its own action; a key listed in two places (help
+    // says what it does in each view) means one action in both.
+    let mut seen: Vec<(KeyCode, Action)> = Vec::new();
     for b in BINDINGS {
         for (code, action) in b.map {
             assert_eq!(
@@ -513,8 +533,10 @@ fn every_action_has_a_key_in_the_one_table() {
                 "{}",
                 b.keys
             );
-            assert!(!seen.contains(code), "{code:?} bound twice");
-            seen.push(*code);
+            if let Some((_, other)) = seen.iter().find(|(c, _)| c == code) {
+                assert_eq!(other, action, "{code:?} bound to two actions");
+            }
+            seen.push((*code, *action));
         }
     }
 }
@@ -554,7 +576,7 @@ fn the_overlay_is_raw_by_default_and_t_smooths_only_the_view_it_is_pressed_in() 
 /// A chart's legend goes to the right corner its curves' ends are far from.
 #[test]
 fn legends_go_where_the_curves_do_not_end() {
-    use mnist_lab::tui::ui::chart::{emptiest_corner, Series};
+    use mnist_lab::tui::widgets::chart::{emptiest_corner, Series};
     use ratatui::widgets::LegendPosition;
     let accuracy = Series {
         test: vec![(1.0, 0.80), (2.0, 0.95), (3.0, 0.97)],
@@ -575,7 +597,7 @@ fn legends_go_where_the_curves_do_not_end() {
 /// Epoch ticks sit on whole epochs: 3 epochs get 0 and 3, not a "2" at 1.5.
 #[test]
 fn epoch_ticks_are_whole_epochs() {
-    use mnist_lab::tui::ui::chart::epoch_labels;
+    use mnist_lab::tui::widgets::chart::epoch_labels;
     let text = |x: f64| -> Vec<String> {
         epoch_labels(x)
             .iter()

@@ -185,31 +185,41 @@ fn table_view_sorts_and_marks_the_best() {
 
 #[test]
 fn help_overlay_lists_every_key_that_works_here() {
+    use mnist_lab::tui::app::View;
     use mnist_lab::tui::keys::{Scope, BINDINGS};
-    // A run training here: everything but the picker's keys.
+    // A run training here, on each view: the keys of a run, and of that view only.
     let mut app = paper_app();
     app.update(Msg::Key(KeyEvent::from(KeyCode::Char('?'))));
-    let s = draw(&app, 100, 40);
-    assert!(contains(&s, " keys "));
-    for b in BINDINGS {
-        assert_eq!(
-            contains(&s, b.help),
-            b.scope != Scope::Picker,
-            "training help and {:?}",
-            b.help
-        );
+    for view in View::all() {
+        app.view = view;
+        let s = draw(&app, 120, 48);
+        assert!(contains(&s, " keys "));
+        for b in BINDINGS {
+            let here = b.scope != Scope::Picker && (b.views.is_empty() || b.views.contains(&view));
+            assert_eq!(
+                contains(&s, b.help),
+                here,
+                "{view:?} help and {:?}: {s:#?}",
+                b.help
+            );
+        }
     }
+    // Concretely: pin and hide only in the overlay, the digit filters only in digits.
+    app.view = View::Live;
+    let s = draw(&app, 120, 48);
+    assert!(!contains(&s, "pin / hide"), "{s:#?}");
+    assert!(!contains(&s, "filter by true"), "{s:#?}");
+    app.view = View::Overlay;
+    assert!(contains(&draw(&app, 120, 48), "pin / hide"));
     // The picker's help has no pause, skip or digit filters; its footer no pause either.
     let mut picker = picker_app();
     picker.update(Msg::Key(KeyEvent::from(KeyCode::Char('?'))));
     let s = draw(&picker, 100, 40);
     assert!(!contains(&s, "pause / resume training"), "{s:#?}");
-    assert!(!contains(&s, "digits: filter"), "{s:#?}");
+    assert!(!contains(&s, "filter by true"), "{s:#?}");
     assert!(contains(&s, "resume an interrupted past run"), "{s:#?}");
-    assert!(
-        contains(&s, "cycle the sort of the table / past runs"),
-        "{s:#?}"
-    );
+    assert!(contains(&s, "name the selected past run"), "{s:#?}");
+    assert!(contains(&s, "next sort order"), "{s:#?}");
 }
 
 /// After DONE, the footer and help offer no pause, skip or cancel, and space says why.
@@ -253,7 +263,11 @@ fn too_small_terminal_says_so() {
 fn no_color_draws_without_colours() {
     let mut app = paper_app();
     let mut coloured = Terminal::new(TestBackend::new(120, 36)).unwrap();
-    coloured.draw(|f| ui::render(&app, f)).unwrap();
+    coloured
+        .draw(|f| {
+            ui::render(&app, f);
+        })
+        .unwrap();
     assert!(
         coloured
             .backend()
@@ -265,7 +279,11 @@ fn no_color_draws_without_colours() {
     );
     app.no_color = true;
     let mut terminal = Terminal::new(TestBackend::new(120, 36)).unwrap();
-    terminal.draw(|f| ui::render(&app, f)).unwrap();
+    terminal
+        .draw(|f| {
+            ui::render(&app, f);
+        })
+        .unwrap();
     let buf = terminal.backend().buffer();
     assert!(buf
         .content()
@@ -306,6 +324,7 @@ fn picker_lists_past_runs_and_their_details() {
     app.update(Msg::PastRuns(vec![mnist_lab::tui::app::PastEntry {
         dir: "runs/20250101-000000-quick".into(),
         record: Ok(RunRecord::new(&p, Environment::detect("t"))),
+        title: None,
     }]));
     app.picker.selected = 2;
     let s = draw(&app, 120, 30);
@@ -391,6 +410,7 @@ fn past_run(name: &str, preset_name: &str, loss: f32) -> mnist_lab::tui::app::Pa
     mnist_lab::tui::app::PastEntry {
         dir: format!("runs/{name}").into(),
         record: Ok(r),
+        title: None,
     }
 }
 

@@ -299,7 +299,7 @@ fn the_overlay_draws_every_variant_pins_fade_the_rest_and_hidden_ones_leave_the_
 
 #[test]
 fn grid_cells_fill_the_screen_and_page_only_when_they_must() {
-    use mnist_lab::tui::ui::grid::{layout, CELL_HEIGHT, CELL_WIDTH};
+    use mnist_lab::tui::views::grid::{layout, CELL_HEIGHT, CELL_WIDTH};
     // 3 variants in a 160×38 grid area: three side by side, each a third of the width and
     // the full height.
     let g = layout(160, 38, 3, 0);
@@ -370,7 +370,7 @@ fn every_view_the_help_and_the_footer_fit_80_by_24_without_cutting_words() {
         ('6', "6 pairs"),
         ('7', "7 overlay"),
     ];
-    let footer = mnist_lab::tui::keys::footer(mnist_lab::tui::keys::Scope::Run);
+    let footer = mnist_lab::tui::keys::footer(mnist_lab::tui::keys::Scope::Run, None);
     for (k, label) in views {
         app.update(key(k));
         let s = draw(&app, 80, 24);
@@ -400,7 +400,7 @@ fn every_view_the_help_and_the_footer_fit_80_by_24_without_cutting_words() {
     // Help: one column of whole lines that scrolls, and says so.
     app.update(key('?'));
     // Every key that works here (help lists no others).
-    let bindings = mnist_lab::tui::keys::bindings_in(app.scope());
+    let bindings = mnist_lab::tui::keys::bindings_in(app.scope(), app.shown_view());
     let mut seen = std::collections::HashSet::new();
     for _ in 0..bindings.len() {
         let s = draw(&app, 80, 24);
@@ -417,14 +417,8 @@ fn every_view_the_help_and_the_footer_fit_80_by_24_without_cutting_words() {
 }
 
 fn click(app: &mut App, column: u16, row: u16, w: u16, h: u16) {
-    use mnist_lab::tui::app::{MouseInput, MouseKind};
-    app.update(Msg::Mouse(MouseInput {
-        kind: MouseKind::Click,
-        column,
-        row,
-        width: w,
-        height: h,
-    }));
+    let msg = common::screen::click(app, w, h, column, row);
+    app.update(msg);
 }
 
 /// Column of the first character of `needle` on line `row`.
@@ -437,7 +431,6 @@ fn column_of(s: &[String], row: usize, needle: &str) -> u16 {
 
 #[test]
 fn clicks_pick_views_from_the_header_and_variants_from_grid_cells_and_the_legend() {
-    use mnist_lab::tui::app::{MouseInput, MouseKind};
     let text = r#"(name: "t", defaults: (arch: "128-64", epochs: 2),
         variants: [(name: "a"), (name: "b"), (name: "c")])"#;
     let mut app = finished(text, 2, |g, _, e| 0.1 * (g + 1) as f32 / e as f32);
@@ -472,13 +465,7 @@ fn clicks_pick_views_from_the_header_and_variants_from_grid_cells_and_the_legend
     );
     assert_eq!(app.selected, 2, "{s:#?}");
     // The wheel steps the selection; a click on the table below the cells selects nothing.
-    app.update(Msg::Mouse(MouseInput {
-        kind: MouseKind::WheelUp,
-        column: 5,
-        row: 5,
-        width: w,
-        height: h,
-    }));
+    app.update(Msg::Wheel(true));
     assert_eq!(app.selected, 1);
     click(&mut app, 5, h - 3, w, h);
     assert_eq!(app.selected, 1);

@@ -271,7 +271,9 @@ impl RunRecord {
         for u in &self.units {
             (u.status as u8).hash(&mut h);
             u.history.len().hash(&mut h);
-            u.final_metrics().map(|m| m.test_loss.to_bits()).hash(&mut h);
+            u.final_metrics()
+                .map(|m| m.test_loss.to_bits())
+                .hash(&mut h);
         }
         h.finish()
     }

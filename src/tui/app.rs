@@ -468,7 +468,10 @@ impl App {
             Some(i) => {
                 self.selected = i;
                 self.follow = false;
-                self.message = Some((Level::Info, format!("find: {text}█ · enter keeps · esc returns")));
+                self.message = Some((
+                    Level::Info,
+                    format!("find: {text}█ · enter keeps · esc returns"),
+                ));
             }
             None => {
                 self.message = Some((Level::Error, format!("find: {text}█ · no variant holds it")));
@@ -534,7 +537,11 @@ impl App {
                 // Never past the last page, so ↑ moves at once after many ↓.
                 Action::Down => {
                     let last = if self.rows > 0 {
-                        crate::tui::widgets::help::max_scroll(self.rows, self.scope(), self.shown_view())
+                        crate::tui::widgets::help::max_scroll(
+                            self.rows,
+                            self.scope(),
+                            self.shown_view(),
+                        )
                     } else {
                         crate::tui::keys::BINDINGS.len()
                     };
@@ -602,8 +609,14 @@ impl App {
                 }
             }
             Action::Delete => match self.picker.selected_past() {
-                Some(i) if self.run.as_ref().and_then(|r| r.dir.as_ref()) == Some(&self.picker.past[i].dir) => {
-                    self.message = Some((Level::Error, "this run is open: it cannot be deleted while shown".into()));
+                Some(i)
+                    if self.run.as_ref().and_then(|r| r.dir.as_ref())
+                        == Some(&self.picker.past[i].dir) =>
+                {
+                    self.message = Some((
+                        Level::Error,
+                        "this run is open: it cannot be deleted while shown".into(),
+                    ));
                 }
                 Some(i) => {
                     let p = &self.picker.past[i];

@@ -106,6 +106,8 @@ use Action as A;
 use KeyCode::Char as C;
 
 /// The key table: key handling (`action_for`), the footer and the `?` help all read it.
+/// A key may be listed twice (help says what it does in each view) but means one action;
+/// `n` is `Rename`, which a confirmation takes as no.
 #[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
     Binding { keys: "↑/k ↓/j", map: &[(KeyCode::Up, A::Up), (C('k'), A::Up), (KeyCode::Down, A::Down), (C('j'), A::Down)], help: "select preset / variant", scope: Scope::Everywhere, views: &[], footer: Some("select") },
@@ -138,7 +140,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: "n", map: &[(C('n'), A::Rename)], help: "name the selected past run", scope: Scope::Picker, views: &[], footer: None },
     Binding { keys: "D", map: &[(C('D'), A::Delete)], help: "delete the selected past run (asks first)", scope: Scope::Picker, views: &[], footer: None },
     Binding { keys: "b", map: &[(C('b'), A::Compare)], help: "compare a past run beside this one / clear the comparison", scope: Scope::Everywhere, views: &[], footer: None },
-    Binding { keys: "y n", map: &[(C('y'), A::Yes), (C('Y'), A::Yes), (C('n'), A::No), (C('N'), A::No)], help: "answer a confirmation", scope: Scope::Everywhere, views: &[], footer: None },
+    Binding { keys: "y n", map: &[(C('y'), A::Yes), (C('Y'), A::Yes), (C('N'), A::No)], help: "answer a confirmation", scope: Scope::Everywhere, views: &[], footer: None },
     Binding { keys: "esc", map: &[(KeyCode::Esc, A::Back)], help: "close popup / back to picker when done", scope: Scope::Everywhere, views: &[], footer: None },
     Binding { keys: "?", map: &[(C('?'), A::Help)], help: "show / hide this help", scope: Scope::Everywhere, views: &[], footer: Some("help") },
     Binding { keys: "q", map: &[(C('q'), A::Quit)], help: "quit (asks while training)", scope: Scope::Everywhere, views: &[], footer: Some("quit") },

@@ -3,6 +3,18 @@
 //! (drawing pieces), `views` (each view's state, keys and drawing), `app` (the one `update`,
 //! routing), `ui` (the frame around the views), `runtime` (terminal, threads, I/O).
 
+/// The modules of `tui` by rank, lowest first: an import may only point to a lower rank
+/// (checked by `tests/layers.rs`, as the crate's `LAYERS` are).
+pub const LAYERS: &[&[&str]] = &[
+    &["theme", "state"],
+    &["keys", "hits"],
+    &["widgets"],
+    &["views"],
+    &["app"],
+    &["ui"],
+    &["runtime"],
+];
+
 pub mod app;
 pub mod hits;
 pub mod keys;

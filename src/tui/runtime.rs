@@ -210,7 +210,8 @@ impl Runtime {
             let unit = record.units.get(self.app.selected).cloned();
             record.units = unit.into_iter().collect();
         }
-        let mut written = crate::export::export_files(&dir, &record, crate::export::view_files(name))?;
+        let mut written =
+            crate::export::export_files(&dir, &record, crate::export::view_files(name))?;
         if let (super::state::View::Digits, Some(d)) = (view, &self.app.digits) {
             let n = d.predictions.len();
             let m = crate::insight::confusion::confusion(&d.data.test.labels[..n], &d.predictions);

@@ -18,7 +18,6 @@ pub enum Screen {
     Run,
 }
 
-
 /// The views, in the header's order; each one's label is the key that opens it and its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::IntoStaticStr)]
 pub enum View {
@@ -70,7 +69,6 @@ impl View {
         label.split_once(' ').map_or(label, |(_, name)| name)
     }
 }
-
 
 /// A question the user answers with y or n before it is done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,7 +148,6 @@ pub fn unit_fraction(v: &UnitRecord, p: Option<Progress>) -> f64 {
 /// A run found in the run store.
 pub type PastEntry = crate::runs::history::PastRun;
 
-
 /// Live progress of one variant inside an epoch.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Progress {
@@ -209,6 +206,18 @@ impl RunView {
                 *ours = t.clone();
             }
         }
+    }
+
+    /// The finished unit with the lowest final test loss.
+    pub fn best_unit(&self) -> Option<usize> {
+        self.record
+            .units
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.status == UnitStatus::Finished)
+            .filter_map(|(i, v)| v.final_metrics().map(|m| (i, m.test_loss)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i)
     }
 
     pub fn done_count(&self) -> usize {
@@ -324,7 +333,6 @@ pub enum Effect {
     ExportView(View),
 }
 
-
 /// Options of the loss charts (live view and grid cells).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChartOptions {
@@ -348,7 +356,5 @@ impl Default for ChartOptions {
     }
 }
 
-
 /// EMA factor of the smoothed batch-loss line.
 pub const SMOOTHING: f64 = 0.9;
-

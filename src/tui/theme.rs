@@ -100,13 +100,9 @@ pub fn badges(v: &crate::runs::UnitRecord, theme: Theme) -> Vec<Span<'static>> {
     }
     if let Some(e) = curves::gap_widening_since(&v.history, OVERFIT_EPOCHS) {
         out.push(Span::styled(
-            format!(
-                " ⚠ overfitting (gap up since {}) ",
-                e - OVERFIT_EPOCHS
-            ),
+            format!(" ⚠ overfitting (gap up since {}) ", e - OVERFIT_EPOCHS),
             theme.warn(),
         ));
     }
     out
 }
-

@@ -50,7 +50,14 @@ pub fn render(app: &App, frame: &mut Frame) -> Hits {
     }
     render_footer(app, frame, foot, theme);
     if app.help {
-        help::render(frame, area, app.help_scroll, app.scope(), app.shown_view(), theme);
+        help::render(
+            frame,
+            area,
+            app.help_scroll,
+            app.scope(),
+            app.shown_view(),
+            theme,
+        );
     }
     if let Some(confirm) = &app.confirm {
         render_confirm(frame, area, confirm, theme);

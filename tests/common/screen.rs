@@ -2,7 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use mnist_lab::tui::app::App;
+use mnist_lab::tui::app::{App, Msg};
+use mnist_lab::tui::hits::Hits;
 use mnist_lab::tui::ui;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -17,9 +18,22 @@ pub fn draw(app: &App, w: u16, h: u16) -> Vec<String> {
 
 /// The buffer of a drawn app, for styles.
 pub fn buffer(app: &App, w: u16, h: u16) -> ratatui::buffer::Buffer {
+    drawn(app, w, h).0
+}
+
+/// The buffer of a drawn app and where it drew what a click selects.
+pub fn drawn(app: &App, w: u16, h: u16) -> (ratatui::buffer::Buffer, Hits) {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|f| ui::render(app, f)).unwrap();
-    terminal.backend().buffer().clone()
+    let mut hits = Hits::default();
+    terminal.draw(|f| hits = ui::render(app, f)).unwrap();
+    (terminal.backend().buffer().clone(), hits)
+}
+
+/// A left click at (`x`, `y`) of a `w`×`h` terminal, as the runtime makes it: against what
+/// the app draws now.
+#[allow(dead_code)]
+pub fn click(app: &App, w: u16, h: u16, x: u16, y: u16) -> Msg {
+    Msg::Click(drawn(app, w, h).1.at(x, y))
 }
 
 /// The words of a screen: runs of letters, digits and punctuation between spaces, borders and

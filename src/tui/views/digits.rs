@@ -49,7 +49,6 @@ fn cycle_class(c: Option<u8>) -> Option<u8> {
     }
 }
 
-
 impl Digits {
     /// `u`/`i` filter by true / predicted class, ←/→ page the gallery.
     pub fn on_action(&mut self, action: Action) -> Reply {
@@ -144,7 +143,13 @@ pub const SMALL_TILE: (u16, u16) = (16, 9);
 const MATRIX_WIDE: u16 = 68;
 const MATRIX_NARROW: u16 = 61;
 
-pub fn render(digits: Option<&Digits>, theme: Theme, frame: &mut Frame, area: Rect, hits: &mut Hits) {
+pub fn render(
+    digits: Option<&Digits>,
+    theme: Theme,
+    frame: &mut Frame,
+    area: Rect,
+    hits: &mut Hits,
+) {
     let Some(d) = digits else {
         frame.render_widget(
             Paragraph::new("Select a finished variant and press 5 to see its digits.")
@@ -237,8 +242,16 @@ fn render_matrix(
     // Each count selects its (true, predicted) pair for the gallery.
     for t in 0..10u16 {
         for p in 0..10u16 {
-            let cell_area = Rect::new(inner.x + label as u16 + p * cell as u16, inner.y + 1 + t, cell as u16, 1);
-            hits.add(cell_area.intersection(inner), Target::Pair(t as u8, p as u8));
+            let cell_area = Rect::new(
+                inner.x + label as u16 + p * cell as u16,
+                inner.y + 1 + t,
+                cell as u16,
+                1,
+            );
+            hits.add(
+                cell_area.intersection(inner),
+                Target::Pair(t as u8, p as u8),
+            );
         }
     }
 }

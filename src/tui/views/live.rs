@@ -30,10 +30,9 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
         .enumerate()
         .map(|(i, v)| {
             let detail = match v.status {
-                UnitStatus::Running => format!(
-                    "{:>3.0}%",
-                    unit_fraction(v, run.progress[i]) * 100.0
-                ),
+                UnitStatus::Running => {
+                    format!("{:>3.0}%", unit_fraction(v, run.progress[i]) * 100.0)
+                }
                 UnitStatus::Finished => v
                     .last()
                     .map(|m| format!("{:.4}", m.test_acc))

@@ -30,15 +30,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The finished unit with the lowest final test loss.
     pub fn best_unit(&self) -> Option<usize> {
-        self.run
-            .record
-            .units
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| v.status == crate::runs::UnitStatus::Finished)
-            .filter_map(|(i, v)| v.final_metrics().map(|m| (i, m.test_loss)))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(i, _)| i)
+        self.run.best_unit()
     }
 
     /// The variant (group) name of the selected unit.

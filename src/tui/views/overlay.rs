@@ -11,12 +11,12 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 use ratatui::Frame;
 
 use super::{done, Ctx, Reply};
-use crate::tui::state::RunView;
 use crate::runs::{RunRecord, UnitRecord};
 use crate::spec::EpochMetrics;
 use crate::spec::Metric;
 use crate::tui::hits::{Hits, Target};
 use crate::tui::keys::Action;
+use crate::tui::state::RunView;
 
 /// The overlay view: its metric, and the variants pinned (kept bright while the rest fade)
 /// or hidden (off the chart and its y-range), by their legend labels.

@@ -8,11 +8,11 @@ use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::{done, Ctx, Reply};
-use crate::tui::state::RunView;
 use crate::insight::stats::{self, VariantStats};
 use crate::spec::Metric;
 use crate::tui::hits::Hits;
 use crate::tui::keys::Action;
+use crate::tui::state::RunView;
 use crate::tui::widgets::fit;
 
 /// The pairwise view: the variant the selected one is compared with.
@@ -160,8 +160,7 @@ pub fn render(view: &PairsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hits:
         }),
     ];
     let (kept, widths) = fit::columns(&cols, bottom.width.saturating_sub(2));
-    let header =
-        Row::new(kept.iter().map(|&c| cols[c].header_cell())).style(theme.title());
+    let header = Row::new(kept.iter().map(|&c| cols[c].header_cell())).style(theme.title());
     let rows = others
         .iter()
         .zip(&tests)

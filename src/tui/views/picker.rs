@@ -78,7 +78,6 @@ pub fn run_summary(r: &RunRecord) -> (usize, usize, Option<f32>, Option<f32>, f3
     (finished.len(), r.units.len(), best_loss, best_acc, seconds)
 }
 
-
 impl Picker {
     /// The past run under the cursor, if the cursor is in that section.
     pub fn selected_past(&self) -> Option<usize> {
@@ -429,11 +428,7 @@ fn render_past(
     let title = if picker.all_past.is_empty() {
         fit::title(&["past runs (none yet)"], room)
     } else {
-        let count = format!(
-            "past runs {}/{}",
-            picker.past.len(),
-            picker.all_past.len()
-        );
+        let count = format!("past runs {}/{}", picker.past.len(), picker.all_past.len());
         let sort = format!("by {} (o)", picker.run_sort.label());
         // While typing, the filter matters more than the sort.
         if picker.filtering {
@@ -467,9 +462,7 @@ fn render_past(
     let rows: Vec<Row> = rows_cells
         .iter()
         .enumerate()
-        .map(|(r, (_, style))| {
-            Row::new(kept.iter().map(|&c| cols[c].cell(r))).style(*style)
-        })
+        .map(|(r, (_, style))| Row::new(kept.iter().map(|&c| cols[c].cell(r))).style(*style))
         .collect();
     let header = Row::new(kept.iter().map(|&c| cols[c].header_cell())).style(theme.title());
     frame.render_stateful_widget(

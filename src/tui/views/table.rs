@@ -93,7 +93,6 @@ impl SortKey {
     }
 }
 
-
 pub fn render(view: &TableView, ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
     render_table(view, ctx, frame, area, hits);
 }
@@ -119,8 +118,7 @@ pub fn render_table(view: &TableView, ctx: &Ctx, frame: &mut Frame, area: Rect, 
         })
         .collect();
     let (kept, widths) = fit::columns(&cols, area.width.saturating_sub(2));
-    let header =
-        Row::new(kept.iter().map(|&c| cols[c].header_cell())).style(theme.title());
+    let header = Row::new(kept.iter().map(|&c| cols[c].header_cell())).style(theme.title());
     let rows = order.iter().enumerate().map(|(r, &i)| {
         let mut row = Row::new(kept.iter().map(|&c| cols[c].cell(r)));
         if Some(i) == best {
@@ -248,8 +246,7 @@ fn render_variant_table(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hit
         .map(|(&(h, rank), cells)| fit::Column::new(h, rank, cells))
         .collect();
     let (kept, widths) = fit::columns(&cols, area.width.saturating_sub(2));
-    let header =
-        Row::new(kept.iter().map(|&c| cols[c].header_cell())).style(theme.title());
+    let header = Row::new(kept.iter().map(|&c| cols[c].header_cell())).style(theme.title());
     let rows = vs.iter().enumerate().map(|(r, v)| {
         let row = Row::new(kept.iter().map(|&c| cols[c].cell(r)));
         if in_best(&v.name) {
@@ -279,7 +276,10 @@ fn render_variant_table(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hit
     // A variant's row selects its first unit.
     let first_unit = |r: usize| {
         let name = &vs.get(r)?.name;
-        record.units.iter().position(|u| u.spec.variant_name() == name)
+        record
+            .units
+            .iter()
+            .position(|u| u.spec.variant_name() == name)
     };
     row_hits(hits, area, state.offset(), first_unit);
 }

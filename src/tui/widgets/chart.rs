@@ -6,8 +6,8 @@ use ratatui::symbols::Marker;
 use ratatui::text::Span;
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, LegendPosition};
 
-use crate::tui::theme::Theme;
 use crate::runs::UnitRecord;
+use crate::tui::theme::Theme;
 
 /// Points of one chart, already transformed (log10 when asked).
 #[derive(Debug, Default)]

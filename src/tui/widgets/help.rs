@@ -8,9 +8,9 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::centered;
-use crate::tui::theme::Theme;
 use crate::tui::keys::{bindings_in, Scope};
 use crate::tui::state::View;
+use crate::tui::theme::Theme;
 
 /// Width of the keys column.
 const KEYS: usize = 10;

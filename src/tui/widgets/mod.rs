@@ -26,4 +26,3 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
         .areas(row);
     cell
 }
-
