@@ -359,3 +359,26 @@ fn the_evaluating_note_goes_when_the_digits_arrive() {
     app.update(Msg::DigitsLoaded(d));
     assert_eq!(app.message, None);
 }
+
+/// A click on a cell of the confusion matrix shows that (true, predicted) pair in the
+/// gallery; a second click on it shows every mistake again.
+#[test]
+fn clicking_a_matrix_cell_filters_the_gallery_to_that_pair() {
+    use mnist_lab::tui::hits::Target;
+    let mut app = digits_app();
+    for (w, h) in [(160, 48), (80, 24)] {
+        let (_, hits) = common::screen::drawn(&app, w, h);
+        let at = hits
+            .find(Target::Pair(1, 7))
+            .unwrap_or_else(|| panic!("the 1→7 cell is clickable at {w}x{h}"));
+        app.update(common::screen::click(&app, w, h, at.x + 1, at.y));
+        let d = app.digits.as_ref().unwrap();
+        assert_eq!((d.true_filter, d.pred_filter), (Some(1), Some(7)));
+        // The count in that cell is the one mistake 1→7: the matrix row of true 1 holds it.
+        let s = common::screen::draw(&app, w, h);
+        assert!(s[at.y as usize].contains('1'), "{s:#?}");
+        app.update(common::screen::click(&app, w, h, at.x + 1, at.y));
+        let d = app.digits.as_ref().unwrap();
+        assert_eq!((d.true_filter, d.pred_filter), (None, None));
+    }
+}

@@ -391,3 +391,87 @@ fn a_run_knows_its_variants_and_their_units() {
         [("a", vec![0, 2]), ("b", vec![1, 3])]
     );
 }
+
+/// A run's name (`n` in the TUI) is a file of its folder: written whole, read back, checked
+/// (length, control characters), never read through a planted link; deleting a run removes
+/// only a real run folder directly inside the store.
+#[test]
+fn run_names_and_deletion_stay_inside_the_store() {
+    use mnist_lab::runs::history;
+    let root = tempfile::tempdir().unwrap();
+    let p = mnist_lab::preset::load("quick").unwrap();
+    let dir = root.path().join("20260101-000000-quick");
+    std::fs::create_dir(&dir).unwrap();
+    runs::save(&dir, &RunRecord::new(&p, Environment::detect("t"))).unwrap();
+
+    assert_eq!(history::read_title(&dir), None);
+    assert_eq!(
+        history::write_title(&dir, "  wide nets  ").unwrap(),
+        Some("wide nets".to_string())
+    );
+    assert_eq!(history::read_title(&dir), Some("wide nets".into()));
+    let listed = history::list(root.path());
+    assert_eq!(listed[0].title.as_deref(), Some("wide nets"));
+    for bad in [
+        "x".repeat(history::MAX_TITLE + 1),
+        "a\u{1b}[2Jb".to_string(),
+    ] {
+        assert!(history::write_title(&dir, &bad).is_err(), "{bad:?}");
+        assert_eq!(history::read_title(&dir), Some("wide nets".into()), "kept");
+    }
+    // An empty name removes it; no temporary file is left.
+    assert_eq!(history::write_title(&dir, "").unwrap(), None);
+    assert_eq!(history::read_title(&dir), None);
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(names, vec!["run.json".to_string()]);
+    // A link planted as the name is not followed.
+    let secret = root.path().join("secret");
+    std::fs::write(&secret, "secret text").unwrap();
+    std::os::unix::fs::symlink(&secret, dir.join(history::TITLE_FILE)).unwrap();
+    assert_eq!(history::read_title(&dir), None);
+
+    // Deletion: not a folder outside the store, not a link to a run, not a non-run folder.
+    let outside = tempfile::tempdir().unwrap();
+    assert!(history::delete_run(root.path(), outside.path()).is_err());
+    let link = root.path().join("20270101-000000-link");
+    std::os::unix::fs::symlink(&dir, &link).unwrap();
+    assert!(history::delete_run(root.path(), &link).is_err());
+    assert!(dir.join("run.json").exists(), "the link's target stays");
+    let plain = root.path().join("notes");
+    std::fs::create_dir(&plain).unwrap();
+    assert!(history::delete_run(root.path(), &plain).is_err());
+    assert!(plain.exists());
+    history::delete_run(root.path(), &dir).unwrap();
+    assert!(!dir.exists());
+    assert!(secret.exists());
+}
+
+/// `E` exports what a view shows: the view's files of the export registry, into a folder of
+/// their own, refused where files no export wrote are.
+#[test]
+fn a_view_export_writes_the_views_files_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = mnist_lab::preset::load("quick").unwrap();
+    let record = RunRecord::new(&p, Environment::detect("t"));
+    let dir = tmp.path().join("view-factors");
+    let written = export::export_files(&dir, &record, export::view_files("factors")).unwrap();
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(names, ["effects.csv", "anova.csv"]);
+    assert!(dir.join(export::EXPORT_MARK).exists());
+    // Again into the same folder: allowed (its own export).
+    export::export_files(&dir, &record, export::view_files("grid")).unwrap();
+    assert!(dir.join("summary.csv").exists() && dir.join("curves.svg").exists());
+    // Not into a folder holding someone's files.
+    let foreign = tmp.path().join("mine");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), "keep").unwrap();
+    assert!(export::export_files(&foreign, &record, export::view_files("pairs")).is_err());
+    assert!(!foreign.join("comparisons.csv").exists());
+}

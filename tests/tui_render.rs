@@ -616,3 +616,88 @@ fn a_long_message_is_never_cut() {
         }
     }
 }
+
+/// The picker answers clicks (a line selects, a second click opens), marks the runs in the
+/// comparison, shows a run's name, and asks before deleting one, by its name.
+#[test]
+fn the_picker_takes_clicks_names_runs_marks_compared_ones_and_asks_before_deleting() {
+    use mnist_lab::tui::app::{Confirm, Effect, Screen};
+    use mnist_lab::tui::hits::Target;
+    let mut app = picker_app();
+    let mut named = past_run("20260101-000000-quick", "quick", 0.2);
+    named.title = Some("baseline after the fix".into());
+    app.update(Msg::PastRuns(vec![
+        named,
+        past_run("20250101-000000-quick", "quick", 0.3),
+    ]));
+    let (w, h) = (120, 40);
+    let s = draw(&app, w, h);
+    assert!(contains(&s, "baseline after the fix"), "{s:#?}");
+    // A click on the first past run's line selects it; a second click opens it.
+    let (_, hits) = common::screen::drawn(&app, w, h);
+    let at = hits
+        .find(Target::Entry(2))
+        .expect("the first past run is clickable");
+    app.update(common::screen::click(&app, w, h, at.x + 1, at.y));
+    assert_eq!(app.picker.selected_past(), Some(0));
+    assert_eq!(app.screen, Screen::Picker);
+    app.update(common::screen::click(&app, w, h, at.x + 1, at.y));
+    assert_eq!(app.screen, Screen::Run, "a second click opens the run");
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Esc)));
+    assert_eq!(app.screen, Screen::Picker);
+    // A click on a preset selects it.
+    let at = hits.find(Target::Entry(0)).unwrap();
+    app.update(common::screen::click(&app, w, h, at.x + 2, at.y));
+    assert_eq!(app.picker.selected, 0);
+
+    // b on the second run: marked in the table.
+    app.picker.selected = 3;
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('b'))));
+    let s = draw(&app, w, h);
+    let row = s.iter().find(|l| l.contains("2025-01-01")).unwrap();
+    assert!(row.contains("◆ 2025-01-01"), "{row:?}");
+    assert!(!s.iter().any(|l| l.contains("◆ baseline")), "{s:#?}");
+
+    // n: a name typed in a prompt; enter asks the runtime to store it.
+    assert!(app
+        .update(Msg::Key(KeyEvent::from(KeyCode::Char('n'))))
+        .is_empty());
+    for c in "wide".chars() {
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Char(c))));
+    }
+    assert!(contains(&draw(&app, w, h), "wide█"));
+    assert_eq!(
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Enter))),
+        vec![Effect::Rename(
+            "runs/20250101-000000-quick".into(),
+            "wide".into()
+        )]
+    );
+    // D on the run shown now is refused; on another it asks, naming it: n answers no, y
+    // deletes.
+    app.picker.selected = 2;
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('D'))));
+    assert_eq!(app.confirm, None);
+    assert!(app.message.as_ref().unwrap().1.contains("is open"));
+    app.picker.selected = 3;
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('D'))));
+    assert!(
+        matches!(&app.confirm, Some(Confirm::Delete(_, n)) if n == "20250101-000000-quick"),
+        "{:?}",
+        app.confirm
+    );
+    let s = draw(&app, w, h);
+    assert!(
+        contains(&s, "Delete the run 20250101-000000-quick"),
+        "{s:#?}"
+    );
+    assert!(app
+        .update(Msg::Key(KeyEvent::from(KeyCode::Char('n'))))
+        .is_empty());
+    assert_eq!(app.confirm, None);
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('D'))));
+    assert_eq!(
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Char('y')))),
+        vec![Effect::Delete("runs/20250101-000000-quick".into())]
+    );
+}

@@ -404,7 +404,8 @@ fn every_view_the_help_and_the_footer_fit_80_by_24_without_cutting_words() {
     let mut seen = std::collections::HashSet::new();
     for _ in 0..bindings.len() {
         let s = draw(&app, 80, 24);
-        assert!(contains(&s, "↑↓ scroll"), "{s:#?}");
+        // Scrolls (and says so) only when it does not fit.
+        assert_eq!(contains(&s, "↑↓ scroll"), bindings.len() + 2 > 24, "{s:#?}");
         for b in &bindings {
             if contains(&s, &format!(" {:<10} ", b.keys)) {
                 assert!(contains(&s, b.help), "help cut: {:?} {s:#?}", b.help);
@@ -566,4 +567,90 @@ fn overlay_curves_can_be_told_apart_in_colour_and_without() {
         .collect();
     assert!(marks.len() >= 15, "{s:#?}");
     assert!(marks.windows(2).all(|w| w[0] != w[1]), "{marks:?}");
+}
+
+/// `/` finds a variant by part of its name in the views that list variants; enter keeps the
+/// selection, esc returns to where it was.
+#[test]
+fn slash_finds_a_variant_by_name() {
+    let text = r#"(name: "t", defaults: (arch: "128-64", epochs: 2),
+        variants: [(name: "first"), (name: "second"), (name: "third")])"#;
+    let mut app = finished(text, 2, |g, _, e| 0.1 * (g + 1) as f32 / e as f32);
+    for view in ['1', '2', '3', '7'] {
+        app.update(key(view));
+        app.selected = 0;
+        app.update(key('/'));
+        for c in "hir".chars() {
+            app.update(key(c));
+        }
+        assert_eq!(app.unit_name_selected(), "third");
+        assert!(contains(&draw(&app, 120, 40), "find: hir█"));
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Esc)));
+        assert_eq!(app.unit_name_selected(), "first", "esc returns");
+        app.update(key('/'));
+        app.update(key('s'));
+        app.update(key('e'));
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        assert_eq!(app.unit_name_selected(), "second", "enter keeps");
+        // Keys act as keys again: 7 switches view, not the search.
+        assert!(app.search.is_none());
+    }
+    // Nothing matches: said, and the selection stays.
+    app.update(key('/'));
+    app.update(key('z'));
+    assert_eq!(app.unit_name_selected(), "second");
+    assert!(contains(&draw(&app, 120, 40), "no variant holds it"));
+}
+
+/// The factor view draws the analysis `update` made when the run last changed; drawing
+/// computes nothing (a state no update saw shows "computing…").
+#[test]
+fn the_factor_view_draws_the_analysis_made_on_update_not_per_frame() {
+    let mut app = finished(TWO, 4, |g, k, e| {
+        0.05 * (g + 1) as f32 * 4.0 / e as f32 + 0.004 * k as f32
+    });
+    app.view = View::Factors;
+    let s = draw(&app, 120, 40);
+    assert!(contains(&s, "computing…"), "{s:#?}");
+    app.update(Msg::Resize(40));
+    let s = draw(&app, 120, 40);
+    assert!(
+        !contains(&s, "computing…") && contains(&s, "main effects"),
+        "{s:#?}"
+    );
+    // The run changes (a unit's result): the analysis is made again on that update.
+    let before = app.factors.analysis(app.run.as_ref().unwrap()).cloned();
+    app.update(Msg::Engine(Event::EpochEnd {
+        index: 0,
+        metrics: EpochMetrics {
+            epoch: 5,
+            train_loss: 0.9,
+            train_acc: 0.1,
+            test_loss: 0.9,
+            test_acc: 0.1,
+            val_loss: None,
+            val_acc: None,
+            lr: None,
+            seconds: 1.0,
+            samples_per_sec: 1e4,
+        },
+    }));
+    let after = app.factors.analysis(app.run.as_ref().unwrap()).cloned();
+    assert!(after.is_some() && after != before);
+}
+
+/// One outlier does not paint every other factor cell the same colour: cells are coloured
+/// by rank.
+#[test]
+fn factor_cells_are_coloured_by_rank_not_by_distance_to_an_outlier() {
+    let text = r#"(name: "t", defaults: (arch: "128-64", epochs: 2),
+        grid: (placement: [Every, None], dropout: [0.2, 0.5]))"#;
+    // Three close losses and one far outlier.
+    let mut app = finished(text, 2, |g, _, _| [0.10, 0.11, 0.12, 5.0][g]);
+    app.update(key('4'));
+    let colours: std::collections::BTreeSet<String> = ["0.1000", "0.1100", "0.1200"]
+        .iter()
+        .map(|n| format!("{:?}", style_at(&app, 160, 48, n).fg))
+        .collect();
+    assert_eq!(colours.len(), 3, "three distinct colours: {colours:?}");
 }

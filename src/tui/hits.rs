@@ -50,6 +50,15 @@ impl Hits {
             .map(|(_, t)| *t)
     }
 
+    /// Where `target` was drawn (the last time, if more than once).
+    pub fn find(&self, target: Target) -> Option<Rect> {
+        self.areas
+            .iter()
+            .rev()
+            .find(|(_, t)| *t == target)
+            .map(|(r, _)| *r)
+    }
+
     pub fn clear(&mut self) {
         self.areas.clear();
     }
