@@ -701,3 +701,89 @@ fn the_picker_takes_clicks_names_runs_marks_compared_ones_and_asks_before_deleti
         vec![Effect::Delete("runs/20250101-000000-quick".into())]
     );
 }
+
+/// The preset detail is a table with headers; a long preset ends in "… N more" instead of
+/// being cut; the estimate says where its speed comes from.
+#[test]
+fn the_preset_detail_is_a_table_with_headers_and_says_how_many_more() {
+    let mut app = App::new(vec![PickerEntry {
+        label: "<embedded>/placement-grid.ron".into(),
+        preset: preset::load("placement-grid").map_err(|e| e.to_string()),
+    }]);
+    app.update(Msg::PastRuns(Vec::new()));
+    let n = app.picker.entries[0].preset.as_ref().unwrap().units.len();
+    for (w, h) in [(80, 24), (120, 40), (160, 48)] {
+        let s = draw(&app, w, h);
+        // The unit column always; more columns as they fit whole.
+        let header = s
+            .iter()
+            .position(|l| l.contains("│unit ") && (w < 120 || l.contains("arch")))
+            .unwrap_or_else(|| panic!("{w}x{h}: {s:#?}"));
+        let (more_row, more) = s
+            .iter()
+            .enumerate()
+            .find_map(|(y, l)| {
+                let at = l.find("… ")?;
+                let rest = &l[at + "… ".len()..];
+                Some((y, rest.split(' ').next()?.parse::<usize>().ok()?))
+            })
+            .unwrap_or_else(|| panic!("{w}x{h}: no '… N more': {s:#?}"));
+        // The rows between the header and the "… N more" line, plus N, make every unit.
+        assert_eq!(more_row - header - 1 + more, n, "{w}x{h}: {s:#?}");
+        assert!(contains(&s, "assumed"), "{w}x{h}: {s:#?}");
+    }
+}
+
+/// Estimates use the speed this machine's past runs measured (their FLOPs over their
+/// seconds); runs of another CPU are left out; with none, the assumed speed, said so.
+#[test]
+fn estimates_use_the_speed_past_runs_measured_on_this_cpu() {
+    use mnist_lab::tui::state::{DataSizes, Rate, ASSUMED_FLOPS};
+    let p = preset::load("quick").unwrap();
+    let mut here = RunRecord::new(&p, Environment::detect("t"));
+    here.environment.cpu_model = Some("cpu A".into());
+    let mut flops = 0.0;
+    for u in &mut here.units {
+        let (train, test) = u.spec.images(60_000, 10_000);
+        flops += u.spec.arch.epoch_flops(train, test);
+        u.history.push(mnist_lab::spec::EpochMetrics {
+            epoch: 1,
+            seconds: 2.0,
+            ..Default::default()
+        });
+    }
+    let seconds = 2.0 * here.units.len() as f64;
+    let mut elsewhere = here.clone();
+    elsewhere.environment.cpu_model = Some("cpu B".into());
+    for u in &mut elsewhere.units {
+        u.history[0].seconds = 1000.0;
+    }
+    let rate = Rate::measured([&here, &elsewhere].into_iter(), Some("cpu A"));
+    assert!(
+        (rate.flops - flops / seconds).abs() / rate.flops < 1e-9,
+        "{rate:?}"
+    );
+    assert_eq!(rate.epochs, here.units.len());
+    assert!(rate.source().contains("measured on"));
+    let none = Rate::measured([&elsewhere].into_iter(), Some("cpu A"));
+    assert_eq!(none.flops, ASSUMED_FLOPS);
+    assert!(none.source().contains("assumed"));
+    // The picker's estimate follows the rate: twice the speed, half the time.
+    let entry = PickerEntry {
+        label: "quick".into(),
+        preset: Ok(p),
+    };
+    let slow = entry
+        .estimate_seconds_for(DataSizes::default(), rate)
+        .unwrap();
+    let fast = entry
+        .estimate_seconds_for(
+            DataSizes::default(),
+            Rate {
+                flops: 2.0 * rate.flops,
+                epochs: 1,
+            },
+        )
+        .unwrap();
+    assert!((slow / fast - 2.0).abs() < 1e-9);
+}

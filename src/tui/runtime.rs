@@ -547,6 +547,8 @@ fn event_loop(
         jobs: crossbeam_channel::unbounded(),
         busy: 0,
     };
+    // Estimates use the speed past runs measured on this CPU.
+    rt.app.picker.cpu = crate::runs::record::Environment::detect("").cpu_model;
     rt.dispatch(Msg::Init {
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         past,

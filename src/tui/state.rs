@@ -102,18 +102,87 @@ pub struct PickerEntry {
 }
 
 impl PickerEntry {
-    /// Estimated wall seconds to train the whole preset on a data set of `sizes` (train, test).
-    pub fn estimate_seconds_for(&self, sizes: DataSizes) -> Option<f64> {
+    /// Estimated wall seconds to train the whole preset on a data set of `sizes` (train,
+    /// test) at `rate`.
+    pub fn estimate_seconds_for(&self, sizes: DataSizes, rate: Rate) -> Option<f64> {
         let p = self.preset.as_ref().ok()?;
         Some(
             p.units
                 .iter()
                 .map(|v| {
                     let (train, test) = v.images(sizes.train, sizes.test);
-                    v.epochs as f64 * v.arch.epoch_flops(train, test) / ASSUMED_FLOPS
+                    v.epochs as f64 * v.arch.epoch_flops(train, test) / rate.flops
                 })
                 .sum(),
         )
+    }
+}
+
+/// The training speed estimates use, in dense-equivalent FLOP/s: measured on this machine's
+/// past runs, or assumed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub flops: f64,
+    /// Epochs it was measured on (0: assumed, `ASSUMED_FLOPS`).
+    pub epochs: usize,
+}
+
+impl Default for Rate {
+    fn default() -> Self {
+        Rate {
+            flops: ASSUMED_FLOPS,
+            epochs: 0,
+        }
+    }
+}
+
+impl Rate {
+    /// The rate of the epochs these runs trained on this CPU (`cpu`): their FLOPs over their
+    /// seconds. Runs of another machine say nothing of this one's speed.
+    pub fn measured<'a>(runs: impl Iterator<Item = &'a RunRecord>, cpu: Option<&str>) -> Rate {
+        let (mut flops, mut seconds, mut epochs) = (0.0, 0.0, 0usize);
+        for r in runs.filter(|r| cpu.is_some() && r.environment.cpu_model.as_deref() == cpu) {
+            let sizes = r.data.as_ref().map_or(DataSizes::default(), |d| DataSizes {
+                train: d.train,
+                test: d.test,
+            });
+            for u in &r.units {
+                let (train, test) = u.spec.images(sizes.train, sizes.test);
+                let per_epoch = u.spec.arch.epoch_flops(train, test);
+                for m in u
+                    .history
+                    .iter()
+                    .filter(|m| m.seconds.is_finite() && m.seconds > 0.0)
+                {
+                    flops += per_epoch;
+                    seconds += m.seconds as f64;
+                    epochs += 1;
+                }
+            }
+        }
+        if epochs == 0 || seconds <= 0.0 {
+            return Rate::default();
+        }
+        Rate {
+            flops: flops / seconds,
+            epochs,
+        }
+    }
+
+    /// How the picker says where the rate comes from.
+    pub fn source(&self) -> String {
+        if self.epochs == 0 {
+            format!(
+                "at an assumed {:.0} GFLOP/s (no past runs here yet)",
+                self.flops / 1e9
+            )
+        } else {
+            format!(
+                "at {:.0} GFLOP/s, measured on {} past epochs here",
+                self.flops / 1e9,
+                self.epochs
+            )
+        }
     }
 }
 

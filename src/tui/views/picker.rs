@@ -11,7 +11,7 @@ use super::{done, Reply, Shared};
 use crate::runs::RunRecord;
 use crate::tui::hits::{Hits, Target};
 use crate::tui::keys::Action;
-use crate::tui::state::{DataSizes, Effect, PastEntry, PickerEntry, ASSUMED_FLOPS};
+use crate::tui::state::{DataSizes, Effect, PastEntry, PickerEntry, Rate};
 use crate::tui::theme::{status_symbol, Theme};
 use crate::tui::widgets::{fit, fmt_duration};
 
@@ -29,6 +29,10 @@ pub struct Picker {
     /// Typing goes into the filter (after `/`, until enter or esc).
     pub filtering: bool,
     pub run_sort: RunSort,
+    /// This machine's CPU: estimates use the speed its past runs measured.
+    pub cpu: Option<String>,
+    /// The speed estimates use (from `all_past` on `cpu`, else assumed).
+    pub rate: Rate,
 }
 
 /// How the picker orders past runs.
@@ -202,6 +206,10 @@ impl Picker {
 
     /// The runs shown: the store's, filtered and sorted; keeps the cursor in range.
     pub fn refresh_past(&mut self) {
+        self.rate = Rate::measured(
+            self.all_past.iter().filter_map(|p| p.record.as_ref().ok()),
+            self.cpu.as_deref(),
+        );
         let needle = self.filter.to_lowercase();
         let mut past: Vec<PastEntry> = self
             .all_past
@@ -288,7 +296,7 @@ pub fn render(
                     format!(
                         " {:>4} units ≈{}",
                         p.units.len(),
-                        fmt_duration(e.estimate_seconds_for(sizes).unwrap_or(0.0))
+                        fmt_duration(e.estimate_seconds_for(sizes, picker.rate).unwrap_or(0.0))
                     ),
                     theme.dim(),
                 ),
@@ -323,39 +331,84 @@ pub fn render(
         );
         return;
     };
+    let block = Block::bordered().title(" preset ");
+    let inner = block.inner(detail_area);
+    frame.render_widget(block, detail_area);
     let mut lines = vec![Line::styled(entry.label.clone(), theme.dim())];
-    match &entry.preset {
-        Ok(p) => {
-            lines.push(Line::styled(p.description.clone(), theme.title()));
-            lines.push(Line::raw(format!(
-                "{} · estimated {} at ~{:.0} GFLOP/s",
-                p.size_label(),
-                fmt_duration(entry.estimate_seconds_for(sizes).unwrap_or(0.0)),
-                ASSUMED_FLOPS / 1e9
-            )));
-            lines.push(Line::raw(""));
-            for v in &p.units {
-                lines.push(Line::raw(format!(
-                    "{:<20} {:<18} {:<9} {:<5} {} ep",
-                    v.name,
-                    v.arch,
-                    v.optimizer.label(),
-                    v.placement.to_string(),
-                    v.epochs
-                )));
-            }
-        }
+    let p = match &entry.preset {
+        Ok(p) => p,
         Err(e) => {
             lines.push(Line::styled("This preset cannot be loaded:", theme.bad()));
             lines.push(Line::raw(e.clone()));
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+            return;
         }
-    }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(" preset ")),
-        detail_area,
+    };
+    let text_w = inner.width.max(1) as usize;
+    lines.push(Line::styled(p.description.clone(), theme.title()));
+    let estimate = format!(
+        "{} · estimated {} {}",
+        p.size_label(),
+        fmt_duration(
+            entry
+                .estimate_seconds_for(sizes, picker.rate)
+                .unwrap_or(0.0)
+        ),
+        picker.rate.source()
     );
+    lines.push(Line::raw(estimate));
+    // Wrapped text above, the units as a table with headers below it.
+    let text_rows: u16 = lines
+        .iter()
+        .map(|l| (l.width().max(1)).div_ceil(text_w) as u16)
+        .sum::<u16>()
+        + 1;
+    let [text_area, table_area] =
+        Layout::vertical([Constraint::Length(text_rows), Constraint::Fill(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text_area);
+    units_table(p, frame, table_area, theme);
+}
+
+/// A preset's units as a table with headers, cut to the rows that fit with "… N more".
+fn units_table(p: &crate::preset::Preset, frame: &mut Frame, area: Rect, theme: Theme) {
+    let rows_fit = area.height.saturating_sub(1) as usize;
+    let n = p.units.len();
+    let shown = if n > rows_fit {
+        rows_fit.saturating_sub(1)
+    } else {
+        n
+    };
+    let units = &p.units[..shown];
+    let col = |h: &str, rank: u8, f: &dyn Fn(&crate::spec::UnitSpec) -> String| {
+        fit::Column::new(h, rank, units.iter().map(f).collect())
+    };
+    let cols = [
+        col("unit", 0, &|v| v.name.clone()),
+        col("arch", 1, &|v| v.arch.to_string()),
+        col("optimizer", 2, &|v| v.optimizer.label()),
+        col("BN+Dropout", 3, &|v| v.placement.to_string()),
+        col("dropout", 5, &|v| format!("{:.2}", v.dropout)),
+        col("epochs", 4, &|v| v.epochs.to_string()),
+        col("seed", 6, &|v| v.seed.to_string()),
+    ];
+    let (kept, widths) = fit::columns(&cols, area.width);
+    let header = Row::new(kept.iter().map(|&c| cols[c].header_cell())).style(theme.title());
+    let rows: Vec<Row> = (0..shown)
+        .map(|r| Row::new(kept.iter().map(|&c| cols[c].cell(r))))
+        .collect();
+    let [table_area, more_area] =
+        Layout::vertical([Constraint::Length(shown as u16 + 1), Constraint::Length(1)]).areas(area);
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        table_area,
+    );
+    if shown < n {
+        // On a line of its own, so no column width cuts it.
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!("… {} more", n - shown), theme.dim())),
+            more_area,
+        );
+    }
 }
 
 /// The runs table: every past run with its preset, finished units of all, best final test
