@@ -570,6 +570,10 @@ pub struct EpochMetrics {
     /// The learning rate this epoch trained with (None in runs recorded before schedules).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lr: Option<f32>,
+    /// Worker threads it trained with (None in runs recorded before): with the machine's
+    /// cores, the share of the machine its `seconds` took, for estimates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u16>,
 }
 
 impl EpochMetrics {

@@ -746,19 +746,28 @@ fn estimates_use_the_speed_past_runs_measured_on_this_cpu() {
     for u in &mut here.units {
         let (train, test) = u.spec.images(60_000, 10_000);
         flops += u.spec.arch.epoch_flops(train, test);
+        // Trained two at a time (`--jobs 2`): each on half the cores.
         u.history.push(mnist_lab::spec::EpochMetrics {
             epoch: 1,
             seconds: 2.0,
+            threads: Some(1),
             ..Default::default()
         });
     }
-    let seconds = 2.0 * here.units.len() as f64;
+    here.environment.threads = 2;
+    let seconds = 1.0 * here.units.len() as f64;
     let mut elsewhere = here.clone();
     elsewhere.environment.cpu_model = Some("cpu B".into());
     for u in &mut elsewhere.units {
         u.history[0].seconds = 1000.0;
     }
-    let rate = Rate::measured([&here, &elsewhere].into_iter(), Some("cpu A"));
+    // Epochs that do not say their threads (older runs) are left out.
+    let mut older = here.clone();
+    for u in &mut older.units {
+        u.history[0].threads = None;
+        u.history[0].seconds = 1000.0;
+    }
+    let rate = Rate::measured([&here, &elsewhere, &older].into_iter(), Some("cpu A"));
     assert!(
         (rate.flops - flops / seconds).abs() / rate.flops < 1e-9,
         "{rate:?}"

@@ -53,6 +53,7 @@ fn finished(text: &str, epochs: usize, loss: impl Fn(usize, usize, usize) -> f32
                         lr: Some(0.001),
                         seconds: 1.0,
                         samples_per_sec: 1e4,
+                        threads: None,
                     },
                 }));
             }
@@ -633,6 +634,7 @@ fn the_factor_view_draws_the_analysis_made_on_update_not_per_frame() {
             lr: None,
             seconds: 1.0,
             samples_per_sec: 1e4,
+            threads: None,
         },
     }));
     let after = app.factors.analysis(app.run.as_ref().unwrap()).cloned();

@@ -527,6 +527,7 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
             val_loss: val.as_ref().map(|v| v.loss),
             val_acc: val.as_ref().map(|v| v.accuracy),
             lr: Some(lr),
+            threads: u16::try_from(rayon::current_num_threads()).ok(),
         };
         if job.control.emit(Event::EpochEnd {
             index: job.index,

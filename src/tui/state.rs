@@ -137,8 +137,9 @@ impl Default for Rate {
 }
 
 impl Rate {
-    /// The rate of the epochs these runs trained on this CPU (`cpu`): their FLOPs over their
-    /// seconds. Runs of another machine say nothing of this one's speed.
+    /// The whole machine's rate on the epochs these runs trained on this CPU (`cpu`): their
+    /// FLOPs over their seconds, each weighed by the share of the cores it trained on. Runs of
+    /// another machine say nothing of this one's speed.
     pub fn measured<'a>(runs: impl Iterator<Item = &'a RunRecord>, cpu: Option<&str>) -> Rate {
         let (mut flops, mut seconds, mut epochs) = (0.0, 0.0, 0usize);
         for r in runs.filter(|r| cpu.is_some() && r.environment.cpu_model.as_deref() == cpu) {
@@ -149,13 +150,19 @@ impl Rate {
             for u in &r.units {
                 let (train, test) = u.spec.images(sizes.train, sizes.test);
                 let per_epoch = u.spec.arch.epoch_flops(train, test);
-                for m in u
-                    .history
-                    .iter()
-                    .filter(|m| m.seconds.is_finite() && m.seconds > 0.0)
-                {
+                let cores = r.environment.threads.max(1) as f64;
+                for m in &u.history {
+                    // The share of the machine the epoch had: units trained side by side
+                    // (`--jobs`) each took part of the cores. Epochs that do not say are
+                    // left out.
+                    let Some(threads) = m.threads.filter(|t| *t > 0) else {
+                        continue;
+                    };
+                    if !(m.seconds.is_finite() && m.seconds > 0.0) {
+                        continue;
+                    }
                     flops += per_epoch;
-                    seconds += m.seconds as f64;
+                    seconds += m.seconds as f64 * (threads as f64 / cores).min(1.0);
                     epochs += 1;
                 }
             }
