@@ -34,6 +34,33 @@ pub struct Common {
     /// Where runs are stored
     #[arg(long, global = true, value_name = "DIR", default_value = "runs")]
     pub runs_dir: PathBuf,
+
+    /// The TUI's colours: for a dark or a light terminal background; auto reads COLORFGBG
+    /// (set by many terminals), else dark
+    #[arg(long, global = true, value_enum, default_value_t = ThemeChoice::Auto)]
+    pub theme: ThemeChoice,
+}
+
+/// Which background the TUI's colours are chosen for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ThemeChoice {
+    Auto,
+    Dark,
+    Light,
+}
+
+impl ThemeChoice {
+    /// Light or not: `auto` asks COLORFGBG ("15;0" is light on dark; a background of 7 or
+    /// 15, white, is a light terminal).
+    pub fn light(self, colorfgbg: Option<&str>) -> bool {
+        match self {
+            ThemeChoice::Dark => false,
+            ThemeChoice::Light => true,
+            ThemeChoice::Auto => colorfgbg
+                .and_then(|v| v.rsplit(';').next())
+                .is_some_and(|bg| matches!(bg.trim(), "7" | "15")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Args)]

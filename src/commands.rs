@@ -69,6 +69,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 overrides: overrides.into(),
                 mouse: !no_mouse,
                 watch: None,
+                light: common.theme.light(colorfgbg().as_deref()),
             })
         }
         None => {
@@ -81,6 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 overrides: Overrides::default(),
                 mouse: !cli.no_mouse,
                 watch: None,
+                light: common.theme.light(colorfgbg().as_deref()),
             })
         }
         Some(Cmd::Merge { dirs, to }) => merge(dirs, to),
@@ -252,6 +254,11 @@ fn merge(dirs: Vec<PathBuf>, to: PathBuf) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The terminal's colours as it states them (`COLORFGBG`, "fg;bg"), for `--theme auto`.
+fn colorfgbg() -> Option<String> {
+    std::env::var("COLORFGBG").ok()
+}
+
 /// `watch`: follows a run folder other processes write, in the TUI.
 fn watch(common: Common, run_dir: PathBuf, no_mouse: bool) -> anyhow::Result<ExitCode> {
     crate::runs::check_folder(&run_dir, "run folder")?;
@@ -269,6 +276,7 @@ fn watch(common: Common, run_dir: PathBuf, no_mouse: bool) -> anyhow::Result<Exi
         overrides: Overrides::default(),
         mouse: !no_mouse,
         watch: Some(run_dir),
+        light: common.theme.light(colorfgbg().as_deref()),
     };
     tui(options)
 }

@@ -796,3 +796,89 @@ fn estimates_use_the_speed_past_runs_measured_on_this_cpu() {
         .unwrap();
     assert!((slow / fast - 2.0).abs() < 1e-9);
 }
+
+/// WCAG contrast ratio of two sRGB colours.
+fn contrast(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
+    let lum = |(r, g, b): (u8, u8, u8)| {
+        let ch = |v: u8| {
+            let c = v as f64 / 255.0;
+            if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b)
+    };
+    let (x, y) = (lum(a), lum(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+/// `--theme light`: every colour drawn on every view reads on white (contrast ≥ 3:1, the
+/// WCAG level for graphics and large text), and none of the dark theme's named colours (a
+/// yellow that vanishes on white) is left.
+#[test]
+fn the_light_theme_draws_only_colours_that_read_on_white() {
+    use mnist_lab::tui::app::View;
+    use ratatui::style::Color;
+    let mut app = paper_app();
+    app.light = true;
+    for (w, h) in [(80, 24), (160, 48)] {
+        for view in View::all() {
+            app.view = view;
+            let buf = common::screen::buffer(&app, w, h);
+            // Digit images are drawn in greys on greys (foreground and background): pictures,
+            // not text.
+            for cell in buf.content().iter().filter(|c| c.bg == Color::Reset) {
+                match cell.fg {
+                    Color::Reset => {}
+                    Color::Rgb(r, g, b) => assert!(
+                        contrast((r, g, b), (255, 255, 255)) >= 3.0,
+                        "{view:?} {w}x{h}: {:?} on white, at {:?}",
+                        cell.fg,
+                        cell.symbol()
+                    ),
+                    other => {
+                        panic!("{view:?} {w}x{h}: a named colour {other:?} in the light theme")
+                    }
+                }
+            }
+        }
+    }
+    // The theme flag parses: COLORFGBG "0;15" (black on white) is light, "15;0" dark.
+    use mnist_lab::cli::ThemeChoice;
+    assert!(ThemeChoice::Auto.light(Some("0;15")));
+    assert!(ThemeChoice::Auto.light(Some("0;default;7")));
+    assert!(!ThemeChoice::Auto.light(Some("15;0")));
+    assert!(!ThemeChoice::Auto.light(None));
+    assert!(ThemeChoice::Light.light(None) && !ThemeChoice::Dark.light(Some("0;15")));
+}
+
+/// Each role has its own colour: validation, warnings and the early-stop line are no longer
+/// one yellow, and the smoothed batch loss is not dark blue on black.
+#[test]
+fn roles_have_their_own_colours_in_both_themes() {
+    use mnist_lab::tui::theme::Theme;
+    use ratatui::style::Color;
+    for light in [false, true] {
+        let t = Theme { color: true, light };
+        let fgs = [
+            t.val().fg,
+            t.warn().fg,
+            t.marker().fg,
+            t.train().fg,
+            t.test().fg,
+            t.smooth().fg,
+        ];
+        let distinct: std::collections::BTreeSet<String> =
+            fgs.iter().map(|c| format!("{c:?}")).collect();
+        assert_eq!(distinct.len(), fgs.len(), "light {light}: {fgs:?}");
+        assert_ne!(t.smooth().fg, Some(Color::Blue));
+    }
+    // Without colour: no colour at all.
+    let plain = Theme {
+        color: false,
+        light: true,
+    };
+    assert_eq!(plain.val().fg, None);
+}

@@ -91,6 +91,8 @@ pub struct App {
     pub quitting: bool,
     /// Colourless drawing (NO_COLOR).
     pub no_color: bool,
+    /// Colours for a light terminal background (`--theme light`).
+    pub light: bool,
     /// How the live view and the grid draw loss charts.
     pub charts: ChartOptions,
     pub table: TableView,
@@ -126,6 +128,7 @@ impl App {
             message: None,
             quitting: false,
             no_color: false,
+            light: false,
             charts: ChartOptions::default(),
             table: TableView::default(),
             factors: FactorsView::default(),
@@ -162,6 +165,7 @@ impl App {
     pub fn theme(&self) -> crate::tui::theme::Theme {
         crate::tui::theme::Theme {
             color: !self.no_color,
+            light: self.light,
         }
     }
 

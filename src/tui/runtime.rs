@@ -30,6 +30,8 @@ pub struct TuiOptions {
     pub mouse: bool,
     /// Open this run folder at once and follow it (`mnist-lab watch DIR`).
     pub watch: Option<PathBuf>,
+    /// Colours for a light terminal background.
+    pub light: bool,
 }
 
 /// Builds picker entries from `presets/` and the embedded presets, plus an extra path.
@@ -549,6 +551,7 @@ fn event_loop(
     };
     // Estimates use the speed past runs measured on this CPU.
     rt.app.picker.cpu = crate::runs::record::Environment::detect("").cpu_model;
+    rt.app.light = rt.options.light;
     rt.dispatch(Msg::Init {
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         past,

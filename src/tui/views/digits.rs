@@ -210,13 +210,13 @@ fn render_matrix(
                     Style::new()
                 }
             } else if t == p {
-                Style::new().fg(Color::Rgb(40, (120.0 + 135.0 * rate) as u8, 40))
+                Style::new().fg(theme.readable(Color::Rgb(40, (120.0 + 135.0 * rate) as u8, 40)))
             } else {
-                Style::new().fg(Color::Rgb(
+                Style::new().fg(theme.readable(Color::Rgb(
                     (140.0 + 115.0 * (rate * 20.0).min(1.0)) as u8,
                     60,
                     40,
-                ))
+                )))
             };
             spans.push(Span::styled(format!("{c:>cell$}"), style));
         }

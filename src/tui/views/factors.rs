@@ -134,7 +134,7 @@ fn heat(theme: Theme, v: f64, sorted: &[f64], lower_is_better: bool) -> Style {
     let t = t.clamp(0.0, 1.0);
     let t = if lower_is_better { t } else { 1.0 - t };
     let (r, g) = ((60.0 + 195.0 * t) as u8, (200.0 - 140.0 * t) as u8);
-    Style::new().fg(Color::Rgb(r, g, 60))
+    Style::new().fg(theme.readable(Color::Rgb(r, g, 60)))
 }
 
 /// A test loss in the sparkline's integer units (hundred-thousandths; NaN and ∞ as 0).

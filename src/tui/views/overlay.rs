@@ -195,7 +195,7 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
     let y_of = |v: f64| if log { v.max(1e-6).log10() } else { v };
     let style_of = |k: usize, c: &Curve| -> Style {
         let base = if theme.color {
-            Style::new().fg(PALETTE[k % PALETTE.len()])
+            Style::new().fg(theme.readable(PALETTE[k % PALETTE.len()]))
         } else {
             Style::new()
         };

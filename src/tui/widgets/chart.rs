@@ -180,7 +180,7 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
         (&s.train, "train", theme.train(), false),
         (&s.test, "test", theme.test(), false),
         (&s.val, "validation", theme.val(), false),
-        (&s.stop, "early stop", theme.warn(), false),
+        (&s.stop, "early stop", theme.marker(), false),
         (&s.best, "best", theme.good(), true),
     ];
     let sets: Vec<Dataset<'a>> = layers
