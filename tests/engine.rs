@@ -58,7 +58,7 @@ fn pause_and_resume_give_exactly_the_uninterrupted_numbers() {
             paused_seen = true;
         }
         Event::Paused => {
-            std::thread::sleep(std::time::Duration::from_millis(300));
+            std::thread::sleep(std::time::Duration::from_millis(1200));
             send(Command::Resume);
         }
         _ => {}
@@ -68,6 +68,23 @@ fn pause_and_resume_give_exactly_the_uninterrupted_numbers() {
     let at = events.iter().position(|e| *e == Event::Paused).unwrap();
     assert_eq!(events[at + 1], Event::Resumed);
     assert_eq!(numbers(&plain), numbers(&paused));
+    // The pause is not training time: the paused epoch's seconds, and the speed the ETA is
+    // made from, leave out the 1.2 s pause (its 3,000 images train in far less than 1 s).
+    for m in &paused.units[0].history {
+        assert!(m.seconds < 1.0, "the 1.2 s pause was counted: {m:?}");
+    }
+    let speeds: Vec<f32> = events[at..]
+        .iter()
+        .filter_map(|e| match e {
+            Event::Progress {
+                samples_per_sec, ..
+            } => Some(*samples_per_sec),
+            _ => None,
+        })
+        .collect();
+    assert!(!speeds.is_empty());
+    // Counting the pause, no speed could exceed 3,000 images / 1.2 s = 2,500 per second.
+    assert!(speeds.iter().all(|s| *s > 3000.0), "{speeds:?}");
 }
 
 #[test]

@@ -17,6 +17,9 @@ pub struct Control {
     commands: Receiver<Command>,
     events: Sender<Event>,
     sink: Option<SharedSink>,
+    /// Nanoseconds spent paused so far: timings leave them out, so a resumed epoch's speed
+    /// (and the ETAs made from it) is the training's, not the pause's.
+    paused_nanos: std::sync::atomic::AtomicU64,
 }
 
 impl Control {
@@ -29,6 +32,7 @@ impl Control {
             commands,
             events,
             sink,
+            paused_nanos: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -85,7 +89,23 @@ impl Control {
         }
     }
 
+    /// Time spent paused since the engine started.
+    pub fn paused_total(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(
+            self.paused_nanos.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
     fn wait_paused(&self) -> Flow {
+        let since = std::time::Instant::now();
+        let flow = self.wait_paused_inner();
+        let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.paused_nanos
+            .fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
+        flow
+    }
+
+    fn wait_paused_inner(&self) -> Flow {
         if self.emit(Event::Paused) == Flow::Cancel {
             return Flow::Cancel;
         }

@@ -459,6 +459,14 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
         let lr = schedule.lr(epoch);
         trainer.set_lr(lr);
         let started = Instant::now();
+        // Seconds of this epoch spent training (and evaluating), a pause left out.
+        let paused_before = job.control.paused_total();
+        let active = || {
+            started
+                .elapsed()
+                .saturating_sub(job.control.paused_total() - paused_before)
+                .as_secs_f32()
+        };
         let mut last_progress = Instant::now();
         let order = data::epoch_order(n_train, spec.seed, epoch - 1);
         let batches = data::batches(&order, spec.batch_size);
@@ -493,14 +501,14 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
                     batches: batches.len(),
                     running_loss: (loss_sum / seen as f64) as f32,
                     batch_loss: loss_value,
-                    samples_per_sec: seen as f32 / started.elapsed().as_secs_f32().max(1e-9),
+                    samples_per_sec: seen as f32 / active().max(1e-9),
                 });
                 if flow == Flow::Cancel {
                     return Ok(Outcome::Cancelled);
                 }
             }
         }
-        let train_seconds = started.elapsed().as_secs_f32();
+        let train_seconds = active();
         let eval = trainer
             .evaluate(&job.data.test, 0..n_test)
             .map_err(failed(epoch))?;
@@ -522,7 +530,7 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
             train_acc: correct as f32 / seen.max(1) as f32,
             test_loss: eval.loss,
             test_acc: eval.accuracy,
-            seconds: started.elapsed().as_secs_f32(),
+            seconds: active(),
             samples_per_sec: seen as f32 / train_seconds.max(1e-9),
             val_loss: val.as_ref().map(|v| v.loss),
             val_acc: val.as_ref().map(|v| v.accuracy),
