@@ -594,19 +594,38 @@ fn legends_go_where_the_curves_do_not_end() {
     assert_eq!(emptiest_corner(&loss), LegendPosition::TopRight);
 }
 
-/// Epoch ticks sit on whole epochs: 3 epochs get 0 and 3, not a "2" at 1.5.
+/// Epoch axes start at the first epoch (at 0 only under a batch-loss line) and their ticks
+/// sit on whole epochs: epochs 1–4 get 1 and 4, not a "2" at 2.5.
 #[test]
-fn epoch_ticks_are_whole_epochs() {
-    use mnist_lab::tui::widgets::chart::epoch_labels;
-    let text = |x: f64| -> Vec<String> {
-        epoch_labels(x)
+fn epoch_axes_start_at_the_first_epoch_with_whole_ticks() {
+    use mnist_lab::tui::widgets::chart::{epoch_labels, x_range, Series};
+    let text = |a: f64, b: f64| -> Vec<String> {
+        epoch_labels(a, b)
             .iter()
             .map(|s| s.content.to_string())
             .collect()
     };
-    assert_eq!(text(3.0), ["0", "3"]);
-    assert_eq!(text(4.0), ["0", "2", "4"]);
-    assert_eq!(text(1.0), ["0", "1"]);
+    assert_eq!(text(1.0, 3.0), ["1", "2", "3"]);
+    assert_eq!(text(1.0, 4.0), ["1", "4"]);
+    assert_eq!(text(0.0, 3.0), ["0", "3"]);
+    assert_eq!(text(0.5, 1.5), ["", "1", ""]);
+    let finished = Series {
+        test: vec![(1.0, 0.5), (2.0, 0.4), (3.0, 0.3)],
+        x_max: 3.0,
+        ..Default::default()
+    };
+    assert_eq!(x_range(&finished), (1.0, 3.0));
+    let live = Series {
+        batch: vec![(0.5, 1.0)],
+        x_max: 3.0,
+        ..Default::default()
+    };
+    assert_eq!(x_range(&live), (0.0, 3.0));
+    let one = Series {
+        x_max: 1.0,
+        ..Default::default()
+    };
+    assert_eq!(x_range(&one), (0.5, 1.5));
 }
 
 /// "training started" goes at the first epoch; a refusal goes when the view changes.

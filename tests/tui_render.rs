@@ -339,7 +339,7 @@ fn help_at_the_minimum_terminal_scrolls_to_every_key() {
     app.update(Msg::Key(KeyEvent::from(KeyCode::Char('?'))));
     let s = draw(&app, 80, 24);
     // At 80x24 the table does not fit: it starts at the first binding and says it scrolls.
-    assert!(contains(&s, "select preset"));
+    assert!(contains(&s, "select a preset"));
     assert!(contains(&s, "↑↓ scroll"));
     assert!(!contains(&s, "ctrl-c"));
     for _ in 0..40 {

@@ -656,3 +656,90 @@ fn factor_cells_are_coloured_by_rank_not_by_distance_to_an_outlier() {
         .collect();
     assert_eq!(colours.len(), 3, "three distinct colours: {colours:?}");
 }
+
+/// A run compared with a longer past run: both grids share the longer epoch axis; in the
+/// overlay the past run's curves take the focus (keys and clicks), and can be hidden and
+/// pinned; `b` in the run clears the comparison and says so.
+#[test]
+fn compared_runs_share_the_epoch_axis_and_their_curves_take_focus() {
+    use mnist_lab::tui::hits::Target;
+    let short = r#"(name: "s", defaults: (arch: "128-64", epochs: 3),
+        variants: [(name: "a"), (name: "b")])"#;
+    let long = r#"(name: "l", defaults: (arch: "128-64", epochs: 10),
+        variants: [(name: "a"), (name: "b")])"#;
+    let past = finished(long, 10, |g, _, e| 0.1 * (g + 1) as f32 / e as f32);
+    let mut app = finished(short, 3, |g, _, e| 0.1 * (g + 1) as f32 / e as f32);
+    let record = past.run.as_ref().unwrap().record.clone();
+    app.compare.push(("long-run".into(), record));
+    app.update(key('2'));
+    let s = draw(&app, 160, 48);
+    let ticks: usize = s.iter().map(|l| l.matches("ep 10").count()).sum();
+    assert_eq!(ticks, 4, "all four cells end at epoch 10: {s:#?}");
+    assert!(!contains(&s, "ep 3 "), "{s:#?}");
+
+    // The overlay: ↓ past this run's two curves reaches the compared run's.
+    app.update(key('7'));
+    app.selected = 0;
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Down)));
+    assert_eq!(app.unit_name_selected(), "b");
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Down)));
+    assert_eq!(app.overlay.focus.as_deref(), Some("a [long-run]"));
+    app.update(key('x'));
+    assert!(app.overlay.hidden.contains("a [long-run]"));
+    let s = draw(&app, 160, 48);
+    let row = s.iter().find(|l| l.contains("a [long-run]")).unwrap();
+    assert!(row.contains("hidden"), "{row:?}");
+    // A click on the other past curve's legend line focuses it; p pins it.
+    let (_, hits) = common::screen::drawn(&app, 160, 48);
+    let at = hits
+        .find(Target::Curve(3))
+        .expect("the 4th legend line is clickable");
+    app.update(common::screen::click(&app, 160, 48, at.x + 1, at.y));
+    assert_eq!(app.overlay.focus.as_deref(), Some("b [long-run]"));
+    app.update(key('p'));
+    assert!(app.overlay.pinned.contains("b [long-run]"));
+    // A click on this run's curve selects its variant again.
+    let at = hits.find(Target::Curve(0)).unwrap();
+    app.update(common::screen::click(&app, 160, 48, at.x + 1, at.y));
+    assert_eq!(app.overlay.focus, None);
+    assert_eq!(app.unit_name_selected(), "a");
+
+    // b in the run clears the comparison, and says so.
+    app.update(key('b'));
+    assert!(app.compare.is_empty());
+    assert!(app
+        .message
+        .as_ref()
+        .unwrap()
+        .1
+        .contains("comparison cleared"));
+}
+
+/// The overlay's smoothing has a strength (TensorBoard's 0–0.99), set with [ and ], said in
+/// the title; the smoothed curve is TensorBoard's debiased EMA.
+#[test]
+fn overlay_smoothing_has_a_strength_said_in_the_title() {
+    use mnist_lab::tui::views::overlay::smoothed;
+    let mut app = two_app();
+    app.update(key('7'));
+    app.update(key('t'));
+    assert!(contains(&draw(&app, 160, 48), "smoothed 0.60 over raw"));
+    app.update(key(']'));
+    app.update(key(']'));
+    assert!(contains(&draw(&app, 160, 48), "smoothed 0.80 over raw"));
+    for _ in 0..5 {
+        app.update(key(']'));
+    }
+    assert_eq!(app.overlay.strength, 0.99);
+    for _ in 0..20 {
+        app.update(key('['));
+    }
+    assert_eq!(app.overlay.strength, 0.0);
+    // Debiased EMA: weight 0 is the raw curve; the first point is never pulled to zero.
+    let pts = [(1.0, 1.0), (2.0, 0.0), (3.0, 1.0)];
+    assert_eq!(smoothed(&pts, 0.0), pts);
+    let s = smoothed(&pts, 0.5);
+    assert_eq!(s[0], (1.0, 1.0));
+    // (0.5·0.5 + 0.5·0) / (1 − 0.25) = 1/3.
+    assert!((s[1].1 - 1.0 / 3.0).abs() < 1e-12, "{s:?}");
+}

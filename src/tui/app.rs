@@ -17,7 +17,7 @@ use super::views::pairs::PairsView;
 use super::views::picker::{jump, Picker};
 pub use super::views::table::SortKey;
 use super::views::table::TableView;
-use super::views::Shared;
+use super::views::{Ctx, Shared};
 use crate::engine::{Command, Event};
 use crate::runs::{RunRecord, UnitStatus};
 use crate::session::Fold;
@@ -396,6 +396,24 @@ impl App {
                 };
                 self.carry_out(effects)
             }
+            (Some(Target::Curve(k)), Screen::Run) => {
+                if let Some(run) = self.run.as_ref() {
+                    let ctx = Ctx {
+                        run,
+                        selected: self.selected,
+                        compare: &self.compare,
+                        charts: self.charts,
+                        theme: crate::tui::theme::Theme::default(),
+                    };
+                    let all = crate::tui::views::overlay::curves(&self.overlay, &ctx);
+                    let before = self.selected;
+                    self.overlay.focus_on(k, &all, &ctx, &mut self.selected);
+                    if self.selected != before {
+                        self.follow = false;
+                    }
+                }
+                Vec::new()
+            }
             (Some(Target::Pair(truth, pred)), Screen::Run) => {
                 if let Some(d) = self.digits.as_mut() {
                     d.pick_pair(truth, pred);
@@ -748,7 +766,24 @@ impl App {
         // The view on screen answers its own keys first.
         let run = self.run.as_ref();
         let reply = match self.view {
-            View::Overlay => self.overlay.on_action(action, run, self.selected),
+            View::Overlay => match run {
+                Some(run) => {
+                    let ctx = Ctx {
+                        run,
+                        selected: self.selected,
+                        compare: &self.compare,
+                        charts: self.charts,
+                        theme: crate::tui::theme::Theme::default(),
+                    };
+                    let before = self.selected;
+                    let reply = self.overlay.on_action(action, &ctx, &mut self.selected);
+                    if self.selected != before {
+                        self.follow = false;
+                    }
+                    reply
+                }
+                None => None,
+            },
             View::Pairs => self.pairs.on_action(action, run),
             View::Factors => self.factors.on_action(action, run),
             View::Table | View::Grid => self.table.on_action(action),
@@ -824,7 +859,14 @@ impl App {
             Action::ToggleLog => self.charts.log_scale = !self.charts.log_scale,
             Action::SharedScale => self.charts.shared_y = !self.charts.shared_y,
             Action::ToggleMouse => return self.toggle_mouse(),
-            Action::Compare if !self.compare.is_empty() => self.compare.clear(),
+            Action::Compare if !self.compare.is_empty() => {
+                let n = self.compare.len();
+                self.compare.clear();
+                self.message = Some((
+                    Level::Info,
+                    format!("comparison cleared ({n} run(s) taken out); b in the picker adds runs"),
+                ));
+            }
             Action::Compare => {
                 self.message = Some((
                     Level::Info,

@@ -13,6 +13,8 @@ pub enum Target {
     Tab(View),
     /// A unit of the run shown (a grid cell, a list or table row, a legend line).
     Unit(usize),
+    /// Line `k` of the overlay's legend: a curve (a compared run's too).
+    Curve(usize),
     /// A line of the picker: preset `i`, then past run `i - presets`.
     Entry(usize),
     /// A cell of the digits view's confusion matrix: (true class, predicted class).

@@ -165,7 +165,7 @@ fn shared_range<'a>(
 }
 
 /// Draws the y-range's ends in the chart's corners: the cell's minimal axis.
-fn axis_labels(frame: &mut Frame, area: Rect, y: (f64, f64), log: bool, theme: Theme) {
+fn axis_labels(frame: &mut Frame, area: Rect, y: (f64, f64), log: bool, x_max: f64, theme: Theme) {
     if area.height < 2 || area.width < 6 {
         return;
     }
@@ -188,6 +188,30 @@ fn axis_labels(frame: &mut Frame, area: Rect, y: (f64, f64), log: bool, theme: T
     for (r, t) in [at(area.y, fmt(y.1)), at(area.bottom() - 1, fmt(y.0))] {
         frame.render_widget(Paragraph::new(Line::styled(t, theme.dim())), r);
     }
+    // The epoch axis: its last epoch at the bottom right (the first is 1, at the left).
+    let last = format!("ep {x_max:.0}");
+    let w = last.chars().count() as u16;
+    if area.width >= w + 8 {
+        frame.render_widget(
+            Paragraph::new(Line::styled(last, theme.dim())),
+            Rect {
+                x: area.right() - w,
+                y: area.bottom() - 1,
+                width: w,
+                height: 1,
+            },
+        );
+    }
+}
+
+/// The epoch axis every cell shares: the longest unit of this run and of the runs compared
+/// beside it, so a 3-epoch run is not drawn as wide as a 100-epoch one.
+fn shared_epochs(ctx: &Ctx) -> f64 {
+    std::iter::once(&ctx.run.record)
+        .chain(ctx.compare.iter().map(|(_, r)| r))
+        .flat_map(|r| r.units.iter().map(|u| u.spec.epochs))
+        .max()
+        .unwrap_or(1) as f64
 }
 
 /// Small multiples of `record` in `area`, scrolled so the selection is visible: one cell per
@@ -206,6 +230,7 @@ fn draw_cells(
         draw_variant_cells(ctx, frame, area, record, hits);
         return;
     }
+    let epochs = shared_epochs(ctx);
     let n = record.units.len();
     let selected = ctx.selected.min(n.saturating_sub(1));
     let cells = Rect {
@@ -249,8 +274,11 @@ fn draw_cells(
             };
             let p = progress.and_then(|p| p.get(i).copied().flatten());
             let mut s = series[i].take();
-            if let (Some(s), Some(y)) = (s.as_mut(), shared) {
-                s.y = y;
+            if let Some(s) = s.as_mut() {
+                s.x_max = epochs;
+                if let Some(y) = shared {
+                    s.y = y;
+                }
             }
             if let Some(h) = hits.as_deref_mut() {
                 h.add(cell, Target::Unit(i));
@@ -385,7 +413,7 @@ fn render_cell(
     frame.render_widget(Paragraph::new(summary), line_area);
     if let Some(s) = series {
         frame.render_widget(chart(&s, Block::new(), theme, false), chart_area);
-        axis_labels(frame, chart_area, s.y, s.log, theme);
+        axis_labels(frame, chart_area, s.y, s.log, s.x_max, theme);
     }
 }
 
@@ -399,6 +427,7 @@ fn draw_variant_cells(
     mut hits: Option<&mut Hits>,
 ) {
     let theme = ctx.theme;
+    let epochs = shared_epochs(ctx);
     let groups = crate::insight::stats::variant_groups(record);
     let n = groups.len();
     let selected = groups
@@ -481,12 +510,13 @@ fn draw_variant_cells(
                 line_area,
             );
             let mut s = std::mem::take(&mut series[k]);
+            s.x_max = epochs;
             if let Some(y) = shared {
                 s.y = y;
             }
             if !s.test.is_empty() {
                 frame.render_widget(chart(&s, Block::new(), theme, false), chart_area);
-                axis_labels(frame, chart_area, s.y, s.log, theme);
+                axis_labels(frame, chart_area, s.y, s.log, s.x_max, theme);
             }
         }
     }

@@ -16,42 +16,108 @@ use crate::spec::EpochMetrics;
 use crate::spec::Metric;
 use crate::tui::hits::{Hits, Target};
 use crate::tui::keys::Action;
-use crate::tui::state::RunView;
 
-/// The overlay view: its metric, and the variants pinned (kept bright while the rest fade)
-/// or hidden (off the chart and its y-range), by their legend labels.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// The overlay view: its metric, smoothing, the curve in focus, and the curves pinned (kept
+/// bright while the rest fade) or hidden (off the chart and its y-range), by their labels.
+#[derive(Debug, Clone, PartialEq)]
 pub struct OverlayView {
     pub metric: crate::spec::Metric,
     /// Smoothed curves (over faint raw ones); raw by default, so a curve ends at its value.
     pub smooth: bool,
+    /// TensorBoard's smoothing weight, 0–0.99: how much of the past each point keeps.
+    pub strength: f64,
+    /// A compared run's curve in focus (its label); None: the selected unit's variant.
+    pub focus: Option<String>,
     pub pinned: std::collections::BTreeSet<String>,
     pub hidden: std::collections::BTreeSet<String>,
 }
 
+impl Default for OverlayView {
+    fn default() -> Self {
+        OverlayView {
+            metric: Default::default(),
+            smooth: false,
+            strength: 0.6,
+            focus: None,
+            pinned: Default::default(),
+            hidden: Default::default(),
+        }
+    }
+}
+
 impl OverlayView {
-    /// `m` the metric, `t` smoothing, `p`/`x` pin or hide the selected variant.
-    pub fn on_action(&mut self, action: Action, run: Option<&RunView>, selected: usize) -> Reply {
+    /// `m` the metric, `t` smoothing and `[`/`]` its strength, ↑/↓ the curve in focus (a
+    /// compared run's too), `p`/`x` pin or hide it.
+    pub fn on_action(&mut self, action: Action, ctx: &Ctx, selected: &mut usize) -> Reply {
         match action {
             Action::Metric => self.metric = self.metric.next(),
             Action::Smooth => self.smooth = !self.smooth,
+            Action::RowFactor | Action::ColFactor => {
+                let step = if action == Action::ColFactor {
+                    0.1
+                } else {
+                    -0.1
+                };
+                self.strength = ((self.strength + step) * 100.0).round() / 100.0;
+                self.strength = self.strength.clamp(0.0, 0.99);
+                self.smooth = true;
+            }
+            Action::Up | Action::Down | Action::Left | Action::Right => {
+                let all = curves(self, ctx);
+                if all.is_empty() {
+                    return done();
+                }
+                let at = focused(self, ctx, &all);
+                let n = all.len();
+                let next = if matches!(action, Action::Down | Action::Right) {
+                    (at + 1) % n
+                } else {
+                    (at + n - 1) % n
+                };
+                self.focus_on(next, &all, ctx, selected);
+            }
             Action::Pin | Action::Hide => {
-                let name = run
-                    .and_then(|r| r.record.units.get(selected))
-                    .map(|u| u.spec.variant_name().to_string())?;
+                let all = curves(self, ctx);
+                let label = all.get(focused(self, ctx, &all))?.label.clone();
                 let set = if action == Action::Pin {
                     &mut self.pinned
                 } else {
                     &mut self.hidden
                 };
-                if !set.remove(&name) {
-                    set.insert(name);
+                if !set.remove(&label) {
+                    set.insert(label);
                 }
             }
             _ => return None,
         }
         done()
     }
+
+    /// Puts curve `k` in focus: a compared run's by its label, this run's by selecting its
+    /// variant's first unit.
+    pub fn focus_on(&mut self, k: usize, all: &[Curve], ctx: &Ctx, selected: &mut usize) {
+        let Some(c) = all.get(k) else { return };
+        if c.past {
+            self.focus = Some(c.label.clone());
+        } else if let Some(i) = ctx
+            .run
+            .record
+            .units
+            .iter()
+            .position(|u| u.spec.variant_name() == c.key)
+        {
+            self.focus = None;
+            *selected = i;
+        }
+    }
+}
+
+/// The curve in focus: a compared run's the user moved to, else the selected variant's.
+fn focused(view: &OverlayView, ctx: &Ctx, all: &[Curve]) -> usize {
+    view.focus
+        .as_ref()
+        .and_then(|l| all.iter().position(|c| c.past && &c.label == l))
+        .unwrap_or_else(|| selected_curve(ctx, all))
 }
 
 /// Colours of the curves, in variant order: 16 that stay apart on dark and light
@@ -125,18 +191,18 @@ fn mean_curve(units: &[&UnitRecord], metric: Metric) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Exponential moving average along the curve (weight 0.6 on the past), for noisy metrics.
-fn smoothed(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
-    let mut acc = None;
+/// TensorBoard's smoothing: an exponential moving average with weight `w` (0–0.99) on the
+/// past, debiased so the first points are not pulled toward zero.
+pub fn smoothed(points: &[(f64, f64)], w: f64) -> Vec<(f64, f64)> {
+    let mut last = 0.0;
+    let mut k = 0;
     points
         .iter()
         .map(|&(x, y)| {
-            let s = match acc {
-                None => y,
-                Some(a) => 0.6 * a + 0.4 * y,
-            };
-            acc = Some(s);
-            (x, s)
+            last = last * w + (1.0 - w) * y;
+            k += 1;
+            let debias = 1.0 - w.powi(k);
+            (x, if debias > 0.0 { last / debias } else { y })
         })
         .collect()
 }
@@ -227,7 +293,7 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
     let mut shown: Vec<(usize, Vec<(f64, f64)>)> = visible()
         .map(|(k, c)| {
             let pts = if state.smooth {
-                smoothed(&c.points)
+                smoothed(&c.points, state.strength)
             } else {
                 c.points.clone()
             };
@@ -288,24 +354,29 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
         metric.name(),
         if log { " (log)" } else { "" },
         if state.smooth {
-            ", smoothed (EMA 0.6) over raw"
+            format!(", smoothed {:.2} over raw", state.strength)
         } else {
-            ""
+            String::new()
         },
     );
     // The keys when there is room (they are in `?` too).
-    let keys = "· m metric  p pin  x hide  g log  t smooth ";
+    let keys = "· m metric  p pin  x hide  g log  t smooth  [ ] strength ";
     if title.chars().count() + keys.chars().count() + 2 <= chart_area.width as usize {
         title.push_str(keys);
     }
     let chart = Chart::new(datasets)
         .block(Block::bordered().title(title))
-        .x_axis(
+        .x_axis({
+            let series = crate::tui::widgets::chart::Series {
+                x_max,
+                ..Default::default()
+            };
+            let (x0, x1) = crate::tui::widgets::chart::x_range(&series);
             Axis::default()
                 .title("epoch")
-                .bounds([1.0, x_max.max(2.0)])
-                .labels([Span::raw("1"), Span::raw(format!("{x_max:.0}"))]),
-        )
+                .bounds([x0, x1])
+                .labels(crate::tui::widgets::chart::epoch_labels(x0, x1))
+        })
         .y_axis(Axis::default().bounds([lo, hi]).labels([
             label(lo),
             label((lo + hi) / 2.0),
@@ -314,7 +385,7 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
     frame.render_widget(chart, chart_area);
 
     let inner_h = legend_area.height.saturating_sub(2) as usize;
-    let at = selected_curve(ctx, &all);
+    let at = focused(state, ctx, &all);
     // Scroll the legend so the selected variant stays in view.
     let first = legend_first(&all, at, inner_h);
     let lines: Vec<Line> = all
@@ -338,7 +409,7 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
                 (false, None) => "-".to_string(),
             };
             let mut style = if hidden { theme.dim() } else { style_of(k, c) };
-            if k == at && !c.past {
+            if k == at {
                 style = style.add_modifier(Modifier::REVERSED);
             }
             let seeds = if c.n > 1 {
@@ -357,14 +428,9 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
         Paragraph::new(lines).block(Block::bordered().title(legend_title)),
         legend_area,
     );
-    // A legend line of this run selects its variant's first unit (a past run's, nothing).
-    let record = &ctx.run.record;
+    // A legend line puts its curve in focus (this run's selects its variant).
+    let n = all.len();
     hits.add_lines(Block::bordered().inner(legend_area), |k| {
-        let curve = all.get(first + k).filter(|c| !c.past)?;
-        let unit = record
-            .units
-            .iter()
-            .position(|v| v.spec.variant_name() == curve.key)?;
-        Some(Target::Unit(unit))
+        Some(first + k).filter(|i| *i < n).map(Target::Curve)
     });
 }

@@ -200,11 +200,11 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
                 .data(data)
         })
         .collect();
-    let x_max = s.x_max.max(1.0);
-    let mut x = Axis::default().bounds([0.0, x_max]).style(theme.dim());
+    let (x_min, x_max) = x_range(s);
+    let mut x = Axis::default().bounds([x_min, x_max]).style(theme.dim());
     let mut y = Axis::default().bounds([s.y.0, s.y.1]).style(theme.dim());
     if axes {
-        x = x.title("epoch").labels(epoch_labels(x_max));
+        x = x.title("epoch").labels(epoch_labels(x_min, x_max));
         y = y.labels([
             Span::raw(label(s.y.0, s.log)),
             Span::raw(label((s.y.0 + s.y.1) / 2.0, s.log)),
@@ -225,18 +225,38 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
     }
 }
 
-/// Labels of an epoch axis from 0 to `x_max`, which ratatui spaces evenly: a middle label
-/// only where it falls on a whole epoch (for 3 epochs it would sit at 1.5 and read "2").
-pub fn epoch_labels(x_max: f64) -> Vec<Span<'static>> {
-    let mid = x_max / 2.0;
-    if mid.fract() == 0.0 && x_max >= 2.0 {
+/// The epoch axis: from the first epoch (no empty stretch before it), or from 0 where a
+/// batch-loss line draws the first epoch's progress; one epoch is centred.
+pub fn x_range(s: &Series) -> (f64, f64) {
+    let x_max = s.x_max.max(1.0);
+    let from_zero = !s.batch.is_empty() || !s.smooth.is_empty();
+    match (from_zero, x_max > 1.0) {
+        (true, _) => (0.0, x_max),
+        (false, true) => (1.0, x_max),
+        (false, false) => (0.5, 1.5),
+    }
+}
+
+/// Labels of an epoch axis from `x_min` to `x_max`, which ratatui spaces evenly: whole
+/// epochs only, a middle label only where it falls on one (for epochs 1–4 it would sit at 2.5).
+pub fn epoch_labels(x_min: f64, x_max: f64) -> Vec<Span<'static>> {
+    if x_max - x_min == 1.0 && x_min.fract() == 0.5 {
+        // One epoch, centred: its number under it.
+        return vec![
+            Span::raw(""),
+            Span::raw(format!("{}", x_min + 0.5)),
+            Span::raw(""),
+        ];
+    }
+    let mid = (x_min + x_max) / 2.0;
+    if mid.fract() == 0.0 && x_max - x_min >= 2.0 {
         vec![
-            Span::raw("0"),
+            Span::raw(format!("{x_min}")),
             Span::raw(format!("{mid}")),
             Span::raw(format!("{x_max}")),
         ]
     } else {
-        vec![Span::raw("0"), Span::raw(format!("{x_max}"))]
+        vec![Span::raw(format!("{x_min}")), Span::raw(format!("{x_max}"))]
     }
 }
 
