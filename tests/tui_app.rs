@@ -208,10 +208,15 @@ fn help_opens_and_swallows_other_keys_until_closed() {
 #[test]
 fn log_scale_sort_and_export_keys() {
     let mut app = running_app();
-    app.update(key('g'));
+    app.update(key('L'));
     assert!(app.charts.log_scale);
-    app.update(key('g'));
+    app.update(key('L'));
     assert!(!app.charts.log_scale);
+    // g and G go to the first and last unit, as Home and End do.
+    app.update(key('G'));
+    assert_eq!(app.selected, app.unit_count() - 1);
+    app.update(key('g'));
+    assert_eq!(app.selected, 0);
     // o sorts the table (and the grid's table); the live view has no order to change.
     app.update(key('o'));
     assert_eq!(app.table.sort, SortKey::Order);

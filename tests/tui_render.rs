@@ -134,7 +134,7 @@ fn live_view_shows_list_charts_numbers_and_etas() {
 #[test]
 fn live_view_log_scale_and_paused_header() {
     let mut app = paper_app();
-    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('g'))));
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('L'))));
     app.update(Msg::Engine(Event::Paused));
     let s = draw(&app, 120, 36);
     assert!(contains(&s, "loss (log)"));
@@ -881,4 +881,65 @@ fn roles_have_their_own_colours_in_both_themes() {
         light: true,
     };
     assert_eq!(plain.val().fg, None);
+}
+
+/// After `s`, the header and the picker's runs table count the same: finished units, the
+/// skipped one said beside the header's count (once 6/6 there against 5/6 in the picker).
+#[test]
+fn the_header_and_the_runs_table_count_the_same_units() {
+    let mut app = paper_app();
+    app.update(Msg::Engine(Event::VariantSkipped { index: 1 }));
+    let s = draw(&app, 160, 48);
+    assert!(
+        s[0].contains("1/15 done (1 skipped or failed)"),
+        "{:?}",
+        s[0]
+    );
+    let record = app.run.as_ref().unwrap().record.clone();
+    let mut picker = picker_app();
+    picker.update(Msg::PastRuns(vec![mnist_lab::tui::app::PastEntry {
+        dir: "runs/20260101-000000-paper-2019".into(),
+        record: Ok(record),
+        title: None,
+    }]));
+    let s = draw(&picker, 160, 48);
+    assert!(contains(&s, " 1/15 r "), "{s:#?}");
+}
+
+/// A past run's detail says what it trained with (the overrides: epochs, seeds, subsets);
+/// the filter's typing hint goes when the typing ends.
+#[test]
+fn past_runs_show_what_they_trained_with_and_the_filter_hint_goes() {
+    let mut app = picker_app();
+    let p = preset::load("quick").unwrap();
+    let p = mnist_lab::session::apply_overrides(
+        p,
+        &mnist_lab::session::Overrides {
+            epochs: Some(7),
+            seeds: Some(2),
+            train_subset: Some(3000),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    app.update(Msg::PastRuns(vec![mnist_lab::tui::app::PastEntry {
+        dir: "runs/20250101-000000-quick".into(),
+        record: Ok(RunRecord::new(&p, Environment::detect("t"))),
+        title: None,
+    }]));
+    app.picker.selected = 2;
+    let s = draw(&app, 160, 48);
+    assert!(
+        contains(
+            &s,
+            "epochs 7 · seeds 2 · 3000 training images · all test images"
+        ),
+        "{s:#?}"
+    );
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('/'))));
+    assert!(app.message.as_ref().unwrap().1.contains("type to filter"));
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('2'))));
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    assert_eq!(app.message, None);
+    assert_eq!(app.picker.past.len(), 1);
 }

@@ -327,10 +327,11 @@ fn cell_top_labels(s: &[String]) -> Vec<String> {
     // The first chart row is the line under the cell titles; labels are "0.xx".
     let title_row = s
         .iter()
-        .position(|l| l.contains("┌") && l.contains(" a "))
+        .position(|l| (l.contains("┌") || l.contains("┏")) && l.contains(" a "))
         .unwrap();
     let row = &s[title_row + 1];
-    row.split('│')
+    // The selected cell's border is thick (┃).
+    row.split(['│', '┃'])
         .filter_map(|part| part.trim_start().get(..4).map(str::to_string))
         .filter(|t| t.starts_with("0."))
         .collect()
@@ -742,4 +743,46 @@ fn overlay_smoothing_has_a_strength_said_in_the_title() {
     assert_eq!(s[0], (1.0, 1.0));
     // (0.5·0.5 + 0.5·0) / (1 − 0.25) = 1/3.
     assert!((s[1].1 - 1.0 / 3.0).abs() < 1e-12, "{s:?}");
+}
+
+/// The selected grid cell is marked inside its own rectangle (a thick border, a reversed
+/// title): nothing reversed outside it, at the screen's edge neither.
+#[test]
+fn the_selected_grid_cell_is_marked_inside_its_own_cell() {
+    use mnist_lab::tui::hits::Target;
+    use ratatui::style::Modifier;
+    for (text, epochs) in [
+        (TWO, 4),
+        (
+            r#"(name: "t", defaults: (arch: "128-64", epochs: 2),
+            variants: [(name: "a"), (name: "b"), (name: "c"), (name: "d")])"#,
+            2,
+        ),
+    ] {
+        let mut app = finished(text, epochs, |g, k, e| {
+            0.1 * (g + 1) as f32 / e as f32 + 0.001 * k as f32
+        });
+        app.update(key('2'));
+        for (w, h) in [(80, 24), (120, 40), (160, 48)] {
+            for _ in 0..3 {
+                app.update(Msg::Key(KeyEvent::from(KeyCode::Right)));
+                let (buf, hits) = common::screen::drawn(&app, w, h);
+                let cell = hits
+                    .find(Target::Unit(app.selected))
+                    .unwrap_or_else(|| panic!("the selected cell is drawn at {w}x{h}"));
+                assert_eq!(buf[(cell.x, cell.y)].symbol(), "┏", "{w}x{h}");
+                // The rows of the cells (the table below them may highlight its own row).
+                for y in 1..cell.bottom() {
+                    for x in 0..w {
+                        if buf[(x, y)].modifier.contains(Modifier::REVERSED) {
+                            assert!(
+                                cell.contains((x, y).into()),
+                                "reversed at ({x},{y}) outside the selected cell {cell:?} at {w}x{h}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -198,6 +198,10 @@ impl App {
             Msg::Key(key) if self.search.is_some() => self.on_search_key(key.code),
             Msg::Key(key) if self.screen == Screen::Picker && self.picker.filtering => {
                 self.picker.on_filter_key(key.code);
+                // The typing hint goes with the typing.
+                if !self.picker.filtering {
+                    self.message = None;
+                }
                 Vec::new()
             }
             Msg::Key(key) => match action_for(key) {

@@ -52,11 +52,10 @@ impl Hits {
             .map(|(_, t)| *t)
     }
 
-    /// Where `target` was drawn (the last time, if more than once).
+    /// Where `target` was first drawn (a unit's grid cell before its table row).
     pub fn find(&self, target: Target) -> Option<Rect> {
         self.areas
             .iter()
-            .rev()
             .find(|(_, t)| *t == target)
             .map(|(r, _)| *r)
     }

@@ -296,17 +296,14 @@ impl RunView {
             .map(|(i, _)| i)
     }
 
+    /// Finished units: what the header's "done" and the picker's runs table both count.
     pub fn done_count(&self) -> usize {
-        self.record
-            .units
-            .iter()
-            .filter(|v| {
-                matches!(
-                    v.status,
-                    UnitStatus::Finished | UnitStatus::Failed | UnitStatus::Skipped
-                )
-            })
-            .count()
+        self.record.count(UnitStatus::Finished)
+    }
+
+    /// Units that ended without a result (skipped or failed), said beside the count.
+    pub fn ended_without_result(&self) -> usize {
+        self.record.count(UnitStatus::Skipped) + self.record.count(UnitStatus::Failed)
     }
 
     /// Seconds per epoch of variant `i`: from its history, else from live progress.

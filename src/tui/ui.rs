@@ -113,8 +113,12 @@ fn header_prefix(app: &App, theme: Theme, width: u16) -> Vec<Span<'static>> {
     )];
     match (&app.run, app.screen) {
         (Some(run), Screen::Run) => {
+            let others = match run.ended_without_result() {
+                0 => String::new(),
+                n => format!("({n} skipped or failed) "),
+            };
             spans.push(Span::raw(format!(
-                " {} · {}/{} done ",
+                " {} · {}/{} done {others}",
                 run.record.preset,
                 run.done_count(),
                 run.record.units.len()

@@ -3,7 +3,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, BorderType, Paragraph};
 use ratatui::Frame;
 
 use super::table::TableView;
@@ -379,8 +379,11 @@ fn render_cell(
         .title(Line::from(title))
         .border_style(theme.status(v.status));
     if i == ctx.selected {
-        block = block.border_style(theme.selected().patch(theme.status(v.status)));
-        block = block.title_style(theme.selected());
+        // A thick border and a reversed title: inside the cell, unlike a reversed border,
+        // which reads as a solid bar running into the neighbours and the screen edge.
+        block = block
+            .border_type(BorderType::Thick)
+            .title_style(theme.selected());
     }
     let inner = block.inner(area);
     let [chart_area, line_area] =
@@ -487,7 +490,7 @@ fn draw_variant_cells(
                 .border_style(style);
             if k == selected {
                 block = block
-                    .border_style(theme.selected().patch(style))
+                    .border_type(BorderType::Thick)
                     .title_style(theme.selected());
             }
             let inner = block.inner(cell);

@@ -360,7 +360,7 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
         },
     );
     // The keys when there is room (they are in `?` too).
-    let keys = "· m metric  p pin  x hide  g log  t smooth  [ ] strength ";
+    let keys = "· m metric  p pin  x hide  L log  t smooth  [ ] strength ";
     if title.chars().count() + keys.chars().count() + 2 <= chart_area.width as usize {
         title.push_str(keys);
     }

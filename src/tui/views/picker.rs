@@ -541,6 +541,36 @@ fn render_past(
     });
 }
 
+/// What a run trained with, where overrides show: epochs, seeds per variant, and the images
+/// (a subset, or all of them).
+pub fn trained_with(r: &RunRecord) -> String {
+    let span = |mut v: Vec<usize>| {
+        v.sort_unstable();
+        v.dedup();
+        match (v.first(), v.last()) {
+            (Some(a), Some(b)) if a == b => a.to_string(),
+            (Some(a), Some(b)) => format!("{a}–{b}"),
+            _ => "-".into(),
+        }
+    };
+    let groups = crate::insight::stats::variant_groups(r);
+    let epochs = span(r.units.iter().map(|u| u.spec.epochs).collect());
+    let seeds = span(groups.iter().map(|g| g.len()).collect());
+    let images = |f: fn(&crate::spec::UnitSpec) -> Option<usize>, what: &str| match span(
+        r.units.iter().filter_map(|u| f(&u.spec)).collect(),
+    )
+    .as_str()
+    {
+        "-" => format!("all {what} images"),
+        n => format!("{n} {what} images"),
+    };
+    format!(
+        "epochs {epochs} · seeds {seeds} · {} · {}",
+        images(|s| s.train_subset, "training"),
+        images(|s| s.test_subset, "test")
+    )
+}
+
 /// How a past run is called in the runs table: its name (`n` sets one), else when it started.
 fn label_of(p: &PastEntry) -> String {
     match &p.title {
@@ -586,6 +616,7 @@ fn render_past_detail(picker: &Picker, frame: &mut Frame, area: Rect, i: usize, 
                     .map(|a| format!("{a:.4}"))
                     .unwrap_or_else(|| "-".into())
             )));
+            lines.push(Line::raw(trained_with(r)));
             if p.resumable() {
                 lines.push(Line::styled("interrupted: r resumes it", theme.warn()));
             }
