@@ -943,3 +943,49 @@ fn past_runs_show_what_they_trained_with_and_the_filter_hint_goes() {
     assert_eq!(app.message, None);
     assert_eq!(app.picker.past.len(), 1);
 }
+
+/// A watched run says who writes it now: once its writers are gone (or it is complete), the
+/// header and space no longer speak of "2 writing now".
+#[test]
+fn a_watch_that_ended_no_longer_counts_writers() {
+    let p = preset::load("quick").unwrap();
+    let mut record = RunRecord::new(&p, Environment::detect("t"));
+    record.layout = Some(2);
+    let dir = std::path::PathBuf::from("/nonexistent/run");
+    let snap = |record: &RunRecord, writers: &[&str]| mnist_lab::runs::watch::Snapshot {
+        dir: dir.clone(),
+        record: Ok(record.clone()),
+        writers: writers.iter().map(|w| w.to_string()).collect(),
+    };
+    let space = || Msg::Key(KeyEvent::from(KeyCode::Char(' ')));
+    let mut app = picker_app();
+    app.update(Msg::OpenWatched(snap(&record, &["h-1", "h-2"])));
+    app.update(Msg::Watched(snap(&record, &["h-1", "h-2"])));
+    assert!(draw(&app, 120, 40)[0].contains("watching (2 writers)"));
+    app.update(space());
+    assert!(app.message.as_ref().unwrap().1.contains("2 writing now"));
+    // The writers died (their locks are free): nobody writes it now.
+    app.update(Msg::Watched(snap(&record, &[])));
+    let s = draw(&app, 120, 40);
+    assert!(s[0].contains("watching (0 writers)"), "{:?}", s[0]);
+    app.update(space());
+    let said = &app.message.as_ref().unwrap().1;
+    assert!(
+        said.contains("not training") && !said.contains("writing now"),
+        "{said}"
+    );
+    // Complete, with the last writers still holding their locks as they save: DONE.
+    for v in &mut record.units {
+        v.status = mnist_lab::runs::UnitStatus::Finished;
+    }
+    record.complete = true;
+    app.update(Msg::Watched(snap(&record, &["h-1", "h-2"])));
+    let s = draw(&app, 120, 40);
+    assert!(
+        s[0].contains("DONE") && !s[0].contains("writers"),
+        "{:?}",
+        s[0]
+    );
+    app.update(space());
+    assert!(app.message.as_ref().unwrap().1.contains("not training"));
+}

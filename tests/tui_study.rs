@@ -786,3 +786,140 @@ fn the_selected_grid_cell_is_marked_inside_its_own_cell() {
         }
     }
 }
+
+/// A finished variant's digits, for the digits view: a few synthetic test images.
+fn with_digits(app: &mut App) {
+    use mnist_lab::data::{Dataset, Split, PIXELS};
+    let n = 40;
+    let mut images = vec![0u8; n * PIXELS];
+    for (i, px) in images.iter_mut().enumerate() {
+        *px = ((i * 37) % 251) as u8;
+    }
+    let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+    let split = Split { images, labels };
+    let data = std::sync::Arc::new(Dataset {
+        dir: "t".into(),
+        train: split.clone(),
+        test: split,
+    });
+    let name = app.unit_name_selected();
+    app.update(Msg::DigitsLoaded(mnist_lab::tui::views::digits::Digits {
+        variant: app.selected,
+        name,
+        data,
+        predictions: (0..n).map(|i| ((i * 3) % 10) as u8).collect(),
+        confidence: vec![0.7; n],
+        true_filter: None,
+        pred_filter: None,
+        page: 0,
+    }));
+}
+
+/// Every view at 80×24, 120×40 and 160×48, in colour and under NO_COLOR, for a run training
+/// now, a finished run with seeds, and a run compared with another: no word cut (the status
+/// line and a long message included), nothing coloured under NO_COLOR, and each view's own
+/// header tab underlined.
+#[test]
+fn every_view_at_every_size_in_colour_and_without_cuts_no_word() {
+    use ratatui::style::Color;
+    let paper = std::fs::read_to_string("presets/paper-2019.ron").unwrap();
+    let seeds = std::fs::read_to_string("presets/paper-2019-seeds.ron").unwrap();
+    // A finished run with seeds.
+    let finished_seeds = finished(&seeds, 3, |g, k, e| {
+        0.05 * (g + 1) as f32 + 0.3 / e as f32 + 0.004 * k as f32
+    });
+    // A pair: the finished run, and a shorter one compared beside it.
+    let mut pair = finished(&paper, 4, |g, _, e| 0.04 * (g + 1) as f32 + 0.2 / e as f32);
+    let other = finished(&paper, 2, |g, _, e| 0.05 * (g + 1) as f32 + 0.2 / e as f32);
+    pair.compare.push((
+        "20261130-101010-paper-2019".into(),
+        other.run.unwrap().record,
+    ));
+    // A run training now: half-way through, a unit running.
+    let mut live = finished(&paper, 3, |g, _, e| 0.05 * (g + 1) as f32 + 0.3 / e as f32);
+    {
+        let run = live.run.as_mut().unwrap();
+        run.finished = false;
+        for u in run.record.units.iter_mut().skip(7) {
+            u.status = mnist_lab::runs::UnitStatus::Queued;
+            u.history.clear();
+        }
+        run.record.units[7].status = mnist_lab::runs::UnitStatus::Running;
+    }
+    live.update(Msg::Engine(mnist_lab::engine::Event::Progress {
+        index: 7,
+        epoch: 1,
+        batch: 100,
+        batches: 469,
+        running_loss: 0.4,
+        batch_loss: 0.38,
+        samples_per_sec: 20000.0,
+    }));
+    for (what, mut app) in [("live", live), ("seeds", finished_seeds), ("pair", pair)] {
+        with_digits(&mut app);
+        for no_color in [false, true] {
+            app.no_color = no_color;
+            for (k, view) in [
+                ('1', View::Live),
+                ('2', View::Grid),
+                ('3', View::Table),
+                ('4', View::Factors),
+                ('5', View::Digits),
+                ('6', View::Pairs),
+                ('7', View::Overlay),
+            ] {
+                app.update(key(k));
+                assert_eq!(app.view, view, "{what}: {k}");
+                app.update(Msg::Info(
+                    "exported the view to runs/20261201-120000-paper-2019/view-grid: \
+                     summary.csv, curves.svg"
+                        .into(),
+                ));
+                for (w, h) in [(80, 24), (120, 40), (160, 48)] {
+                    // The digits view abbreviates on purpose when small ("t\\p"): only words
+                    // cut short count there.
+                    let cut = if view == View::Digits {
+                        common::screen::cut_prefixes_at(&app, w, h)
+                    } else {
+                        common::screen::cut_words_at(&app, w, h)
+                    };
+                    assert!(
+                        cut.is_empty(),
+                        "{what} {view:?} {w}x{h} cuts {cut:?}: {:#?}",
+                        draw(&app, w, h)
+                    );
+                    let buf = buffer(&app, w, h);
+                    if no_color {
+                        assert!(
+                            buf.content().iter().all(|c| matches!(c.fg, Color::Reset)
+                                && matches!(c.bg, Color::Reset)
+                                || view == View::Digits),
+                            "{what} {view:?} {w}x{h}: a colour under NO_COLOR"
+                        );
+                    }
+                    let s = draw(&app, w, h);
+                    if view == View::Digits && (w, h) == (120, 40) {
+                        // At least four digits a page: 32 mistakes in at most 8 pages.
+                        let pages: usize = s
+                            .iter()
+                            .find_map(|l| {
+                                let at = l.find("page 1/")?;
+                                l[at + 7..]
+                                    .split(|c: char| !c.is_ascii_digit())
+                                    .next()?
+                                    .parse()
+                                    .ok()
+                            })
+                            .unwrap_or_else(|| panic!("{s:#?}"));
+                        assert!(pages <= 8, "{pages} pages of 32 mistakes at 120x40: {s:#?}");
+                    }
+                    assert!(
+                        s[0].contains(view.label()) || s[0].contains(&view.label()[..1]),
+                        "{what} {view:?} {w}x{h}: {:?}",
+                        s[0]
+                    );
+                }
+            }
+        }
+    }
+}

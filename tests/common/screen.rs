@@ -52,9 +52,45 @@ pub fn words(screen: &[String]) -> BTreeSet<String> {
         .collect()
 }
 
+/// Words drawn at `w`×`h` that are the start of a longer word the same state draws whole at
+/// 250×70 ("interru" of "interrupted"): cuts, where a layout abbreviates on purpose ("t\p"
+/// for "true\pred") at small sizes.
+pub fn cut_prefixes_at(app: &App, w: u16, h: u16) -> Vec<String> {
+    let wide = words(&draw(app, 250, 70));
+    words(&draw(app, w, h))
+        .into_iter()
+        .filter(|word| word.chars().count() >= 2 && !wide.contains(word))
+        .filter(|word| {
+            wide.iter()
+                .any(|full| full.len() > word.len() && full.starts_with(word.as_str()))
+        })
+        .filter(|word| !word.contains('…'))
+        .collect()
+}
+
 /// Words drawn at 80×24 that the same state does not draw at 250×70: a word cut short
 /// ("Adade", "test l"). Numbers are left out (axis labels differ with the size).
 pub fn cut_words(app: &App) -> Vec<String> {
+    cut_words_at(app, 80, 24)
+}
+
+/// Words drawn at `w`×`h` that the same state does not draw at 250×70. At 80×24 any such
+/// word counts; at other sizes, where the layout may show columns 250×70 leaves out (the
+/// grid's table beside the cells is narrower), a word counts when it is the start of a word
+/// drawn whole there ("interru" of "interrupted").
+pub fn cut_words_at(app: &App, w: u16, h: u16) -> Vec<String> {
+    if (w, h) != (80, 24) {
+        let wide = words(&draw(app, 250, 70));
+        return words(&draw(app, w, h))
+            .into_iter()
+            .filter(|word| word.chars().count() >= 2 && !wide.contains(word))
+            .filter(|word| {
+                wide.iter()
+                    .any(|full| full.len() > word.len() && full.starts_with(word.as_str()))
+            })
+            .filter(|word| !word.contains('…'))
+            .collect();
+    }
     let wide = words(&draw(app, 250, 70));
     let number = |w: &str| {
         let w = w.trim_matches(|c: char| "[](),%±+−".contains(c));
@@ -67,7 +103,7 @@ pub fn cut_words(app: &App) -> Vec<String> {
         "rows of (↑↓ scroll)".to_string(),
         "depth × BN+Dropout".to_string(),
     ]);
-    words(&draw(app, 80, 24))
+    words(&draw(app, w, h))
         .into_iter()
         .filter(|w| !wide.contains(w) && !number(w) && !notes.contains(w))
         // An ellipsis is an abbreviation that says so.

@@ -273,10 +273,23 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
                 Span::raw(format!("{:>21}", a.residual_df)),
             ]));
         }
-        Err(e) => rows.push(Row::new(vec![
-            Span::styled("ANOVA", theme.title()),
-            Span::styled(format!("none: {e}"), theme.dim()),
-        ])),
+        Err(e) => {
+            // Wrapped, as the notes above are: the reason is a sentence.
+            let wrapped = fit::wrap(&format!("none: {e}"), note_w);
+            let height = wrapped.len() as u16;
+            lines += height.saturating_sub(1);
+            let text: Vec<Line> = wrapped
+                .into_iter()
+                .map(|l| Line::styled(l, theme.dim()))
+                .collect();
+            rows.push(
+                Row::new(vec![
+                    ratatui::text::Text::styled("ANOVA", theme.title()),
+                    ratatui::text::Text::from(text),
+                ])
+                .height(height),
+            );
+        }
     }
     let effects_h = (rows.len() as u16 + lines - ranking.len() as u16 + 2).min(area.height / 2);
     let [grid_area, effects_area] =

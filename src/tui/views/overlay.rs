@@ -417,9 +417,19 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
             } else {
                 String::new()
             };
+            // The value always shows; a label too long for the legend ends in "…".
+            let tail = format!("  {value}{seeds}");
+            let room = (legend_area.width as usize)
+                .saturating_sub(2 + 2 + crate::tui::widgets::fit::width(&tail));
             Line::from(vec![
-                Span::styled(format!("{marker} {}", c.label), style),
-                Span::styled(format!("  {value}{seeds}"), style),
+                Span::styled(
+                    format!(
+                        "{marker} {}",
+                        crate::tui::widgets::fit::ellipsis(&c.label, room)
+                    ),
+                    style,
+                ),
+                Span::styled(tail, style),
             ])
         })
         .collect();
