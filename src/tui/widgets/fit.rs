@@ -167,16 +167,11 @@ pub fn columns(cols: &[Column], room: u16) -> (Vec<usize>, Vec<Constraint>) {
         }
     }
     let kept: Vec<usize> = (0..cols.len()).filter(|&i| keep[i]).collect();
+    // Each column as wide as its widest cell: a right-aligned number stays by its header
+    // instead of drifting to the far edge of a last column stretched over the spare room.
     let widths = kept
         .iter()
-        .enumerate()
-        .map(|(k, &i)| {
-            if k + 1 == kept.len() {
-                Constraint::Min(cols[i].width())
-            } else {
-                Constraint::Length(cols[i].width())
-            }
-        })
+        .map(|&i| Constraint::Length(cols[i].width()))
         .collect();
     (kept, widths)
 }
