@@ -318,7 +318,10 @@ fn merge_finds_weights_in_any_source_whatever_the_order() {
 fn a_writer_whose_folder_is_deleted_rescues_the_whole_record() {
     use std::io::BufRead;
     let tmp = tempfile::tempdir().unwrap();
-    let p = preset(tmp.path(), &["a", "b"], ", epochs: 6");
+    // Long enough that the deletion (retried while the writer adds files) is over before
+    // "a" ends and writes its weights: weights written into the folder and then deleted with
+    // it are gone, and nobody could rescue them.
+    let p = preset(tmp.path(), &["a", "b"], ", epochs: 40");
     let dir = tmp.path().join("run");
     let rescue = tmp.path().join("rescue");
     std::fs::create_dir(&rescue).unwrap();
@@ -363,7 +366,7 @@ fn a_writer_whose_folder_is_deleted_rescues_the_whole_record() {
     let r = runs::load(&rescued[0]).unwrap();
     assert_eq!(
         r.units[0].history.len(),
-        6,
+        40,
         "epochs before the deletion kept"
     );
     assert_eq!(r.count(UnitStatus::Finished), 2);

@@ -20,7 +20,6 @@ use super::views::table::TableView;
 use super::views::{Ctx, Shared};
 use crate::engine::{Command, Event};
 use crate::runs::{RunRecord, UnitStatus};
-use crate::session::Fold;
 
 /// Inputs to `update`.
 #[derive(Debug, Clone, PartialEq)]
@@ -326,42 +325,8 @@ impl App {
     /// While this process trains into the folder, only the units others have taken further
     /// are taken from it (what the engine here reports stays the truth for its own units).
     fn on_watched(&mut self, snap: crate::runs::watch::Snapshot) {
-        let Some(run) = self.run.as_mut() else {
-            return;
-        };
-        if run.dir.as_deref() != Some(snap.dir.as_path()) {
-            return;
-        }
-        // Another writer added a round (`seeds: Until`): its units join the ones shown.
-        if let Ok(record) = &snap.record {
-            if grows(&run.record, record) {
-                run.record.adopt_round(record);
-                run.progress.resize(run.record.units.len(), None);
-            }
-        }
-        if run.watching.is_none() {
-            if let Ok(record) = &snap.record {
-                if !run.finished && record.units.len() == run.record.units.len() {
-                    run.take_others(record);
-                }
-            }
-            return;
-        }
-        match snap.record {
-            Ok(record) if record.units.len() == run.record.units.len() => {
-                run.finished = record.complete;
-                run.record = record;
-                run.watching = Some(snap.writers.len());
-            }
-            Ok(_) => {
-                self.message = Some((
-                    Level::Error,
-                    format!("{}: the run's unit list changed", snap.dir.display()),
-                ))
-            }
-            // A half-visible state (e.g. a file being replaced on a network file system):
-            // keep what is shown, say why, and take the next snapshot.
-            Err(e) => self.message = Some((Level::Error, e)),
+        if let Some(error) = self.run.as_mut().and_then(|run| run.on_snapshot(snap)) {
+            self.message = Some((Level::Error, error));
         }
     }
 
@@ -891,116 +856,19 @@ impl App {
         let Some(run) = self.run.as_mut() else {
             return Vec::new();
         };
-        // The Recorder saves the run (on the engine thread); this copy is what the views show.
-        run.record.apply(&event);
-        match event {
-            Event::VariantStarted { index, .. } => {
-                run.running = Some(index);
-                run.batch_losses.clear();
-                if self.follow {
-                    self.selected = index;
-                }
-            }
-            Event::Progress {
-                index,
-                epoch,
-                batch,
-                batches,
-                running_loss,
-                samples_per_sec,
-                ..
-            } => {
-                if let Some(p) = run.progress.get_mut(index) {
-                    *p = Some(Progress {
-                        epoch,
-                        batch,
-                        batches,
-                        running_loss,
-                        samples_per_sec,
-                    });
-                }
-                let x = (epoch - 1) as f64 + batch as f64 / batches.max(1) as f64;
-                run.batch_losses.push((x, running_loss as f64));
-                if run.batch_losses.len() > MAX_BATCH_POINTS {
-                    // Keep every other point: bounded memory, the whole shape still visible.
-                    let thinned = run.batch_losses.iter().step_by(2).copied().collect();
-                    run.batch_losses = thinned;
-                }
-            }
-            Event::VariantFinished { .. }
-            | Event::VariantFailed { .. }
-            | Event::VariantSkipped { .. } => {
-                run.running = None;
-            }
-            Event::Paused => run.paused = true,
-            Event::Resumed => run.paused = false,
-            Event::RunFinished { cancelled } => {
-                run.cancelled = cancelled;
-                run.running = None;
-                run.paused = false;
-                let others_left = !cancelled
-                    && run.dir.is_some()
-                    && run.record.units.iter().any(|v| !v.status.is_done());
-                if others_left {
-                    // This process is done; other writers still have units: follow them to
-                    // the end as `watch` does.
-                    run.watching = Some(0);
-                    self.message = Some((
-                        Level::Info,
-                        "This process is done; other writers still train this run (watching)."
-                            .into(),
-                    ));
-                    return vec![Effect::FinishRun];
-                }
-                if !cancelled && run.record.until.is_some() {
-                    // Seeds until decided: the runtime adds the next round, or says why not.
-                    self.message = Some((Level::Info, "Round ended; deciding the next…".into()));
-                    return vec![Effect::NextRound];
-                }
-                run.finished = true;
-                self.message = Some((
-                    Level::Info,
-                    if cancelled {
-                        "Run cancelled. Finished variants are saved; e exports, esc returns to the picker."
-                    } else {
-                        "Run complete. e exports, 2 shows the grid, esc returns to the picker."
-                    }
-                    .into(),
-                ));
-                // The Recorder writes the final state; the runtime says where the run is.
-                return vec![Effect::FinishRun];
-            }
-            Event::Warning { message } => self.message = Some((Level::Error, message)),
-            // Folded into the record (the unit's result is that epoch's); nothing to say.
-            Event::KeptEpoch { .. } => {}
-            Event::EarlyStopped {
-                index,
-                epoch,
-                best_epoch,
-                restored,
-            } => {
-                let name = run
-                    .record
-                    .units
-                    .get(index)
-                    .map_or("?", |v| v.spec.name.as_str());
-                self.message = Some((
-                    Level::Info,
-                    format!(
-                        "{name}: early stopping after epoch {epoch} (best {best_epoch}{})",
-                        if restored { ", its weights kept" } else { "" }
-                    ),
-                ));
-            }
-            // The first epoch says more than "training started": that note goes.
-            Event::EpochEnd { .. } => {
-                if matches!(&self.message, Some((Level::Info, t)) if t == TRAINING_STARTED) {
-                    self.message = None;
-                }
-            }
-            Event::RunStarted { .. } => {}
+        let outcome = run.on_event(event);
+        if let (Some(i), true) = (outcome.started, self.follow) {
+            self.selected = i;
         }
-        Vec::new()
+        if outcome.first_epoch
+            && matches!(&self.message, Some((Level::Info, t)) if t == TRAINING_STARTED)
+        {
+            self.message = None;
+        }
+        if let Some(said) = outcome.say {
+            self.message = Some(said);
+        }
+        outcome.effects
     }
 
     /// Whether the current view shows variants (mean over seeds) rather than units.
@@ -1034,17 +902,6 @@ impl App {
         };
         self.selected = groups[k][0];
     }
-}
-
-/// `newer` is `shown` with rounds of `seeds: Until` appended (the same units first).
-fn grows(shown: &RunRecord, newer: &RunRecord) -> bool {
-    newer.units.len() > shown.units.len()
-        && newer.rounds.len() > shown.rounds.len()
-        && newer
-            .units
-            .iter()
-            .zip(&shown.units)
-            .all(|(a, b)| a.spec == b.spec)
 }
 
 /// The key that opens `view`.

@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
-use crate::engine::Command;
+use crate::engine::{Command, Event};
 use crate::preset::Preset;
 use crate::runs::{RunRecord, UnitRecord, UnitStatus};
+use crate::session::Fold;
 
 /// Training throughput assumed for the picker's estimates, in dense-equivalent FLOP/s (the
 /// FLOPs of a dense first layer per second). On the 2-core machine with AVX-512 the fused path
@@ -363,6 +364,181 @@ impl RunView {
             .sum();
         Some(current + queued)
     }
+}
+
+/// What an engine event changed beyond the run itself: the unit that started (the selection
+/// follows it), a first epoch ended (the start note goes), what to say, what to do.
+#[derive(Debug, Default)]
+pub struct EventOutcome {
+    pub started: Option<usize>,
+    pub first_epoch: bool,
+    pub say: Option<(Level, String)>,
+    pub effects: Vec<Effect>,
+}
+
+impl RunView {
+    /// Folds an engine event into the run shown (the Recorder saves the run on the engine
+    /// thread; this copy is what the views show).
+    pub fn on_event(&mut self, event: Event) -> EventOutcome {
+        let mut out = EventOutcome::default();
+        self.record.apply(&event);
+        match event {
+            Event::VariantStarted { index, .. } => {
+                self.running = Some(index);
+                self.batch_losses.clear();
+                out.started = Some(index);
+            }
+            Event::Progress {
+                index,
+                epoch,
+                batch,
+                batches,
+                running_loss,
+                samples_per_sec,
+                ..
+            } => {
+                if let Some(p) = self.progress.get_mut(index) {
+                    *p = Some(Progress {
+                        epoch,
+                        batch,
+                        batches,
+                        running_loss,
+                        samples_per_sec,
+                    });
+                }
+                let x = (epoch - 1) as f64 + batch as f64 / batches.max(1) as f64;
+                self.batch_losses.push((x, running_loss as f64));
+                if self.batch_losses.len() > MAX_BATCH_POINTS {
+                    // Keep every other point: bounded memory, the whole shape still visible.
+                    let thinned = self.batch_losses.iter().step_by(2).copied().collect();
+                    self.batch_losses = thinned;
+                }
+            }
+            Event::VariantFinished { .. }
+            | Event::VariantFailed { .. }
+            | Event::VariantSkipped { .. } => self.running = None,
+            Event::Paused => self.paused = true,
+            Event::Resumed => self.paused = false,
+            Event::RunFinished { cancelled } => return self.on_run_finished(cancelled),
+            Event::Warning { message } => out.say = Some((Level::Error, message)),
+            // Folded into the record (the unit's result is that epoch's); nothing to say.
+            Event::KeptEpoch { .. } => {}
+            Event::EarlyStopped {
+                index,
+                epoch,
+                best_epoch,
+                restored,
+            } => {
+                let name = self
+                    .record
+                    .units
+                    .get(index)
+                    .map_or("?", |v| v.spec.name.as_str());
+                out.say = Some((
+                    Level::Info,
+                    format!(
+                        "{name}: early stopping after epoch {epoch} (best {best_epoch}{})",
+                        if restored { ", its weights kept" } else { "" }
+                    ),
+                ));
+            }
+            // The first epoch says more than "training started".
+            Event::EpochEnd { .. } => out.first_epoch = true,
+            Event::RunStarted { .. } => {}
+        }
+        out
+    }
+
+    /// The engine ended: the run is done, or others still train it (follow them), or a round
+    /// of `seeds: Until` ended (the runtime decides the next).
+    fn on_run_finished(&mut self, cancelled: bool) -> EventOutcome {
+        self.cancelled = cancelled;
+        self.running = None;
+        self.paused = false;
+        let info = |text: &str| Some((Level::Info, text.to_string()));
+        let others_left = !cancelled
+            && self.dir.is_some()
+            && self.record.units.iter().any(|v| !v.status.is_done());
+        let (say, effect) = if others_left {
+            // This process is done; other writers still have units: follow them to the end
+            // as `watch` does.
+            self.watching = Some(0);
+            (
+                info("This process is done; other writers still train this run (watching)."),
+                Effect::FinishRun,
+            )
+        } else if !cancelled && self.record.until.is_some() {
+            // Seeds until decided: the runtime adds the next round, or says why not.
+            (info("Round ended; deciding the next…"), Effect::NextRound)
+        } else {
+            self.finished = true;
+            // The Recorder writes the final state; the runtime says where the run is.
+            (
+                info(if cancelled {
+                    "Run cancelled. Finished variants are saved; e exports, esc returns to the picker."
+                } else {
+                    "Run complete. e exports, 2 shows the grid, esc returns to the picker."
+                }),
+                Effect::FinishRun,
+            )
+        };
+        EventOutcome {
+            say,
+            effects: vec![effect],
+            ..Default::default()
+        }
+    }
+
+    /// A followed folder changed: its record replaces the one shown. While this process
+    /// trains into the folder, only the units others have taken further are taken from it
+    /// (what the engine here reports stays the truth for its own units). Returns what to say
+    /// when the snapshot cannot be shown.
+    pub fn on_snapshot(&mut self, snap: crate::runs::watch::Snapshot) -> Option<String> {
+        if self.dir.as_deref() != Some(snap.dir.as_path()) {
+            return None;
+        }
+        // Another writer added a round (`seeds: Until`): its units join the ones shown.
+        if let Ok(record) = &snap.record {
+            if grows(&self.record, record) {
+                self.record.adopt_round(record);
+                self.progress.resize(self.record.units.len(), None);
+            }
+        }
+        if self.watching.is_none() {
+            if let Ok(record) = &snap.record {
+                if !self.finished && record.units.len() == self.record.units.len() {
+                    self.take_others(record);
+                }
+            }
+            return None;
+        }
+        match snap.record {
+            Ok(record) if record.units.len() == self.record.units.len() => {
+                self.finished = record.complete;
+                self.record = record;
+                self.watching = Some(snap.writers.len());
+                None
+            }
+            Ok(_) => Some(format!(
+                "{}: the run's unit list changed",
+                snap.dir.display()
+            )),
+            // A half-visible state (e.g. a file being replaced on a network file system):
+            // keep what is shown, say why, and take the next snapshot.
+            Err(e) => Some(e),
+        }
+    }
+}
+
+/// `newer` is `shown` with rounds of `seeds: Until` appended (the same units first).
+fn grows(shown: &RunRecord, newer: &RunRecord) -> bool {
+    newer.units.len() > shown.units.len()
+        && newer.rounds.len() > shown.rounds.len()
+        && newer
+            .units
+            .iter()
+            .zip(&shown.units)
+            .all(|(a, b)| a.spec == b.spec)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
