@@ -686,3 +686,28 @@ fn home_end_and_pages_move_in_lists_and_m_works_in_the_picker() {
     assert_eq!(picker.picker.selected, 0);
     assert_eq!(picker.update(key('M')), vec![Effect::Mouse(false)]);
 }
+
+/// The live view and the grid answer their own keys; a key pressed where it does not work
+/// changes nothing (help does not list it there either).
+#[test]
+fn view_keys_act_only_in_their_views() {
+    let mut app = running_app();
+    let p = app.charts.patience;
+    app.update(key('+'));
+    assert_eq!(app.charts.patience, p + 1, "live: + raises the patience");
+    app.update(key('3'));
+    app.update(key('+'));
+    assert_eq!(app.charts.patience, p + 1, "the table has no patience");
+    let shared = app.charts.shared_y;
+    app.update(key('v'));
+    assert_eq!(app.charts.shared_y, shared, "the table has no y-scale");
+    app.update(key('2'));
+    app.update(key('v'));
+    assert_eq!(app.charts.shared_y, !shared, "grid: v toggles the scale");
+    app.update(key('-'));
+    app.update(key('-'));
+    assert_eq!(app.charts.patience, p - 1, "grid: - lowers the patience");
+    // o sorts the grid's table too.
+    app.update(key('o'));
+    assert_ne!(app.table.sort, SortKey::Order);
+}

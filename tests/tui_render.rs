@@ -773,7 +773,9 @@ fn estimates_use_the_speed_past_runs_measured_on_this_cpu() {
         "{rate:?}"
     );
     assert_eq!(rate.epochs, here.units.len());
-    assert!(rate.source().contains("measured on"));
+    assert!(rate.source().contains("past epochs here measured"));
+    // Each network at its own speed: quick's two architectures, each measured.
+    assert_eq!(rate.by_arch.len(), 2, "{rate:?}");
     let none = Rate::measured([&elsewhere].into_iter(), Some("cpu A"));
     assert_eq!(none.flops, ASSUMED_FLOPS);
     assert!(none.source().contains("assumed"));
@@ -783,18 +785,33 @@ fn estimates_use_the_speed_past_runs_measured_on_this_cpu() {
         preset: Ok(p),
     };
     let slow = entry
-        .estimate_seconds_for(DataSizes::default(), rate)
+        .estimate_seconds_for(DataSizes::default(), &rate)
         .unwrap();
+    let doubled = Rate {
+        flops: 2.0 * rate.flops,
+        epochs: 1,
+        by_arch: rate
+            .by_arch
+            .iter()
+            .map(|(a, f)| (a.clone(), 2.0 * f))
+            .collect(),
+    };
     let fast = entry
-        .estimate_seconds_for(
-            DataSizes::default(),
-            Rate {
-                flops: 2.0 * rate.flops,
-                epochs: 1,
-            },
-        )
+        .estimate_seconds_for(DataSizes::default(), &doubled)
         .unwrap();
     assert!((slow / fast - 2.0).abs() < 1e-9);
+    // A network measured slower than the mean is estimated at its own speed.
+    let mut one_slow = rate.clone();
+    one_slow.by_arch[0].1 /= 10.0;
+    let arch = one_slow.by_arch[0].0.clone();
+    assert!((one_slow.for_arch(&arch) - rate.for_arch(&arch) / 10.0).abs() < 1e-6);
+    assert_eq!(one_slow.for_arch("1024-1024"), rate.flops);
+    assert!(
+        entry
+            .estimate_seconds_for(DataSizes::default(), &one_slow)
+            .unwrap()
+            > slow
+    );
 }
 
 /// WCAG contrast ratio of two sRGB colours.

@@ -755,9 +755,12 @@ impl App {
             },
             View::Pairs => self.pairs.on_action(action, run),
             View::Factors => self.factors.on_action(action, run),
-            View::Table | View::Grid => self.table.on_action(action),
+            View::Table => self.table.on_action(action),
+            View::Grid => {
+                crate::tui::views::grid::on_action(action, &mut self.charts, &mut self.table)
+            }
             View::Digits => self.digits.as_mut().and_then(|d| d.on_action(action)),
-            View::Live => None,
+            View::Live => crate::tui::views::live::on_action(action, &mut self.charts),
         };
         if let Some(effects) = reply {
             return effects;
@@ -793,11 +796,6 @@ impl App {
             Action::ViewPairs => self.view = View::Pairs,
             Action::ViewOverlay => self.view = View::Overlay,
             Action::ViewDigits => return self.open_digits(),
-            Action::PatienceUp => self.charts.patience = (self.charts.patience + 1).min(99),
-            Action::PatienceDown => {
-                self.charts.patience = self.charts.patience.saturating_sub(1).max(1)
-            }
-            Action::Smooth => self.charts.smooth = !self.charts.smooth,
             // Views that show one row or cell per variant step over whole variants.
             Action::Up | Action::Left | Action::Down | Action::Right
                 if n > 0 && self.per_variant_view() =>
@@ -826,7 +824,6 @@ impl App {
                 }
             }
             Action::ToggleLog => self.charts.log_scale = !self.charts.log_scale,
-            Action::SharedScale => self.charts.shared_y = !self.charts.shared_y,
             Action::ToggleMouse => return self.toggle_mouse(),
             Action::Compare if !self.compare.is_empty() => {
                 let n = self.compare.len();

@@ -7,14 +7,26 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use ratatui::Frame;
 
 use super::table::TableView;
-use super::Ctx;
+use super::{Ctx, Reply};
 use crate::runs::RunRecord;
 use crate::runs::UnitStatus;
 use crate::tui::hits::{Hits, Target};
-use crate::tui::state::{unit_fraction, Progress};
+use crate::tui::keys::Action;
+use crate::tui::state::{unit_fraction, ChartOptions, Progress};
 use crate::tui::theme::{badges, status_symbol, Theme};
 use crate::tui::widgets::chart::chart;
 use crate::tui::widgets::fit;
+
+/// The grid's own keys: `v` one y-scale or one per cell, `+`/`-` the early-stop marker's
+/// patience; `o` sorts the table beside it.
+pub fn on_action(action: Action, charts: &mut ChartOptions, table: &mut TableView) -> Reply {
+    match action {
+        Action::SharedScale => charts.shared_y = !charts.shared_y,
+        Action::PatienceUp | Action::PatienceDown => super::live::patience(action, charts),
+        _ => return table.on_action(action),
+    }
+    super::done()
+}
 
 pub const CELL_WIDTH: u16 = 26;
 pub const CELL_HEIGHT: u16 = 7;

@@ -5,13 +5,35 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Gauge, List, ListItem, ListState, Paragraph};
 use ratatui::Frame;
 
-use super::Ctx;
+use super::{done, Ctx, Reply};
 use crate::runs::UnitStatus;
 use crate::tui::hits::{Hits, Target};
+use crate::tui::keys::Action;
 use crate::tui::state::unit_fraction;
+use crate::tui::state::ChartOptions;
 use crate::tui::theme::{badges, status_symbol};
 use crate::tui::widgets::chart::{accuracy_series, chart, loss_series_with, Extras};
 use crate::tui::widgets::{fit, fmt_duration};
+
+/// The live view's own keys: `t` smooths the batch loss, `+`/`-` set the early-stop marker's
+/// patience.
+pub fn on_action(action: Action, charts: &mut ChartOptions) -> Reply {
+    match action {
+        Action::Smooth => charts.smooth = !charts.smooth,
+        Action::PatienceUp | Action::PatienceDown => patience(action, charts),
+        _ => return None,
+    }
+    done()
+}
+
+/// `+`/`-`: the early-stop marker's patience, 1 to 99 epochs.
+pub fn patience(action: Action, charts: &mut ChartOptions) {
+    charts.patience = if action == Action::PatienceUp {
+        (charts.patience + 1).min(99)
+    } else {
+        charts.patience.saturating_sub(1).max(1)
+    };
+}
 
 /// Width of the numbers panel, and the least width the accuracy chart beside it needs.
 const NUMBERS_W: u16 = 36;

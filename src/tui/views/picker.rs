@@ -296,7 +296,7 @@ pub fn render(
                     format!(
                         " {:>4} units ≈{}",
                         p.units.len(),
-                        fmt_duration(e.estimate_seconds_for(sizes, picker.rate).unwrap_or(0.0))
+                        fmt_duration(e.estimate_seconds_for(sizes, &picker.rate).unwrap_or(0.0))
                     ),
                     theme.dim(),
                 ),
@@ -351,7 +351,7 @@ pub fn render(
         p.size_label(),
         fmt_duration(
             entry
-                .estimate_seconds_for(sizes, picker.rate)
+                .estimate_seconds_for(sizes, &picker.rate)
                 .unwrap_or(0.0)
         ),
         picker.rate.source()

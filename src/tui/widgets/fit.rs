@@ -180,6 +180,27 @@ pub fn columns(cols: &[Column], room: u16) -> (Vec<usize>, Vec<Constraint>) {
 mod tests {
     use super::*;
 
+    /// Columns of numbers are right-aligned (digits line up), columns of words are not; a
+    /// column of "-" alone is no number.
+    #[test]
+    fn columns_of_numbers_are_right_aligned() {
+        let col =
+            |cells: &[&str]| Column::new("h", 0, cells.iter().map(|s| s.to_string()).collect());
+        assert!(col(&["0.0712", "12.5", "-", "+0.0043", "30/30", "4m05s", "1,024"]).numeric);
+        assert!(!col(&["Adam", "0.1"]).numeric);
+        assert!(!col(&["-", "-"]).numeric);
+        assert!(!col(&["2L adam every"]).numeric);
+        let c = col(&["3/3", "30/30"]);
+        assert_eq!(
+            c.cell(0),
+            ratatui::widgets::Cell::from(ratatui::text::Line::raw("3/3").right_aligned())
+        );
+        assert_eq!(
+            col(&["Adam"]).cell(0),
+            ratatui::widgets::Cell::from(ratatui::text::Line::raw("Adam"))
+        );
+    }
+
     #[test]
     fn titles_drop_their_last_parts_first_and_never_cut_a_word() {
         let parts = ["2L adam", "loss", "early stop patience 3 (+/-)"];
@@ -232,7 +253,7 @@ mod tests {
             [
                 Constraint::Length(17),
                 Constraint::Length(9),
-                Constraint::Min(8)
+                Constraint::Length(8)
             ]
         );
         let (kept, _) = columns(&cols, 200);
