@@ -923,3 +923,21 @@ fn every_view_at_every_size_in_colour_and_without_cuts_no_word() {
         }
     }
 }
+
+/// The table and pairs views draw the statistics `update` made when the run last changed:
+/// a state no update saw draws "computing…", so drawing itself computes nothing.
+#[test]
+fn statistics_are_made_on_update_not_per_frame() {
+    let mut app = two_app();
+    for k in ['3', '6'] {
+        app.update(key(k));
+        assert!(!contains(&draw(&app, 120, 40), "computing…"));
+        // A change no update saw (as if a frame came between the change and its update).
+        app.run.as_mut().unwrap().record.units[0].history.pop();
+        let s = draw(&app, 120, 40);
+        assert!(contains(&s, "computing…"), "{k}: {s:#?}");
+        app.update(Msg::Resize(40));
+        let s = draw(&app, 120, 40);
+        assert!(!contains(&s, "computing…"), "{k}: {s:#?}");
+    }
+}

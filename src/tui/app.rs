@@ -185,6 +185,9 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         let effects = self.route(msg);
         // Derived numbers follow the record here, once per change, never per frame.
+        if let Some(run) = self.run.as_mut() {
+            run.refresh_stats();
+        }
         if let (View::Factors, Some(run)) = (self.view, &self.run) {
             self.factors.refresh(run);
         }

@@ -272,6 +272,26 @@ pub struct RunView {
     pub sizes: DataSizes,
     /// Followed on disk while other processes write it: how many writers hold it now.
     pub watching: Option<usize>,
+    /// The run's statistics over seeds (per variant, and the set that could be best), as of
+    /// the record's `fingerprint`: made in `update` when the record changes, read by drawing.
+    pub stats: Option<RunStats>,
+}
+
+/// Statistics of one state of a run, made once per change.
+#[derive(Debug, Clone)]
+pub struct RunStats {
+    pub key: u64,
+    pub per_variant: Vec<crate::insight::stats::VariantStats>,
+    /// On the final test loss (the table's ★).
+    pub best: Option<crate::insight::stats::BestSet>,
+}
+
+/// The same key, the same statistics: they are made from the record with that fingerprint
+/// (comparing the numbers would make two equal states unequal wherever a mean is NaN).
+impl PartialEq for RunStats {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
 }
 
 /// Most points kept for the batch-loss line; older ones are thinned out.
@@ -291,6 +311,7 @@ impl RunView {
             batch_losses: Vec::new(),
             sizes: DataSizes::default(),
             watching: None,
+            stats: None,
         }
     }
 
@@ -304,6 +325,27 @@ impl RunView {
                 *ours = t.clone();
             }
         }
+    }
+
+    /// Brings the statistics up to date with the record (cheap when nothing changed).
+    pub fn refresh_stats(&mut self) {
+        let key = self.record.fingerprint();
+        if self.stats.as_ref().is_some_and(|s| s.key == key) {
+            return;
+        }
+        let per_variant = crate::insight::stats::per_variant(&self.record);
+        let best = crate::insight::stats::best_set(&per_variant, crate::spec::Metric::TestLoss);
+        self.stats = Some(RunStats {
+            key,
+            per_variant,
+            best,
+        });
+    }
+
+    /// The statistics, if they are of the record as it is now.
+    pub fn fresh_stats(&self) -> Option<&RunStats> {
+        let key = self.record.fingerprint();
+        self.stats.as_ref().filter(|s| s.key == key)
     }
 
     /// The finished unit with the lowest final test loss.

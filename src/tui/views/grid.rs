@@ -455,7 +455,19 @@ fn draw_variant_cells(
     };
     let g = layout(cells.width, cells.height, n, selected);
     let (cols, first_row, rows_visible) = (g.cols, g.first_row, g.rows);
-    let stats = crate::insight::stats::per_variant(record);
+    // This run's statistics were made when it changed; a compared run's (fixed) here.
+    let owned;
+    let stats: &[crate::insight::stats::VariantStats] = match ctx
+        .run
+        .fresh_stats()
+        .filter(|_| std::ptr::eq(record, &ctx.run.record))
+    {
+        Some(s) => &s.per_variant,
+        None => {
+            owned = crate::insight::stats::per_variant(record);
+            &owned
+        }
+    };
     let mut series: Vec<crate::tui::widgets::chart::Series> = groups
         .iter()
         .map(|g| {

@@ -72,6 +72,16 @@ impl Shared<'_> {
     }
 }
 
+/// What a view draws when the numbers it shows were not made for the run as it is now
+/// (`update` makes them when the record changes; drawing never computes them).
+pub fn computing(frame: &mut ratatui::Frame, area: ratatui::layout::Rect, title: &str) {
+    frame.render_widget(
+        ratatui::widgets::Paragraph::new("computing…")
+            .block(ratatui::widgets::Block::bordered().title(title.to_string())),
+        area,
+    );
+}
+
 /// A view's answer to a key: handled (with the effects it asks for), or left to the app.
 pub type Reply = Option<Vec<Effect>>;
 

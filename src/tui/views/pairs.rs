@@ -7,7 +7,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use super::{done, Ctx, Reply};
+use super::{computing, done, Ctx, Reply};
 use crate::insight::stats::{self, VariantStats};
 use crate::spec::Metric;
 use crate::tui::hits::Hits;
@@ -84,9 +84,11 @@ fn sentence(a: &VariantStats, b: &VariantStats, metric: Metric) -> String {
 }
 
 pub fn render(view: &PairsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hits: &mut Hits) {
-    let (run, theme) = (ctx.run, ctx.theme);
-    let vs = stats::per_variant(&run.record);
-    let Some((a, b)) = chosen(view, ctx, &vs) else {
+    let theme = ctx.theme;
+    let Some(vs) = ctx.run.fresh_stats().map(|s| &s.per_variant) else {
+        return computing(frame, area, " pairs ");
+    };
+    let Some((a, b)) = chosen(view, ctx, vs) else {
         frame.render_widget(
             Paragraph::new("Pairs need at least two variants.")
                 .block(Block::bordered().title(" pairs ")),

@@ -168,10 +168,11 @@ fn row_hits(hits: &mut Hits, area: Rect, first: usize, unit_of: impl Fn(usize) -
 /// and accuracy; ★ marks the variants that cannot be told apart from the best.
 fn render_variant_table(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
     use crate::insight::stats;
-    use crate::spec::Metric;
     let (record, theme) = (&ctx.run.record, ctx.theme);
-    let vs = stats::per_variant(record);
-    let best = stats::best_set(&vs, Metric::TestLoss);
+    let Some(stats) = ctx.run.fresh_stats() else {
+        return super::computing(frame, area, " the study's table ");
+    };
+    let (vs, best) = (&stats.per_variant, &stats.best);
     let in_best = |name: &str| best.as_ref().is_some_and(|b| b.contains(name));
     let selected_name = record
         .units
@@ -215,7 +216,7 @@ fn render_variant_table(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hit
         ("study acc", 6),
     ];
     let mut cells: Vec<Vec<String>> = vec![Vec::new(); names.len()];
-    for v in &vs {
+    for v in vs {
         let [study_loss, study_acc] = report::reference_cells(v.reference);
         let mark = if in_best(&v.name) { "★ " } else { "" };
         let row = [
