@@ -402,13 +402,9 @@ impl App {
         (
             &mut self.picker,
             Shared {
-                run: self.run.as_ref(),
-                selected: &mut self.selected,
-                follow: &mut self.follow,
                 message: &mut self.message,
                 compare: &mut self.compare,
                 training,
-                sizes: self.sizes,
             },
         )
     }

@@ -59,12 +59,4 @@ impl Hits {
             .find(|(_, t)| *t == target)
             .map(|(r, _)| *r)
     }
-
-    pub fn clear(&mut self) {
-        self.areas.clear();
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.areas.is_empty()
-    }
 }

@@ -11,7 +11,7 @@ pub mod pairs;
 pub mod picker;
 pub mod table;
 
-use super::state::{ChartOptions, DataSizes, Effect, Level, RunView};
+use super::state::{ChartOptions, Effect, Level, RunView};
 use super::theme::Theme;
 use crate::runs::RunRecord;
 
@@ -43,17 +43,12 @@ impl Ctx<'_> {
     }
 }
 
-/// What a view's key handler may change besides its own state.
+/// What the picker's keys may change besides its own state: the message line and the
+/// comparison; and whether a run trains here now (opening or resuming waits for it).
 pub struct Shared<'a> {
-    pub run: Option<&'a RunView>,
-    pub selected: &'a mut usize,
-    /// Selection follows the running unit until the user moves it.
-    pub follow: &'a mut bool,
     pub message: &'a mut Option<(Level, String)>,
     pub compare: &'a mut Vec<(String, RunRecord)>,
-    /// This process trains a run now.
     pub training: bool,
-    pub sizes: DataSizes,
 }
 
 impl Shared<'_> {
@@ -63,12 +58,6 @@ impl Shared<'_> {
 
     pub fn error(&mut self, text: impl Into<String>) {
         *self.message = Some((Level::Error, text.into()));
-    }
-
-    /// Selects unit `i` (a user's choice: the selection stops following the running unit).
-    pub fn select(&mut self, i: usize) {
-        *self.selected = i;
-        *self.follow = false;
     }
 }
 
