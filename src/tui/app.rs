@@ -369,21 +369,10 @@ impl App {
                 self.carry_out(effects)
             }
             (Some(Target::Curve(k)), Screen::Run) => {
-                if let Some(run) = self.run.as_ref() {
-                    let ctx = Ctx {
-                        run,
-                        selected: self.selected,
-                        compare: &self.compare,
-                        charts: self.charts,
-                        theme: crate::tui::theme::Theme::default(),
-                    };
-                    let all = crate::tui::views::overlay::curves(&self.overlay, &ctx);
-                    let before = self.selected;
-                    self.overlay.focus_on(k, &all, &ctx, &mut self.selected);
-                    if self.selected != before {
-                        self.follow = false;
-                    }
-                }
+                self.with_overlay(|overlay, ctx, selected| {
+                    let all = crate::tui::views::overlay::curves(overlay, ctx);
+                    overlay.focus_on(k, &all, ctx, selected);
+                });
                 Vec::new()
             }
             (Some(Target::Pair(truth, pred)), Screen::Run) => {
@@ -394,6 +383,28 @@ impl App {
             }
             _ => Vec::new(),
         }
+    }
+
+    /// Runs `f` on the overlay with the run it draws from; a selection it makes is the
+    /// user's (it stops following the running unit). None without a run.
+    fn with_overlay<R>(
+        &mut self,
+        f: impl FnOnce(&mut OverlayView, &Ctx, &mut usize) -> R,
+    ) -> Option<R> {
+        let run = self.run.as_ref()?;
+        let ctx = Ctx {
+            run,
+            selected: self.selected,
+            compare: &self.compare,
+            charts: self.charts,
+            theme: self.theme(),
+        };
+        let before = self.selected;
+        let out = f(&mut self.overlay, &ctx, &mut self.selected);
+        if self.selected != before {
+            self.follow = false;
+        }
+        Some(out)
     }
 
     /// The picker, and what it may change of the rest.
@@ -734,24 +745,9 @@ impl App {
         // The view on screen answers its own keys first.
         let run = self.run.as_ref();
         let reply = match self.view {
-            View::Overlay => match run {
-                Some(run) => {
-                    let ctx = Ctx {
-                        run,
-                        selected: self.selected,
-                        compare: &self.compare,
-                        charts: self.charts,
-                        theme: crate::tui::theme::Theme::default(),
-                    };
-                    let before = self.selected;
-                    let reply = self.overlay.on_action(action, &ctx, &mut self.selected);
-                    if self.selected != before {
-                        self.follow = false;
-                    }
-                    reply
-                }
-                None => None,
-            },
+            View::Overlay => self
+                .with_overlay(|overlay, ctx, selected| overlay.on_action(action, ctx, selected))
+                .flatten(),
             View::Pairs => self.pairs.on_action(action, run),
             View::Factors => self.factors.on_action(action, run),
             View::Table => self.table.on_action(action),
