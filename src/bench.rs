@@ -36,7 +36,17 @@ pub struct ArchResult {
     /// Achieved rate, counted on the FLOPs this kernel needs (sparse ones for `fast`).
     pub achieved_gflops: f64,
     pub efficiency: f64,
+    /// The physical limit: seconds an epoch would take if every FLOP it needs (the sparse
+    /// count where the kernel skips zero pixels) ran at the measured GEMM rate.
+    pub limit_seconds_per_epoch: f64,
+    /// Seconds per epoch over that limit (1.0 = at the limit).
+    pub times_limit: f64,
     pub final_test_acc: f32,
+}
+
+/// Seconds `flop` FLOPs take at `gflops` GFLOP/s: an epoch's limit at the GEMM rate.
+pub fn limit_seconds(flop: f64, gflops: f64) -> f64 {
+    flop / (gflops * 1e9)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -210,7 +220,9 @@ fn bench_arch(
     let sparse_used = kernel == Kernel::Fast && density.0 <= crate::fast::sparse::DENSE_ABOVE;
     let train = train as f64;
     let sec = median(&mut seconds);
-    let achieved = if sparse_used { sparse_flop } else { flop } / sec / 1e9;
+    let needed = if sparse_used { sparse_flop } else { flop };
+    let achieved = needed / sec / 1e9;
+    let limit = limit_seconds(needed, reference);
     Ok(ArchResult {
         arch: arch.name(),
         kernel: format!("{kernel:?}").to_lowercase(),
@@ -220,6 +232,8 @@ fn bench_arch(
         sparse_gflop_per_epoch: sparse_flop / 1e9,
         achieved_gflops: achieved,
         efficiency: achieved / reference,
+        limit_seconds_per_epoch: limit,
+        times_limit: sec / limit,
         final_test_acc: acc,
     })
 }
@@ -280,7 +294,7 @@ pub fn text(report: &BenchReport) -> String {
     }
     out.push('\n');
     out.push_str(&format!(
-        "{:<20} {:<7} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10} {:>9}\n",
+        "{:<20} {:<7} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10} {:>9} {:>8} {:>9}\n",
         "arch",
         "kernel",
         "s/epoch",
@@ -289,11 +303,13 @@ pub fn text(report: &BenchReport) -> String {
         "sparse",
         "GFLOP/s",
         "efficiency",
+        "limit s",
+        "x limit",
         "test acc"
     ));
     for r in &report.results {
         out.push_str(&format!(
-            "{:<20} {:<7} {:>9.2} {:>9.0} {:>10.1} {:>10.1} {:>10.1} {:>10.2} {:>9.4}\n",
+            "{:<20} {:<7} {:>9.2} {:>9.0} {:>10.1} {:>10.1} {:>10.1} {:>10.2} {:>9.3} {:>8.2} {:>9.4}\n",
             r.arch,
             r.kernel,
             r.seconds_per_epoch,
@@ -302,6 +318,8 @@ pub fn text(report: &BenchReport) -> String {
             r.sparse_gflop_per_epoch,
             r.achieved_gflops,
             r.efficiency,
+            r.limit_seconds_per_epoch,
+            r.times_limit,
             r.final_test_acc
         ));
     }
@@ -310,7 +328,9 @@ pub fn text(report: &BenchReport) -> String {
          pixels) + 2W per test image, W = weights. 'sparse': the same with the first layer's\n\
          products scaled by the non-zero pixels ({:.1}% of train, {:.1}% of test), what the\n\
          fast kernel needs; its GFLOP/s count those. efficiency = GFLOP/s / GEMM GFLOP/s at\n\
-         128x784x512 of the kernel's own GEMM (fast for fast and dense, dfdx for dfdx).\n",
+         128x784x512 of the kernel's own GEMM (fast for fast and dense, dfdx for dfdx).\n\
+         limit s = the FLOPs the kernel needs at that GEMM rate (the physical limit of an\n\
+         epoch); x limit = s/epoch over it (1.00 would be at the limit).\n",
         report.input_density.0 * 100.0,
         report.input_density.1 * 100.0
     ));
@@ -344,5 +364,39 @@ mod tests {
         let text = text(&report);
         assert!(text.contains("GEMM (fast): 128x784x512 "), "{text}");
         assert!(text.contains("GEMM (dfdx): 128x784x512 "), "{text}");
+    }
+
+    /// The limit is the needed FLOPs at the GEMM rate, and each net says how far it is from
+    /// it: 3 GFLOP at 150 GFLOP/s is 0.02 s; an epoch of 0.05 s is 2.5× that.
+    #[test]
+    fn each_net_is_measured_against_its_flop_limit() {
+        let limit = limit_seconds(3e9, 150.0);
+        assert!((limit - 0.02).abs() < 1e-12);
+        let r = ArchResult {
+            arch: "512-128".into(),
+            kernel: "fast".into(),
+            seconds_per_epoch: 0.05,
+            images_per_sec: 1.2e6,
+            gflop_per_epoch: 10.0,
+            sparse_gflop_per_epoch: 3.0,
+            achieved_gflops: 60.0,
+            efficiency: 0.4,
+            limit_seconds_per_epoch: limit,
+            times_limit: 0.05 / limit,
+            final_test_acc: 0.97,
+        };
+        let report = BenchReport {
+            cpu: None,
+            threads: 2,
+            gemm: Vec::new(),
+            reference_gflops: 150.0,
+            dfdx_reference_gflops: None,
+            input_density: (0.19, 0.19),
+            results: vec![r],
+        };
+        let text = text(&report);
+        let row = text.lines().find(|l| l.starts_with("512-128")).unwrap();
+        assert!(row.contains("    0.020     2.50 "), "{row}");
+        assert!(text.contains("x limit"), "{text}");
     }
 }
