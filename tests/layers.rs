@@ -40,26 +40,7 @@ fn non_test_code(text: &str) -> String {
 
 /// Module names a piece of code refers to through `crate::`.
 fn referenced(code: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let ident = |s: &str| -> String {
-        s.chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect()
-    };
-    for (i, _) in code.match_indices("crate::") {
-        let rest = &code[i + "crate::".len()..];
-        if let Some(group) = rest.strip_prefix('{') {
-            // use crate::{a, b::c, d}
-            let end = group.find('}').unwrap_or(group.len());
-            for part in group[..end].split(',') {
-                out.insert(ident(part.trim()));
-            }
-        } else {
-            out.insert(ident(rest));
-        }
-    }
-    out.retain(|m| known.contains(m));
-    out
+    names_after(code, "crate::", known)
 }
 
 /// Edges between top-level modules: file's module → modules it refers to.
@@ -244,10 +225,10 @@ fn tui_graph() -> BTreeMap<String, BTreeSet<String>> {
             continue; // mod.rs of tui itself
         }
         let code = non_test_code(&std::fs::read_to_string(&f).unwrap());
-        let mut refs = tui_refs(&code, "crate::tui::", &known);
+        let mut refs = names_after(&code, "crate::tui::", &known);
         // `super::` names a tui module from a file whose parent module is `tui`.
         if parts.len() == 1 || parts.last().map(String::as_str) == Some("mod.rs") {
-            refs.extend(tui_refs(&code, "super::", &known));
+            refs.extend(names_after(&code, "super::", &known));
         }
         refs.remove(&top);
         g.entry(top).or_default().extend(refs);
@@ -255,8 +236,9 @@ fn tui_graph() -> BTreeMap<String, BTreeSet<String>> {
     g
 }
 
-/// The `known` module names that follow `prefix` in `code`, as `prefix{a, b}` or `prefix a`.
-fn tui_refs(code: &str, prefix: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
+/// The `known` module names that follow `prefix` in `code`, as `prefix{a, b::c}` or
+/// `prefix a`.
+fn names_after(code: &str, prefix: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
     let ident = |s: &str| -> String {
         s.chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_')
@@ -330,12 +312,12 @@ fn the_tui_checker_finds_a_planted_upward_import() {
     let known: BTreeSet<String> = ranks.keys().cloned().collect();
     let mut g = tui_graph();
     // A view calling up into the app, and the app into the frame (what clicks once did).
-    g.entry("views".into()).or_default().extend(tui_refs(
+    g.entry("views".into()).or_default().extend(names_after(
         "use crate::tui::app::App;",
         "crate::tui::",
         &known,
     ));
-    g.entry("app".into()).or_default().extend(tui_refs(
+    g.entry("app".into()).or_default().extend(names_after(
         "let v = super::ui::tab_at(self);",
         "super::",
         &known,

@@ -299,8 +299,7 @@ impl App {
             }
             Msg::StartPreset(_) => Vec::new(),
             Msg::PastRuns(past) => {
-                self.picker.all_past = past;
-                self.picker.refresh_past();
+                self.picker.set_past(past);
                 Vec::new()
             }
             Msg::OpenWatched(snap) => match snap.record {

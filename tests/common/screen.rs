@@ -80,16 +80,7 @@ pub fn cut_words(app: &App) -> Vec<String> {
 /// drawn whole there ("interru" of "interrupted").
 pub fn cut_words_at(app: &App, w: u16, h: u16) -> Vec<String> {
     if (w, h) != (80, 24) {
-        let wide = words(&draw(app, 250, 70));
-        return words(&draw(app, w, h))
-            .into_iter()
-            .filter(|word| word.chars().count() >= 2 && !wide.contains(word))
-            .filter(|word| {
-                wide.iter()
-                    .any(|full| full.len() > word.len() && full.starts_with(word.as_str()))
-            })
-            .filter(|word| !word.contains('…'))
-            .collect();
+        return cut_prefixes_at(app, w, h);
     }
     let wide = words(&draw(app, 250, 70));
     let number = |w: &str| {

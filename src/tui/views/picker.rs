@@ -204,12 +204,19 @@ impl Picker {
         }
     }
 
-    /// The runs shown: the store's, filtered and sorted; keeps the cursor in range.
-    pub fn refresh_past(&mut self) {
+    /// Takes the run store's contents: the speed estimates use is measured on them once here
+    /// (not on every filter keystroke), then the list is filtered and sorted.
+    pub fn set_past(&mut self, past: Vec<PastEntry>) {
+        self.all_past = past;
         self.rate = Rate::measured(
             self.all_past.iter().filter_map(|p| p.record.as_ref().ok()),
             self.cpu.as_deref(),
         );
+        self.refresh_past();
+    }
+
+    /// The runs shown: the store's, filtered and sorted; keeps the cursor in range.
+    pub fn refresh_past(&mut self) {
         let needle = self.filter.to_lowercase();
         let mut past: Vec<PastEntry> = self
             .all_past

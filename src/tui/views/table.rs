@@ -143,14 +143,40 @@ pub fn render_table(view: &TableView, ctx: &Ctx, frame: &mut Frame, area: Rect, 
     .filter(|p| !p.is_empty())
     .collect();
     let title = Line::from(fit::title(&parts, area.width.saturating_sub(2)));
-    let table = Table::new(rows, widths)
-        .header(header)
+    let table = Table::new(rows, widths).header(header);
+    let unit_of = |r: usize| order.get(r).copied();
+    draw_selectable(
+        frame,
+        area,
+        table,
+        title,
+        theme,
+        selected_row,
+        hits,
+        unit_of,
+    );
+}
+
+/// Draws a bordered table with `selected` highlighted; each visible row selects
+/// `unit_of(row)` (a table scrolls as ratatui's does, just far enough to show the selection).
+#[allow(clippy::too_many_arguments)]
+fn draw_selectable(
+    frame: &mut Frame,
+    area: Rect,
+    table: Table,
+    title: Line,
+    theme: crate::tui::theme::Theme,
+    selected: Option<usize>,
+    hits: &mut Hits,
+    unit_of: impl Fn(usize) -> Option<usize>,
+) {
+    let table = table
         .block(Block::bordered().title(title))
         .row_highlight_style(theme.selected())
         .column_spacing(1);
-    let mut state = TableState::default().with_selected(selected_row);
+    let mut state = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut state);
-    row_hits(hits, area, state.offset(), |r| order.get(r).copied());
+    row_hits(hits, area, state.offset(), unit_of);
 }
 
 /// Each visible row of a bordered table with a header line selects `unit_of(row)`.
@@ -267,13 +293,6 @@ fn render_variant_table(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hit
     let selected_row = vs
         .iter()
         .position(|v| Some(v.name.as_str()) == selected_name);
-    let table = Table::new(rows, widths)
-        .header(header)
-        .block(Block::bordered().title(title))
-        .row_highlight_style(theme.selected())
-        .column_spacing(1);
-    let mut state = TableState::default().with_selected(selected_row);
-    frame.render_stateful_widget(table, area, &mut state);
     // A variant's row selects its first unit.
     let first_unit = |r: usize| {
         let name = &vs.get(r)?.name;
@@ -282,5 +301,15 @@ fn render_variant_table(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hit
             .iter()
             .position(|u| u.spec.variant_name() == name)
     };
-    row_hits(hits, area, state.offset(), first_unit);
+    let table = Table::new(rows, widths).header(header);
+    draw_selectable(
+        frame,
+        area,
+        table,
+        title,
+        theme,
+        selected_row,
+        hits,
+        first_unit,
+    );
 }
