@@ -214,9 +214,9 @@ fn bench_arch(
     }
     handle.join();
     let (train, test) = (data.train.len(), data.test.len());
-    let flop = arch.epoch_flops(train, test);
+    let flop = arch.epoch_flops(data.io(), train, test);
     let density = (density(&data.train), density(&data.test));
-    let sparse_flop = arch.sparse_epoch_flops(train, test, density);
+    let sparse_flop = arch.sparse_epoch_flops(data.io(), train, test, density);
     let sparse_used = kernel == Kernel::Fast && density.0 <= crate::fast::sparse::DENSE_ABOVE;
     let train = train as f64;
     let sec = median(&mut seconds);

@@ -80,6 +80,10 @@ pub struct OverrideArgs {
     /// Train every variant with N seeds (its own seed and the N-1 after it)
     #[arg(long, value_name = "N")]
     pub seeds: Option<usize>,
+    /// Train every variant with these hidden widths instead of the preset's (e.g. 1024-512;
+    /// the study's reference numbers are then not shown)
+    #[arg(long, value_name = "WIDTHS")]
+    pub arch: Option<String>,
 }
 
 impl From<OverrideArgs> for crate::session::Overrides {
@@ -90,6 +94,7 @@ impl From<OverrideArgs> for crate::session::Overrides {
             test_subset: a.test_subset,
             only: a.only,
             seeds: a.seeds,
+            arch: a.arch,
         }
     }
 }

@@ -85,7 +85,7 @@ macro_rules! preset_fields {
 
 preset_fields! {
     grid {
-        arch: String => |a: &String| a.clone(),
+        arch: ArchName => |a: &ArchName| a.0.clone(),
         #[serde(deserialize_with = "placement_field")]
         placement: Placement => |p: &Placement| p.to_string(),
         optimizer: OptimizerSpec => |o: &OptimizerSpec| o.label(),
@@ -104,6 +104,34 @@ preset_fields! {
         validation: Validation,
         early_stopping: EarlyStopping,
         schedule: Schedule,
+    }
+}
+
+/// An architecture as a preset writes it: hidden widths joined by '-' (`"1024-512"`) or as a
+/// list (`[1024, 512]`); checked when the preset resolves (`Arch::parse`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ArchName(pub String);
+
+impl<'de> Deserialize<'de> for ArchName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ArchName;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("hidden widths as \"1024-512\" or [1024, 512]")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<ArchName, E> {
+                Ok(ArchName(s.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, a: A) -> Result<ArchName, A::Error> {
+                let widths =
+                    Vec::<u64>::deserialize(serde::de::value::SeqAccessDeserializer::new(a))?;
+                let parts: Vec<String> = widths.iter().map(u64::to_string).collect();
+                Ok(ArchName(parts.join("-")))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -511,7 +539,7 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
         let arch = s
             .arch
             .ok_or_else(|| at("no arch given (set it in the variant or in defaults)".into()))?;
-        let arch = Arch::parse(&arch).map_err(|e| at(e.to_string()))?;
+        let arch = Arch::parse(&arch.0).map_err(|e| at(e.to_string()))?;
         let mut optimizer = s.optimizer.unwrap_or(OptimizerSpec::Adam {
             lr: 0.001,
             beta1: 0.9,

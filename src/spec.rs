@@ -388,12 +388,34 @@ pub struct TrainPlan {
     pub holdout: Option<std::ops::Range<usize>>,
 }
 
-/// Input pixels and output classes of every network.
+/// Input pixels and output classes of MNIST: the shape the compile-time menu is built for.
 pub const INPUTS: usize = 784;
 pub const OUTPUTS: usize = 10;
 
-/// The menu of architectures, as `name => type [hidden widths]`. To add one, add a line here:
-/// `spec` lists it, `model` builds its dfdx type, presets name it by its widths.
+/// What a network's ends are sized by: the data set's pixels per image and its classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Io {
+    pub inputs: usize,
+    pub classes: usize,
+}
+
+impl Io {
+    pub const MNIST: Io = Io {
+        inputs: INPUTS,
+        classes: OUTPUTS,
+    };
+}
+
+/// Most hidden layers an architecture may have: deeper plain MLPs without residual links
+/// train badly, and every layer adds a fork/join per step.
+pub const MAX_DEPTH: usize = 8;
+/// Widest hidden layer: 8 layers of 4,096 hold 118 M weights (1.9 GB with gradients and
+/// Adam's two moments) and take minutes per MNIST epoch on two cores.
+pub const MAX_WIDTH: usize = 4096;
+
+/// The menu of architectures with compile-time dfdx types, as `name => type [hidden widths]`:
+/// the reference the fast path is checked against (`--kernel dfdx` trains only these). Any
+/// other widths train on the fast path. To add a dfdx type, add a line here.
 #[macro_export]
 macro_rules! for_each_arch {
     ($callback:ident) => {
@@ -409,14 +431,15 @@ macro_rules! for_each_arch {
 
 macro_rules! supported_list {
     ($($name:literal => $ty:ident [$($w:literal),+]);+ $(;)?) => {
-        /// Names of the supported architectures (hidden widths joined by '-').
+        /// Names of the architectures with a dfdx type (hidden widths joined by '-').
         pub const ARCHITECTURES: &[&str] = &[$($name),+];
     };
 }
 for_each_arch!(supported_list);
 
-/// A supported architecture: the hidden widths between 784 inputs and 10 outputs. Parsed once
-/// (from a preset or a run file); everything else asks it for widths, weights and FLOPs.
+/// A feed-forward architecture: the hidden widths between the data set's pixels and its
+/// classes. Parsed once (from a preset or a run file); everything else asks it for widths,
+/// weights and FLOPs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Arch {
@@ -426,34 +449,70 @@ pub struct Arch {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown architecture {0:?}; supported: {list}. To add one, add a line to the \
-     for_each_arch! macro in src/spec.rs",
-    list = ARCHITECTURES.join(", ")
+    "architecture {name:?}: {reason}; give the hidden widths joined by '-' (\"1024-512-256\") \
+     or as a list ([1024, 512, 256]): {MAX_DEPTH} layers at most, each 1 to {MAX_WIDTH} units"
 )]
-pub struct UnknownArch(pub String);
+pub struct BadArch {
+    pub name: String,
+    pub reason: String,
+}
 
 impl Arch {
-    /// Parses "512-128"; only architectures of the menu are accepted.
-    pub fn parse(name: &str) -> Result<Arch, UnknownArch> {
-        if !ARCHITECTURES.contains(&name) {
-            return Err(UnknownArch(name.to_string()));
-        }
-        let hidden = name
-            .split('-')
-            .map(|w| w.parse().map_err(|_| UnknownArch(name.to_string())))
-            .collect::<Result<Vec<usize>, _>>()?;
-        Ok(Arch {
+    /// Parses hidden widths joined by '-' ("512-128"), within `MAX_DEPTH` and `MAX_WIDTH`.
+    pub fn parse(name: &str) -> Result<Arch, BadArch> {
+        let bad = |reason: String| BadArch {
             name: name.to_string(),
-            hidden,
-        })
+            reason,
+        };
+        let trimmed = name.trim();
+        if trimmed.is_empty() {
+            return Err(bad("no hidden layer given".into()));
+        }
+        let hidden = trimmed
+            .split('-')
+            .map(|w| {
+                let w = w.trim();
+                match w.parse::<usize>() {
+                    Ok(0) => Err(bad("a layer of width 0".into())),
+                    Ok(n) if n > MAX_WIDTH => Err(bad(format!(
+                        "a layer of width {n} is wider than {MAX_WIDTH}"
+                    ))),
+                    Ok(n) => Ok(n),
+                    Err(_) if w.is_empty() => Err(bad("an empty width between '-'".into())),
+                    Err(_) => Err(bad(format!("{w:?} is not a whole number of units"))),
+                }
+            })
+            .collect::<Result<Vec<usize>, _>>()?;
+        if hidden.len() > MAX_DEPTH {
+            return Err(bad(format!(
+                "{} hidden layers, more than {MAX_DEPTH}",
+                hidden.len()
+            )));
+        }
+        Ok(Arch::from_widths(hidden))
     }
 
-    /// Every architecture of the menu.
-    pub fn supported() -> Vec<Arch> {
+    /// The architecture of these hidden widths (checked by the caller, as `parse` does).
+    fn from_widths(hidden: Vec<usize>) -> Arch {
+        let name = hidden
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .join("-");
+        Arch { name, hidden }
+    }
+
+    /// Every architecture of the dfdx menu.
+    pub fn menu() -> Vec<Arch> {
         ARCHITECTURES
             .iter()
             .filter_map(|a| Arch::parse(a).ok())
             .collect()
+    }
+
+    /// Whether dfdx has a compile-time type for this architecture (on MNIST's shape).
+    pub fn in_menu(&self) -> bool {
+        ARCHITECTURES.contains(&self.name.as_str())
     }
 
     pub fn name(&self) -> String {
@@ -474,46 +533,46 @@ impl Arch {
         self.hidden.len()
     }
 
-    /// Layer widths with input and output: "512-128" gives 784, 512, 128, 10.
-    pub fn widths(&self) -> Vec<usize> {
+    /// Layer widths with input and output: "512-128" on MNIST gives 784, 512, 128, 10.
+    pub fn widths(&self, io: Io) -> Vec<usize> {
         let mut w = Vec::with_capacity(self.hidden.len() + 2);
-        w.push(INPUTS);
+        w.push(io.inputs);
         w.extend_from_slice(&self.hidden);
-        w.push(OUTPUTS);
+        w.push(io.classes);
         w
     }
 
     /// Weights of the dense layers (biases and BN not counted): the FLOP model's W.
-    pub fn weight_count(&self) -> usize {
-        self.widths().windows(2).map(|p| p[0] * p[1]).sum()
+    pub fn weight_count(&self, io: Io) -> usize {
+        self.widths(io).windows(2).map(|p| p[0] * p[1]).sum()
     }
 
     /// FLOPs one training image needs: forward 2W, weight gradients 2W, and input gradients
     /// 2W less the first layer's (nobody needs the gradient of the pixels).
-    pub fn train_flops_per_image(&self) -> f64 {
-        let w = self.weight_count() as f64;
-        let first = (INPUTS * self.hidden[0]) as f64;
+    pub fn train_flops_per_image(&self, io: Io) -> f64 {
+        let w = self.weight_count(io) as f64;
+        let first = (io.inputs * self.hidden[0]) as f64;
         6.0 * w - 2.0 * first
     }
 
     /// FLOPs one evaluated image needs: the forward pass.
-    pub fn test_flops_per_image(&self) -> f64 {
-        2.0 * self.weight_count() as f64
+    pub fn test_flops_per_image(&self, io: Io) -> f64 {
+        2.0 * self.weight_count(io) as f64
     }
 
     /// FLOPs of one epoch: `train` images trained, `test` images evaluated.
-    pub fn epoch_flops(&self, train: usize, test: usize) -> f64 {
-        self.train_flops_per_image() * train as f64 + self.test_flops_per_image() * test as f64
+    pub fn epoch_flops(&self, io: Io, train: usize, test: usize) -> f64 {
+        self.train_flops_per_image(io) * train as f64 + self.test_flops_per_image(io) * test as f64
     }
 
     /// FLOPs of one epoch when the first layer skips zero pixels: its products (forward and
     /// weight gradient in training, forward in evaluation) scale with the fraction of
     /// non-zero pixels of each split.
-    pub fn sparse_epoch_flops(&self, train: usize, test: usize, density: (f64, f64)) -> f64 {
-        let first = (INPUTS * self.hidden[0]) as f64;
+    pub fn sparse_epoch_flops(&self, io: Io, train: usize, test: usize, density: (f64, f64)) -> f64 {
+        let first = (io.inputs * self.hidden[0]) as f64;
         let saved_train = 4.0 * first * (1.0 - density.0);
         let saved_test = 2.0 * first * (1.0 - density.1);
-        self.epoch_flops(train, test) - saved_train * train as f64 - saved_test * test as f64
+        self.epoch_flops(io, train, test) - saved_train * train as f64 - saved_test * test as f64
     }
 }
 
@@ -524,8 +583,8 @@ impl std::fmt::Display for Arch {
 }
 
 impl TryFrom<String> for Arch {
-    type Error = UnknownArch;
-    fn try_from(s: String) -> Result<Arch, UnknownArch> {
+    type Error = BadArch;
+    fn try_from(s: String) -> Result<Arch, BadArch> {
         Arch::parse(&s)
     }
 }
@@ -828,44 +887,72 @@ mod tests {
     use super::*;
 
     #[test]
-    fn arch_parses_only_the_menu() {
+    fn arch_parses_any_widths_within_the_limits() {
         let a = Arch::parse("512-128").unwrap();
         assert_eq!(a.hidden(), &[512, 128]);
-        assert_eq!(a.widths(), vec![784, 512, 128, 10]);
+        assert_eq!(a.widths(Io::MNIST), vec![784, 512, 128, 10]);
+        let small = Io {
+            inputs: 196,
+            classes: 5,
+        };
+        assert_eq!(a.widths(small), vec![196, 512, 128, 5]);
         assert_eq!(a.depth(), 2);
         assert_eq!(a.to_string(), "512-128");
-        assert!(Arch::parse("512-129").is_err());
-        assert!(Arch::parse("").is_err());
-        let msg = Arch::parse("7").unwrap_err().to_string();
-        assert!(msg.contains("supported: 256, 128-64"), "{msg}");
-        assert_eq!(Arch::supported().len(), ARCHITECTURES.len());
+        assert!(a.in_menu());
+        let odd = Arch::parse("1000-300").unwrap();
+        assert_eq!(odd.hidden(), &[1000, 300]);
+        assert!(!odd.in_menu());
+        assert_eq!(Arch::parse(" 064 ").unwrap().name(), "64", "one spelling per net");
+        assert_eq!(Arch::parse("1-2-3-4-5-6-7-8").unwrap().depth(), 8);
+        assert_eq!(Arch::parse("4096").unwrap().hidden(), &[4096]);
+        for (bad, why) in [
+            ("", "no hidden layer"),
+            ("512--128", "empty width"),
+            ("0", "width 0"),
+            ("4097", "wider than 4096"),
+            ("1-2-3-4-5-6-7-8-9", "9 hidden layers"),
+            ("12x", "\"12x\" is not a whole number"),
+            ("-5", "empty width"),
+        ] {
+            let msg = Arch::parse(bad).unwrap_err().to_string();
+            assert!(msg.contains(why), "{bad:?}: {msg}");
+            assert!(msg.contains("1024-512-256"), "the message shows the form: {msg}");
+        }
+        assert_eq!(Arch::menu().len(), ARCHITECTURES.len());
+        assert!(Arch::menu().iter().all(Arch::in_menu));
     }
 
     #[test]
     fn arch_counts_weights_and_flops() {
+        let m = Io::MNIST;
         let a = Arch::parse("512-128").unwrap();
         let w = 784 * 512 + 512 * 128 + 128 * 10;
-        assert_eq!(a.weight_count(), w);
-        assert_eq!(a.test_flops_per_image(), 2.0 * w as f64);
+        assert_eq!(a.weight_count(m), w);
+        assert_eq!(a.test_flops_per_image(m), 2.0 * w as f64);
         assert_eq!(
-            a.train_flops_per_image(),
+            a.train_flops_per_image(m),
             6.0 * w as f64 - 2.0 * 784.0 * 512.0
         );
         assert_eq!(
-            a.epoch_flops(10, 5),
-            10.0 * a.train_flops_per_image() + 5.0 * a.test_flops_per_image()
+            a.epoch_flops(m, 10, 5),
+            10.0 * a.train_flops_per_image(m) + 5.0 * a.test_flops_per_image(m)
         );
         let one = Arch::parse("256").unwrap();
-        assert_eq!(one.weight_count(), 784 * 256 + 256 * 10);
+        assert_eq!(one.weight_count(m), 784 * 256 + 256 * 10);
+        let small = Io {
+            inputs: 196,
+            classes: 5,
+        };
+        assert_eq!(one.weight_count(small), 196 * 256 + 256 * 5);
         assert_eq!(
-            a.sparse_epoch_flops(10, 5, (1.0, 1.0)),
-            a.epoch_flops(10, 5)
+            a.sparse_epoch_flops(m, 10, 5, (1.0, 1.0)),
+            a.epoch_flops(m, 10, 5)
         );
         // With no pixel set, the first layer costs nothing: 2L's second layer and output
         // remain (forward, weight and input gradient: 6 per weight).
         let two = Arch::parse("512-128").unwrap();
         let rest = (512 * 128 + 128 * 10) as f64;
-        assert_eq!(two.sparse_epoch_flops(1, 0, (0.0, 0.0)), 6.0 * rest);
+        assert_eq!(two.sparse_epoch_flops(m, 1, 0, (0.0, 0.0)), 6.0 * rest);
     }
 
     #[test]
@@ -874,7 +961,7 @@ mod tests {
         let json = serde_json::to_string(&a).unwrap();
         assert_eq!(json, "\"512-256-128\"");
         assert_eq!(serde_json::from_str::<Arch>(&json).unwrap(), a);
-        assert!(serde_json::from_str::<Arch>("\"1-2\"").is_err());
+        assert!(serde_json::from_str::<Arch>("\"1-0\"").is_err());
     }
 
     #[test]

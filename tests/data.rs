@@ -28,9 +28,11 @@ fn labels(count: u32, data: &[u8]) -> Vec<u8> {
 fn write_set(dir: &Path, n: u32, m: u32) {
     let px = 28 * 28;
     std::fs::write(dir.join(FILES[0]), images(n, 28, 28, n as usize * px)).unwrap();
-    std::fs::write(dir.join(FILES[1]), labels(n, &vec![3; n as usize])).unwrap();
+    let train: Vec<u8> = (0..n).map(|i| (i % 4) as u8).collect();
+    let test: Vec<u8> = (0..m).map(|i| (i % 3) as u8).collect();
+    std::fs::write(dir.join(FILES[1]), labels(n, &train)).unwrap();
     std::fs::write(dir.join(FILES[2]), images(m, 28, 28, m as usize * px)).unwrap();
-    std::fs::write(dir.join(FILES[3]), labels(m, &vec![7; m as usize])).unwrap();
+    std::fs::write(dir.join(FILES[3]), labels(m, &test)).unwrap();
 }
 
 #[test]
@@ -156,9 +158,24 @@ fn missing_file_and_directory_in_its_place() {
 #[test]
 fn label_out_of_range() {
     let msg = error_for(|d| {
-        std::fs::write(d.join(FILES[1]), labels(5, &[1, 2, 12, 4, 5])).unwrap();
+        let names: String = (0..10).map(|k| format!("digit {k}\n")).collect();
+        std::fs::write(d.join("classes.txt"), names).unwrap();
+        std::fs::write(d.join(FILES[1]), labels(5, &[0, 2, 12, 4, 5])).unwrap();
     });
-    assert!(msg.contains("label 12 at index 2"), "{msg}");
+    assert!(
+        msg.contains(FILES[1])
+            && msg.contains("label 12 at index 2 is outside the 10 classes named in")
+            && msg.contains("classes.txt"),
+        "{msg}"
+    );
+    // Undeclared, the classes are 0..=12 and 1, 3, 6..=11 have no training image.
+    let msg = error_for(|d| {
+        std::fs::write(d.join(FILES[1]), labels(5, &[0, 2, 12, 4, 5])).unwrap();
+    });
+    assert!(
+        msg.contains(FILES[1]) && msg.contains("class 1 has no training image"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -178,11 +195,11 @@ fn checksum_mismatch_is_detected() {
 fn parse_errors_never_panic_on_garbage_prefixes() {
     let good = images(2, 28, 28, 2 * 784);
     for cut in 0..good.len().min(64) {
-        let r = idx::parse_images(Path::new("x"), &good[..cut], 28, 28);
+        let r = idx::parse_images(Path::new("x"), &good[..cut], None);
         assert!(r.is_err());
     }
     assert!(matches!(
-        idx::parse_images(Path::new("x"), &good, 28, 28),
+        idx::parse_images(Path::new("x"), &good, None),
         Ok(i) if i.count == 2
     ));
     let e = idx::parse_labels(Path::new("x"), &good).unwrap_err();

@@ -6,7 +6,9 @@ mod common;
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent};
-use mnist_lab::data::{Dataset, Split, PIXELS};
+use mnist_lab::data::{Dataset, Split};
+
+const PIXELS: usize = 784;
 use mnist_lab::engine::Event;
 use mnist_lab::preset;
 use mnist_lab::runs::{record::Environment, RunRecord, UnitStatus};
@@ -185,12 +187,15 @@ fn digits_app() -> App {
     let split = Split {
         images,
         labels: vec![1, 7, 3],
+        pixels: PIXELS,
     };
-    let data = Arc::new(Dataset {
-        dir: "t".into(),
-        train: split.clone(),
-        test: split,
-    });
+    let data = Arc::new(Dataset::in_memory(
+        "t".as_ref(),
+        split.clone(),
+        split,
+        (28, 28),
+        10,
+    ));
     app.update(Msg::DigitsLoaded(Digits {
         variant: 0,
         name: "2L adam every".into(),
@@ -317,12 +322,15 @@ fn the_digits_view_fits_80x24_and_120x40() {
     let split = Split {
         images,
         labels: vec![1; n],
+        pixels: PIXELS,
     };
-    let data = Arc::new(Dataset {
-        dir: "t".into(),
-        train: split.clone(),
-        test: split,
-    });
+    let data = Arc::new(Dataset::in_memory(
+        "t".as_ref(),
+        split.clone(),
+        split,
+        (28, 28),
+        10,
+    ));
     let mut app = digits_app();
     app.update(Msg::DigitsLoaded(Digits {
         variant: 0,

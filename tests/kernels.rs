@@ -72,7 +72,7 @@ impl ArchVisitor for Parity {
             }
         }
         params::import(&mut model, &p);
-        let widths = self.spec.arch.widths();
+        let widths = self.spec.arch.widths(mnist_lab::spec::Io::MNIST);
         let mut fast = FastNet::from_params(&widths, &params::export(&model), &self.spec);
 
         let n = self.batch;
@@ -317,7 +317,7 @@ impl ArchVisitor for SparseParity {
     fn visit<M: Net>(self) {
         let dev = Cpu::seed_from_u64(self.spec.seed);
         let model = M::new_configured(&dev, &self.spec);
-        let widths = self.spec.arch.widths();
+        let widths = self.spec.arch.widths(mnist_lab::spec::Io::MNIST);
         let start = params::export(&model);
         let mut dense = FastNet::from_params(&widths, &start, &self.spec);
         let mut sparse = FastNet::from_params(&widths, &start, &self.spec);
@@ -424,4 +424,37 @@ fn sparse_kernels_match_a_naive_product_at_a_width_that_is_not_whole_panels() {
     let mut dense_z = vec![0.0f32; 3 * out];
     mnist_lab::fast::kernels::linear_p_forward(&x, 3, &w, &bias, out, &mut dense_z);
     close(&dense_z, &naive, "dense forward in panels");
+}
+
+/// dfdx's starting weights of `spec`'s architecture (built and configured as training does).
+struct DfdxStart(UnitSpec);
+
+impl ArchVisitor for DfdxStart {
+    type Output = Vec<Vec<f32>>;
+    fn visit<M: Net>(self) -> Vec<Vec<f32>> {
+        let dev = Cpu::seed_from_u64(self.0.seed);
+        params::export(&M::new_configured(&dev, &self.0))
+    }
+}
+
+/// The fast path draws any architecture's starting weights itself; for the menu's it must
+/// draw exactly dfdx's, bit for bit, for every initialiser, so both paths start alike.
+#[test]
+fn fast_initial_weights_are_dfdx_s_bit_for_bit_on_every_menu_architecture() {
+    use mnist_lab::spec::{Init, Io};
+    for arch in Arch::menu() {
+        for init in [Init::HeNormal, Init::GlorotUniform, Init::LecunUniform] {
+            let mut s = spec(arch.as_str(), Placement::Every, Activation::ReLU);
+            s.init = init;
+            s.seed = 1234;
+            let ours = mnist_lab::fast::init::initial_params(&arch.widths(Io::MNIST), init, s.seed);
+            let theirs = mnist_lab::model::dispatch(&arch, DfdxStart(s));
+            assert_eq!(ours.len(), theirs.len(), "{arch}: tensor count");
+            for (k, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+                let same = a.len() == b.len()
+                    && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{arch} {init:?}: tensor {k} differs from dfdx's");
+            }
+        }
+    }
 }

@@ -19,7 +19,7 @@ proptest! {
     #[test]
     fn idx_parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000)) {
         let p = Path::new("fuzz.idx");
-        let _ = idx::parse_images(p, &bytes, 28, 28);
+        let _ = idx::parse_images(p, &bytes, Some((28, 28)));
         let _ = idx::parse_labels(p, &bytes);
         let _ = idx::decode_maybe_gz(p, bytes.clone());
         let _ = idx::parse_sums(p, &String::from_utf8_lossy(&bytes));
@@ -35,7 +35,7 @@ proptest! {
         for v in [magic, count, rows, cols] { b.extend(v.to_be_bytes()); }
         b.extend(tail);
         let p = Path::new("fuzz.idx");
-        let _ = idx::parse_images(p, &b, 28, 28);
+        let _ = idx::parse_images(p, &b, None);
         let _ = idx::parse_labels(p, &b);
     }
 

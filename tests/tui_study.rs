@@ -789,19 +789,26 @@ fn the_selected_grid_cell_is_marked_inside_its_own_cell() {
 
 /// A finished variant's digits, for the digits view: a few synthetic test images.
 fn with_digits(app: &mut App) {
-    use mnist_lab::data::{Dataset, Split, PIXELS};
+    use mnist_lab::data::{Dataset, Split};
+    const PIXELS: usize = 784;
     let n = 40;
     let mut images = vec![0u8; n * PIXELS];
     for (i, px) in images.iter_mut().enumerate() {
         *px = ((i * 37) % 251) as u8;
     }
     let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
-    let split = Split { images, labels };
-    let data = std::sync::Arc::new(Dataset {
-        dir: "t".into(),
-        train: split.clone(),
-        test: split,
-    });
+    let split = Split {
+        images,
+        labels,
+        pixels: PIXELS,
+    };
+    let data = std::sync::Arc::new(Dataset::in_memory(
+        "t".as_ref(),
+        split.clone(),
+        split,
+        (28, 28),
+        10,
+    ));
     let name = app.unit_name_selected();
     app.update(Msg::DigitsLoaded(mnist_lab::tui::views::digits::Digits {
         variant: app.selected,

@@ -72,11 +72,47 @@ pub enum DataError {
     NotAFolder { path: PathBuf },
     #[error("the data folder is an empty path; give --data DIR with a folder of IDX files")]
     EmptyPath,
-    #[error("{path}: label {label} at index {index} is outside 0..=9")]
+    #[error("{path}: label {label} at index {index} is outside the {classes} classes {why}")]
     BadLabel {
         path: PathBuf,
         index: usize,
-        label: u8,
+        label: u16,
+        classes: usize,
+        why: String,
+    },
+    #[error(
+        "{path}: class {class} has no training image ({classes} classes, from labels \
+         {first}..{last}); a data set's classes are 0..K-1 with every class trained on \
+         (or 1..K, EMNIST letters' way). List the K class names in {names} if the gap is meant"
+    )]
+    ClassGap {
+        path: PathBuf,
+        class: usize,
+        classes: usize,
+        first: usize,
+        last: usize,
+        names: String,
+    },
+    #[error(
+        "{path}: {count} test images are of class {class}, which no training image has: a \
+         network cannot learn a class it never sees (first at index {index})"
+    )]
+    UnseenClass {
+        path: PathBuf,
+        class: usize,
+        count: usize,
+        index: usize,
+    },
+    #[error("{path}: {reason}")]
+    ClassNames { path: PathBuf, reason: String },
+    #[error(
+        "{path}: images of {rows}x{cols} pixels; at most {max} pixels per image are supported"
+    )]
+    ImageTooLarge {
+        path: PathBuf,
+        rows: u32,
+        cols: u32,
+        max: usize,
     },
     #[error("{images} holds {n_images} images but {labels} holds {n_labels} labels")]
     CountMismatch {
@@ -203,24 +239,35 @@ fn check_length(path: &Path, expected: usize, found: usize) -> Result<(), DataEr
     Ok(())
 }
 
-/// Parses an IDX3 image file (magic 0x803) of `want_rows` x `want_cols` images.
+/// Most pixels an image may have (256×256): the first layer holds pixels × width weights.
+pub const MAX_PIXELS: usize = 65_536;
+
+/// Parses an IDX3 image file (magic 0x803); `want` is the (rows, cols) another file of the
+/// data set already has (None: any size up to `MAX_PIXELS`).
 pub fn parse_images(
     path: &Path,
     bytes: &[u8],
-    want_rows: u32,
-    want_cols: u32,
+    want: Option<(u32, u32)>,
 ) -> Result<IdxImages, DataError> {
     check_header(path, bytes, 16, IMAGES_MAGIC)?;
     let count = be_u32(bytes, 4) as usize;
     let rows = be_u32(bytes, 8);
     let cols = be_u32(bytes, 12);
-    if rows != want_rows || cols != want_cols {
+    if let Some((want_rows, want_cols)) = want.filter(|w| *w != (rows, cols)) {
         return Err(DataError::ImageSize {
             path: path.to_path_buf(),
             expected_rows: want_rows,
             expected_cols: want_cols,
             rows,
             cols,
+        });
+    }
+    if rows == 0 || cols == 0 || rows as usize * cols as usize > MAX_PIXELS {
+        return Err(DataError::ImageTooLarge {
+            path: path.to_path_buf(),
+            rows,
+            cols,
+            max: MAX_PIXELS,
         });
     }
     let expected = count.saturating_mul(rows as usize * cols as usize);
@@ -234,21 +281,14 @@ pub fn parse_images(
     })
 }
 
-/// Parses an IDX1 label file (magic 0x801); every label must be a digit 0..=9.
+/// Parses an IDX1 label file (magic 0x801). Which labels are valid is the data set's
+/// question (`super::classes`), asked once both splits are read.
 pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
     check_header(path, bytes, 8, LABELS_MAGIC)?;
     let count = be_u32(bytes, 4) as usize;
     let found = bytes.len() - 8;
     check_length(path, count, found)?;
-    let labels = bytes[8..].to_vec();
-    if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l > 9) {
-        return Err(DataError::BadLabel {
-            path: path.to_path_buf(),
-            index,
-            label,
-        });
-    }
-    Ok(labels)
+    Ok(bytes[8..].to_vec())
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -1,25 +1,32 @@
-//! The MNIST-shaped data set: loading a folder of IDX files, subsets, shuffled batches.
+//! A data set of IDX files (MNIST's format): loading a folder, its classes, subsets,
+//! shuffled batches. Images may be any rows × cols; classes come from the labels.
 
+pub mod classes;
 pub mod idx;
 
 use std::path::{Path, PathBuf};
 
+pub use classes::Classes;
 pub use idx::DataError;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-pub const IMAGE_SIDE: u32 = 28;
-pub const PIXELS: usize = (IMAGE_SIDE * IMAGE_SIDE) as usize;
-pub const CLASSES: usize = 10;
+use crate::spec::Io;
 
 /// Environment variable that points at another folder of IDX files.
 pub const DATA_ENV: &str = "MNIST_LAB_DATA";
 
-/// One split: images kept as u8 (scaled to f32 per batch), labels 0..=9.
+/// The identity hash of the MNIST shipped in `data/mnist` (`Dataset::identity`): the study's
+/// reference numbers are shown only for runs on it.
+pub const MNIST_SHA256: &str = "979e081520cdfe92cbc9643ead5b074180ca1113bbc6dc45cf9621bbecaef15c";
+
+/// One split: images kept as u8 (scaled to f32 per batch), labels `0..K`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Split {
     pub images: Vec<u8>,
     pub labels: Vec<u8>,
+    /// Pixels per image (rows × cols).
+    pub pixels: usize,
 }
 
 impl Split {
@@ -32,50 +39,95 @@ impl Split {
     }
 
     pub fn image(&self, i: usize) -> &[u8] {
-        &self.images[i * PIXELS..(i + 1) * PIXELS]
+        &self.images[i * self.pixels..(i + 1) * self.pixels]
     }
 
     /// The first `n` examples (all of them when `n` is None or larger than the split).
     pub fn subset(&self, n: Option<usize>) -> Split {
         let n = n.unwrap_or(self.len()).min(self.len());
         Split {
-            images: self.images[..n * PIXELS].to_vec(),
+            images: self.images[..n * self.pixels].to_vec(),
             labels: self.labels[..n].to_vec(),
+            pixels: self.pixels,
         }
     }
 
-    /// Writes the images at `indices` as f32 in [0,1] into `out` (len = indices * PIXELS).
+    /// Writes the images at `indices` as f32 in [0,1] into `out` (len = indices × pixels).
     pub fn fill_batch(&self, indices: &[usize], out: &mut Vec<f32>) {
         out.clear();
-        out.reserve(indices.len() * PIXELS);
+        out.reserve(indices.len() * self.pixels);
         for &i in indices {
             out.extend(self.image(i).iter().map(|&p| p as f32 * (1.0 / 255.0)));
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Dataset {
     pub dir: PathBuf,
     pub train: Split,
     pub test: Split,
+    pub rows: usize,
+    pub cols: usize,
+    pub classes: Classes,
+    /// Hashed once, on first use.
+    identity: std::sync::OnceLock<DataIdentity>,
 }
 
 /// What makes two data sets the same for a run: the contents of the four IDX files (a hash
-/// of the decoded images and labels, so `.gz` or not, and the folder's name, do not matter).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// of the decoded images and labels, so `.gz` or not, and the folder's name, do not matter)
+/// and the images' shape. The name and class count are said, not compared (the hash holds
+/// the labels).
+#[derive(Debug, Clone, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DataIdentity {
     /// SHA-256 over the train images, train labels, test images and test labels.
     pub sha256: String,
     pub train: usize,
     pub test: usize,
+    /// The folder's name (runs recorded before it: empty).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// Image rows and columns, and classes (runs recorded before them were MNIST's).
+    #[serde(default = "mnist_side")]
+    pub rows: usize,
+    #[serde(default = "mnist_side")]
+    pub cols: usize,
+    #[serde(default = "mnist_classes")]
+    pub classes: usize,
+}
+
+fn mnist_side() -> usize {
+    28
+}
+fn mnist_classes() -> usize {
+    10
+}
+
+impl PartialEq for DataIdentity {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.sha256, self.train, self.test, self.rows, self.cols)
+            == (&other.sha256, other.train, other.test, other.rows, other.cols)
+    }
+}
+
+impl DataIdentity {
+    /// Whether this is the MNIST the study used (its reference numbers apply).
+    pub fn is_mnist(&self) -> bool {
+        self.sha256 == MNIST_SHA256
+    }
 }
 
 impl std::fmt::Display for DataIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.name.is_empty() {
+            write!(f, "{}: ", self.name)?;
+        }
         write!(
             f,
-            "{} train / {} test images, sha256 {}",
+            "{}×{} images, {} classes, {} train / {} test, sha256 {}",
+            self.rows,
+            self.cols,
+            self.classes,
             self.train,
             self.test,
             &self.sha256[..self.sha256.len().min(12)]
@@ -83,9 +135,62 @@ impl std::fmt::Display for DataIdentity {
     }
 }
 
+/// Equal contents, whether or not either was hashed yet.
+impl PartialEq for Dataset {
+    fn eq(&self, o: &Self) -> bool {
+        (&self.dir, &self.train, &self.test, self.rows, self.cols, &self.classes)
+            == (&o.dir, &o.train, &o.test, o.rows, o.cols, &o.classes)
+    }
+}
+
 impl Dataset {
-    /// The data set's identity (hashes about 55 MB for MNIST: a fraction of a second).
+    /// A data set from splits already in memory (tests, tools), its labels already `0..classes`
+    /// (the caller's word: no rule of `classes` is applied).
+    pub fn in_memory(
+        dir: &Path,
+        train: Split,
+        test: Split,
+        (rows, cols): (usize, usize),
+        classes: usize,
+    ) -> Dataset {
+        Dataset {
+            dir: dir.to_path_buf(),
+            train,
+            test,
+            rows,
+            cols,
+            classes: Classes::count_only(classes),
+            identity: Default::default(),
+        }
+    }
+
+    /// Pixels per image.
+    pub fn pixels(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    /// The sizes a network's ends take on this data set.
+    pub fn io(&self) -> Io {
+        Io {
+            inputs: self.pixels(),
+            classes: self.classes.count,
+        }
+    }
+
+    /// The data set's name: its folder's.
+    pub fn name(&self) -> String {
+        self.dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The data set's identity (hashes about 55 MB for MNIST, a fraction of a second, once).
     pub fn identity(&self) -> DataIdentity {
+        self.identity.get_or_init(|| self.hash()).clone()
+    }
+
+    fn hash(&self) -> DataIdentity {
         use sha2::Digest;
         let mut h = sha2::Sha256::new();
         for part in [
@@ -101,6 +206,10 @@ impl Dataset {
             sha256: h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
             train: self.train.len(),
             test: self.test.len(),
+            name: self.name(),
+            rows: self.rows,
+            cols: self.cols,
+            classes: self.classes.count,
         }
     }
 }
@@ -169,14 +278,24 @@ fn read_checked(
     Ok((path, bytes))
 }
 
+/// One split as read, its labels not yet mapped to classes.
+struct Loaded {
+    split: Split,
+    rows: u32,
+    cols: u32,
+    labels_path: PathBuf,
+}
+
+/// Reads one split; `shape` is the other split's image size, which this one must match.
 fn load_split(
     dir: &Path,
     images: &str,
     labels: &str,
     sums: &[(String, String)],
-) -> Result<Split, DataError> {
+    shape: Option<(u32, u32)>,
+) -> Result<Loaded, DataError> {
     let (ipath, ibytes) = read_checked(dir, images, sums)?;
-    let imgs = idx::parse_images(&ipath, &ibytes, IMAGE_SIDE, IMAGE_SIDE)?;
+    let imgs = idx::parse_images(&ipath, &ibytes, shape)?;
     drop(ibytes);
     let (lpath, lbytes) = read_checked(dir, labels, sums)?;
     let labels = idx::parse_labels(&lpath, &lbytes)?;
@@ -191,9 +310,15 @@ fn load_split(
             n_labels: labels.len(),
         });
     }
-    Ok(Split {
-        images: imgs.pixels,
-        labels,
+    Ok(Loaded {
+        split: Split {
+            images: imgs.pixels,
+            labels,
+            pixels: imgs.rows as usize * imgs.cols as usize,
+        },
+        rows: imgs.rows,
+        cols: imgs.cols,
+        labels_path: lpath,
     })
 }
 
@@ -231,12 +356,27 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, DataError> {
             })
         }
     };
-    let train = load_split(dir, FILES[0], FILES[1], &sums)?;
-    let test = load_split(dir, FILES[2], FILES[3], &sums)?;
+    let mut train = load_split(dir, FILES[0], FILES[1], &sums, None)?;
+    let mut test = load_split(dir, FILES[2], FILES[3], &sums, Some((train.rows, train.cols)))?;
+    let classes = classes::settle(
+        classes::Labels {
+            path: &train.labels_path,
+            labels: &mut train.split.labels,
+        },
+        classes::Labels {
+            path: &test.labels_path,
+            labels: &mut test.split.labels,
+        },
+        classes::read_names(dir)?,
+    )?;
     Ok(Dataset {
         dir: dir.to_path_buf(),
-        train,
-        test,
+        rows: train.rows as usize,
+        cols: train.cols as usize,
+        train: train.split,
+        test: test.split,
+        classes,
+        identity: Default::default(),
     })
 }
 
@@ -314,13 +454,15 @@ mod tests {
 
     #[test]
     fn fill_batch_scales_by_1_over_255() {
+        let pixels = 784;
         let split = Split {
-            images: (0..2 * PIXELS).map(|i| (i % 256) as u8).collect(),
+            images: (0..2 * pixels).map(|i| (i % 256) as u8).collect(),
             labels: vec![1, 2],
+            pixels,
         };
         let mut out = Vec::new();
         split.fill_batch(&[1], &mut out);
-        assert_eq!(out.len(), PIXELS);
-        assert!((out[0] - (PIXELS % 256) as f32 / 255.0).abs() < 1e-7);
+        assert_eq!(out.len(), pixels);
+        assert!((out[0] - (pixels % 256) as f32 / 255.0).abs() < 1e-7);
     }
 }

@@ -190,8 +190,7 @@ fn run_preset(
             inject_panic: inject.as_deref(),
             kernel: options.kernel,
         };
-        let result =
-            std::panic::catch_unwind(AssertUnwindSafe(|| crate::model::dispatch(&spec.arch, job)));
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| train::train_unit(job)));
         let event = match result {
             Ok(Ok(Outcome::Finished(weights))) => Event::VariantFinished {
                 index,

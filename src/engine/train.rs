@@ -9,14 +9,14 @@ use dfdx::prelude::*;
 use super::control::{Control, Flow};
 use super::stopping::{EarlyStopper, Verdict};
 use super::Event;
-use crate::data::{self, Dataset, Split, CLASSES, PIXELS};
+use crate::data::{self, Dataset, Split};
 use crate::fast::batch::{Batch, InputMode};
-use crate::model::weights::{self, WeightsError};
+use crate::fast::weights::{self, WeightsError};
 use crate::model::{ArchVisitor, Net};
 use crate::optim::schedule::LrSchedule;
 use crate::optim::Optimizer;
 use crate::spec::EpochMetrics;
-use crate::spec::{Arch, UnitSpec};
+use crate::spec::{Arch, Io, UnitSpec, INPUTS, OUTPUTS};
 
 /// How a variant's training ended (failures are errors).
 #[derive(Debug, Clone, PartialEq)]
@@ -97,8 +97,50 @@ pub enum Kernel {
 impl ArchVisitor for TrainJob<'_> {
     type Output = Result<Outcome, TrainError>;
     fn visit<M: Net>(self) -> Self::Output {
-        train::<M>(self)
+        train_dfdx::<M>(self)
     }
+}
+
+/// Why dfdx cannot train `arch` on data of `io`, if it cannot: its networks are compile-time
+/// types, one per architecture of the menu, all for MNIST's 784 pixels and 10 classes.
+pub fn dfdx_refusal(arch: &Arch, io: Io) -> Option<String> {
+    if !arch.in_menu() {
+        return Some(format!(
+            "--kernel dfdx trains only the architectures with a compile-time dfdx type ({}); \
+             {arch} trains on the fast path (the default kernel)",
+            crate::spec::ARCHITECTURES.join(", ")
+        ));
+    }
+    (io != Io::MNIST).then(|| {
+        format!(
+            "--kernel dfdx trains only MNIST-shaped data ({INPUTS} pixels, {OUTPUTS} classes; \
+             its network types are fixed at compile time); this data set has {} pixels and {} \
+             classes: use the fast path (the default kernel)",
+            io.inputs, io.classes
+        )
+    })
+}
+
+/// Trains one unit with the job's kernel: the fast path for any architecture, dfdx for the
+/// menu's (refused with the reason otherwise).
+pub fn train_unit(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
+    let io = job.data.io();
+    if job.kernel == Kernel::Dfdx {
+        if let Some(why) = dfdx_refusal(&job.spec.arch, io) {
+            return Err(TrainError::Failed {
+                epoch: None,
+                error: EngineError::Setup(why),
+            });
+        }
+        return crate::model::dispatch(&job.spec.arch.clone(), job);
+    }
+    let mode = if job.kernel == Kernel::Dense {
+        InputMode::Dense
+    } else {
+        InputMode::Auto
+    };
+    let trainer = FastTrainer::new(job.spec, io, mode);
+    run_epochs(job, trainer)
 }
 
 fn failed(epoch: usize) -> impl FnOnce(EngineError) -> TrainError {
@@ -108,13 +150,14 @@ fn failed(epoch: usize) -> impl FnOnce(EngineError) -> TrainError {
     }
 }
 
-/// Row-wise log-softmax cross-entropy and argmax over logits laid out [n, 10].
+/// Row-wise log-softmax cross-entropy and argmax over logits laid out [n, classes].
 pub fn score_logits(logits: &[f32], labels: &[u8]) -> (f64, usize, Vec<u8>, Vec<f32>) {
+    let classes = logits.len() / labels.len().max(1);
     let mut loss = 0.0f64;
     let mut correct = 0;
     let mut preds = Vec::with_capacity(labels.len());
     let mut conf = Vec::with_capacity(labels.len());
-    for (row, &label) in logits.chunks_exact(CLASSES).zip(labels) {
+    for (row, &label) in logits.chunks_exact(classes.max(1)).zip(labels) {
         let (mut best, mut best_v) = (0usize, f32::NEG_INFINITY);
         for (k, &v) in row.iter().enumerate() {
             if v > best_v {
@@ -136,7 +179,7 @@ pub fn score_logits(logits: &[f32], labels: &[u8]) -> (f64, usize, Vec<u8>, Vec<
 }
 
 /// Scores the examples `range` of `split` in batches of `batch`: `logits_of` fills the
-/// logits [rows×10] of the examples of one chunk of the range (each path loads its own
+/// logits [rows×classes] of the examples of one chunk of the range (each path loads its own
 /// input). Both training paths evaluate through this.
 pub fn evaluate_batches(
     split: &Split,
@@ -170,16 +213,6 @@ pub fn evaluate_batches(
     })
 }
 
-/// Evaluates a dfdx `model` on the first `n` examples of `split` in eval mode.
-pub fn evaluate<M: Net>(
-    model: &M,
-    dev: &Cpu,
-    split: &Split,
-    n: usize,
-) -> Result<Evaluation, EngineError> {
-    evaluate_range(model, dev, split, 0..n)
-}
-
 /// Evaluates a dfdx `model` on the examples `range` of `split` in eval mode.
 fn evaluate_range<M: Net>(
     model: &M,
@@ -191,7 +224,7 @@ fn evaluate_range<M: Net>(
     evaluate_batches(split, range, EVAL_BATCH, |chunk, logits| {
         let rows = chunk.len();
         split.fill_batch(&chunk.collect::<Vec<_>>(), &mut x);
-        let x = dev.tensor_from_vec(x.clone(), (rows, Const::<PIXELS>));
+        let x = dev.tensor_from_vec(x.clone(), (rows, Const::<INPUTS>));
         let out = model.try_forward(x)?;
         *logits = out.as_vec();
         Ok(())
@@ -201,7 +234,7 @@ fn evaluate_range<M: Net>(
 fn one_hot(labels: impl Iterator<Item = u8>, out: &mut Vec<f32>) {
     out.clear();
     for l in labels {
-        let mut row = [0.0f32; CLASSES];
+        let mut row = [0.0f32; OUTPUTS];
         row[l as usize] = 1.0;
         out.extend_from_slice(&row);
     }
@@ -258,8 +291,8 @@ impl<M: Net> Trainer for DfdxTrainer<M> {
         one_hot(self.labels.iter().copied(), &mut self.ybuf);
         let n = idx.len();
         let dev = &self.dev;
-        let x = dev.tensor_from_vec(std::mem::take(&mut self.xbuf), (n, Const::<PIXELS>));
-        let y = dev.tensor_from_vec(std::mem::take(&mut self.ybuf), (n, Const::<CLASSES>));
+        let x = dev.tensor_from_vec(std::mem::take(&mut self.xbuf), (n, Const::<INPUTS>));
+        let y = dev.tensor_from_vec(std::mem::take(&mut self.ybuf), (n, Const::<OUTPUTS>));
         let grads = self
             .grads
             .take()
@@ -292,14 +325,15 @@ impl<M: Net> Trainer for DfdxTrainer<M> {
     }
 
     fn weights(&mut self, name: &str, arch: &Arch) -> Result<Vec<u8>, EngineError> {
-        Ok(weights::to_bytes(&self.model, name, arch)?)
+        let params = crate::fast::params::export(&self.model);
+        Ok(weights::to_bytes(&params, &arch.widths(Io::MNIST), name, arch)?)
     }
 }
 
-/// The fused path: parameters start as the dfdx model's (same seed, same initial weights)
-/// and go back into it for saving.
-struct FastTrainer<M: Net> {
-    model: M,
+/// The fused path, for any architecture: parameters start as dfdx's would for the same
+/// seed (`fast::init`).
+struct FastTrainer {
+    widths: Vec<usize>,
     net: crate::fast::FastNet,
     opt: crate::fast::FastOptimizer,
     rng: rand::rngs::StdRng,
@@ -313,14 +347,19 @@ struct FastTrainer<M: Net> {
     labels: Vec<u8>,
 }
 
-impl<M: Net> FastTrainer<M> {
-    /// Starts from `model`'s parameters (same seed, same initial weights as dfdx's path).
-    fn new(model: M, spec: &UnitSpec, mode: InputMode) -> Self {
-        let widths = spec.arch.widths();
-        let net =
-            crate::fast::FastNet::from_params(&widths, &crate::fast::params::export(&model), spec);
+impl FastTrainer {
+    /// Starts from the seed's initial weights (the same as dfdx's path starts from).
+    fn new(spec: &UnitSpec, io: Io, mode: InputMode) -> Self {
+        let widths = spec.arch.widths(io);
+        let params = crate::fast::init::initial_params(&widths, spec.init, spec.seed);
+        Self::from_params(spec, widths, &params, mode)
+    }
+
+    /// Starts from `params` (in `FastNet::params` order) for a network of `widths`.
+    fn from_params(spec: &UnitSpec, widths: Vec<usize>, params: &[Vec<f32>], mode: InputMode) -> Self {
+        let net = crate::fast::FastNet::from_params(&widths, params, spec);
         FastTrainer {
-            model,
+            widths,
             net,
             opt: crate::fast::FastOptimizer::new(spec.optimizer),
             rng: rand::SeedableRng::seed_from_u64(spec.seed ^ 0xD80F_D80F),
@@ -334,7 +373,7 @@ impl<M: Net> FastTrainer<M> {
     }
 }
 
-impl<M: Net> Trainer for FastTrainer<M> {
+impl Trainer for FastTrainer {
     fn step(
         &mut self,
         split: &Split,
@@ -343,7 +382,7 @@ impl<M: Net> Trainer for FastTrainer<M> {
     ) -> Result<(f32, usize), EngineError> {
         if self.ahead_for != idx {
             let images = idx.iter().map(|&i| split.image(i));
-            self.batch.load(images, PIXELS, self.mode, true);
+            self.batch.load(images, split.pixels, self.mode, true);
         }
         self.labels.clear();
         self.labels.extend(idx.iter().map(|&i| split.labels[i]));
@@ -356,7 +395,7 @@ impl<M: Net> Trainer for FastTrainer<M> {
             || {
                 if let Some(next) = next {
                     let images = next.iter().map(|&i| split.image(i));
-                    ahead.load(images, PIXELS, mode, true);
+                    ahead.load(images, split.pixels, mode, true);
                 }
             },
         );
@@ -379,7 +418,7 @@ impl<M: Net> Trainer for FastTrainer<M> {
     ) -> Result<Evaluation, EngineError> {
         let (net, batch, mode) = (&mut self.net, &mut self.eval_batch, self.mode);
         evaluate_batches(split, range, FAST_EVAL_BATCH, |chunk, logits| {
-            batch.load(chunk.clone().map(|i| split.image(i)), PIXELS, mode, false);
+            batch.load(chunk.clone().map(|i| split.image(i)), split.pixels, mode, false);
             net.predict(batch.input(), chunk.len(), logits);
             Ok(())
         })
@@ -390,26 +429,19 @@ impl<M: Net> Trainer for FastTrainer<M> {
     }
 
     fn weights(&mut self, name: &str, arch: &Arch) -> Result<Vec<u8>, EngineError> {
-        crate::fast::params::import(&mut self.model, &self.net.params());
-        Ok(weights::to_bytes(&self.model, name, arch)?)
+        Ok(weights::to_bytes(&self.net.params(), &self.widths, name, arch)?)
     }
 }
 
 /// Evaluation batch of the fused path: large enough that GEMM runs at full rate.
 const FAST_EVAL_BATCH: usize = 2000;
 
-fn train<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
+/// Trains with dfdx's modules (a menu architecture on MNIST-shaped data).
+fn train_dfdx<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
     let spec = job.spec;
     let dev = Cpu::seed_from_u64(spec.seed);
     let model = M::new_configured(&dev, spec);
-    if job.kernel != Kernel::Dfdx {
-        let mode = if job.kernel == Kernel::Dense {
-            InputMode::Dense
-        } else {
-            InputMode::Auto
-        };
-        run_epochs(job, FastTrainer::new(model, spec, mode))
-    } else {
+    {
         let opt = Optimizer::new(&model, spec.optimizer);
         let trainer = DfdxTrainer {
             dev,
@@ -612,42 +644,18 @@ fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, 
     }))
 }
 
-/// Loads saved weights into a freshly built network of the spec's architecture and evaluates
-/// it on the first `n` test images.
-pub struct EvalJob<'a> {
-    pub spec: &'a UnitSpec,
-    pub weights: &'a std::path::Path,
-    pub data: &'a Dataset,
-    pub n: usize,
-}
-
-impl ArchVisitor for EvalJob<'_> {
-    type Output = Result<Evaluation, EngineError>;
-    fn visit<M: Net>(self) -> Self::Output {
-        let bytes = weights::read_checked(self.weights, &self.spec.name, &self.spec.arch)?;
-        let dev = Cpu::seed_from_u64(self.spec.seed);
-        let mut model = M::new_configured(&dev, self.spec);
-        weights::load_bytes(&mut model, &bytes, self.weights)?;
-        evaluate(&model, &dev, &self.data.test, self.n)
-    }
-}
-
-/// Evaluates saved weights of `spec` on the test set (all of it, or the spec's subset).
+/// Evaluates saved weights of `spec` on the test set (all of it, or the spec's subset),
+/// on the fast path for every architecture: the numbers training recorded, recomputed.
 pub fn evaluate_saved(
     spec: &UnitSpec,
-    weights: &std::path::Path,
+    path: &std::path::Path,
     data: &Dataset,
 ) -> Result<Evaluation, EngineError> {
     let n = spec.evaluated_test(data.test.len());
-    crate::model::dispatch(
-        &spec.arch,
-        EvalJob {
-            spec,
-            weights,
-            data,
-            n,
-        },
-    )
+    let bytes = weights::read_checked(path, &spec.name, &spec.arch)?;
+    let widths = spec.arch.widths(data.io());
+    let params = weights::from_bytes(&bytes, &widths, path)?;
+    FastTrainer::from_params(spec, widths, &params, InputMode::Auto).evaluate(&data.test, 0..n)
 }
 
 #[cfg(test)]
@@ -658,41 +666,27 @@ mod tests {
     /// Trains the same batches twice on the fused path, once told the next batch (so it is
     /// packed ahead) and once not, with an evaluation in between: the two must agree bit
     /// for bit, losses and final parameters.
-    struct AheadOrNot<'a> {
-        spec: &'a UnitSpec,
-        split: &'a Split,
-        batches: &'a [Vec<usize>],
-    }
-
-    impl ArchVisitor for AheadOrNot<'_> {
-        type Output = ();
-        fn visit<M: Net>(self) -> Self::Output {
-            let run = |ahead: bool| {
-                let dev = Cpu::seed_from_u64(self.spec.seed);
-                let model = M::new_configured(&dev, self.spec);
-                let mut t = FastTrainer::new(model, self.spec, InputMode::Auto);
-                let mut losses = Vec::new();
-                for (b, idx) in self.batches.iter().enumerate() {
-                    let next = self.batches.get(b + 1).filter(|_| ahead).map(|n| &n[..]);
-                    let (loss, correct) = t.step(self.split, idx, next).expect("step");
-                    losses.push((loss.to_bits(), correct));
-                    if b == 1 {
-                        let e = t.evaluate(self.split, 0..50).expect("evaluate");
-                        losses.push((e.loss.to_bits(), e.predictions.len()));
-                    }
+    fn ahead_or_not(spec: &UnitSpec, split: &Split, batches: &[Vec<usize>]) {
+        let run = |ahead: bool| {
+            let mut t = FastTrainer::new(spec, Io::MNIST, InputMode::Auto);
+            let mut losses = Vec::new();
+            for (b, idx) in batches.iter().enumerate() {
+                let next = batches.get(b + 1).filter(|_| ahead).map(|n| &n[..]);
+                let (loss, correct) = t.step(split, idx, next).expect("step");
+                losses.push((loss.to_bits(), correct));
+                if b == 1 {
+                    let e = t.evaluate(split, 0..50).expect("evaluate");
+                    losses.push((e.loss.to_bits(), e.predictions.len()));
                 }
-                (losses, t.net.params())
-            };
-            let (ahead, plain) = (run(true), run(false));
-            assert_eq!(
-                ahead.0, plain.0,
-                "losses differ with the batch packed ahead"
-            );
-            assert!(
-                ahead.1 == plain.1,
-                "parameters differ with the batch packed ahead"
-            );
-        }
+            }
+            (losses, t.net.params())
+        };
+        let (ahead, plain) = (run(true), run(false));
+        assert_eq!(ahead.0, plain.0, "losses differ with the batch packed ahead");
+        assert!(
+            ahead.1 == plain.1,
+            "parameters differ with the batch packed ahead"
+        );
     }
 
     #[test]
@@ -700,7 +694,7 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let n = 200;
         // MNIST-like sparsity (about a fifth non-zero), so the sparse path runs.
-        let images = (0..n * PIXELS)
+        let images = (0..n * INPUTS)
             .map(|_| {
                 if rng.gen_bool(0.2) {
                     rng.gen_range(1..=255)
@@ -709,8 +703,12 @@ mod tests {
                 }
             })
             .collect();
-        let labels = (0..n).map(|_| rng.gen_range(0..CLASSES as u8)).collect();
-        let split = Split { images, labels };
+        let labels = (0..n).map(|_| rng.gen_range(0..OUTPUTS as u8)).collect();
+        let split = Split {
+            images,
+            labels,
+            pixels: INPUTS,
+        };
         let mut order: Vec<usize> = (0..n).collect();
         for i in (1..n).rev() {
             order.swap(i, rng.gen_range(0..=i));
@@ -725,13 +723,6 @@ mod tests {
         ];
         let preset = crate::preset::load("paper-2019").expect("embedded preset");
         let spec = &preset.units[0];
-        crate::model::dispatch(
-            &spec.arch,
-            AheadOrNot {
-                spec,
-                split: &split,
-                batches: &batches,
-            },
-        );
+        ahead_or_not(spec, &split, &batches);
     }
 }

@@ -366,6 +366,7 @@ fn export_confusions(
         let m = crate::insight::confusion::confusion(
             &data.test.labels[..e.predictions.len()],
             &e.predictions,
+            data.classes.count,
         );
         let base = format!("confusion-{}", stems[v.spec.name.as_str()]);
         write_atomic(

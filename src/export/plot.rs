@@ -191,17 +191,22 @@ pub fn write_svg_to(path: &Path, record: &RunRecord) -> Result<()> {
     super::write_atomic(path, svg.as_bytes())
 }
 
-/// A 10×10 confusion matrix as a PNG heat map: cell shade by the row's rate, count inside.
 fn drawing_error<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing: {e:?}")
 }
 
+/// A K×K confusion matrix as a PNG heat map: cell shade by the row's rate, count inside
+/// (where the cells are large enough to read it).
 pub fn write_confusion_png(
     path: &Path,
     name: &str,
     m: &crate::insight::confusion::Matrix,
 ) -> Result<()> {
     register_font();
+    let k = m.len().max(1) as i32;
+    // Counts shrink with the cells (26 px of label offset is half a cell of ten classes).
+    let half_cell = 260 / k;
+    let font = (130 / k).clamp(7, 13) as u32;
     let bytes = png_bytes((620, 660), |root| {
         root.fill(&WHITE).map_err(drawing_error)?;
         // A reversed y range is plotters' way of putting row 0 at the top.
@@ -214,15 +219,15 @@ pub fn write_confusion_png(
             .margin(12)
             .x_label_area_size(30)
             .y_label_area_size(30)
-            .build_cartesian_2d(0i32..10i32, 10i32..0i32)
+            .build_cartesian_2d(0i32..k, k..0i32)
             .map_err(drawing_error)?;
         chart
             .configure_mesh()
             .disable_mesh()
-            .x_labels(10)
-            .y_labels(10)
-            .x_label_offset(26)
-            .y_label_offset(-26)
+            .x_labels(k.min(30) as usize)
+            .y_labels(k.min(30) as usize)
+            .x_label_offset(half_cell)
+            .y_label_offset(-half_cell)
             .label_style(("sans-serif", 14))
             .draw()
             .map_err(drawing_error)?;
@@ -247,13 +252,15 @@ pub fn write_confusion_png(
                         shade.filled(),
                     )))
                     .map_err(drawing_error)?;
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        c.to_string(),
-                        (x, y),
-                        ("sans-serif", 13).into_font(),
-                    )))
-                    .map_err(drawing_error)?;
+                if k <= 30 {
+                    chart
+                        .draw_series(std::iter::once(Text::new(
+                            c.to_string(),
+                            (x, y),
+                            ("sans-serif", font).into_font(),
+                        )))
+                        .map_err(drawing_error)?;
+                }
             }
         }
         root.present().map_err(drawing_error)?;

@@ -302,7 +302,7 @@ pub fn batchnorm_eval(
     }
 }
 
-/// Softmax cross-entropy over rows of 10 logits: returns the summed loss and the number of
+/// Softmax cross-entropy over rows of logits (one per class): returns the summed loss and the number of
 /// correct argmaxes, and writes d(mean loss)/d(logits) into `dlogits`.
 pub fn softmax_cross_entropy(logits: &[f32], labels: &[u8], dlogits: &mut [f32]) -> (f64, usize) {
     let classes = logits.len() / labels.len().max(1);

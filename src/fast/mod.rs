@@ -2,11 +2,13 @@
 //! against them by tests (same outputs and gradients within 1e-5).
 
 pub mod batch;
+pub mod init;
 pub mod kernels;
 pub mod net;
 pub mod optim;
 pub mod params;
 pub mod sparse;
+pub mod weights;
 pub mod wide;
 
 pub use net::{FastNet, Input};

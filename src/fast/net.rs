@@ -1,6 +1,6 @@
 //! A feed-forward network on plain slices: the same maths as the dfdx blocks (Dense →
 //! activation → BN → Dropout), with fused element-wise passes, no per-batch allocation,
-//! no gradient for the 784-wide input, and in-place optimiser updates.
+//! no gradient for the input pixels, and in-place optimiser updates.
 
 use rand::rngs::StdRng;
 use rand::RngCore;
@@ -185,7 +185,7 @@ impl FastNet {
             }
             debug_assert!(l < last || layer.activation.is_none());
         }
-        self.dlogits.resize(n * 10, 0.0);
+        self.dlogits.resize(n * self.layers[last].out, 0.0);
         let (loss, correct) =
             k::softmax_cross_entropy(&self.caches[last].y, labels, &mut self.dlogits);
 
@@ -252,7 +252,7 @@ impl FastNet {
         (loss, correct)
     }
 
-    /// Eval-mode logits [n×10] for a batch (BN running statistics, no dropout).
+    /// Eval-mode logits [n×classes] for a batch (BN running statistics, no dropout).
     pub fn predict(&mut self, x: Input<'_>, n: usize, logits: &mut Vec<f32>) {
         let last = self.layers.len() - 1;
         for (l, layer) in self.layers.iter().enumerate() {

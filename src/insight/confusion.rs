@@ -1,12 +1,13 @@
 //! Confusion matrix and per-class accuracy from predictions.
 
-pub type Matrix = [[u32; 10]; 10];
+/// `m[true][predicted]` counts, K × K.
+pub type Matrix = Vec<Vec<u32>>;
 
-/// `m[true][predicted]` counts.
-pub fn confusion(labels: &[u8], predictions: &[u8]) -> Matrix {
-    let mut m = [[0u32; 10]; 10];
+/// The `classes` × `classes` confusion matrix (a label or prediction outside is not counted).
+pub fn confusion(labels: &[u8], predictions: &[u8], classes: usize) -> Matrix {
+    let mut m = vec![vec![0u32; classes]; classes];
     for (&t, &p) in labels.iter().zip(predictions) {
-        if t < 10 && p < 10 {
+        if (t as usize) < classes && (p as usize) < classes {
             m[t as usize][p as usize] += 1;
         }
     }
@@ -14,20 +15,20 @@ pub fn confusion(labels: &[u8], predictions: &[u8]) -> Matrix {
 }
 
 /// Accuracy of each true class (None for a class with no examples).
-pub fn per_class_accuracy(m: &Matrix) -> [Option<f64>; 10] {
-    let mut out = [None; 10];
-    for (c, row) in m.iter().enumerate() {
-        let total: u32 = row.iter().sum();
-        if total > 0 {
-            out[c] = Some(row[c] as f64 / total as f64);
-        }
-    }
-    out
+pub fn per_class_accuracy(m: &Matrix) -> Vec<Option<f64>> {
+    m.iter()
+        .enumerate()
+        .map(|(c, row)| {
+            let total: u32 = row.iter().sum();
+            (total > 0).then(|| row[c] as f64 / total as f64)
+        })
+        .collect()
 }
 
-/// CSV: header `true\predicted,0..9`, one row per true class.
+/// CSV: header `true\predicted,0..K-1`, one row per true class.
 pub fn to_csv(m: &Matrix) -> String {
-    let mut out = String::from("true\\predicted,0,1,2,3,4,5,6,7,8,9\n");
+    let head: Vec<String> = (0..m.len()).map(|k| k.to_string()).collect();
+    let mut out = format!("true\\predicted,{}\n", head.join(","));
     for (t, row) in m.iter().enumerate() {
         let cells: Vec<String> = row.iter().map(|c| c.to_string()).collect();
         out.push_str(&format!("{t},{}\n", cells.join(",")));
@@ -61,7 +62,7 @@ mod tests {
     fn confusion_from_known_predictions() {
         let labels = [0, 0, 1, 1, 1, 7, 7, 9];
         let preds = [0, 6, 1, 1, 7, 7, 1, 9];
-        let m = confusion(&labels, &preds);
+        let m = confusion(&labels, &preds, 10);
         assert_eq!(m[0][0], 1);
         assert_eq!(m[0][6], 1);
         assert_eq!(m[1][1], 2);
@@ -83,5 +84,11 @@ mod tests {
             .nth(2)
             .unwrap()
             .starts_with("1,0,2,0,0,0,0,0,1,"));
+        assert!(csv.starts_with("true\\predicted,0,1,2,3,4,5,6,7,8,9\n"), "{csv}");
+        // Five classes: a 5×5 matrix; labels beyond are not counted.
+        let m = confusion(&[0, 4, 4, 7], &[0, 3, 4, 4], 5);
+        assert_eq!(m.len(), 5);
+        assert_eq!((m[4][3], m[4][4], m.iter().flatten().sum::<u32>()), (1, 1, 3));
+        assert_eq!(to_csv(&m).lines().next(), Some("true\\predicted,0,1,2,3,4"));
     }
 }

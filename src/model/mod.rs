@@ -10,7 +10,7 @@ use rand_distr::{Normal, Uniform};
 
 use crate::spec::{Arch, Init, UnitSpec};
 
-pub mod weights;
+
 
 pub type Dev = Cpu;
 pub type DevError = <Cpu as HasErr>::Err;

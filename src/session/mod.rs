@@ -23,6 +23,8 @@ pub struct Overrides {
     pub only: Vec<String>,
     /// Train every variant with this many seeds (from its first seed on).
     pub seeds: Option<usize>,
+    /// Train every variant with this architecture (hidden widths joined by '-').
+    pub arch: Option<String>,
 }
 
 /// Applies command-line overrides to a loaded preset, with the preset's own limits.
@@ -88,7 +90,18 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
         "--train-subset must be at least 1"
     );
     anyhow::ensure!(o.test_subset != Some(0), "--test-subset must be at least 1");
+    let arch = o
+        .arch
+        .as_deref()
+        .map(crate::spec::Arch::parse)
+        .transpose()
+        .context("--arch")?;
     for v in &mut preset.units {
+        if let Some(a) = &arch {
+            // The study's numbers are of the study's network, not of this one.
+            v.reference = None;
+            v.arch = a.clone();
+        }
         if let Some(e) = o.epochs {
             v.epochs = e;
         }
@@ -121,6 +134,16 @@ pub fn load_data(flag: Option<&Path>) -> Result<Arc<Dataset>> {
     let dir = data_dir(flag);
     let data = data::load_dir(&dir).context("loading the data set")?;
     Ok(Arc::new(data))
+}
+
+/// The preset as it trains on the data set `id`: the study's reference numbers are of
+/// MNIST, so on any other data set they are dropped (not shown beside other numbers).
+pub fn for_data(preset: &mut Preset, id: &data::DataIdentity) {
+    if !id.is_mnist() {
+        for u in &mut preset.units {
+            u.reference = None;
+        }
+    }
 }
 
 /// A run stopped by a signal: `main` exits with 128 + the signal number.
@@ -161,13 +184,15 @@ impl Session {
     /// does not exist yet. Refused when the folder holds a different run. Units other writers
     /// finished are skipped, and so are those they are training (each unit is claimed under
     /// its lock just before it starts).
-    pub fn join(preset: Preset, data: &Dataset, dir: &Path) -> Result<Session> {
+    pub fn join(mut preset: Preset, data: &Dataset, dir: &Path) -> Result<Session> {
         runs::check_folder(dir, "run folder")?;
+        let identity = data.identity();
+        for_data(&mut preset, &identity);
         let mut ours = RunRecord::new(
             &preset,
             Environment::detect(&data.dir.display().to_string()),
         );
-        ours.data = Some(data.identity());
+        ours.data = Some(identity);
         if dir.join(runs::RUN_FILE).exists() {
             let theirs = runs::load_run_file(dir)?;
             runs::units::check_same_run(dir, &theirs, &ours)?;
@@ -277,10 +302,11 @@ impl Session {
     /// Like `create`, but when the runs folder cannot be written the run still trains, kept
     /// in memory and rescued at the end; the second value says why (the TUI's choice).
     pub fn create_or_in_memory(
-        preset: Preset,
+        mut preset: Preset,
         data: &Dataset,
         root: &Path,
     ) -> (Session, Option<String>) {
+        for_data(&mut preset, &data.identity());
         match Session::create(preset.clone(), data, root) {
             Ok(s) => (s, None),
             Err(e) => {

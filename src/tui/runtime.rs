@@ -216,7 +216,11 @@ impl Runtime {
             crate::export::export_files(&dir, &record, crate::export::view_files(name))?;
         if let (super::state::View::Digits, Some(d)) = (view, &self.app.digits) {
             let n = d.predictions.len();
-            let m = crate::insight::confusion::confusion(&d.data.test.labels[..n], &d.predictions);
+            let m = crate::insight::confusion::confusion(
+                &d.data.test.labels[..n],
+                &d.predictions,
+                d.data.classes.count,
+            );
             let path = dir.join(format!("confusion-{}.csv", runs::sanitize(&d.name)));
             std::fs::create_dir_all(&dir)
                 .map_err(|e| anyhow::anyhow!("{}: cannot create ({e})", dir.display()))?;
@@ -303,10 +307,7 @@ impl Runtime {
             None => {
                 let d = session::load_data(self.options.data.as_deref())?;
                 self.data = Some(d.clone());
-                self.outbox.push_back(Msg::DataLoaded(DataSizes {
-                    train: d.train.len(),
-                    test: d.test.len(),
-                }));
+                self.outbox.push_back(Msg::DataLoaded(DataSizes::of(&d)));
                 Ok(d)
             }
         }
@@ -633,10 +634,7 @@ impl Runtime {
                         if self.data.is_none() {
                             if let Some(d) = &done.data {
                                 self.data = Some(d.clone());
-                                msgs.push(Msg::DataLoaded(DataSizes {
-                                    train: d.train.len(),
-                                    test: d.test.len(),
-                                }));
+                                msgs.push(Msg::DataLoaded(DataSizes::of(d)));
                             }
                         }
                         msgs.push(done.msg);

@@ -7,6 +7,7 @@ use crate::engine::{Command, Event};
 use crate::preset::Preset;
 use crate::runs::{RunRecord, UnitRecord, UnitStatus};
 use crate::session::Fold;
+use crate::spec::Io;
 
 /// Training throughput assumed for the picker's estimates, in dense-equivalent FLOP/s (the
 /// FLOPs of a dense first layer per second). On the 2-core machine with AVX-512 the fused path
@@ -112,7 +113,7 @@ impl PickerEntry {
                 .iter()
                 .map(|v| {
                     let (train, test) = v.images(sizes.train, sizes.test);
-                    let flops = v.arch.epoch_flops(train, test);
+                    let flops = v.arch.epoch_flops(sizes.io, train, test);
                     v.epochs as f64 * flops / rate.for_arch(&v.arch.to_string())
                 })
                 .sum(),
@@ -153,11 +154,15 @@ impl Rate {
             let sizes = r.data.as_ref().map_or(DataSizes::default(), |d| DataSizes {
                 train: d.train,
                 test: d.test,
+                io: Io {
+                    inputs: d.rows * d.cols,
+                    classes: d.classes,
+                },
             });
             let cores = r.environment.threads.max(1) as f64;
             for u in &r.units {
                 let (train, test) = u.spec.images(sizes.train, sizes.test);
-                let per_epoch = u.spec.arch.epoch_flops(train, test);
+                let per_epoch = u.spec.arch.epoch_flops(sizes.io, train, test);
                 let entry = per.entry(u.spec.arch.to_string()).or_default();
                 for m in &u.history {
                     // The share of the machine the epoch had: units trained side by side
@@ -220,6 +225,8 @@ impl Rate {
 pub struct DataSizes {
     pub train: usize,
     pub test: usize,
+    /// Pixels per image and classes: what a network's ends cost.
+    pub io: Io,
 }
 
 impl Default for DataSizes {
@@ -228,6 +235,18 @@ impl Default for DataSizes {
         DataSizes {
             train: 60_000,
             test: 10_000,
+            io: Io::MNIST,
+        }
+    }
+}
+
+impl DataSizes {
+    /// The sizes of a loaded data set.
+    pub fn of(d: &crate::data::Dataset) -> DataSizes {
+        DataSizes {
+            train: d.train.len(),
+            test: d.test.len(),
+            io: d.io(),
         }
     }
 }
@@ -408,7 +427,7 @@ impl RunView {
         let work = |i: usize| {
             let s = &self.record.units[i].spec;
             let (train, test) = s.images(self.sizes.train, self.sizes.test);
-            s.arch.epoch_flops(train, test)
+            s.arch.epoch_flops(self.sizes.io, train, test)
         };
         let rate = self
             .record

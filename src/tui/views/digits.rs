@@ -1,5 +1,7 @@
 //! Digits view: a finished variant's confusion matrix (counts, coloured by rate), per-class
-//! accuracy, and a gallery of the test digits it got wrong, drawn with half-block pixels.
+//! accuracy, and a gallery of the test images it got wrong, drawn with half-block pixels.
+//! Any image size and any number of classes: a matrix too large for the screen gives way to
+//! a list of the most frequent confusions.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -40,11 +42,11 @@ impl Digits {
     }
 }
 
-/// The next class a filter shows: none, then 0 to 9.
-fn cycle_class(c: Option<u8>) -> Option<u8> {
+/// The next class a filter shows: none, then 0 to `classes` - 1.
+fn cycle_class(c: Option<u8>, classes: usize) -> Option<u8> {
     match c {
         None => Some(0),
-        Some(9) => None,
+        Some(c) if c as usize + 1 >= classes => None,
         Some(c) => Some(c + 1),
     }
 }
@@ -53,8 +55,12 @@ impl Digits {
     /// `u`/`i` filter by true / predicted class, ←/→ page the gallery.
     pub fn on_action(&mut self, action: Action) -> Reply {
         match action {
-            Action::FilterTrue => self.true_filter = cycle_class(self.true_filter),
-            Action::FilterPredicted => self.pred_filter = cycle_class(self.pred_filter),
+            Action::FilterTrue => {
+                self.true_filter = cycle_class(self.true_filter, self.data.classes.count)
+            }
+            Action::FilterPredicted => {
+                self.pred_filter = cycle_class(self.pred_filter, self.data.classes.count)
+            }
             Action::Right => {
                 self.page += 1;
                 return done();
@@ -83,13 +89,16 @@ impl Digits {
     }
 }
 
-/// A 28×28 digit as 28 columns × 14 rows of half blocks: the upper pixel is the foreground
-/// of '▀', the lower its background. Without colour, pixels ≥ 128 are on: '█', '▀', '▄', ' '.
+/// A rows × cols image as cols columns × rows/2 lines of half blocks: the upper pixel is
+/// the foreground of '▀', the lower its background. Without colour, pixels ≥ 128 are on:
+/// '█', '▀', '▄', ' '.
 pub struct DigitImage<'a> {
     pub pixels: &'a [u8],
+    pub rows: usize,
+    pub cols: usize,
     pub color: bool,
-    /// 1: every pixel (28×14 cells); 2: half size (14×7 cells, each pixel the brightest of
-    /// the 2×2 it stands for, so thin strokes survive).
+    /// 1: every pixel; s: each cell pixel the brightest of the s×s it stands for, so thin
+    /// strokes survive.
     pub scale: usize,
 }
 
@@ -97,19 +106,30 @@ impl DigitImage<'_> {
     /// The pixel at (`x`, `y`) of the scaled image.
     fn at(&self, x: usize, y: usize) -> u8 {
         let s = self.scale.max(1);
+        let (last_row, last_col) = (self.rows.max(1) - 1, self.cols.max(1) - 1);
         (0..s)
             .flat_map(|dy| (0..s).map(move |dx| (dx, dy)))
-            .map(|(dx, dy)| self.pixels[(y * s + dy).min(27) * 28 + (x * s + dx).min(27)])
+            .map(|(dx, dy)| {
+                self.pixels[(y * s + dy).min(last_row) * self.cols + (x * s + dx).min(last_col)]
+            })
             .max()
             .unwrap_or(0)
+    }
+
+    /// Cells (columns, lines) the scaled image takes.
+    pub fn cells(rows: usize, cols: usize, scale: usize) -> (u16, u16) {
+        let s = scale.max(1);
+        let w = cols.div_ceil(s);
+        let h = rows.div_ceil(s).div_ceil(2);
+        (w as u16, h as u16)
     }
 }
 
 impl Widget for DigitImage<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let side = (28 / self.scale.max(1)) as u16;
-        for row in 0..side / 2 {
-            for col in 0..side {
+        let (width, height) = DigitImage::cells(self.rows, self.cols, self.scale);
+        for row in 0..height {
+            for col in 0..width {
                 if col >= area.width || row >= area.height {
                     continue;
                 }
@@ -136,12 +156,27 @@ impl Widget for DigitImage<'_> {
     }
 }
 
+/// A tile of MNIST's 28×28 digits: the image, a caption above, a gap right and below.
 pub const TILE: (u16, u16) = (30, 16);
 /// A half-size tile (14×7 cells and a caption), for screens where full ones do not fit.
 pub const SMALL_TILE: (u16, u16) = (16, 9);
-/// The matrix's width with 5-column cells, and with 4-column ones.
-const MATRIX_WIDE: u16 = 68;
-const MATRIX_NARROW: u16 = 61;
+
+/// The scale at which an image is drawn full size: 1 up to 28 pixels a side, larger images
+/// shrunk to about that.
+fn full_scale(rows: usize, cols: usize) -> usize {
+    rows.max(cols).div_ceil(28).max(1)
+}
+
+/// A gallery tile of an image at `scale`: the image with a caption line and a gap.
+fn tile(rows: usize, cols: usize, scale: usize) -> (u16, u16) {
+    let (w, h) = DigitImage::cells(rows, cols, scale);
+    (w + 2, h + 2)
+}
+
+/// The matrix's width: row labels, `cell`-wide counts, the accuracy column and borders.
+fn matrix_width(label: usize, cell: usize, classes: usize) -> u16 {
+    (label + cell * classes + 6 + 2) as u16
+}
 
 pub fn render(
     digits: Option<&Digits>,
@@ -158,44 +193,110 @@ pub fn render(
         );
         return;
     };
-    // The wide matrix where two full digits still fit beside it; else the narrow one.
-    let wide = area.width >= MATRIX_WIDE + 2 + 2 * TILE.0;
-    let matrix = if wide { MATRIX_WIDE } else { MATRIX_NARROW };
+    let (rows, cols, k) = (d.data.rows, d.data.cols, d.data.classes.count);
+    let full = tile(rows, cols, full_scale(rows, cols));
+    let cell = matrix_cell(d);
+    // The wide matrix where two full images still fit beside it; else the narrow one; else,
+    // when even that leaves no room for one image (or its rows do not fit), the list.
+    let wide = area.width >= matrix_width(9, cell, k) + 2 + 2 * full.0;
+    let narrow = matrix_width(3, cell, k) + full.0.min(SMALL_TILE.0) <= area.width
+        && k as u16 + 5 <= area.height;
+    let left_width = match (wide, narrow) {
+        (true, _) => matrix_width(9, cell, k),
+        (false, true) => matrix_width(3, cell, k),
+        (false, false) => CONFUSIONS_WIDTH,
+    };
     let [left, right] =
-        Layout::horizontal([Constraint::Length(matrix), Constraint::Fill(1)]).areas(area);
-    render_matrix(d, frame, left, theme, wide, hits);
+        Layout::horizontal([Constraint::Length(left_width), Constraint::Fill(1)]).areas(area);
+    if wide || narrow {
+        render_matrix(d, frame, left, theme, wide, cell, hits);
+    } else {
+        render_confusions(d, frame, left, theme, hits);
+    }
     render_gallery(d, frame, right, theme);
+}
+
+/// Columns per count: five for MNIST's ten classes (a count of 1,000 must not touch its
+/// neighbour), else the widest count and a space.
+fn matrix_cell(d: &Digits) -> usize {
+    if d.data.classes.count <= 10 {
+        return 5;
+    }
+    let largest = d.data.test.len().max(1);
+    largest.to_string().len().min(5) + 1
 }
 
 /// The tile size and scale for a gallery of `inner` cells: full tiles when at least four
 /// fit (or nothing smaller would fit more), else half-size ones.
-fn tiles_for(inner: Rect) -> ((u16, u16), usize) {
+fn tiles_for(inner: Rect, rows: usize, cols: usize) -> ((u16, u16), usize) {
     let fit = |t: (u16, u16)| {
         (inner.width / t.0) as usize * (inner.height.saturating_sub(1) / t.1) as usize
     };
-    if fit(TILE) >= 4 || fit(SMALL_TILE) <= fit(TILE) {
-        (TILE, 1)
+    let s = full_scale(rows, cols);
+    let (full, small) = (tile(rows, cols, s), tile(rows, cols, 2 * s));
+    if fit(full) >= 4 || fit(small) <= fit(full) {
+        (full, s)
     } else {
-        (SMALL_TILE, 2)
+        (small, 2 * s)
     }
 }
 
-/// The confusion matrix; `wide` labels its rows "true\pred", else "t\p" (its cells keep
-/// five columns: a count of 1,000 or more must not touch its neighbour).
+/// Width of the list that stands in for a matrix too large for the screen.
+const CONFUSIONS_WIDTH: u16 = 30;
+
+/// The most frequent confusions, largest first, each a click that filters the gallery, and
+/// the overall accuracy: for data sets with more classes than the screen has room for.
+fn render_confusions(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme, hits: &mut Hits) {
+    let n = d.predictions.len();
+    let m = confusion::confusion(&d.data.test.labels[..n], &d.predictions, d.data.classes.count);
+    let correct: u32 = (0..m.len()).map(|i| m[i][i]).sum();
+    let mut pairs: Vec<(u32, usize, usize)> = m
+        .iter()
+        .enumerate()
+        .flat_map(|(t, row)| row.iter().enumerate().map(move |(p, &c)| (c, t, p)))
+        .filter(|&(c, t, p)| c > 0 && t != p)
+        .collect();
+    pairs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let block = Block::bordered().title(format!(" {} classes ", m.len()));
+    let inner = block.inner(area);
+    let mut lines = vec![
+        Line::raw(format!("{correct} of {n} correct")),
+        Line::raw(format!("({:.4})", correct as f64 / n.max(1) as f64)),
+        Line::styled("true → predicted  count", theme.title()),
+    ];
+    let room = (inner.height as usize).saturating_sub(lines.len());
+    for (row, &(c, t, p)) in pairs.iter().take(room).enumerate() {
+        lines.push(Line::raw(format!(
+            "{:>6} → {:<6} {c:>6}",
+            d.data.classes.label(t),
+            d.data.classes.label(p)
+        )));
+        let y = inner.y + 3 + row as u16;
+        hits.add(
+            Rect::new(inner.x, y, inner.width, 1).intersection(inner),
+            Target::Pair(t as u8, p as u8),
+        );
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The confusion matrix; `wide` labels its rows "true\pred", else "t\p"; counts take
+/// `cell` columns each.
 fn render_matrix(
     d: &Digits,
     frame: &mut Frame,
     area: Rect,
     theme: Theme,
     wide: bool,
+    cell: usize,
     hits: &mut Hits,
 ) {
-    let cell = 5;
     let label = if wide { 9 } else { 3 };
     let n = d.predictions.len();
-    let m = confusion::confusion(&d.data.test.labels[..n], &d.predictions);
+    let k = d.data.classes.count;
+    let m = confusion::confusion(&d.data.test.labels[..n], &d.predictions, k);
     let acc = confusion::per_class_accuracy(&m);
-    let head: String = (0..10).map(|p| format!("{p:>cell$}")).collect();
+    let head: String = (0..k).map(|p| format!("{p:>cell$}")).collect();
     let corner = if wide { "true\\pred" } else { "t\\p" };
     let mut lines = vec![Line::styled(format!("{corner}{head}  acc"), theme.title())];
     for (t, row) in m.iter().enumerate() {
@@ -228,7 +329,7 @@ fn render_matrix(
         ));
         lines.push(Line::from(spans));
     }
-    let correct: u32 = (0..10).map(|i| m[i][i]).sum();
+    let correct: u32 = (0..k).map(|i| m[i][i]).sum();
     lines.push(Line::raw(""));
     lines.push(Line::raw(format!(
         "{} of {} correct ({:.4})",
@@ -240,8 +341,8 @@ fn render_matrix(
     let inner = block.inner(area);
     frame.render_widget(Paragraph::new(lines).block(block), area);
     // Each count selects its (true, predicted) pair for the gallery.
-    for t in 0..10u16 {
-        for p in 0..10u16 {
+    for t in 0..k as u16 {
+        for p in 0..k as u16 {
             let cell_area = Rect::new(
                 inner.x + label as u16 + p * cell as u16,
                 inner.y + 1 + t,
@@ -280,8 +381,9 @@ fn render_gallery(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme) {
     let block = Block::bordered().title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let (tile, scale) = tiles_for(inner);
-    let side = (28 / scale) as u16;
+    let (rows, cols) = (d.data.rows, d.data.cols);
+    let (tile, scale) = tiles_for(inner, rows, cols);
+    let (side, lines) = DigitImage::cells(rows, cols, scale);
     let per_row = (inner.width / tile.0).max(1) as usize;
     let rows = (inner.height.saturating_sub(1) / tile.1).max(1) as usize;
     let per_page = per_row * rows;
@@ -298,7 +400,8 @@ fn render_gallery(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme) {
         if x + side > inner.right() || y + tile.1 > inner.bottom() + 1 {
             continue;
         }
-        let caption = if scale == 1 {
+        // The long caption where the tile has room for it (about 25 columns).
+        let caption = if tile.0 >= 26 {
             format!(
                 "#{i} true {} → {} ({:.0}%)",
                 d.data.test.labels[i],
@@ -325,6 +428,8 @@ fn render_gallery(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme) {
         frame.render_widget(
             DigitImage {
                 pixels: d.data.test.image(i),
+                rows,
+                cols,
                 color: theme.color,
                 scale,
             },
@@ -332,7 +437,7 @@ fn render_gallery(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme) {
                 x,
                 y: y + 1,
                 width: side,
-                height: side / 2,
+                height: lines,
             },
         );
     }

@@ -1,0 +1,221 @@
+//! Trained weights as safetensors files that say whose they are: the variant's exact name
+//! and its architecture travel in the file's metadata, and loading checks both, so one
+//! variant's file can never be evaluated as another's.
+//!
+//! Every architecture is written in one layout: the tensor names dfdx's visitor gives its
+//! nested (Block, (Block, Linear)) types ("0.linear.weight", "1.0.bn.scale", "1.1.bias"),
+//! so files written through dfdx before any width was allowed load unchanged.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::SafeTensorError;
+
+use crate::model::block::{KERAS_BN_EPSILON, KERAS_BN_MOMENTUM};
+use crate::spec::Arch;
+
+/// Metadata keys of a weights file.
+pub const META_VARIANT: &str = "mnist-lab.variant";
+pub const META_ARCH: &str = "mnist-lab.arch";
+
+
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    #[error("{path}: cannot read: {error}")]
+    Io { path: String, error: std::io::Error },
+    #[error("{path}: not a safetensors weights file ({reason})")]
+    Format { path: String, reason: String },
+    #[error(
+        "{path}: these weights belong to variant {found:?}, not {expected:?} \
+         (the file was replaced or renamed)"
+    )]
+    OtherVariant {
+        path: String,
+        found: String,
+        expected: String,
+    },
+    #[error("{path}: these weights are of architecture {found}, not {expected}")]
+    OtherArch {
+        path: String,
+        found: String,
+        expected: String,
+    },
+    #[error(
+        "{path}: the file does not say which variant it belongs to (written by an older \
+         mnist-lab or another program), so it cannot be checked against {expected:?}"
+    )]
+    Unlabelled { path: String, expected: String },
+    #[error("cannot serialise the weights: {0}")]
+    Serialise(String),
+}
+
+/// Readable text for a safetensors error (its Display is only its Debug form).
+fn describe(e: &SafeTensorError) -> String {
+    match e {
+        SafeTensorError::HeaderTooLarge
+        | SafeTensorError::HeaderTooSmall
+        | SafeTensorError::InvalidHeader
+        | SafeTensorError::InvalidHeaderStart
+        | SafeTensorError::InvalidHeaderLength
+        | SafeTensorError::InvalidHeaderDeserialization
+        | SafeTensorError::JsonError(_) => "its header is damaged".into(),
+        SafeTensorError::TensorNotFound(name) => format!("it has no tensor {name:?}"),
+        SafeTensorError::IoError(io) => io.to_string(),
+        _ => "its tensor table does not match its data".into(),
+    }
+}
+
+/// One tensor of the layout: its name and shape.
+struct Slot {
+    name: String,
+    shape: Vec<usize>,
+}
+
+/// The tensors of a network of `widths` (input, hidden…, output), in the parameter order
+/// of `FastNet::params` (dfdx's visiting order).
+fn layout(widths: &[usize]) -> Vec<Slot> {
+    let hidden = widths.len() - 2;
+    let mut out = Vec::new();
+    let slot = |name: String, shape: Vec<usize>| Slot { name, shape };
+    for l in 0..=hidden {
+        let (inp, n) = (widths[l], widths[l + 1]);
+        if l < hidden {
+            let p = format!("{}0.", "1.".repeat(l));
+            out.push(slot(format!("{p}linear.weight"), vec![n, inp]));
+            out.push(slot(format!("{p}linear.bias"), vec![n]));
+            for t in ["scale", "bias", "running_mean", "running_var"] {
+                out.push(slot(format!("{p}bn.{t}"), vec![n]));
+            }
+        } else {
+            let p = "1.".repeat(hidden);
+            out.push(slot(format!("{p}weight"), vec![n, inp]));
+            out.push(slot(format!("{p}bias"), vec![n]));
+        }
+    }
+    out
+}
+
+/// The parameters (in `FastNet::params` order) as safetensors bytes, labelled with
+/// `variant` and `arch`.
+pub fn to_bytes(
+    params: &[Vec<f32>],
+    widths: &[usize],
+    variant: &str,
+    arch: &Arch,
+) -> Result<Vec<u8>, WeightsError> {
+    let slots = layout(widths);
+    if slots.len() != params.len() {
+        return Err(WeightsError::Serialise(format!(
+            "{} tensors for a layout of {}",
+            params.len(),
+            slots.len()
+        )));
+    }
+    let mut data: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = slots
+        .into_iter()
+        .zip(params)
+        .map(|(s, p)| {
+            let bytes = p.iter().flat_map(|f| f.to_le_bytes()).collect();
+            (s.name, Dtype::F32, s.shape, bytes)
+        })
+        .collect();
+    // The scalars dfdx saves with each BN layer, so the file is what dfdx would write.
+    for l in 0..widths.len() - 2 {
+        let p = format!("{}0.bn.", "1.".repeat(l));
+        for (t, v) in [("epsilon", KERAS_BN_EPSILON), ("momentum", KERAS_BN_MOMENTUM)] {
+            data.push((format!("{p}{t}"), Dtype::F64, Vec::new(), v.to_le_bytes().to_vec()));
+        }
+    }
+    let views = data
+        .iter()
+        .map(|(name, dtype, shape, bytes)| {
+            TensorView::new(*dtype, shape.clone(), bytes)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| WeightsError::Serialise(describe(&e)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let metadata = HashMap::from([
+        (META_VARIANT.to_string(), variant.to_string()),
+        (META_ARCH.to_string(), arch.name()),
+    ]);
+    safetensors::serialize(views, &Some(metadata))
+        .map_err(|e| WeightsError::Serialise(describe(&e)))
+}
+
+/// Reads a weights file and checks it belongs to `variant` of `arch`; returns its bytes.
+pub fn read_checked(path: &Path, variant: &str, arch: &Arch) -> Result<Vec<u8>, WeightsError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|error| WeightsError::Io {
+        path: shown.clone(),
+        error,
+    })?;
+    let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| WeightsError::Format {
+        path: shown.clone(),
+        reason: describe(&e),
+    })?;
+    let labels = meta.metadata().clone().unwrap_or_default();
+    let (Some(found), Some(found_arch)) = (labels.get(META_VARIANT), labels.get(META_ARCH)) else {
+        return Err(WeightsError::Unlabelled {
+            path: shown,
+            expected: variant.to_string(),
+        });
+    };
+    if found != variant {
+        return Err(WeightsError::OtherVariant {
+            path: shown,
+            found: found.clone(),
+            expected: variant.to_string(),
+        });
+    }
+    if *found_arch != arch.name() {
+        return Err(WeightsError::OtherArch {
+            path: shown,
+            found: found_arch.clone(),
+            expected: arch.name(),
+        });
+    }
+    Ok(bytes)
+}
+
+/// The parameters of checked bytes (from `read_checked`) for a network of `widths`, in
+/// `FastNet::params` order; every tensor must be there, f32, of its shape, and finite.
+pub fn from_bytes(bytes: &[u8], widths: &[usize], path: &Path) -> Result<Vec<Vec<f32>>, WeightsError> {
+    let format = |reason: String| WeightsError::Format {
+        path: path.display().to_string(),
+        reason,
+    };
+    let tensors = SafeTensors::deserialize(bytes).map_err(|e| format(describe(&e)))?;
+    layout(widths)
+        .into_iter()
+        .map(|slot| {
+            let t = tensors
+                .tensor(&slot.name)
+                .map_err(|e| format(describe(&e)))?;
+            if t.dtype() != Dtype::F32 {
+                return Err(format(format!(
+                    "tensor {:?} is {:?}, not F32",
+                    slot.name,
+                    t.dtype()
+                )));
+            }
+            if t.shape() != slot.shape {
+                return Err(format(format!(
+                    "tensor {:?} has shape {:?} where {:?} was expected",
+                    slot.name,
+                    t.shape(),
+                    slot.shape
+                )));
+            }
+            let values: Vec<f32> = t
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+                return Err(format(format!("tensor {:?} holds {bad}", slot.name)));
+            }
+            Ok(values)
+        })
+        .collect()
+}
