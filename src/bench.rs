@@ -171,7 +171,8 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// Trains `arch` (BN+Dropout every layer, Adam, batch 128, as paper-2019) for `epochs`.
+/// Trains `arch` (BN+Dropout every layer, Adam, batch 128, as paper-2019) for `epochs`: the
+/// paper's variant of that architecture, or its first such variant with `arch` swapped in.
 fn bench_arch(
     base: &Preset,
     arch: &Arch,
@@ -180,12 +181,20 @@ fn bench_arch(
     data: &Arc<Dataset>,
     reference: f64,
 ) -> Result<ArchResult> {
+    let every = |v: &&crate::spec::UnitSpec| v.placement == crate::spec::Placement::Every;
     let spec = base
         .units
         .iter()
-        .find(|v| &v.arch == arch && v.placement == crate::spec::Placement::Every)
-        .ok_or_else(|| anyhow::anyhow!("paper-2019 has no {arch} variant"))?;
+        .filter(every)
+        .find(|v| &v.arch == arch)
+        .or_else(|| base.units.iter().find(every))
+        .ok_or_else(|| anyhow::anyhow!("paper-2019 has no variant with BN+Dropout Every"))?;
     let mut spec = spec.clone();
+    if &spec.arch != arch {
+        spec.name = arch.name();
+        spec.arch = arch.clone();
+        spec.reference = None;
+    }
     spec.epochs = epochs;
     let preset = Preset {
         name: "bench".into(),

@@ -157,7 +157,7 @@ pub enum Cmd {
         #[command(flatten)]
         overrides: OverrideArgs,
     },
-    /// List presets and supported architectures
+    /// List presets, and the architectures with a dfdx type (any widths train)
     List,
     /// Measure GEMM rate and training speed (seconds/epoch, efficiency) per architecture
     Bench {
@@ -167,7 +167,7 @@ pub enum Cmd {
         /// Which training path(s) to measure
         #[arg(long, value_enum, default_value = "both")]
         kernel: BenchKernel,
-        /// Architectures to measure (comma-separated)
+        /// Architectures to measure (comma-separated hidden widths; any, on the fast path)
         #[arg(
             long,
             value_delimiter = ',',

@@ -213,6 +213,13 @@ fn bench(
         BenchKernel::All => vec![Kernel::Dfdx, Kernel::Dense, Kernel::Fast],
     };
     let data = session::load_data(common.data.as_deref())?;
+    if kernels.contains(&Kernel::Dfdx) {
+        for a in &arch {
+            if let Some(why) = crate::engine::train::dfdx_refusal(a, data.io()) {
+                anyhow::bail!("cannot bench {a} with dfdx: {why}");
+            }
+        }
+    }
     let report = crate::bench::run(data, epochs, &kernels, &arch, |m| eprintln!("{m}"))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);

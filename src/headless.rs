@@ -143,6 +143,20 @@ pub fn run(
         ) {
             closed = Some(e);
         }
+        // Another data set than the study's: say which, and how its labels were read.
+        let id = data.identity();
+        if !id.is_mnist() {
+            let note = data
+                .classes
+                .note()
+                .map(|n| format!("; {n}"))
+                .unwrap_or_default();
+            let line = format!("data {id}{note} (the study's numbers are MNIST's: not shown)");
+            let shown = escape(&line);
+            if let Err(e) = writeln!(out, "{shown}") {
+                closed = Some(e);
+            }
+        }
     }
     let mut session = session;
     let signals = crate::signals::listen().context("listening for signals")?;

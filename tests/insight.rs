@@ -7,8 +7,6 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent};
 use mnist_lab::data::{Dataset, Split};
-
-const PIXELS: usize = 784;
 use mnist_lab::engine::Event;
 use mnist_lab::preset;
 use mnist_lab::runs::{record::Environment, RunRecord, UnitStatus};
@@ -19,6 +17,8 @@ use mnist_lab::tui::views::digits::Digits;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::Terminal;
+
+const PIXELS: usize = 784;
 
 fn draw(app: &App, w: u16, h: u16) -> (Vec<String>, Buffer) {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -389,4 +389,98 @@ fn clicking_a_matrix_cell_filters_the_gallery_to_that_pair() {
         let d = app.digits.as_ref().unwrap();
         assert_eq!((d.true_filter, d.pred_filter), (None, None));
     }
+}
+
+/// Digits of another data set: `n` test images of `rows`×`cols`, label i % `classes`, each
+/// predicted as the next class (so every one is a mistake), image k lit in column k % cols.
+fn other_digits_app(rows: usize, cols: usize, classes: usize, n: usize) -> App {
+    let mut app = finished_paper();
+    app.selected = 0;
+    let pixels = rows * cols;
+    let mut images = vec![0u8; n * pixels];
+    for k in 0..n {
+        for r in 0..rows {
+            images[k * pixels + r * cols + k % cols] = 255;
+        }
+    }
+    let labels: Vec<u8> = (0..n).map(|i| (i % classes) as u8).collect();
+    let predictions: Vec<u8> = labels.iter().map(|&l| ((l as usize + 1) % classes) as u8).collect();
+    let split = Split {
+        images,
+        labels,
+        pixels,
+    };
+    let data = Arc::new(Dataset::in_memory(
+        "other".as_ref(),
+        split.clone(),
+        split,
+        (rows, cols),
+        classes,
+    ));
+    app.update(Msg::DigitsLoaded(Digits {
+        variant: 0,
+        name: "2L adam every".into(),
+        data,
+        predictions,
+        confidence: vec![0.5; n],
+        true_filter: None,
+        pred_filter: None,
+        page: 0,
+    }));
+    app
+}
+
+/// 14×14 images of 5 classes: a 5×5 matrix, images 14 columns × 7 lines drawn pixel for
+/// pixel, and the class filters cycle through the 5 classes only.
+#[test]
+fn the_digits_view_draws_14x14_images_of_5_classes() {
+    let mut app = other_digits_app(14, 14, 5, 10);
+    app.no_color = true;
+    let (s, buf) = draw(&app, 120, 40);
+    assert!(contains(&s, "true\\pred    0    1    2    3    4  acc"), "{s:#?}");
+    assert!(!contains(&s, "    4    5"), "no sixth class: {s:#?}");
+    assert!(contains(&s, "0 of 10 correct"), "{s:#?}");
+    // Image 0 (true 0, predicted 1): lit in column 0 on every row: a full block in the
+    // image's first column, on each of its 7 lines, and nothing in its second.
+    let caption_y = s
+        .iter()
+        .position(|l| l.contains("0→1 50%"))
+        .unwrap_or_else(|| panic!("short caption of image 0: {s:#?}"));
+    let x0 = (0..120u16)
+        .find(|&x| buf[(x, caption_y as u16)].symbol() == "0" && buf[(x + 1, caption_y as u16)].symbol() == "→")
+        .expect("caption start");
+    for line in 0..7u16 {
+        let y = caption_y as u16 + 1 + line;
+        assert_eq!(buf[(x0, y)].symbol(), "█", "line {line}: {s:#?}");
+        assert_eq!(buf[(x0 + 1, y)].symbol(), " ", "line {line}");
+    }
+    assert_eq!(buf[(x0, caption_y as u16 + 8)].symbol(), " ", "7 lines, no more");
+    for expected in [Some(0), Some(1), Some(2), Some(3), Some(4), None] {
+        app.update(key('u'));
+        assert_eq!(app.digits.as_ref().unwrap().true_filter, expected);
+    }
+}
+
+/// 47 classes (EMNIST balanced) do not fit a matrix at 120×40: the view lists the most
+/// frequent confusions instead, each a click that filters the gallery; on a screen large
+/// enough the matrix comes back.
+#[test]
+fn a_matrix_too_large_for_the_screen_gives_way_to_a_list_of_confusions() {
+    use mnist_lab::tui::hits::Target;
+    let mut app = other_digits_app(28, 28, 47, 94);
+    app.no_color = true;
+    let (s, _) = draw(&app, 120, 40);
+    assert!(contains(&s, "47 classes"), "{s:#?}");
+    assert!(contains(&s, "0 of 94 correct"), "{s:#?}");
+    assert!(contains(&s, "true → predicted  count"), "{s:#?}");
+    // Every true class has two mistakes (to the next class): the first listed is 0 → 1.
+    assert!(contains(&s, "     0 → 1           2"), "{s:#?}");
+    let (_, hits) = common::screen::drawn(&app, 120, 40);
+    let at = hits.find(Target::Pair(0, 1)).expect("the 0→1 line is clickable");
+    app.update(common::screen::click(&app, 120, 40, at.x + 1, at.y));
+    let d = app.digits.as_ref().unwrap();
+    assert_eq!((d.true_filter, d.pred_filter), (Some(0), Some(1)));
+    let (s, _) = draw(&app, 250, 70);
+    assert!(contains(&s, "true\\pred  0  1  2"), "the matrix at 250x70: {s:#?}");
+    assert!(!contains(&s, "true → predicted"), "{s:#?}");
 }

@@ -385,8 +385,8 @@ fn render_gallery(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme) {
     let (tile, scale) = tiles_for(inner, rows, cols);
     let (side, lines) = DigitImage::cells(rows, cols, scale);
     let per_row = (inner.width / tile.0).max(1) as usize;
-    let rows = (inner.height.saturating_sub(1) / tile.1).max(1) as usize;
-    let per_page = per_row * rows;
+    let tile_rows = (inner.height.saturating_sub(1) / tile.1).max(1) as usize;
+    let per_page = per_row * tile_rows;
     let pages = wrong.len().div_ceil(per_page).max(1);
     let page = d.page.min(pages - 1);
     for (k, &i) in wrong
