@@ -568,7 +568,13 @@ impl Arch {
     /// FLOPs of one epoch when the first layer skips zero pixels: its products (forward and
     /// weight gradient in training, forward in evaluation) scale with the fraction of
     /// non-zero pixels of each split.
-    pub fn sparse_epoch_flops(&self, io: Io, train: usize, test: usize, density: (f64, f64)) -> f64 {
+    pub fn sparse_epoch_flops(
+        &self,
+        io: Io,
+        train: usize,
+        test: usize,
+        density: (f64, f64),
+    ) -> f64 {
         let first = (io.inputs * self.hidden[0]) as f64;
         let saved_train = 4.0 * first * (1.0 - density.0);
         let saved_test = 2.0 * first * (1.0 - density.1);
@@ -902,7 +908,11 @@ mod tests {
         let odd = Arch::parse("1000-300").unwrap();
         assert_eq!(odd.hidden(), &[1000, 300]);
         assert!(!odd.in_menu());
-        assert_eq!(Arch::parse(" 064 ").unwrap().name(), "64", "one spelling per net");
+        assert_eq!(
+            Arch::parse(" 064 ").unwrap().name(),
+            "64",
+            "one spelling per net"
+        );
         assert_eq!(Arch::parse("1-2-3-4-5-6-7-8").unwrap().depth(), 8);
         assert_eq!(Arch::parse("4096").unwrap().hidden(), &[4096]);
         for (bad, why) in [
@@ -916,7 +926,10 @@ mod tests {
         ] {
             let msg = Arch::parse(bad).unwrap_err().to_string();
             assert!(msg.contains(why), "{bad:?}: {msg}");
-            assert!(msg.contains("1024-512-256"), "the message shows the form: {msg}");
+            assert!(
+                msg.contains("1024-512-256"),
+                "the message shows the form: {msg}"
+            );
         }
         assert_eq!(Arch::menu().len(), ARCHITECTURES.len());
         assert!(Arch::menu().iter().all(Arch::in_menu));

@@ -47,14 +47,14 @@ fn bad_preset_exits_non_zero_with_file_and_reason() {
     let path = dir.path().join("bad.ron");
     std::fs::write(
         &path,
-        "(name: \"x\", variants: [(name: \"a\", arch: \"7-7\")])",
+        "(name: \"x\", variants: [(name: \"a\", arch: \"7-x\")])",
     )
     .unwrap();
     let out = bin().arg("run").arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("bad.ron") && err.contains("unknown architecture"),
+        err.contains("bad.ron") && err.contains("\"x\" is not a whole number of units"),
         "{err}"
     );
 }

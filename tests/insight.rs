@@ -404,7 +404,10 @@ fn other_digits_app(rows: usize, cols: usize, classes: usize, n: usize) -> App {
         }
     }
     let labels: Vec<u8> = (0..n).map(|i| (i % classes) as u8).collect();
-    let predictions: Vec<u8> = labels.iter().map(|&l| ((l as usize + 1) % classes) as u8).collect();
+    let predictions: Vec<u8> = labels
+        .iter()
+        .map(|&l| ((l as usize + 1) % classes) as u8)
+        .collect();
     let split = Split {
         images,
         labels,
@@ -437,7 +440,10 @@ fn the_digits_view_draws_14x14_images_of_5_classes() {
     let mut app = other_digits_app(14, 14, 5, 10);
     app.no_color = true;
     let (s, buf) = draw(&app, 120, 40);
-    assert!(contains(&s, "true\\pred    0    1    2    3    4  acc"), "{s:#?}");
+    assert!(
+        contains(&s, "true\\pred    0    1    2    3    4  acc"),
+        "{s:#?}"
+    );
     assert!(!contains(&s, "    4    5"), "no sixth class: {s:#?}");
     assert!(contains(&s, "0 of 10 correct"), "{s:#?}");
     // Image 0 (true 0, predicted 1): lit in column 0 on every row: a full block in the
@@ -447,14 +453,21 @@ fn the_digits_view_draws_14x14_images_of_5_classes() {
         .position(|l| l.contains("0→1 50%"))
         .unwrap_or_else(|| panic!("short caption of image 0: {s:#?}"));
     let x0 = (0..120u16)
-        .find(|&x| buf[(x, caption_y as u16)].symbol() == "0" && buf[(x + 1, caption_y as u16)].symbol() == "→")
+        .find(|&x| {
+            buf[(x, caption_y as u16)].symbol() == "0"
+                && buf[(x + 1, caption_y as u16)].symbol() == "→"
+        })
         .expect("caption start");
     for line in 0..7u16 {
         let y = caption_y as u16 + 1 + line;
         assert_eq!(buf[(x0, y)].symbol(), "█", "line {line}: {s:#?}");
         assert_eq!(buf[(x0 + 1, y)].symbol(), " ", "line {line}");
     }
-    assert_eq!(buf[(x0, caption_y as u16 + 8)].symbol(), " ", "7 lines, no more");
+    assert_eq!(
+        buf[(x0, caption_y as u16 + 8)].symbol(),
+        " ",
+        "7 lines, no more"
+    );
     for expected in [Some(0), Some(1), Some(2), Some(3), Some(4), None] {
         app.update(key('u'));
         assert_eq!(app.digits.as_ref().unwrap().true_filter, expected);
@@ -476,11 +489,16 @@ fn a_matrix_too_large_for_the_screen_gives_way_to_a_list_of_confusions() {
     // Every true class has two mistakes (to the next class): the first listed is 0 → 1.
     assert!(contains(&s, "     0 → 1           2"), "{s:#?}");
     let (_, hits) = common::screen::drawn(&app, 120, 40);
-    let at = hits.find(Target::Pair(0, 1)).expect("the 0→1 line is clickable");
+    let at = hits
+        .find(Target::Pair(0, 1))
+        .expect("the 0→1 line is clickable");
     app.update(common::screen::click(&app, 120, 40, at.x + 1, at.y));
     let d = app.digits.as_ref().unwrap();
     assert_eq!((d.true_filter, d.pred_filter), (Some(0), Some(1)));
     let (s, _) = draw(&app, 250, 70);
-    assert!(contains(&s, "true\\pred  0  1  2"), "the matrix at 250x70: {s:#?}");
+    assert!(
+        contains(&s, "true\\pred  0  1  2"),
+        "the matrix at 250x70: {s:#?}"
+    );
     assert!(!contains(&s, "true → predicted"), "{s:#?}");
 }

@@ -451,8 +451,8 @@ fn fast_initial_weights_are_dfdx_s_bit_for_bit_on_every_menu_architecture() {
             let theirs = mnist_lab::model::dispatch(&arch, DfdxStart(s));
             assert_eq!(ours.len(), theirs.len(), "{arch}: tensor count");
             for (k, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-                let same = a.len() == b.len()
-                    && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+                let same =
+                    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
                 assert!(same, "{arch} {init:?}: tensor {k} differs from dfdx's");
             }
         }

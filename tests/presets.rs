@@ -95,10 +95,40 @@ fn syntax_errors_give_line_and_column() {
 }
 
 #[test]
-fn unknown_architecture_lists_the_supported_ones() {
-    let e = err(r#"(name: "p", variants: [(name: "a", arch: "999-1")])"#);
-    assert!(e.contains("unknown architecture \"999-1\""), "{e}");
-    assert!(e.contains("512-256-128-64-32"), "{e}");
+fn a_bad_architecture_names_the_variant_the_reason_and_the_form() {
+    let e = err(r#"(name: "p", variants: [(name: "a", arch: "5000-1")])"#);
+    assert!(e.contains("variant \"a\""), "{e}");
+    assert!(
+        e.contains("architecture \"5000-1\": a layer of width 5000 is wider than 4096"),
+        "{e}"
+    );
+    assert!(
+        e.contains("\"1024-512-256\"") && e.contains("[1024, 512, 256]"),
+        "{e}"
+    );
+    let e = err(r#"(name: "p", variants: [(name: "a", arch: [])])"#);
+    assert!(e.contains("no hidden layer given"), "{e}");
+}
+
+/// Widths as a string or a list, in variants, defaults and grids, outside the dfdx menu too.
+#[test]
+fn architectures_are_any_widths_as_a_string_or_a_list() {
+    let p = preset::parse(
+        "p.ron",
+        r#"(name: "p", defaults: (arch: [1000, 300]),
+            grid: (arch: ["64", [256, 256], "1024-1024"], placement: [Every, None]),
+            variants: [(name: "d", placement: None), (name: "l", arch: [64], placement: None)])"#,
+    )
+    .unwrap();
+    let archs: Vec<String> = p.units.iter().map(|u| u.arch.name()).collect();
+    for a in ["1000-300", "64", "256-256", "1024-1024"] {
+        assert!(archs.contains(&a.to_string()), "{a}: {archs:?}");
+    }
+    assert!(
+        p.units.iter().any(|u| u.name == "256-256 · Every"),
+        "grid names use the widths"
+    );
+    assert_eq!(p.units.len(), 3 * 2 + 2);
 }
 
 #[test]

@@ -745,7 +745,10 @@ fn estimates_use_the_speed_past_runs_measured_on_this_cpu() {
     let mut flops = 0.0;
     for u in &mut here.units {
         let (train, test) = u.spec.images(60_000, 10_000);
-        flops += u.spec.arch.epoch_flops(mnist_lab::spec::Io::MNIST, train, test);
+        flops += u
+            .spec
+            .arch
+            .epoch_flops(mnist_lab::spec::Io::MNIST, train, test);
         // Trained two at a time (`--jobs 2`): each on half the cores.
         u.history.push(mnist_lab::spec::EpochMetrics {
             epoch: 1,

@@ -214,7 +214,10 @@ mod tests {
         assert_eq!(te, vec![0, 25, 12]);
         assert_eq!(tr[0], 0);
         let note = c.note().unwrap();
-        assert!(note.contains("labels 1..26 read as classes 0..25"), "{note}");
+        assert!(
+            note.contains("labels 1..26 read as classes 0..25"),
+            "{note}"
+        );
     }
 
     #[test]
@@ -230,7 +233,9 @@ mod tests {
         let names = Some(vec!["a", "b", "c", "d"]);
         let msg = settle_raw(&mut [0, 1, 2, 4], &mut [0], names).unwrap_err();
         assert!(
-            msg.contains("d/train: label 4 at index 3 is outside the 4 classes named in d/classes.txt"),
+            msg.contains(
+                "d/train: label 4 at index 3 is outside the 4 classes named in d/classes.txt"
+            ),
             "{msg}"
         );
         // Declared, a class without training images is allowed, unless the test set has it.

@@ -106,7 +106,13 @@ fn mnist_classes() -> usize {
 impl PartialEq for DataIdentity {
     fn eq(&self, other: &Self) -> bool {
         (&self.sha256, self.train, self.test, self.rows, self.cols)
-            == (&other.sha256, other.train, other.test, other.rows, other.cols)
+            == (
+                &other.sha256,
+                other.train,
+                other.test,
+                other.rows,
+                other.cols,
+            )
     }
 }
 
@@ -138,8 +144,14 @@ impl std::fmt::Display for DataIdentity {
 /// Equal contents, whether or not either was hashed yet.
 impl PartialEq for Dataset {
     fn eq(&self, o: &Self) -> bool {
-        (&self.dir, &self.train, &self.test, self.rows, self.cols, &self.classes)
-            == (&o.dir, &o.train, &o.test, o.rows, o.cols, &o.classes)
+        (
+            &self.dir,
+            &self.train,
+            &self.test,
+            self.rows,
+            self.cols,
+            &self.classes,
+        ) == (&o.dir, &o.train, &o.test, o.rows, o.cols, &o.classes)
     }
 }
 
@@ -357,7 +369,13 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, DataError> {
         }
     };
     let mut train = load_split(dir, FILES[0], FILES[1], &sums, None)?;
-    let mut test = load_split(dir, FILES[2], FILES[3], &sums, Some((train.rows, train.cols)))?;
+    let mut test = load_split(
+        dir,
+        FILES[2],
+        FILES[3],
+        &sums,
+        Some((train.rows, train.cols)),
+    )?;
     let classes = classes::settle(
         classes::Labels {
             path: &train.labels_path,

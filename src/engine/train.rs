@@ -326,7 +326,12 @@ impl<M: Net> Trainer for DfdxTrainer<M> {
 
     fn weights(&mut self, name: &str, arch: &Arch) -> Result<Vec<u8>, EngineError> {
         let params = crate::fast::params::export(&self.model);
-        Ok(weights::to_bytes(&params, &arch.widths(Io::MNIST), name, arch)?)
+        Ok(weights::to_bytes(
+            &params,
+            &arch.widths(Io::MNIST),
+            name,
+            arch,
+        )?)
     }
 }
 
@@ -356,7 +361,12 @@ impl FastTrainer {
     }
 
     /// Starts from `params` (in `FastNet::params` order) for a network of `widths`.
-    fn from_params(spec: &UnitSpec, widths: Vec<usize>, params: &[Vec<f32>], mode: InputMode) -> Self {
+    fn from_params(
+        spec: &UnitSpec,
+        widths: Vec<usize>,
+        params: &[Vec<f32>],
+        mode: InputMode,
+    ) -> Self {
         let net = crate::fast::FastNet::from_params(&widths, params, spec);
         FastTrainer {
             widths,
@@ -418,7 +428,12 @@ impl Trainer for FastTrainer {
     ) -> Result<Evaluation, EngineError> {
         let (net, batch, mode) = (&mut self.net, &mut self.eval_batch, self.mode);
         evaluate_batches(split, range, FAST_EVAL_BATCH, |chunk, logits| {
-            batch.load(chunk.clone().map(|i| split.image(i)), split.pixels, mode, false);
+            batch.load(
+                chunk.clone().map(|i| split.image(i)),
+                split.pixels,
+                mode,
+                false,
+            );
             net.predict(batch.input(), chunk.len(), logits);
             Ok(())
         })
@@ -429,7 +444,12 @@ impl Trainer for FastTrainer {
     }
 
     fn weights(&mut self, name: &str, arch: &Arch) -> Result<Vec<u8>, EngineError> {
-        Ok(weights::to_bytes(&self.net.params(), &self.widths, name, arch)?)
+        Ok(weights::to_bytes(
+            &self.net.params(),
+            &self.widths,
+            name,
+            arch,
+        )?)
     }
 }
 
@@ -682,7 +702,10 @@ mod tests {
             (losses, t.net.params())
         };
         let (ahead, plain) = (run(true), run(false));
-        assert_eq!(ahead.0, plain.0, "losses differ with the batch packed ahead");
+        assert_eq!(
+            ahead.0, plain.0,
+            "losses differ with the batch packed ahead"
+        );
         assert!(
             ahead.1 == plain.1,
             "parameters differ with the batch packed ahead"

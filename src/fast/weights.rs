@@ -19,7 +19,6 @@ use crate::spec::Arch;
 pub const META_VARIANT: &str = "mnist-lab.variant";
 pub const META_ARCH: &str = "mnist-lab.arch";
 
-
 #[derive(Debug, thiserror::Error)]
 pub enum WeightsError {
     #[error("{path}: cannot read: {error}")]
@@ -123,8 +122,16 @@ pub fn to_bytes(
     // The scalars dfdx saves with each BN layer, so the file is what dfdx would write.
     for l in 0..widths.len() - 2 {
         let p = format!("{}0.bn.", "1.".repeat(l));
-        for (t, v) in [("epsilon", KERAS_BN_EPSILON), ("momentum", KERAS_BN_MOMENTUM)] {
-            data.push((format!("{p}{t}"), Dtype::F64, Vec::new(), v.to_le_bytes().to_vec()));
+        for (t, v) in [
+            ("epsilon", KERAS_BN_EPSILON),
+            ("momentum", KERAS_BN_MOMENTUM),
+        ] {
+            data.push((
+                format!("{p}{t}"),
+                Dtype::F64,
+                Vec::new(),
+                v.to_le_bytes().to_vec(),
+            ));
         }
     }
     let views = data
@@ -180,7 +187,11 @@ pub fn read_checked(path: &Path, variant: &str, arch: &Arch) -> Result<Vec<u8>, 
 
 /// The parameters of checked bytes (from `read_checked`) for a network of `widths`, in
 /// `FastNet::params` order; every tensor must be there, f32, of its shape, and finite.
-pub fn from_bytes(bytes: &[u8], widths: &[usize], path: &Path) -> Result<Vec<Vec<f32>>, WeightsError> {
+pub fn from_bytes(
+    bytes: &[u8],
+    widths: &[usize],
+    path: &Path,
+) -> Result<Vec<Vec<f32>>, WeightsError> {
     let format = |reason: String| WeightsError::Format {
         path: path.display().to_string(),
         reason,

@@ -84,11 +84,17 @@ mod tests {
             .nth(2)
             .unwrap()
             .starts_with("1,0,2,0,0,0,0,0,1,"));
-        assert!(csv.starts_with("true\\predicted,0,1,2,3,4,5,6,7,8,9\n"), "{csv}");
+        assert!(
+            csv.starts_with("true\\predicted,0,1,2,3,4,5,6,7,8,9\n"),
+            "{csv}"
+        );
         // Five classes: a 5×5 matrix; labels beyond are not counted.
         let m = confusion(&[0, 4, 4, 7], &[0, 3, 4, 4], 5);
         assert_eq!(m.len(), 5);
-        assert_eq!((m[4][3], m[4][4], m.iter().flatten().sum::<u32>()), (1, 1, 3));
+        assert_eq!(
+            (m[4][3], m[4][4], m.iter().flatten().sum::<u32>()),
+            (1, 1, 3)
+        );
         assert_eq!(to_csv(&m).lines().next(), Some("true\\predicted,0,1,2,3,4"));
     }
 }

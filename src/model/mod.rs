@@ -10,8 +10,6 @@ use rand_distr::{Normal, Uniform};
 
 use crate::spec::{Arch, Init, UnitSpec};
 
-
-
 pub type Dev = Cpu;
 pub type DevError = <Cpu as HasErr>::Err;
 pub type Input<T = NoneTape> = Tensor<(usize, Const<784>), f32, Cpu, T>;

@@ -248,7 +248,11 @@ const CONFUSIONS_WIDTH: u16 = 30;
 /// the overall accuracy: for data sets with more classes than the screen has room for.
 fn render_confusions(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme, hits: &mut Hits) {
     let n = d.predictions.len();
-    let m = confusion::confusion(&d.data.test.labels[..n], &d.predictions, d.data.classes.count);
+    let m = confusion::confusion(
+        &d.data.test.labels[..n],
+        &d.predictions,
+        d.data.classes.count,
+    );
     let correct: u32 = (0..m.len()).map(|i| m[i][i]).sum();
     let mut pairs: Vec<(u32, usize, usize)> = m
         .iter()
