@@ -243,8 +243,7 @@ fn a_14x14_data_set_of_5_classes_trains_and_reports() {
     );
     let last = text
         .lines()
-        .filter(|l| l.contains("epoch   2/2"))
-        .next_back()
+        .rfind(|l| l.contains("epoch   2/2"))
         .unwrap_or_else(|| panic!("{text}"));
     let acc: f64 = last
         .split("test loss ")
