@@ -418,7 +418,7 @@ pub enum PresetError {
 }
 
 /// Presets compiled into the binary, so the app works from any folder, offline.
-pub const EMBEDDED: [(&str, &str); 6] = [
+pub const EMBEDDED: [(&str, &str); 7] = [
     ("quick.ron", include_str!("../presets/quick.ron")),
     ("paper-2019.ron", include_str!("../presets/paper-2019.ron")),
     (
@@ -429,6 +429,7 @@ pub const EMBEDDED: [(&str, &str); 6] = [
         "placement-grid.ron",
         include_str!("../presets/placement-grid.ron"),
     ),
+    ("width-depth.ron", include_str!("../presets/width-depth.ron")),
     (
         "activations.ron",
         include_str!("../presets/activations.ron"),

@@ -16,6 +16,9 @@ pub enum Factor {
     Depth,
     /// The architecture, named by its widths (used when two architectures share a depth).
     Widths,
+    /// The width of every hidden layer: with `Depth`, the two factors of a grid of
+    /// architectures whose layers are all one width (64, 64-64, 256, 256-256, …).
+    Width,
     Placement,
     Optimizer,
     LearningRate,
@@ -53,6 +56,7 @@ impl Factor {
         match self {
             Factor::Depth => "depth",
             Factor::Widths => "widths",
+            Factor::Width => "width",
             Factor::Placement => "BN+Dropout",
             Factor::Optimizer => "optimizer",
             Factor::LearningRate => "lr",
@@ -77,6 +81,7 @@ impl Factor {
                 n => format!("{n} layers"),
             },
             Factor::Widths => s.arch.name(),
+            Factor::Width => format!("{} wide", s.arch.hidden()[0]),
             Factor::Placement => s.placement.to_string(),
             Factor::Optimizer => s.optimizer.label(),
             Factor::LearningRate => format!("{}", s.optimizer.lr()),
@@ -108,7 +113,9 @@ impl Factor {
     /// with other betas).
     fn key(self, s: &UnitSpec) -> String {
         match self {
-            Factor::Depth | Factor::Widths => s.arch.name(),
+            Factor::Depth => s.hidden_layers().to_string(),
+            Factor::Widths => s.arch.name(),
+            Factor::Width => s.arch.hidden()[0].to_string(),
             Factor::Optimizer => format!("{:?}", s.optimizer.with_lr(0.0)),
             Factor::Schedule => format!("{:?}", s.schedule),
             Factor::EarlyStopping => format!("{:?}", s.early_stopping),
@@ -209,11 +216,18 @@ impl Layout {
         };
         // The architecture is one field: named by depth when depth tells the architectures
         // apart, by widths otherwise (never both: a pair differing in architecture differs
-        // in one field).
-        let arch = match distinct(Factor::Widths) {
-            0 | 1 => None,
-            n if levels(specs, Factor::Depth).len() == n => Some(Factor::Depth),
-            _ => Some(Factor::Widths),
+        // in one field). When every architecture has layers of one width and both width and
+        // depth vary, it is two factors: width and depth (a width × depth question).
+        let uniform = specs
+            .iter()
+            .all(|s| s.arch.hidden().iter().all(|w| *w == s.arch.hidden()[0]));
+        let arch: Vec<Factor> = match distinct(Factor::Widths) {
+            0 | 1 => Vec::new(),
+            _ if uniform && distinct(Factor::Width) > 1 && distinct(Factor::Depth) > 1 => {
+                vec![Factor::Width, Factor::Depth]
+            }
+            n if distinct(Factor::Depth) == n => vec![Factor::Depth],
+            _ => vec![Factor::Widths],
         };
         let factors: Vec<Factor> = arch
             .into_iter()
@@ -526,5 +540,48 @@ mod tests {
         assert_eq!(total, 15);
         // Every has two variants per depth (Adam 0.5 and Adadelta 0.2).
         assert_eq!(g.cells[0][0], vec![0, 2]);
+    }
+
+    /// The factors read from a grid of architectures.
+    fn factors_of(archs: &str) -> Vec<Factor> {
+        let p = preset::parse(
+            "t",
+            &format!(
+                "(name: \"t\", grid: (arch: [{archs}], placement: [Every, None]), variants: [])"
+            ),
+        )
+        .unwrap();
+        varying(&RunRecord::new(&p, crate::runs::record::Environment::detect("t")))
+    }
+
+    #[test]
+    fn one_width_per_layer_splits_the_architecture_into_width_and_depth() {
+        assert_eq!(
+            factors_of(r#""64", "256", "64-64", "256-256", "64-64-64", "256-256-256""#),
+            vec![Factor::Width, Factor::Depth, Factor::Placement]
+        );
+        // Only the width varies: depth does not name the nets, the widths do.
+        assert_eq!(
+            factors_of(r#""64", "256""#),
+            vec![Factor::Widths, Factor::Placement]
+        );
+        // Layers of other widths: the architecture stays one field.
+        assert_eq!(
+            factors_of(r#""64", "512-128", "64-64""#),
+            vec![Factor::Widths, Factor::Placement]
+        );
+        assert_eq!(
+            factors_of(r#""512-128", "512-256-128""#),
+            vec![Factor::Depth, Factor::Placement]
+        );
+        let p = preset::parse(
+            "t",
+            r#"(name: "t", grid: (arch: ["64", "1024-1024"]), variants: [])"#,
+        )
+        .unwrap();
+        let r = RunRecord::new(&p, crate::runs::record::Environment::detect("t"));
+        let l = Layout::new(&r);
+        assert_eq!(l.factors, vec![Factor::Width, Factor::Depth]);
+        assert_eq!(l.levels, vec![vec!["64 wide", "1024 wide"], vec!["1 layer", "2 layers"]]);
     }
 }
