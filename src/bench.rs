@@ -171,16 +171,9 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// Trains `arch` (BN+Dropout every layer, Adam, batch 128, as paper-2019) for `epochs`: the
-/// paper's variant of that architecture, or its first such variant with `arch` swapped in.
-fn bench_arch(
-    base: &Preset,
-    arch: &Arch,
-    epochs: usize,
-    kernel: Kernel,
-    data: &Arc<Dataset>,
-    reference: f64,
-) -> Result<ArchResult> {
+/// What `bench` trains for `arch`: BN+Dropout every layer, Adam, batch 128, as paper-2019
+/// (the paper's variant of that architecture, or its first such variant with `arch` in).
+fn bench_spec(base: &Preset, arch: &Arch, epochs: usize) -> Result<crate::spec::UnitSpec> {
     let every = |v: &&crate::spec::UnitSpec| v.placement == crate::spec::Placement::Every;
     let spec = base
         .units
@@ -196,6 +189,19 @@ fn bench_arch(
         spec.reference = None;
     }
     spec.epochs = epochs;
+    Ok(spec)
+}
+
+/// Trains `arch` (see `bench_spec`) for `epochs` with `kernel`.
+fn bench_arch(
+    base: &Preset,
+    arch: &Arch,
+    epochs: usize,
+    kernel: Kernel,
+    data: &Arc<Dataset>,
+    reference: f64,
+) -> Result<ArchResult> {
+    let spec = bench_spec(base, arch, epochs)?;
     let preset = Preset {
         name: "bench".into(),
         description: String::new(),
@@ -333,7 +339,7 @@ pub fn text(report: &BenchReport) -> String {
         ));
     }
     out.push_str(&format!(
-        "\nFLOP counted per epoch: (6W - 2 x 784 x h1) per train image (no gradient for the\n\
+        "\nFLOP counted per epoch: (6W - 2 x pixels x h1) per train image (no gradient for the\n\
          pixels) + 2W per test image, W = weights. 'sparse': the same with the first layer's\n\
          products scaled by the non-zero pixels ({:.1}% of train, {:.1}% of test), what the\n\
          fast kernel needs; its GFLOP/s count those. efficiency = GFLOP/s / GEMM GFLOP/s at\n\
@@ -408,4 +414,67 @@ mod tests {
         assert!(row.contains("    0.020     2.50 "), "{row}");
         assert!(text.contains("x limit"), "{text}");
     }
+}
+
+/// Where one epoch of `arch`'s training goes (see `bench_spec`), phase by phase, on the fast
+/// path. Packing is timed on its own here; in training it overlaps the step on the other core.
+pub fn profile(data: &Dataset, arch: &Arch) -> Result<crate::fast::profile::Profile> {
+    use crate::fast::batch::{Batch, InputMode};
+    use rand::SeedableRng;
+    let spec = bench_spec(&preset::load("paper-2019")?, arch, 1)?;
+    let widths = arch.widths(data.io());
+    let params = crate::fast::init::initial_params(&widths, spec.init, spec.seed);
+    let mut net = crate::fast::FastNet::from_params(&widths, &params, &spec);
+    let mut prof = crate::fast::profile::Profile::new(widths.len() - 1);
+    net.profile = Some(prof.clone());
+    let mut opt = crate::fast::FastOptimizer::new(spec.optimizer);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(spec.seed);
+    let n = spec
+        .train_plan(data.train.len())
+        .map_err(|m| anyhow::anyhow!(m))?
+        .train;
+    let order = crate::data::epoch_order(n, spec.seed, 0);
+    let (mut batch, mut labels) = (Batch::default(), Vec::new());
+    let (mut pack, mut optimizer) = (0.0, 0.0);
+    for idx in crate::data::batches(&order, spec.batch_size) {
+        let t = Instant::now();
+        let images = idx.iter().map(|&i| data.train.image(i));
+        batch.load(images, data.train.pixels, InputMode::Auto, true);
+        labels.clear();
+        labels.extend(idx.iter().map(|&i| data.train.labels[i]));
+        pack += t.elapsed().as_secs_f64();
+        net.train_step(batch.input(), &labels, &mut rng);
+        let t = Instant::now();
+        opt.step(&mut net);
+        optimizer += t.elapsed().as_secs_f64();
+    }
+    if let Some(p) = net.profile.take() {
+        prof = p;
+    }
+    prof.pack = pack;
+    prof.optimizer = optimizer;
+    Ok(prof)
+}
+
+/// A profile as a table: each phase's milliseconds per step and share of the step.
+pub fn profile_text(arch: &Arch, p: &crate::fast::profile::Profile) -> String {
+    let steps = p.steps.max(1) as f64;
+    let total = p.total();
+    let mut out = format!(
+        "\nprofile of {arch} (fast path, one epoch: {} steps, {} threads; {:.3} s):\n{:<28} {:>8} {:>7}\n",
+        p.steps,
+        rayon::current_num_threads(),
+        total,
+        "phase",
+        "ms/step",
+        "share"
+    );
+    for (name, s) in p.phases() {
+        out.push_str(&format!(
+            "{name:<28} {:>8.3} {:>6.1}%\n",
+            s * 1e3 / steps,
+            100.0 * s / total.max(1e-12)
+        ));
+    }
+    out
 }

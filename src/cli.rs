@@ -177,6 +177,10 @@ pub enum Cmd {
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
+        /// Instead of timing epochs, time one epoch of each architecture phase by phase
+        /// (per layer: forward GEMM, activation/BN/dropout, backward; loss, optimiser, packing)
+        #[arg(long)]
+        profile: bool,
     },
     /// List past runs: preset, date, variants done/total, best test accuracy
     Runs,

@@ -46,10 +46,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::Bench {
+            arch,
+            profile: true,
+            ..
+        }) => bench_profile(common, arch),
+        Some(Cmd::Bench {
             epochs,
             kernel,
             arch,
             json,
+            ..
         }) => bench(common, epochs, kernel, arch, json),
         Some(Cmd::List) => {
             headless::list(&mut std::io::stdout().lock())?;
@@ -225,6 +231,21 @@ fn bench(
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", crate::bench::text(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `bench --profile`: where an epoch's time goes, per architecture.
+fn bench_profile(common: Common, arch: Vec<String>) -> anyhow::Result<ExitCode> {
+    let arch = arch
+        .iter()
+        .map(|a| crate::spec::Arch::parse(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let data = session::load_data(common.data.as_deref())?;
+    for a in &arch {
+        eprintln!("profiling {a} ...");
+        let p = crate::bench::profile(&data, a)?;
+        print!("{}", crate::bench::profile_text(a, &p));
     }
     Ok(ExitCode::SUCCESS)
 }

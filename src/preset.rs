@@ -429,7 +429,10 @@ pub const EMBEDDED: [(&str, &str); 7] = [
         "placement-grid.ron",
         include_str!("../presets/placement-grid.ron"),
     ),
-    ("width-depth.ron", include_str!("../presets/width-depth.ron")),
+    (
+        "width-depth.ron",
+        include_str!("../presets/width-depth.ron"),
+    ),
     (
         "activations.ron",
         include_str!("../presets/activations.ron"),

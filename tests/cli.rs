@@ -235,3 +235,39 @@ fn a_headless_run_with_seeds_prints_means_cis_and_the_verdict() {
     let summary = std::fs::read_to_string(run.join("summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 1 + 2, "one row per variant");
 }
+
+/// `bench --profile` times one epoch phase by phase: every layer's GEMMs and element-wise
+/// passes, the loss, the optimiser and packing, in milliseconds per step and shares.
+#[test]
+fn bench_profile_shows_where_an_epoch_goes() {
+    let out = bin()
+        .args(["bench", "--profile", "--arch", "64-32"])
+        .output()
+        .unwrap();
+    let text = common::succeeded(&out);
+    assert!(
+        text.contains("profile of 64-32 (fast path, one epoch: 469 steps"),
+        "{text}"
+    );
+    for phase in [
+        "pack batch",
+        "L1 forward GEMM",
+        "L1 act/BN/dropout",
+        "L3 forward GEMM",
+        "softmax + loss",
+        "L2 act/BN/dropout back",
+        "L1 backward GEMM",
+        "optimizer",
+    ] {
+        assert!(text.contains(phase), "{phase}: {text}");
+    }
+    let shares: f64 = text
+        .lines()
+        .filter_map(|l| l.trim_end().strip_suffix('%'))
+        .filter_map(|l| l.split_whitespace().last()?.parse::<f64>().ok())
+        .sum();
+    assert!(
+        (shares - 100.0).abs() < 1.0,
+        "shares add up to 100%: {shares} in {text}"
+    );
+}

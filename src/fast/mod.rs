@@ -7,6 +7,7 @@ pub mod kernels;
 pub mod net;
 pub mod optim;
 pub mod params;
+pub mod profile;
 pub mod sparse;
 pub mod weights;
 pub mod wide;

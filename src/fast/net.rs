@@ -7,6 +7,7 @@ use rand::RngCore;
 use rayon::prelude::*;
 
 use super::kernels as k;
+use super::profile::{Laps, Profile};
 use super::sparse::{Panels, SparseBatch};
 use crate::spec::{Activation, UnitSpec};
 
@@ -72,6 +73,8 @@ pub struct FastNet {
     caches: Vec<Cache>,
     pub grads: Grads,
     dlogits: Vec<f32>,
+    /// Where training steps spend their time, when asked (`bench --profile`).
+    pub profile: Option<Profile>,
 }
 
 impl FastNet {
@@ -121,6 +124,7 @@ impl FastNet {
             layers,
             grads,
             dlogits: Vec::new(),
+            profile: None,
         }
     }
 
@@ -159,6 +163,8 @@ impl FastNet {
     pub fn train_step(&mut self, x: Input<'_>, labels: &[u8], rng: &mut StdRng) -> (f64, usize) {
         let n = labels.len();
         let last = self.layers.len() - 1;
+        let mut prof = self.profile.take();
+        let mut laps = Laps::start(prof.is_some());
         for (l, layer) in self.layers.iter_mut().enumerate() {
             let (before, rest) = self.caches.split_at_mut(l);
             let cache = &mut rest[0];
@@ -169,6 +175,7 @@ impl FastNet {
                 let input = &before[l - 1].y;
                 k::linear_forward(input, n, &layer.w, &layer.b, layer.out, &mut cache.y);
             }
+            laps.lap(&mut prof, |p| &mut p.forward_gemm[l]);
             if let Some(act) = layer.activation {
                 if layer.norm_and_drop {
                     let bn = layer.bn.as_mut().expect("hidden layers have BN");
@@ -182,12 +189,14 @@ impl FastNet {
                         .with_min_len(k::min_blocks(out))
                         .for_each(|b| k::activate(b, act));
                 }
+                laps.lap(&mut prof, |p| &mut p.forward_elementwise[l]);
             }
             debug_assert!(l < last || layer.activation.is_none());
         }
         self.dlogits.resize(n * self.layers[last].out, 0.0);
         let (loss, correct) =
             k::softmax_cross_entropy(&self.caches[last].y, labels, &mut self.dlogits);
+        laps.lap(&mut prof, |p| &mut p.loss);
 
         // Backward, last layer first; dy of layer l is written into caches[l].dy.
         for l in (0..self.layers.len()).rev() {
@@ -225,6 +234,7 @@ impl FastNet {
                         .with_min_len(k::min_blocks(out))
                         .for_each(|(d, a)| k::activation_backward(a, d, act));
                 }
+                laps.lap(&mut prof, |p| &mut p.backward_elementwise[l]);
             }
             if l == 0 {
                 // Nobody needs the gradient of the pixels: only dW and db.
@@ -234,6 +244,7 @@ impl FastNet {
                     Input::Sparse(s) => s.weight_grad(dz, layer.out, dwt),
                 }
                 k::bias_grad(dz, layer.out, &mut self.grads.b[0]);
+                laps.lap(&mut prof, |p| &mut p.backward_gemm[0]);
                 continue;
             }
             let prev = &mut before[l - 1];
@@ -248,7 +259,12 @@ impl FastNet {
                 &mut self.grads.b[l],
                 Some(&mut prev.dy[..]),
             );
+            laps.lap(&mut prof, |p| &mut p.backward_gemm[l]);
         }
+        if let Some(p) = prof.as_mut() {
+            p.steps += 1;
+        }
+        self.profile = prof;
         (loss, correct)
     }
 

@@ -551,7 +551,10 @@ mod tests {
             ),
         )
         .unwrap();
-        varying(&RunRecord::new(&p, crate::runs::record::Environment::detect("t")))
+        varying(&RunRecord::new(
+            &p,
+            crate::runs::record::Environment::detect("t"),
+        ))
     }
 
     #[test]
@@ -582,6 +585,9 @@ mod tests {
         let r = RunRecord::new(&p, crate::runs::record::Environment::detect("t"));
         let l = Layout::new(&r);
         assert_eq!(l.factors, vec![Factor::Width, Factor::Depth]);
-        assert_eq!(l.levels, vec![vec!["64 wide", "1024 wide"], vec!["1 layer", "2 layers"]]);
+        assert_eq!(
+            l.levels,
+            vec![vec!["64 wide", "1024 wide"], vec!["1 layer", "2 layers"]]
+        );
     }
 }
