@@ -352,6 +352,69 @@ pub fn text(report: &BenchReport) -> String {
     out
 }
 
+/// Where one epoch of `arch`'s training goes (see `bench_spec`), phase by phase, on the fast
+/// path. Packing is timed on its own here; in training it overlaps the step on the other core.
+pub fn profile(data: &Dataset, arch: &Arch) -> Result<crate::fast::profile::Profile> {
+    use crate::fast::batch::{Batch, InputMode};
+    use rand::SeedableRng;
+    let spec = bench_spec(&preset::load("paper-2019")?, arch, 1)?;
+    let widths = arch.widths(data.io());
+    let params = crate::fast::init::initial_params(&widths, spec.init, spec.seed);
+    let mut net = crate::fast::FastNet::from_params(&widths, &params, &spec);
+    let mut prof = crate::fast::profile::Profile::new(widths.len() - 1);
+    net.profile = Some(prof.clone());
+    let mut opt = crate::fast::FastOptimizer::new(spec.optimizer);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(spec.seed);
+    let n = spec
+        .train_plan(data.train.len())
+        .map_err(|m| anyhow::anyhow!(m))?
+        .train;
+    let order = crate::data::epoch_order(n, spec.seed, 0);
+    let (mut batch, mut labels) = (Batch::default(), Vec::new());
+    let (mut pack, mut optimizer) = (0.0, 0.0);
+    for idx in crate::data::batches(&order, spec.batch_size) {
+        let t = Instant::now();
+        let images = idx.iter().map(|&i| data.train.image(i));
+        batch.load(images, data.train.pixels, InputMode::Auto, true);
+        labels.clear();
+        labels.extend(idx.iter().map(|&i| data.train.labels[i]));
+        pack += t.elapsed().as_secs_f64();
+        net.train_step(batch.input(), &labels, &mut rng);
+        let t = Instant::now();
+        opt.step(&mut net);
+        optimizer += t.elapsed().as_secs_f64();
+    }
+    if let Some(p) = net.profile.take() {
+        prof = p;
+    }
+    prof.pack = pack;
+    prof.optimizer = optimizer;
+    Ok(prof)
+}
+
+/// A profile as a table: each phase's milliseconds per step and share of the step.
+pub fn profile_text(arch: &Arch, p: &crate::fast::profile::Profile) -> String {
+    let steps = p.steps.max(1) as f64;
+    let total = p.total();
+    let mut out = format!(
+        "\nprofile of {arch} (fast path, one epoch: {} steps, {} threads; {:.3} s):\n{:<28} {:>8} {:>7}\n",
+        p.steps,
+        rayon::current_num_threads(),
+        total,
+        "phase",
+        "ms/step",
+        "share"
+    );
+    for (name, s) in p.phases() {
+        out.push_str(&format!(
+            "{name:<28} {:>8.3} {:>6.1}%\n",
+            s * 1e3 / steps,
+            100.0 * s / total.max(1e-12)
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,67 +477,4 @@ mod tests {
         assert!(row.contains("    0.020     2.50 "), "{row}");
         assert!(text.contains("x limit"), "{text}");
     }
-}
-
-/// Where one epoch of `arch`'s training goes (see `bench_spec`), phase by phase, on the fast
-/// path. Packing is timed on its own here; in training it overlaps the step on the other core.
-pub fn profile(data: &Dataset, arch: &Arch) -> Result<crate::fast::profile::Profile> {
-    use crate::fast::batch::{Batch, InputMode};
-    use rand::SeedableRng;
-    let spec = bench_spec(&preset::load("paper-2019")?, arch, 1)?;
-    let widths = arch.widths(data.io());
-    let params = crate::fast::init::initial_params(&widths, spec.init, spec.seed);
-    let mut net = crate::fast::FastNet::from_params(&widths, &params, &spec);
-    let mut prof = crate::fast::profile::Profile::new(widths.len() - 1);
-    net.profile = Some(prof.clone());
-    let mut opt = crate::fast::FastOptimizer::new(spec.optimizer);
-    let mut rng = rand::rngs::StdRng::seed_from_u64(spec.seed);
-    let n = spec
-        .train_plan(data.train.len())
-        .map_err(|m| anyhow::anyhow!(m))?
-        .train;
-    let order = crate::data::epoch_order(n, spec.seed, 0);
-    let (mut batch, mut labels) = (Batch::default(), Vec::new());
-    let (mut pack, mut optimizer) = (0.0, 0.0);
-    for idx in crate::data::batches(&order, spec.batch_size) {
-        let t = Instant::now();
-        let images = idx.iter().map(|&i| data.train.image(i));
-        batch.load(images, data.train.pixels, InputMode::Auto, true);
-        labels.clear();
-        labels.extend(idx.iter().map(|&i| data.train.labels[i]));
-        pack += t.elapsed().as_secs_f64();
-        net.train_step(batch.input(), &labels, &mut rng);
-        let t = Instant::now();
-        opt.step(&mut net);
-        optimizer += t.elapsed().as_secs_f64();
-    }
-    if let Some(p) = net.profile.take() {
-        prof = p;
-    }
-    prof.pack = pack;
-    prof.optimizer = optimizer;
-    Ok(prof)
-}
-
-/// A profile as a table: each phase's milliseconds per step and share of the step.
-pub fn profile_text(arch: &Arch, p: &crate::fast::profile::Profile) -> String {
-    let steps = p.steps.max(1) as f64;
-    let total = p.total();
-    let mut out = format!(
-        "\nprofile of {arch} (fast path, one epoch: {} steps, {} threads; {:.3} s):\n{:<28} {:>8} {:>7}\n",
-        p.steps,
-        rayon::current_num_threads(),
-        total,
-        "phase",
-        "ms/step",
-        "share"
-    );
-    for (name, s) in p.phases() {
-        out.push_str(&format!(
-            "{name:<28} {:>8.3} {:>6.1}%\n",
-            s * 1e3 / steps,
-            100.0 * s / total.max(1e-12)
-        ));
-    }
-    out
 }
