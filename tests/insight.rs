@@ -133,6 +133,15 @@ fn factor_view_lays_out_depth_by_placement_with_main_effects() {
         "no main effect: BN+Dropout is confounded with"
     ));
     assert!(contains(&s, "n 5  0."), "each depth has five variants");
+    // A cell's units are told apart by the factors the axes do not show (no seeds here).
+    let cells: Vec<&String> = s.iter().filter(|l| l.contains("Adadelta")).collect();
+    assert!(
+        cells
+            .iter()
+            .any(|l| l.contains("Adadelta lr 1 dropout 0.2")),
+        "optimizer and dropout beside the loss: {s:#?}"
+    );
+    assert!(!contains(&s, " s1 "), "one seed: no seed said: {s:#?}");
     assert!(contains(&s, "no residual degrees of freedom"), "{s:#?}");
     // Keys pick the factors and the metric.
     app.update(key(']'));
@@ -501,4 +510,34 @@ fn a_matrix_too_large_for_the_screen_gives_way_to_a_list_of_confusions() {
         "the matrix at 250x70: {s:#?}"
     );
     assert!(!contains(&s, "true → predicted"), "{s:#?}");
+}
+
+/// width-depth's nets of one width per layer are two factors on the factor view's axes,
+/// and each cell's units are told apart by placement and seed.
+#[test]
+fn the_factor_view_puts_width_and_depth_on_its_axes() {
+    let p = preset::load("width-depth").unwrap();
+    let mut r = RunRecord::new(&p, Environment::detect("t"));
+    for u in &mut r.units {
+        let loss = 0.2 / u.spec.arch.hidden()[0] as f32 + 0.01 * u.spec.seed as f32;
+        u.history.push(m(1, loss, loss, 1.0 - loss));
+        u.status = UnitStatus::Finished;
+    }
+    let mut app = App::new(Vec::new());
+    app.update(Msg::Started(r, None));
+    app.update(key('4'));
+    app.no_color = true;
+    let (s, _) = draw(&app, 160, 48);
+    assert!(
+        contains(&s, "rows: width ([)  columns: depth (])"),
+        "{s:#?}"
+    );
+    for level in ["64 wide", "1024 wide", "1 layer", "3 layers"] {
+        assert!(contains(&s, level), "{level}: {s:#?}");
+    }
+    assert!(
+        contains(&s, "Every s1") && contains(&s, "None s2"),
+        "{s:#?}"
+    );
+    assert!(contains(&s, "width varies most"), "{s:#?}");
 }

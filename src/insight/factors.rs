@@ -109,6 +109,21 @@ impl Factor {
         }
     }
 
+    /// The level as a short tag that says what it is on its own: numbers carry their
+    /// factor's name ("lr 0.001", "dropout 0.5"); names stand alone ("Adam", "Every").
+    pub fn tag(self, s: &UnitSpec) -> String {
+        let level = self.level(s);
+        match self {
+            Factor::LearningRate
+            | Factor::Dropout
+            | Factor::BatchSize
+            | Factor::TrainSubset
+            | Factor::TestSubset => format!("{} {level}", self.name()),
+            Factor::Epochs => format!("{level} epochs"),
+            _ => level,
+        }
+    }
+
     /// The exact value of the field (two levels with one label still differ here: two Adams
     /// with other betas).
     fn key(self, s: &UnitSpec) -> String {

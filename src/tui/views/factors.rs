@@ -304,6 +304,12 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
         Layout::vertical([Constraint::Fill(1), Constraint::Length(effects_h)]).areas(area);
 
     let g = factors::grid(record, row_f, col_f);
+    // The varying factors the grid's axes do not show.
+    let others: Vec<Factor> = ranking
+        .iter()
+        .map(|(f, _)| *f)
+        .filter(|f| *f != row_f && *f != col_f)
+        .collect();
     let long = format!(
         " rows: {} ([)  columns: {} (])  colour: final {} (m)  bars: test loss per epoch, 0–{top_loss:.2} ",
         row_f.name(),
@@ -376,8 +382,13 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
                     .unwrap_or(theme.dim());
                 let label = match metric_of(i) {
                     Some(m) if v.status == crate::runs::UnitStatus::Finished => {
-                        // The optimiser's name only where it fits whole.
-                        let long = format!("{m:.4} {}", v.spec.optimizer.label());
+                        // What tells the cell's units apart: their levels of the factors
+                        // not on the axes, and the seed; only where it fits whole.
+                        let mut tell: Vec<String> = others.iter().map(|f| f.tag(&v.spec)).collect();
+                        if !v.spec.variant.is_empty() {
+                            tell.push(format!("s{}", v.spec.seed));
+                        }
+                        let long = format!("{m:.4} {}", tell.join(" "));
                         if fit::width(&long) <= r.width as usize {
                             long
                         } else {
