@@ -458,3 +458,50 @@ fn fast_initial_weights_are_dfdx_s_bit_for_bit_on_every_menu_architecture() {
         }
     }
 }
+
+/// The same unit trained in three processes, two with two threads and one with one, writes
+/// the same weights file byte for byte: the kernels split work over blocks of the output,
+/// never along a sum, whatever the thread count (the backward of mid-sized layers runs its
+/// two GEMMs side by side, `kernels::JOIN_FROM..JOIN_BELOW`, and still sums in one order),
+/// and the file's header is written in one order.
+#[test]
+fn the_same_unit_gives_the_same_weights_bytes_on_one_or_two_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (k, threads) in ["2", "2", "1"].iter().enumerate() {
+        let root = tmp.path().join(format!("runs{k}"));
+        let out = common::bin()
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "run",
+                "paper-2019",
+                "--epochs",
+                "1",
+                "--train-subset",
+                "3000",
+                "--only",
+                "5L adam every,3L adam none",
+            ])
+            .arg("--runs-dir")
+            .arg(&root)
+            .output()
+            .unwrap();
+        common::succeeded(&out);
+        let dir = common::only_run_dir(&root).join("weights");
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 2);
+        files.push(
+            names
+                .iter()
+                .map(|p| std::fs::read(p).unwrap())
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert!(files[0] == files[1], "two runs on two threads differ");
+    assert!(files[0] == files[2], "one thread and two threads differ");
+}

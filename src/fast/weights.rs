@@ -146,8 +146,35 @@ pub fn to_bytes(
         (META_VARIANT.to_string(), variant.to_string()),
         (META_ARCH.to_string(), arch.name()),
     ]);
-    safetensors::serialize(views, &Some(metadata))
-        .map_err(|e| WeightsError::Serialise(describe(&e)))
+    let bytes = safetensors::serialize(views, &Some(metadata))
+        .map_err(|e| WeightsError::Serialise(describe(&e)))?;
+    Ok(canonical_header(bytes))
+}
+
+/// The file with its JSON header's keys in sorted order: the metadata is a `HashMap`, whose
+/// order changes from process to process, and the same weights should be the same bytes.
+/// The header keeps its length (the same keys and values, padded with spaces as
+/// safetensors pads it), so the data offsets stay valid.
+fn canonical_header(mut bytes: Vec<u8>) -> Vec<u8> {
+    let Some(len) = bytes
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(|b| u64::from_le_bytes(b) as usize)
+    else {
+        return bytes;
+    };
+    let Some(header) = bytes.get(8..8 + len) else {
+        return bytes;
+    };
+    // serde_json's map is ordered by key (no `preserve_order`): writing it back sorts.
+    let sorted = serde_json::from_slice::<serde_json::Value>(header)
+        .ok()
+        .and_then(|v| serde_json::to_vec(&v).ok());
+    if let Some(mut sorted) = sorted.filter(|s| s.len() <= len) {
+        sorted.resize(len, b' ');
+        bytes[8..8 + len].copy_from_slice(&sorted);
+    }
+    bytes
 }
 
 /// Reads a weights file and checks it belongs to `variant` of `arch`; returns its bytes.
