@@ -241,9 +241,9 @@ pub fn linear_backward(
 /// From `JOIN_FROM` to below `JOIN_BELOW` multiply-adds per GEMM, a layer's backward runs
 /// its weight and input gradients side by side, each on one thread, instead of splitting
 /// each over both. Measured with `bench --profile` on 512-256-128-64-32 (2-core Xeon, three
-/// alternating pairs): the 256→128 and 128→64 layers' backward took 0.26–0.38 and 0.12–0.15
-/// ms/step side by side against 0.31–0.53 and 0.17–0.25 split; the 64→32 layer (262 K
-/// multiply-adds) took 0.06–0.07 side by side against 0.03, so smaller ones stay serial.
+/// alternating pairs): the 256→128 and 128→64 layers' backward took 0.18–0.20 and 0.10–0.13
+/// ms/step side by side against 0.26–0.36 and 0.14–0.19 split; the 64→32 layer (262 K
+/// multiply-adds) took 0.06–0.07 side by side against 0.02–0.03, so smaller ones stay serial.
 pub const JOIN_FROM: usize = 512 * 1024;
 pub const JOIN_BELOW: usize = 8 * 1024 * 1024;
 
