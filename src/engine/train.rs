@@ -461,19 +461,17 @@ fn train_dfdx<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
     let spec = job.spec;
     let dev = Cpu::seed_from_u64(spec.seed);
     let model = M::new_configured(&dev, spec);
-    {
-        let opt = Optimizer::new(&model, spec.optimizer);
-        let trainer = DfdxTrainer {
-            dev,
-            model,
-            opt,
-            grads: None,
-            xbuf: Vec::new(),
-            ybuf: Vec::new(),
-            labels: Vec::new(),
-        };
-        run_epochs(job, trainer)
-    }
+    let opt = Optimizer::new(&model, spec.optimizer);
+    let trainer = DfdxTrainer {
+        dev,
+        model,
+        opt,
+        grads: None,
+        xbuf: Vec::new(),
+        ybuf: Vec::new(),
+        labels: Vec::new(),
+    };
+    run_epochs(job, trainer)
 }
 
 /// The epoch loop shared by both paths: commands, progress, divergence, evaluation, events.
