@@ -540,4 +540,26 @@ fn the_factor_view_puts_width_and_depth_on_its_axes() {
         "{s:#?}"
     );
     assert!(contains(&s, "width varies most"), "{s:#?}");
+    // At 100x30 a cell has fewer lines than its 6 units: the last line says how many are
+    // left out and the cell's mean (64 wide: 0.2/64 + 0.01 × mean seed 2 = 0.0231).
+    let (s, _) = draw(&app, 100, 30);
+    let more = s
+        .iter()
+        .find(|l| l.contains("more · mean 0.0231"))
+        .unwrap_or_else(|| panic!("{s:#?}"));
+    let hidden: usize = more
+        .split('+')
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{more}"));
+    let drawn = s
+        .iter()
+        .map(|l| l.matches(" s1").count() + l.matches(" s2").count() + l.matches(" s3").count())
+        .sum::<usize>();
+    assert_eq!(
+        drawn + 9 * hidden,
+        54,
+        "every unit drawn or counted: {s:#?}"
+    );
 }
