@@ -545,7 +545,7 @@ fn the_factor_view_puts_width_and_depth_on_its_axes() {
     let (s, _) = draw(&app, 100, 30);
     let more = s
         .iter()
-        .find(|l| l.contains("more · mean 0.0231"))
+        .find(|l| l.contains("more · avg 0.0231"))
         .unwrap_or_else(|| panic!("{s:#?}"));
     let hidden: usize = more
         .split('+')
@@ -562,4 +562,39 @@ fn the_factor_view_puts_width_and_depth_on_its_axes() {
         54,
         "every unit drawn or counted: {s:#?}"
     );
+}
+
+/// A run on another data set than the study's MNIST says which in the header, shorter
+/// where the tabs leave less room; a run on MNIST says nothing.
+#[test]
+fn the_header_names_a_data_set_other_than_mnist() {
+    let p = preset::load("quick").unwrap();
+    let open = |sha: &str| {
+        let mut r = RunRecord::new(&p, Environment::detect("t"));
+        r.data = Some(mnist_lab::data::DataIdentity {
+            sha256: sha.into(),
+            train: 6000,
+            test: 1000,
+            name: "letters".into(),
+            rows: 14,
+            cols: 14,
+            classes: 5,
+        });
+        let mut app = App::new(Vec::new());
+        app.update(Msg::Started(r, None));
+        app.no_color = true;
+        app
+    };
+    let app = open("0123");
+    let (s, _) = draw(&app, 160, 48);
+    assert!(s[0].contains("· letters (14×14, 5 classes)"), "{}", s[0]);
+    let (s, _) = draw(&app, 100, 30);
+    assert!(
+        s[0].contains("· letters ") && !s[0].contains("14×14"),
+        "{}",
+        s[0]
+    );
+    let app = open(mnist_lab::data::MNIST_SHA256);
+    let (s, _) = draw(&app, 160, 48);
+    assert!(!s[0].contains("letters"), "{}", s[0]);
 }

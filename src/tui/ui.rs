@@ -123,6 +123,23 @@ fn header_prefix(app: &App, theme: Theme, width: u16) -> Vec<Span<'static>> {
                 run.done_count(),
                 run.record.units.len()
             )));
+            // Another data set than the study's MNIST: its name, where the tabs leave room.
+            if let Some(d) = run.record.data.as_ref().filter(|d| !d.is_mnist()) {
+                let used: usize = spans.iter().map(|s| s.width()).sum::<usize>() + 45;
+                let name = if d.name.is_empty() {
+                    "other data"
+                } else {
+                    &d.name
+                };
+                let long = format!("· {name} ({}×{}, {} classes) ", d.rows, d.cols, d.classes);
+                let short = format!("· {name} ");
+                let room = (width as usize).saturating_sub(used);
+                if long.chars().count() <= room {
+                    spans.push(Span::styled(long, theme.warn()));
+                } else if short.chars().count() <= room {
+                    spans.push(Span::styled(short, theme.warn()));
+                }
+            }
             if let Some(u) = &run.record.until {
                 // Seeds until decided: which round, and how far it may go; shorter, or
                 // left out, where the view tabs would not fit beside it.

@@ -366,7 +366,7 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
             }
             let per = (row_h / cell.len().max(1) as u16).max(1);
             // More units than lines: the last line says how many are not drawn, and the
-            // mean of the whole cell, instead of leaving them out without a word.
+            // average of the whole cell, instead of leaving them out without a word.
             let lines = (row_h / per) as usize;
             let shown = if cell.len() > lines {
                 lines.saturating_sub(1)
@@ -376,7 +376,7 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
             if shown < cell.len() {
                 let values: Vec<f64> = cell.iter().filter_map(|&i| metric_of(i)).collect();
                 let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
-                let text = format!("+{} more · mean {mean:.4}", cell.len() - shown);
+                let text = format!("+{} more · avg {mean:.4}", cell.len() - shown);
                 let text = if fit::width(&text) <= col_w.saturating_sub(1) as usize {
                     text
                 } else {
