@@ -211,6 +211,15 @@ fn help_overlay_lists_every_key_that_works_here() {
     assert!(!contains(&s, "filter by true"), "{s:#?}");
     app.view = View::Overlay;
     assert!(contains(&draw(&app, 120, 48), "pin / hide"));
+    // ←/→ say what they do in each view: curves in the overlay, pages in digits.
+    let s = draw(&app, 120, 48);
+    assert!(contains(&s, "focus the previous / next curve"), "{s:#?}");
+    assert!(!contains(&s, "page"), "{s:#?}");
+    app.view = View::Digits;
+    assert!(contains(
+        &draw(&app, 120, 48),
+        "previous / next page of the gallery"
+    ));
     // The picker's help has no pause, skip or digit filters; its footer no pause either.
     let mut picker = picker_app();
     picker.update(Msg::Key(KeyEvent::from(KeyCode::Char('?'))));
