@@ -371,7 +371,7 @@ pub fn profile(data: &Dataset, arch: &Arch) -> Result<crate::fast::profile::Prof
         .train;
     let order = crate::data::epoch_order(n, spec.seed, 0);
     let (mut batch, mut labels) = (Batch::default(), Vec::new());
-    let (mut pack, mut optimizer) = (0.0, 0.0);
+    let (mut pack, mut optimizer, mut first_flops) = (0.0, 0.0, 0.0);
     for idx in crate::data::batches(&order, spec.batch_size) {
         let t = Instant::now();
         let images = idx.iter().map(|&i| data.train.image(i));
@@ -379,6 +379,11 @@ pub fn profile(data: &Dataset, arch: &Arch) -> Result<crate::fast::profile::Prof
         labels.clear();
         labels.extend(idx.iter().map(|&i| data.train.labels[i]));
         pack += t.elapsed().as_secs_f64();
+        let pixels = match batch.input() {
+            crate::fast::Input::Sparse(s) => s.nnz(),
+            crate::fast::Input::Dense(x) => x.len(),
+        };
+        first_flops += 2.0 * pixels as f64 * widths[1] as f64;
         net.train_step(batch.input(), &labels, &mut rng);
         let t = Instant::now();
         opt.step(&mut net);
@@ -389,11 +394,13 @@ pub fn profile(data: &Dataset, arch: &Arch) -> Result<crate::fast::profile::Prof
     }
     prof.pack = pack;
     prof.optimizer = optimizer;
+    prof.first_layer_flops = first_flops;
     Ok(prof)
 }
 
-/// A profile as a table: each phase's milliseconds per step and share of the step.
-pub fn profile_text(arch: &Arch, p: &crate::fast::profile::Profile) -> String {
+/// A profile as a table: each phase's milliseconds per step and share of the step, then
+/// the first layer's rate on the FLOPs it needs beside the dense GEMM's (`gemm`, GFLOP/s).
+pub fn profile_text(arch: &Arch, p: &crate::fast::profile::Profile, gemm: f64) -> String {
     let steps = p.steps.max(1) as f64;
     let total = p.total();
     let mut out = format!(
@@ -410,6 +417,12 @@ pub fn profile_text(arch: &Arch, p: &crate::fast::profile::Profile) -> String {
             "{name:<28} {:>8.3} {:>6.1}%\n",
             s * 1e3 / steps,
             100.0 * s / total.max(1e-12)
+        ));
+    }
+    if let Some((forward, backward)) = p.first_layer_gflops() {
+        out.push_str(&format!(
+            "first layer on its non-zero pixels: forward {forward:.1} GFLOP/s, weight gradient \
+             {backward:.1} GFLOP/s; dense GEMM {gemm:.1} GFLOP/s at 128x784x512\n"
         ));
     }
     out

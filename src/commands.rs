@@ -242,10 +242,12 @@ fn bench_profile(common: Common, arch: Vec<String>) -> anyhow::Result<ExitCode> 
         .map(|a| crate::spec::Arch::parse(a))
         .collect::<Result<Vec<_>, _>>()?;
     let data = session::load_data(common.data.as_deref())?;
+    eprintln!("measuring GEMM rate ...");
+    let gemm = crate::bench::gemm_rates(false)[0].gflops;
     for a in &arch {
         eprintln!("profiling {a} ...");
         let p = crate::bench::profile(&data, a)?;
-        print!("{}", crate::bench::profile_text(a, &p));
+        print!("{}", crate::bench::profile_text(a, &p, gemm));
     }
     Ok(ExitCode::SUCCESS)
 }

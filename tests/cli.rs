@@ -261,6 +261,11 @@ fn bench_profile_shows_where_an_epoch_goes() {
     ] {
         assert!(text.contains(phase), "{phase}: {text}");
     }
+    assert!(
+        text.contains("first layer on its non-zero pixels: forward ")
+            && text.contains("GFLOP/s; dense GEMM "),
+        "{text}"
+    );
     let shares: f64 = text
         .lines()
         .filter_map(|l| l.trim_end().strip_suffix('%'))

@@ -21,6 +21,10 @@ pub struct Profile {
     /// Packing the input batch (sparse or dense).
     pub pack: f64,
     pub steps: usize,
+    /// The first layer's useful FLOPs of one pass over the epoch (2 × non-zero pixels ×
+    /// width, summed over the batches; every pixel for a dense batch): its forward and its
+    /// weight gradient each do this much.
+    pub first_layer_flops: f64,
 }
 
 impl Profile {
@@ -63,6 +67,17 @@ impl Profile {
 
     pub fn total(&self) -> f64 {
         self.phases().iter().map(|(_, s)| s).sum()
+    }
+
+    /// The first layer's GFLOP/s forward and backward, on the FLOPs it needs.
+    pub fn first_layer_gflops(&self) -> Option<(f64, f64)> {
+        let (f, b) = (*self.forward_gemm.first()?, *self.backward_gemm.first()?);
+        (f > 0.0 && b > 0.0 && self.first_layer_flops > 0.0).then(|| {
+            (
+                self.first_layer_flops / f / 1e9,
+                self.first_layer_flops / b / 1e9,
+            )
+        })
     }
 }
 
@@ -132,5 +147,12 @@ mod tests {
         assert_eq!(names.len(), 3 + 2 + 2 + 3 + 3);
         let sum: f64 = p.phases().iter().map(|(_, s)| s).sum();
         assert!((sum - p.total()).abs() < 1e-12);
+        // The first layer's rate needs its FLOPs, which only the caller knows.
+        assert_eq!(p.first_layer_gflops(), None);
+        let mut q = p.clone();
+        q.first_layer_flops = 2.0 * 64.0 * 784.0 * 96.0 * 2.0;
+        let (f, b) = q.first_layer_gflops().unwrap();
+        assert!((f - q.first_layer_flops / q.forward_gemm[0] / 1e9).abs() < 1e-9);
+        assert!((b - q.first_layer_flops / q.backward_gemm[0] / 1e9).abs() < 1e-9);
     }
 }
