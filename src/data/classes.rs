@@ -1,6 +1,6 @@
 //! Which classes a data set has, read from its labels once both splits are loaded.
 //!
-//! The rule: classes are `0..K` and every one has training images. Labels that start at 1
+//! The rule: classes are `0..K`, K ≥ 2, and every one has training images. Labels that start at 1
 //! with no 0 anywhere (EMNIST letters: 1..26) are read as `0..K` by subtracting one, and the
 //! data set says so. `K` is the largest training label + 1, or the number of names in the
 //! folder's `classes.txt` when it has one: a declared class may then lack training images
@@ -129,6 +129,12 @@ pub fn settle(
             }
         }
     }
+    if count < 2 {
+        return Err(DataError::OneClass {
+            path: train.path.to_path_buf(),
+            class: min_train as usize,
+        });
+    }
     if declared_at.is_none() {
         if let Some(class) = trained.iter().position(|&n| n == 0) {
             return Err(DataError::ClassGap {
@@ -245,5 +251,13 @@ mod tests {
         assert_eq!(c.label(1), "b");
         let msg = settle_raw(&mut [0, 1, 3], &mut [2], names).unwrap_err();
         assert!(msg.contains("of class 2"), "{msg}");
+        // One class is no classification, numbered from 0 or from 1.
+        for l in [0u8, 1] {
+            let msg = settle_raw(&mut [l, l, l], &mut [l], None).unwrap_err();
+            assert!(
+                msg.contains(&format!("d/train: every label is class {l}")),
+                "{msg}"
+            );
+        }
     }
 }

@@ -106,6 +106,11 @@ pub enum DataError {
     #[error("{path}: {reason}")]
     ClassNames { path: PathBuf, reason: String },
     #[error(
+        "{path}: every label is class {class}: a classifier needs at least 2 classes (are \
+         these the right label files?)"
+    )]
+    OneClass { path: PathBuf, class: usize },
+    #[error(
         "{path}: images of {rows}x{cols} pixels; at most {max} pixels per image are supported"
     )]
     ImageTooLarge {
