@@ -205,10 +205,7 @@ fn bench(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(epochs > 0, "--epochs must be at least 1");
-    let arch = arch
-        .iter()
-        .map(|a| crate::spec::Arch::parse(a))
-        .collect::<Result<Vec<_>, _>>()?;
+    let arch = parse_archs(&arch)?;
     use crate::cli::BenchKernel;
     use crate::engine::Kernel;
     let kernels = match kernel {
@@ -235,12 +232,17 @@ fn bench(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `bench --profile`: where an epoch's time goes, per architecture.
-fn bench_profile(common: Common, arch: Vec<String>) -> anyhow::Result<ExitCode> {
-    let arch = arch
+/// `--arch A,B`'s architectures, each checked.
+fn parse_archs(names: &[String]) -> anyhow::Result<Vec<crate::spec::Arch>> {
+    Ok(names
         .iter()
         .map(|a| crate::spec::Arch::parse(a))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// `bench --profile`: where an epoch's time goes, per architecture.
+fn bench_profile(common: Common, arch: Vec<String>) -> anyhow::Result<ExitCode> {
+    let arch = parse_archs(&arch)?;
     let data = session::load_data(common.data.as_deref())?;
     eprintln!("measuring GEMM rate ...");
     let gemm = crate::bench::gemm_rates(false)[0].gflops;

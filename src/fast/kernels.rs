@@ -25,6 +25,7 @@ pub unsafe fn gemm(
 ) {
     debug_assert!(c.len() >= m * n);
     gemm_strided(
+        split_pays(m, n, k),
         m,
         n,
         k,
@@ -40,49 +41,20 @@ pub unsafe fn gemm(
     )
 }
 
-/// `gemm` into a `c` whose rows are `c_rs` apart (a block of columns of a wider matrix).
+/// Whether splitting a GEMM of m·n·k multiply-adds over the rayon threads pays for the
+/// fork (below it, one thread is faster).
+pub fn split_pays(m: usize, n: usize, k: usize) -> bool {
+    m * n * k >= 1024 * 1024
+}
+
+/// `gemm` into a `c` whose rows are `c_rs` apart (a block of columns of a wider matrix), on
+/// every rayon thread (`parallel`) or on the calling one. The split is over blocks of `c`,
+/// never along k, so both give the same bits.
 ///
 /// # Safety
 /// As `gemm`, and `c` must be valid for m rows of n elements, `c_rs` apart.
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn gemm_strided(
-    m: usize,
-    n: usize,
-    k: usize,
-    c: *mut f32,
-    c_rs: isize,
-    accumulate: bool,
-    a: *const f32,
-    a_rs: isize,
-    a_cs: isize,
-    b: *const f32,
-    b_rs: isize,
-    b_cs: isize,
-) {
-    gemm_on(
-        m * n * k >= 1024 * 1024,
-        m,
-        n,
-        k,
-        c,
-        c_rs,
-        accumulate,
-        a,
-        a_rs,
-        a_cs,
-        b,
-        b_rs,
-        b_cs,
-    )
-}
-
-/// `gemm_strided` on every rayon thread (`parallel`) or on the calling one. The split is
-/// over blocks of `c`, never along k, so both give the same bits.
-///
-/// # Safety
-/// As `gemm_strided`.
-#[allow(clippy::too_many_arguments)]
-unsafe fn gemm_on(
     parallel: bool,
     m: usize,
     n: usize,
@@ -177,7 +149,7 @@ pub fn linear_backward(
         // SAFETY: dzᵀ is out×n (row stride 1, column stride out); x is n×inp row-major; dw
         // holds out×inp (checked above).
         unsafe {
-            gemm_on(
+            gemm_strided(
                 parallel,
                 out,
                 inp,
@@ -198,7 +170,7 @@ pub fn linear_backward(
         assert_eq!(dx.len(), n * inp);
         // SAFETY: dz is n×out row-major, w is out×inp row-major, dx holds n×inp.
         unsafe {
-            gemm_on(
+            gemm_strided(
                 parallel,
                 n,
                 inp,
@@ -228,7 +200,7 @@ pub fn linear_backward(
             );
         }
         dx => {
-            let parallel = macs >= 1024 * 1024;
+            let parallel = split_pays(n, out, inp);
             weight_grad(dw, parallel);
             bias_grad(dz, out, db);
             if let Some(dx) = dx {
@@ -265,6 +237,7 @@ pub fn linear_p_forward(x: &[f32], n: usize, w: &[f32], bias: &[f32], out: usize
         // z's columns col..end of n rows `out` apart are in bounds.
         unsafe {
             gemm_strided(
+                split_pays(n, end - col, inp),
                 n,
                 end - col,
                 inp,
