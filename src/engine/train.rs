@@ -241,7 +241,7 @@ fn one_hot(labels: impl Iterator<Item = u8>, out: &mut Vec<f32>) {
 }
 
 /// One way of training a network: dfdx's modules, or the fused plain-slice path.
-trait Trainer {
+pub trait Trainer {
     /// Trains on the examples at `idx`; returns (mean loss of the batch, correct predictions).
     /// `next` is the batch after this one, when there is one: a trainer may prepare it
     /// meanwhile.
@@ -474,192 +474,344 @@ fn train_dfdx<M: Net>(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
     run_epochs(job, trainer)
 }
 
-/// The epoch loop shared by both paths: commands, progress, divergence, evaluation, events.
-fn run_epochs<T: Trainer>(job: TrainJob<'_>, mut trainer: T) -> Result<Outcome, TrainError> {
-    let spec = job.spec;
-    let train = &job.data.train;
-    let plan = spec
-        .train_plan(train.len())
-        .map_err(|m| TrainError::Failed {
-            epoch: None,
-            error: EngineError::Setup(m),
-        })?;
-    let n_train = plan.train;
-    let mut schedule = LrSchedule::new(spec.optimizer.lr(), spec.schedule, spec.epochs);
-    let mut stopper = spec.early_stopping.map(EarlyStopper::new);
-    // With restore_best, the best epoch's weights (only when somebody keeps weights).
-    let restore =
-        spec.early_stopping.is_some_and(|e| e.restore_best) && job.control.keeps_weights();
-    let mut best_weights: Option<Vec<u8>> = None;
-    // The last epoch trained, and whether early stopping ended the unit there.
-    let (mut trained, mut stopped) = (0, false);
-    let n_test = spec.evaluated_test(job.data.test.len());
-    let per_epoch = data::batch_count(n_train, spec.batch_size);
-    if job.control.emit(Event::VariantStarted {
-        index: job.index,
-        name: spec.name.clone(),
-        epochs: spec.epochs,
-        batches_per_epoch: per_epoch,
-    }) == Flow::Cancel
-    {
-        return Ok(Outcome::Cancelled);
-    }
-
+/// The epoch loop of one unit trained alone, on either path: commands between batches,
+/// the batches of each epoch, evaluation; the rest is the unit's `UnitRun`.
+fn run_epochs<T: Trainer>(job: TrainJob<'_>, trainer: T) -> Result<Outcome, TrainError> {
+    let mut run = match UnitRun::start(job, trainer) {
+        Ok(run) => run,
+        Err(done) => return done,
+    };
+    let (spec, train, control) = (run.job.spec, &run.job.data.train, run.job.control);
     for epoch in 1..=spec.epochs {
-        let lr = schedule.lr(epoch);
-        trainer.set_lr(lr);
-        let started = Instant::now();
-        // Seconds of this epoch spent training (and evaluating), a pause left out.
-        let paused_before = job.control.paused_total();
-        let active = || {
-            started
-                .elapsed()
-                .saturating_sub(job.control.paused_total() - paused_before)
-                .as_secs_f32()
-        };
-        let mut last_progress = Instant::now();
-        let order = data::epoch_order(n_train, spec.seed, epoch - 1);
+        run.begin_epoch(epoch, 1);
+        let order = data::epoch_order(run.plan.train, spec.seed, epoch - 1);
         let batches = data::batches(&order, spec.batch_size);
-        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         for (b, idx) in batches.iter().enumerate() {
-            match job.control.poll() {
+            match control.poll() {
                 Flow::Continue => {}
                 Flow::Skip => return Ok(Outcome::Skipped),
                 Flow::Cancel => return Ok(Outcome::Cancelled),
             }
-            if job.inject_panic == Some(spec.name.as_str()) {
-                panic!("injected panic in variant {:?} (test hook)", spec.name);
-            }
+            run.panic_if_injected();
             let next = batches.get(b + 1).copied();
-            let (loss_value, c) = trainer.step(train, idx, next).map_err(failed(epoch))?;
-            if !loss_value.is_finite() {
-                return Err(TrainError::Diverged {
-                    epoch,
-                    message: format!("loss became {loss_value} at epoch {epoch}, batch {}", b + 1),
-                });
+            let (loss, correct) = run.trainer.step(train, idx, next).map_err(failed(epoch))?;
+            if let Some(done) = run.after_step(b, batches.len(), loss, correct, idx.len()) {
+                return done;
             }
-            let n = idx.len();
-            loss_sum += loss_value as f64 * n as f64;
-            correct += c;
-            seen += n;
-            if last_progress.elapsed() >= PROGRESS_EVERY || b + 1 == batches.len() {
-                last_progress = Instant::now();
-                let flow = job.control.emit(Event::Progress {
-                    index: job.index,
+        }
+        run.end_training_pass();
+        let (test, val) = run.evaluate()?;
+        if let Some(done) = run.end_epoch(test, val) {
+            return done;
+        }
+        if run.stopped() {
+            break;
+        }
+    }
+    run.finish()
+}
+
+/// How a unit ended, once it has.
+pub type Done = Result<Outcome, TrainError>;
+
+/// One unit's training around its steps: its events, divergence checks, learning-rate
+/// schedule, early stopping and the weights it keeps. Whoever drives the steps (one unit
+/// alone, `run_epochs`; or a lockstep group, `super::lockstep`) drives it the same way:
+/// `start`, then per epoch `begin_epoch`, `after_step` per batch, `end_training_pass`, the
+/// evaluations, `end_epoch`; then `finish`.
+pub struct UnitRun<'a, T> {
+    pub job: TrainJob<'a>,
+    pub trainer: T,
+    pub plan: crate::spec::TrainPlan,
+    /// Test images evaluated after each epoch.
+    pub n_test: usize,
+    schedule: LrSchedule,
+    stopper: Option<EarlyStopper>,
+    /// With restore_best, the best epoch's weights are kept (only when somebody keeps weights).
+    restore: bool,
+    best_weights: Option<Vec<u8>>,
+    /// The last epoch trained, and whether early stopping ended the unit there.
+    trained: usize,
+    stopped: bool,
+    epoch: Epoch,
+}
+
+/// The epoch in progress.
+struct Epoch {
+    number: usize,
+    lr: f32,
+    started: Instant,
+    paused_before: std::time::Duration,
+    /// Units whose steps shared this epoch's time (1 alone): the unit's seconds are its share.
+    share: u32,
+    last_progress: Instant,
+    loss_sum: f64,
+    correct: usize,
+    seen: usize,
+    train_seconds: f32,
+}
+
+impl<'a, T: Trainer> UnitRun<'a, T> {
+    /// Announces the unit (VariantStarted); Err: it ended already (a bad plan, a cancel).
+    pub fn start(job: TrainJob<'a>, trainer: T) -> Result<Self, Done> {
+        let spec = job.spec;
+        let plan = spec.train_plan(job.data.train.len()).map_err(|m| {
+            Err(TrainError::Failed {
+                epoch: None,
+                error: EngineError::Setup(m),
+            })
+        })?;
+        let per_epoch = data::batch_count(plan.train, spec.batch_size);
+        if job.control.emit(Event::VariantStarted {
+            index: job.index,
+            name: spec.name.clone(),
+            epochs: spec.epochs,
+            batches_per_epoch: per_epoch,
+        }) == Flow::Cancel
+        {
+            return Err(Ok(Outcome::Cancelled));
+        }
+        let now = Instant::now();
+        Ok(UnitRun {
+            n_test: spec.evaluated_test(job.data.test.len()),
+            schedule: LrSchedule::new(spec.optimizer.lr(), spec.schedule, spec.epochs),
+            stopper: spec.early_stopping.map(EarlyStopper::new),
+            restore: spec.early_stopping.is_some_and(|e| e.restore_best)
+                && job.control.keeps_weights(),
+            best_weights: None,
+            trained: 0,
+            stopped: false,
+            epoch: Epoch {
+                number: 0,
+                lr: 0.0,
+                started: now,
+                paused_before: std::time::Duration::ZERO,
+                share: 1,
+                last_progress: now,
+                loss_sum: 0.0,
+                correct: 0,
+                seen: 0,
+                train_seconds: 0.0,
+            },
+            job,
+            trainer,
+            plan,
+        })
+    }
+
+    /// Starts epoch `number` (1-based); `share` units train side by side with this one.
+    pub fn begin_epoch(&mut self, number: usize, share: usize) {
+        let lr = self.schedule.lr(number);
+        self.trainer.set_lr(lr);
+        let now = Instant::now();
+        self.epoch = Epoch {
+            number,
+            lr,
+            started: now,
+            paused_before: self.job.control.paused_total(),
+            share: u32::try_from(share.max(1)).unwrap_or(u32::MAX),
+            last_progress: now,
+            loss_sum: 0.0,
+            correct: 0,
+            seen: 0,
+            train_seconds: 0.0,
+        };
+    }
+
+    /// Seconds of this epoch spent training (and evaluating), a pause left out; in a group,
+    /// this unit's share of them.
+    fn active(&self) -> f32 {
+        let e = &self.epoch;
+        let paused = self
+            .job
+            .control
+            .paused_total()
+            .saturating_sub(e.paused_before);
+        e.started.elapsed().saturating_sub(paused).as_secs_f32() / e.share as f32
+    }
+
+    /// The test hook: the named unit panics in its batches.
+    pub fn panic_if_injected(&self) {
+        if self.job.inject_panic == Some(self.job.spec.name.as_str()) {
+            panic!(
+                "injected panic in variant {:?} (test hook)",
+                self.job.spec.name
+            );
+        }
+    }
+
+    /// Books batch `b` of `batches` (mean loss, correct, size): divergence, throttled progress.
+    pub fn after_step(
+        &mut self,
+        b: usize,
+        batches: usize,
+        loss: f32,
+        correct: usize,
+        n: usize,
+    ) -> Option<Done> {
+        let epoch = self.epoch.number;
+        if !loss.is_finite() {
+            return Some(Err(TrainError::Diverged {
+                epoch,
+                message: format!("loss became {loss} at epoch {epoch}, batch {}", b + 1),
+            }));
+        }
+        let e = &mut self.epoch;
+        e.loss_sum += loss as f64 * n as f64;
+        e.correct += correct;
+        e.seen += n;
+        if e.last_progress.elapsed() >= PROGRESS_EVERY || b + 1 == batches {
+            e.last_progress = Instant::now();
+            let (running_loss, seen) = ((e.loss_sum / e.seen as f64) as f32, e.seen);
+            let flow = self.job.control.emit(Event::Progress {
+                index: self.job.index,
+                epoch,
+                batch: b + 1,
+                batches,
+                running_loss,
+                batch_loss: loss,
+                samples_per_sec: seen as f32 / self.active().max(1e-9),
+            });
+            if flow == Flow::Cancel {
+                return Some(Ok(Outcome::Cancelled));
+            }
+        }
+        None
+    }
+
+    /// The epoch's batches are done: what follows is evaluation.
+    pub fn end_training_pass(&mut self) {
+        self.epoch.train_seconds = self.active();
+    }
+
+    /// Evaluates the test images and the holdout (if any) with the unit's own trainer.
+    pub fn evaluate(&mut self) -> Result<(Evaluation, Option<Evaluation>), TrainError> {
+        let epoch = self.epoch.number;
+        let data = self.job.data;
+        let test = self
+            .trainer
+            .evaluate(&data.test, 0..self.n_test)
+            .map_err(failed(epoch))?;
+        let val = match self.plan.holdout.clone() {
+            Some(h) => Some(
+                self.trainer
+                    .evaluate(&data.train, h)
+                    .map_err(failed(epoch))?,
+            ),
+            None => None,
+        };
+        Ok((test, val))
+    }
+
+    /// Books the epoch's evaluations: its metrics, the schedule, early stopping and the best
+    /// weights. Some: the unit ended (diverged, cancelled); after an early stop `stopped`.
+    pub fn end_epoch(&mut self, test: Evaluation, val: Option<Evaluation>) -> Option<Done> {
+        let epoch = self.epoch.number;
+        for (what, e) in [("test", Some(&test)), ("validation", val.as_ref())] {
+            if let Some(e) = e.filter(|e| !e.loss.is_finite()) {
+                return Some(Err(TrainError::Diverged {
                     epoch,
-                    batch: b + 1,
-                    batches: batches.len(),
-                    running_loss: (loss_sum / seen as f64) as f32,
-                    batch_loss: loss_value,
-                    samples_per_sec: seen as f32 / active().max(1e-9),
-                });
-                if flow == Flow::Cancel {
+                    message: format!("{what} loss became {} at epoch {epoch}", e.loss),
+                }));
+            }
+        }
+        let e = &self.epoch;
+        let metrics = EpochMetrics {
+            epoch,
+            train_loss: (e.loss_sum / e.seen.max(1) as f64) as f32,
+            train_acc: e.correct as f32 / e.seen.max(1) as f32,
+            test_loss: test.loss,
+            test_acc: test.accuracy,
+            seconds: self.active(),
+            samples_per_sec: e.seen as f32 / e.train_seconds.max(1e-9),
+            val_loss: val.as_ref().map(|v| v.loss),
+            val_acc: val.as_ref().map(|v| v.accuracy),
+            lr: Some(e.lr),
+            threads: u16::try_from(rayon::current_num_threads()).ok(),
+        };
+        let control = self.job.control;
+        let index = self.job.index;
+        if control.emit(Event::EpochEnd { index, metrics }) == Flow::Cancel {
+            return Some(Ok(Outcome::Cancelled));
+        }
+        self.schedule.observe(metrics.monitored_loss());
+        let verdict = self
+            .stopper
+            .as_mut()
+            .map(|s| s.observe(epoch, metrics.monitored_loss()));
+        if self.restore && verdict == Some(Verdict::Improved) {
+            let spec = self.job.spec;
+            match self.trainer.weights(&spec.name, &spec.arch) {
+                Ok(bytes) => self.best_weights = Some(bytes),
+                Err(e) => return Some(Err(failed(epoch)(e))),
+            }
+        }
+        self.trained = epoch;
+        if verdict == Some(Verdict::Stop) {
+            self.stopped = true;
+            let best_epoch = self.stopper.as_ref().map_or(epoch, |s| s.best_epoch());
+            let event = Event::EarlyStopped {
+                index,
+                epoch,
+                best_epoch,
+                restored: self.restore,
+            };
+            if control.emit(event) == Flow::Cancel {
+                return Some(Ok(Outcome::Cancelled));
+            }
+        }
+        None
+    }
+
+    /// Whether early stopping ended the unit.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Whether the unit has trained all it will (its epochs, or stopped early).
+    pub fn ended(&self) -> bool {
+        self.stopped || self.trained >= self.job.spec.epochs
+    }
+
+    /// The unit trained to its end (or its early stop): the kept epoch, the weights.
+    pub fn finish(mut self) -> Done {
+        let (spec, control, index) = (self.job.spec, self.job.control, self.job.index);
+        // Trained to the end with restore_best: the weights kept are the best epoch's, so
+        // the unit's result is that epoch's (an early stop has said so already).
+        if let (true, Some(s), false) = (self.restore, &self.stopper, self.stopped) {
+            let best = s.best_epoch();
+            if self.best_weights.is_some() && best < self.trained {
+                let event = Event::KeptEpoch { index, epoch: best };
+                if control.emit(event) == Flow::Cancel {
                     return Ok(Outcome::Cancelled);
                 }
             }
         }
-        let train_seconds = active();
-        let eval = trainer
-            .evaluate(&job.data.test, 0..n_test)
-            .map_err(failed(epoch))?;
-        let val = match &plan.holdout {
-            Some(h) => Some(trainer.evaluate(train, h.clone()).map_err(failed(epoch))?),
+        // The weights are handed over in memory: the sink writes them, or keeps them for a
+        // rescue folder when the disk refuses.
+        // Without a sink nobody keeps them (benchmarks): they are not even serialised.
+        // With restore_best the best epoch's weights are the ones kept, stopped early or not.
+        let weights = match control
+            .keeps_weights()
+            .then(|| match self.best_weights.take() {
+                Some(best) => Ok(best),
+                None => self.trainer.weights(&spec.name, &spec.arch),
+            }) {
+            Some(Ok(bytes)) => control.keep_weights(&spec.name, bytes),
+            Some(Err(e)) => Some(Err(super::sink::NotKept(e.to_string()))),
             None => None,
         };
-        for (what, e) in [("test", Some(&eval)), ("validation", val.as_ref())] {
-            if let Some(e) = e.filter(|e| !e.loss.is_finite()) {
-                return Err(TrainError::Diverged {
-                    epoch,
-                    message: format!("{what} loss became {} at epoch {epoch}", e.loss),
+        Ok(Outcome::Finished(match weights {
+            Some(Ok(path)) => Some(path),
+            Some(Err(e)) => {
+                control.emit(Event::Warning {
+                    message: format!("weights of {:?} not saved: {e}", spec.name),
                 });
+                None
             }
-        }
-        let metrics = EpochMetrics {
-            epoch,
-            train_loss: (loss_sum / seen.max(1) as f64) as f32,
-            train_acc: correct as f32 / seen.max(1) as f32,
-            test_loss: eval.loss,
-            test_acc: eval.accuracy,
-            seconds: active(),
-            samples_per_sec: seen as f32 / train_seconds.max(1e-9),
-            val_loss: val.as_ref().map(|v| v.loss),
-            val_acc: val.as_ref().map(|v| v.accuracy),
-            lr: Some(lr),
-            threads: u16::try_from(rayon::current_num_threads()).ok(),
-        };
-        if job.control.emit(Event::EpochEnd {
-            index: job.index,
-            metrics,
-        }) == Flow::Cancel
-        {
-            return Ok(Outcome::Cancelled);
-        }
-        schedule.observe(metrics.monitored_loss());
-        let verdict = stopper
-            .as_mut()
-            .map(|s| s.observe(epoch, metrics.monitored_loss()));
-        if restore && verdict == Some(Verdict::Improved) {
-            best_weights = Some(
-                trainer
-                    .weights(&spec.name, &spec.arch)
-                    .map_err(failed(epoch))?,
-            );
-        }
-        trained = epoch;
-        if verdict == Some(Verdict::Stop) {
-            stopped = true;
-            let best_epoch = stopper.as_ref().map_or(epoch, |s| s.best_epoch());
-            let event = Event::EarlyStopped {
-                index: job.index,
-                epoch,
-                best_epoch,
-                restored: restore,
-            };
-            if job.control.emit(event) == Flow::Cancel {
-                return Ok(Outcome::Cancelled);
-            }
-            break;
-        }
+            None => None,
+        }))
     }
-    // Trained to the end with restore_best: the weights kept are the best epoch's, so the
-    // unit's result is that epoch's (an early stop has said so already).
-    if let (true, Some(s), false) = (restore, &stopper, stopped) {
-        let best = s.best_epoch();
-        if best_weights.is_some() && best < trained {
-            let event = Event::KeptEpoch {
-                index: job.index,
-                epoch: best,
-            };
-            if job.control.emit(event) == Flow::Cancel {
-                return Ok(Outcome::Cancelled);
-            }
-        }
-    }
-    // The weights are handed over in memory: the sink writes them, or keeps them for a
-    // rescue folder when the disk refuses.
-    // Without a sink nobody keeps them (benchmarks): they are not even serialised.
-    // With restore_best the best epoch's weights are the ones kept, stopped early or not.
-    let weights = match job
-        .control
-        .keeps_weights()
-        .then(|| match best_weights.take() {
-            Some(best) => Ok(best),
-            None => trainer.weights(&spec.name, &spec.arch),
-        }) {
-        Some(Ok(bytes)) => job.control.keep_weights(&spec.name, bytes),
-        Some(Err(e)) => Some(Err(super::sink::NotKept(e.to_string()))),
-        None => None,
-    };
-    Ok(Outcome::Finished(match weights {
-        Some(Ok(path)) => Some(path),
-        Some(Err(e)) => {
-            job.control.emit(Event::Warning {
-                message: format!("weights of {:?} not saved: {e}", spec.name),
-            });
-            None
-        }
-        None => None,
-    }))
 }
 
 /// Evaluates saved weights of `spec` on the test set (all of it, or the spec's subset),
