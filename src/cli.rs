@@ -126,6 +126,11 @@ pub enum Cmd {
         /// Train J units at once in this process, the cores split between them
         #[arg(long, value_name = "J", default_value_t = DEFAULT_JOBS, value_parser = clap::value_parser!(u16).range(1..=64))]
         jobs: u16,
+        /// Train every unit on its own, even units that share their batches (the same
+        /// architecture, batch size, seed and split), which otherwise train in lockstep:
+        /// each batch packed once for all of them, their steps side by side (same results)
+        #[arg(long)]
+        one_by_one: bool,
         #[command(flatten)]
         overrides: OverrideArgs,
     },

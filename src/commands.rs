@@ -22,9 +22,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             run_dir,
             shard,
             jobs,
+            one_by_one,
             overrides,
         }) => train(
-            common, preset, jsonl, export, resume, run_dir, shard, jobs, overrides,
+            common,
+            preset,
+            jsonl,
+            export,
+            resume,
+            run_dir,
+            shard,
+            (jobs, !one_by_one),
+            overrides,
         ),
         Some(Cmd::Runs) => {
             headless::list_runs(&common.runs_dir, &mut std::io::stdout().lock())?;
@@ -117,7 +126,7 @@ fn train(
     resume: Option<PathBuf>,
     run_dir: Option<PathBuf>,
     shard: Option<Shard>,
-    jobs: u16,
+    (jobs, lockstep): (u16, bool),
     overrides: OverrideArgs,
 ) -> anyhow::Result<ExitCode> {
     let setup_preset = match (&resume, preset) {
@@ -161,6 +170,7 @@ fn train(
         jsonl,
         export,
         jobs: jobs as usize,
+        lockstep,
     };
     let (saved, _) = headless::run(session, data, options, &mut out)?;
     // Results kept but some weights lost: not a clean success for a script.

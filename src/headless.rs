@@ -97,6 +97,8 @@ pub struct Options {
     pub export: bool,
     /// Units trained at once (engines sharing the cores).
     pub jobs: usize,
+    /// Units that share their batches train in lockstep (`engine::lockstep`).
+    pub lockstep: bool,
 }
 
 /// Trains a session to the end, printing progress; returns where the run ended up and its
@@ -168,7 +170,14 @@ pub fn run(
     let mut train = true;
     while closed.is_none() {
         let pass = if train {
-            train_pass(&session, &data, jobs, jsonl, &signals, out)
+            train_pass(
+                &session,
+                &data,
+                (jobs, options.lockstep),
+                jsonl,
+                &signals,
+                out,
+            )
         } else {
             Pass::Ended { trained: false }
         };
@@ -339,12 +348,13 @@ fn pause(signals: &crossbeam_channel::Receiver<i32>) -> Option<i32> {
 fn train_pass(
     session: &Session,
     data: &Arc<Dataset>,
-    jobs: usize,
+    (jobs, lockstep): (usize, bool),
     jsonl: bool,
     signals: &crossbeam_channel::Receiver<i32>,
     out: &mut dyn Write,
 ) -> Pass {
-    let handles = session.spawn_jobs(data.clone(), engine::Kernel::default(), jobs);
+    let kernel = engine::Kernel::default();
+    let handles = session.spawn_jobs(data.clone(), kernel, jobs, lockstep);
     // One stream of events from every engine.
     let (events_tx, events) = crossbeam_channel::unbounded();
     for h in &handles {

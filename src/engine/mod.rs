@@ -3,6 +3,7 @@
 
 pub mod control;
 pub mod events;
+pub mod lockstep;
 pub mod sink;
 pub mod stopping;
 pub mod train;
@@ -40,6 +41,9 @@ pub struct EngineOptions {
     pub kernel: train::Kernel,
     /// Worker threads of this engine's training pool; None: one per core.
     pub threads: Option<usize>,
+    /// Train units that share their batches in lockstep (`lockstep`), on the fast path;
+    /// otherwise one unit after another.
+    pub lockstep: bool,
 }
 
 pub struct EngineHandle {
@@ -176,7 +180,22 @@ fn run_preset(
     {
         return;
     }
-    let mut cancelled = false;
+    let cancelled = if options.lockstep && options.kernel != train::Kernel::Dfdx {
+        !run_in_lockstep(preset, data, options, control, inject.as_deref())
+    } else {
+        !run_one_by_one(preset, data, options, control, inject.as_deref())
+    };
+    control.emit(Event::RunFinished { cancelled });
+}
+
+/// Trains the preset's units one after another; false when the run was cancelled.
+fn run_one_by_one(
+    preset: &Preset,
+    data: &Dataset,
+    options: &EngineOptions,
+    control: &control::Control,
+    inject: Option<&str>,
+) -> bool {
     for (index, spec) in preset.units.iter().enumerate() {
         if options.skip.contains(&index) || !control.claim(index) {
             continue;
@@ -187,46 +206,97 @@ fn run_preset(
             spec,
             data,
             control,
-            inject_panic: inject.as_deref(),
+            inject_panic: inject,
             kernel: options.kernel,
         };
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| train::train_unit(job)));
-        let event = match result {
-            Ok(Ok(Outcome::Finished(weights))) => Event::VariantFinished {
-                index,
-                seconds: started.elapsed().as_secs_f32(),
-                weights,
-            },
-            Ok(Ok(Outcome::Skipped)) => Event::VariantSkipped { index },
-            Ok(Ok(Outcome::Cancelled)) => {
-                cancelled = true;
-                break;
-            }
-            Ok(Err(e @ TrainError::Diverged { epoch, .. })) => Event::VariantFailed {
-                index,
-                kind: FailKind::Diverged,
-                epoch: Some(epoch),
-                message: e.to_string(),
-            },
-            Ok(Err(e @ TrainError::Failed { epoch, .. })) => Event::VariantFailed {
-                index,
-                kind: FailKind::Error,
-                epoch,
-                message: e.to_string(),
-            },
-            Err(payload) => Event::VariantFailed {
-                index,
-                kind: FailKind::Panicked,
-                epoch: None,
-                message: format!("panicked: {}", panic_message(payload.as_ref())),
-            },
+        let Some(event) = ended_event(index, started, result) else {
+            return false;
         };
         if control.emit(event) == Flow::Cancel {
-            cancelled = true;
-            break;
+            return false;
         }
     }
-    control.emit(Event::RunFinished { cancelled });
+    true
+}
+
+/// Trains the preset's units group by group (`lockstep::groups`), each group's units in
+/// lockstep (a group of one trains alone); false when the run was cancelled.
+fn run_in_lockstep(
+    preset: &Preset,
+    data: &Dataset,
+    options: &EngineOptions,
+    control: &control::Control,
+    inject: Option<&str>,
+) -> bool {
+    let left: Vec<usize> = (0..preset.units.len())
+        .filter(|i| !options.skip.contains(i))
+        .collect();
+    let mode = match options.kernel {
+        train::Kernel::Dense => crate::fast::batch::InputMode::Dense,
+        _ => crate::fast::batch::InputMode::Auto,
+    };
+    for group in lockstep::groups(&preset.units, &left, data) {
+        // Each unit is claimed as before: another engine (or process) may hold some.
+        let claimed: Vec<usize> = group.into_iter().filter(|&i| control.claim(i)).collect();
+        let jobs = claimed
+            .iter()
+            .map(|&index| TrainJob {
+                index,
+                spec: &preset.units[index],
+                data,
+                control,
+                inject_panic: inject,
+                kernel: options.kernel,
+            })
+            .collect();
+        let go_on =
+            lockstep::train_group(jobs, mode, |(index, started, result)| {
+                match ended_event(index, started, result) {
+                    Some(event) => control.emit(event),
+                    None => Flow::Cancel,
+                }
+            });
+        if !go_on {
+            return false;
+        }
+    }
+    true
+}
+
+/// The event that says how unit `index` ended (None: it was cancelled, which ends the run).
+fn ended_event(
+    index: usize,
+    started: Instant,
+    result: std::thread::Result<Result<Outcome, TrainError>>,
+) -> Option<Event> {
+    Some(match result {
+        Ok(Ok(Outcome::Finished(weights))) => Event::VariantFinished {
+            index,
+            seconds: started.elapsed().as_secs_f32(),
+            weights,
+        },
+        Ok(Ok(Outcome::Skipped)) => Event::VariantSkipped { index },
+        Ok(Ok(Outcome::Cancelled)) => return None,
+        Ok(Err(e @ TrainError::Diverged { epoch, .. })) => Event::VariantFailed {
+            index,
+            kind: FailKind::Diverged,
+            epoch: Some(epoch),
+            message: e.to_string(),
+        },
+        Ok(Err(e @ TrainError::Failed { epoch, .. })) => Event::VariantFailed {
+            index,
+            kind: FailKind::Error,
+            epoch,
+            message: e.to_string(),
+        },
+        Err(payload) => Event::VariantFailed {
+            index,
+            kind: FailKind::Panicked,
+            epoch: None,
+            message: format!("panicked: {}", panic_message(payload.as_ref())),
+        },
+    })
 }
 
 #[cfg(test)]

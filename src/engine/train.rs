@@ -143,7 +143,7 @@ pub fn train_unit(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
     run_epochs(job, trainer)
 }
 
-fn failed(epoch: usize) -> impl FnOnce(EngineError) -> TrainError {
+pub fn failed(epoch: usize) -> impl FnOnce(EngineError) -> TrainError {
     move |error| TrainError::Failed {
         epoch: Some(epoch),
         error,
@@ -337,7 +337,7 @@ impl<M: Net> Trainer for DfdxTrainer<M> {
 
 /// The fused path, for any architecture: parameters start as dfdx's would for the same
 /// seed (`fast::init`).
-struct FastTrainer {
+pub struct FastTrainer {
     widths: Vec<usize>,
     net: crate::fast::FastNet,
     opt: crate::fast::FastOptimizer,
@@ -354,7 +354,7 @@ struct FastTrainer {
 
 impl FastTrainer {
     /// Starts from the seed's initial weights (the same as dfdx's path starts from).
-    fn new(spec: &UnitSpec, io: Io, mode: InputMode) -> Self {
+    pub fn new(spec: &UnitSpec, io: Io, mode: InputMode) -> Self {
         let widths = spec.arch.widths(io);
         let params = crate::fast::init::initial_params(&widths, spec.init, spec.seed);
         Self::from_params(spec, widths, &params, mode)
@@ -381,6 +381,66 @@ impl FastTrainer {
             labels: Vec::new(),
         }
     }
+}
+
+impl FastTrainer {
+    /// One step on a batch somebody else packed (a lockstep group packs it once for all).
+    pub fn step_packed(&mut self, batch: &Batch, labels: &[u8]) -> (f32, usize) {
+        let (loss, correct) = self.net.train_step(batch.input(), labels, &mut self.rng);
+        self.update(loss, correct, labels.len())
+    }
+
+    /// The optimiser's step after a batch of `n` with summed `loss`, unless it diverged;
+    /// (mean loss, correct).
+    fn update(&mut self, loss: f64, correct: usize, n: usize) -> (f32, usize) {
+        let mean = (loss / n as f64) as f32;
+        if mean.is_finite() {
+            self.opt.step(&mut self.net);
+        }
+        (mean, correct)
+    }
+
+    /// Evaluates the examples `range` of `split` from `packed`, made by `pack_for_evaluation`
+    /// of the same range (a lockstep group packs its evaluation images once).
+    pub fn evaluate_packed(
+        &mut self,
+        split: &Split,
+        range: std::ops::Range<usize>,
+        packed: &[Batch],
+    ) -> Result<Evaluation, EngineError> {
+        let (net, start) = (&mut self.net, range.start);
+        evaluate_batches(split, range, FAST_EVAL_BATCH, |chunk, logits| {
+            let batch = packed
+                .get((chunk.start - start) / FAST_EVAL_BATCH)
+                .ok_or_else(|| EngineError::Setup("evaluation batches packed short".into()))?;
+            net.predict(batch.input(), chunk.len(), logits);
+            Ok(())
+        })
+    }
+}
+
+/// The examples `range` of `split` packed in evaluation batches, as `FastTrainer::evaluate`
+/// packs them one at a time.
+pub fn pack_for_evaluation(
+    split: &Split,
+    range: std::ops::Range<usize>,
+    mode: InputMode,
+) -> Vec<Batch> {
+    let mut batches = Vec::new();
+    let mut start = range.start;
+    while start < range.end {
+        let end = (start + FAST_EVAL_BATCH).min(range.end);
+        let mut batch = Batch::default();
+        batch.load(
+            (start..end).map(|i| split.image(i)),
+            split.pixels,
+            mode,
+            false,
+        );
+        batches.push(batch);
+        start = end;
+    }
+    batches
 }
 
 impl Trainer for FastTrainer {
@@ -414,11 +474,7 @@ impl Trainer for FastTrainer {
             std::mem::swap(&mut self.batch, &mut self.ahead);
             self.ahead_for.extend_from_slice(next);
         }
-        let mean = (loss / idx.len() as f64) as f32;
-        if mean.is_finite() {
-            self.opt.step(&mut self.net);
-        }
-        Ok((mean, correct))
+        Ok(self.update(loss, correct, idx.len()))
     }
 
     fn evaluate(
@@ -761,6 +817,11 @@ impl<'a, T: Trainer> UnitRun<'a, T> {
             }
         }
         None
+    }
+
+    /// The epoch in progress (1-based).
+    pub fn epoch(&self) -> usize {
+        self.epoch.number
     }
 
     /// Whether early stopping ended the unit.

@@ -367,18 +367,20 @@ impl Session {
 
     /// Starts training on the engine thread, with the Recorder as its sink.
     pub fn spawn(&self, data: Arc<Dataset>, kernel: engine::Kernel) -> EngineHandle {
-        self.spawn_jobs(data, kernel, 1)
+        self.spawn_jobs(data, kernel, 1, false)
             .pop()
             .expect("one engine was asked for")
     }
 
     /// Starts `jobs` engines that share the Recorder, each with its share of the cores; they
-    /// take the units in turn (each claims a unit before training it).
+    /// take the units in turn (each claims a unit before training it); with `lockstep`, units
+    /// that share their batches train together (`engine::lockstep`).
     pub fn spawn_jobs(
         &self,
         data: Arc<Dataset>,
         kernel: engine::Kernel,
         jobs: usize,
+        lockstep: bool,
     ) -> Vec<EngineHandle> {
         let jobs = jobs.max(1);
         let cores = std::thread::available_parallelism()
@@ -396,6 +398,7 @@ impl Session {
                         sink: Some(sink),
                         kernel,
                         threads,
+                        lockstep,
                         ..Default::default()
                     },
                 )
