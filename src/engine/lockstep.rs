@@ -68,8 +68,11 @@ struct Member<'a> {
     /// The latest step's (mean loss, correct), or its panic.
     step: Option<std::thread::Result<(f32, usize)>>,
     /// The latest evaluations (test, holdout), or their error or panic.
-    evaluation: Option<std::thread::Result<Result<(Evaluation, Option<Evaluation>), TrainError>>>,
+    evaluation: Option<std::thread::Result<Evaluated>>,
 }
+
+/// An epoch's evaluations: the test images and the holdout (if any).
+type Evaluated = Result<(Evaluation, Option<Evaluation>), TrainError>;
 
 impl Member<'_> {
     fn index(&self) -> usize {
