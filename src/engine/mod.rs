@@ -44,6 +44,9 @@ pub struct EngineOptions {
     /// Train units that share their batches in lockstep (`lockstep`), on the fast path;
     /// otherwise one unit after another.
     pub lockstep: bool,
+    /// Engines training this run side by side in this process (`--jobs`): lockstep groups
+    /// are cut in as many parts, so that they finish together.
+    pub engines: usize,
 }
 
 pub struct EngineHandle {
@@ -236,7 +239,7 @@ fn run_in_lockstep(
         train::Kernel::Dense => crate::fast::batch::InputMode::Dense,
         _ => crate::fast::batch::InputMode::Auto,
     };
-    for group in lockstep::groups(&preset.units, &left, data) {
+    for group in lockstep::groups(&preset.units, &left, data, options.engines) {
         // Each unit is claimed as before: another engine (or process) may hold some.
         let claimed: Vec<usize> = group.into_iter().filter(|&i| control.claim(i)).collect();
         let jobs = claimed

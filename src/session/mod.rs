@@ -399,6 +399,7 @@ impl Session {
                         kernel,
                         threads,
                         lockstep,
+                        engines: jobs,
                         ..Default::default()
                     },
                 )
