@@ -233,3 +233,77 @@ fn in_lockstep_a_failing_unit_fails_alone_and_skip_and_cancel_still_act() {
     assert_eq!(r.units[0].status, UnitStatus::Interrupted);
     assert_eq!(r.units[4].status, UnitStatus::Queued);
 }
+
+/// Per-epoch (train loss, test loss, test accuracy) bits of every unit of a run folder.
+fn folder_numbers(dir: &Path) -> Vec<Vec<[u32; 3]>> {
+    let record = mnist_lab::runs::load(dir).expect("run folder loads");
+    record
+        .units
+        .iter()
+        .map(|u| {
+            u.history
+                .iter()
+                .map(|m| {
+                    [
+                        m.train_loss.to_bits(),
+                        m.test_loss.to_bits(),
+                        m.test_acc.to_bits(),
+                    ]
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_lockstep_group_killed_midway_resumes_to_the_numbers_of_one_by_one() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let preset = tmp.path().join("group.ron");
+    let text = "(name: \"group\", defaults: (arch: \"128-64\", epochs: 3, batch_size: 64, \
+        train_subset: 3000, test_subset: 500, seed: 9), variants: [(name: \"a\"), \
+        (name: \"b\", placement: None), (name: \"c\", epochs: 40), (name: \"d\", seed: 10)])";
+    std::fs::write(&preset, text).expect("preset written");
+    let reference = tmp.path().join("reference");
+    let out = common::bin()
+        .arg("run")
+        .arg(&preset)
+        .args(["--one-by-one", "--only", "a,b,d", "--run-dir"])
+        .arg(&reference)
+        .output()
+        .expect("reference run");
+    common::succeeded(&out);
+
+    // One engine, lockstep: a, b and c train together; killed once b has ended an epoch.
+    let root = tmp.path().join("runs");
+    let mut run = common::JsonlRun::start_with(
+        &preset,
+        &[
+            "--runs-dir".as_ref(),
+            root.as_os_str(),
+            "--jobs".as_ref(),
+            "1".as_ref(),
+        ],
+    );
+    run.wait_for(|e| matches!(e, Event::EpochEnd { index: 1, .. }));
+    run.child.kill().expect("SIGKILL");
+    run.child.wait().expect("reaped");
+    let dir = common::only_run_dir(&root);
+    let killed = mnist_lab::runs::load(&dir).expect("run folder loads");
+    let statuses: Vec<UnitStatus> = killed.units.iter().map(|u| u.status).collect();
+    // The group's three units were all in flight; d (another seed) had not started.
+    assert!(
+        statuses[..3].iter().all(|s| *s == UnitStatus::Interrupted),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[3], UnitStatus::Queued);
+
+    let out = common::resume(&dir, &root);
+    common::succeeded(&out);
+    let resumed = folder_numbers(&dir);
+    let expected = folder_numbers(&reference);
+    // a, b and d as one by one, bit for bit; c trained its 40 epochs.
+    for (i, e) in [(0, 0), (1, 1), (3, 2)] {
+        assert_eq!(resumed[i], expected[e], "unit {i}");
+    }
+    assert_eq!(resumed[2].len(), 40);
+}

@@ -106,6 +106,7 @@ fn a_killed_writer_leaves_its_finished_units_and_a_stale_lock_the_next_takes_ove
         dir.as_os_str(),
         "--jobs".as_ref(),
         "1".as_ref(),
+        "--one-by-one".as_ref(),
     ];
     let mut run = common::JsonlRun::start_with(&p, &args);
     run.wait_for(|e| matches!(e, Event::EpochEnd { index: 1, metrics } if metrics.epoch >= 2));

@@ -109,8 +109,8 @@ pub struct JsonlRun {
 }
 
 impl JsonlRun {
-    /// One unit at a time (`--jobs 1`), so a test knows which unit runs when it acts;
-    /// several at once are tested in `scale_out`.
+    /// One unit at a time (`--jobs 1 --one-by-one`), so a test knows which unit runs when
+    /// it acts; several at once are tested in `scale_out`, lockstep in `lockstep`.
     pub fn start(preset: &Path, root: &Path) -> Self {
         JsonlRun::start_with(
             preset,
@@ -119,6 +119,7 @@ impl JsonlRun {
                 root.as_os_str(),
                 "--jobs".as_ref(),
                 "1".as_ref(),
+                "--one-by-one".as_ref(),
             ],
         )
     }
