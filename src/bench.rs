@@ -281,7 +281,7 @@ pub fn run(
     }
     Ok(BenchReport {
         cpu: env.cpu_model,
-        threads: env.threads,
+        threads: rayon::current_num_threads(),
         gemm,
         reference_gflops: reference,
         dfdx_reference_gflops: dfdx_reference,
@@ -292,9 +292,10 @@ pub fn run(
 
 pub fn text(report: &BenchReport) -> String {
     let mut out = format!(
-        "machine: {} ({} threads)\n",
+        "machine: {} ({} thread{})\n",
         report.cpu.as_deref().unwrap_or("unknown CPU"),
         report.threads,
+        if report.threads == 1 { "" } else { "s" },
     );
     for path in ["fast", "dfdx"] {
         let rates: Vec<String> = report
@@ -404,9 +405,10 @@ pub fn profile_text(arch: &Arch, p: &crate::fast::profile::Profile, gemm: f64) -
     let steps = p.steps.max(1) as f64;
     let total = p.total();
     let mut out = format!(
-        "\nprofile of {arch} (fast path, one epoch: {} steps, {} threads; {:.3} s):\n{:<28} {:>8} {:>7}\n",
+        "\nprofile of {arch} (fast path, one epoch: {} steps, {} thread{}; {:.3} s):\n{:<28} {:>8} {:>7}\n",
         p.steps,
         rayon::current_num_threads(),
+        if rayon::current_num_threads() == 1 { "" } else { "s" },
         total,
         "phase",
         "ms/step",

@@ -236,6 +236,18 @@ fn a_headless_run_with_seeds_prints_means_cis_and_the_verdict() {
     assert_eq!(summary.lines().count(), 1 + 2, "one row per variant");
 }
 
+/// `bench` says how many threads it trained on: the pool's (RAYON_NUM_THREADS), not the cores.
+#[test]
+fn bench_says_how_many_threads_it_trained_on() {
+    let out = bin()
+        .args(["bench", "--kernel", "fast", "--arch", "32", "--epochs", "1"])
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .unwrap();
+    let text = common::succeeded(&out);
+    assert!(text.contains(" (1 thread)\n"), "{text}");
+}
+
 /// `bench --profile` times one epoch phase by phase: every layer's GEMMs and element-wise
 /// passes, the loss, the optimiser and packing, in milliseconds per step and shares.
 #[test]
