@@ -73,6 +73,12 @@ pub struct FastNet {
     caches: Vec<Cache>,
     pub grads: Grads,
     dlogits: Vec<f32>,
+    /// Layers 1.. weights transposed to [in×out] for the forward product (`k::linear_forward`
+    /// says why), refreshed before a forward that follows a change of the weights. Empty for
+    /// the first layer, whose panels already are [in×out].
+    transposed: Vec<Vec<f32>>,
+    /// Which of `transposed` match the weights (cleared by `weights_changed`).
+    fresh: Vec<bool>,
     /// Where training steps spend their time, when asked (`bench --profile`).
     pub profile: Option<Profile>,
 }
@@ -121,6 +127,8 @@ impl FastNet {
         };
         FastNet {
             caches: vec![Cache::default(); layers.len()],
+            transposed: vec![Vec::new(); layers.len()],
+            fresh: vec![false; layers.len()],
             layers,
             grads,
             dlogits: Vec::new(),
@@ -158,6 +166,12 @@ impl FastNet {
         }
     }
 
+    /// To be called after anything changes `layers[..].w` (the optimiser does): the forward
+    /// reads transposed copies of the weights, which are then made again.
+    pub fn weights_changed(&mut self) {
+        self.fresh.fill(false);
+    }
+
     /// Training forward and backward on one batch; gradients land in `self.grads`.
     /// Returns (summed loss, correct predictions).
     pub fn train_step(&mut self, x: Input<'_>, labels: &[u8], rng: &mut StdRng) -> (f64, usize) {
@@ -173,7 +187,8 @@ impl FastNet {
                 first_forward(layer, x, n, &mut cache.y);
             } else {
                 let input = &before[l - 1].y;
-                k::linear_forward(input, n, &layer.w, &layer.b, layer.out, &mut cache.y);
+                let wt = transposed(layer, &mut self.transposed[l], &mut self.fresh[l]);
+                k::linear_forward(input, n, wt, &layer.b, layer.out, &mut cache.y);
             }
             laps.lap(&mut prof, |p| &mut p.forward_gemm[l]);
             if let Some(act) = layer.activation {
@@ -279,7 +294,8 @@ impl FastNet {
                 first_forward(layer, x, n, &mut cache.y);
             } else {
                 let input = &before[l - 1].y;
-                k::linear_forward(input, n, &layer.w, &layer.b, layer.out, &mut cache.y);
+                let wt = transposed(layer, &mut self.transposed[l], &mut self.fresh[l]);
+                k::linear_forward(input, n, wt, &layer.b, layer.out, &mut cache.y);
             }
             if let Some(act) = layer.activation {
                 k::activate(&mut cache.y, act);
@@ -299,6 +315,16 @@ impl FastNet {
         logits.clear();
         logits.extend_from_slice(&self.caches[last].y);
     }
+}
+
+/// Layer `layer`'s weights as [in×out], transposed again only when they changed.
+fn transposed<'a>(layer: &Layer, wt: &'a mut Vec<f32>, fresh: &mut bool) -> &'a [f32] {
+    if !*fresh {
+        wt.resize(layer.w.len(), 0.0);
+        k::transpose(&layer.w, layer.out, layer.inp, wt);
+        *fresh = true;
+    }
+    wt
 }
 
 /// The first layer's `z = x·W₁ᵀ + b` from either kind of input.

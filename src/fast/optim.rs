@@ -70,6 +70,7 @@ impl FastOptimizer {
                 slot += 1;
             }
         }
+        net.weights_changed();
     }
 }
 
