@@ -43,33 +43,37 @@ impl FastOptimizer {
         let init = rules::initial_state(self.spec);
         let mut slot = 0;
         let (spec, t) = (self.spec, self.t);
+        let mut tensors: Vec<(&mut [f32], &[f32])> = Vec::new();
         for (l, layer) in net.layers.iter_mut().enumerate() {
             let g = &net.grads;
-            let mut pairs: Vec<(&mut [f32], &[f32])> = vec![
-                (&mut layer.w[..], &g.w[l][..]),
-                (&mut layer.b[..], &g.b[l][..]),
-            ];
+            tensors.push((&mut layer.w[..], &g.w[l][..]));
+            tensors.push((&mut layer.b[..], &g.b[l][..]));
             if let Some(bn) = layer.bn.as_mut() {
-                pairs.push((&mut bn.gamma[..], &g.gamma[l][..]));
-                pairs.push((&mut bn.beta[..], &g.beta[l][..]));
-            }
-            for (p, g) in pairs {
-                if self.state.len() <= slot {
-                    self.state.push((vec![init; p.len()], vec![0.0; p.len()]));
-                }
-                let (a, b) = &mut self.state[slot];
-                if p.len() >= 2 * CHUNK {
-                    p.par_chunks_mut(CHUNK)
-                        .zip(g.par_chunks(CHUNK))
-                        .zip(a.par_chunks_mut(CHUNK))
-                        .zip(b.par_chunks_mut(CHUNK))
-                        .for_each(|(((p, g), a), b)| apply(spec, t, p, g, a, b));
-                } else {
-                    apply(spec, t, p, g, a, b);
-                }
-                slot += 1;
+                tensors.push((&mut bn.gamma[..], &g.gamma[l][..]));
+                tensors.push((&mut bn.beta[..], &g.beta[l][..]));
             }
         }
+        for (p, _) in &tensors {
+            if self.state.len() <= slot {
+                self.state.push((vec![init; p.len()], vec![0.0; p.len()]));
+            }
+            slot += 1;
+        }
+        // Every tensor's chunks in one parallel region (one fork/join a step, not one per
+        // large tensor); small tensors are one chunk each. The rules are element-wise, so
+        // the split changes no bits.
+        let mut chunks = Vec::new();
+        for ((p, g), (a, b)) in tensors.into_iter().zip(self.state.iter_mut()) {
+            chunks.extend(
+                p.chunks_mut(CHUNK)
+                    .zip(g.chunks(CHUNK))
+                    .zip(a.chunks_mut(CHUNK))
+                    .zip(b.chunks_mut(CHUNK)),
+            );
+        }
+        chunks
+            .into_par_iter()
+            .for_each(|(((p, g), a), b)| apply(spec, t, p, g, a, b));
         net.weights_changed();
     }
 }
