@@ -481,6 +481,10 @@ fn the_same_unit_gives_the_same_weights_bytes_on_one_or_two_threads() {
                 "3000",
                 "--only",
                 "5L adam every,3L adam none",
+                // One engine, so its pool has RAYON_NUM_THREADS workers (two engines on two
+                // cores would each get one, whatever the variable says).
+                "--jobs",
+                "1",
             ])
             .arg("--runs-dir")
             .arg(&root)
