@@ -97,12 +97,51 @@ pub unsafe fn gemm_strided(
     );
 }
 
+/// `z = x·wᵀ + bias` for x [n×in], w [out×in] (dfdx's Linear layout).
+pub fn linear_forward(x: &[f32], n: usize, w: &[f32], bias: &[f32], out: usize, z: &mut [f32]) {
+    let inp = w.len() / out;
+    // The GEMM below reads through raw pointers: every length it relies on is checked here.
+    assert_eq!(w.len(), out * inp, "w must be out x in");
+    assert_eq!(bias.len(), out, "one bias per output");
+    assert_eq!(x.len(), n * inp, "x must be n x in");
+    assert_eq!(z.len(), n * out);
+    for row in z.chunks_exact_mut(out) {
+        row.copy_from_slice(bias);
+    }
+    // SAFETY: sizes checked above; wᵀ is k×n with row stride 1 and column stride `inp`.
+    unsafe {
+        gemm(
+            n,
+            out,
+            inp,
+            z,
+            true,
+            x.as_ptr(),
+            inp as isize,
+            1,
+            w.as_ptr(),
+            1,
+            inp as isize,
+        )
+    };
+}
+
+/// Whether `linear_forward_t` gives `linear_forward`'s bits for a batch of `n` rows, `inp`
+/// inputs and `out` outputs. Read from `gemm` 0.19's dispatch (`gemm-common`'s `gemm.rs`):
+/// with both operands contiguous along k (dfdx's layout) and m·n ≤ 256 it runs a horizontal
+/// dot-product kernel, with m or n = 1 a gemv, with k ≤ 2 an outer product; each sums in
+/// its own order. Elsewhere both layouts reach the same packed microkernel, which sums along
+/// k in one order. (Found when a 24-row last batch into a 10-class output layer came out
+/// different in the last bits; `transposed_forward::…_the_same_bits` scans the shapes.)
+pub fn transposed_gives_the_same_bits(n: usize, inp: usize, out: usize) -> bool {
+    n >= 2 && out >= 2 && inp > 2 && n * out > 256
+}
+
 /// `z = x·wt + bias` for x [n×in] and wt [in×out], the weights transposed from dfdx's [out×in]
 /// (`transpose`). `gemm` reads x·Wᵀ from the [out×in] layout, both operands contiguous along
 /// k, at a third of the rate of this product (70 against 192 GFLOP/s at 128×256×512 on 2
-/// threads, AMD EPYC); the sums run in the same order either way (checked bit for bit by
-/// `transposed_forward::the_transposed_forward_gives_the_same_bits`).
-pub fn linear_forward(x: &[f32], n: usize, wt: &[f32], bias: &[f32], out: usize, z: &mut [f32]) {
+/// threads, AMD EPYC). Only where `transposed_gives_the_same_bits`.
+pub fn linear_forward_t(x: &[f32], n: usize, wt: &[f32], bias: &[f32], out: usize, z: &mut [f32]) {
     let inp = wt.len() / out;
     // The GEMM below reads through raw pointers: every length it relies on is checked here.
     assert_eq!(wt.len(), out * inp, "wt must be in x out");
@@ -581,48 +620,62 @@ mod transposed_forward {
         }
     }
 
-    /// The forward through the transposed weights gives the bits of the product read from
-    /// dfdx's [out×in] layout (the fused path before the transposed copy), on the paper nets'
-    /// layer shapes, split over threads or not.
+    /// Where `transposed_gives_the_same_bits` says so, the forward through the transposed
+    /// weights gives the bits of the product read from dfdx's [out×in] layout, for every
+    /// batch size up to 130 (last batches are short) on the layer shapes of the paper nets,
+    /// split over two threads or not; and the rule does say so for full batches of them.
     #[test]
     fn the_transposed_forward_gives_the_same_bits() {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
             .build()
             .expect("pool");
-        for (n, inp, out) in [
-            (128, 512, 256),
-            (128, 256, 128),
-            (37, 128, 64),
-            (128, 32, 10),
-        ] {
-            let x = noise(n * inp, 1);
+        let shapes = [
+            (512, 256),
+            (512, 128),
+            (256, 128),
+            (128, 64),
+            (64, 32),
+            (128, 10),
+            (32, 10),
+        ];
+        for (inp, out) in shapes {
+            assert!(
+                transposed_gives_the_same_bits(128, inp, out),
+                "{inp}->{out}"
+            );
             let w = noise(out * inp, 2);
             let bias = noise(out, 3);
             let mut wt = vec![0.0; out * inp];
             transpose(&w, out, inp, &mut wt);
-            let mut z = vec![0.0; n * out];
-            pool.install(|| linear_forward(&x, n, &wt, &bias, out, &mut z));
-            let mut before: Vec<f32> = (0..n).flat_map(|_| bias.iter().copied()).collect();
-            // SAFETY: x is n×inp row-major, wᵀ is inp×out with row stride 1 and column
-            // stride inp, `before` holds n×out.
-            pool.install(|| unsafe {
-                gemm(
-                    n,
-                    out,
-                    inp,
-                    &mut before,
-                    true,
-                    x.as_ptr(),
-                    inp as isize,
-                    1,
-                    w.as_ptr(),
-                    1,
-                    inp as isize,
-                )
-            });
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&z), bits(&before), "{n}x{inp}->{out}");
+            for n in (1..=130).filter(|&n| transposed_gives_the_same_bits(n, inp, out)) {
+                let x = noise(n * inp, n as u64);
+                let mut z = vec![0.0; n * out];
+                let mut before = vec![0.0; n * out];
+                pool.install(|| {
+                    linear_forward_t(&x, n, &wt, &bias, out, &mut z);
+                    linear_forward(&x, n, &w, &bias, out, &mut before);
+                });
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&z), bits(&before), "{n}x{inp}->{out}");
+            }
         }
+    }
+
+    /// The rule is needed: on a short batch into a 10-class layer the two layouts differ.
+    #[test]
+    fn a_short_batch_into_few_classes_sums_in_another_order_transposed() {
+        let (n, inp, out) = (24, 128, 10);
+        assert!(!transposed_gives_the_same_bits(n, inp, out));
+        let (x, w, bias) = (noise(n * inp, 5), noise(out * inp, 6), noise(out, 7));
+        let mut wt = vec![0.0; out * inp];
+        transpose(&w, out, inp, &mut wt);
+        let (mut z, mut before) = (vec![0.0; n * out], vec![0.0; n * out]);
+        linear_forward_t(&x, n, &wt, &bias, out, &mut z);
+        linear_forward(&x, n, &w, &bias, out, &mut before);
+        assert_ne!(
+            z, before,
+            "gemm's small-size kernel no longer depends on the layout"
+        );
     }
 }

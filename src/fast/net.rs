@@ -187,8 +187,14 @@ impl FastNet {
                 first_forward(layer, x, n, &mut cache.y);
             } else {
                 let input = &before[l - 1].y;
-                let wt = transposed(layer, &mut self.transposed[l], &mut self.fresh[l]);
-                k::linear_forward(input, n, wt, &layer.b, layer.out, &mut cache.y);
+                forward(
+                    layer,
+                    input,
+                    n,
+                    &mut self.transposed[l],
+                    &mut self.fresh[l],
+                    &mut cache.y,
+                );
             }
             laps.lap(&mut prof, |p| &mut p.forward_gemm[l]);
             if let Some(act) = layer.activation {
@@ -294,8 +300,14 @@ impl FastNet {
                 first_forward(layer, x, n, &mut cache.y);
             } else {
                 let input = &before[l - 1].y;
-                let wt = transposed(layer, &mut self.transposed[l], &mut self.fresh[l]);
-                k::linear_forward(input, n, wt, &layer.b, layer.out, &mut cache.y);
+                forward(
+                    layer,
+                    input,
+                    n,
+                    &mut self.transposed[l],
+                    &mut self.fresh[l],
+                    &mut cache.y,
+                );
             }
             if let Some(act) = layer.activation {
                 k::activate(&mut cache.y, act);
@@ -314,6 +326,17 @@ impl FastNet {
         }
         logits.clear();
         logits.extend_from_slice(&self.caches[last].y);
+    }
+}
+
+/// A hidden or output layer's `z = x·Wᵀ + b`, through the transposed weights where that
+/// gives the same bits (`k::transposed_gives_the_same_bits`).
+fn forward(layer: &Layer, x: &[f32], n: usize, wt: &mut Vec<f32>, fresh: &mut bool, z: &mut [f32]) {
+    if k::transposed_gives_the_same_bits(n, layer.inp, layer.out) {
+        let wt = transposed(layer, wt, fresh);
+        k::linear_forward_t(x, n, wt, &layer.b, layer.out, z);
+    } else {
+        k::linear_forward(x, n, &layer.w, &layer.b, layer.out, z);
     }
 }
 
