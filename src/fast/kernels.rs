@@ -100,30 +100,8 @@ pub unsafe fn gemm_strided(
 /// `z = x·wᵀ + bias` for x [n×in], w [out×in] (dfdx's Linear layout).
 pub fn linear_forward(x: &[f32], n: usize, w: &[f32], bias: &[f32], out: usize, z: &mut [f32]) {
     let inp = w.len() / out;
-    // The GEMM below reads through raw pointers: every length it relies on is checked here.
-    assert_eq!(w.len(), out * inp, "w must be out x in");
-    assert_eq!(bias.len(), out, "one bias per output");
-    assert_eq!(x.len(), n * inp, "x must be n x in");
-    assert_eq!(z.len(), n * out);
-    for row in z.chunks_exact_mut(out) {
-        row.copy_from_slice(bias);
-    }
-    // SAFETY: sizes checked above; wᵀ is k×n with row stride 1 and column stride `inp`.
-    unsafe {
-        gemm(
-            n,
-            out,
-            inp,
-            z,
-            true,
-            x.as_ptr(),
-            inp as isize,
-            1,
-            w.as_ptr(),
-            1,
-            inp as isize,
-        )
-    };
+    // wᵀ is k×n with row stride 1 and column stride `inp`.
+    bias_plus_product(x, n, w, (1, inp as isize), bias, out, z);
 }
 
 /// Whether `linear_forward_t` gives `linear_forward`'s bits for a batch of `n` rows, `inp`
@@ -142,16 +120,36 @@ pub fn transposed_gives_the_same_bits(n: usize, inp: usize, out: usize) -> bool 
 /// k, at a third of the rate of this product (70 against 192 GFLOP/s at 128×256×512 on 2
 /// threads, AMD EPYC). Only where `transposed_gives_the_same_bits`.
 pub fn linear_forward_t(x: &[f32], n: usize, wt: &[f32], bias: &[f32], out: usize, z: &mut [f32]) {
-    let inp = wt.len() / out;
+    // wt is k×n row-major.
+    bias_plus_product(x, n, wt, (out as isize, 1), bias, out, z);
+}
+
+/// `z = bias + x·b` for x [n×in] and b [in×out] read from `w` with (row, column) strides
+/// `b_strides`, which must address exactly the in·out elements of `w`.
+fn bias_plus_product(
+    x: &[f32],
+    n: usize,
+    w: &[f32],
+    b_strides: (isize, isize),
+    bias: &[f32],
+    out: usize,
+    z: &mut [f32],
+) {
+    let inp = w.len() / out;
     // The GEMM below reads through raw pointers: every length it relies on is checked here.
-    assert_eq!(wt.len(), out * inp, "wt must be in x out");
+    assert_eq!(w.len(), out * inp, "w must hold in x out weights");
     assert_eq!(bias.len(), out, "one bias per output");
     assert_eq!(x.len(), n * inp, "x must be n x in");
     assert_eq!(z.len(), n * out);
+    let (rs, cs) = b_strides;
+    assert!(
+        (rs, cs) == (1, inp as isize) || (rs, cs) == (out as isize, 1),
+        "b is w as [out×in] or [in×out]"
+    );
     for row in z.chunks_exact_mut(out) {
         row.copy_from_slice(bias);
     }
-    // SAFETY: sizes checked above; wt is k×n row-major.
+    // SAFETY: sizes checked above; both stride pairs address the in·out elements of w.
     unsafe {
         gemm(
             n,
@@ -162,9 +160,9 @@ pub fn linear_forward_t(x: &[f32], n: usize, wt: &[f32], bias: &[f32], out: usiz
             x.as_ptr(),
             inp as isize,
             1,
-            wt.as_ptr(),
-            out as isize,
-            1,
+            w.as_ptr(),
+            rs,
+            cs,
         )
     };
 }
