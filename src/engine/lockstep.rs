@@ -218,9 +218,12 @@ pub fn train_group(
             );
             std::mem::swap(&mut batch, &mut ahead);
             let n = idx.len();
-            let go_on = settle(&mut members, &mut ended, |m| match m.step.take()? {
-                Ok((loss, correct)) => m.run.after_step(b, batches.len(), loss, correct, n).map(Ok),
-                Err(panic) => Some(Err(panic)),
+            let go_on = settle(&mut members, &mut ended, |m| match m.step.take() {
+                Some(Ok((loss, correct))) => {
+                    Settle::ended(m.run.after_step(b, batches.len(), loss, correct, n))
+                }
+                Some(Err(panic)) => Settle::End(Err(panic)),
+                None => Settle::Keep,
             });
             if !go_on {
                 return false;
@@ -257,27 +260,23 @@ pub fn train_group(
                 Ok((t, v))
             })))
         });
-        let go_on = settle(&mut members, &mut ended, |m| match m.evaluation.take()? {
-            Ok(Ok((t, v))) => m.run.end_epoch(t, v).map(Ok),
-            Ok(Err(e)) => Some(Ok(Err(e))),
-            Err(panic) => Some(Err(panic)),
+        let go_on = settle(&mut members, &mut ended, |m| match m.evaluation.take() {
+            Some(Ok(Ok((t, v)))) => Settle::ended(m.run.end_epoch(t, v)),
+            Some(Ok(Err(e))) => Settle::End(Ok(Err(e))),
+            Some(Err(panic)) => Settle::End(Err(panic)),
+            None => Settle::Keep,
         });
-        if !go_on {
-            return false;
-        }
         // Units that trained all their epochs (or stopped early) leave the group here.
-        let mut i = 0;
-        while i < members.len() {
-            if !members[i].run.ended() {
-                i += 1;
-                continue;
-            }
-            let m = members.remove(i);
-            let (index, started) = (m.index(), m.started);
-            let done = catch_unwind(AssertUnwindSafe(|| m.run.finish()));
-            if end(&mut ended, (index, started, done)) == Flow::Cancel {
-                return false;
-            }
+        if !go_on
+            || !settle(&mut members, &mut ended, |m| {
+                if m.run.ended() {
+                    Settle::Finish
+                } else {
+                    Settle::Keep
+                }
+            })
+        {
+            return false;
         }
     }
     true
@@ -291,21 +290,48 @@ fn end(ended: &mut impl FnMut(Ended) -> Flow, unit: Ended) -> Flow {
     ended(unit)
 }
 
-/// Books each member's latest work in unit order (`book`: Some when the unit ended) and
-/// takes the ended ones out of the group; false when the run was cancelled.
+/// What `settle` does with a member of the group.
+enum Settle {
+    /// It trains on.
+    Keep,
+    /// It ended so.
+    End(std::thread::Result<Done>),
+    /// It trained all it had to: its weights and result are made now (`UnitRun::finish`).
+    Finish,
+}
+
+impl Settle {
+    fn ended(done: Option<Done>) -> Settle {
+        done.map_or(Settle::Keep, |d| Settle::End(Ok(d)))
+    }
+}
+
+/// Books each member's latest work in unit order (`book`) and takes the ended ones out of
+/// the group; false when the run was cancelled.
 fn settle<'a>(
     members: &mut Vec<Member<'a>>,
     ended: &mut impl FnMut(Ended) -> Flow,
-    mut book: impl FnMut(&mut Member<'a>) -> Option<std::thread::Result<Done>>,
+    mut book: impl FnMut(&mut Member<'a>) -> Settle,
 ) -> bool {
     let mut i = 0;
     while i < members.len() {
-        let Some(result) = book(&mut members[i]) else {
-            i += 1;
-            continue;
+        let unit = match book(&mut members[i]) {
+            Settle::Keep => {
+                i += 1;
+                continue;
+            }
+            Settle::End(result) => {
+                let m = members.remove(i);
+                (m.index(), m.started, result)
+            }
+            Settle::Finish => {
+                let m = members.remove(i);
+                let (index, started) = (m.index(), m.started);
+                let done = catch_unwind(AssertUnwindSafe(|| m.run.finish()));
+                (index, started, done)
+            }
         };
-        let m = members.remove(i);
-        if end(ended, (m.index(), m.started, result)) == Flow::Cancel {
+        if end(ended, unit) == Flow::Cancel {
             return false;
         }
     }

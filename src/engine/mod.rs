@@ -235,10 +235,7 @@ fn run_in_lockstep(
     let left: Vec<usize> = (0..preset.units.len())
         .filter(|i| !options.skip.contains(i))
         .collect();
-    let mode = match options.kernel {
-        train::Kernel::Dense => crate::fast::batch::InputMode::Dense,
-        _ => crate::fast::batch::InputMode::Auto,
-    };
+    let mode = options.kernel.input_mode();
     for group in lockstep::groups(&preset.units, &left, data, options.engines) {
         // Each unit is claimed as before: another engine (or process) may hold some.
         let claimed: Vec<usize> = group.into_iter().filter(|&i| control.claim(i)).collect();

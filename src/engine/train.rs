@@ -94,6 +94,17 @@ pub enum Kernel {
     Dfdx,
 }
 
+impl Kernel {
+    /// How the fused kernels read the first layer's input (dfdx reads it dense).
+    pub fn input_mode(self) -> InputMode {
+        if self == Kernel::Dense {
+            InputMode::Dense
+        } else {
+            InputMode::Auto
+        }
+    }
+}
+
 impl ArchVisitor for TrainJob<'_> {
     type Output = Result<Outcome, TrainError>;
     fn visit<M: Net>(self) -> Self::Output {
@@ -134,12 +145,7 @@ pub fn train_unit(job: TrainJob<'_>) -> Result<Outcome, TrainError> {
         }
         return crate::model::dispatch(&job.spec.arch.clone(), job);
     }
-    let mode = if job.kernel == Kernel::Dense {
-        InputMode::Dense
-    } else {
-        InputMode::Auto
-    };
-    let trainer = FastTrainer::new(job.spec, io, mode);
+    let trainer = FastTrainer::new(job.spec, io, job.kernel.input_mode());
     run_epochs(job, trainer)
 }
 
@@ -607,6 +613,25 @@ struct Epoch {
     train_seconds: f32,
 }
 
+impl Epoch {
+    /// Epoch `number` starting now, nothing booked yet; `share` as in `UnitRun::begin_epoch`.
+    fn new(number: usize, lr: f32, paused_before: std::time::Duration, share: usize) -> Self {
+        let now = Instant::now();
+        Epoch {
+            number,
+            lr,
+            started: now,
+            paused_before,
+            share: u32::try_from(share.max(1)).unwrap_or(u32::MAX),
+            last_progress: now,
+            loss_sum: 0.0,
+            correct: 0,
+            seen: 0,
+            train_seconds: 0.0,
+        }
+    }
+}
+
 impl<'a, T: Trainer> UnitRun<'a, T> {
     /// Announces the unit (VariantStarted); Err: it ended already (a bad plan, a cancel).
     pub fn start(job: TrainJob<'a>, trainer: T) -> Result<Self, Done> {
@@ -627,7 +652,6 @@ impl<'a, T: Trainer> UnitRun<'a, T> {
         {
             return Err(Ok(Outcome::Cancelled));
         }
-        let now = Instant::now();
         Ok(UnitRun {
             n_test: spec.evaluated_test(job.data.test.len()),
             schedule: LrSchedule::new(spec.optimizer.lr(), spec.schedule, spec.epochs),
@@ -637,18 +661,7 @@ impl<'a, T: Trainer> UnitRun<'a, T> {
             best_weights: None,
             trained: 0,
             stopped: false,
-            epoch: Epoch {
-                number: 0,
-                lr: 0.0,
-                started: now,
-                paused_before: std::time::Duration::ZERO,
-                share: 1,
-                last_progress: now,
-                loss_sum: 0.0,
-                correct: 0,
-                seen: 0,
-                train_seconds: 0.0,
-            },
+            epoch: Epoch::new(0, 0.0, std::time::Duration::ZERO, 1),
             job,
             trainer,
             plan,
@@ -659,19 +672,7 @@ impl<'a, T: Trainer> UnitRun<'a, T> {
     pub fn begin_epoch(&mut self, number: usize, share: usize) {
         let lr = self.schedule.lr(number);
         self.trainer.set_lr(lr);
-        let now = Instant::now();
-        self.epoch = Epoch {
-            number,
-            lr,
-            started: now,
-            paused_before: self.job.control.paused_total(),
-            share: u32::try_from(share.max(1)).unwrap_or(u32::MAX),
-            last_progress: now,
-            loss_sum: 0.0,
-            correct: 0,
-            seen: 0,
-            train_seconds: 0.0,
-        };
+        self.epoch = Epoch::new(number, lr, self.job.control.paused_total(), share);
     }
 
     /// Seconds of this epoch spent training (and evaluating), a pause left out; in a group,

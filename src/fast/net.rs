@@ -73,12 +73,9 @@ pub struct FastNet {
     caches: Vec<Cache>,
     pub grads: Grads,
     dlogits: Vec<f32>,
-    /// Layers 1.. weights transposed to [in×out] for the forward product (`k::linear_forward`
-    /// says why), refreshed before a forward that follows a change of the weights. Empty for
-    /// the first layer, whose panels already are [in×out].
-    transposed: Vec<Vec<f32>>,
-    /// Which of `transposed` match the weights (cleared by `weights_changed`).
-    fresh: Vec<bool>,
+    /// Layers 1.. weights transposed to [in×out] for the forward product (`k::linear_forward_t`
+    /// says why). Unused for the first layer, whose panels already are [in×out].
+    transposed: Vec<Transposed>,
     /// Where training steps spend their time, when asked (`bench --profile`).
     pub profile: Option<Profile>,
 }
@@ -127,8 +124,7 @@ impl FastNet {
         };
         FastNet {
             caches: vec![Cache::default(); layers.len()],
-            transposed: vec![Vec::new(); layers.len()],
-            fresh: vec![false; layers.len()],
+            transposed: vec![Transposed::default(); layers.len()],
             layers,
             grads,
             dlogits: Vec::new(),
@@ -169,7 +165,7 @@ impl FastNet {
     /// To be called after anything changes `layers[..].w` (the optimiser does): the forward
     /// reads transposed copies of the weights, which are then made again.
     pub fn weights_changed(&mut self) {
-        self.fresh.fill(false);
+        self.transposed.iter_mut().for_each(|t| t.fresh = false);
     }
 
     /// Training forward and backward on one batch; gradients land in `self.grads`.
@@ -187,14 +183,7 @@ impl FastNet {
                 first_forward(layer, x, n, &mut cache.y);
             } else {
                 let input = &before[l - 1].y;
-                forward(
-                    layer,
-                    input,
-                    n,
-                    &mut self.transposed[l],
-                    &mut self.fresh[l],
-                    &mut cache.y,
-                );
+                forward(layer, input, n, &mut self.transposed[l], &mut cache.y);
             }
             laps.lap(&mut prof, |p| &mut p.forward_gemm[l]);
             if let Some(act) = layer.activation {
@@ -300,14 +289,7 @@ impl FastNet {
                 first_forward(layer, x, n, &mut cache.y);
             } else {
                 let input = &before[l - 1].y;
-                forward(
-                    layer,
-                    input,
-                    n,
-                    &mut self.transposed[l],
-                    &mut self.fresh[l],
-                    &mut cache.y,
-                );
+                forward(layer, input, n, &mut self.transposed[l], &mut cache.y);
             }
             if let Some(act) = layer.activation {
                 k::activate(&mut cache.y, act);
@@ -329,25 +311,33 @@ impl FastNet {
     }
 }
 
-/// A hidden or output layer's `z = x·Wᵀ + b`, through the transposed weights where that
-/// gives the same bits (`k::transposed_gives_the_same_bits`).
-fn forward(layer: &Layer, x: &[f32], n: usize, wt: &mut Vec<f32>, fresh: &mut bool, z: &mut [f32]) {
-    if k::transposed_gives_the_same_bits(n, layer.inp, layer.out) {
-        let wt = transposed(layer, wt, fresh);
-        k::linear_forward_t(x, n, wt, &layer.b, layer.out, z);
-    } else {
-        k::linear_forward(x, n, &layer.w, &layer.b, layer.out, z);
+/// A layer's weights transposed to [in×out], made again (in place) only after they changed.
+#[derive(Debug, Clone, Default)]
+struct Transposed {
+    w: Vec<f32>,
+    /// Whether `w` matches the layer's weights (cleared by `FastNet::weights_changed`).
+    fresh: bool,
+}
+
+impl Transposed {
+    fn of(&mut self, layer: &Layer) -> &[f32] {
+        if !self.fresh {
+            self.w.resize(layer.w.len(), 0.0);
+            k::transpose(&layer.w, layer.out, layer.inp, &mut self.w);
+            self.fresh = true;
+        }
+        &self.w
     }
 }
 
-/// Layer `layer`'s weights as [in×out], transposed again only when they changed.
-fn transposed<'a>(layer: &Layer, wt: &'a mut Vec<f32>, fresh: &mut bool) -> &'a [f32] {
-    if !*fresh {
-        wt.resize(layer.w.len(), 0.0);
-        k::transpose(&layer.w, layer.out, layer.inp, wt);
-        *fresh = true;
+/// A hidden or output layer's `z = x·Wᵀ + b`, through the transposed weights where that
+/// gives the same bits (`k::transposed_gives_the_same_bits`).
+fn forward(layer: &Layer, x: &[f32], n: usize, wt: &mut Transposed, z: &mut [f32]) {
+    if k::transposed_gives_the_same_bits(n, layer.inp, layer.out) {
+        k::linear_forward_t(x, n, wt.of(layer), &layer.b, layer.out, z);
+    } else {
+        k::linear_forward(x, n, &layer.w, &layer.b, layer.out, z);
     }
-    wt
 }
 
 /// The first layer's `z = x·W₁ᵀ + b` from either kind of input.

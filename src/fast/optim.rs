@@ -41,7 +41,6 @@ impl FastOptimizer {
     pub fn step(&mut self, net: &mut FastNet) {
         self.t += 1;
         let init = rules::initial_state(self.spec);
-        let mut slot = 0;
         let (spec, t) = (self.spec, self.t);
         let mut tensors: Vec<(&mut [f32], &[f32])> = Vec::new();
         for (l, layer) in net.layers.iter_mut().enumerate() {
@@ -53,11 +52,9 @@ impl FastOptimizer {
                 tensors.push((&mut bn.beta[..], &g.beta[l][..]));
             }
         }
-        for (p, _) in &tensors {
-            if self.state.len() <= slot {
-                self.state.push((vec![init; p.len()], vec![0.0; p.len()]));
-            }
-            slot += 1;
+        // Each tensor's two state slots, made at the first step.
+        for (p, _) in &tensors[self.state.len()..] {
+            self.state.push((vec![init; p.len()], vec![0.0; p.len()]));
         }
         // Every tensor's chunks in one parallel region (one fork/join a step, not one per
         // large tensor); small tensors are one chunk each. The rules are element-wise, so
