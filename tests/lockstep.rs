@@ -234,25 +234,9 @@ fn in_lockstep_a_failing_unit_fails_alone_and_skip_and_cancel_still_act() {
     assert_eq!(r.units[4].status, UnitStatus::Queued);
 }
 
-/// Per-epoch (train loss, test loss, test accuracy) bits of every unit of a run folder.
-fn folder_numbers(dir: &Path) -> Vec<Vec<[u32; 3]>> {
-    let record = mnist_lab::runs::load(dir).expect("run folder loads");
-    record
-        .units
-        .iter()
-        .map(|u| {
-            u.history
-                .iter()
-                .map(|m| {
-                    [
-                        m.train_loss.to_bits(),
-                        m.test_loss.to_bits(),
-                        m.test_acc.to_bits(),
-                    ]
-                })
-                .collect()
-        })
-        .collect()
+/// `all_numbers` of a run folder.
+fn folder_numbers(dir: &Path) -> Vec<Vec<[u32; 7]>> {
+    all_numbers(&mnist_lab::runs::load(dir).expect("run folder loads"))
 }
 
 #[test]
