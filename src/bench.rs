@@ -53,6 +53,8 @@ pub fn limit_seconds(flop: f64, gflops: f64) -> f64 {
 pub struct BenchReport {
     pub cpu: Option<String>,
     pub threads: usize,
+    /// The widest vector kernels that ran ("AVX-512", "AVX2+FMA", "baseline").
+    pub kernels: &'static str,
     pub gemm: Vec<GemmRate>,
     /// The fast path's GEMM rate at 128×784×512 (the first layer's shape): what the fast
     /// and dense kernels' efficiency is measured against.
@@ -282,6 +284,7 @@ pub fn run(
     Ok(BenchReport {
         cpu: env.cpu_model,
         threads: rayon::current_num_threads(),
+        kernels: crate::fast::wide::kernels_in_use(),
         gemm,
         reference_gflops: reference,
         dfdx_reference_gflops: dfdx_reference,
@@ -292,10 +295,11 @@ pub fn run(
 
 pub fn text(report: &BenchReport) -> String {
     let mut out = format!(
-        "machine: {} ({} thread{})\n",
+        "machine: {} ({} thread{}, {} kernels)\n",
         report.cpu.as_deref().unwrap_or("unknown CPU"),
         report.threads,
         if report.threads == 1 { "" } else { "s" },
+        report.kernels,
     );
     for path in ["fast", "dfdx"] {
         let rates: Vec<String> = report
@@ -448,6 +452,7 @@ mod tests {
         let report = BenchReport {
             cpu: None,
             threads: 2,
+            kernels: "AVX2+FMA",
             reference_gflops: both[0].gflops,
             dfdx_reference_gflops: Some(both[3].gflops),
             gemm: both,
@@ -456,6 +461,7 @@ mod tests {
         };
         let text = text(&report);
         assert!(text.contains("GEMM (fast): 128x784x512 "), "{text}");
+        assert!(text.contains("(2 threads, AVX2+FMA kernels)"), "{text}");
         assert!(text.contains("GEMM (dfdx): 128x784x512 "), "{text}");
     }
 
@@ -481,6 +487,7 @@ mod tests {
         let report = BenchReport {
             cpu: None,
             threads: 2,
+            kernels: "AVX2+FMA",
             gemm: Vec::new(),
             reference_gflops: 150.0,
             dfdx_reference_gflops: None,

@@ -324,7 +324,7 @@ impl SharedOut {
 fn gather(entries: Entries<'_>, src: &[f32], init: &[f32], dst: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        if super::wide::use_avx512() {
             // SAFETY: the CPU has AVX-512F, which implies FMA (checked just above).
             return unsafe { gather_avx512(entries, src, init, dst) };
         }
@@ -390,7 +390,7 @@ type Entries<'a> = (&'a [u32], &'a [f32]);
 fn gather2(entries: [Entries<'_>; 2], src: &[f32], init: &[f32], dst: [&mut [f32]; 2]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        if super::wide::use_avx512() {
             // SAFETY: the CPU has AVX-512F, which implies FMA (checked just above).
             return unsafe { gather2_avx512(entries, src, init, dst) };
         }

@@ -30,7 +30,7 @@ macro_rules! wide_fn {
                 base($($arg),*)
             }
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            if $crate::fast::wide::use_avx512() {
                 // SAFETY: the CPU has AVX-512F, the only feature `avx512` is compiled for.
                 return unsafe { avx512($($arg),*) };
             }
@@ -42,4 +42,35 @@ macro_rules! wide_fn {
             base($($arg),*)
         }
     };
+}
+
+/// Whether the AVX-512 kernels (ours and `gemm`'s) run: the CPU has AVX-512F and the build has
+/// the `avx512` feature (on by default). A build without it runs the AVX2 kernels on any CPU,
+/// which is how the two are checked to give the same bits on one machine
+/// (`tests/isa_bits.rs`).
+#[inline]
+pub fn use_avx512() -> bool {
+    #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(all(target_arch = "x86_64", feature = "avx512")))]
+    {
+        false
+    }
+}
+
+/// The widest vector kernels this process runs, in words (`bench` prints it).
+pub fn kernels_in_use() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if use_avx512() {
+            return "AVX-512";
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return "AVX2+FMA";
+        }
+    }
+    "baseline"
 }

@@ -179,6 +179,10 @@ pub struct Environment {
     pub cpu_model: Option<String>,
     pub threads: usize,
     pub data_dir: String,
+    /// The widest vector kernels the run trained with ("AVX-512", "AVX2+FMA"); empty in runs
+    /// recorded before it was kept. They give the same bits (`.ci/isa-bits`).
+    #[serde(default)]
+    pub kernels: String,
 }
 
 impl Environment {
@@ -204,6 +208,7 @@ impl Environment {
                 .map(|n| n.get())
                 .unwrap_or(1),
             data_dir: data_dir.to_string(),
+            kernels: crate::fast::wide::kernels_in_use().to_string(),
         }
     }
 }
