@@ -74,27 +74,48 @@ pub unsafe fn gemm_strided(
     } else {
         gemm::Parallelism::None
     };
-    gemm::gemm(
-        m,
-        n,
-        k,
-        c,
-        1,
-        c_rs,
-        accumulate,
-        a,
-        a_cs,
-        a_rs,
-        b,
-        b_cs,
-        b_rs,
-        1.0,
-        1.0,
-        false,
-        false,
-        false,
-        parallelism,
-    );
+    // One call per block along k (see K_BLOCK); each adds its block's sums to c.
+    let (parts, block) = k_blocks(k);
+    for part in 0..parts {
+        let start = part * block;
+        let len = block.min(k - start);
+        gemm::gemm(
+            m,
+            n,
+            len,
+            c,
+            1,
+            c_rs,
+            accumulate || part > 0,
+            a.offset(start as isize * a_cs),
+            a_cs,
+            a_rs,
+            b.offset(start as isize * b_rs),
+            b_cs,
+            b_rs,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+/// The longest stretch of k summed in one go. `gemm` 0.19 cuts k into blocks of
+/// `max(512, a length from the L1 cache's sets and ways and its kernel's rows)` and adds each
+/// block's sums to c in turn, so with k over 512 its bits depend on the CPU: 512 with every
+/// kernel on an 8-way L1 (AMD Zen 3 and 4) and with AVX-512 on a 12-way one, 1024 with AVX2 on
+/// a 12-way 48 KB L1 (recent Xeons). Cutting k here as it does at 512 (into ⌈k/512⌉ equal
+/// blocks, the last shorter) leaves it one block per call: the same blocks on every CPU, and
+/// the bits `gemm` already gave on an 8-way L1.
+pub const K_BLOCK: usize = 512;
+
+/// (blocks, block length) for a sum over k; one block (of length 0) when k is 0.
+pub fn k_blocks(k: usize) -> (usize, usize) {
+    let parts = k.div_ceil(K_BLOCK).max(1);
+    (parts, k.div_ceil(parts))
 }
 
 /// `z = x·wᵀ + bias` for x [n×in], w [out×in] (dfdx's Linear layout).
@@ -675,5 +696,95 @@ mod transposed_forward {
             z, before,
             "gemm's small-size kernel no longer depends on the layout"
         );
+    }
+}
+
+#[cfg(test)]
+mod blocks_along_k {
+    use super::*;
+
+    fn noise(len: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect()
+    }
+
+    /// k is cut as `gemm` cuts it at 512: ⌈k/512⌉ equal blocks, the last shorter.
+    #[test]
+    fn k_is_cut_into_equal_blocks_of_at_most_512() {
+        assert_eq!(k_blocks(0), (1, 0));
+        assert_eq!(k_blocks(1), (1, 1));
+        assert_eq!(k_blocks(512), (1, 512));
+        assert_eq!(k_blocks(513), (2, 257));
+        assert_eq!(k_blocks(784), (2, 392));
+        assert_eq!(k_blocks(1100), (3, 367));
+        assert_eq!(k_blocks(4096), (8, 512));
+    }
+
+    /// The product's bits follow a definition that names no CPU: each output is c plus, block
+    /// by block along k, the block's sum as one chain of fused multiply-adds in k order.
+    /// Checked against that scalar definition on one thread and on the pool, for shapes past
+    /// the tiny-product kernels (whose order depends on strides; see
+    /// `transposed_gives_the_same_bits`), with k on both sides of `K_BLOCK`. Were a CPU's
+    /// `gemm` to cut k elsewhere, or sum a block in another order, this would fail there.
+    #[test]
+    fn each_block_of_k_is_one_chain_of_multiply_adds_added_to_c() {
+        for (m, n, k) in [
+            (128, 64, 784),
+            (64, 48, 1100),
+            (37, 100, 600),
+            (128, 256, 512),
+            (128, 128, 128),
+        ] {
+            let a = noise(m * k, 3);
+            let b = noise(k * n, 5);
+            let c0 = noise(m * n, 11);
+            let (parts, block) = k_blocks(k);
+            let mut want = c0.clone();
+            for i in 0..m {
+                for j in 0..n {
+                    for part in 0..parts {
+                        let mut acc = 0.0f32;
+                        for kk in part * block..((part + 1) * block).min(k) {
+                            acc = a[i * k + kk].mul_add(b[kk * n + j], acc);
+                        }
+                        want[i * n + j] += acc;
+                    }
+                }
+            }
+            for parallel in [false, true] {
+                let mut c = c0.clone();
+                // SAFETY: a is m×k and b k×n, row-major; c holds m×n.
+                unsafe {
+                    gemm_strided(
+                        parallel,
+                        m,
+                        n,
+                        k,
+                        c.as_mut_ptr(),
+                        n as isize,
+                        true,
+                        a.as_ptr(),
+                        k as isize,
+                        1,
+                        b.as_ptr(),
+                        n as isize,
+                        1,
+                    )
+                };
+                let differ = c
+                    .iter()
+                    .zip(&want)
+                    .filter(|(x, y)| x.to_bits() != y.to_bits())
+                    .count();
+                assert_eq!(differ, 0, "{m}x{n}x{k}, parallel {parallel}");
+            }
+        }
     }
 }
