@@ -119,6 +119,12 @@ fn headless_run_prints_epochs_table_and_writes_run_json() {
     assert_eq!(record.units.len(), 2);
     assert!(record.complete);
     assert_eq!(record.units[1].history.len(), 1);
+    // The manifest names the vector kernels the run trained with (.ci/isa-bits relies on it).
+    assert_eq!(
+        record.environment.kernels,
+        mnist_lab::fast::wide::kernels_in_use()
+    );
+    assert!(!record.environment.kernels.is_empty());
 }
 
 #[test]
@@ -236,7 +242,8 @@ fn a_headless_run_with_seeds_prints_means_cis_and_the_verdict() {
     assert_eq!(summary.lines().count(), 1 + 2, "one row per variant");
 }
 
-/// `bench` says how many threads it trained on: the pool's (RAYON_NUM_THREADS), not the cores.
+/// `bench` says how many threads it trained on: the pool's (RAYON_NUM_THREADS), not the cores;
+/// and which kernels.
 #[test]
 fn bench_says_how_many_threads_it_trained_on() {
     let out = bin()
@@ -245,7 +252,10 @@ fn bench_says_how_many_threads_it_trained_on() {
         .output()
         .unwrap();
     let text = common::succeeded(&out);
-    assert!(text.contains(" (1 thread)\n"), "{text}");
+    assert!(text.contains(" (1 thread, "), "{text}");
+    // ... and which vector kernels ran (AVX-512 where the CPU has it and the build allows).
+    let kernels = mnist_lab::fast::wide::kernels_in_use();
+    assert!(text.contains(&format!(", {kernels} kernels)\n")), "{text}");
 }
 
 /// `bench --profile` times one epoch phase by phase: every layer's GEMMs and element-wise

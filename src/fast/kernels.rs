@@ -79,6 +79,24 @@ pub unsafe fn gemm_strided(
     for part in 0..parts {
         let start = part * block;
         let len = block.min(k - start);
+        let (a, b) = (
+            a.offset(start as isize * a_cs),
+            b.offset(start as isize * b_rs),
+        );
+        let accumulate = accumulate || part > 0;
+        if chained_here(m, n, len) {
+            chain_product(
+                m,
+                n,
+                len,
+                c,
+                c_rs,
+                accumulate,
+                (a, a_rs, a_cs),
+                (b, b_rs, b_cs),
+            );
+            continue;
+        }
         gemm::gemm(
             m,
             n,
@@ -86,11 +104,11 @@ pub unsafe fn gemm_strided(
             c,
             1,
             c_rs,
-            accumulate || part > 0,
-            a.offset(start as isize * a_cs),
+            accumulate,
+            a,
             a_cs,
             a_rs,
-            b.offset(start as isize * b_rs),
+            b,
             b_cs,
             b_rs,
             1.0,
@@ -111,6 +129,91 @@ pub unsafe fn gemm_strided(
 /// blocks, the last shorter) leaves it one block per call: the same blocks on every CPU, and
 /// the bits `gemm` already gave on an 8-way L1.
 pub const K_BLOCK: usize = 512;
+
+/// Whether a product is summed by `chain_product` rather than `gemm`: one row, one column or
+/// k ≤ 2, which `gemm` hands to matrix-vector and tiny-k kernels that sum in another order
+/// (split over vector lanes, so it may follow the vector width), unlike its main kernels.
+pub fn chained_here(m: usize, n: usize, k: usize) -> bool {
+    m == 1 || n == 1 || k <= 2
+}
+
+/// A (pointer, row stride, column stride) operand.
+type Operand = (*const f32, isize, isize);
+
+/// `c = (accumulate ? c : 0) + a·b` with every output one chain of fused multiply-adds in k
+/// order, added to c once: the order of `gemm`'s main kernels within a block along k, so a
+/// product gives the same bits whichever of the two sums it.
+///
+/// # Safety
+/// As `gemm_strided`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn chain_product(
+    m: usize,
+    n: usize,
+    k: usize,
+    c: *mut f32,
+    c_rs: isize,
+    accumulate: bool,
+    a: Operand,
+    b: Operand,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            return chain_product_fma(m, n, k, c, c_rs, accumulate, a, b);
+        }
+    }
+    chain_product_with(m, n, k, c, c_rs, accumulate, a, b)
+}
+
+/// With the FMA instruction: `mul_add` is a library call without it (the same bits, slower).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn chain_product_fma(
+    m: usize,
+    n: usize,
+    k: usize,
+    c: *mut f32,
+    c_rs: isize,
+    accumulate: bool,
+    a: Operand,
+    b: Operand,
+) {
+    chain_product_with(m, n, k, c, c_rs, accumulate, a, b)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn chain_product_with(
+    m: usize,
+    n: usize,
+    k: usize,
+    c: *mut f32,
+    c_rs: isize,
+    accumulate: bool,
+    (a, a_rs, a_cs): Operand,
+    (b, b_rs, b_cs): Operand,
+) {
+    // k outermost within a row: each output's chain runs in k order, and the outputs of a
+    // row are independent, so the inner loop can run across vector lanes.
+    let mut acc = vec![0.0f32; n];
+    for i in 0..m as isize {
+        acc.fill(0.0);
+        for kk in 0..k as isize {
+            let x = *a.offset(i * a_rs + kk * a_cs);
+            let row = b.offset(kk * b_rs);
+            for (j, s) in acc.iter_mut().enumerate() {
+                *s = x.mul_add(*row.offset(j as isize * b_cs), *s);
+            }
+        }
+        let out = c.offset(i * c_rs);
+        for (j, &s) in acc.iter().enumerate() {
+            let d = out.add(j);
+            *d = if accumulate { *d + s } else { s };
+        }
+    }
+}
 
 /// (blocks, block length) for a sum over k; one block (of length 0) when k is 0.
 pub fn k_blocks(k: usize) -> (usize, usize) {
@@ -729,10 +832,11 @@ mod blocks_along_k {
 
     /// The product's bits follow a definition that names no CPU: each output is c plus, block
     /// by block along k, the block's sum as one chain of fused multiply-adds in k order.
-    /// Checked against that scalar definition on one thread and on the pool, for shapes past
-    /// the tiny-product kernels (whose order depends on strides; see
-    /// `transposed_gives_the_same_bits`), with k on both sides of `K_BLOCK`. Were a CPU's
-    /// `gemm` to cut k elsewhere, or sum a block in another order, this would fail there.
+    /// Checked against that scalar definition on one thread and on the pool, with k on both
+    /// sides of `K_BLOCK`, for `gemm`'s main kernels, its small ones (24×10×32) and the
+    /// shapes summed by `chain_product` (one row, one column, k ≤ 2: `gemm` summed 57 of
+    /// 1×64×300's outputs, 119 of 128×1×300's and 2 of 2×3×2's in another order). Were a
+    /// CPU's `gemm` to cut k elsewhere, or sum a block in another order, this would fail there.
     #[test]
     fn each_block_of_k_is_one_chain_of_multiply_adds_added_to_c() {
         for (m, n, k) in [
@@ -741,6 +845,12 @@ mod blocks_along_k {
             (37, 100, 600),
             (128, 256, 512),
             (128, 128, 128),
+            (24, 10, 32),
+            (1, 64, 300),
+            (1, 512, 784),
+            (128, 1, 300),
+            (2, 3, 2),
+            (5, 7, 1),
         ] {
             let a = noise(m * k, 3);
             let b = noise(k * n, 5);

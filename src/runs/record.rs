@@ -208,8 +208,15 @@ impl Environment {
                 .map(|n| n.get())
                 .unwrap_or(1),
             data_dir: data_dir.to_string(),
-            kernels: crate::fast::wide::kernels_in_use().to_string(),
+            kernels: String::new(),
         }
+    }
+
+    /// The same, naming the vector kernels the run trains with (`fast::wide::kernels_in_use`,
+    /// which the trainer, not the store, knows).
+    pub fn with_kernels(mut self, kernels: &str) -> Self {
+        self.kernels = kernels.to_string();
+        self
     }
 }
 

@@ -190,7 +190,8 @@ impl Session {
         for_data(&mut preset, &identity);
         let mut ours = RunRecord::new(
             &preset,
-            Environment::detect(&data.dir.display().to_string()),
+            Environment::detect(&data.dir.display().to_string())
+                .with_kernels(crate::fast::wide::kernels_in_use()),
         );
         ours.data = Some(identity);
         if dir.join(runs::RUN_FILE).exists() {
@@ -313,7 +314,8 @@ impl Session {
                 let reason = format!("{e:#}");
                 let record = RunRecord::new(
                     &preset,
-                    Environment::detect(&data.dir.display().to_string()),
+                    Environment::detect(&data.dir.display().to_string())
+                        .with_kernels(crate::fast::wide::kernels_in_use()),
                 );
                 let recorder = Recorder::without_folder(record, reason.clone());
                 (Session::with(preset, Vec::new(), recorder), Some(reason))
