@@ -85,16 +85,18 @@ pub unsafe fn gemm_strided(
         );
         let accumulate = accumulate || part > 0;
         if chained_here(m, n, len) {
-            chain_product(
+            let (a, b) = ((a, a_rs, a_cs), (b, b_rs, b_cs));
+            let k = len;
+            chain_product(Product {
                 m,
                 n,
-                len,
+                k,
                 c,
                 c_rs,
                 accumulate,
-                (a, a_rs, a_cs),
-                (b, b_rs, b_cs),
-            );
+                a,
+                b,
+            });
             continue;
         }
         gemm::gemm(
@@ -140,14 +142,9 @@ pub fn chained_here(m: usize, n: usize, k: usize) -> bool {
 /// A (pointer, row stride, column stride) operand.
 type Operand = (*const f32, isize, isize);
 
-/// `c = (accumulate ? c : 0) + a·b` with every output one chain of fused multiply-adds in k
-/// order, added to c once: the order of `gemm`'s main kernels within a block along k, so a
-/// product gives the same bits whichever of the two sums it.
-///
-/// # Safety
-/// As `gemm_strided`.
-#[allow(clippy::too_many_arguments)]
-unsafe fn chain_product(
+/// `c[m×n]` (rows `c_rs` apart) `= (accumulate ? c : 0) + a[m×k]·b[k×n]`.
+#[derive(Clone, Copy)]
+struct Product {
     m: usize,
     n: usize,
     k: usize,
@@ -156,45 +153,43 @@ unsafe fn chain_product(
     accumulate: bool,
     a: Operand,
     b: Operand,
-) {
+}
+
+/// A product with every output one chain of fused multiply-adds in k order, added to c
+/// once: the order of `gemm`'s main kernels within a block along k, so a product gives the
+/// same bits whichever of the two sums it.
+///
+/// # Safety
+/// As `gemm_strided`.
+unsafe fn chain_product(p: Product) {
     #[cfg(target_arch = "x86_64")]
     {
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            return chain_product_fma(m, n, k, c, c_rs, accumulate, a, b);
+            return chain_product_fma(p);
         }
     }
-    chain_product_with(m, n, k, c, c_rs, accumulate, a, b)
+    chain_product_with(p)
 }
 
 /// With the FMA instruction: `mul_add` is a library call without it (the same bits, slower).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn chain_product_fma(
-    m: usize,
-    n: usize,
-    k: usize,
-    c: *mut f32,
-    c_rs: isize,
-    accumulate: bool,
-    a: Operand,
-    b: Operand,
-) {
-    chain_product_with(m, n, k, c, c_rs, accumulate, a, b)
+unsafe fn chain_product_fma(p: Product) {
+    chain_product_with(p)
 }
 
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn chain_product_with(
-    m: usize,
-    n: usize,
-    k: usize,
-    c: *mut f32,
-    c_rs: isize,
-    accumulate: bool,
-    (a, a_rs, a_cs): Operand,
-    (b, b_rs, b_cs): Operand,
-) {
+unsafe fn chain_product_with(p: Product) {
+    let Product {
+        m,
+        n,
+        k,
+        c,
+        c_rs,
+        accumulate,
+        a: (a, a_rs, a_cs),
+        b: (b, b_rs, b_cs),
+    } = p;
     // k outermost within a row: each output's chain runs in k order, and the outputs of a
     // row are independent, so the inner loop can run across vector lanes.
     let mut acc = vec![0.0f32; n];
@@ -703,7 +698,8 @@ mod length_checks {
 mod transposed_forward {
     use super::*;
 
-    fn noise(len: usize, seed: u64) -> Vec<f32> {
+    /// Reproducible values in [-0.5, 0.5) (xorshift).
+    pub(super) fn noise(len: usize, seed: u64) -> Vec<f32> {
         let mut s = seed;
         (0..len)
             .map(|_| {
@@ -804,19 +800,8 @@ mod transposed_forward {
 
 #[cfg(test)]
 mod blocks_along_k {
+    use super::transposed_forward::noise;
     use super::*;
-
-    fn noise(len: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..len)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-            })
-            .collect()
-    }
 
     /// k is cut as `gemm` cuts it at 512: ⌈k/512⌉ equal blocks, the last shorter.
     #[test]
