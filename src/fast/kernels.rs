@@ -132,11 +132,15 @@ pub unsafe fn gemm_strided(
 /// the bits `gemm` already gave on an 8-way L1.
 pub const K_BLOCK: usize = 512;
 
-/// Whether a product is summed by `chain_product` rather than `gemm`: one row, one column or
-/// k ≤ 2, which `gemm` hands to matrix-vector and tiny-k kernels that sum in another order
-/// (split over vector lanes, so it may follow the vector width), unlike its main kernels.
+/// Whether a product is summed by `chain_product` rather than `gemm`. From `gemm` 0.19's
+/// dispatch (`gemm-common`'s `gemm.rs`): one row or one column go to a gemv, k ≤ 2 to an outer
+/// product, and m·n ≤ 256 with both operands contiguous along k (dfdx's x·Wᵀ) to a horizontal
+/// dot-product kernel. Each sums in its own order, split over vector lanes, so the bits
+/// followed the layout and the vector width: a 24-row last batch into the 10-class layer came
+/// out different from the AVX2 and the AVX-512 builds (`.ci/isa-bits`). Its main kernels sum
+/// each output along k in one chain, as `chain_product` does.
 pub fn chained_here(m: usize, n: usize, k: usize) -> bool {
-    m == 1 || n == 1 || k <= 2
+    m == 1 || n == 1 || k <= 2 || m * n <= 256
 }
 
 /// A (pointer, row stride, column stride) operand.
@@ -223,21 +227,10 @@ pub fn linear_forward(x: &[f32], n: usize, w: &[f32], bias: &[f32], out: usize, 
     bias_plus_product(x, n, w, (1, inp as isize), bias, out, z);
 }
 
-/// Whether `linear_forward_t` gives `linear_forward`'s bits for a batch of `n` rows, `inp`
-/// inputs and `out` outputs. Read from `gemm` 0.19's dispatch (`gemm-common`'s `gemm.rs`):
-/// with both operands contiguous along k (dfdx's layout) and m·n ≤ 256 it runs a horizontal
-/// dot-product kernel, with m or n = 1 a gemv, with k ≤ 2 an outer product; each sums in
-/// its own order. Elsewhere both layouts reach the same packed microkernel, which sums along
-/// k in one order. (Found when a 24-row last batch into a 10-class output layer came out
-/// different in the last bits; `transposed_forward::…_the_same_bits` scans the shapes.)
-pub fn transposed_gives_the_same_bits(n: usize, inp: usize, out: usize) -> bool {
-    n >= 2 && out >= 2 && inp > 2 && n * out > 256
-}
-
 /// `z = x·wt + bias` for x [n×in] and wt [in×out], the weights transposed from dfdx's [out×in]
 /// (`transpose`). `gemm` reads x·Wᵀ from the [out×in] layout, both operands contiguous along
 /// k, at a third of the rate of this product (70 against 192 GFLOP/s at 128×256×512 on 2
-/// threads, AMD EPYC). Only where `transposed_gives_the_same_bits`.
+/// threads, AMD EPYC). The same bits: both reach `gemm`'s main kernels or `chain_product`.
 pub fn linear_forward_t(x: &[f32], n: usize, wt: &[f32], bias: &[f32], out: usize, z: &mut [f32]) {
     // wt is k×n row-major.
     bias_plus_product(x, n, wt, (out as isize, 1), bias, out, z);
@@ -738,10 +731,10 @@ mod transposed_forward {
         }
     }
 
-    /// Where `transposed_gives_the_same_bits` says so, the forward through the transposed
-    /// weights gives the bits of the product read from dfdx's [out×in] layout, for every
-    /// batch size up to 130 (last batches are short) on the layer shapes of the paper nets,
-    /// split over two threads or not; and the rule does say so for full batches of them.
+    /// The forward through the transposed weights gives the bits of the product read from
+    /// dfdx's [out×in] layout, for every batch size up to 130 (last batches are short, and a
+    /// 24-row one into 10 classes once differed) on the layer shapes of the paper nets, split
+    /// over two threads or not.
     #[test]
     fn the_transposed_forward_gives_the_same_bits() {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -758,15 +751,11 @@ mod transposed_forward {
             (32, 10),
         ];
         for (inp, out) in shapes {
-            assert!(
-                transposed_gives_the_same_bits(128, inp, out),
-                "{inp}->{out}"
-            );
             let w = noise(out * inp, 2);
             let bias = noise(out, 3);
             let mut wt = vec![0.0; out * inp];
             transpose(&w, out, inp, &mut wt);
-            for n in (1..=130).filter(|&n| transposed_gives_the_same_bits(n, inp, out)) {
+            for n in 1..=130 {
                 let x = noise(n * inp, n as u64);
                 let mut z = vec![0.0; n * out];
                 let mut before = vec![0.0; n * out];
@@ -778,23 +767,6 @@ mod transposed_forward {
                 assert_eq!(bits(&z), bits(&before), "{n}x{inp}->{out}");
             }
         }
-    }
-
-    /// The rule is needed: on a short batch into a 10-class layer the two layouts differ.
-    #[test]
-    fn a_short_batch_into_few_classes_sums_in_another_order_transposed() {
-        let (n, inp, out) = (24, 128, 10);
-        assert!(!transposed_gives_the_same_bits(n, inp, out));
-        let (x, w, bias) = (noise(n * inp, 5), noise(out * inp, 6), noise(out, 7));
-        let mut wt = vec![0.0; out * inp];
-        transpose(&w, out, inp, &mut wt);
-        let (mut z, mut before) = (vec![0.0; n * out], vec![0.0; n * out]);
-        linear_forward_t(&x, n, &wt, &bias, out, &mut z);
-        linear_forward(&x, n, &w, &bias, out, &mut before);
-        assert_ne!(
-            z, before,
-            "gemm's small-size kernel no longer depends on the layout"
-        );
     }
 }
 
@@ -818,10 +790,11 @@ mod blocks_along_k {
     /// The product's bits follow a definition that names no CPU: each output is c plus, block
     /// by block along k, the block's sum as one chain of fused multiply-adds in k order.
     /// Checked against that scalar definition on one thread and on the pool, with k on both
-    /// sides of `K_BLOCK`, for `gemm`'s main kernels, its small ones (24×10×32) and the
-    /// shapes summed by `chain_product` (one row, one column, k ≤ 2: `gemm` summed 57 of
-    /// 1×64×300's outputs, 119 of 128×1×300's and 2 of 2×3×2's in another order). Were a
-    /// CPU's `gemm` to cut k elsewhere, or sum a block in another order, this would fail there.
+    /// sides of `K_BLOCK`, b row-major and in dfdx's layout (b = Wᵀ, W [n×k] row-major), for
+    /// `gemm`'s main kernels and the shapes summed by `chain_product` (one row, one column,
+    /// k ≤ 2, m·n ≤ 256: `gemm` summed 57 of 1×64×300's outputs, 119 of 128×1×300's and 2 of
+    /// 2×3×2's in another order). Were a CPU's `gemm` to cut k elsewhere, or sum a block in
+    /// another order, this would fail there.
     #[test]
     fn each_block_of_k_is_one_chain_of_multiply_adds_added_to_c() {
         for (m, n, k) in [
@@ -831,6 +804,8 @@ mod blocks_along_k {
             (128, 256, 512),
             (128, 128, 128),
             (24, 10, 32),
+            (24, 10, 128),
+            (16, 16, 512),
             (1, 64, 300),
             (1, 512, 784),
             (128, 1, 300),
@@ -853,9 +828,19 @@ mod blocks_along_k {
                     }
                 }
             }
-            for parallel in [false, true] {
+            // b as stored: row-major (k×n), or its transpose stored row-major (n×k).
+            let mut bt = vec![0.0; k * n];
+            transpose(&b, k, n, &mut bt);
+            let layouts = [
+                ("row-major", b.as_ptr(), n as isize, 1),
+                ("dfdx", bt.as_ptr(), 1, k as isize),
+            ];
+            for ((layout, b, b_rs, b_cs), parallel) in
+                layouts.into_iter().flat_map(|l| [(l, false), (l, true)])
+            {
                 let mut c = c0.clone();
-                // SAFETY: a is m×k and b k×n, row-major; c holds m×n.
+                // SAFETY: a is m×k row-major; b addresses k×n elements by (b_rs, b_cs); c
+                // holds m×n.
                 unsafe {
                     gemm_strided(
                         parallel,
@@ -868,9 +853,9 @@ mod blocks_along_k {
                         a.as_ptr(),
                         k as isize,
                         1,
-                        b.as_ptr(),
-                        n as isize,
-                        1,
+                        b,
+                        b_rs,
+                        b_cs,
                     )
                 };
                 let differ = c
@@ -878,7 +863,7 @@ mod blocks_along_k {
                     .zip(&want)
                     .filter(|(x, y)| x.to_bits() != y.to_bits())
                     .count();
-                assert_eq!(differ, 0, "{m}x{n}x{k}, parallel {parallel}");
+                assert_eq!(differ, 0, "{m}x{n}x{k}, b {layout}, parallel {parallel}");
             }
         }
     }
