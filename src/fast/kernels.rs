@@ -139,7 +139,7 @@ pub const K_BLOCK: usize = 512;
 /// followed the layout and the vector width: a 24-row last batch into the 10-class layer came
 /// out different from the AVX2 and the AVX-512 builds (`.ci/isa-bits`). Its main kernels sum
 /// each output along k in one chain, as `chain_product` does.
-pub fn chained_here(m: usize, n: usize, k: usize) -> bool {
+fn chained_here(m: usize, n: usize, k: usize) -> bool {
     m == 1 || n == 1 || k <= 2 || m * n <= 256
 }
 
@@ -215,7 +215,7 @@ unsafe fn chain_product_with(p: Product) {
 }
 
 /// (blocks, block length) for a sum over k; one block (of length 0) when k is 0.
-pub fn k_blocks(k: usize) -> (usize, usize) {
+fn k_blocks(k: usize) -> (usize, usize) {
     let parts = k.div_ceil(K_BLOCK).max(1);
     (parts, k.div_ceil(parts))
 }
