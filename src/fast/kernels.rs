@@ -85,17 +85,15 @@ pub unsafe fn gemm_strided(
         );
         let accumulate = accumulate || part > 0;
         if chained_here(m, n, len) {
-            let (a, b) = ((a, a_rs, a_cs), (b, b_rs, b_cs));
-            let k = len;
             chain_product(Product {
                 m,
                 n,
-                k,
+                k: len,
                 c,
                 c_rs,
                 accumulate,
-                a,
-                b,
+                a: (a, a_rs, a_cs),
+                b: (b, b_rs, b_cs),
             });
             continue;
         }
@@ -168,7 +166,7 @@ struct Product {
 unsafe fn chain_product(p: Product) {
     #[cfg(target_arch = "x86_64")]
     {
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        if super::wide::has_avx2_fma() {
             return chain_product_fma(p);
         }
     }
@@ -194,22 +192,16 @@ unsafe fn chain_product_with(p: Product) {
         a: (a, a_rs, a_cs),
         b: (b, b_rs, b_cs),
     } = p;
-    // k outermost within a row: each output's chain runs in k order, and the outputs of a
-    // row are independent, so the inner loop can run across vector lanes.
-    let mut acc = vec![0.0f32; n];
+    // Small products only (see `chained_here`): one output at a time is fast enough.
     for i in 0..m as isize {
-        acc.fill(0.0);
-        for kk in 0..k as isize {
-            let x = *a.offset(i * a_rs + kk * a_cs);
-            let row = b.offset(kk * b_rs);
-            for (j, s) in acc.iter_mut().enumerate() {
-                *s = x.mul_add(*row.offset(j as isize * b_cs), *s);
+        for j in 0..n as isize {
+            let mut sum = 0.0f32;
+            for kk in 0..k as isize {
+                sum =
+                    (*a.offset(i * a_rs + kk * a_cs)).mul_add(*b.offset(kk * b_rs + j * b_cs), sum);
             }
-        }
-        let out = c.offset(i * c_rs);
-        for (j, &s) in acc.iter().enumerate() {
-            let d = out.add(j);
-            *d = if accumulate { *d + s } else { s };
+            let d = c.offset(i * c_rs + j);
+            *d = if accumulate { *d + sum } else { sum };
         }
     }
 }
@@ -220,7 +212,9 @@ fn k_blocks(k: usize) -> (usize, usize) {
     (parts, k.div_ceil(parts))
 }
 
-/// `z = x·wᵀ + bias` for x [n×in], w [out×in] (dfdx's Linear layout).
+/// `z = x·wᵀ + bias` for x [n×in], w [out×in] (dfdx's Linear layout): the reference the
+/// transposed forward is checked against (`transposed_forward`).
+#[cfg(test)]
 pub fn linear_forward(x: &[f32], n: usize, w: &[f32], bias: &[f32], out: usize, z: &mut [f32]) {
     let inp = w.len() / out;
     // wᵀ is k×n with row stride 1 and column stride `inp`.

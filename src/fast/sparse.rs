@@ -328,7 +328,7 @@ fn gather(entries: Entries<'_>, src: &[f32], init: &[f32], dst: &mut [f32]) {
             // SAFETY: the CPU has AVX-512F, which implies FMA (checked just above).
             return unsafe { gather_avx512(entries, src, init, dst) };
         }
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        if super::wide::has_avx2_fma() {
             // SAFETY: the CPU has AVX2 and FMA (checked just above).
             return unsafe { gather_avx2(entries, src, init, dst) };
         }

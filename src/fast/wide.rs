@@ -46,8 +46,7 @@ macro_rules! wide_fn {
 
 /// Whether the AVX-512 kernels (ours and `gemm`'s) run: the CPU has AVX-512F and the build has
 /// the `avx512` feature (on by default). A build without it runs the AVX2 kernels on any CPU,
-/// which is how the two are checked to give the same bits on one machine
-/// (`tests/isa_bits.rs`).
+/// which is how the two are checked to give the same bits on one machine (`.ci/isa-bits`).
 #[inline]
 pub fn use_avx512() -> bool {
     #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
@@ -60,17 +59,26 @@ pub fn use_avx512() -> bool {
     }
 }
 
-/// The widest vector kernels this process runs, in words (`bench` prints it).
-pub fn kernels_in_use() -> &'static str {
+/// Whether the CPU has AVX2 and FMA, what the AVX2 builds of our FMA kernels need.
+#[inline]
+pub fn has_avx2_fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        if use_avx512() {
-            return "AVX-512";
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            return "AVX2+FMA";
-        }
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
     }
-    "baseline"
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The widest vector kernels this process runs, in words (`bench` prints it).
+pub fn kernels_in_use() -> &'static str {
+    if use_avx512() {
+        "AVX-512"
+    } else if has_avx2_fma() {
+        "AVX2+FMA"
+    } else {
+        "baseline"
+    }
 }
