@@ -137,9 +137,11 @@ fn train(
                     && o.train_subset.is_none()
                     && o.test_subset.is_none()
                     && o.only.is_empty()
-                    && o.seeds.is_none(),
+                    && o.seeds.is_none()
+                    && o.arch.is_none(),
                 "{}: --resume trains the rest of the run with its recorded settings; \
-                 --epochs, --seeds, --train-subset, --test-subset and --only do not apply",
+                 --epochs, --seeds, --arch, --train-subset, --test-subset and --only do not \
+                 apply",
                 dir.display()
             );
             None

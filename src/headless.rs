@@ -470,6 +470,15 @@ pub fn list_runs(root: &Path, out: &mut dyn Write) -> Result<()> {
 /// `mnist-lab eval RUN_DIR VARIANT`: recomputes test accuracy from the saved weights.
 pub fn eval(dir: &Path, variant: &str, data: &Dataset, out: &mut dyn Write) -> Result<f32> {
     let record = runs::load(dir)?;
+    if let Some(theirs) = &record.data {
+        let ours = data.identity();
+        anyhow::ensure!(
+            *theirs == ours,
+            "{}: this run was trained on {theirs}, and the data given is {ours}; evaluate it \
+             with the data set it was trained on (--data)",
+            dir.display()
+        );
+    }
     let (v, weights) = runs::find_weights(dir, &record, variant)?;
     let e = engine::train::evaluate_saved(&v.spec, &weights, data)?;
     let variant = escape(variant);

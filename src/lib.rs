@@ -6,7 +6,7 @@
 
 /// Every top-level module by rank, lowest first: an import may only point to a lower rank.
 pub const LAYERS: &[&[&str]] = &[
-    &["spec", "text", "signals", "sched"],
+    &["spec", "text", "signals", "sched", "files"],
     &["data", "model"],
     &["preset", "optim"],
     &["runs", "fast"],
@@ -26,6 +26,7 @@ pub mod data;
 pub mod engine;
 pub mod export;
 pub mod fast;
+pub mod files;
 pub mod headless;
 pub mod insight;
 pub mod model;

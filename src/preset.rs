@@ -225,8 +225,15 @@ impl Until {
                 self.half_width
             ));
         }
-        if self.step == Some(0) {
-            return Err("seeds Until needs step >= 1".into());
+        match self.step {
+            Some(0) => return Err("seeds Until needs step >= 1".into()),
+            Some(step) if step > self.max => {
+                return Err(format!(
+                    "seeds Until has step {step} above max {}; a round adds at most max seeds",
+                    self.max
+                ))
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -840,7 +847,8 @@ fn is_symlink(path: &Path) -> bool {
 
 pub fn load_file(path: &Path) -> Result<Preset, PresetError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| PresetError::Io {
+    // A regular file of at most 1 MiB: a pipe named like a preset must not hang the picker.
+    let text = crate::files::read_data_text(path).map_err(|error| PresetError::Io {
         path: shown.clone(),
         error,
     })?;

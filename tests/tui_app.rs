@@ -414,16 +414,19 @@ fn past_entries() -> Vec<mnist_lab::tui::app::PastEntry> {
             dir: "runs/20260101-000000-quick".into(),
             record: Ok(done),
             title: None,
+            link: false,
         },
         mnist_lab::tui::app::PastEntry {
             dir: "runs/20250101-000000-quick".into(),
             record: Ok(interrupted),
             title: None,
+            link: false,
         },
         mnist_lab::tui::app::PastEntry {
             dir: "runs/broken".into(),
             record: Err("runs/broken/run.json: not a valid run file".into()),
             title: None,
+            link: false,
         },
     ]
 }

@@ -334,6 +334,7 @@ fn picker_lists_past_runs_and_their_details() {
         dir: "runs/20250101-000000-quick".into(),
         record: Ok(RunRecord::new(&p, Environment::detect("t"))),
         title: None,
+        link: false,
     }]));
     app.picker.selected = 2;
     let s = draw(&app, 120, 30);
@@ -420,6 +421,7 @@ fn past_run(name: &str, preset_name: &str, loss: f32) -> mnist_lab::tui::app::Pa
         dir: format!("runs/{name}").into(),
         record: Ok(r),
         title: None,
+        link: false,
     }
 }
 
@@ -709,6 +711,20 @@ fn the_picker_takes_clicks_names_runs_marks_compared_ones_and_asks_before_deleti
         app.update(Msg::Key(KeyEvent::from(KeyCode::Char('y')))),
         vec![Effect::Delete("runs/20250101-000000-quick".into())]
     );
+    // A run the store holds as a symbolic link: D says so at once and asks nothing.
+    app.picker
+        .past
+        .iter_mut()
+        .find(|p| p.dir.ends_with("20250101-000000-quick"))
+        .unwrap()
+        .link = true;
+    app.update(Msg::Key(KeyEvent::from(KeyCode::Char('D'))));
+    assert_eq!(app.confirm, None);
+    let said = &app.message.as_ref().unwrap().1;
+    assert!(
+        said.contains("is a symbolic link") && said.contains("will not be deleted"),
+        "{said}"
+    );
 }
 
 /// The preset detail is a table with headers; a long preset ends in "… N more" instead of
@@ -930,6 +946,7 @@ fn the_header_and_the_runs_table_count_the_same_units() {
         dir: "runs/20260101-000000-paper-2019".into(),
         record: Ok(record),
         title: None,
+        link: false,
     }]));
     let s = draw(&picker, 160, 48);
     assert!(contains(&s, " 1/15 r "), "{s:#?}");
@@ -955,6 +972,7 @@ fn past_runs_show_what_they_trained_with_and_the_filter_hint_goes() {
         dir: "runs/20250101-000000-quick".into(),
         record: Ok(RunRecord::new(&p, Environment::detect("t"))),
         title: None,
+        link: false,
     }]));
     app.picker.selected = 2;
     let s = draw(&app, 160, 48);

@@ -60,9 +60,12 @@ impl Classes {
 /// Reads `classes.txt` in `dir` when there is one: non-empty lines, at most `MAX_CLASSES`.
 pub fn read_names(dir: &Path) -> Result<Option<(PathBuf, Vec<String>)>, DataError> {
     let path = dir.join(NAMES_FILE);
-    let text = match std::fs::read_to_string(&path) {
+    let text = match crate::files::read_data_text(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return Err(DataError::NotAFile(e.to_string()))
+        }
         Err(error) => return Err(DataError::Io { path, error }),
     };
     let names: Vec<String> = text
@@ -79,6 +82,19 @@ pub fn read_names(dir: &Path) -> Result<Option<(PathBuf, Vec<String>)>, DataErro
                 names.len()
             ),
         });
+    }
+    // Two classes of one name could not be told apart in any table or view.
+    for (i, name) in names.iter().enumerate() {
+        if let Some(j) = names[..i].iter().position(|n| n == name) {
+            return Err(DataError::ClassNames {
+                path,
+                reason: format!(
+                    "names class {} and class {i} both {:?}; each class needs its own name",
+                    j,
+                    crate::text::escape(name)
+                ),
+            });
+        }
     }
     Ok(Some((path, names)))
 }

@@ -105,6 +105,19 @@ pub enum DataError {
     },
     #[error("{path}: {reason}")]
     ClassNames { path: PathBuf, reason: String },
+    /// Not a regular file (a named pipe, a device, a socket): it is never read.
+    #[error("{0}")]
+    NotAFile(String),
+    #[error(
+        "{path}: holds more than the {declared} bytes of data its header declares (it was \
+         read no further)"
+    )]
+    LongerThanDeclared { path: PathBuf, declared: u64 },
+    #[error(
+        "{path}: its header declares {declared} bytes of data, more than the {max} an IDX file \
+         may hold here"
+    )]
+    DeclaresTooMuch { path: PathBuf, declared: u64, max: u64 },
     #[error(
         "{path}: every label is class {class}: a classifier needs at least 2 classes (are \
          these the right label files?)"
@@ -152,26 +165,96 @@ pub struct IdxImages {
     pub pixels: Vec<u8>,
 }
 
-/// Reads a whole file, transparently un-gzipping when it starts with the gzip magic.
+/// Most data bytes an IDX file may declare (a 2 GiB split is 40× MNIST's training images).
+pub const MAX_DECLARED: u64 = 2 << 30;
+
+/// Reads an IDX file, un-gzipping it when it starts with the gzip magic, and never more than
+/// its header declares: the header first, then the declared data and one byte to tell a
+/// longer file. A small gzip whose header promises one image is never inflated whole. Links
+/// are followed (a data folder is the user's), but only a regular file is read: a named pipe
+/// is refused, not waited on.
 pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
     if path.is_dir() {
         return Err(DataError::IsDirectory {
             path: path.to_path_buf(),
         });
     }
-    let raw = std::fs::read(path).map_err(|error| {
-        if error.kind() == std::io::ErrorKind::NotFound {
-            DataError::Missing {
-                path: path.to_path_buf(),
-            }
-        } else {
-            DataError::Io {
-                path: path.to_path_buf(),
-                error,
-            }
-        }
+    let io = |error: std::io::Error| DataError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
+    let file = crate::files::open_data(path).map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound => DataError::Missing {
+            path: path.to_path_buf(),
+        },
+        std::io::ErrorKind::InvalidInput => DataError::NotAFile(error.to_string()),
+        _ => io(error),
     })?;
-    decode_maybe_gz(path, raw)
+    let mut file = std::io::BufReader::new(file);
+    let gzip = std::io::BufRead::fill_buf(&mut file)
+        .map_err(io)?
+        .starts_with(&[0x1f, 0x8b]);
+    let out = if gzip {
+        read_declared(path, flate2::read::GzDecoder::new(file)).map_err(|e| match e {
+            DataError::Io { path, error } => DataError::Gzip { path, error },
+            e => e,
+        })?
+    } else {
+        read_declared(path, file)?
+    };
+    if out.is_empty() {
+        return Err(DataError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(out)
+}
+
+/// The header of an IDX stream and at most the data it declares (plus one byte: a longer
+/// stream is refused here). What does not look like an IDX header is returned as read (at
+/// most a header's length) for the parser to name.
+fn read_declared(path: &Path, mut r: impl Read) -> Result<Vec<u8>, DataError> {
+    let io = |error: std::io::Error| DataError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
+    let mut out = Vec::new();
+    (&mut r).take(4).read_to_end(&mut out).map_err(io)?;
+    if out.len() < 4 {
+        return Ok(out);
+    }
+    // IDX: two zero bytes, the element type (0x08: u8), then the number of dimensions.
+    let dims = out[3] as usize;
+    if out[0] != 0 || out[1] != 0 || out[2] != 0x08 || !(1..=3).contains(&dims) {
+        return Ok(out);
+    }
+    (&mut r)
+        .take(4 * dims as u64)
+        .read_to_end(&mut out)
+        .map_err(io)?;
+    if out.len() < 4 + 4 * dims {
+        return Ok(out);
+    }
+    let declared = (0..dims)
+        .map(|d| be_u32(&out, 4 + 4 * d) as u64)
+        .try_fold(1u64, u64::checked_mul)
+        .unwrap_or(u64::MAX);
+    if declared > MAX_DECLARED {
+        return Err(DataError::DeclaresTooMuch {
+            path: path.to_path_buf(),
+            declared,
+            max: MAX_DECLARED,
+        });
+    }
+    let header = out.len();
+    r.take(declared + 1).read_to_end(&mut out).map_err(io)?;
+    if (out.len() - header) as u64 > declared {
+        return Err(DataError::LongerThanDeclared {
+            path: path.to_path_buf(),
+            declared,
+        });
+    }
+    Ok(out)
 }
 
 /// Un-gzips `raw` when it carries the gzip magic; otherwise returns it unchanged.

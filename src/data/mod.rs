@@ -358,9 +358,12 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, DataError> {
         }
     }
     let sums_path = dir.join("SHA256SUMS");
-    let sums = match std::fs::read_to_string(&sums_path) {
+    let sums = match crate::files::read_data_text(&sums_path) {
         Ok(text) => idx::parse_sums(&sums_path, &text)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return Err(DataError::NotAFile(e.to_string()))
+        }
         Err(source) => {
             return Err(DataError::Io {
                 path: sums_path,

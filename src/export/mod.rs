@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::report;
-use crate::runs::{
+use crate::runs::{FolderKind, 
     find_weights, sanitize, save, write_atomic, RunRecord, UnitRecord, UnitStatus, WEIGHTS_DIR,
 };
 use crate::spec::{EpochMetrics, Metric};
@@ -51,12 +51,27 @@ impl<'c, T, W: std::io::Write> TableWriter<'c, T, W> {
 
     pub fn row(&mut self, row: &T) -> std::io::Result<()> {
         self.out
-            .write_record(self.columns.iter().map(|c| (c.cell)(row)))
+            .write_record(self.columns.iter().map(|c| neutralise((c.cell)(row))))
             .map_err(std::io::Error::from)
     }
 
     pub fn finish(mut self) -> std::io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// A text cell a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return) gets a leading `'`, as the OWASP guidance on CSV injection says,
+/// so it is shown as text; numbers (`-0.5`, `1e-3`) stay numbers.
+pub fn neutralise(cell: String) -> String {
+    let risky = cell
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r'));
+    if risky && cell.trim().parse::<f64>().map_or(true, |x| !x.is_finite()) {
+        format!("'{cell}")
+    } else {
+        cell
     }
 }
 
@@ -317,9 +332,11 @@ fn copy_weights(
             continue;
         }
         crate::runs::safe::real_dir(&target)?;
-        let bytes =
-            std::fs::read(&src).with_context(|| format!("{}: cannot read", src.display()))?;
-        write_atomic(&dst, &bytes)?;
+        // Streamed: a regular file within its network's bound, never through a link.
+        let (mut from, _) =
+            crate::runs::safe::open_bounded(&src, crate::runs::safe::limit::weights(&v.spec.arch))
+                .map_err(|e| anyhow::anyhow!(crate::runs::safe::describe(&src, &e)))?;
+        crate::runs::write_atomic_with(&dst, |f| std::io::copy(&mut from, f).map(|_| ()))?;
         n += 1;
     }
     Ok(n)
@@ -486,15 +503,19 @@ pub fn view_files(view: &str) -> &'static [&'static str] {
 /// Writes the files of `FILES` named in `names` for `record` into `dir` (created when
 /// missing, refused when it holds what no export wrote); returns the paths written.
 pub fn export_files(dir: &Path, record: &RunRecord, names: &[&str]) -> Result<Vec<PathBuf>> {
-    if dir.is_dir() {
-        check_target(dir.parent().unwrap_or(dir), dir)?;
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("{}: cannot create", parent.display()))?;
     }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("{}: cannot create the export folder", dir.display()))?;
-    write_atomic(
-        &dir.join(EXPORT_MARK),
-        format!("This folder is an export of {}.\n", record.preset).as_bytes(),
-    )?;
+    // Inside a run folder: a link planted at the folder's name is refused, never followed.
+    crate::runs::safe::real_dir(dir).context("the view's export folder")?;
+    check_target(dir.parent().unwrap_or(dir), dir)?;
+    if !dir.join(EXPORT_MARK).exists() {
+        write_atomic(
+            &dir.join(EXPORT_MARK),
+            crate::runs::export_mark_text(&record.preset, b"").as_bytes(),
+        )?;
+    }
     let comparisons = comparisons(record);
     let run = Run {
         record,
@@ -538,30 +559,40 @@ pub fn export(
 }
 
 /// The file that marks a folder as an export's, so a later export may write it again.
-pub const EXPORT_MARK: &str = "EXPORTED-BY-MNIST-LAB";
+pub use crate::runs::EXPORT_MARK;
 
 /// Refuses an export target that is another run's folder or holds files no export wrote: an
-/// export never overwrites what it did not write.
+/// export never overwrites what it did not write, and a folder that holds a run (unit files,
+/// writers, a `run.json` the export did not write) is refused whatever marker it has.
 fn check_target(source: &Path, dir: &Path) -> Result<()> {
     if dir == source || same_file(dir, source) {
         return Ok(());
     }
-    if dir.join(crate::runs::RUN_FILE).exists() && !dir.join(EXPORT_MARK).exists() {
-        anyhow::bail!(
-            "{}: holds a run of its own; an export never writes over a run (give a new folder)",
+    match crate::runs::folder_kind(dir) {
+        FolderKind::Empty | FolderKind::Export => Ok(()),
+        FolderKind::Run(why) => anyhow::bail!(
+            "{}: holds a run ({why}); an export never writes over a run (give a new folder)",
             dir.display()
-        );
-    }
-    let foreign = std::fs::read_dir(dir)
-        .map(|mut d| d.next().is_some())
-        .unwrap_or(false);
-    if foreign && !dir.join(EXPORT_MARK).exists() {
-        anyhow::bail!(
+        ),
+        FolderKind::Foreign => anyhow::bail!(
             "{}: holds files an export did not write; give a new or empty folder",
             dir.display()
-        );
+        ),
     }
-    Ok(())
+}
+
+/// Writes the export's copy of the run (`run.json`, one file) and the marker naming it.
+fn write_run_copy(dir: &Path, record: &RunRecord) -> Result<()> {
+    let mut copy = record.clone();
+    copy.layout = None;
+    let json = serde_json::to_vec_pretty(&copy).context("serialising run.json")?;
+    // The marker first: a crash between the two leaves a marker whose digest the old
+    // run.json does not match, which the next export refuses rather than overwrite.
+    write_atomic(
+        &dir.join(EXPORT_MARK),
+        crate::runs::export_mark_text(&record.preset, &json).as_bytes(),
+    )?;
+    save(dir, &copy)
 }
 
 /// Exports the run kept in `source` (where its weights are) into `dir`: the run's own folder,
@@ -577,17 +608,15 @@ pub fn export_run(
     }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("{}: cannot create the export folder", dir.display()))?;
-    let own_run = dir.join(crate::runs::RUN_FILE).exists() && !dir.join(EXPORT_MARK).exists();
+    // The run's own folder keeps its run.json; an export gets a copy of the whole run in
+    // one file (not a shared folder's manifest).
+    let own_run = !matches!(
+        crate::runs::folder_kind(dir),
+        FolderKind::Empty | FolderKind::Export
+    );
     let mut files = Vec::new();
     if !own_run {
-        write_atomic(
-            &dir.join(EXPORT_MARK),
-            format!("This folder is an export of {}.\n", record.preset).as_bytes(),
-        )?;
-        // A copy of the whole run in one file (not a shared folder's manifest).
-        let mut copy = record.clone();
-        copy.layout = None;
-        save(dir, &copy)?;
+        write_run_copy(dir, record)?;
         files.push("run.json".to_string());
     }
     let comparisons = comparisons(record);
@@ -604,6 +633,18 @@ pub fn export_run(
     if weights > 0 {
         files.push(format!("weights/ ({weights})"));
     }
+    // Confusion matrices only on the data set the run trained on: others would sit beside
+    // the recorded accuracies as if they were the same test.
+    let data = data.filter(|d| match &record.data {
+        Some(theirs) if *theirs != d.identity() => {
+            skipped.push(format!(
+                "no confusion matrices: the run was trained on {theirs}, and the data given is {}",
+                d.identity()
+            ));
+            false
+        }
+        _ => true,
+    });
     if let Some(data) = data {
         let n = export_confusions(source, dir, record, data, &mut skipped)?;
         if n > 0 {

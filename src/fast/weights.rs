@@ -177,13 +177,66 @@ fn canonical_header(mut bytes: Vec<u8>) -> Vec<u8> {
     bytes
 }
 
+/// The largest safetensors header read (names, shapes and the two labels).
+const MAX_HEADER: u64 = crate::runs::safe::limit::WEIGHTS_HEADER;
+
+/// A weights file's bytes, read only once its size fits `arch` (`weights_limit`) and its
+/// header says it is `variant`'s: a regular file (never a pipe, never through a link), so a
+/// planted or oversized file is refused before its body is read.
+fn read_bounded_labelled(
+    path: &Path,
+    variant: &str,
+    arch: &Arch,
+) -> Result<Vec<u8>, WeightsError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let io = |error: std::io::Error| WeightsError::Io {
+        path: shown.clone(),
+        error,
+    };
+    let (mut f, len) = crate::runs::safe::open_bounded(path, crate::runs::safe::limit::weights(arch)).map_err(io)?;
+    let mut head = [0u8; 8];
+    f.read_exact(&mut head).map_err(|_| WeightsError::Format {
+        path: shown.clone(),
+        reason: "shorter than a safetensors header".into(),
+    })?;
+    let n = u64::from_le_bytes(head);
+    if n > MAX_HEADER || 8 + n > len {
+        return Err(WeightsError::Format {
+            path: shown,
+            reason: format!("a header of {n} bytes in a file of {len}"),
+        });
+    }
+    let mut header = vec![0u8; n as usize];
+    f.read_exact(&mut header).map_err(io)?;
+    let labels = serde_json::from_slice::<serde_json::Value>(&header)
+        .ok()
+        .and_then(|v| v.get("__metadata__").cloned());
+    let label = |key: &str| {
+        labels
+            .as_ref()
+            .and_then(|m| m.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    if let Some(found) = label(META_VARIANT).filter(|f| f != variant) {
+        return Err(WeightsError::OtherVariant {
+            path: shown,
+            found,
+            expected: variant.to_string(),
+        });
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    bytes.extend_from_slice(&head);
+    bytes.extend_from_slice(&header);
+    f.take(len - 8 - n).read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
+}
+
 /// Reads a weights file and checks it belongs to `variant` of `arch`; returns its bytes.
 pub fn read_checked(path: &Path, variant: &str, arch: &Arch) -> Result<Vec<u8>, WeightsError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|error| WeightsError::Io {
-        path: shown.clone(),
-        error,
-    })?;
+    let bytes = read_bounded_labelled(path, variant, arch)?;
     let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| WeightsError::Format {
         path: shown.clone(),
         reason: describe(&e),

@@ -46,6 +46,9 @@ pub struct Plan {
     /// What the best was chosen and its rivals tested on (validation where held out).
     pub chosen_on: Metric,
     pub undecided: Vec<Undecided>,
+    /// Rivals the best was told apart from by a test, and rivals no test could be run on.
+    pub told_apart: usize,
+    pub untested: usize,
 }
 
 /// The plan for `record` on `metric`; `delta` is a difference the user wants to see;
@@ -136,7 +139,18 @@ pub fn plan(
                 .collect()
         })
         .unwrap_or_default();
+    let (told_apart, untested) = best.as_ref().map_or((0, 0), |b| {
+        (
+            b.rivals
+                .iter()
+                .filter(|r| r.test.is_ok() && !r.in_set)
+                .count(),
+            b.rivals.iter().filter(|r| r.test.is_err()).count(),
+        )
+    });
     Ok(Plan {
+        told_apart,
+        untested,
         metric,
         sd_diff,
         source,
@@ -170,13 +184,22 @@ impl Plan {
             self.sd_diff,
             self.source
         );
-        let _ = writeln!(
-            out,
-            "with {} seeds a paired test sees differences of {:.4} or more ({power}% power, one \
-             test at α = 0.05), {:.4} or more as one of the run's {} one-factor comparisons \
-             (Holm's first level, α = 0.05/{})",
-            self.seeds, self.detectable_one, self.detectable_family, self.family, self.family
-        );
+        if self.sd_diff > 0.0 && self.sd_diff.is_finite() {
+            let _ = writeln!(
+                out,
+                "with {} seeds a paired test sees differences of {:.4} or more ({power}% power, \
+                 one test at α = 0.05), {:.4} or more as one of the run's {} one-factor \
+                 comparisons (Holm's first level, α = 0.05/{})",
+                self.seeds, self.detectable_one, self.detectable_family, self.family, self.family
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "with {} seeds every per-seed difference is the same (no spread): a paired test \
+                 cannot be computed, so no size of difference it would see can be given",
+                self.seeds
+            );
+        }
         if let Some((d, one, fam)) = self.delta {
             let _ = writeln!(
                 out,
@@ -188,12 +211,27 @@ impl Plan {
         }
         if let Some(best) = &self.best {
             if self.undecided.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "best on {}: {}, ahead of every variant it was tested against",
-                    self.chosen_on.name(),
-                    crate::text::escape(best)
-                );
+                let untested = match self.untested {
+                    0 => String::new(),
+                    1 => "; 1 rival could not be tested (no spread or too few seeds)".into(),
+                    n => format!("; {n} rivals could not be tested (no spread or too few seeds)"),
+                };
+                let _ = match self.told_apart {
+                    0 => writeln!(
+                        out,
+                        "best on {}: {}, tested against no variant{untested}",
+                        self.chosen_on.name(),
+                        crate::text::escape(best)
+                    ),
+                    n => writeln!(
+                        out,
+                        "best on {}: {}, told apart from the {n} variant{} it was tested \
+                         against{untested}",
+                        self.chosen_on.name(),
+                        crate::text::escape(best),
+                        if n == 1 { "" } else { "s" }
+                    ),
+                };
             } else {
                 let _ = writeln!(
                     out,

@@ -113,7 +113,7 @@ pub fn decide(record: &RunRecord, until: &Until) -> Decision {
         .chain(std::iter::once(n))
         .max()
         .unwrap_or(n);
-    let seeds = (most + until.step()).min(until.max);
+    let seeds = most.saturating_add(until.step()).min(until.max);
     let mut variants = vec![best.best.clone()];
     variants.extend(open.iter().map(|o| o.name.clone()));
     let why = format!(

@@ -12,6 +12,9 @@ pub struct PastRun {
     pub record: Result<RunRecord, String>,
     /// The name a user gave the run (`n` in the TUI), from its `title` file.
     pub title: Option<String>,
+    /// The store holds a symbolic link at this name, not the run's folder: shown, never
+    /// deleted (deleting would reach through the link).
+    pub link: bool,
 }
 
 /// The file in a run folder that holds the name a user gave the run.
@@ -22,7 +25,7 @@ pub const MAX_TITLE: usize = 60;
 /// The name given to the run in `dir`, if any. A name that is not valid (too long, control
 /// characters, a link planted in its place) is not shown.
 pub fn read_title(dir: &Path) -> Option<String> {
-    let bytes = super::safe::read_inside(dir, TITLE_FILE).ok()?;
+    let bytes = super::safe::read_inside(dir, TITLE_FILE, super::safe::limit::TITLE).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     check_title(text.trim()).ok()
 }
@@ -109,6 +112,7 @@ pub fn list(root: &Path) -> Vec<PastRun> {
     dirs.reverse();
     dirs.into_iter()
         .map(|dir| PastRun {
+            link: std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()),
             record: load(&dir).map_err(|e| format!("{e:#}")),
             title: read_title(&dir),
             dir,

@@ -79,8 +79,57 @@ fn difference(a: &UnitRecord, b: &UnitRecord) -> String {
 struct Take {
     index: usize,
     record: UnitRecord,
-    /// The weights file's bytes, from whichever source has them (None: no source has them).
-    weights: Option<Vec<u8>>,
+    /// The weights file, in whichever source has it (None: no source has them). Only its
+    /// path and digest are held: a merge of thousands of units streams each file when it
+    /// writes it, instead of holding them all.
+    weights: Option<WeightsCopy>,
+}
+
+/// A source's weights file, checked (a regular file within its bound) and digested before
+/// anything is written.
+struct WeightsCopy {
+    path: PathBuf,
+    sha256: [u8; 32],
+}
+
+/// Streams `from` through SHA-256 into `out` (when given); returns the digest.
+fn stream_digest(
+    from: &mut impl std::io::Read,
+    mut out: Option<&mut dyn std::io::Write>,
+) -> std::io::Result<[u8; 32]> {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = from.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        if let Some(w) = out.as_mut() {
+            w.write_all(&buf[..n])?;
+        }
+    }
+    Ok(h.finalize().into())
+}
+
+/// Writes the checked weights `copy` of unit `name` into `folder`, streamed; refused (and
+/// nothing left) when the source changed since it was checked.
+fn write_copy(folder: &Path, name: &str, copy: &WeightsCopy) -> Result<()> {
+    super::safe::real_dir(folder)?;
+    let (mut from, _) = super::safe::open_bounded(&copy.path, super::safe::limit::WEIGHTS)
+        .map_err(|e| anyhow::anyhow!(super::safe::describe(&copy.path, &e)))?;
+    let mut digest = None;
+    super::write_atomic_with(&folder.join(super::weights_file_name(name)), |f| {
+        digest = Some(stream_digest(&mut from, Some(f))?);
+        Ok(())
+    })?;
+    anyhow::ensure!(
+        digest == Some(copy.sha256),
+        "{}: changed while the merge was copying it; nothing of it was kept",
+        copy.path.display()
+    );
+    Ok(())
 }
 
 /// Merges `sources` into `to`: created, or joined when it holds the same run. All or
@@ -100,6 +149,7 @@ pub fn merge(sources: &[PathBuf], to: &Path) -> Result<MergeReport> {
             .with_context(|| format!("cannot merge it with {}", first_dir.display()))?;
     }
     super::check_folder(to, "merge target")?;
+    super::refuse_export(to)?;
     let existing = if to.join(super::RUN_FILE).exists() {
         let theirs = super::load_run_file(to)?;
         units::check_same_run(to, &theirs, first)?;
@@ -149,7 +199,11 @@ pub fn merge(sources: &[PathBuf], to: &Path) -> Result<MergeReport> {
             report.already += 1;
             continue;
         }
-        let weights = weights_from_any(&copies, &manifest_unit.spec.name)?;
+        let weights = weights_from_any(
+            &copies,
+            &manifest_unit.spec.name,
+            super::safe::limit::weights(&manifest_unit.spec.arch),
+        )?;
         if weights.is_none() && chosen.weights.is_some() {
             report.no_weights.push(format!(
                 "unit {i} ({}): no source holds its weights; its results are merged without them",
@@ -170,23 +224,28 @@ pub fn merge(sources: &[PathBuf], to: &Path) -> Result<MergeReport> {
 }
 
 /// The weights of a unit from the first copy (in any source) whose file is there: a path
-/// that leaves its folder is an error, a missing file only sends us to the next copy.
-fn weights_from_any(copies: &[(&Path, &UnitRecord)], name: &str) -> Result<Option<Vec<u8>>> {
+/// that leaves its folder is an error, a missing file only sends us to the next copy, and
+/// what is there but no regular file within its bound (a pipe, a folder, a giant) is refused.
+fn weights_from_any(
+    copies: &[(&Path, &UnitRecord)],
+    name: &str,
+    limit: u64,
+) -> Result<Option<WeightsCopy>> {
     for (dir, v) in copies {
         let Some(rel) = &v.weights else { continue };
         let path = super::safe::inside(dir, rel)
             .with_context(|| format!("{}: the weights of {name:?}", dir.display()))?;
-        // A missing file, or a folder in its place, sends us on to the next copy.
-        let Ok(mut f) = super::safe::open_read(&path) else {
-            continue;
+        let mut f = match super::safe::open_bounded(&path, limit) {
+            Ok((f, _)) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(anyhow::anyhow!(super::safe::describe(&path, &e)))
+                    .with_context(|| format!("the weights of {name:?}"))
+            }
         };
-        if !f.metadata().is_ok_and(|m| m.is_file()) {
-            continue;
-        }
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut f, &mut bytes)
+        let sha256 = stream_digest(&mut f, None)
             .with_context(|| format!("{}: cannot read", path.display()))?;
-        return Ok(Some(bytes));
+        return Ok(Some(WeightsCopy { path, sha256 }));
     }
     Ok(None)
 }
@@ -226,8 +285,8 @@ fn build_then_rename(
     let result = (|| -> Result<()> {
         units::create_manifest(&tmp, first)?;
         for t in takes {
-            if let Some(bytes) = &t.weights {
-                super::write_weights(&tmp.join(super::WEIGHTS_DIR), &t.record.spec.name, bytes)?;
+            if let Some(copy) = &t.weights {
+                write_copy(&tmp.join(super::WEIGHTS_DIR), &t.record.spec.name, copy)?;
             }
             units::save_unit(&tmp, t.index, &as_taken(t))?;
         }
@@ -261,8 +320,8 @@ fn write_into_run(to: &Path, takes: &[Take], report: &mut MergeReport) -> Result
             report.already += 1;
             continue;
         };
-        if let Some(bytes) = &t.weights {
-            super::write_weights(&to.join(super::WEIGHTS_DIR), &t.record.spec.name, bytes)?;
+        if let Some(copy) = &t.weights {
+            write_copy(&to.join(super::WEIGHTS_DIR), &t.record.spec.name, copy)?;
         }
         units::save_unit(to, t.index, &as_taken(t))?;
         report.taken += 1;

@@ -166,6 +166,82 @@ pub fn shared_rescue_dir(run_dir: &Path, record: &RunRecord) -> Result<PathBuf> 
     Ok(dir)
 }
 
+/// The file that marks a folder as an export's: the run it copies, and the SHA-256 of the
+/// `run.json` the export wrote, so a run put in its place (or a marker planted in a run) is
+/// told apart from the export.
+pub const EXPORT_MARK: &str = "EXPORTED-BY-MNIST-LAB";
+
+/// The marker's text for an export of `preset` whose `run.json` is `run_json`.
+pub fn export_mark_text(preset: &str, run_json: &[u8]) -> String {
+    use sha2::Digest;
+    let hex: String = sha2::Sha256::digest(run_json)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("This folder is an export of {preset}; it is not a run to train into.
+run.json sha256 {hex}
+")
+}
+
+/// What a folder is, for an export about to write into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FolderKind {
+    /// Missing or empty.
+    Empty,
+    /// An earlier export, as it wrote it (its `run.json`, if any, is the one it wrote).
+    Export,
+    /// A run: unit files, writers, or a `run.json` no export wrote (whatever marker it has).
+    Run(String),
+    /// Files no export wrote, and no run.
+    Foreign,
+}
+
+/// Tells an export's folder from a run's: a folder with `units/` or `writers/`, or whose
+/// `run.json` is not the one its marker names, holds a run, whatever marker it has.
+pub fn folder_kind(dir: &Path) -> FolderKind {
+    let there = |name: &str| std::fs::symlink_metadata(dir.join(name)).is_ok();
+    for sub in [units::UNITS_DIR, units::WRITERS_DIR] {
+        if there(sub) {
+            return FolderKind::Run(format!("it has {sub}/"));
+        }
+    }
+    let mark = safe::read_text_bounded(&dir.join(EXPORT_MARK), safe::limit::TITLE).ok();
+    if there(RUN_FILE) {
+        let Some(mark) = mark else {
+            return FolderKind::Run(format!("it has a {RUN_FILE} and no {EXPORT_MARK}"));
+        };
+        let ours = safe::read_bounded(&dir.join(RUN_FILE), safe::limit::RUN)
+            .ok()
+            .map(|json| export_mark_text("", &json));
+        let digest = |t: &str| t.lines().find(|l| l.starts_with("run.json sha256 ")).map(str::to_string);
+        return match (digest(&mark), ours.as_deref().and_then(digest)) {
+            (Some(a), Some(b)) if a == b => FolderKind::Export,
+            _ => FolderKind::Run(format!(
+                "its {RUN_FILE} is not the one an export wrote there"
+            )),
+        };
+    }
+    let any = std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false);
+    match (any, mark.is_some()) {
+        (false, _) => FolderKind::Empty,
+        (true, true) => FolderKind::Export,
+        (true, false) => FolderKind::Foreign,
+    }
+}
+
+/// Refuses to train or merge into an export: it copies a run, and is never one by accident.
+pub fn refuse_export(dir: &Path) -> Result<()> {
+    let marked = std::fs::symlink_metadata(dir.join(EXPORT_MARK)).is_ok();
+    let has_units = std::fs::symlink_metadata(dir.join(units::UNITS_DIR)).is_ok();
+    anyhow::ensure!(
+        !marked || has_units,
+        "{}: is an export (it holds {EXPORT_MARK}), not a run to train into; resume or join \
+         the run it was exported from, or give a new folder",
+        dir.display()
+    );
+    Ok(())
+}
+
 /// Marks temporary files, so leftovers of a killed process can be found and removed.
 pub const TMP_MARK: &str = ".tmp-";
 
@@ -261,6 +337,21 @@ pub fn find_weights<'r>(
     if let Some(e) = refused {
         return Err(e.context(format!("the weights of {name:?}")));
     }
+    // A named pipe, folder or other non-file at the name is refused as what it is, never
+    // called missing (and never opened: a pipe would block).
+    for p in &candidates {
+        if let Ok(m) = std::fs::symlink_metadata(p) {
+            if !m.is_file() {
+                return Err(anyhow::anyhow!(safe::describe(
+                    p,
+                    &safe::open_regular(p).err().unwrap_or_else(|| std::io::Error::other(
+                        "is not a regular file"
+                    ))
+                ))
+                .context(format!("the weights of {name:?}")));
+            }
+        }
+    }
     candidates
         .iter()
         .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
@@ -343,8 +434,8 @@ pub fn load(dir: &Path) -> Result<RunRecord> {
 /// `run.json` alone: the manifest of a shared folder, or a whole single-file run.
 pub fn load_run_file(dir: &Path) -> Result<RunRecord> {
     let path = dir.join(RUN_FILE);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let text = safe::read_text_bounded(&path, safe::limit::RUN)
+        .map_err(|e| anyhow::anyhow!(safe::describe(&path, &e)))?;
     let record: RunRecord = serde_json::from_str(&text)
         .with_context(|| format!("{}: not a valid run file", path.display()))?;
     record

@@ -99,6 +99,12 @@ impl UnitRecord {
         let loss = |what: &str, x: f32, epoch: usize| {
             if x.is_finite() && x >= 0.0 {
                 Ok(())
+            } else if x.is_infinite() {
+                // A number past f32's range (3.5e38) reads as infinity: say both.
+                Err(format!(
+                    "{unit:?} epoch {epoch}: {what} is infinite or beyond ±3.4e38, the largest \
+                     number a 32-bit float holds"
+                ))
             } else {
                 Err(format!(
                     "{unit:?} epoch {epoch}: {what} {x} is not a finite number >= 0"
@@ -246,6 +252,10 @@ pub struct RunRecord {
     /// `seeds: Until(…)`: seeds are added in rounds until decided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<crate::preset::Until>,
+    /// The record's format (`RECORD_FORMAT`); None in runs recorded before it was kept. From
+    /// format 3 on, a manifest must name its data set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<u32>,
     /// The rounds added after the first (each appended its units to `units`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rounds: Vec<Round>,
@@ -258,6 +268,13 @@ pub struct Variant<'r> {
     pub name: &'r str,
     pub units: Vec<usize>,
 }
+
+/// The format of run records this mnist-lab writes: 3 records it (and requires a manifest's
+/// data identity); records without it are older and read as before.
+pub const RECORD_FORMAT: u32 = 3;
+
+/// The longest reason a round may record, in characters.
+pub const MAX_ROUND_WHY: usize = 500_000;
 
 /// A round of seeds added by `seeds: Until(…)`: its units are `units[first_unit..]` up
 /// to the next round's first unit.
@@ -306,6 +323,7 @@ impl RunRecord {
             layout: None,
             data: None,
             until: preset.until,
+            format: Some(RECORD_FORMAT),
             rounds: Vec::new(),
         }
     }
@@ -345,8 +363,28 @@ impl RunRecord {
         for (i, v) in self.units.iter().enumerate() {
             v.check().map_err(|m| format!("unit {i}: {m}"))?;
         }
+        match self.format {
+            Some(f) if f > RECORD_FORMAT => {
+                return Err(format!(
+                    "record format {f} is from a newer mnist-lab (this one reads up to \
+                     {RECORD_FORMAT})"
+                ))
+            }
+            // Older manifests may lack it; a current one without it was edited, and without
+            // it no joiner could check its data.
+            Some(_) if self.layout.is_some() && self.data.is_none() => {
+                return Err(
+                    "the manifest does not name the data set it trains on (its `data` field \
+                     is missing); a run of this format always records it"
+                        .into(),
+                )
+            }
+            _ => {}
+        }
+        let variants = self.variants();
         if let Some(u) = &self.until {
-            u.check(1).map_err(|m| format!("until: {m}"))?;
+            // As the preset was checked: max seeds for every variant of the run.
+            u.check(variants.len()).map_err(|m| format!("until: {m}"))?;
         }
         let mut from = 0;
         for (k, r) in self.rounds.iter().enumerate() {
@@ -361,6 +399,68 @@ impl RunRecord {
         }
         if !self.rounds.is_empty() && self.until.is_none() {
             return Err("rounds are recorded without seeds Until(…)".into());
+        }
+        self.check_rounds()
+    }
+
+    /// Each round as `grow` writes it: seeds within `until`, variants of this run, its units
+    /// of those variants only, no variant past the round's seeds, a reason in plain words.
+    fn check_rounds(&self) -> Result<(), String> {
+        let Some(until) = &self.until else {
+            return Ok(());
+        };
+        for (k, r) in self.rounds.iter().enumerate() {
+            let bad = |why: String| Err(format!("round {}: {why}", k + 2));
+            if r.seeds < until.min || r.seeds > until.max {
+                return bad(format!(
+                    "{} seeds, outside Until's {}..={}",
+                    r.seeds, until.min, until.max
+                ));
+            }
+            if r.variants.is_empty() {
+                return bad("extends no variant".into());
+            }
+            for (i, name) in r.variants.iter().enumerate() {
+                if r.variants[..i].contains(name) {
+                    return bad(format!("names {name:?} twice"));
+                }
+                if !self.units[..r.first_unit]
+                    .iter()
+                    .any(|u| u.spec.variant_name() == name)
+                {
+                    return bad(format!("extends {name:?}, which is no variant of the run"));
+                }
+            }
+            if r.why.chars().count() > MAX_ROUND_WHY || r.why.chars().any(char::is_control) {
+                return bad(format!(
+                    "its reason is not one line of at most {MAX_ROUND_WHY} characters"
+                ));
+            }
+            let end = self
+                .rounds
+                .get(k + 1)
+                .map_or(self.units.len(), |next| next.first_unit);
+            for (i, u) in self.units[r.first_unit..end].iter().enumerate() {
+                let name = u.spec.variant_name();
+                if !r.variants.iter().any(|v| v == name) {
+                    return bad(format!(
+                        "unit {} is of {name:?}, which the round does not extend",
+                        r.first_unit + i
+                    ));
+                }
+            }
+            for name in &r.variants {
+                let seeds = self.units[..end]
+                    .iter()
+                    .filter(|u| u.spec.variant_name() == name)
+                    .count();
+                if seeds > r.seeds {
+                    return bad(format!(
+                        "{name:?} has {seeds} seeds after it, more than its {}",
+                        r.seeds
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -129,27 +129,62 @@ pub fn create_new(path: &Path) -> std::io::Result<File> {
         .open(path)
 }
 
-/// Opens an existing file for reading, refusing a symbolic link at its name (ELOOP).
-pub fn open_read(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
+/// How large each kind of file a run folder holds may be: a file over its bound is refused
+/// before it is read, so a planted (sparse) giant cannot fill the memory.
+pub mod limit {
+    /// A run's name (`title`): 60 characters.
+    pub const TITLE: u64 = 4 << 10;
+    /// A writer's lock (its command line).
+    pub const LOCK: u64 = 64 << 10;
+    /// One unit's file: its epochs and its kept batch losses.
+    pub const UNIT: u64 = 16 << 20;
+    /// `run.json`: a manifest of 5,000 units, or a single-file run with their epochs.
+    pub const RUN: u64 = 96 << 20;
+    /// A weights file of any network (see `weights` for one network's bound).
+    pub const WEIGHTS: u64 = 512 << 20;
+    /// The largest safetensors header of a weights file (names, shapes and two labels).
+    pub const WEIGHTS_HEADER: u64 = 1 << 20;
+
+    /// The most bytes a weights file of `arch` can hold: every layer's parameters (and
+    /// batch norm's four vectors) as f32 for the largest input and class count a data set
+    /// may have, and a header.
+    pub fn weights(arch: &crate::spec::Arch) -> u64 {
+        let mut params = 0u64;
+        let mut inputs = crate::data::idx::MAX_PIXELS as u64;
+        for &w in arch.hidden() {
+            params += (inputs + 5) * w as u64;
+            inputs = w as u64;
+        }
+        params += (inputs + 1) * crate::data::classes::MAX_CLASSES as u64;
+        (8 + WEIGHTS_HEADER + 4 * params).min(WEIGHTS)
+    }
 }
 
-/// Reads a file inside a run folder named by `rel` (from a record), refusing what leaves it.
-pub fn read_inside(dir: &Path, rel: &str) -> Result<Vec<u8>> {
+pub use crate::files::{describe, kind_of, open_bounded, open_regular, read_bounded, read_text_bounded};
+
+/// Makes sure an existing `path` is a real folder, not a link to one (a reader's check:
+/// nothing is created).
+pub fn existing_real_dir(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => anyhow::bail!(
+            "{}: is a symbolic link; a run folder's own folders must be real folders",
+            path.display()
+        ),
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(m) => anyhow::bail!(
+            "{}: is {}, not a folder",
+            path.display(),
+            kind_of(m.file_type())
+        ),
+        Err(e) => Err(e).with_context(|| format!("{}: cannot inspect", path.display())),
+    }
+}
+
+/// Reads a file inside a run folder named by `rel` (from a record), refusing what leaves it,
+/// what is not a regular file and what is larger than `limit`.
+pub fn read_inside(dir: &Path, rel: &str, limit: u64) -> Result<Vec<u8>> {
     let path = inside(dir, rel)?;
-    let mut f = open_read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
-    anyhow::ensure!(
-        f.metadata().is_ok_and(|m| m.is_file()),
-        "{}: is not a regular file",
-        path.display()
-    );
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut f, &mut bytes)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    Ok(bytes)
+    read_bounded(&path, limit).map_err(|e| anyhow::anyhow!(describe(&path, &e)))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! Linux's NFS client maps `flock` onto NFS byte-range locks, so this holds on shared file
 //! systems too.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -222,7 +222,7 @@ fn load_unit(dir: &Path, index: usize) -> Result<Option<UnitFile>> {
     let text = match read_no_follow(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
+        Err(e) => anyhow::bail!(super::safe::describe(&path, &e)),
     };
     let unit: UnitFile = serde_json::from_str(&text)
         .with_context(|| format!("{}: not a valid unit file", path.display()))?;
@@ -232,11 +232,9 @@ fn load_unit(dir: &Path, index: usize) -> Result<Option<UnitFile>> {
     Ok(Some(unit))
 }
 
-/// A file's text, refusing a symbolic link at its name (ELOOP).
+/// A unit file's text: a regular file of bounded size, never through a link.
 fn read_no_follow(path: &Path) -> std::io::Result<String> {
-    let mut s = String::new();
-    super::safe::open_read(path)?.read_to_string(&mut s)?;
-    Ok(s)
+    super::safe::read_text_bounded(path, super::safe::limit::UNIT)
 }
 
 /// Whether unit `index` has ended (finished, failed or skipped) according to its file.
@@ -248,6 +246,7 @@ pub fn unit_done(dir: &Path, index: usize) -> bool {
 /// whose writer is gone while it was running reads as interrupted; the run is complete when
 /// every unit has ended.
 pub fn assemble(dir: &Path, mut manifest: RunRecord) -> Result<RunRecord> {
+    check_units_dir(dir)?;
     let live = live_writers(dir);
     for (i, v) in manifest.units.iter_mut().enumerate() {
         let Some(unit) = load_unit(dir, i)? else {
@@ -266,6 +265,16 @@ pub fn assemble(dir: &Path, mut manifest: RunRecord) -> Result<RunRecord> {
     }
     manifest.complete = manifest.units.iter().all(|v| v.status.is_done());
     Ok(manifest)
+}
+
+/// A `units/` that is a link (or anything but a real folder) is refused: its files would be
+/// read, and its locks made, wherever the link points.
+fn check_units_dir(dir: &Path) -> Result<()> {
+    let units = dir.join(UNITS_DIR);
+    if std::fs::symlink_metadata(&units).is_ok() {
+        super::safe::existing_real_dir(&units)?;
+    }
+    Ok(())
 }
 
 /// This process as a writer: `host-pid`.
@@ -370,6 +379,7 @@ fn running_elsewhere(dir: &Path, index: usize) -> bool {
 /// deleted under it) is not taken. Temporary files a killed writer of this unit left behind
 /// (its unit file's and its weights') are removed: nobody else can be writing them now.
 pub fn claim_unit(dir: &Path, index: usize, name: &str) -> Result<Option<UnitLock>> {
+    super::safe::existing_real_dir(&dir.join(UNITS_DIR))?;
     if unit_done(dir, index) || running_elsewhere(dir, index) {
         return Ok(None);
     }
@@ -431,7 +441,12 @@ impl Drop for WriterLock {
 
 /// The writers working on `dir` now (`host-pid`), from the writer locks that are held.
 pub fn live_writers(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir.join(WRITERS_DIR)) else {
+    let folder = dir.join(WRITERS_DIR);
+    // A link in place of `writers/` names no writer of this run.
+    if super::safe::existing_real_dir(&folder).is_err() {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir(folder) else {
         return Vec::new();
     };
     let mut live = Vec::new();
@@ -440,8 +455,9 @@ pub fn live_writers(dir: &Path) -> Vec<String> {
         let Some(id) = name.strip_suffix(".lock") else {
             continue;
         };
-        // Probe without creating: a lock whose file is gone is no writer.
-        let Ok(file) = super::safe::open_read(&e.path()) else {
+        // Probe without creating: a lock whose file is gone (or is no regular file: a
+        // planted pipe must not hang the probe) is no writer.
+        let Ok(file) = super::safe::open_regular(&e.path()) else {
             continue;
         };
         // SAFETY: as in Flock::take; a probe that got the lock lets go at once.
@@ -461,11 +477,11 @@ pub fn live_writers(dir: &Path) -> Vec<String> {
 
 /// The command line a live writer gave, for messages (empty when unknown).
 pub fn writer_command(dir: &Path, id: &str) -> String {
-    let mut s = String::new();
-    if let Ok(mut f) = super::safe::open_read(&dir.join(WRITERS_DIR).join(format!("{id}.lock"))) {
-        let _ = f.read_to_string(&mut s);
-    }
-    s
+    super::safe::read_text_bounded(
+        &dir.join(WRITERS_DIR).join(format!("{id}.lock")),
+        super::safe::limit::LOCK,
+    )
+    .unwrap_or_default()
 }
 
 /// Rewrites a single-file run (an older mnist-lab's) as a shared folder: a unit file for

@@ -194,6 +194,7 @@ impl Session {
                 .with_kernels(crate::fast::wide::kernels_in_use()),
         );
         ours.data = Some(identity);
+        runs::refuse_export(dir)?;
         if dir.join(runs::RUN_FILE).exists() {
             let theirs = runs::load_run_file(dir)?;
             runs::units::check_same_run(dir, &theirs, &ours)?;
@@ -312,11 +313,12 @@ impl Session {
             Ok(s) => (s, None),
             Err(e) => {
                 let reason = format!("{e:#}");
-                let record = RunRecord::new(
+                let mut record = RunRecord::new(
                     &preset,
                     Environment::detect(&data.dir.display().to_string())
                         .with_kernels(crate::fast::wide::kernels_in_use()),
                 );
+                record.data = Some(data.identity());
                 let recorder = Recorder::without_folder(record, reason.clone());
                 (Session::with(preset, Vec::new(), recorder), Some(reason))
             }
@@ -327,6 +329,7 @@ impl Session {
     /// preset it was made from. A single-file run of an older mnist-lab is rewritten as a
     /// shared folder first.
     pub fn resume(dir: &Path, data: &Dataset) -> Result<Session> {
+        runs::refuse_export(dir)?;
         let record = runs::load_run_file(dir)?;
         if let Some(theirs) = &record.data {
             let ours = data.identity();

@@ -375,7 +375,7 @@ impl Recorder {
                     self.unsaved_weights
                         .get(rel)
                         .cloned()
-                        .or_else(|| runs::safe::read_inside(run_dir, rel).ok())
+                        .or_else(|| runs::safe::read_inside(run_dir, rel, runs::safe::limit::WEIGHTS).ok())
                 });
                 v.weights = match bytes {
                     Some(b) => {
@@ -429,7 +429,7 @@ impl Recorder {
                 let bytes = match self.unsaved_weights.get(rel) {
                     Some(b) => b.clone(),
                     None => match &self.dir {
-                        Some(d) => match runs::safe::read_inside(d, rel) {
+                        Some(d) => match runs::safe::read_inside(d, rel, runs::safe::limit::WEIGHTS) {
                             Ok(b) => b,
                             Err(_) => continue,
                         },

@@ -618,6 +618,16 @@ impl App {
                         "this run is open: it cannot be deleted while shown".into(),
                     ));
                 }
+                Some(i) if self.picker.past[i].link => {
+                    self.message = Some((
+                        Level::Error,
+                        format!(
+                            "{} is a symbolic link to a run elsewhere; it will not be deleted \
+                             (remove the link itself outside mnist-lab)",
+                            self.picker.past[i].dir.display()
+                        ),
+                    ));
+                }
                 Some(i) => {
                     let p = &self.picker.past[i];
                     let name = p.title.clone().unwrap_or_else(|| p.name());
