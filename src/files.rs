@@ -145,7 +145,6 @@ pub fn describe(path: &Path, e: &std::io::Error) -> String {
     }
 }
 
-
 /// Opens a file of a data set's folder for reading: links are followed (the folder is the
 /// user's, and may link to a download elsewhere), but only a regular file is opened, without
 /// blocking on a named pipe.
@@ -156,7 +155,10 @@ pub fn open_data(path: &Path) -> std::io::Result<File> {
         .open(path)?;
     let ft = f.metadata()?.file_type();
     if !ft.is_file() {
-        return Err(refused(path, format!("is {}, not a regular file", kind_of(ft))));
+        return Err(refused(
+            path,
+            format!("is {}, not a regular file", kind_of(ft)),
+        ));
     }
     Ok(f)
 }

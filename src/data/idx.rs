@@ -117,7 +117,11 @@ pub enum DataError {
         "{path}: its header declares {declared} bytes of data, more than the {max} an IDX file \
          may hold here"
     )]
-    DeclaresTooMuch { path: PathBuf, declared: u64, max: u64 },
+    DeclaresTooMuch {
+        path: PathBuf,
+        declared: u64,
+        max: u64,
+    },
     #[error(
         "{path}: every label is class {class}: a classifier needs at least 2 classes (are \
          these the right label files?)"

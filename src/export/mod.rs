@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::report;
-use crate::runs::{FolderKind, 
-    find_weights, sanitize, save, write_atomic, RunRecord, UnitRecord, UnitStatus, WEIGHTS_DIR,
+use crate::runs::{
+    find_weights, sanitize, save, write_atomic, FolderKind, RunRecord, UnitRecord, UnitStatus,
+    WEIGHTS_DIR,
 };
 use crate::spec::{EpochMetrics, Metric};
 

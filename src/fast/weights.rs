@@ -183,18 +183,16 @@ const MAX_HEADER: u64 = crate::runs::safe::limit::WEIGHTS_HEADER;
 /// A weights file's bytes, read only once its size fits `arch` (`weights_limit`) and its
 /// header says it is `variant`'s: a regular file (never a pipe, never through a link), so a
 /// planted or oversized file is refused before its body is read.
-fn read_bounded_labelled(
-    path: &Path,
-    variant: &str,
-    arch: &Arch,
-) -> Result<Vec<u8>, WeightsError> {
+fn read_bounded_labelled(path: &Path, variant: &str, arch: &Arch) -> Result<Vec<u8>, WeightsError> {
     use std::io::Read;
     let shown = path.display().to_string();
     let io = |error: std::io::Error| WeightsError::Io {
         path: shown.clone(),
         error,
     };
-    let (mut f, len) = crate::runs::safe::open_bounded(path, crate::runs::safe::limit::weights(arch)).map_err(io)?;
+    let (mut f, len) =
+        crate::runs::safe::open_bounded(path, crate::runs::safe::limit::weights(arch))
+            .map_err(io)?;
     let mut head = [0u8; 8];
     f.read_exact(&mut head).map_err(|_| WeightsError::Format {
         path: shown.clone(),

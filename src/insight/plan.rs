@@ -165,6 +165,16 @@ pub fn plan(
     })
 }
 
+/// A difference to 4 decimals, or in scientific notation when that would print 0.0000 for a
+/// number that is not 0.
+fn small(x: f64) -> String {
+    if x != 0.0 && x.abs() < 5e-5 {
+        format!("{x:.2e}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
 fn seeds_text(n: f64) -> String {
     if n.is_finite() {
         format!("{n}")
@@ -179,18 +189,22 @@ impl Plan {
         let power = (POWER * 100.0).round();
         let _ = writeln!(
             out,
-            "{}, paired over seeds: sd of a per-seed difference {:.4} ({})",
+            "{}, paired over seeds: sd of a per-seed difference {} ({})",
             self.metric.name(),
-            self.sd_diff,
+            small(self.sd_diff),
             self.source
         );
         if self.sd_diff > 0.0 && self.sd_diff.is_finite() {
             let _ = writeln!(
                 out,
-                "with {} seeds a paired test sees differences of {:.4} or more ({power}% power, \
-                 one test at α = 0.05), {:.4} or more as one of the run's {} one-factor \
+                "with {} seeds a paired test sees differences of {} or more ({power}% power, \
+                 one test at α = 0.05), {} or more as one of the run's {} one-factor \
                  comparisons (Holm's first level, α = 0.05/{})",
-                self.seeds, self.detectable_one, self.detectable_family, self.family, self.family
+                self.seeds,
+                small(self.detectable_one),
+                small(self.detectable_family),
+                self.family,
+                self.family
             );
         } else {
             let _ = writeln!(

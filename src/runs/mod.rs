@@ -178,9 +178,11 @@ pub fn export_mark_text(preset: &str, run_json: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    format!("This folder is an export of {preset}; it is not a run to train into.
+    format!(
+        "This folder is an export of {preset}; it is not a run to train into.
 run.json sha256 {hex}
-")
+"
+    )
 }
 
 /// What a folder is, for an export about to write into it.
@@ -213,7 +215,11 @@ pub fn folder_kind(dir: &Path) -> FolderKind {
         let ours = safe::read_bounded(&dir.join(RUN_FILE), safe::limit::RUN)
             .ok()
             .map(|json| export_mark_text("", &json));
-        let digest = |t: &str| t.lines().find(|l| l.starts_with("run.json sha256 ")).map(str::to_string);
+        let digest = |t: &str| {
+            t.lines()
+                .find(|l| l.starts_with("run.json sha256 "))
+                .map(str::to_string)
+        };
         return match (digest(&mark), ours.as_deref().and_then(digest)) {
             (Some(a), Some(b)) if a == b => FolderKind::Export,
             _ => FolderKind::Run(format!(
@@ -221,7 +227,9 @@ pub fn folder_kind(dir: &Path) -> FolderKind {
             )),
         };
     }
-    let any = std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false);
+    let any = std::fs::read_dir(dir)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
     match (any, mark.is_some()) {
         (false, _) => FolderKind::Empty,
         (true, true) => FolderKind::Export,
@@ -344,9 +352,9 @@ pub fn find_weights<'r>(
             if !m.is_file() {
                 return Err(anyhow::anyhow!(safe::describe(
                     p,
-                    &safe::open_regular(p).err().unwrap_or_else(|| std::io::Error::other(
-                        "is not a regular file"
-                    ))
+                    &safe::open_regular(p)
+                        .err()
+                        .unwrap_or_else(|| std::io::Error::other("is not a regular file"))
                 ))
                 .context(format!("the weights of {name:?}")));
             }

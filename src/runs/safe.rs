@@ -160,7 +160,9 @@ pub mod limit {
     }
 }
 
-pub use crate::files::{describe, kind_of, open_bounded, open_regular, read_bounded, read_text_bounded};
+pub use crate::files::{
+    describe, kind_of, open_bounded, open_regular, read_bounded, read_text_bounded,
+};
 
 /// Makes sure an existing `path` is a real folder, not a link to one (a reader's check:
 /// nothing is created).

@@ -372,10 +372,9 @@ impl Recorder {
             for &i in &self.trained {
                 let mut v = self.record.units[i].clone();
                 let bytes = v.weights.as_ref().and_then(|rel| {
-                    self.unsaved_weights
-                        .get(rel)
-                        .cloned()
-                        .or_else(|| runs::safe::read_inside(run_dir, rel, runs::safe::limit::WEIGHTS).ok())
+                    self.unsaved_weights.get(rel).cloned().or_else(|| {
+                        runs::safe::read_inside(run_dir, rel, runs::safe::limit::WEIGHTS).ok()
+                    })
                 });
                 v.weights = match bytes {
                     Some(b) => {
@@ -429,10 +428,12 @@ impl Recorder {
                 let bytes = match self.unsaved_weights.get(rel) {
                     Some(b) => b.clone(),
                     None => match &self.dir {
-                        Some(d) => match runs::safe::read_inside(d, rel, runs::safe::limit::WEIGHTS) {
-                            Ok(b) => b,
-                            Err(_) => continue,
-                        },
+                        Some(d) => {
+                            match runs::safe::read_inside(d, rel, runs::safe::limit::WEIGHTS) {
+                                Ok(b) => b,
+                                Err(_) => continue,
+                            }
+                        }
                         None => continue,
                     },
                 };
