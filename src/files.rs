@@ -10,6 +10,9 @@ use std::path::Path;
 /// Small text files beside a data set (`classes.txt`, `SHA256SUMS`).
 pub const TEXT_LIMIT: u64 = 1 << 20;
 
+/// The largest safetensors header of a weights file read (names, shapes and two labels).
+pub const WEIGHTS_HEADER: u64 = 1 << 20;
+
 /// What a file that is not a regular file is, in words.
 pub fn kind_of(ft: std::fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;

@@ -524,6 +524,20 @@ impl Arch {
         &self.name
     }
 
+    /// The most bytes a weights file of this network can hold for a data set of at most
+    /// `inputs` pixels and `classes` classes: every layer's parameters (and batch norm's four
+    /// vectors) as f32, and a header of at most `header` bytes.
+    pub fn weights_bytes_at_most(&self, inputs: usize, classes: usize, header: u64) -> u64 {
+        let mut params = 0u64;
+        let mut fan_in = inputs as u64;
+        for &w in &self.hidden {
+            params += (fan_in + 5) * w as u64;
+            fan_in = w as u64;
+        }
+        params += (fan_in + 1) * classes as u64;
+        8 + header + 4 * params
+    }
+
     pub fn hidden(&self) -> &[usize] {
         &self.hidden
     }

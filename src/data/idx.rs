@@ -178,6 +178,13 @@ pub const MAX_DECLARED: u64 = 2 << 30;
 /// are followed (a data folder is the user's), but only a regular file is read: a named pipe
 /// is refused, not waited on.
 pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
+    read_idx(path, None)
+}
+
+/// `read_maybe_gz` of a file that should start with `magic`: one that does not is returned
+/// after its first bytes, for the parser to say which magic it found (its length is no
+/// matter then).
+pub fn read_idx(path: &Path, magic: Option<u32>) -> Result<Vec<u8>, DataError> {
     if path.is_dir() {
         return Err(DataError::IsDirectory {
             path: path.to_path_buf(),
@@ -199,12 +206,12 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
         .map_err(io)?
         .starts_with(&[0x1f, 0x8b]);
     let out = if gzip {
-        read_declared(path, flate2::read::GzDecoder::new(file)).map_err(|e| match e {
+        read_declared(path, flate2::read::GzDecoder::new(file), magic).map_err(|e| match e {
             DataError::Io { path, error } => DataError::Gzip { path, error },
             e => e,
         })?
     } else {
-        read_declared(path, file)?
+        read_declared(path, file, magic)?
     };
     if out.is_empty() {
         return Err(DataError::Empty {
@@ -217,7 +224,7 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
 /// The header of an IDX stream and at most the data it declares (plus one byte: a longer
 /// stream is refused here). What does not look like an IDX header is returned as read (at
 /// most a header's length) for the parser to name.
-fn read_declared(path: &Path, mut r: impl Read) -> Result<Vec<u8>, DataError> {
+fn read_declared(path: &Path, mut r: impl Read, magic: Option<u32>) -> Result<Vec<u8>, DataError> {
     let io = |error: std::io::Error| DataError::Io {
         path: path.to_path_buf(),
         error,
@@ -229,6 +236,12 @@ fn read_declared(path: &Path, mut r: impl Read) -> Result<Vec<u8>, DataError> {
     }
     // IDX: two zero bytes, the element type (0x08: u8), then the number of dimensions.
     let dims = out[3] as usize;
+    if let Some(m) = magic.filter(|&m| m != be_u32(&out, 0)) {
+        // The rest of the header the expected magic has, so the parser names the magic.
+        let dims = (m & 0xff) as u64;
+        (&mut r).take(4 * dims).read_to_end(&mut out).map_err(io)?;
+        return Ok(out);
+    }
     if out[0] != 0 || out[1] != 0 || out[2] != 0x08 || !(1..=3).contains(&dims) {
         return Ok(out);
     }

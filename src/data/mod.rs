@@ -227,6 +227,16 @@ impl Dataset {
 }
 
 /// The file names of the four standard files, uncompressed.
+/// The most bytes a weights file of `arch` can hold on any data set this program reads (see
+/// `Arch::weights_bytes_at_most`): the bound a weights file is read within.
+pub fn max_weights_bytes(arch: &crate::spec::Arch) -> u64 {
+    arch.weights_bytes_at_most(
+        idx::MAX_PIXELS,
+        classes::MAX_CLASSES,
+        crate::files::WEIGHTS_HEADER,
+    )
+}
+
 pub const FILES: [&str; 4] = [
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
@@ -276,7 +286,12 @@ fn read_checked(
     sums: &[(String, String)],
 ) -> Result<(PathBuf, Vec<u8>), DataError> {
     let path = locate(dir, name)?;
-    let bytes = idx::read_maybe_gz(&path)?;
+    let magic = if name.contains("idx3") {
+        idx::IMAGES_MAGIC
+    } else {
+        idx::LABELS_MAGIC
+    };
+    let bytes = idx::read_idx(&path, Some(magic))?;
     if let Some((_, expected)) = sums.iter().find(|(n, _)| n.trim_end_matches(".gz") == name) {
         let found = idx::sha256_hex(&bytes);
         if &found != expected {

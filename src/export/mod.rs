@@ -572,7 +572,8 @@ fn check_target(source: &Path, dir: &Path) -> Result<()> {
     match crate::runs::folder_kind(dir) {
         FolderKind::Empty | FolderKind::Export => Ok(()),
         FolderKind::Run(why) => anyhow::bail!(
-            "{}: holds a run ({why}); an export never writes over a run (give a new folder)",
+            "{}: holds a run of its own ({why}); an export never writes over a run (give a new \
+             folder)",
             dir.display()
         ),
         FolderKind::Foreign => anyhow::bail!(

@@ -178,7 +178,7 @@ fn canonical_header(mut bytes: Vec<u8>) -> Vec<u8> {
 }
 
 /// The largest safetensors header read (names, shapes and the two labels).
-const MAX_HEADER: u64 = crate::runs::safe::limit::WEIGHTS_HEADER;
+const MAX_HEADER: u64 = crate::files::WEIGHTS_HEADER;
 
 /// A weights file's bytes, read only once its size fits `arch` (`weights_limit`) and its
 /// header says it is `variant`'s: a regular file (never a pipe, never through a link), so a
@@ -191,8 +191,7 @@ fn read_bounded_labelled(path: &Path, variant: &str, arch: &Arch) -> Result<Vec<
         error,
     };
     let (mut f, len) =
-        crate::runs::safe::open_bounded(path, crate::runs::safe::limit::weights(arch))
-            .map_err(io)?;
+        crate::files::open_bounded(path, crate::data::max_weights_bytes(arch)).map_err(io)?;
     let mut head = [0u8; 8];
     f.read_exact(&mut head).map_err(|_| WeightsError::Format {
         path: shown.clone(),

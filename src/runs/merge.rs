@@ -199,15 +199,21 @@ pub fn merge(sources: &[PathBuf], to: &Path) -> Result<MergeReport> {
             report.already += 1;
             continue;
         }
-        let weights = weights_from_any(
+        let (weights, passed) = weights_from_any(
             &copies,
             &manifest_unit.spec.name,
             super::safe::limit::weights(&manifest_unit.spec.arch),
         )?;
         if weights.is_none() && chosen.weights.is_some() {
             report.no_weights.push(format!(
-                "unit {i} ({}): no source holds its weights; its results are merged without them",
-                manifest_unit.spec.name
+                "unit {i} ({}): no source holds its weights{}; its results are merged without \
+                 them",
+                manifest_unit.spec.name,
+                if passed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", passed.join("; "))
+                }
             ));
         }
         takes.push(Take {
@@ -224,30 +230,31 @@ pub fn merge(sources: &[PathBuf], to: &Path) -> Result<MergeReport> {
 }
 
 /// The weights of a unit from the first copy (in any source) whose file is there: a path
-/// that leaves its folder is an error, a missing file only sends us to the next copy, and
-/// what is there but no regular file within its bound (a pipe, a folder, a giant) is refused.
+/// that leaves its folder is an error; a missing file, or what is no regular file within its
+/// bound (a pipe, a folder, a giant: never opened to wait on, never read), sends us on to
+/// the next copy, and the reasons are returned for the report.
 fn weights_from_any(
     copies: &[(&Path, &UnitRecord)],
     name: &str,
     limit: u64,
-) -> Result<Option<WeightsCopy>> {
+) -> Result<(Option<WeightsCopy>, Vec<String>)> {
+    let mut passed = Vec::new();
     for (dir, v) in copies {
         let Some(rel) = &v.weights else { continue };
         let path = super::safe::inside(dir, rel)
             .with_context(|| format!("{}: the weights of {name:?}", dir.display()))?;
         let mut f = match super::safe::open_bounded(&path, limit) {
             Ok((f, _)) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
-                return Err(anyhow::anyhow!(super::safe::describe(&path, &e)))
-                    .with_context(|| format!("the weights of {name:?}"))
+                passed.push(super::safe::describe(&path, &e));
+                continue;
             }
         };
         let sha256 = stream_digest(&mut f, None)
             .with_context(|| format!("{}: cannot read", path.display()))?;
-        return Ok(Some(WeightsCopy { path, sha256 }));
+        return Ok((Some(WeightsCopy { path, sha256 }), passed));
     }
-    Ok(None)
+    Ok((None, passed))
 }
 
 /// The unit's record as the target keeps it: its weights under the target's own name for

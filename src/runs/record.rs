@@ -323,9 +323,16 @@ impl RunRecord {
             layout: None,
             data: None,
             until: preset.until,
-            format: Some(RECORD_FORMAT),
+            format: None,
             rounds: Vec::new(),
         }
+    }
+
+    /// Records the data set the run trains on, and so the current format (which requires
+    /// it of a manifest).
+    pub fn set_data(&mut self, identity: crate::data::DataIdentity) {
+        self.data = Some(identity);
+        self.format = Some(RECORD_FORMAT);
     }
 
     /// Takes in the units a new round appended to `grown` (this run with more units), queued,

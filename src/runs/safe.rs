@@ -140,23 +140,12 @@ pub mod limit {
     pub const UNIT: u64 = 16 << 20;
     /// `run.json`: a manifest of 5,000 units, or a single-file run with their epochs.
     pub const RUN: u64 = 96 << 20;
-    /// A weights file of any network (see `weights` for one network's bound).
+    /// A weights file of any network (`weights` gives one network's bound).
     pub const WEIGHTS: u64 = 512 << 20;
-    /// The largest safetensors header of a weights file (names, shapes and two labels).
-    pub const WEIGHTS_HEADER: u64 = 1 << 20;
 
-    /// The most bytes a weights file of `arch` can hold: every layer's parameters (and
-    /// batch norm's four vectors) as f32 for the largest input and class count a data set
-    /// may have, and a header.
+    /// The most bytes a weights file of `arch` can hold (`data::max_weights_bytes`).
     pub fn weights(arch: &crate::spec::Arch) -> u64 {
-        let mut params = 0u64;
-        let mut inputs = crate::data::idx::MAX_PIXELS as u64;
-        for &w in arch.hidden() {
-            params += (inputs + 5) * w as u64;
-            inputs = w as u64;
-        }
-        params += (inputs + 1) * crate::data::classes::MAX_CLASSES as u64;
-        (8 + WEIGHTS_HEADER + 4 * params).min(WEIGHTS)
+        crate::data::max_weights_bytes(arch).min(WEIGHTS)
     }
 }
 

@@ -193,7 +193,7 @@ impl Session {
             Environment::detect(&data.dir.display().to_string())
                 .with_kernels(crate::fast::wide::kernels_in_use()),
         );
-        ours.data = Some(identity);
+        ours.set_data(identity);
         runs::refuse_export(dir)?;
         if dir.join(runs::RUN_FILE).exists() {
             let theirs = runs::load_run_file(dir)?;
@@ -318,7 +318,7 @@ impl Session {
                     Environment::detect(&data.dir.display().to_string())
                         .with_kernels(crate::fast::wide::kernels_in_use()),
                 );
-                record.data = Some(data.identity());
+                record.set_data(data.identity());
                 let recorder = Recorder::without_folder(record, reason.clone());
                 (Session::with(preset, Vec::new(), recorder), Some(reason))
             }
