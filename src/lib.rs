@@ -19,24 +19,15 @@ pub const LAYERS: &[&[&str]] = &[
     &["commands"],
 ];
 
-pub mod bench;
+// The training core and the study layer are crates of their own (`crates/`): an edit to the
+// TUI rebuilds only this one. Their modules keep their paths: `mnist_lab::runs`, and
+// `crate::runs` inside every crate.
+pub use mnist_lab_core::{
+    data, engine, fast, files, model, optim, preset, runs, sched, signals, spec, text,
+};
+pub use mnist_lab_study::{bench, export, insight, report, session};
+
 pub mod cli;
 pub mod commands;
-pub mod data;
-pub mod engine;
-pub mod export;
-pub mod fast;
-pub mod files;
 pub mod headless;
-pub mod insight;
-pub mod model;
-pub mod optim;
-pub mod preset;
-pub mod report;
-pub mod runs;
-pub mod sched;
-pub mod session;
-pub mod signals;
-pub mod spec;
-pub mod text;
 pub mod tui;

@@ -254,7 +254,13 @@ pub fn default_dir() -> PathBuf {
     if local.is_dir() {
         return local;
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/mnist")
+    // This crate lives in `crates/core` of the workspace; the data in its root.
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest)
+        .join("data/mnist")
 }
 
 /// Finds `name` or `name.gz` in `dir`.

@@ -426,25 +426,25 @@ pub enum PresetError {
 
 /// Presets compiled into the binary, so the app works from any folder, offline.
 pub const EMBEDDED: [(&str, &str); 7] = [
-    ("quick.ron", include_str!("../presets/quick.ron")),
-    ("paper-2019.ron", include_str!("../presets/paper-2019.ron")),
+    ("quick.ron", include_str!("../../../presets/quick.ron")),
+    ("paper-2019.ron", include_str!("../../../presets/paper-2019.ron")),
     (
         "paper-2019-seeds.ron",
-        include_str!("../presets/paper-2019-seeds.ron"),
+        include_str!("../../../presets/paper-2019-seeds.ron"),
     ),
     (
         "placement-grid.ron",
-        include_str!("../presets/placement-grid.ron"),
+        include_str!("../../../presets/placement-grid.ron"),
     ),
     (
         "width-depth.ron",
-        include_str!("../presets/width-depth.ron"),
+        include_str!("../../../presets/width-depth.ron"),
     ),
     (
         "activations.ron",
-        include_str!("../presets/activations.ron"),
+        include_str!("../../../presets/activations.ron"),
     ),
-    ("optimizers.ron", include_str!("../presets/optimizers.ron")),
+    ("optimizers.ron", include_str!("../../../presets/optimizers.ron")),
 ];
 
 fn ron_options() -> ron::Options {

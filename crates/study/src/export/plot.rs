@@ -10,7 +10,7 @@ use plotters::prelude::*;
 
 use crate::runs::{RunRecord, UnitStatus};
 
-static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+static FONT: &[u8] = include_bytes!("../../../../assets/DejaVuSans.ttf");
 
 fn register_font() {
     static ONCE: Once = Once::new();
