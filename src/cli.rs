@@ -1,4 +1,7 @@
 //! Command-line interface: no arguments opens the TUI; subcommands run headless.
+// The doc comments of this file are the commands' `--help` text, printed as written: a
+// `<placeholder>` there is meant literally, not as HTML.
+#![allow(rustdoc::invalid_html_tags)]
 
 use std::path::PathBuf;
 

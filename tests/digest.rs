@@ -1,7 +1,7 @@
-//! The numbers a preset produces are part of the README: its Results section was measured with
+//! The numbers a preset produces are part of the Results (docs/RESULTS.md): they were measured with
 //! them. This test recomputes a digest of every epoch of `quick` and of paper-2019's
-//! "2L adam every" (3 epochs) and fails when it differs from the digest the README records,
-//! so a change that alters training says so in the README (issue "Conclusions that survive a
+//! "2L adam every" (3 epochs) and fails when it differs from the digest the Results record,
+//! so a change that alters training says so there (issue "Conclusions that survive a
 //! referee", 12).
 
 mod common;
@@ -62,14 +62,15 @@ fn quick_and_one_paper_unit_train_the_numbers_the_readme_was_written_with() {
         &tmp.path().join("p"),
     );
     let got = digest(&[quick, paper]);
-    let readme =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-            .unwrap();
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/RESULTS.md"),
+    )
+    .unwrap();
     let recorded = readme
         .lines()
         .find_map(|l| l.split("Result digest: `").nth(1))
         .and_then(|rest| rest.split('`').next())
-        .unwrap_or_else(|| panic!("README.md records no line \"Result digest: `{got}`\""));
+        .unwrap_or_else(|| panic!("docs/RESULTS.md records no line \"Result digest: `{got}`\""));
     assert_eq!(
         got, recorded,
         "training now produces other numbers than the README's Results were measured with: \

@@ -154,6 +154,36 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: "ctrl-c", map: &[], help: "quit now (finished variants are on disk)", scope: Scope::Everywhere, views: &[], footer: None },
 ];
 
+/// The key table as Markdown (keys, where they work, what they do): the README's keys
+/// section is this text, kept equal by a test.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| keys | where | what |\n|---|---|---|\n");
+    for b in BINDINGS {
+        let scope = match b.scope {
+            Scope::Everywhere => "everywhere",
+            Scope::Picker => "picker",
+            Scope::Run => "a run",
+            Scope::Training => "while training",
+        };
+        let place = if b.views.is_empty() {
+            scope.to_string()
+        } else {
+            b.views
+                .iter()
+                .map(|v| v.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        // A `|` in a cell would end it.
+        let keys = b.keys.replace('|', "\\|");
+        out.push_str(&format!(
+            "| `{keys}` | {place} | {} |\n",
+            b.help.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
 /// Maps a key press to an action through the key table (ctrl-c is the one chord).
 pub fn action_for(key: KeyEvent) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) {

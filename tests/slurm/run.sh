@@ -5,6 +5,8 @@
 # equals a single-process run of the same preset. Installs slurm-wlm and munge from Debian's
 # registry if they are missing; stops the daemons it started, by PID.
 #
+# A step of .ci/run, not of `cargo test` (which installs nothing and starts no daemon).
+#
 # usage: tests/slurm/run.sh [path to the mnist-lab binary]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,7 +17,9 @@ if ! command -v sbatch >/dev/null || ! command -v slurmctld >/dev/null || ! comm
     echo "slurm test: installing slurm-wlm and munge"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
-    apt-get install -y -qq slurm-wlm munge >/dev/null
+    # Pinned to Debian 12's versions; where the mirror no longer has them, the current ones.
+    apt-get install -y -qq slurm-wlm=22.05.8-4+deb12u3 munge=0.5.15-2+deb12u1 >/dev/null 2>&1 ||
+        apt-get install -y -qq slurm-wlm munge >/dev/null
 fi
 
 work=$(mktemp -d /tmp/mnist-lab-slurm.XXXXXX)

@@ -1,8 +1,10 @@
 """Compares a TensorBoard export with epochs.csv: every unit's scalars (train/test/validation
 loss and accuracy, learning rate) at every epoch, exactly (both are float32), and the settings
-text. Exits non-zero with the first difference. usage: check.py TB_DIR EPOCHS_CSV MAPPING_CSV"""
+text. Each folder's unit is the one its settings text names; every unit of epochs.csv must have
+exactly one folder. Exits non-zero with the first difference. usage: check.py TB_DIR EPOCHS_CSV"""
 import csv
 import os
+import re
 import struct
 import sys
 
@@ -23,16 +25,30 @@ def f32(x):
     return struct.unpack("f", struct.pack("f", float(x)))[0]
 
 
-def main(tb_dir, epochs_csv, mapping_csv):
+def unit_of(tb_dir, folder):
+    acc = EventAccumulator(os.path.join(tb_dir, folder), size_guidance={"scalars": 0, "tensors": 0})
+    acc.Reload()
+    text = acc.Tensors("settings")[0].tensor_proto.string_val[0].decode()
+    m = re.search(r'name: "((?:[^"\\]|\\.)*)"', text)
+    if not m:
+        sys.exit(f"{folder}: settings text names no unit: {text[:200]}")
+    return m.group(1).encode().decode("unicode_escape"), acc
+
+
+def main(tb_dir, epochs_csv):
     rows = {}
     for r in csv.DictReader(open(epochs_csv)):
         rows.setdefault(r["variant"], []).append(r)
-    mapping = list(csv.DictReader(open(mapping_csv)))
     checked = 0
-    for m in mapping:
-        unit, folder = m["unit"], m["dir"]
-        acc = EventAccumulator(os.path.join(tb_dir, folder), size_guidance={"scalars": 0, "tensors": 0})
-        acc.Reload()
+    seen = set()
+    folders = sorted(os.listdir(tb_dir))
+    for folder in folders:
+        unit, acc = unit_of(tb_dir, folder)
+        if unit in seen:
+            sys.exit(f"{unit}: two folders")
+        seen.add(unit)
+        if unit not in rows:
+            sys.exit(f"{folder}: unit {unit!r} is not in epochs.csv")
         tags = acc.Tags()
         expected = rows[unit]
         for tag, column in TAGS.items():
@@ -41,11 +57,11 @@ def main(tb_dir, epochs_csv, mapping_csv):
             if got != want:
                 sys.exit(f"{unit}: {tag}: TensorBoard has {got}, epochs.csv {want}")
             checked += len(got)
-        text = acc.Tensors("settings")[0].tensor_proto.string_val[0].decode()
-        if f'name: "{unit}"' not in text:
-            sys.exit(f"{unit}: settings text does not name the unit: {text[:200]}")
-    print(f"ok: {len(mapping)} units, {checked} scalars match epochs.csv")
+    missing = set(rows) - seen
+    if missing:
+        sys.exit(f"units with no folder: {sorted(missing)}")
+    print(f"ok: {len(folders)} units, {checked} scalars match epochs.csv")
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:3])

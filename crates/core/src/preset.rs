@@ -361,7 +361,7 @@ pub struct PresetFile {
 pub struct Preset {
     pub name: String,
     pub description: String,
-    /// Where it was read from ("<embedded>/quick.ron" for the built-in copies).
+    /// Where it was read from (`<embedded>/quick.ron` for the built-in copies).
     pub source: String,
     /// The units to train: every variant once per seed.
     pub units: Vec<UnitSpec>,
@@ -427,7 +427,10 @@ pub enum PresetError {
 /// Presets compiled into the binary, so the app works from any folder, offline.
 pub const EMBEDDED: [(&str, &str); 7] = [
     ("quick.ron", include_str!("../../../presets/quick.ron")),
-    ("paper-2019.ron", include_str!("../../../presets/paper-2019.ron")),
+    (
+        "paper-2019.ron",
+        include_str!("../../../presets/paper-2019.ron"),
+    ),
     (
         "paper-2019-seeds.ron",
         include_str!("../../../presets/paper-2019-seeds.ron"),
@@ -444,7 +447,10 @@ pub const EMBEDDED: [(&str, &str); 7] = [
         "activations.ron",
         include_str!("../../../presets/activations.ron"),
     ),
-    ("optimizers.ron", include_str!("../../../presets/optimizers.ron")),
+    (
+        "optimizers.ron",
+        include_str!("../../../presets/optimizers.ron"),
+    ),
 ];
 
 fn ron_options() -> ron::Options {
@@ -630,7 +636,7 @@ pub fn interleave(per_variant: Vec<Vec<UnitSpec>>) -> Vec<UnitSpec> {
 }
 
 /// One unit per seed of the variant `spec` (whose own seed and unit fields are replaced): a
-/// single seed keeps the variant's name, several get " · s<seed>" each.
+/// single seed keeps the variant's name, several get `" · s<seed>"` each.
 pub fn repeat_over_seeds(spec: &UnitSpec, seeds: &[u64]) -> Vec<UnitSpec> {
     let variant = spec.variant_name().to_string();
     if let [seed] = seeds {

@@ -278,7 +278,7 @@ pub fn holdout_too_large(n: usize, available: Option<usize>) -> String {
 /// A fully resolved unit of training: one variant with one seed. What the engine trains.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnitSpec {
-    /// The unit's name, unique in the run: the variant's name, with " · s<seed>" when the
+    /// The unit's name, unique in the run: the variant's name, with `" · s<seed>"` when the
     /// variant is repeated over several seeds.
     pub name: String,
     /// The variant this unit repeats (empty: the unit is the variant, as in older runs).

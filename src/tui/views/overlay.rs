@@ -160,7 +160,7 @@ pub fn mark_of(k: usize, color: bool) -> (Marker, &'static str) {
 /// One curve of the overlay.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Curve {
-    /// The variant's name, with "[run]" for a past run's.
+    /// The variant's name, with `[run]` for a past run's.
     pub label: String,
     /// The variant's name in its own run (what pin and hide remember).
     pub key: String,

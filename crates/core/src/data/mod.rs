@@ -52,7 +52,7 @@ impl Split {
         }
     }
 
-    /// Writes the images at `indices` as f32 in [0,1] into `out` (len = indices × pixels).
+    /// Writes the images at `indices` as f32 in \[0, 1\] into `out` (len = indices × pixels).
     pub fn fill_batch(&self, indices: &[usize], out: &mut Vec<f32>) {
         out.clear();
         out.reserve(indices.len() * self.pixels);

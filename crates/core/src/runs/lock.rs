@@ -5,7 +5,6 @@
 //! `kill -9`.
 
 use std::io::{Read, Seek, Write};
-use std::os::fd::AsRawFd;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -30,11 +29,9 @@ impl RunLock {
     pub fn acquire(dir: &Path) -> Result<RunLock> {
         let path = dir.join(LOCK_FILE);
         let mut file = super::safe::open_own(&path).context("cannot open the run's lock")?;
-        // SAFETY: flock takes a file descriptor that `file` owns and keeps open for the call.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc != 0 {
-            let err = std::io::Error::last_os_error();
-            if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        // std's file lock is `flock` on Linux, as older writers took it.
+        if let Err(e) = file.try_lock() {
+            if matches!(e, std::fs::TryLockError::WouldBlock) {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
                 let holder = holder.trim();
@@ -49,7 +46,7 @@ impl RunLock {
                     }
                 );
             }
-            anyhow::bail!("{}: cannot lock the run: {err}", path.display());
+            anyhow::bail!("{}: cannot lock the run: {e}", path.display());
         }
         // Ours: say who holds it, for the next process that tries.
         let _ = file.set_len(0);
@@ -63,9 +60,7 @@ impl RunLock {
 
 impl Drop for RunLock {
     fn drop(&mut self) {
-        // SAFETY: unlocking a descriptor `self.file` still owns; closing it would unlock too.
-        unsafe {
-            libc::flock(self.file.as_raw_fd(), libc::LOCK_UN);
-        }
+        // Closing the file would unlock it too; unlocking says so.
+        let _ = self.file.unlock();
     }
 }

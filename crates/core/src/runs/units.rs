@@ -8,7 +8,6 @@
 //! systems too.
 
 use std::io::Write;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -297,29 +296,24 @@ impl Flock {
     fn take(path: &Path, wait: bool) -> Result<Option<Flock>> {
         // A link planted at a lock's name is removed, never followed.
         let file = super::safe::open_own(path).context("cannot open the lock")?;
-        let mode = if wait {
-            libc::LOCK_EX
+        // std's file locks are `flock` on Linux (and so NFS byte-range locks there).
+        let locked = if wait {
+            file.lock()
         } else {
-            libc::LOCK_EX | libc::LOCK_NB
+            match file.try_lock() {
+                Ok(()) => Ok(()),
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => Err(e),
+            }
         };
-        // SAFETY: flock takes a descriptor that `file` owns and keeps open for the call.
-        if unsafe { libc::flock(file.as_raw_fd(), mode) } == 0 {
-            return Ok(Some(Flock { file }));
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-            return Ok(None);
-        }
-        Err(err).with_context(|| format!("{}: cannot lock", path.display()))
+        locked.with_context(|| format!("{}: cannot lock", path.display()))?;
+        Ok(Some(Flock { file }))
     }
 }
 
 impl Drop for Flock {
     fn drop(&mut self) {
-        // SAFETY: unlocking a descriptor `self.file` still owns.
-        unsafe {
-            libc::flock(self.file.as_raw_fd(), libc::LOCK_UN);
-        }
+        let _ = self.file.unlock();
     }
 }
 
@@ -460,15 +454,12 @@ pub fn live_writers(dir: &Path) -> Vec<String> {
         let Ok(file) = super::safe::open_regular(&e.path()) else {
             continue;
         };
-        // SAFETY: as in Flock::take; a probe that got the lock lets go at once.
-        let free = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0;
-        if free {
-            // SAFETY: unlocking the descriptor `file` owns, which the probe just locked.
-            unsafe {
-                libc::flock(file.as_raw_fd(), libc::LOCK_UN);
+        // A probe that gets a shared lock lets go at once: nobody holds it.
+        match file.try_lock_shared() {
+            Ok(()) => {
+                let _ = file.unlock();
             }
-        } else {
-            live.push(id.to_string());
+            Err(_) => live.push(id.to_string()),
         }
     }
     live.sort();
