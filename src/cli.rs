@@ -87,6 +87,11 @@ pub struct OverrideArgs {
     /// the study's reference numbers are then not shown)
     #[arg(long, value_name = "WIDTHS")]
     pub arch: Option<String>,
+    /// What trains the run: fast (the fused CPU path, any widths, the default) or dfdx (its
+    /// compile-time-shaped networks: 256, 128-64, 512-128, 512-256-128, 512-256-128-64-32 on
+    /// MNIST-shaped data). Overrides the preset's `engine`
+    #[arg(long, value_name = "ENGINE")]
+    pub engine: Option<crate::spec::Engine>,
 }
 
 impl From<OverrideArgs> for crate::session::Overrides {
@@ -98,6 +103,7 @@ impl From<OverrideArgs> for crate::session::Overrides {
             only: a.only,
             seeds: a.seeds,
             arch: a.arch,
+            engine: a.engine,
         }
     }
 }

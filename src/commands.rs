@@ -129,6 +129,7 @@ fn train(
     (jobs, lockstep): (u16, bool),
     overrides: OverrideArgs,
 ) -> anyhow::Result<ExitCode> {
+    let engine_flag = overrides.engine;
     let setup_preset = match (&resume, preset) {
         (Some(dir), _) => {
             let o = &overrides;
@@ -154,7 +155,19 @@ fn train(
     };
     let data = session::load_data(common.data.as_deref())?;
     let mut session = match (resume, setup_preset) {
-        (Some(dir), _) => Session::resume(&dir, &data)?,
+        (Some(dir), _) => {
+            let session = Session::resume(&dir, &data)?;
+            // --engine on a resume may only say what the run already trains on.
+            if let Some(asked) = engine_flag.filter(|&e| e != session.engine()) {
+                anyhow::bail!(
+                    "{}: this run trains on the {} engine; --engine {asked} would mix engines in \
+                     one run (resume without --engine)",
+                    dir.display(),
+                    session.engine()
+                );
+            }
+            session
+        }
         (None, Some(p)) => {
             session::check_fits(&p, &data)?;
             match &run_dir {

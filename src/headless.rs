@@ -133,7 +133,7 @@ pub fn run(
         }
         if let Err(e) = writeln!(
             out,
-            "preset {} ({}{}{}) -> {shown_dir}",
+            "preset {} ({}{}{}) on the {} engine -> {shown_dir}",
             escape(&preset.name),
             preset.size_label(),
             progress,
@@ -142,8 +142,16 @@ pub fn run(
             } else {
                 String::new()
             },
+            session.engine(),
         ) {
             closed = Some(e);
+        }
+        // Lockstep packs units into one batch of the fused path; dfdx trains each alone.
+        if session.engine() == crate::spec::Engine::Dfdx && options.lockstep {
+            if let Err(e) = writeln!(out, "lockstep is off on dfdx: each unit trains on its own")
+            {
+                closed = Some(e);
+            }
         }
         // Another data set than the study's: say which, and how its labels were read.
         let id = data.identity();
@@ -353,7 +361,7 @@ fn train_pass(
     signals: &crossbeam_channel::Receiver<i32>,
     out: &mut dyn Write,
 ) -> Pass {
-    let kernel = engine::Kernel::default();
+    let kernel = session.kernel();
     let handles = session.spawn_jobs(data.clone(), kernel, jobs, lockstep);
     // One stream of events from every engine.
     let (events_tx, events) = crossbeam_channel::unbounded();
@@ -432,8 +440,8 @@ pub fn list_runs(root: &Path, out: &mut dyn Write) -> Result<()> {
     }
     writeln!(
         out,
-        "{:<40} {:<16} {:<19} {:>9} {:>9}",
-        "run", "preset", "date (UTC)", "done", "best acc"
+        "{:<40} {:<16} {:<6} {:<19} {:>9} {:>9}",
+        "run", "preset", "engine", "date (UTC)", "done", "best acc"
     )?;
     for p in past {
         match &p.record {
@@ -450,9 +458,10 @@ pub fn list_runs(root: &Path, out: &mut dyn Write) -> Result<()> {
                 );
                 writeln!(
                     out,
-                    "{:<40} {:<16} {:<19} {:>9} {:>9}{}",
+                    "{:<40} {:<16} {:<6} {:<19} {:>9} {:>9}{}",
                     escape(&p.name()),
                     escape(&r.preset),
+                    r.engine.label(),
                     date,
                     format!("{}/{}", r.count(UnitStatus::Finished), r.units.len()),
                     r.best_accuracy()

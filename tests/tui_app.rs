@@ -714,3 +714,37 @@ fn view_keys_act_only_in_their_views() {
     app.update(key('o'));
     assert_ne!(app.table.sort, SortKey::Order);
 }
+
+/// `d` in the picker: the selected preset trains on the other engine, and the detail says
+/// which; a broken preset or a past run keeps what it has.
+#[test]
+fn d_in_the_picker_switches_the_engine_the_next_preset_trains_on() {
+    use mnist_lab::spec::Engine;
+    let mut app = App::new(picker());
+    assert_eq!(app.picker.engine, None);
+    let quick = app.picker.entries[0].preset.clone().unwrap();
+    assert_eq!(app.picker.engine_for(&quick), Engine::Fast);
+    assert_eq!(app.update(key('d')), NO_EFFECTS);
+    assert_eq!(app.picker.engine, Some(Engine::Dfdx));
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    terminal
+        .draw(|f| {
+            mnist_lab::tui::ui::render(&app, f);
+        })
+        .unwrap();
+    let buf = terminal.backend().buffer().clone();
+    let screen: Vec<String> = (0..40)
+        .map(|y| (0..120).map(|x| buf[(x, y)].symbol().to_string()).collect())
+        .collect();
+    assert!(
+        screen.iter().any(|l| l.contains("engine: dfdx")),
+        "{screen:#?}"
+    );
+    app.update(key('d'));
+    assert_eq!(app.picker.engine, Some(Engine::Fast));
+    // On the broken preset nothing changes.
+    app.picker.selected = 1;
+    app.update(key('d'));
+    assert_eq!(app.picker.engine, Some(Engine::Fast));
+}

@@ -599,6 +599,7 @@ impl App {
         }
         match action {
             Action::ToggleMouse => return self.toggle_mouse(),
+            Action::SwitchEngine => self.picker.switch_engine(),
             Action::Rename => {
                 if let Some(i) = self.picker.selected_past() {
                     let p = &self.picker.past[i];

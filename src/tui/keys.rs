@@ -6,6 +6,8 @@ use super::state::View;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// Train the next preset started on the other engine (fast ↔ dfdx).
+    SwitchEngine,
     Quit,
     ForceQuit,
     Help,
@@ -143,6 +145,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: "/", map: &[(C('/'), A::Filter)], help: "find a variant by name (enter keeps, esc returns)", scope: Scope::Run, views: &[View::Live, View::Grid, View::Table, View::Overlay, View::Pairs], footer: None },
     Binding { keys: "r", map: &[(C('r'), A::Resume)], help: "resume an interrupted past run", scope: Scope::Picker, views: &[], footer: Some("resume") },
     Binding { keys: "n", map: &[(C('n'), A::Rename)], help: "name the selected past run", scope: Scope::Picker, views: &[], footer: None },
+    Binding { keys: "d", map: &[(C('d'), A::SwitchEngine)], help: "train on the other engine (fast ↔ dfdx)", scope: Scope::Picker, views: &[], footer: None },
     Binding { keys: "D", map: &[(C('D'), A::Delete)], help: "delete the selected past run (asks first)", scope: Scope::Picker, views: &[], footer: None },
     Binding { keys: "b", map: &[(C('b'), A::Compare)], help: "add the past run to the comparison / take it out", scope: Scope::Picker, views: &[], footer: Some("compare") },
     Binding { keys: "b", map: &[(C('b'), A::Compare)], help: "clear the comparison (runs added with b in the picker)", scope: Scope::Run, views: &[View::Grid, View::Overlay], footer: None },

@@ -13,7 +13,7 @@ use super::app::{App, DataSizes, Effect, Msg, PickerEntry};
 use super::hits::Hits;
 use super::ui;
 use crate::data::Dataset;
-use crate::engine::{Command, EngineHandle, Kernel};
+use crate::engine::{Command, EngineHandle};
 use crate::runs;
 use crate::session::{self, Interrupted, Overrides, Saved, Session};
 
@@ -252,8 +252,13 @@ impl Runtime {
             .get(i)
             .ok_or_else(|| anyhow::anyhow!("no preset #{i}"))?;
         let preset = entry.preset.clone().map_err(|e| anyhow::anyhow!(e))?;
-        let preset = session::apply_overrides(preset, &self.options.overrides)?;
+        let mut overrides = self.options.overrides.clone();
+        overrides.engine = self.app.picker.engine.or(overrides.engine);
+        let preset = session::apply_overrides(preset, &overrides)?;
         let data = self.dataset()?;
+        // A unit dfdx cannot train (or a holdout that leaves nothing) is refused before a run
+        // folder is made.
+        session::check_fits(&preset, &data)?;
         let (session, note) = Session::create_or_in_memory(preset, &data, &self.options.runs_dir);
         let started = self.launch(session, data);
         self.outbox.push_back(started);
@@ -268,7 +273,7 @@ impl Runtime {
 
     /// Starts the engine on `session` and shows its run.
     fn launch(&mut self, session: Session, data: Arc<Dataset>) -> Msg {
-        self.engine = Some(session.spawn(data, Kernel::default()));
+        self.engine = Some(session.spawn(data, session.kernel()));
         let (record, dir) = (session.record(), session.dir());
         // Other processes may write the same folder (a resumed shared run): follow it, so
         // their units show as they end here too.
@@ -288,7 +293,7 @@ impl Runtime {
                 if let Some(h) = self.engine.take() {
                     h.join();
                 }
-                self.engine = Some(session.spawn(data, Kernel::default()));
+                self.engine = Some(session.spawn(data, session.kernel()));
                 let text = text.unwrap_or_else(|| {
                     "Training units of this round that no other writer is training".into()
                 });
@@ -552,6 +557,8 @@ fn event_loop(
     };
     // Estimates use the speed past runs measured on this CPU.
     rt.app.picker.cpu = crate::runs::record::Environment::detect("").cpu_model;
+    // `tui --engine dfdx`: the picker shows, and starts with, that engine.
+    rt.app.picker.engine = rt.options.overrides.engine;
     rt.app.light = rt.options.light;
     rt.dispatch(Msg::Init {
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),

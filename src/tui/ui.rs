@@ -118,8 +118,9 @@ fn header_prefix(app: &App, theme: Theme, width: u16) -> Vec<Span<'static>> {
                 n => format!("({n} skipped or failed) "),
             };
             spans.push(Span::raw(format!(
-                " {} · {}/{} done {others}",
+                " {} · {} · {}/{} done {others}",
                 run.record.preset,
+                run.record.engine,
                 run.done_count(),
                 run.record.units.len()
             )));

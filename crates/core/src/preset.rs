@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::spec::{
-    Activation, Arch, EarlyStopping, Init, OptimizerSpec, Placement, Reference, Schedule, UnitSpec,
-    Validation,
+    Activation, Arch, EarlyStopping, Engine, Init, OptimizerSpec, Placement, Reference, Schedule,
+    UnitSpec, Validation,
 };
 
 /// `placement: None` must mean `Placement::None`, not a missing value: RON's implicit `Some`
@@ -104,6 +104,7 @@ preset_fields! {
         validation: Validation,
         early_stopping: EarlyStopping,
         schedule: Schedule,
+        engine: Engine,
     }
 }
 
@@ -368,6 +369,9 @@ pub struct Preset {
     /// Seeds added in rounds until decided (`seeds: Until(…)` in `defaults`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<Until>,
+    /// What trains it (`engine: Dfdx` in `defaults`; the fast path when unset).
+    #[serde(default)]
+    pub engine: Engine,
 }
 
 impl Preset {
@@ -538,6 +542,16 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
             ));
         }
     }
+    if let Some(v) = entries.iter().find(|v| v.engine.is_some()) {
+        return Err(invalid(
+            path,
+            format!(
+                "variant {:?}: engine is a choice for the whole run (a run trains on one \
+                 engine); set it in defaults",
+                v.name.trim()
+            ),
+        ));
+    }
     let mut seen = std::collections::HashSet::new();
     let mut per_variant = Vec::with_capacity(entries.len());
     let mut unit_count = 0usize;
@@ -620,6 +634,7 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
         source: path.to_string(),
         units,
         until,
+        engine: d.engine.unwrap_or_default(),
     })
 }
 

@@ -202,6 +202,56 @@ pub struct Reference {
     pub test_acc: f32,
 }
 
+/// Which code trains a run: the fused CPU path (any widths, any data set; the default, about
+/// 8× faster) or dfdx's compile-time-shaped networks (the architectures of the menu, on
+/// 784-pixel, 10-class data), which the fast path is checked against. A whole run trains on
+/// one engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Engine {
+    #[default]
+    Fast,
+    Dfdx,
+}
+
+impl Engine {
+    /// How it is written on the command line and on screen: "fast", "dfdx".
+    pub fn label(self) -> &'static str {
+        match self {
+            Engine::Fast => "fast",
+            Engine::Dfdx => "dfdx",
+        }
+    }
+
+    pub fn is_fast(&self) -> bool {
+        *self == Engine::Fast
+    }
+
+    /// The other engine (the TUI's key switches between them).
+    pub fn other(self) -> Engine {
+        match self {
+            Engine::Fast => Engine::Dfdx,
+            Engine::Dfdx => Engine::Fast,
+        }
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Engine, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "fast" => Ok(Engine::Fast),
+            "dfdx" => Ok(Engine::Dfdx),
+            _ => Err(format!("engine {s:?}: give fast or dfdx")),
+        }
+    }
+}
+
 /// What the best epoch, early stopping and the overfitting badge look at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Validation {

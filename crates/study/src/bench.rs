@@ -210,6 +210,11 @@ fn bench_arch(
         source: "bench".into(),
         units: vec![spec.clone()],
         until: None,
+        engine: if kernel == Kernel::Dfdx {
+            crate::spec::Engine::Dfdx
+        } else {
+            crate::spec::Engine::Fast
+        },
     };
     let options = EngineOptions {
         kernel,

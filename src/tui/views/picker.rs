@@ -33,6 +33,9 @@ pub struct Picker {
     pub cpu: Option<String>,
     /// The speed estimates use (from `all_past` on `cpu`, else assumed).
     pub rate: Rate,
+    /// The engine chosen with `d` (or `--engine`) for the presets started here; None: each
+    /// preset's own.
+    pub engine: Option<crate::spec::Engine>,
 }
 
 /// How the picker orders past runs.
@@ -84,6 +87,18 @@ pub fn run_summary(r: &RunRecord) -> (usize, usize, Option<f32>, Option<f32>, f3
 
 impl Picker {
     /// The past run under the cursor, if the cursor is in that section.
+    /// The engine a preset would train on if started now: the one chosen, else its own.
+    pub fn engine_for(&self, p: &crate::preset::Preset) -> crate::spec::Engine {
+        self.engine.unwrap_or(p.engine)
+    }
+
+    /// `d`: the selected preset trains on the other engine (a past run keeps its own).
+    pub fn switch_engine(&mut self) {
+        if let Some(Ok(p)) = self.entries.get(self.selected).map(|e| &e.preset) {
+            self.engine = Some(self.engine_for(p).other());
+        }
+    }
+
     pub fn selected_past(&self) -> Option<usize> {
         self.selected
             .checked_sub(self.entries.len())
@@ -364,6 +379,12 @@ pub fn render(
         picker.rate.source()
     );
     lines.push(Line::raw(estimate));
+    lines.push(Line::raw(match picker.engine_for(p) {
+        crate::spec::Engine::Fast => "engine: fast (d: dfdx's compile-time networks)".to_string(),
+        crate::spec::Engine::Dfdx => {
+            "engine: dfdx, about 8× slower than the estimate's fast path (d: fast)".to_string()
+        }
+    }));
     // Wrapped text above, the units as a table with headers below it.
     let text_rows: u16 = lines
         .iter()
@@ -572,7 +593,8 @@ pub fn trained_with(r: &RunRecord) -> String {
         n => format!("{n} {what} images"),
     };
     format!(
-        "epochs {epochs} · seeds {seeds} · {} · {}",
+        "{} engine · epochs {epochs} · seeds {seeds} · {} · {}",
+        r.engine,
         images(|s| s.train_subset, "training"),
         images(|s| s.test_subset, "test")
     )

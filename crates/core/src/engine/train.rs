@@ -94,6 +94,15 @@ pub enum Kernel {
     Dfdx,
 }
 
+impl From<crate::spec::Engine> for Kernel {
+    fn from(engine: crate::spec::Engine) -> Kernel {
+        match engine {
+            crate::spec::Engine::Fast => Kernel::Fast,
+            crate::spec::Engine::Dfdx => Kernel::Dfdx,
+        }
+    }
+}
+
 impl Kernel {
     /// How the fused kernels read the first layer's input (dfdx reads it dense).
     pub fn input_mode(self) -> InputMode {
@@ -117,16 +126,16 @@ impl ArchVisitor for TrainJob<'_> {
 pub fn dfdx_refusal(arch: &Arch, io: Io) -> Option<String> {
     if !arch.in_menu() {
         return Some(format!(
-            "--kernel dfdx trains only the architectures with a compile-time dfdx type ({}); \
-             {arch} trains on the fast path (the default kernel)",
+            "dfdx trains only the architectures with a compile-time dfdx type ({}); {arch} \
+             trains on the fast path (--engine fast, the default)",
             crate::spec::ARCHITECTURES.join(", ")
         ));
     }
     (io != Io::MNIST).then(|| {
         format!(
-            "--kernel dfdx trains only MNIST-shaped data ({INPUTS} pixels, {OUTPUTS} classes; \
-             its network types are fixed at compile time); this data set has {} pixels and {} \
-             classes: use the fast path (the default kernel)",
+            "dfdx trains only MNIST-shaped data ({INPUTS} pixels, {OUTPUTS} classes; its \
+             network types are fixed at compile time); this data set has {} pixels and {} \
+             classes: use the fast path (--engine fast, the default)",
             io.inputs, io.classes
         )
     })

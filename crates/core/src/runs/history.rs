@@ -128,5 +128,6 @@ pub fn preset_of(record: &RunRecord) -> Preset {
         source: record.source.clone(),
         units: record.units.iter().map(|v| v.spec.clone()).collect(),
         until: record.until,
+        engine: record.engine,
     }
 }

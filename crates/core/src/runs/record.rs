@@ -252,6 +252,9 @@ pub struct RunRecord {
     /// `seeds: Until(…)`: seeds are added in rounds until decided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<crate::preset::Until>,
+    /// What trained the run; runs recorded before the choice existed read as the fast path.
+    #[serde(default)]
+    pub engine: crate::spec::Engine,
     /// The record's format (`RECORD_FORMAT`); None in runs recorded before it was kept. From
     /// format 3 on, a manifest must name its data set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -323,6 +326,7 @@ impl RunRecord {
             layout: None,
             data: None,
             until: preset.until,
+            engine: preset.engine,
             format: None,
             rounds: Vec::new(),
         }

@@ -99,6 +99,13 @@ pub fn check_same_run(dir: &Path, theirs: &RunRecord, ours: &RunRecord) -> Resul
             theirs.preset, ours.preset
         )));
     }
+    if theirs.engine != ours.engine {
+        return Err(refuse(format!(
+            "it trains on the {} engine, and this writer would train on {}; a run trains on \
+             one engine",
+            theirs.engine, ours.engine
+        )));
+    }
     if theirs.until != ours.until {
         return Err(refuse("other seeds Until(…) settings".into()));
     }

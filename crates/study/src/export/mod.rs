@@ -235,6 +235,8 @@ pub fn units_csv(record: &RunRecord) -> String {
         col("seconds", move |v: &&UnitRecord| {
             some(v.seconds.map(|s| s.to_string()))
         }),
+        // The whole run trains on one engine; a column lets tables of runs be joined.
+        col("engine", |_: &&UnitRecord| record.engine.label().to_string()),
     ];
     table(columns, record.units.iter())
 }
@@ -255,7 +257,8 @@ fn summary_md_with(
         out,
         "Test loss and accuracy at the epoch whose weights each unit keeps (the restored best \
          epoch with `restore_best`, else the last; eval mode); `study` columns \
-         are the 2019 study's reported numbers.\n"
+         are the 2019 study's reported numbers. Trained on the {} engine.\n",
+        record.engine
     );
     out.push_str(&report::markdown_table(record));
     out.push_str(&analysis::stats_md(record, comparisons));

@@ -25,6 +25,8 @@ pub struct Overrides {
     pub seeds: Option<usize>,
     /// Train every variant with this architecture (hidden widths joined by '-').
     pub arch: Option<String>,
+    /// Train on this engine instead of the preset's.
+    pub engine: Option<crate::spec::Engine>,
 }
 
 /// Applies command-line overrides to a loaded preset, with the preset's own limits.
@@ -96,6 +98,9 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
         .map(crate::spec::Arch::parse)
         .transpose()
         .context("--arch")?;
+    if let Some(engine) = o.engine {
+        preset.engine = engine;
+    }
     for v in &mut preset.units {
         if let Some(a) = &arch {
             // The study's numbers are of the study's network, not of this one.
@@ -121,6 +126,24 @@ pub fn check_fits(preset: &Preset, data: &Dataset) -> Result<()> {
     for u in &preset.units {
         u.train_plan(data.train.len())
             .map_err(|m| anyhow::anyhow!("{}: variant {:?}: {m}", preset.source, u.name))?;
+    }
+    check_engine(preset, data)
+}
+
+/// Refuses, before anything trains, a dfdx run with a unit dfdx cannot train (an architecture
+/// outside its menu, data that is not 784 × 10), naming the first and the reason.
+pub fn check_engine(preset: &Preset, data: &Dataset) -> Result<()> {
+    if preset.engine != crate::spec::Engine::Dfdx {
+        return Ok(());
+    }
+    for u in &preset.units {
+        if let Some(why) = engine::train::dfdx_refusal(&u.arch, data.io()) {
+            anyhow::bail!(
+                "{}: variant {:?} cannot train on dfdx: {why}",
+                preset.source,
+                u.name
+            );
+        }
     }
     Ok(())
 }
@@ -371,6 +394,16 @@ impl Session {
     }
 
     /// Starts training on the engine thread, with the Recorder as its sink.
+    /// The engine this run trains on (the preset's, or the run's on resume).
+    pub fn engine(&self) -> crate::spec::Engine {
+        self.preset.engine
+    }
+
+    /// The kernel the engines run: the run's engine.
+    pub fn kernel(&self) -> engine::Kernel {
+        self.preset.engine.into()
+    }
+
     pub fn spawn(&self, data: Arc<Dataset>, kernel: engine::Kernel) -> EngineHandle {
         self.spawn_jobs(data, kernel, 1, false)
             .pop()
