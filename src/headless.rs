@@ -148,8 +148,7 @@ pub fn run(
         }
         // Lockstep packs units into one batch of the fused path; dfdx trains each alone.
         if session.engine() == crate::spec::Engine::Dfdx && options.lockstep {
-            if let Err(e) = writeln!(out, "lockstep is off on dfdx: each unit trains on its own")
-            {
+            if let Err(e) = writeln!(out, "lockstep is off on dfdx: each unit trains on its own") {
                 closed = Some(e);
             }
         }

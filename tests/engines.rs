@@ -44,7 +44,10 @@ fn curves(dir: &Path) -> Vec<(String, Vec<(f32, f32)>)> {
         .map(|u| {
             (
                 u.spec.name.clone(),
-                u.history.iter().map(|m| (m.test_loss, m.test_acc)).collect(),
+                u.history
+                    .iter()
+                    .map(|m| (m.test_loss, m.test_acc))
+                    .collect(),
             )
         })
         .collect()
@@ -75,8 +78,20 @@ fn quick_trains_on_dfdx_within_the_parity_band_of_the_fast_path() {
         for (e, (x, y)) in fa.iter().zip(fb).enumerate() {
             let rel = (x.0 - y.0).abs() / y.0;
             worst = worst.max(rel);
-            assert!(rel <= 0.05, "{name} epoch {}: test loss {} vs {}", e + 1, x.0, y.0);
-            assert!((x.1 - y.1).abs() <= 0.01, "{name} epoch {}: {} vs {}", e + 1, x.1, y.1);
+            assert!(
+                rel <= 0.05,
+                "{name} epoch {}: test loss {} vs {}",
+                e + 1,
+                x.0,
+                y.0
+            );
+            assert!(
+                (x.1 - y.1).abs() <= 0.01,
+                "{name} epoch {}: {} vs {}",
+                e + 1,
+                x.1,
+                y.1
+            );
         }
     }
     eprintln!("largest relative difference of a test loss: {worst:.4}");
@@ -84,7 +99,10 @@ fn quick_trains_on_dfdx_within_the_parity_band_of_the_fast_path() {
     let out = bin().arg("export").arg(&dfdx).output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let units = std::fs::read_to_string(dfdx.join("units.csv")).unwrap();
-    assert!(units.lines().next().unwrap().ends_with(",engine"), "{units}");
+    assert!(
+        units.lines().next().unwrap().ends_with(",engine"),
+        "{units}"
+    );
     assert!(units.lines().nth(1).unwrap().ends_with(",dfdx"), "{units}");
     assert!(std::fs::read_to_string(dfdx.join("summary.md"))
         .unwrap()
@@ -117,7 +135,11 @@ fn every_paper_unit_trains_on_dfdx_and_lockstep_says_it_is_off() {
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("lockstep is off on dfdx"), "{}", text(&out));
+    assert!(
+        text(&out).contains("lockstep is off on dfdx"),
+        "{}",
+        text(&out)
+    );
     let r = runs::load(&dir.unwrap()).unwrap();
     assert_eq!(r.units.len(), 15);
     assert_eq!(r.count(runs::UnitStatus::Finished), 15);
@@ -148,7 +170,11 @@ fn what_dfdx_cannot_train_is_refused_before_training() {
     .unwrap();
     let (out, _) = run(&tmp.path().join("w"), &[p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("cannot train on dfdx"), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot train on dfdx"),
+        "{}",
+        text(&out)
+    );
     let e = mnist_lab::preset::parse(
         "<t>",
         "(name: \"t\", defaults: (arch: \"256\"), variants: [(name: \"a\", engine: Dfdx)])",

@@ -726,8 +726,7 @@ fn d_in_the_picker_switches_the_engine_the_next_preset_trains_on() {
     assert_eq!(app.picker.engine_for(&quick), Engine::Fast);
     assert_eq!(app.update(key('d')), NO_EFFECTS);
     assert_eq!(app.picker.engine, Some(Engine::Dfdx));
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
     terminal
         .draw(|f| {
             mnist_lab::tui::ui::render(&app, f);

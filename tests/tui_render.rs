@@ -116,7 +116,7 @@ fn picker_lists_presets_with_estimates_and_shows_load_errors() {
 fn live_view_shows_list_charts_numbers_and_etas() {
     let app = paper_app();
     let s = draw(&app, 120, 36);
-    assert!(contains(&s, "paper-2019 · 1/15 done"));
+    assert!(contains(&s, "paper-2019 · fast · 1/15 done"));
     assert!(contains(&s, "TRAINING"));
     assert!(contains(&s, "ETA"));
     assert!(contains(&s, "✓ 2L adam every"));
@@ -795,7 +795,16 @@ fn estimates_use_the_speed_past_runs_measured_on_this_cpu() {
         u.history[0].threads = None;
         u.history[0].seconds = 1000.0;
     }
-    let rate = Rate::measured([&here, &elsewhere, &older].into_iter(), Some("cpu A"));
+    // A run the dfdx engine trained (slower) says nothing of the fast path's speed.
+    let mut on_dfdx = here.clone();
+    on_dfdx.engine = mnist_lab::spec::Engine::Dfdx;
+    for u in &mut on_dfdx.units {
+        u.history[0].seconds = 1000.0;
+    }
+    let rate = Rate::measured(
+        [&here, &elsewhere, &older, &on_dfdx].into_iter(),
+        Some("cpu A"),
+    );
     assert!(
         (rate.flops - flops / seconds).abs() / rate.flops < 1e-9,
         "{rate:?}"

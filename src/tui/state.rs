@@ -150,7 +150,12 @@ impl Rate {
     pub fn measured<'a>(runs: impl Iterator<Item = &'a RunRecord>, cpu: Option<&str>) -> Rate {
         // Per architecture: (FLOPs, machine-seconds, epochs).
         let mut per: std::collections::BTreeMap<String, (f64, f64, usize)> = Default::default();
-        for r in runs.filter(|r| cpu.is_some() && r.environment.cpu_model.as_deref() == cpu) {
+        // Estimates are of the fast path: a dfdx run's slower epochs would slow them all.
+        for r in runs.filter(|r| {
+            cpu.is_some()
+                && r.environment.cpu_model.as_deref() == cpu
+                && r.engine == crate::spec::Engine::Fast
+        }) {
             let sizes = r.data.as_ref().map_or(DataSizes::default(), |d| DataSizes {
                 train: d.train,
                 test: d.test,

@@ -382,7 +382,8 @@ pub fn render(
     lines.push(Line::raw(match picker.engine_for(p) {
         crate::spec::Engine::Fast => "engine: fast (d: dfdx's compile-time networks)".to_string(),
         crate::spec::Engine::Dfdx => {
-            "engine: dfdx, about 8× slower than the estimate's fast path (d: fast)".to_string()
+            "engine: dfdx, slower than this estimate, which is the fast path's (d: fast)"
+                .to_string()
         }
     }));
     // Wrapped text above, the units as a table with headers below it.

@@ -236,7 +236,9 @@ pub fn units_csv(record: &RunRecord) -> String {
             some(v.seconds.map(|s| s.to_string()))
         }),
         // The whole run trains on one engine; a column lets tables of runs be joined.
-        col("engine", |_: &&UnitRecord| record.engine.label().to_string()),
+        col("engine", |_: &&UnitRecord| {
+            record.engine.label().to_string()
+        }),
     ];
     table(columns, record.units.iter())
 }
