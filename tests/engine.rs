@@ -190,3 +190,33 @@ fn every_activation_trains_without_failing() {
         );
     }
 }
+
+/// Progress events are throttled, batches are not: every batch's loss reaches the UI, in
+/// order, the last of each event being its `batch_loss` (issue "The dashboard shows only what
+/// is true", 1: the live EMA smooths batches, not a running mean).
+#[test]
+fn progress_events_carry_every_batchs_loss() {
+    let p = small_preset(SMALL, "(name: \"a\")");
+    let (events, _) = run_all(p, EngineOptions::default());
+    let mut per_epoch = std::collections::BTreeMap::<usize, (usize, usize)>::new();
+    for e in &events {
+        if let Event::Progress {
+            epoch,
+            batch,
+            batches,
+            batch_loss,
+            batch_losses,
+            ..
+        } = e
+        {
+            assert_eq!(batch_losses.last(), Some(batch_loss));
+            let seen = per_epoch.entry(*epoch).or_insert((0, *batches));
+            seen.0 += batch_losses.len();
+            assert_eq!(seen.0, *batch, "epoch {epoch}: batches booked so far");
+        }
+    }
+    assert_eq!(per_epoch.len(), 2);
+    for (epoch, (seen, batches)) in per_epoch {
+        assert_eq!(seen, batches, "epoch {epoch}");
+    }
+}

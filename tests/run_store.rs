@@ -170,7 +170,7 @@ fn csv_exports_have_the_right_columns_and_rows() {
     assert_eq!(
         lines[0],
         "unit,variant,seed,status,epochs_trained,test_loss,test_acc,best_epoch,\
-         best_epoch_val_loss,best_epoch_test_loss,early_stopped_at,restored,seconds"
+         best_epoch_val_loss,best_epoch_test_loss,early_stopped_at,restored,seconds,engine"
     );
     assert_eq!(lines.len(), 1 + 15);
     assert!(

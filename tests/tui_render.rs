@@ -89,6 +89,7 @@ fn paper_app() -> App {
         batches: 469,
         running_loss: 0.12,
         batch_loss: 0.1,
+        batch_losses: vec![],
         samples_per_sec: 19_000.0,
     }));
     app
@@ -1044,4 +1045,79 @@ fn a_watch_that_ended_no_longer_counts_writers() {
     );
     app.update(space());
     assert!(app.message.as_ref().unwrap().1.contains("not training"));
+}
+
+/// The live batch line's EMA follows the batches it smooths (issue "The dashboard shows only
+/// what is true", 1): fed every batch's loss through progress events of a few batches each,
+/// from batch 50 on its last point stays within 20% of the mean of the last 20 batch losses,
+/// also after the points were merged to stay bounded; and the weight is in the legend.
+#[test]
+fn the_batch_ema_stays_with_the_last_batches() {
+    use mnist_lab::tui::state::RunView;
+    use mnist_lab::tui::widgets::chart::{loss_series_with, Extras};
+    let p = preset::load("quick").unwrap();
+    let mut run = RunView::new(RunRecord::new(&p, Environment::detect("t")), None);
+    let batches = 500;
+    let epochs = 3;
+    run.on_event(Event::VariantStarted {
+        index: 0,
+        name: run.record.units[0].spec.name.clone(),
+        epochs,
+        batches_per_epoch: batches,
+    });
+    // A loss falling from 2.3 to about 0.1 with ±30% batch-to-batch noise (deterministic).
+    let loss_at = |i: usize| {
+        let level = 0.1 + 2.2 * (-(i as f64) / 150.0).exp();
+        let noise = ((i * 7919 % 101) as f64 / 100.0 - 0.5) * 0.6;
+        (level * (1.0 + noise)) as f32
+    };
+    let mut all = Vec::new();
+    let mut checked = 0;
+    for epoch in 1..=epochs {
+        let mut b = 0;
+        while b < batches {
+            let n = 7.min(batches - b);
+            let losses: Vec<f32> = (0..n)
+                .map(|k| loss_at((epoch - 1) * batches + b + k))
+                .collect();
+            all.extend(losses.iter().map(|&l| l as f64));
+            b += n;
+            run.on_event(Event::Progress {
+                index: 0,
+                epoch,
+                batch: b,
+                batches,
+                running_loss: 1.0,
+                batch_loss: *losses.last().unwrap(),
+                batch_losses: losses,
+                samples_per_sec: 1000.0,
+            });
+            if all.len() < 50 {
+                continue;
+            }
+            let weight = 0.9;
+            let s = loss_series_with(
+                &run.record.units[0],
+                &run.batch_losses,
+                false,
+                Some(Extras {
+                    smooth: true,
+                    patience: 3,
+                    weight,
+                    weight_per_point: run.batch_weight_per_point(weight),
+                }),
+            );
+            let drawn = s.smooth.last().unwrap().1;
+            let last20 = all[all.len() - 20..].iter().sum::<f64>() / 20.0;
+            assert!(
+                (drawn - last20).abs() <= 0.2 * last20,
+                "batch {}: EMA {drawn:.4}, mean of the last 20 {last20:.4}",
+                all.len()
+            );
+            assert_eq!(s.smooth_name, "batch EMA 0.90");
+            checked += 1;
+        }
+    }
+    assert!(run.batch_span > 1, "the points were merged at least once");
+    assert!(checked > 200, "{checked}");
 }

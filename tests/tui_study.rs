@@ -860,6 +860,7 @@ fn every_view_at_every_size_in_colour_and_without_cuts_no_word() {
         batches: 469,
         running_loss: 0.4,
         batch_loss: 0.38,
+        batch_losses: vec![],
         samples_per_sec: 20000.0,
     }));
     for (what, mut app) in [("live", live), ("seeds", finished_seeds), ("pair", pair)] {
@@ -947,4 +948,42 @@ fn statistics_are_made_on_update_not_per_frame() {
         let s = draw(&app, 120, 40);
         assert!(!contains(&s, "computing…"), "{k}: {s:#?}");
     }
+}
+
+/// Raw curves under smoothed ones are drawn in a visibly fainter colour of the curve's own,
+/// computed (issue "The dashboard shows only what is true", 2: the DIM modifier never reached
+/// the terminal, so raw and smoothed looked the same); without colour the raw line is dotted.
+#[test]
+fn overlay_raw_curves_under_smoothing_are_a_fainter_colour() {
+    use mnist_lab::tui::theme::Theme;
+    use mnist_lab::tui::views::overlay::PALETTE;
+    let mut app = two_app();
+    app.update(key('7'));
+    let fgs = |app: &mnist_lab::tui::app::App| {
+        let buf = common::screen::buffer(app, 160, 48);
+        let mut set = std::collections::HashSet::new();
+        for y in 0..48 {
+            for x in 0..160 {
+                set.insert(format!("{:?}", buf[(x, y)].fg));
+            }
+        }
+        set
+    };
+    let theme = Theme {
+        color: true,
+        light: false,
+    };
+    let own = format!("{:?}", theme.readable(PALETTE[0]));
+    let faint = format!("{:?}", theme.faint(theme.readable(PALETTE[0])));
+    assert_ne!(own, faint);
+    let raw_only = fgs(&app);
+    assert!(raw_only.contains(&own) && !raw_only.contains(&faint));
+    app.update(key('t'));
+    let smoothed = fgs(&app);
+    assert!(smoothed.contains(&own), "{smoothed:?}");
+    assert!(smoothed.contains(&faint), "{smoothed:?}");
+    // Without colour: the raw shadow is dotted (•), the curves keep their marks.
+    app.no_color = true;
+    let s = draw(&app, 160, 48);
+    assert!(s.iter().any(|l| l.contains('•')), "{s:#?}");
 }

@@ -292,6 +292,11 @@ pub struct RunView {
     pub progress: Vec<Option<Progress>>,
     /// (epoch as a fraction, running mean loss) of the running variant, for the live chart.
     pub batch_losses: Vec<(f64, f64)>,
+    /// Batches each point of `batch_losses` averages (1, then 2, 4, … as the points are
+    /// merged in pairs to stay under `MAX_BATCH_POINTS`).
+    pub batch_span: usize,
+    /// Batches booked toward the next point: (sum of x, sum of loss, count).
+    batch_partial: (f64, f64, usize),
     /// The data set's sizes, for ETAs.
     pub sizes: DataSizes,
     /// Followed on disk while other processes write it: how many writers hold it now.
@@ -322,6 +327,41 @@ impl PartialEq for RunStats {
 pub const MAX_BATCH_POINTS: usize = 1200;
 
 impl RunView {
+    /// Books one batch's loss: points average `batch_span` batches each, and when there are
+    /// too many, neighbours merge in pairs (bounded memory, the whole curve kept, and the
+    /// EMA over them stays an EMA over batches: see `batch_weight_per_point`).
+    fn book_batch(&mut self, x: f64, loss: f64) {
+        let p = &mut self.batch_partial;
+        *p = (p.0 + x, p.1 + loss, p.2 + 1);
+        if p.2 < self.batch_span {
+            return;
+        }
+        let n = p.2 as f64;
+        self.batch_losses.push((p.0 / n, p.1 / n));
+        self.batch_partial = (0.0, 0.0, 0);
+        if self.batch_losses.len() > MAX_BATCH_POINTS {
+            self.batch_losses = self
+                .batch_losses
+                .chunks(2)
+                .map(|c| {
+                    let n = c.len() as f64;
+                    (
+                        c.iter().map(|q| q.0).sum::<f64>() / n,
+                        c.iter().map(|q| q.1).sum::<f64>() / n,
+                    )
+                })
+                .collect();
+            self.batch_span *= 2;
+        }
+    }
+
+    /// The EMA weight per drawn point for a weight `per_batch` per batch: a point averages
+    /// `batch_span` batches, so `per_batch` to that power keeps the smoothing's reach in
+    /// batches the same.
+    pub fn batch_weight_per_point(&self, per_batch: f64) -> f64 {
+        per_batch.powi(self.batch_span.min(1 << 20) as i32)
+    }
+
     pub fn new(record: RunRecord, dir: Option<PathBuf>) -> Self {
         let n = record.units.len();
         RunView {
@@ -333,6 +373,8 @@ impl RunView {
             cancelled: false,
             progress: vec![None; n],
             batch_losses: Vec::new(),
+            batch_span: 1,
+            batch_partial: (0.0, 0.0, 0),
             sizes: DataSizes::default(),
             watching: None,
             stats: None,
@@ -473,6 +515,8 @@ impl RunView {
             Event::VariantStarted { index, .. } => {
                 self.running = Some(index);
                 self.batch_losses.clear();
+                self.batch_span = 1;
+                self.batch_partial = (0.0, 0.0, 0);
                 out.started = Some(index);
             }
             Event::Progress {
@@ -481,8 +525,9 @@ impl RunView {
                 batch,
                 batches,
                 running_loss,
+                batch_loss,
+                batch_losses,
                 samples_per_sec,
-                ..
             } => {
                 if let Some(p) = self.progress.get_mut(index) {
                     *p = Some(Progress {
@@ -493,12 +538,16 @@ impl RunView {
                         samples_per_sec,
                     });
                 }
-                let x = (epoch - 1) as f64 + batch as f64 / batches.max(1) as f64;
-                self.batch_losses.push((x, running_loss as f64));
-                if self.batch_losses.len() > MAX_BATCH_POINTS {
-                    // Keep every other point: bounded memory, the whole shape still visible.
-                    let thinned = self.batch_losses.iter().step_by(2).copied().collect();
-                    self.batch_losses = thinned;
+                // Every batch's own loss (an event of an older writer carries only its last).
+                let losses = if batch_losses.is_empty() {
+                    vec![batch_loss]
+                } else {
+                    batch_losses
+                };
+                let first = (batch + 1).saturating_sub(losses.len());
+                for (k, loss) in losses.into_iter().enumerate() {
+                    let x = (epoch - 1) as f64 + (first + k) as f64 / batches.max(1) as f64;
+                    self.book_batch(x, loss as f64);
                 }
             }
             Event::VariantFinished { .. }
@@ -670,7 +719,7 @@ pub enum Effect {
 }
 
 /// Options of the loss charts (live view and grid cells).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ChartOptions {
     pub log_scale: bool,
     /// Early-stopping patience for the marker (epochs).
@@ -679,6 +728,8 @@ pub struct ChartOptions {
     pub smooth: bool,
     /// Grid cells share one y-scale (else each fits its own curves).
     pub shared_y: bool,
+    /// Weight of the batch loss's EMA, per batch (TensorBoard's smoothing; `[`/`]`).
+    pub batch_weight: f64,
 }
 
 impl Default for ChartOptions {
@@ -688,9 +739,10 @@ impl Default for ChartOptions {
             patience: 3,
             smooth: true,
             shared_y: true,
+            batch_weight: SMOOTHING,
         }
     }
 }
 
-/// EMA factor of the smoothed batch-loss line.
+/// EMA weight of the smoothed batch-loss line, per batch (its default).
 pub const SMOOTHING: f64 = 0.9;

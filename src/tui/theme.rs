@@ -120,6 +120,77 @@ impl Theme {
     }
 }
 
+/// The sRGB of a colour a terminal draws (xterm's defaults for the named and indexed ones).
+pub fn rgb_of(c: Color) -> Option<(u8, u8, u8)> {
+    const BASE: [(u8, u8, u8); 16] = [
+        (0, 0, 0),
+        (205, 0, 0),
+        (0, 205, 0),
+        (205, 205, 0),
+        (0, 0, 238),
+        (205, 0, 205),
+        (0, 205, 205),
+        (229, 229, 229),
+        (127, 127, 127),
+        (255, 0, 0),
+        (0, 255, 0),
+        (255, 255, 0),
+        (92, 92, 255),
+        (255, 0, 255),
+        (0, 255, 255),
+        (255, 255, 255),
+    ];
+    let indexed = |i: u8| -> (u8, u8, u8) {
+        match i {
+            0..=15 => BASE[i as usize],
+            16..=231 => {
+                let k = i - 16;
+                let v = |n: u8| if n == 0 { 0 } else { 55 + 40 * n };
+                (v(k / 36), v((k / 6) % 6), v(k % 6))
+            }
+            _ => {
+                let g = 8 + 10 * (i - 232);
+                (g, g, g)
+            }
+        }
+    };
+    Some(match c {
+        Color::Rgb(r, g, b) => (r, g, b),
+        Color::Indexed(i) => indexed(i),
+        Color::Black => BASE[0],
+        Color::Red => BASE[1],
+        Color::Green => BASE[2],
+        Color::Yellow => BASE[3],
+        Color::Blue => BASE[4],
+        Color::Magenta => BASE[5],
+        Color::Cyan => BASE[6],
+        Color::Gray => BASE[7],
+        Color::DarkGray => BASE[8],
+        Color::LightRed => BASE[9],
+        Color::LightGreen => BASE[10],
+        Color::LightYellow => BASE[11],
+        Color::LightBlue => BASE[12],
+        Color::LightMagenta => BASE[13],
+        Color::LightCyan => BASE[14],
+        Color::White => BASE[15],
+        Color::Reset => return None,
+    })
+}
+
+impl Theme {
+    /// `c` made faint for a raw line under its smoothed one: blended 60% toward the
+    /// background (black, or white with `--theme light`). A computed colour, because a
+    /// chart passes only the colour of a style to the terminal (never DIM).
+    pub fn faint(&self, c: Color) -> Color {
+        let Some((r, g, b)) = rgb_of(c) else {
+            return c;
+        };
+        let bg = if self.light { 255.0 } else { 0.0 };
+        let mix = |v: u8| (v as f32 * 0.4 + bg * 0.6).round() as u8;
+        Color::Rgb(mix(r), mix(g), mix(b))
+    }
+}
+
 /// WCAG contrast ratio of an sRGB colour against white.
 fn contrast_with_white((r, g, b): (u8, u8, u8)) -> f32 {
     let ch = |v: u8| {

@@ -117,13 +117,25 @@ fn header_prefix(app: &App, theme: Theme, width: u16) -> Vec<Span<'static>> {
                 0 => String::new(),
                 n => format!("({n} skipped or failed) "),
             };
-            spans.push(Span::raw(format!(
+            // The engine where the view tabs, the state and an ETA leave room for it.
+            let with_engine = format!(
                 " {} · {} · {}/{} done {others}",
                 run.record.preset,
                 run.record.engine,
                 run.done_count(),
                 run.record.units.len()
-            )));
+            );
+            let used = 11 + with_engine.chars().count() + 45 + 22;
+            spans.push(Span::raw(if used <= width as usize {
+                with_engine
+            } else {
+                format!(
+                    " {} · {}/{} done {others}",
+                    run.record.preset,
+                    run.done_count(),
+                    run.record.units.len()
+                )
+            }));
             // Another data set than the study's MNIST: its name, where the tabs leave room.
             if let Some(d) = run.record.data.as_ref().filter(|d| !d.is_mnist()) {
                 let used: usize = spans.iter().map(|s| s.width()).sum::<usize>() + 45;

@@ -263,6 +263,8 @@ fn draw_cells(
                     Some(crate::tui::widgets::chart::Extras {
                         smooth: false,
                         patience: ctx.charts.patience,
+                        weight: ctx.charts.batch_weight,
+                        weight_per_point: ctx.charts.batch_weight,
                     }),
                 )
             })

@@ -20,6 +20,17 @@ use crate::tui::widgets::{fit, fmt_duration};
 pub fn on_action(action: Action, charts: &mut ChartOptions) -> Reply {
     match action {
         Action::Smooth => charts.smooth = !charts.smooth,
+        // `[`/`]`: the batch EMA's weight, as in the overlay.
+        Action::RowFactor | Action::ColFactor => {
+            let step = if action == Action::ColFactor {
+                0.05
+            } else {
+                -0.05
+            };
+            charts.batch_weight = ((charts.batch_weight + step) * 100.0).round() / 100.0;
+            charts.batch_weight = charts.batch_weight.clamp(0.0, 0.99);
+            charts.smooth = true;
+        }
         Action::PatienceUp | Action::PatienceDown => patience(action, charts),
         _ => return None,
     }
@@ -97,6 +108,8 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
     let extras = Extras {
         smooth: ctx.charts.smooth,
         patience: ctx.charts.patience,
+        weight: ctx.charts.batch_weight,
+        weight_per_point: run.batch_weight_per_point(ctx.charts.batch_weight),
     };
     let loss = loss_series_with(v, batch, ctx.charts.log_scale, Some(extras));
     let badges = badges(v, theme);

@@ -332,9 +332,21 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
         .iter()
         .map(|(k, pts)| {
             Dataset::default()
-                .marker(mark_of(*k, theme.color).0)
+                // Without colour a raw line is dotted, under its smoothed curve's own mark.
+                .marker(if theme.color {
+                    mark_of(*k, theme.color).0
+                } else {
+                    ratatui::symbols::Marker::Dot
+                })
                 .graph_type(GraphType::Line)
-                .style(style_of(*k, &all[*k]).add_modifier(ratatui::style::Modifier::DIM))
+                .style({
+                    // A visibly fainter colour of the curve's own (terminals drop DIM here).
+                    let s = style_of(*k, &all[*k]);
+                    match s.fg {
+                        Some(c) => s.fg(theme.faint(c)),
+                        None => s,
+                    }
+                })
                 .data(pts)
         })
         .chain(shown.iter().map(|(k, pts)| {

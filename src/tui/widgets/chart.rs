@@ -22,6 +22,8 @@ pub struct Series {
     pub batch: Vec<(f64, f64)>,
     /// EMA-smoothed batch loss (drawn over the faint raw line).
     pub smooth: Vec<(f64, f64)>,
+    /// The smoothed line's legend name, with its weight ("batch EMA 0.90").
+    pub smooth_name: String,
     /// The best validation-loss epoch, as one point.
     pub best: Vec<(f64, f64)>,
     /// Where early stopping would have stopped: a vertical line.
@@ -64,6 +66,10 @@ fn bounds(points: impl Iterator<Item = f64>, floor_zero: bool) -> (f64, f64) {
 pub struct Extras {
     pub smooth: bool,
     pub patience: usize,
+    /// The EMA's weight per batch (said in the legend).
+    pub weight: f64,
+    /// Its weight per point of `batch` (points may average several batches).
+    pub weight_per_point: f64,
 }
 
 /// Loss per epoch (train, test), the running batch loss of the running variant, and with
@@ -77,8 +83,10 @@ pub fn loss_series_with(
     let mut s = plain_series(v, batch, log);
     let Some(x) = extras else { return s };
     if x.smooth && !batch.is_empty() {
+        // TensorBoard's debiased EMA over every batch's own loss.
         let ys: Vec<f64> = batch.iter().map(|p| p.1).collect();
-        s.smooth = crate::insight::curves::ema(&ys, crate::tui::state::SMOOTHING)
+        s.smooth_name = format!("batch EMA {:.2}", x.weight);
+        s.smooth = crate::insight::curves::ema(&ys, x.weight_per_point)
             .into_iter()
             .zip(batch)
             .map(|(y, p)| (p.0, transform(y, log)))
@@ -175,8 +183,8 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
     let layers = [
         (&s.band_lo, "", theme.band(), false),
         (&s.band_hi, "", theme.band(), false),
-        (&s.batch, "batch (running)", theme.batch(), false),
-        (&s.smooth, "batch (EMA)", theme.smooth(), false),
+        (&s.batch, "batch", theme.batch(), false),
+        (&s.smooth, s.smooth_name.as_str(), theme.smooth(), false),
         (&s.train, "train", theme.train(), false),
         (&s.test, "test", theme.test(), false),
         (&s.val, "validation", theme.val(), false),

@@ -27,6 +27,10 @@ pub enum Event {
         running_loss: f32,
         /// Loss of the latest batch.
         batch_loss: f32,
+        /// The loss of every batch since the previous progress event of this unit, in order
+        /// (its last is `batch_loss`): events are throttled, batches are not skipped.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        batch_losses: Vec<f32>,
         samples_per_sec: f32,
     },
     EpochEnd {

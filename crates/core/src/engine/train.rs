@@ -616,6 +616,9 @@ struct Epoch {
     /// Units whose steps shared this epoch's time (1 alone): the unit's seconds are its share.
     share: u32,
     last_progress: Instant,
+    /// Every batch's loss since the last progress event: the UI smooths per batch, so none
+    /// may be skipped by the throttle.
+    pending: Vec<f32>,
     loss_sum: f64,
     correct: usize,
     seen: usize,
@@ -633,6 +636,7 @@ impl Epoch {
             paused_before,
             share: u32::try_from(share.max(1)).unwrap_or(u32::MAX),
             last_progress: now,
+            pending: Vec::new(),
             loss_sum: 0.0,
             correct: 0,
             seen: 0,
@@ -726,6 +730,7 @@ impl<'a, T: Trainer> UnitRun<'a, T> {
         e.loss_sum += loss as f64 * n as f64;
         e.correct += correct;
         e.seen += n;
+        e.pending.push(loss);
         if e.last_progress.elapsed() >= PROGRESS_EVERY || b + 1 == batches {
             e.last_progress = Instant::now();
             let (running_loss, seen) = ((e.loss_sum / e.seen as f64) as f32, e.seen);
@@ -736,6 +741,7 @@ impl<'a, T: Trainer> UnitRun<'a, T> {
                 batches,
                 running_loss,
                 batch_loss: loss,
+                batch_losses: std::mem::take(&mut e.pending),
                 samples_per_sec: seen as f32 / self.active().max(1e-9),
             });
             if flow == Flow::Cancel {
