@@ -22,7 +22,7 @@ fn epoch_line(preset: &Preset, event: &Event) -> Option<String> {
             .unwrap_or_default()
     };
     match event {
-        Event::VariantStarted { index, epochs, .. } => Some(format!(
+        Event::UnitStarted { index, epochs, .. } => Some(format!(
             "[{}/{}] {}: {} ({epochs} epochs)",
             index + 1,
             preset.units.len(),
@@ -61,12 +61,12 @@ fn epoch_line(preset: &Preset, event: &Event) -> Option<String> {
             name(index),
             if *restored { ", its weights kept" } else { "" }
         )),
-        Event::VariantFailed { index, message, .. } => {
+        Event::UnitFailed { index, message, .. } => {
             Some(format!("  {} FAILED: {}", name(index), escape(message)))
         }
-        Event::VariantSkipped { index } => Some(format!("  {} skipped", name(index))),
+        Event::UnitSkipped { index } => Some(format!("  {} skipped", name(index))),
         Event::Warning { message } => Some(format!("  warning: {}", escape(message))),
-        Event::VariantFinished { index, seconds, .. } => {
+        Event::UnitFinished { index, seconds, .. } => {
             Some(format!("  {} done in {seconds:.1}s", name(index)))
         }
         _ => None,
@@ -389,7 +389,7 @@ fn train_pass(
                 break;
             }
         };
-        trained |= matches!(event, Event::VariantStarted { .. });
+        trained |= matches!(event, Event::UnitStarted { .. });
         let written = if jsonl {
             if matches!(event, Event::Progress { .. }) {
                 Ok(())

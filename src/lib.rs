@@ -6,7 +6,7 @@
 
 /// Every top-level module by rank, lowest first: an import may only point to a lower rank.
 pub const LAYERS: &[&[&str]] = &[
-    &["spec", "text", "signals", "sched", "files"],
+    &["spec", "text", "signals", "thread_policy", "files"],
     &["data", "model"],
     &["preset", "optim"],
     &["runs", "fast"],
@@ -23,7 +23,7 @@ pub const LAYERS: &[&[&str]] = &[
 // TUI rebuilds only this one. Their modules keep their paths: `mnist_lab::runs`, and
 // `crate::runs` inside every crate.
 pub use mnist_lab_core::{
-    data, engine, fast, files, model, optim, preset, runs, sched, signals, spec, text,
+    data, engine, fast, files, model, optim, preset, runs, signals, spec, text, thread_policy,
 };
 pub use mnist_lab_study::{bench, export, insight, report, session};
 

@@ -65,7 +65,7 @@ fn finished_paper() -> App {
         None,
     ));
     for (i, v) in p.units.iter().enumerate() {
-        app.update(Msg::Engine(Event::VariantStarted {
+        app.update(Msg::Engine(Event::UnitStarted {
             index: i,
             name: v.name.clone(),
             epochs: 20,
@@ -93,7 +93,7 @@ fn finished_paper() -> App {
                 metrics: m(e, train, test, 1.0 - test / 4.0),
             }));
         }
-        app.update(Msg::Engine(Event::VariantFinished {
+        app.update(Msg::Engine(Event::UnitFinished {
             index: i,
             seconds: 1.0,
             weights: Some("w".into()),

@@ -1,4 +1,5 @@
-//! The crate's top-level modules form layers without cycles (DESIGN.md). Read from the source:
+//! The workspace's top-level modules form layers without cycles (`LAYERS` in src/lib.rs, the
+//! order the README's Layout section describes). Read from the source:
 //! every `crate::<module>` path and `use crate::{a, b}` group names an edge from the file's
 //! top-level module to another. The same check `cargo modules dependencies --acyclic` makes,
 //! scripted so that CI needs nothing but cargo.

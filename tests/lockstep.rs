@@ -166,11 +166,11 @@ fn lockstep_gives_the_numbers_and_weights_of_one_by_one_bit_for_bit() {
     // They did train together: the first group's six units all started before any ended.
     let first_end = events
         .iter()
-        .position(|e| matches!(e, Event::VariantFinished { .. }))
+        .position(|e| matches!(e, Event::UnitFinished { .. }))
         .expect("a unit finished");
     let started = events[..first_end]
         .iter()
-        .filter(|e| matches!(e, Event::VariantStarted { .. }))
+        .filter(|e| matches!(e, Event::UnitStarted { .. }))
         .count();
     assert_eq!(started, 6, "a group of six trains together");
 }

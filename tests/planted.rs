@@ -809,3 +809,41 @@ fn the_planner_with_zero_spread_claims_neither_a_size_nor_a_lead() {
         "{text}"
     );
 }
+
+// 2. A pipe planted as a unit file neither blanks `watch` nor the TUI's picker: both draw,
+// say what is wrong with the run, and quit on `q`.
+
+#[test]
+fn watch_and_the_picker_draw_and_quit_with_a_pipe_in_the_run_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = finished_run(tmp.path(), "run");
+    std::fs::remove_file(run.join("units/0001.json")).unwrap();
+    let c =
+        std::ffi::CString::new(run.join("units/0001.json").as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let runs_dir = tmp.path().as_os_str();
+    for (args, needle) in [
+        (vec!["watch".as_ref(), run.as_os_str()], "0001.json"),
+        (
+            vec!["tui".as_ref(), "--runs-dir".as_ref(), runs_dir],
+            "pick a preset",
+        ),
+    ] {
+        let mut app = common::pty::PtyApp::spawn(&args, 30, 120);
+        app.wait_for(needle, Duration::from_secs(10));
+        app.press("q");
+        let start = Instant::now();
+        loop {
+            if app.child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "{args:?} did not quit on q: {}",
+                app.screen()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

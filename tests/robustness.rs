@@ -66,7 +66,7 @@ proptest! {
     }
 
     #[test]
-    fn rendering_any_size_never_panics(w in 1u16..=400, h in 1u16..=120, view in 0usize..4) {
+    fn rendering_any_size_never_panics(w in 1u16..=400, h in 1u16..=120, view in 0usize..VIEWS) {
         let app = app_with_many_variants(12, view);
         let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
         t.draw(|f| {
@@ -75,23 +75,35 @@ proptest! {
     }
 }
 
-/// The shared fixture, shown in view `view` (0 live, 1 grid, 2 table, 3 the picker).
+/// The picker and the run's seven views.
+const VIEWS: usize = 8;
+
+/// The shared fixture, shown in view `view`: 0–6 the run's views (live, grid, table,
+/// factors, digits, pairs, overlay: keys 1–7), 7 the picker.
 fn app_with_many_variants(n: usize, view: usize) -> mnist_lab::tui::app::App {
     use mnist_lab::tui::app::Msg;
     let mut app = common::many::app_with_variants(n, 3);
-    if view == 3 {
+    if view == 7 {
         app.screen = mnist_lab::tui::app::Screen::Picker;
         return app;
     }
+    let key = ['1', '2', '3', '4', '5', '6', '7'][view];
     app.update(Msg::Key(crossterm::event::KeyEvent::from(
-        crossterm::event::KeyCode::Char(['1', '2', '3'][view]),
+        crossterm::event::KeyCode::Char(key),
     )));
+    let wanted = mnist_lab::tui::app::View::all().nth(view).unwrap();
+    // `5` opens the digits view once the selected unit's weights are evaluated; these units
+    // saved none, so it is shown as it is drawn then.
+    if wanted == mnist_lab::tui::app::View::Digits {
+        app.view = wanted;
+    }
+    assert_eq!(app.view, wanted, "key {key} shows the view");
     app
 }
 
 #[test]
 fn every_size_from_1x1_to_400x120_renders() {
-    for view in 0..4 {
+    for view in 0..VIEWS {
         let app = app_with_many_variants(15, view);
         for w in (1..=400).step_by(13).chain([1, 79, 80, 400]) {
             for h in (1..=120).step_by(7).chain([1, 23, 24, 120]) {
@@ -320,7 +332,7 @@ fn an_unwritable_run_folder_mid_run_keeps_training_and_rescues_the_results() {
     .unwrap();
     let root = tmp.path().join("runs");
     let mut run = common::JsonlRun::start(&preset_path, &root);
-    run.wait_for(|e| matches!(e, Event::VariantStarted { index: 1, .. }));
+    run.wait_for(|e| matches!(e, Event::UnitStarted { index: 1, .. }));
     let (child, lines) = (run.child, run.lines);
     // The run folder vanishes and a file takes its place: every later write fails (as root,
     // permission bits would not stop us, so this is how the test makes it unwritable).

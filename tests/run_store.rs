@@ -53,7 +53,7 @@ fn kill_9_loses_only_the_running_variant_and_resume_finishes_identically() {
     // Killed during variant 3.
     let root = tmp.path().join("runs");
     let mut run = common::JsonlRun::start(&preset, &root);
-    run.wait_for(|e| matches!(e, Event::VariantStarted { index: 2, .. }));
+    run.wait_for(|e| matches!(e, Event::UnitStarted { index: 2, .. }));
     run.child.kill().unwrap(); // SIGKILL
     run.child.wait().unwrap();
     let dir = common::only_run_dir(&root);
@@ -134,7 +134,7 @@ fn csv_exports_have_the_right_columns_and_rows() {
     let r = synthetic_record();
     let epochs = export::epochs_csv(&r);
     let lines: Vec<&str> = epochs.lines().collect();
-    assert!(lines[0].starts_with("variant,epoch,train_loss,train_acc,test_loss,test_acc,seconds,val_loss,val_acc,lr,group,seed"));
+    assert!(lines[0].starts_with("unit,epoch,train_loss,train_acc,test_loss,test_acc,seconds,val_loss,val_acc,lr,variant,seed"));
     assert_eq!(lines.len(), 1 + 4 * 3);
     assert!(lines.iter().skip(1).all(|l| l.split(',').count() == 12));
     assert!(lines[1].starts_with("2L adam every,1,0.5,"));

@@ -12,7 +12,7 @@
 //! ```
 
 use mnist_lab::insight::factors::{Factor, Layout};
-use mnist_lab::insight::model;
+use mnist_lab::insight::linear_model as model;
 use mnist_lab::insight::stats;
 use mnist_lab::preset;
 use mnist_lab::runs::{record::Environment, RunRecord, UnitStatus};

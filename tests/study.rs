@@ -130,7 +130,7 @@ fn early_stopping_stops_where_the_curve_says_and_keeps_the_best_weights() {
     let weights = events
         .iter()
         .find_map(|e| match e {
-            engine::Event::VariantFinished { weights, .. } => weights.clone(),
+            engine::Event::UnitFinished { weights, .. } => weights.clone(),
             _ => None,
         })
         .expect("weights saved");

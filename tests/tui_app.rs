@@ -167,7 +167,7 @@ fn views_switch_with_tab_and_digits_and_enter_focuses_live() {
 #[test]
 fn selection_moves_stops_following_and_f_follows_again() {
     let mut app = running_app();
-    app.update(Msg::Engine(Event::VariantStarted {
+    app.update(Msg::Engine(Event::UnitStarted {
         index: 1,
         name: "b".into(),
         epochs: 3,
@@ -248,7 +248,7 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
             variants: 3
         }))
         .is_empty());
-    app.update(Msg::Engine(Event::VariantStarted {
+    app.update(Msg::Engine(Event::UnitStarted {
         index: 0,
         name: "a".into(),
         epochs: 3,
@@ -279,7 +279,7 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
     }));
     assert_eq!(app.run.as_ref().unwrap().record.units[0].history.len(), 1);
     assert_eq!(
-        app.update(Msg::Engine(Event::VariantFinished {
+        app.update(Msg::Engine(Event::UnitFinished {
             index: 0,
             seconds: 3.0,
             weights: None
@@ -287,13 +287,13 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
         NO_EFFECTS
     );
     assert_eq!(app.run.as_ref().unwrap().running, None);
-    app.update(Msg::Engine(Event::VariantStarted {
+    app.update(Msg::Engine(Event::UnitStarted {
         index: 1,
         name: "b".into(),
         epochs: 3,
         batches_per_epoch: 10,
     }));
-    let failed = Event::VariantFailed {
+    let failed = Event::UnitFailed {
         index: 1,
         kind: FailKind::Diverged,
         epoch: Some(1),
@@ -305,7 +305,7 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
         UnitStatus::Failed
     );
     assert_eq!(
-        app.update(Msg::Engine(Event::VariantSkipped { index: 2 })),
+        app.update(Msg::Engine(Event::UnitSkipped { index: 2 })),
         NO_EFFECTS
     );
     assert_eq!(app.run.as_ref().unwrap().best_unit(), Some(0));
@@ -326,7 +326,7 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
 #[test]
 fn batch_loss_history_stays_bounded() {
     let mut app = running_app();
-    app.update(Msg::Engine(Event::VariantStarted {
+    app.update(Msg::Engine(Event::UnitStarted {
         index: 0,
         name: "a".into(),
         epochs: 3,
@@ -356,7 +356,7 @@ fn sorting_orders_by_final_numbers() {
             index: i,
             metrics: metrics(1, loss),
         }));
-        app.update(Msg::Engine(Event::VariantFinished {
+        app.update(Msg::Engine(Event::UnitFinished {
             index: i,
             seconds: 1.0,
             weights: None,
@@ -500,9 +500,9 @@ fn every_action_has_a_key_in_the_one_table() {
         Action::Cancel,
         Action::Export,
         Action::NextView,
-        Action::ViewLive,
-        Action::ViewGrid,
-        Action::ViewTable,
+        Action::Show(View::Live),
+        Action::Show(View::Grid),
+        Action::Show(View::Table),
         Action::Up,
         Action::Down,
         Action::Left,
@@ -514,10 +514,10 @@ fn every_action_has_a_key_in_the_one_table() {
         Action::Back,
         Action::Resume,
         Action::Compare,
-        Action::ViewFactors,
-        Action::ViewDigits,
-        Action::RowFactor,
-        Action::ColFactor,
+        Action::Show(View::Factors),
+        Action::Show(View::Digits),
+        Action::Less,
+        Action::More,
         Action::Metric,
         Action::PatienceUp,
         Action::PatienceDown,

@@ -55,7 +55,7 @@ fn paper_app() -> App {
         RunRecord::new(&p, Environment::detect("t")),
         None,
     ));
-    app.update(Msg::Engine(Event::VariantStarted {
+    app.update(Msg::Engine(Event::UnitStarted {
         index: 0,
         name: p.units[0].name.clone(),
         epochs: 20,
@@ -67,12 +67,12 @@ fn paper_app() -> App {
             metrics: metrics(e, 0.2 / e as f32, 0.95 + e as f32 * 0.0015),
         }));
     }
-    app.update(Msg::Engine(Event::VariantFinished {
+    app.update(Msg::Engine(Event::UnitFinished {
         index: 0,
         seconds: 60.0,
         weights: None,
     }));
-    app.update(Msg::Engine(Event::VariantStarted {
+    app.update(Msg::Engine(Event::UnitStarted {
         index: 1,
         name: p.units[1].name.clone(),
         epochs: 20,
@@ -169,6 +169,16 @@ fn grid_scrolls_to_keep_the_selection_visible_at_80x24() {
     }
     let s = draw(&app, 80, 24);
     assert!(contains(&s, "rows"), "scroll hint shown: {s:#?}");
+    // The selected variant's cell is on screen: drawn, and clickable where it was drawn.
+    let selected = app.selected;
+    assert!(selected >= 13, "{selected}");
+    let (_, hits) = common::screen::drawn(&app, 80, 24);
+    let cell = hits
+        .find(mnist_lab::tui::hits::Target::Unit(selected))
+        .expect("the selected cell is drawn");
+    assert!(cell.y + cell.height <= 24 && cell.height > 0, "{cell:?}");
+    let below = hits.find(mnist_lab::tui::hits::Target::Unit(0));
+    assert!(below.is_none(), "the first row scrolled away: {below:?}");
 }
 
 #[test]
@@ -546,7 +556,7 @@ fn a_run_with_seeds_until_decided_goes_on_in_rounds() {
         let v = &mut record.units[i];
         v.status = mnist_lab::runs::UnitStatus::Finished;
         v.history.push(metrics(1, loss, 0.9));
-        app.update(Msg::Engine(Event::VariantStarted {
+        app.update(Msg::Engine(Event::UnitStarted {
             index: i,
             name: v.spec.name.clone(),
             epochs: 1,
@@ -556,7 +566,7 @@ fn a_run_with_seeds_until_decided_goes_on_in_rounds() {
             index: i,
             metrics: metrics(1, loss, 0.9),
         }));
-        app.update(Msg::Engine(Event::VariantFinished {
+        app.update(Msg::Engine(Event::UnitFinished {
             index: i,
             seconds: 1.0,
             weights: None,
@@ -943,7 +953,7 @@ fn roles_have_their_own_colours_in_both_themes() {
 #[test]
 fn the_header_and_the_runs_table_count_the_same_units() {
     let mut app = paper_app();
-    app.update(Msg::Engine(Event::VariantSkipped { index: 1 }));
+    app.update(Msg::Engine(Event::UnitSkipped { index: 1 }));
     let s = draw(&app, 160, 48);
     assert!(
         s[0].contains("1/15 done (1 skipped or failed)"),
@@ -1059,7 +1069,7 @@ fn the_batch_ema_stays_with_the_last_batches() {
     let mut run = RunView::new(RunRecord::new(&p, Environment::detect("t")), None);
     let batches = 500;
     let epochs = 3;
-    run.on_event(Event::VariantStarted {
+    run.on_event(Event::UnitStarted {
         index: 0,
         name: run.record.units[0].spec.name.clone(),
         epochs,

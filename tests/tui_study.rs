@@ -32,7 +32,7 @@ fn finished(text: &str, epochs: usize, loss: impl Fn(usize, usize, usize) -> f32
     app.update(Msg::Started(record, None));
     for (g, units) in groups.iter().enumerate() {
         for (k, &i) in units.iter().enumerate() {
-            app.update(Msg::Engine(Event::VariantStarted {
+            app.update(Msg::Engine(Event::UnitStarted {
                 index: i,
                 name: String::new(),
                 epochs,
@@ -57,7 +57,7 @@ fn finished(text: &str, epochs: usize, loss: impl Fn(usize, usize, usize) -> f32
                     },
                 }));
             }
-            app.update(Msg::Engine(Event::VariantFinished {
+            app.update(Msg::Engine(Event::UnitFinished {
                 index: i,
                 seconds: 1.0,
                 weights: None,

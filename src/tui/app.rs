@@ -718,17 +718,7 @@ impl App {
 
     fn on_run(&mut self, action: Action) -> Vec<Effect> {
         // A refusal belongs to the view it was said in.
-        let switches_view = matches!(
-            action,
-            Action::NextView
-                | Action::ViewLive
-                | Action::ViewGrid
-                | Action::ViewTable
-                | Action::ViewFactors
-                | Action::ViewDigits
-                | Action::ViewPairs
-                | Action::ViewOverlay
-        );
+        let switches_view = matches!(action, Action::NextView | Action::Show(_));
         if switches_view && matches!(self.message, Some((Level::Error, _))) {
             self.message = None;
         }
@@ -794,13 +784,8 @@ impl App {
             }
             Action::ExportView => return vec![Effect::ExportView(self.view)],
             Action::NextView => self.view = self.view.next_tab(),
-            Action::ViewLive => self.view = View::Live,
-            Action::ViewGrid => self.view = View::Grid,
-            Action::ViewTable => self.view = View::Table,
-            Action::ViewFactors => self.view = View::Factors,
-            Action::ViewPairs => self.view = View::Pairs,
-            Action::ViewOverlay => self.view = View::Overlay,
-            Action::ViewDigits => return self.open_digits(),
+            Action::Show(View::Digits) => return self.open_digits(),
+            Action::Show(view) => self.view = view,
             // Views that show one row or cell per variant step over whole variants.
             Action::Up | Action::Left | Action::Down | Action::Right
                 if n > 0 && self.per_variant_view() =>
@@ -908,13 +893,5 @@ impl App {
 
 /// The key that opens `view`.
 fn view_action(view: View) -> Action {
-    match view {
-        View::Live => Action::ViewLive,
-        View::Grid => Action::ViewGrid,
-        View::Table => Action::ViewTable,
-        View::Factors => Action::ViewFactors,
-        View::Digits => Action::ViewDigits,
-        View::Pairs => Action::ViewPairs,
-        View::Overlay => Action::ViewOverlay,
-    }
+    Action::Show(view)
 }

@@ -515,7 +515,7 @@ fn capitalise(s: &str) -> String {
 pub fn run(options: TuiOptions) -> Result<()> {
     // Before any thread is spawned, so input and signal threads inherit it. Without the hint
     // the UI merely preempts training a little more: a failure changes nothing visible.
-    let _ = crate::sched::yield_to_training();
+    let _ = crate::thread_policy::yield_to_training();
     let mut terminal = ratatui::init();
     // ratatui's panic hook restores raw mode and the screen; the mouse capture is ours to
     // end, on a panic too, or the shell would receive mouse reports as typed text.

@@ -9,9 +9,8 @@ use crate::runs::{RunRecord, UnitRecord, UnitStatus};
 use crate::session::Fold;
 use crate::spec::Io;
 
-/// Training throughput assumed for the picker's estimates, in dense-equivalent FLOP/s (the
-/// FLOPs of a dense first layer per second). On the 2-core machine with AVX-512 the fused path
-/// made 130–146 per net in `bench`, and a whole `run paper-2019` (two variants at once) 168.
+/// Training throughput assumed for the picker's estimates before this CPU has timed a run,
+/// in dense-equivalent FLOP/s (docs/BENCHMARKS.md, "Constants and what set them").
 pub const ASSUMED_FLOPS: f64 = 150e9;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -512,7 +511,7 @@ impl RunView {
         let mut out = EventOutcome::default();
         self.record.apply(&event);
         match event {
-            Event::VariantStarted { index, .. } => {
+            Event::UnitStarted { index, .. } => {
                 self.running = Some(index);
                 self.batch_losses.clear();
                 self.batch_span = 1;
@@ -550,9 +549,9 @@ impl RunView {
                     self.book_batch(x, loss as f64);
                 }
             }
-            Event::VariantFinished { .. }
-            | Event::VariantFailed { .. }
-            | Event::VariantSkipped { .. } => self.running = None,
+            Event::UnitFinished { .. } | Event::UnitFailed { .. } | Event::UnitSkipped { .. } => {
+                self.running = None
+            }
             Event::Paused => self.paused = true,
             Event::Resumed => self.paused = false,
             Event::RunFinished { cancelled } => return self.on_run_finished(cancelled),

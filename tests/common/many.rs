@@ -24,7 +24,7 @@ pub fn app_with_variants(n: usize, epochs: usize) -> App {
         None,
     ));
     for i in 0..n / 2 {
-        app.update(Msg::Engine(Event::VariantStarted {
+        app.update(Msg::Engine(Event::UnitStarted {
             index: i,
             name: String::new(),
             epochs: 20,
@@ -43,7 +43,7 @@ pub fn app_with_variants(n: usize, epochs: usize) -> App {
             };
             app.update(Msg::Engine(Event::EpochEnd { index: i, metrics }));
         }
-        app.update(Msg::Engine(Event::VariantFinished {
+        app.update(Msg::Engine(Event::UnitFinished {
             index: i,
             seconds: 3.0,
             weights: None,

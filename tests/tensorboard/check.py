@@ -38,7 +38,8 @@ def unit_of(tb_dir, folder):
 def main(tb_dir, epochs_csv):
     rows = {}
     for r in csv.DictReader(open(epochs_csv)):
-        rows.setdefault(r["variant"], []).append(r)
+        # The unit's name: `unit` (older exports: `variant`).
+        rows.setdefault(r.get("unit", r.get("variant")), []).append(r)
     checked = 0
     seen = set()
     folders = sorted(os.listdir(tb_dir))

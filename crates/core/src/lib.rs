@@ -11,7 +11,7 @@ pub mod model;
 pub mod optim;
 pub mod preset;
 pub mod runs;
-pub mod sched;
 pub mod signals;
 pub mod spec;
 pub mod text;
+pub mod thread_policy;

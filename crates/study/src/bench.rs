@@ -229,7 +229,7 @@ fn bench_arch(
                 seconds.push(metrics.seconds as f64);
                 acc = metrics.test_acc;
             }
-            Event::VariantFailed { message, .. } => anyhow::bail!("{arch}: {message}"),
+            Event::UnitFailed { message, .. } => anyhow::bail!("{arch}: {message}"),
             Event::RunFinished { .. } => break,
             _ => {}
         }

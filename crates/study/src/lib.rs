@@ -4,7 +4,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub use mnist_lab_core::{
-    data, engine, fast, files, model, optim, preset, runs, sched, signals, spec, text,
+    data, engine, fast, files, model, optim, preset, runs, signals, spec, text, thread_policy,
 };
 
 pub mod bench;

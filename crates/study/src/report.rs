@@ -134,7 +134,7 @@ pub fn estimate_text(e: &crate::insight::stats::Estimate, digits: usize) -> Stri
 }
 
 /// A least-squares mean: "0.0812 [0.0790, 0.0834]", or "not estimable".
-pub fn level_mean_text(e: &crate::insight::model::LevelMean, digits: usize) -> String {
+pub fn level_mean_text(e: &crate::insight::linear_model::LevelMean, digits: usize) -> String {
     let raw = if e.model { "" } else { " (raw mean)" };
     if e.mean.is_finite() && e.se.is_finite() {
         format!(

@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use super::{done, Ctx, Reply};
 use crate::insight::factors::{self, Factor};
-use crate::insight::model::{Anova, AnovaError, LevelMean};
+use crate::insight::linear_model::{Anova, AnovaError, LevelMean};
 use crate::insight::stats::Design;
 use crate::runs::RunRecord;
 use crate::spec::Metric;
@@ -66,8 +66,8 @@ impl FactorsView {
         let n = run.map_or(0, |r| factors::varying(&r.record).len());
         let next = |i: usize| if n == 0 { 0 } else { (i + 1) % n };
         match action {
-            Action::RowFactor => self.row = next(self.row),
-            Action::ColFactor => self.col = next(self.col),
+            Action::Less => self.row = next(self.row),
+            Action::More => self.col = next(self.col),
             Action::Metric => {
                 let mut m = self.metric.next();
                 while !m.is_result() {
@@ -97,8 +97,8 @@ impl FactorsView {
             key,
             design: crate::insight::stats::design(record),
             ranking: factors::ranking(record, self.metric),
-            effects: crate::insight::model::main_effects(record, self.metric),
-            anova: crate::insight::model::anova(record, self.metric),
+            effects: crate::insight::linear_model::main_effects(record, self.metric),
+            anova: crate::insight::linear_model::anova(record, self.metric),
         });
     }
 

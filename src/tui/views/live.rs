@@ -21,12 +21,8 @@ pub fn on_action(action: Action, charts: &mut ChartOptions) -> Reply {
     match action {
         Action::Smooth => charts.smooth = !charts.smooth,
         // `[`/`]`: the batch EMA's weight, as in the overlay.
-        Action::RowFactor | Action::ColFactor => {
-            let step = if action == Action::ColFactor {
-                0.05
-            } else {
-                -0.05
-            };
+        Action::Less | Action::More => {
+            let step = if action == Action::More { 0.05 } else { -0.05 };
             charts.batch_weight = ((charts.batch_weight + step) * 100.0).round() / 100.0;
             charts.batch_weight = charts.batch_weight.clamp(0.0, 0.99);
             charts.smooth = true;

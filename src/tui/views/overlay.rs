@@ -52,12 +52,8 @@ impl OverlayView {
         match action {
             Action::Metric => self.metric = self.metric.next(),
             Action::Smooth => self.smooth = !self.smooth,
-            Action::RowFactor | Action::ColFactor => {
-                let step = if action == Action::ColFactor {
-                    0.1
-                } else {
-                    -0.1
-                };
+            Action::Less | Action::More => {
+                let step = if action == Action::More { 0.1 } else { -0.1 };
                 self.strength = ((self.strength + step) * 100.0).round() / 100.0;
                 self.strength = self.strength.clamp(0.0, 0.99);
                 self.smooth = true;

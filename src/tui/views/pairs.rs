@@ -26,8 +26,8 @@ impl PairsView {
     /// `[` and `]` pick B among the variants.
     pub fn on_action(&mut self, action: Action, run: Option<&RunView>) -> Reply {
         let step_back = match action {
-            Action::RowFactor => true,
-            Action::ColFactor => false,
+            Action::Less => true,
+            Action::More => false,
             _ => return None,
         };
         let groups = run.map_or(0, |r| stats::variant_groups(&r.record).len());

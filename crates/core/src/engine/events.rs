@@ -10,7 +10,10 @@ pub enum Event {
         preset: String,
         variants: usize,
     },
-    VariantStarted {
+    // Named for a unit (one variant trained with one seed); older writers' JSON said
+    // `VariantStarted`.
+    #[serde(alias = "VariantStarted")]
+    UnitStarted {
         index: usize,
         name: String,
         epochs: usize,
@@ -37,7 +40,10 @@ pub enum Event {
         index: usize,
         metrics: EpochMetrics,
     },
-    VariantFinished {
+    // Named for a unit (one variant trained with one seed); older writers' JSON said
+    // `VariantFinished`.
+    #[serde(alias = "VariantFinished")]
+    UnitFinished {
         index: usize,
         seconds: f32,
         /// Where the trained weights were saved (safetensors; relative to the run folder when
@@ -48,14 +54,20 @@ pub enum Event {
     Warning {
         message: String,
     },
-    VariantFailed {
+    // Named for a unit (one variant trained with one seed); older writers' JSON said
+    // `VariantFailed`.
+    #[serde(alias = "VariantFailed")]
+    UnitFailed {
         index: usize,
         kind: FailKind,
         /// 1-based epoch in which it happened, when known.
         epoch: Option<usize>,
         message: String,
     },
-    VariantSkipped {
+    // Named for a unit (one variant trained with one seed); older writers' JSON said
+    // `VariantSkipped`.
+    #[serde(alias = "VariantSkipped")]
+    UnitSkipped {
         index: usize,
     },
     /// Early stopping ended the unit after `epoch`; `best_epoch` had the lowest validation
@@ -83,11 +95,11 @@ impl Event {
     /// The unit whose record this event changes (not batch progress, which is not kept).
     pub fn unit(&self) -> Option<usize> {
         match self {
-            Event::VariantStarted { index, .. }
+            Event::UnitStarted { index, .. }
             | Event::EpochEnd { index, .. }
-            | Event::VariantFinished { index, .. }
-            | Event::VariantFailed { index, .. }
-            | Event::VariantSkipped { index }
+            | Event::UnitFinished { index, .. }
+            | Event::UnitFailed { index, .. }
+            | Event::UnitSkipped { index }
             | Event::EarlyStopped { index, .. }
             | Event::KeptEpoch { index, .. } => Some(*index),
             _ => None,

@@ -47,13 +47,8 @@ impl GroupKey {
     }
 }
 
-/// The largest network (in weights) trained in lockstep. Measured on a 2-core AMD EPYC with a
-/// 32 MB L3 (`run` of 5 variants x 3 seeds, 2 epochs, `--one-by-one` against lockstep,
-/// seconds per unit-epoch): 64-32 0.1 against 0.2, 128-64 0.2 against 0.3, 256-128 0.50
-/// against 0.59, 512 (407 K weights) 0.73 against 0.79; but 512-128 (468 K) 1.06 against
-/// 1.05 and 512-256-128 1.58 against 1.52 on paper-2019-seeds. A step of a large net costs
-/// far more than packing its batch, and five units' weights, gradients and optimiser state
-/// (16 bytes a weight) no longer fit in the cache together.
+/// The largest network (in weights) trained in lockstep: past it, a step costs more than
+/// packing its batch saves (docs/BENCHMARKS.md, "Constants and what set them").
 pub const MAX_WEIGHTS: usize = 420_000;
 
 /// The units `indices` (in order) in groups that can train in lockstep: each group in the

@@ -102,7 +102,7 @@ pub fn in_training_pool_of<R: Send>(threads: Option<usize>, work: impl FnOnce() 
 
 /// The training workers: named for the panic hook, flushing denormals (they make some kernels
 /// ~100x slower and change nothing visible in the results), and at the default scheduling policy even when created from the UI thread, which gives way
-/// to them (`sched::yield_to_training`).
+/// to them (`thread_policy::yield_to_training`).
 fn build_training_pool(
     threads: Option<usize>,
 ) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
@@ -111,12 +111,12 @@ fn build_training_pool(
         .thread_name(|i| format!("{ENGINE_THREAD}-{i}"))
         .start_handler(|_| {
             dfdx::flush_denormals_to_zero();
-            let _ = crate::sched::default_policy();
+            let _ = crate::thread_policy::default_policy();
         })
         .build()
 }
 
-/// Keeps panics of the engine thread off the terminal (they become VariantFailed events);
+/// Keeps panics of the engine thread off the terminal (they become UnitFailed events);
 /// every other thread's panics go to the previous hook (e.g. ratatui's terminal restore).
 fn quiet_engine_panics() {
     static ONCE: Once = Once::new();
@@ -271,26 +271,26 @@ fn ended_event(
     result: std::thread::Result<Result<Outcome, TrainError>>,
 ) -> Option<Event> {
     Some(match result {
-        Ok(Ok(Outcome::Finished(weights))) => Event::VariantFinished {
+        Ok(Ok(Outcome::Finished(weights))) => Event::UnitFinished {
             index,
             seconds: started.elapsed().as_secs_f32(),
             weights,
         },
-        Ok(Ok(Outcome::Skipped)) => Event::VariantSkipped { index },
+        Ok(Ok(Outcome::Skipped)) => Event::UnitSkipped { index },
         Ok(Ok(Outcome::Cancelled)) => return None,
-        Ok(Err(e @ TrainError::Diverged { epoch, .. })) => Event::VariantFailed {
+        Ok(Err(e @ TrainError::Diverged { epoch, .. })) => Event::UnitFailed {
             index,
             kind: FailKind::Diverged,
             epoch: Some(epoch),
             message: e.to_string(),
         },
-        Ok(Err(e @ TrainError::Failed { epoch, .. })) => Event::VariantFailed {
+        Ok(Err(e @ TrainError::Failed { epoch, .. })) => Event::UnitFailed {
             index,
             kind: FailKind::Error,
             epoch,
             message: e.to_string(),
         },
-        Err(payload) => Event::VariantFailed {
+        Err(payload) => Event::UnitFailed {
             index,
             kind: FailKind::Panicked,
             epoch: None,
@@ -323,9 +323,9 @@ mod tests {
     #[test]
     fn training_workers_run_at_the_default_policy_when_the_ui_gives_way() {
         let policy = std::thread::spawn(|| {
-            crate::sched::yield_to_training().unwrap();
+            crate::thread_policy::yield_to_training().unwrap();
             let pool = build_training_pool(None).unwrap();
-            pool.install(crate::sched::current_policy)
+            pool.install(crate::thread_policy::current_policy)
         })
         .join()
         .unwrap();

@@ -646,7 +646,7 @@ impl Epoch {
 }
 
 impl<'a, T: Trainer> UnitRun<'a, T> {
-    /// Announces the unit (VariantStarted); Err: it ended already (a bad plan, a cancel).
+    /// Announces the unit (UnitStarted); Err: it ended already (a bad plan, a cancel).
     pub fn start(job: TrainJob<'a>, trainer: T) -> Result<Self, Done> {
         let spec = job.spec;
         let plan = spec.train_plan(job.data.train.len()).map_err(|m| {
@@ -656,7 +656,7 @@ impl<'a, T: Trainer> UnitRun<'a, T> {
             })
         })?;
         let per_epoch = data::batch_count(plan.train, spec.batch_size);
-        if job.control.emit(Event::VariantStarted {
+        if job.control.emit(Event::UnitStarted {
             index: job.index,
             name: spec.name.clone(),
             epochs: spec.epochs,

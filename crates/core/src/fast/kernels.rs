@@ -396,15 +396,8 @@ pub fn linear_backward(
 }
 
 /// From `JOIN_FROM` to below `JOIN_BELOW` multiply-adds per GEMM, a layer's backward runs
-/// its weight and input gradients side by side, each on one thread, instead of splitting
-/// each over both. Measured with `bench --profile` on 512-256-128-64-32 (2-core Xeon, three
-/// alternating pairs): the 256→128 and 128→64 layers' backward took 0.18–0.20 and 0.10–0.13
-/// ms/step side by side against 0.26–0.36 and 0.14–0.19 split; the 64→32 layer (262 K
-/// multiply-adds) took 0.06–0.07 side by side against 0.02–0.03, so smaller ones stay serial.
-/// The 512→256 layer (16.8 M) also gains (2-core AMD EPYC, `bench --profile`, alternating):
-/// 0.43 and 0.43 ms/step side by side against 0.56 and 0.60 split on 512-256-128, 0.55 and
-/// 0.43 against 0.62 and 0.61 on the 5-layer net. Alone and warm, each of its GEMMs splits
-/// well (about 190 GFLOP/s); inside a step the split ones ran at about 105.
+/// its weight and input gradients side by side, one thread each, instead of splitting each
+/// over both: it paid on 2-core machines (docs/BENCHMARKS.md, "Constants and what set them").
 pub const JOIN_FROM: usize = 512 * 1024;
 pub const JOIN_BELOW: usize = 32 * 1024 * 1024;
 

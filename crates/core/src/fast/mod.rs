@@ -5,12 +5,12 @@ pub mod batch;
 pub mod init;
 pub mod kernels;
 pub mod net;
-pub mod optim;
 pub mod params;
 pub mod profile;
 pub mod sparse;
+pub mod update;
 pub mod weights;
 pub mod wide;
 
 pub use net::{FastNet, Input};
-pub use optim::FastOptimizer;
+pub use update::FastOptimizer;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{col, num, table, Column, TableWriter};
 use crate::insight::factors::Layout;
-use crate::insight::model::{self, Fitted};
+use crate::insight::linear_model::{self as model, Fitted};
 use crate::insight::stats::{self, Adjustment, Comparison};
 use crate::report;
 use crate::runs::RunRecord;

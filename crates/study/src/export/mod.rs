@@ -89,12 +89,13 @@ pub fn table<T>(columns: Vec<Column<T>>, rows: impl IntoIterator<Item = T>) -> S
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// One row per unit per epoch (`variant` is the unit's name; `group` the variant it repeats).
+/// One row per unit per epoch: `unit` is the unit's name, `variant` the variant it repeats
+/// (files of older versions called them `variant` and `group`).
 pub fn epochs_csv(record: &RunRecord) -> String {
     type Row<'r> = (&'r UnitRecord, &'r EpochMetrics);
     let opt = |x: Option<f32>| x.map(|x| x.to_string()).unwrap_or_default();
     let columns: Vec<Column<Row>> = vec![
-        col("variant", |(v, _): &Row| v.spec.name.clone()),
+        col("unit", |(v, _): &Row| v.spec.name.clone()),
         col("epoch", |(_, m): &Row| m.epoch.to_string()),
         col("train_loss", |(_, m): &Row| m.train_loss.to_string()),
         col("train_acc", |(_, m): &Row| m.train_acc.to_string()),
@@ -104,7 +105,7 @@ pub fn epochs_csv(record: &RunRecord) -> String {
         col("val_loss", move |(_, m): &Row| opt(m.val_loss)),
         col("val_acc", move |(_, m): &Row| opt(m.val_acc)),
         col("lr", move |(_, m): &Row| opt(m.lr)),
-        col("group", |(v, _): &Row| v.spec.variant_name().to_string()),
+        col("variant", |(v, _): &Row| v.spec.variant_name().to_string()),
         col("seed", |(v, _): &Row| v.spec.seed.to_string()),
     ];
     let rows = record
@@ -178,9 +179,7 @@ pub fn summary_csv(record: &RunRecord) -> String {
         col("optimizer", |v: &VariantStats| v.spec.optimizer.label()),
         col("lr", |v: &VariantStats| v.spec.optimizer.lr().to_string()),
         col("activation", |v: &VariantStats| v.spec.activation.label()),
-        col("bn_dropout", |v: &VariantStats| {
-            v.spec.placement.to_string()
-        }),
+        col("placement", |v: &VariantStats| v.spec.placement.to_string()),
         col("validation", |v: &VariantStats| v.spec.validation.label()),
         col("study_test_loss", move |v: &VariantStats| {
             opt(v.reference.map(|r| r.test_loss))

@@ -4,7 +4,7 @@ pub mod confusion;
 pub mod curves;
 pub mod dist;
 pub mod factors;
-pub mod model;
+pub mod linear_model;
 pub mod plan;
 pub mod rounds;
 pub mod stats;

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::factors::Layout;
-use super::model::Fitted;
+use super::linear_model::Fitted;
 use super::stats::{self, ALPHA, POWER};
 use crate::runs::RunRecord;
 use crate::spec::Metric;

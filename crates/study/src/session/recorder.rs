@@ -23,7 +23,7 @@ pub trait Fold {
 impl Fold for RunRecord {
     fn apply(&mut self, event: &Event) -> bool {
         match event {
-            Event::VariantStarted { index, .. } => {
+            Event::UnitStarted { index, .. } => {
                 if let Some(v) = self.units.get_mut(*index) {
                     v.status = UnitStatus::Running;
                     v.history.clear();
@@ -60,7 +60,7 @@ impl Fold for RunRecord {
                 }
                 false
             }
-            Event::VariantFinished {
+            Event::UnitFinished {
                 index,
                 seconds,
                 weights,
@@ -72,7 +72,7 @@ impl Fold for RunRecord {
                 }
                 true
             }
-            Event::VariantFailed {
+            Event::UnitFailed {
                 index,
                 kind,
                 epoch,
@@ -88,7 +88,7 @@ impl Fold for RunRecord {
                 }
                 true
             }
-            Event::VariantSkipped { index } => {
+            Event::UnitSkipped { index } => {
                 if let Some(v) = self.units.get_mut(*index) {
                     v.status = UnitStatus::Skipped;
                 }
@@ -504,7 +504,7 @@ impl Sink for Recorder {
         };
         // A unit whose weights stayed in memory still has them recorded (the engine reported
         // none on disk); they go to the rescue folder with the record at the end.
-        if let Event::VariantFinished {
+        if let Event::UnitFinished {
             index,
             weights: None,
             ..
@@ -521,9 +521,7 @@ impl Sink for Recorder {
         let warning = self.save();
         let ended = matches!(
             event,
-            Event::VariantFinished { .. }
-                | Event::VariantFailed { .. }
-                | Event::VariantSkipped { .. }
+            Event::UnitFinished { .. } | Event::UnitFailed { .. } | Event::UnitSkipped { .. }
         );
         if ended && !self.dirty.contains(&index) {
             // On disk: another writer may have the lock now. One that could not be written
@@ -576,7 +574,7 @@ mod tests {
     }
 
     fn finished(index: usize) -> Event {
-        Event::VariantFinished {
+        Event::UnitFinished {
             index,
             seconds: 1.0,
             weights: None,
