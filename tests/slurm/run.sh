@@ -11,6 +11,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${1:-$root/target/release/mnist-lab}
+# Absolute: the jobs and steps below run from other folders.
+bin=$(realpath "$bin" 2>/dev/null || echo "$bin")
 [ -x "$bin" ] || { echo "slurm test: no mnist-lab binary at $bin (cargo build --release)" >&2; exit 2; }
 
 if ! command -v sbatch >/dev/null || ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then

@@ -3,6 +3,7 @@ loss and accuracy, learning rate) at every epoch, exactly (both are float32), an
 text. Each folder's unit is the one its settings text names; every unit of epochs.csv must have
 exactly one folder. Exits non-zero with the first difference. usage: check.py TB_DIR EPOCHS_CSV"""
 import csv
+import json
 import os
 import re
 import struct
@@ -32,7 +33,8 @@ def unit_of(tb_dir, folder):
     m = re.search(r'name: "((?:[^"\\]|\\.)*)"', text)
     if not m:
         sys.exit(f"{folder}: settings text names no unit: {text[:200]}")
-    return m.group(1).encode().decode("unicode_escape"), acc
+    # The name as the settings text quotes it: JSON's escapes, UTF-8 kept.
+    return json.loads('"' + m.group(1) + '"'), acc
 
 
 def main(tb_dir, epochs_csv):

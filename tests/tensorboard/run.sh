@@ -9,6 +9,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 bin=${1:-$root/target/release/mnist-lab}
+# Absolute: the jobs and steps below run from other folders.
+bin=$(realpath "$bin" 2>/dev/null || echo "$bin")
 [ -x "$bin" ] || { echo "tensorboard check: no mnist-lab binary at $bin (cargo build --release)" >&2; exit 2; }
 TENSORBOARD_VERSION=2.20.0
 venv="${TB_VENV:-$root/target/tb-venv-$TENSORBOARD_VERSION}"

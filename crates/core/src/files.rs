@@ -57,6 +57,11 @@ pub fn open_regular(path: &Path) -> std::io::Result<File> {
         }
         Err(e) => return Err(e),
     };
+    only_regular(f, path)
+}
+
+/// `f`, opened at `path`, if it is a regular file; else refused, saying what it is.
+fn only_regular(f: File, path: &Path) -> std::io::Result<File> {
     let ft = f.metadata()?.file_type();
     if !ft.is_file() {
         return Err(refused(
@@ -67,10 +72,8 @@ pub fn open_regular(path: &Path) -> std::io::Result<File> {
     Ok(f)
 }
 
-/// `open_regular`, refusing a file larger than `limit` bytes before anything is read.
-pub fn open_bounded(path: &Path, limit: u64) -> std::io::Result<(File, u64)> {
-    let f = open_regular(path)?;
-    let len = f.metadata()?.len();
+/// Refuses a file of `len` bytes where at most `limit` are read.
+fn within(path: &Path, len: u64, limit: u64) -> std::io::Result<()> {
     if len > limit {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
@@ -80,6 +83,14 @@ pub fn open_bounded(path: &Path, limit: u64) -> std::io::Result<(File, u64)> {
             ),
         ));
     }
+    Ok(())
+}
+
+/// `open_regular`, refusing a file larger than `limit` bytes before anything is read.
+pub fn open_bounded(path: &Path, limit: u64) -> std::io::Result<(File, u64)> {
+    let f = open_regular(path)?;
+    let len = f.metadata()?.len();
+    within(path, len, limit)?;
     Ok((f, len))
 }
 
@@ -95,15 +106,7 @@ pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
 pub fn read_data_text(path: &Path) -> std::io::Result<String> {
     let f = open_data(path)?;
     let len = f.metadata()?.len();
-    if len > TEXT_LIMIT {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!(
-                "{}: {len} bytes, more than the {TEXT_LIMIT} such a file may hold",
-                path.display()
-            ),
-        ));
-    }
+    within(path, len, TEXT_LIMIT)?;
     let bytes = read_up_to(path, f, len, TEXT_LIMIT)?;
     String::from_utf8(bytes).map_err(|_| {
         std::io::Error::new(
@@ -156,12 +159,5 @@ pub fn open_data(path: &Path) -> std::io::Result<File> {
         .read(true)
         .custom_flags(libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)?;
-    let ft = f.metadata()?.file_type();
-    if !ft.is_file() {
-        return Err(refused(
-            path,
-            format!("is {}, not a regular file", kind_of(ft)),
-        ));
-    }
-    Ok(f)
+    only_regular(f, path)
 }
