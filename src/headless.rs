@@ -466,8 +466,17 @@ pub fn list_runs(root: &Path, out: &mut dyn Write) -> Result<()> {
                     r.best_accuracy()
                         .map(|a| format!("{a:.4}"))
                         .unwrap_or_else(|| "-".into()),
-                    if p.resumable() { "  (resumable)" } else { "" }
+                    if p.resumable() { "  (resumable)" } else { "" },
                 )?;
+                // The overrides it was started with, on a line of their own below it.
+                if !r.overrides.is_empty() {
+                    writeln!(
+                        out,
+                        "{:<40} started with {}",
+                        "",
+                        escape(&r.overrides.join(" "))
+                    )?;
+                }
             }
             Err(e) => writeln!(out, "{:<40} ERROR {}", escape(&p.name()), escape(e))?,
         }

@@ -327,14 +327,55 @@ fn grid_puts_a_past_run_beside_the_current_one() {
     let p = preset::load("quick").unwrap();
     let mut other = RunRecord::new(&p, Environment::detect("t"));
     other.units[0].status = mnist_lab::runs::UnitStatus::Finished;
-    other.units[0].history.push(metrics(1, 0.3333, 0.9111));
+    // A loss far above any of this run's: the one scale must reach it.
+    other.units[0].history.push(metrics(1, 0.9333, 0.9111));
     app.compare = vec![("20250101-000000-quick".into(), other)];
     app.update(Msg::Key(KeyEvent::from(KeyCode::Char('2'))));
     let s = draw(&app, 200, 60);
     assert!(contains(&s, "this run · paper-2019"));
     assert!(contains(&s, "compare · 20250101-000000-quick"));
-    assert!(contains(&s, "L 0.3333 A 0.9111"));
+    assert!(contains(&s, "L 0.9333 A 0.9111"));
     assert!(contains(&s, "L 0.0100 A 0.9800"));
+    // One y-scale means one scale across the runs (issue "The dashboard shows only what is
+    // true", 4): every cell's top label, this run's and the compared run's, is the same.
+    let (buf, hits) = common::screen::drawn(&app, 200, 60);
+    let tops: std::collections::BTreeSet<String> =
+        (0..app.run.as_ref().unwrap().record.units.len())
+            .filter_map(|i| hits.find(mnist_lab::tui::hits::Target::Unit(i)))
+            .map(|cell| {
+                // The label sits on the cell's chart's first row, at its left edge.
+                (cell.y..cell.y + cell.height)
+                    .find_map(|y| {
+                        let row: String =
+                            (cell.x..cell.x + 6).map(|x| buf[(x, y)].symbol()).collect();
+                        let t: String = row
+                            .trim_start_matches(['│', ' '])
+                            .chars()
+                            .take_while(|c| c.is_ascii_digit() || *c == '.')
+                            .collect();
+                        (t.len() == 4 && t.chars().nth(1) == Some('.')).then_some(t)
+                    })
+                    .unwrap_or_default()
+            })
+            .filter(|t| !t.is_empty())
+            .collect();
+    let first = hits.find(mnist_lab::tui::hits::Target::Unit(0)).unwrap();
+    let rows: Vec<String> = (first.y..first.y + first.height)
+        .map(|y| {
+            (first.x..first.x + first.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect()
+        })
+        .collect();
+    assert_eq!(tops.len(), 1, "{tops:?} {rows:#?}");
+    let top = tops.into_iter().next().unwrap();
+    let top: f64 = top.parse().unwrap();
+    assert!(
+        top >= 0.93,
+        "the compared run's 0.9333 is inside the one scale: {top}"
+    );
+    // A cell says its own last epoch: the compared unit trained one epoch.
+    assert!(contains(&s, "ep 1"), "{s:#?}");
 }
 
 #[test]

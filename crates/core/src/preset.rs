@@ -372,6 +372,9 @@ pub struct Preset {
     /// What trains it (`engine: Dfdx` in `defaults`; the fast path when unset).
     #[serde(default)]
     pub engine: Engine,
+    /// The command-line overrides applied to it, as given (`--arch 1000-300`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
 }
 
 impl Preset {
@@ -635,6 +638,7 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
         units,
         until,
         engine: d.engine.unwrap_or_default(),
+        overrides: Vec::new(),
     })
 }
 

@@ -215,6 +215,7 @@ fn bench_arch(
         } else {
             crate::spec::Engine::Fast
         },
+        overrides: Vec::new(),
     };
     let options = EngineOptions {
         kernel,

@@ -177,7 +177,7 @@ fn shared_range<'a>(
 }
 
 /// Draws the y-range's ends in the chart's corners: the cell's minimal axis.
-fn axis_labels(frame: &mut Frame, area: Rect, y: (f64, f64), log: bool, x_max: f64, theme: Theme) {
+fn axis_labels(frame: &mut Frame, area: Rect, y: (f64, f64), log: bool, last: usize, theme: Theme) {
     if area.height < 2 || area.width < 6 {
         return;
     }
@@ -200,8 +200,9 @@ fn axis_labels(frame: &mut Frame, area: Rect, y: (f64, f64), log: bool, x_max: f
     for (r, t) in [at(area.y, fmt(y.1)), at(area.bottom() - 1, fmt(y.0))] {
         frame.render_widget(Paragraph::new(Line::styled(t, theme.dim())), r);
     }
-    // The epoch axis: its last epoch at the bottom right (the first is 1, at the left).
-    let last = format!("ep {x_max:.0}");
+    // The cell's own last epoch at the bottom right (the axis may run further, shared with
+    // longer runs beside it).
+    let last = format!("ep {last}");
     let w = last.chars().count() as u16;
     if area.width >= w + 8 {
         frame.render_widget(
@@ -214,6 +215,44 @@ fn axis_labels(frame: &mut Frame, area: Rect, y: (f64, f64), log: bool, x_max: f
             },
         );
     }
+}
+
+/// The y-range of one run's cells (`shared_range` of what its cells draw: a curve per unit,
+/// or a mean and band per variant repeated over seeds).
+fn record_range(ctx: &Ctx, record: &RunRecord) -> Option<(f64, f64)> {
+    let log = ctx.charts.log_scale;
+    if crate::report::has_repeats(record) {
+        let series: Vec<crate::tui::widgets::chart::Series> =
+            crate::insight::stats::variant_groups(record)
+                .iter()
+                .map(|g| {
+                    let units: Vec<&crate::runs::UnitRecord> =
+                        g.iter().map(|&i| &record.units[i]).collect();
+                    crate::tui::widgets::chart::mean_band_series(&units, log)
+                })
+                .collect();
+        shared_range(series.iter(), log)
+    } else {
+        let series: Vec<crate::tui::widgets::chart::Series> = record
+            .units
+            .iter()
+            .filter(|v| !v.history.is_empty())
+            .map(|v| crate::tui::widgets::chart::loss_series_with(v, &[], log, None))
+            .collect();
+        shared_range(series.iter(), log)
+    }
+}
+
+/// The one y-scale of every cell on screen, this run's and the compared runs' alike (so the
+/// caption's "one y-scale" holds across them); None with a scale per cell (`v`).
+fn grid_range(ctx: &Ctx) -> Option<(f64, f64)> {
+    if !ctx.charts.shared_y {
+        return None;
+    }
+    std::iter::once(&ctx.run.record)
+        .chain(ctx.compare.iter().map(|(_, r)| r))
+        .filter_map(|r| record_range(ctx, r))
+        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
 }
 
 /// The epoch axis every cell shares: the longest unit of this run and of the runs compared
@@ -270,8 +309,7 @@ fn draw_cells(
             })
         })
         .collect();
-    let shared =
-        shared_range(series.iter().flatten(), ctx.charts.log_scale).filter(|_| ctx.charts.shared_y);
+    let shared = grid_range(ctx);
     let best = best_index(record.units.iter().map(|v| {
         v.final_metrics()
             .filter(|_| v.status == UnitStatus::Finished)
@@ -430,7 +468,8 @@ fn render_cell(
     frame.render_widget(Paragraph::new(summary), line_area);
     if let Some(s) = series {
         frame.render_widget(chart(&s, Block::new(), theme, false), chart_area);
-        axis_labels(frame, chart_area, s.y, s.log, s.x_max, theme);
+        let last = v.history.last().map_or(0, |m| m.epoch);
+        axis_labels(frame, chart_area, s.y, s.log, last, theme);
     }
 }
 
@@ -478,7 +517,7 @@ fn draw_variant_cells(
             crate::tui::widgets::chart::mean_band_series(&units, ctx.charts.log_scale)
         })
         .collect();
-    let shared = shared_range(series.iter(), ctx.charts.log_scale).filter(|_| ctx.charts.shared_y);
+    let shared = grid_range(ctx);
     let best = best_index(stats.iter().map(|s| (s.loss.n > 0).then_some(s.loss.mean)));
     for r in 0..rows_visible {
         for c in 0..cols {
@@ -545,7 +584,12 @@ fn draw_variant_cells(
             }
             if !s.test.is_empty() {
                 frame.render_widget(chart(&s, Block::new(), theme, false), chart_area);
-                axis_labels(frame, chart_area, s.y, s.log, s.x_max, theme);
+                let last = units
+                    .iter()
+                    .filter_map(|u| u.history.last().map(|m| m.epoch))
+                    .max()
+                    .unwrap_or(0);
+                axis_labels(frame, chart_area, s.y, s.log, last, theme);
             }
         }
     }

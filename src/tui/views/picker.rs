@@ -593,8 +593,13 @@ pub fn trained_with(r: &RunRecord) -> String {
         "-" => format!("all {what} images"),
         n => format!("{n} {what} images"),
     };
+    let overrides = if r.overrides.is_empty() {
+        String::new()
+    } else {
+        format!(" · started with {}", r.overrides.join(" "))
+    };
     format!(
-        "{} engine · epochs {epochs} · seeds {seeds} · {} · {}",
+        "{} engine · epochs {epochs} · seeds {seeds} · {} · {}{overrides}",
         r.engine,
         images(|s| s.train_subset, "training"),
         images(|s| s.test_subset, "test")

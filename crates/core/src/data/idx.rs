@@ -274,30 +274,28 @@ fn read_declared(path: &Path, mut r: impl Read, magic: Option<u32>) -> Result<Ve
     Ok(out)
 }
 
-/// Un-gzips `raw` when it carries the gzip magic; otherwise returns it unchanged.
+/// `raw` as `read_maybe_gz` reads a file: un-gzipped when it carries the gzip magic, and no
+/// further than its IDX header declares (the fuzz target and the property tests use it).
 pub fn decode_maybe_gz(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>, DataError> {
     if raw.is_empty() {
         return Err(DataError::Empty {
             path: path.to_path_buf(),
         });
     }
-    if raw.len() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|error| DataError::Gzip {
-                path: path.to_path_buf(),
-                error,
-            })?;
-        if out.is_empty() {
-            return Err(DataError::Empty {
-                path: path.to_path_buf(),
-            });
-        }
-        Ok(out)
+    let out = if raw.starts_with(&[0x1f, 0x8b]) {
+        read_declared(path, flate2::read::GzDecoder::new(&raw[..]), None).map_err(|e| match e {
+            DataError::Io { path, error } => DataError::Gzip { path, error },
+            e => e,
+        })?
     } else {
-        Ok(raw)
+        read_declared(path, &raw[..], None)?
+    };
+    if out.is_empty() {
+        return Err(DataError::Empty {
+            path: path.to_path_buf(),
+        });
     }
+    Ok(out)
 }
 
 fn be_u32(bytes: &[u8], at: usize) -> u32 {

@@ -129,5 +129,6 @@ pub fn preset_of(record: &RunRecord) -> Preset {
         units: record.units.iter().map(|v| v.spec.clone()).collect(),
         until: record.until,
         engine: record.engine,
+        overrides: record.overrides.clone(),
     }
 }

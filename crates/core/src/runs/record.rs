@@ -255,6 +255,9 @@ pub struct RunRecord {
     /// What trained the run; runs recorded before the choice existed read as the fast path.
     #[serde(default)]
     pub engine: crate::spec::Engine,
+    /// The command-line overrides the run was started with, as given (`--arch 1000-300`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
     /// The record's format (`RECORD_FORMAT`); None in runs recorded before it was kept. From
     /// format 3 on, a manifest must name its data set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -327,6 +330,7 @@ impl RunRecord {
             data: None,
             until: preset.until,
             engine: preset.engine,
+            overrides: preset.overrides.clone(),
             format: None,
             rounds: Vec::new(),
         }

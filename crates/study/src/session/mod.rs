@@ -29,6 +29,67 @@ pub struct Overrides {
     pub engine: Option<crate::spec::Engine>,
 }
 
+impl Overrides {
+    /// The overrides as they were given, one flag each (`--arch 1000-300`), for the run's
+    /// record: its detail and the runs table show them.
+    pub fn said(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut flag = |name: &str, value: Option<String>| {
+            if let Some(v) = value {
+                out.push(format!("--{name} {v}"));
+            }
+        };
+        flag("arch", self.arch.clone());
+        flag("epochs", self.epochs.map(|n| n.to_string()));
+        flag("seeds", self.seeds.map(|n| n.to_string()));
+        flag("train-subset", self.train_subset.map(|n| n.to_string()));
+        flag("test-subset", self.test_subset.map(|n| n.to_string()));
+        flag("only", (!self.only.is_empty()).then(|| self.only.join(",")));
+        flag("engine", self.engine.map(|e| e.label().to_string()));
+        out
+    }
+}
+
+/// Names that follow the network `--arch` put in: a variant named by its architecture
+/// ("128-64 every") has it replaced ("1000-300 every"); any other gets it appended
+/// ("2L adam every · 1000-300"), and so do all when replacing would make two names one.
+fn rename_for_arch(units: &mut [crate::spec::UnitSpec], arch: &crate::spec::Arch) {
+    let new = arch.name();
+    let replaced = |name: &str, old: &str| -> String {
+        name.split(' ')
+            .map(|w| if w == old { new.as_str() } else { w })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let variants: Vec<(String, String)> = units
+        .iter()
+        .filter(|u| u.arch.name() != new)
+        .map(|u| {
+            let v = u.variant_name().to_string();
+            let r = replaced(&v, &u.arch.name());
+            (v, r)
+        })
+        .collect();
+    let mut renamed: Vec<&String> = variants.iter().map(|(_, r)| r).collect();
+    renamed.sort();
+    renamed.dedup();
+    let distinct: std::collections::BTreeSet<&String> = variants.iter().map(|(v, _)| v).collect();
+    let collide = renamed.len() != distinct.len();
+    for u in units.iter_mut().filter(|u| u.arch.name() != new) {
+        let old_variant = u.variant_name().to_string();
+        let replaced_name = replaced(&old_variant, &u.arch.name());
+        let new_variant = if collide || replaced_name == old_variant {
+            format!("{old_variant} · {new}")
+        } else {
+            replaced_name
+        };
+        u.name = u.name.replacen(&old_variant, &new_variant, 1);
+        if !u.variant.is_empty() {
+            u.variant = new_variant;
+        }
+    }
+}
+
 /// Applies command-line overrides to a loaded preset, with the preset's own limits.
 pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
     if !o.only.is_empty() {
@@ -101,6 +162,10 @@ pub fn apply_overrides(mut preset: Preset, o: &Overrides) -> Result<Preset> {
     if let Some(engine) = o.engine {
         preset.engine = engine;
     }
+    if let Some(a) = &arch {
+        rename_for_arch(&mut preset.units, a);
+    }
+    preset.overrides = o.said();
     for v in &mut preset.units {
         if let Some(a) = &arch {
             // The study's numbers are of the study's network, not of this one.
