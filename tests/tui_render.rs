@@ -1172,3 +1172,33 @@ fn the_batch_ema_stays_with_the_last_batches() {
     assert!(run.batch_span > 1, "the points were merged at least once");
     assert!(checked > 200, "{checked}");
 }
+
+/// Without colour the live view's raw batch losses are dots under the braille EMA, so the two
+/// can be told apart (with colour, a fainter colour does it).
+#[test]
+fn without_colour_raw_batch_losses_are_dots_under_the_ema() {
+    let mut app = paper_app();
+    let running = app
+        .run
+        .as_ref()
+        .unwrap()
+        .running
+        .expect("a unit is running");
+    app.selected = running;
+    app.update(Msg::Engine(Event::Progress {
+        index: running,
+        epoch: 2,
+        batch: 40,
+        batches: 40,
+        running_loss: 0.3,
+        batch_loss: 0.25,
+        batch_losses: (0..40).map(|b| 0.4 - b as f32 * 0.004).collect(),
+        samples_per_sec: 1000.0,
+    }));
+    app.no_color = true;
+    let s = draw(&app, 120, 36);
+    assert!(s.iter().any(|l| l.contains('•')), "{s:#?}");
+    app.no_color = false;
+    let s = draw(&app, 120, 36);
+    assert!(!s.iter().any(|l| l.contains('•')), "{s:#?}");
+}

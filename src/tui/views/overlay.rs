@@ -297,7 +297,9 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
         })
         .collect();
     // Smoothed curves lie over their raw ones, drawn faint first.
-    let raw: Vec<(usize, Vec<(f64, f64)>)> = if state.smooth {
+    // Raw shadows need a fainter colour to be told from the curves; without colour every mark
+    // already names a curve, so they are left out (the title says so).
+    let raw: Vec<(usize, Vec<(f64, f64)>)> = if state.smooth && theme.color {
         visible()
             .map(|(k, c)| (k, c.points.iter().map(|&(x, y)| (x, y_of(y))).collect()))
             .collect()
@@ -328,12 +330,7 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
         .iter()
         .map(|(k, pts)| {
             Dataset::default()
-                // Without colour a raw line is dotted, under its smoothed curve's own mark.
-                .marker(if theme.color {
-                    mark_of(*k, theme.color).0
-                } else {
-                    ratatui::symbols::Marker::Dot
-                })
+                .marker(mark_of(*k, theme.color).0)
                 .graph_type(GraphType::Line)
                 .style({
                     // A visibly fainter colour of the curve's own (terminals drop DIM here).
@@ -362,7 +359,14 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
         metric.name(),
         if log { " (log)" } else { "" },
         if state.smooth {
-            format!(", smoothed {:.2} over raw", state.strength)
+            if theme.color {
+                format!(", smoothed {:.2} over raw", state.strength)
+            } else {
+                format!(
+                    ", smoothed {:.2}, raw not drawn without colour",
+                    state.strength
+                )
+            }
         } else {
             String::new()
         },

@@ -195,8 +195,12 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
         .into_iter()
         .filter(|(data, ..)| !data.is_empty())
         .map(|(data, name, style, scatter)| {
+            let raw_batch = std::ptr::eq(data, &s.batch);
             let (marker, kind) = if scatter {
                 (Marker::Block, GraphType::Scatter)
+            } else if raw_batch && !theme.color {
+                // Without colour the raw batch losses are dots under the braille EMA.
+                (Marker::Dot, GraphType::Line)
             } else {
                 (Marker::Braille, GraphType::Line)
             };
