@@ -27,6 +27,11 @@ fn run(root: &Path, args: &[&str]) -> (std::process::Output, Option<PathBuf>) {
     (out, dir)
 }
 
+/// `mnist-lab ARGS...`, to the end.
+fn lab(args: &[&str], dir: &Path, more: &[&str]) -> std::process::Output {
+    bin().args(args).arg(dir).args(more).output().unwrap()
+}
+
 fn text(o: &std::process::Output) -> String {
     format!(
         "{}{}",
@@ -201,20 +206,10 @@ fn a_run_never_mixes_engines_on_resume_or_join() {
     )
     .unwrap();
     let dir = tmp.path().join("run");
-    let out = bin()
-        .arg("run")
-        .arg(&p)
-        .arg("--run-dir")
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let p = p.to_str().unwrap();
+    let out = lab(&["run", p, "--run-dir"], &dir, &[]);
     assert!(out.status.success(), "{}", text(&out));
-    let out = bin()
-        .args(["run", "--resume"])
-        .arg(&dir)
-        .args(["--engine", "fast"])
-        .output()
-        .unwrap();
+    let out = lab(&["run", "--resume"], &dir, &["--engine", "fast"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("trains on the dfdx engine; --engine fast would mix"),
@@ -222,22 +217,10 @@ fn a_run_never_mixes_engines_on_resume_or_join() {
         text(&out)
     );
     // Naming the run's own engine is fine.
-    let out = bin()
-        .args(["run", "--resume"])
-        .arg(&dir)
-        .args(["--engine", "dfdx"])
-        .output()
-        .unwrap();
+    let out = lab(&["run", "--resume"], &dir, &["--engine", "dfdx"]);
     assert!(out.status.success(), "{}", text(&out));
     // A writer joining with the other engine is refused with both names.
-    let out = bin()
-        .arg("run")
-        .arg(&p)
-        .arg("--run-dir")
-        .arg(&dir)
-        .args(["--engine", "fast"])
-        .output()
-        .unwrap();
+    let out = lab(&["run", p, "--run-dir"], &dir, &["--engine", "fast"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("it trains on the dfdx engine, and this writer would train on fast"),

@@ -30,18 +30,23 @@ fn preset(dir: &Path, names: &[&str], extra: &str) -> PathBuf {
     path
 }
 
+/// `run PRESET --run-dir DIR`, which must succeed.
+fn train_into(preset: &Path, dir: &Path) {
+    let out = bin()
+        .arg("run")
+        .arg(preset)
+        .arg("--run-dir")
+        .arg(dir)
+        .output()
+        .unwrap();
+    common::succeeded(&out);
+}
+
 /// A finished two-unit run (`a`, `b`) in `tmp/name`, with a title.
 fn finished_run(tmp: &Path, name: &str) -> PathBuf {
     let p = preset(tmp, &["a", "b"], "");
     let dir = tmp.join(name);
-    let out = bin()
-        .arg("run")
-        .arg(&p)
-        .arg("--run-dir")
-        .arg(&dir)
-        .output()
-        .unwrap();
-    common::succeeded(&out);
+    train_into(&p, &dir);
     std::fs::write(dir.join("title"), "named\n").unwrap();
     dir
 }
@@ -412,15 +417,7 @@ fn merge_streams_weights_so_its_memory_does_not_grow_with_the_run() {
     )
     .unwrap();
     let one = tmp.path().join("one");
-    common::succeeded(
-        &bin()
-            .arg("run")
-            .arg(&p)
-            .arg("--run-dir")
-            .arg(&one)
-            .output()
-            .unwrap(),
-    );
+    train_into(&p, &one);
     let read = |p: &Path| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
     };
@@ -506,15 +503,7 @@ fn hand_edited_until_and_rounds_are_refused_naming_what_is_wrong() {
         ", seeds: Until(min: 2, max: 2, half_width: 0.5)",
     );
     let run = tmp.path().join("run");
-    common::succeeded(
-        &bin()
-            .arg("run")
-            .arg(&p)
-            .arg("--run-dir")
-            .arg(&run)
-            .output()
-            .unwrap(),
-    );
+    train_into(&p, &run);
     let good = std::fs::read(run.join("run.json")).unwrap();
     assert!(runs::load(&run).is_ok());
     let refused = |edit: &dyn Fn(&mut serde_json::Value), needle: &str| {
@@ -662,15 +651,7 @@ fn csv_cells_a_spreadsheet_would_run_are_neutralised() {
     ];
     let p = preset(tmp.path(), &names, "");
     let run = tmp.path().join("run");
-    common::succeeded(
-        &bin()
-            .arg("run")
-            .arg(&p)
-            .arg("--run-dir")
-            .arg(&run)
-            .output()
-            .unwrap(),
-    );
+    train_into(&p, &run);
     let r = run_cmd(&[os("export"), run.as_os_str()]);
     assert_eq!(r.code, Some(0), "{}", r.text);
     for file in ["units.csv", "epochs.csv", "summary.csv", "comparisons.csv"] {
