@@ -831,6 +831,9 @@ impl App {
             }
             Action::Back if !training => {
                 self.screen = Screen::Picker;
+                // What was said of the run ("… e exports, esc returns to the picker") is no
+                // longer true in the picker.
+                self.message = None;
                 return vec![Effect::RefreshRuns];
             }
             Action::Back => self.message = None,
