@@ -758,7 +758,11 @@ fn d_in_the_picker_switches_the_engine_the_next_preset_trains_on() {
 fn esc_to_the_picker_leaves_the_runs_message_behind() {
     let mut app = running_app();
     app.update(Msg::Engine(Event::RunFinished { cancelled: true }));
-    let said = app.message.as_ref().map(|m| m.1.clone()).unwrap_or_default();
+    let said = app
+        .message
+        .as_ref()
+        .map(|m| m.1.clone())
+        .unwrap_or_default();
     assert!(said.contains("e exports"), "{said}");
     assert_eq!(app.update(code(KeyCode::Esc)), vec![Effect::RefreshRuns]);
     assert_eq!(app.screen, Screen::Picker);
