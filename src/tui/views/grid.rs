@@ -94,12 +94,14 @@ fn areas(units: usize, area: Rect) -> (Rect, Rect) {
 pub fn render(table: &TableView, ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
     let (run, theme) = (ctx.run, ctx.theme);
     let (grid_area, table_area) = areas(run.record.units.len(), area);
+    // One scale for every run shown, computed once a frame.
+    let shared = grid_range(ctx);
     if ctx.compare.is_empty() {
         draw_cells(
             ctx,
             frame,
             grid_area,
-            &run.record,
+            (&run.record, shared),
             Some(&run.progress),
             Some(hits),
         );
@@ -120,14 +122,21 @@ pub fn render(table: &TableView, ctx: &Ctx, frame: &mut Frame, area: Rect, hits:
                 parts[0].width.saturating_sub(2),
             ),
         );
-        draw_cells(ctx, frame, l, &run.record, Some(&run.progress), Some(hits));
+        draw_cells(
+            ctx,
+            frame,
+            l,
+            (&run.record, shared),
+            Some(&run.progress),
+            Some(hits),
+        );
         for ((name, other), part) in ctx.compare.iter().zip(&parts[1..]) {
             let title = fit::title(
                 &[&format!("compare · {name}"), "b clears"],
                 part.width.saturating_sub(2),
             );
             let r = titled(frame, *part, title);
-            draw_cells(ctx, frame, r, other, None, None);
+            draw_cells(ctx, frame, r, (other, shared), None, None);
         }
     }
     super::table::render_table(table, ctx, frame, table_area, hits);
@@ -267,18 +276,19 @@ fn shared_epochs(ctx: &Ctx) -> f64 {
 
 /// Small multiples of `record` in `area`, scrolled so the selection is visible: one cell per
 /// unit, or per variant (mean and seed band) when variants are repeated over seeds.
+/// `shared` is the one y-scale of every run shown (`grid_range`), None for one per cell;
 /// `hits` takes the cells when they select (this run's, not a compared one's).
 fn draw_cells(
     ctx: &Ctx,
     frame: &mut Frame,
     area: Rect,
-    record: &RunRecord,
+    (record, shared): (&RunRecord, Option<(f64, f64)>),
     progress: Option<&[Option<Progress>]>,
     mut hits: Option<&mut Hits>,
 ) {
     let theme = ctx.theme;
     if crate::report::has_repeats(record) {
-        draw_variant_cells(ctx, frame, area, record, hits);
+        draw_variant_cells(ctx, frame, area, (record, shared), hits);
         return;
     }
     let epochs = shared_epochs(ctx);
@@ -309,7 +319,6 @@ fn draw_cells(
             })
         })
         .collect();
-    let shared = grid_range(ctx);
     let best = best_index(record.units.iter().map(|v| {
         v.final_metrics()
             .filter(|_| v.status == UnitStatus::Finished)
@@ -479,7 +488,7 @@ fn draw_variant_cells(
     ctx: &Ctx,
     frame: &mut Frame,
     area: Rect,
-    record: &RunRecord,
+    (record, shared): (&RunRecord, Option<(f64, f64)>),
     mut hits: Option<&mut Hits>,
 ) {
     let theme = ctx.theme;
@@ -517,7 +526,6 @@ fn draw_variant_cells(
             crate::tui::widgets::chart::mean_band_series(&units, ctx.charts.log_scale)
         })
         .collect();
-    let shared = grid_range(ctx);
     let best = best_index(stats.iter().map(|s| (s.loss.n > 0).then_some(s.loss.mean)));
     for r in 0..rows_visible {
         for c in 0..cols {

@@ -171,17 +171,23 @@ pub fn shared_rescue_dir(run_dir: &Path, record: &RunRecord) -> Result<PathBuf> 
 /// told apart from the export.
 pub const EXPORT_MARK: &str = "EXPORTED-BY-MNIST-LAB";
 
-/// The marker's text for an export of `preset` whose `run.json` is `run_json`.
-pub fn export_mark_text(preset: &str, run_json: &[u8]) -> String {
+/// The marker's line naming the run.json an export wrote.
+const MARK_DIGEST: &str = "run.json sha256 ";
+
+/// The hex SHA-256 of a run.json's bytes, as the marker records it.
+fn run_json_digest(run_json: &[u8]) -> String {
     use sha2::Digest;
-    let hex: String = sha2::Sha256::digest(run_json)
+    sha2::Sha256::digest(run_json)
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect();
+        .collect()
+}
+
+/// The marker's text for an export of `preset` whose `run.json` is `run_json`.
+pub fn export_mark_text(preset: &str, run_json: &[u8]) -> String {
     format!(
-        "This folder is an export of {preset}; it is not a run to train into.
-run.json sha256 {hex}
-"
+        "This folder is an export of {preset}; it is not a run to train into.\n{MARK_DIGEST}{}\n",
+        run_json_digest(run_json)
     )
 }
 
@@ -214,13 +220,9 @@ pub fn folder_kind(dir: &Path) -> FolderKind {
         };
         let ours = safe::read_bounded(&dir.join(RUN_FILE), safe::limit::RUN)
             .ok()
-            .map(|json| export_mark_text("", &json));
-        let digest = |t: &str| {
-            t.lines()
-                .find(|l| l.starts_with("run.json sha256 "))
-                .map(str::to_string)
-        };
-        return match (digest(&mark), ours.as_deref().and_then(digest)) {
+            .map(|json| run_json_digest(&json));
+        let recorded = mark.lines().find_map(|l| l.strip_prefix(MARK_DIGEST));
+        return match (recorded, ours) {
             (Some(a), Some(b)) if a == b => FolderKind::Export,
             _ => FolderKind::Run(format!(
                 "its {RUN_FILE} is not the one an export wrote there"
@@ -348,16 +350,12 @@ pub fn find_weights<'r>(
     // A named pipe, folder or other non-file at the name is refused as what it is, never
     // called missing (and never opened: a pipe would block).
     for p in &candidates {
-        if let Ok(m) = std::fs::symlink_metadata(p) {
-            if !m.is_file() {
-                return Err(anyhow::anyhow!(safe::describe(
-                    p,
-                    &safe::open_regular(p)
-                        .err()
-                        .unwrap_or_else(|| std::io::Error::other("is not a regular file"))
-                ))
-                .context(format!("the weights of {name:?}")));
-            }
+        if let Some(m) = std::fs::symlink_metadata(p).ok().filter(|m| !m.is_file()) {
+            anyhow::bail!(
+                "the weights of {name:?}: {}: is {}, not a regular file",
+                p.display(),
+                safe::kind_of(m.file_type())
+            );
         }
     }
     candidates
