@@ -354,23 +354,24 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
         let v = if log { 10f64.powf(v) } else { v };
         Span::raw(format!("{v:.3}"))
     };
-    let mut title = format!(
-        " {} of every variant{}{} ",
+    // The title's parts, most important first: on a narrow screen the last ones are left out
+    // whole, never cut mid-word.
+    let what = format!(
+        "{} of every variant{}",
         metric.name(),
-        if log { " (log)" } else { "" },
-        if state.smooth {
-            if theme.color {
-                format!(", smoothed {:.2} over raw", state.strength)
-            } else {
-                format!(
-                    ", smoothed {:.2}, raw not drawn without colour",
-                    state.strength
-                )
-            }
-        } else {
-            String::new()
-        },
+        if log { " (log)" } else { "" }
     );
+    let smoothing = if theme.color {
+        format!("smoothed {:.2} over raw", state.strength)
+    } else {
+        format!("smoothed {:.2}", state.strength)
+    };
+    let parts: Vec<&str> = match (state.smooth, theme.color) {
+        (false, _) => vec![&what],
+        (true, true) => vec![&what, &smoothing],
+        (true, false) => vec![&what, &smoothing, "raw not drawn without colour"],
+    };
+    let mut title = crate::tui::widgets::fit::title(&parts, chart_area.width.saturating_sub(2));
     // The keys when there is room (they are in `?` too).
     let keys = "· m metric  p pin  x hide  L log  t smooth  [ ] strength ";
     if title.chars().count() + keys.chars().count() + 2 <= chart_area.width as usize {
