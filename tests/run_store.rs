@@ -466,7 +466,7 @@ fn a_view_export_writes_the_views_files_and_nothing_else() {
     assert_eq!(names, ["effects.csv", "anova.csv"]);
     assert!(dir.join(export::EXPORT_MARK).exists());
     // Again into the same folder: allowed (its own export).
-    export::export_files(&dir, &record, export::view_files("grid")).unwrap();
+    export::export_files(&dir, &record, export::view_files("table")).unwrap();
     assert!(dir.join("summary.csv").exists() && dir.join("curves.svg").exists());
     // Not into a folder holding someone's files.
     let foreign = tmp.path().join("mine");

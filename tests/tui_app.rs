@@ -596,14 +596,31 @@ fn legends_go_where_the_curves_do_not_end() {
         y: (0.0, 1.0),
         ..Default::default()
     };
-    assert_eq!(emptiest_corner(&accuracy), LegendPosition::BottomRight);
+    assert_eq!(emptiest_corner(&accuracy, (12, 4)), LegendPosition::BottomRight);
     let loss = Series {
         test: vec![(1.0, 0.9), (2.0, 0.3), (3.0, 0.1)],
         x_max: 3.0,
         y: (0.0, 1.0),
         ..Default::default()
     };
-    assert_eq!(emptiest_corner(&loss), LegendPosition::TopRight);
+    assert_eq!(emptiest_corner(&loss, (12, 4)), LegendPosition::TopRight);
+    // With the plot's size known, the corner covering fewest curve cells: here both right
+    // corners hold a curve's end (the train end the legend once covered), the left ones none.
+    let sized = Series {
+        train: vec![(1.0, 0.5), (4.0, 0.5), (5.0, 0.95)],
+        test: vec![(1.0, 0.5), (4.0, 0.5), (5.0, 0.05)],
+        x_max: 5.0,
+        y: (0.0, 1.0),
+        rows: 20,
+        cols: 60,
+        ..Default::default()
+    };
+    assert_eq!(emptiest_corner(&sized, (14, 5)), LegendPosition::TopLeft);
+    // Unsized, it would have covered the train curve's end.
+    assert_eq!(
+        emptiest_corner(&Series { rows: 0, cols: 0, ..sized }, (14, 5)),
+        LegendPosition::TopRight
+    );
 }
 
 /// Epoch axes start at the first epoch (at 0 only under a batch-loss line) and their ticks

@@ -543,32 +543,96 @@ fn no_view_cuts_a_word_at_80_by_24() {
 #[test]
 fn overlay_curves_can_be_told_apart_in_colour_and_without() {
     let text = r#"(name: "t", defaults: (arch: "128-64", epochs: 3, validation: Test),
-        grid: (dropout: [0.1, 0.2, 0.3, 0.4, 0.5], lr: [0.001, 0.01, 0.1]))"#;
+        grid: (dropout: [0.1, 0.2, 0.3, 0.4], lr: [0.001, 0.01, 0.1, 0.2]))"#;
     let mut app = finished(text, 3, |g, _, e| 0.05 + 0.01 * g as f32 + 0.1 / e as f32);
     app.update(key('7'));
     let s = draw(&app, 160, 48);
     let legend_rows: Vec<usize> = (0..s.len()).filter(|&y| s[y].contains("■")).collect();
-    assert!(legend_rows.len() >= 15, "{s:#?}");
+    assert!(legend_rows.len() >= 16, "{s:#?}");
     let buf = buffer(&app, 160, 48);
     let mut colours = std::collections::HashSet::new();
     for y in &legend_rows {
         let x = s[*y].find('■').map(|b| s[*y][..b].chars().count()).unwrap();
         colours.insert(format!("{:?}", buf[(x as u16, *y as u16)].style().fg));
     }
-    assert_eq!(colours.len(), 15, "{colours:?}");
-    // NO_COLOR: the swatches differ from one curve to the next.
+    assert_eq!(colours.len(), 16, "{colours:?}");
+    // NO_COLOR (issue "The dashboard shows only what is true", acceptance): at least 8 marks
+    // in the legend before any repeats, and with more curves than marks each curve's end
+    // carries its letter, which its legend line begins with.
     app.no_color = true;
+    for (w, h) in [(160, 48), (120, 40), (80, 24)] {
+        let s = draw(&app, w, h);
+        let legend: Vec<(char, char)> = s
+            .iter()
+            .filter_map(|l| {
+                // The legend is right of the chart's border: "││".
+                let mut c = l[l.find("││")? + "││".len()..].chars();
+                Some((c.next()?, c.next()?)).filter(|(a, _)| a.is_ascii_alphabetic())
+            })
+            .collect();
+        let marks: std::collections::BTreeSet<char> = legend.iter().map(|p| p.1).collect();
+        assert!(
+            marks.len() >= 8.min(legend.len()),
+            "{w}x{h}: {marks:?} {s:#?}"
+        );
+        assert!(
+            legend.len() >= 10.min(h as usize - 6),
+            "{w}x{h}: {legend:?}"
+        );
+        // Each curve's letter is drawn inside the plot (left of the legend, below the
+        // title, above the x-axis).
+        let plot: String = s[2..s.len() - 5]
+            .iter()
+            .map(|l| l.split("││").next().unwrap_or(""))
+            .collect();
+        // At 80×24 the plot has fewer rows than curves: as many letters as rows.
+        let drawn = legend.iter().filter(|(l, _)| plot.contains(*l)).count();
+        assert!(drawn >= legend.len().min(h as usize - 10), "{w}x{h}: {drawn} letters: {s:#?}");
+    }
     let s = draw(&app, 160, 48);
-    let marks: Vec<char> = s
+    let plot: String = s[2..s.len() - 5]
         .iter()
-        .filter_map(|l| {
-            // The legend is right of the chart's border: "││".
-            let legend = &l[l.find("││")? + "││".len()..];
-            legend.chars().next().filter(|c| "⣿•█▄▀".contains(*c))
-        })
+        .map(|l| l.split("││").next().unwrap_or(""))
         .collect();
-    assert!(marks.len() >= 15, "{s:#?}");
-    assert!(marks.windows(2).all(|w| w[0] != w[1]), "{marks:?}");
+    for letter in 'A'..='P' {
+        assert!(plot.contains(letter), "{letter}: {s:#?}");
+    }
+}
+
+/// `E` in the overlay exports the overlay as drawn (issue "The dashboard shows only what is
+/// true", 6): both runs' curves, smoothed as on screen, without the hidden ones, and not the
+/// run's generic curves.svg.
+#[test]
+fn the_overlay_exports_what_it_draws_with_the_compared_run() {
+    let short = r#"(name: "s", defaults: (arch: "128-64", epochs: 3),
+        variants: [(name: "a"), (name: "b")])"#;
+    let past = finished(short, 3, |g, _, e| 0.2 * (g + 1) as f32 / e as f32);
+    let mut app = finished(short, 3, |g, _, e| 0.1 * (g + 1) as f32 / e as f32);
+    app.compare
+        .push(("past".into(), past.run.as_ref().unwrap().record.clone()));
+    app.update(key('7'));
+    app.update(key('t'));
+    app.overlay.hidden.insert("b".into());
+    let fig = mnist_lab::tui::ui::figure(&app, View::Overlay).expect("a figure");
+    let svg = fig.svg().unwrap();
+    for name in ["a [past]", "b [past]", "a"] {
+        assert!(svg.contains(name), "{name}");
+    }
+    let csv = fig.csv();
+    assert!(csv.contains(",a [past],line,3,"), "{csv}");
+    assert!(!csv.contains(",b,line,"), "a hidden curve is not exported: {csv}");
+    // Smoothed as drawn: the line's last value is the EMA, the raw one the epoch's loss.
+    assert!(csv.contains(",a (raw),raw,3,0.0333"), "{csv}");
+    let tmp = tempfile::tempdir().unwrap();
+    mnist_lab::export::plot::write_svg(tmp.path(), &app.run.as_ref().unwrap().record).unwrap();
+    let generic = std::fs::read_to_string(tmp.path().join("curves.svg")).unwrap();
+    assert_ne!(svg, generic);
+    let written = fig.write(tmp.path(), "view-overlay").unwrap();
+    assert_eq!(written.len(), 3);
+    assert!(std::fs::read(tmp.path().join("view-overlay.png")).unwrap().starts_with(b"\x89PNG"));
+    // The grid and the factor-less live view export figures too.
+    assert!(mnist_lab::tui::ui::figure(&app, View::Grid).is_some());
+    assert!(mnist_lab::tui::ui::figure(&app, View::Live).is_some());
 }
 
 /// `/` finds a variant by part of its name in the views that list variants; enter keeps the
@@ -994,4 +1058,50 @@ fn overlay_raw_curves_under_smoothing_are_a_fainter_colour() {
     app.no_color = true;
     let s = draw(&app, 160, 48);
     assert!(contains(&s, "raw not drawn without colour"), "{s:#?}");
+}
+
+/// Curves that share cells say so (issue "The dashboard shows only what is true", 5): the
+/// test loss is drawn last in the live chart and a validation curve ending under it says
+/// "≈ under test"; in the overlay the curve in focus is drawn last, and one whose end lies
+/// under it is marked "≈" in the legend.
+#[test]
+fn curves_drawn_over_others_are_last_and_the_hidden_ends_are_marked() {
+    // Validation equal to test: its curve lies wholly under the test curve.
+    let mut app = finished(TWO, 4, |g, _, e| 0.1 * (g + 1) as f32 / e as f32);
+    for u in &mut app.run.as_mut().unwrap().record.units {
+        for m in &mut u.history {
+            m.val_loss = Some(m.test_loss);
+        }
+    }
+    app.update(key('1'));
+    let s = draw(&app, 160, 48);
+    // (Train equals test here too: both lie under a curve drawn later.)
+    assert!(contains(&s, "validation ≈ under train"), "{s:#?}");
+    assert!(contains(&s, "train ≈ under test"), "{s:#?}");
+    // At 80×24 the legend does not fit: its key is in the chart's title, with the marks
+    // when there is no colour.
+    app.no_color = true;
+    let s = draw(&app, 80, 24);
+    assert!(contains(&s, "x test") && contains(&s, "+ train"), "{s:#?}");
+
+    // The overlay: two variants ending on the same value; the selected one is drawn last.
+    let mut app = finished(TWO, 4, |_, _, e| 0.1 / e as f32);
+    app.update(key('7'));
+    let ctx_app = &app;
+    let run = ctx_app.run.as_ref().unwrap();
+    let ctx = mnist_lab::tui::views::Ctx {
+        run,
+        selected: 0,
+        compare: &[],
+        charts: ctx_app.charts,
+        theme: ctx_app.theme(),
+    };
+    let all = mnist_lab::tui::views::overlay::curves(&app.overlay, &ctx);
+    let plan = mnist_lab::tui::views::overlay::plan(&app.overlay, &ctx, &all, 20);
+    let last = plan.drawn.last().unwrap();
+    assert_eq!(all[last.k].key, run.record.units[0].spec.variant_name());
+    assert!(last.bold);
+    assert_eq!(plan.under.len(), 1, "the other curve's end lies under it");
+    let s = draw(&app, 160, 48);
+    assert!(contains(&s, "good  0.0250 n3 ≈"), "{s:#?}");
 }

@@ -214,6 +214,10 @@ impl Runtime {
         }
         let mut written =
             crate::export::export_files(&dir, &record, crate::export::view_files(name))?;
+        // The view as drawn: its curves, scale, smoothing, hidden curves and compared runs.
+        if let Some(figure) = super::ui::figure(&self.app, view) {
+            written.extend(figure.write(&dir, &format!("view-{name}"))?);
+        }
         if let (super::state::View::Digits, Some(d)) = (view, &self.app.digits) {
             let n = d.predictions.len();
             let m = crate::insight::confusion::confusion(

@@ -97,6 +97,25 @@ fn render_body(app: &App, frame: &mut Frame, body: Rect, hits: &mut Hits) {
     }
 }
 
+/// The figure of `view` as it is drawn now (`E`), where the view draws charts.
+pub fn figure(app: &App, view: View) -> Option<crate::export::figure::Figure> {
+    let run = app.run.as_ref()?;
+    let ctx = Ctx {
+        run,
+        selected: app.selected.min(run.record.units.len().saturating_sub(1)),
+        compare: &app.compare,
+        charts: app.charts,
+        theme: app.theme(),
+    };
+    match view {
+        View::Live => views::live::figure(&ctx),
+        View::Grid => Some(views::grid::figure(&ctx)),
+        View::Factors => views::factors::figure(&app.factors, &ctx),
+        View::Overlay => Some(views::overlay::figure(&app.overlay, &ctx)),
+        View::Table | View::Digits | View::Pairs => None,
+    }
+}
+
 fn too_small(frame: &mut Frame, area: Rect) {
     let text = format!(
         "Terminal too small: need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{}. Enlarge it, or q to quit.",

@@ -65,6 +65,7 @@ pub fn cut_prefixes_at(app: &App, w: u16, h: u16) -> Vec<String> {
                 .any(|full| full.len() > word.len() && full.starts_with(word.as_str()))
         })
         .filter(|word| !word.contains('…'))
+        .filter(|word| !plot_marks(word))
         .collect()
 }
 
@@ -99,5 +100,15 @@ pub fn cut_words_at(app: &App, w: u16, h: u16) -> Vec<String> {
         .filter(|w| !wide.contains(w) && !number(w) && !notes.contains(w))
         // An ellipsis is an abbreviation that says so.
         .filter(|w| !w.contains('…'))
+        .filter(|w| !plot_marks(w))
         .collect()
+}
+
+/// A run of a chart's marks (curves drawn without colour, with an end letter), not a word:
+/// braille, the overlay's symbol marks, or only its letter marks `o x +` and one capital.
+pub fn plot_marks(w: &str) -> bool {
+    let symbol = |c: char| ('\u{2800}'..='\u{28FF}').contains(&c) || "•*#~^%|≈:★".contains(c);
+    w.chars().any(symbol)
+        || (w.chars().filter(|c| c.is_ascii_uppercase()).count() <= 1
+            && w.chars().all(|c| "ox+".contains(c) || c.is_ascii_uppercase()))
 }

@@ -464,3 +464,108 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
         effects_area,
     );
 }
+
+/// The main effects and ANOVA as lines of text: what the view's lower panel says, whole
+/// (no column cuts a term's name).
+pub fn effect_lines(analysis: &Analysis, metric: Metric) -> Vec<String> {
+    let mut out = Vec::new();
+    for (f, size) in &analysis.ranking {
+        match analysis.design.confounding_sentence(*f) {
+            Some(s) => out.push(format!("{}: no main effect: {s}", f.name())),
+            None => out.push(format!("{}: range of means {size:.4}", f.name())),
+        }
+        if let Some((_, means)) = analysis.effects.iter().find(|(g, _)| g == f) {
+            for e in means.iter().filter(|_| !analysis.design.is_confounded(*f)) {
+                out.push(format!(
+                    "  {}: n {}  {}",
+                    e.level,
+                    e.n,
+                    crate::report::level_mean_text(e, 4)
+                ));
+            }
+        }
+    }
+    match &analysis.anova {
+        Ok(a) => {
+            out.push(format!(
+                "ANOVA ({}), type II{}: term · df · F · p · partial η²",
+                metric.name(),
+                if a.blocked { ", seed blocks" } else { "" }
+            ));
+            for r in &a.rows {
+                out.push(format!(
+                    "  {} · {} · {:.2} · {} · {:.3}",
+                    r.term,
+                    r.df,
+                    r.f,
+                    crate::insight::stats::format_p(r.p).trim_start_matches("p "),
+                    r.partial_eta2
+                ));
+            }
+            out.push(format!("  residual · {}", a.residual_df));
+        }
+        Err(e) => out.push(format!("ANOVA: none: {e}")),
+    }
+    out
+}
+
+/// The factor view as a figure (`E`): a panel per cell of the grid (each unit's test loss per
+/// epoch, one scale for all) and the effects and ANOVA under them.
+pub fn figure(view: &FactorsView, ctx: &Ctx) -> Option<crate::export::figure::Figure> {
+    use crate::export::figure::{Curve, Figure, Kind, Panel};
+    let record = &ctx.run.record;
+    let analysis = view.analysis(ctx.run)?;
+    let (row_f, col_f) = chosen(view, record)?;
+    let g = factors::grid(record, row_f, col_f);
+    let top = record
+        .units
+        .iter()
+        .flat_map(|v| v.history.iter().map(|m| m.test_loss as f64))
+        .filter(|l| l.is_finite())
+        .fold(1e-3f64, f64::max);
+    let epochs = record.units.iter().map(|u| u.spec.epochs).max().unwrap_or(1) as f64;
+    let mut panels = Vec::new();
+    for (ri, row) in g.rows.iter().enumerate() {
+        for (ci, col) in g.cols.iter().enumerate() {
+            let curves = g.cells[ri][ci]
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| {
+                    let v = &record.units[i];
+                    Curve {
+                        name: v.spec.name.clone(),
+                        points: v
+                            .history
+                            .iter()
+                            .map(|m| (m.epoch as f64, m.test_loss as f64))
+                            .collect(),
+                        rgb: crate::tui::theme::rgb_of(
+                            super::overlay::PALETTE[k % super::overlay::PALETTE.len()],
+                        )
+                        .unwrap_or((0x60, 0x60, 0x60)),
+                        kind: Kind::Line,
+                    }
+                })
+                .collect();
+            panels.push(Panel {
+                title: format!("{}: {row} · {}: {col}", row_f.name(), col_f.name()),
+                x: (1.0, epochs.max(2.0)),
+                y: (0.0, top * 1.05),
+                curves,
+            });
+        }
+    }
+    Some(Figure {
+        title: format!(
+            "{} · test loss per epoch by {} × {} (one scale) · effects on final {}",
+            record.preset,
+            row_f.name(),
+            col_f.name(),
+            view.metric.name()
+        ),
+        y_label: "test loss".into(),
+        log: false,
+        panels,
+        notes: effect_lines(analysis, view.metric),
+    })
+}

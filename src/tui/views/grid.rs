@@ -604,3 +604,67 @@ fn draw_variant_cells(
     let what = format!("mean test loss over seeds, band min–max · {n} variants");
     legend(ctx, frame, area, &g, n, (&what, "★ lowest mean"), theme);
 }
+
+/// The grid as a figure (`E`): a panel for every cell of this run and of each compared run
+/// (not only those scrolled into view), on the one y-scale the grid draws.
+pub fn figure(ctx: &Ctx) -> crate::export::figure::Figure {
+    use crate::tui::widgets::chart::{loss_series_with, mean_band_series, panel};
+    let shared = grid_range(ctx);
+    let epochs = shared_epochs(ctx);
+    let log = ctx.charts.log_scale;
+    let runs = std::iter::once((None, &ctx.run.record))
+        .chain(ctx.compare.iter().map(|(n, r)| (Some(n.as_str()), r)));
+    let mut panels = Vec::new();
+    let mut repeats = false;
+    for (name, record) in runs {
+        let tag = name.map_or(String::new(), |n| format!(" [{n}]"));
+        let mut cells: Vec<(String, crate::tui::widgets::chart::Series)> = Vec::new();
+        if crate::report::has_repeats(record) {
+            repeats = true;
+            for g in crate::insight::stats::variant_groups(record) {
+                let units: Vec<&crate::runs::UnitRecord> =
+                    g.iter().map(|&i| &record.units[i]).collect();
+                let last = units
+                    .iter()
+                    .filter_map(|u| u.history.last().map(|m| m.epoch))
+                    .max()
+                    .unwrap_or(0);
+                cells.push((
+                    format!("{}{tag} · ep {last}", units[0].spec.variant_name()),
+                    mean_band_series(&units, log),
+                ));
+            }
+        } else {
+            for v in record.units.iter().filter(|v| !v.history.is_empty()) {
+                let last = v.history.last().map_or(0, |m| m.epoch);
+                cells.push((
+                    format!("{}{tag} · ep {last}", v.spec.name),
+                    loss_series_with(v, &[], log, None),
+                ));
+            }
+        }
+        for (title, mut s) in cells {
+            s.x_max = epochs;
+            if let Some(y) = shared {
+                s.y = y;
+            }
+            panels.push(panel(title, &s));
+        }
+    }
+    let what = if repeats {
+        "mean test loss over seeds, band min–max"
+    } else {
+        "train and test loss"
+    };
+    let scale = match shared {
+        Some((lo, hi)) => format!("one y-scale {lo:.3}–{hi:.3}"),
+        None => "y-scale per cell".into(),
+    };
+    crate::export::figure::Figure {
+        title: format!("{} · {what} · {scale}", ctx.run.record.preset),
+        y_label: "loss".into(),
+        log,
+        panels,
+        notes: Vec::new(),
+    }
+}

@@ -107,7 +107,8 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
         weight: ctx.charts.batch_weight,
         weight_per_point: run.batch_weight_per_point(ctx.charts.batch_weight),
     };
-    let loss = loss_series_with(v, batch, ctx.charts.log_scale, Some(extras));
+    let mut loss = loss_series_with(v, batch, ctx.charts.log_scale, Some(extras));
+    (loss.rows, loss.cols) = plot_size(top);
     let badges = badges(v, theme);
     let badges_w: usize = badges.iter().map(|b| fit::width(&b.content)).sum();
     let loss_label = if ctx.charts.log_scale {
@@ -116,10 +117,18 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
         "loss"
     };
     let patience = format!("early stop patience {} (+/-)", ctx.charts.patience);
-    let mut title = vec![Span::raw(fit::title(
-        &[&v.spec.name, loss_label, &patience],
-        top.width.saturating_sub(2 + badges_w as u16),
-    ))];
+    // Too small for the legend: its key goes in the title, before the less needed parts.
+    let key = crate::tui::widgets::chart::title_key(&loss, theme);
+    let key_w: usize = key.iter().map(|k| fit::width(&k.content)).sum();
+    let room = top.width.saturating_sub(2 + badges_w as u16);
+    let head = fit::title(&[&v.spec.name, loss_label], room);
+    let mut title = if !key.is_empty() && fit::width(&head) + key_w + 1 <= room as usize {
+        let mut t = vec![Span::raw(head.trim_end().to_string()), Span::raw(" · ")];
+        t.extend(key);
+        t
+    } else {
+        vec![Span::raw(fit::title(&[&v.spec.name, loss_label, &patience], room))]
+    };
     title.extend(badges);
     frame.render_widget(
         chart(
@@ -139,7 +148,8 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
     } else {
         let [acc_area, numbers_area] =
             Layout::horizontal([Constraint::Fill(1), Constraint::Length(NUMBERS_W)]).areas(bottom);
-        let acc = accuracy_series(v);
+        let mut acc = accuracy_series(v);
+        (acc.rows, acc.cols) = plot_size(acc_area);
         frame.render_widget(
             chart(&acc, Block::bordered().title(" accuracy "), theme, true),
             acc_area,
@@ -236,6 +246,15 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
     }
 }
 
+/// The plot inside a chart of `area`: less its borders, the x-axis (line, labels, title) and
+/// the y-axis labels and line.
+pub fn plot_size(area: Rect) -> (u16, u16) {
+    (
+        area.height.saturating_sub(5),
+        area.width.saturating_sub(2 + 7),
+    )
+}
+
 /// The learning rate of epoch `epoch`: computed for Step and Cosine, the last recorded one for
 /// ReduceOnPlateau (it depends on losses not seen yet), the optimiser's without a schedule.
 fn learning_rate(v: &crate::runs::UnitRecord, epoch: usize) -> String {
@@ -253,4 +272,44 @@ fn learning_rate(v: &crate::runs::UnitRecord, epoch: usize) -> String {
             format!("lr {lr:.2e} ({})", s.label())
         }
     }
+}
+
+/// The live view as a figure (`E`): the selected unit's loss chart as drawn (batch losses,
+/// their EMA, markers) and its accuracy chart.
+pub fn figure(ctx: &Ctx) -> Option<crate::export::figure::Figure> {
+    let run = ctx.run;
+    let v = run.record.units.get(ctx.selected)?;
+    let batch: &[(f64, f64)] = if run.running == Some(ctx.selected) {
+        &run.batch_losses
+    } else {
+        &[]
+    };
+    let extras = Extras {
+        smooth: ctx.charts.smooth,
+        patience: ctx.charts.patience,
+        weight: ctx.charts.batch_weight,
+        weight_per_point: run.batch_weight_per_point(ctx.charts.batch_weight),
+    };
+    let loss = loss_series_with(v, batch, ctx.charts.log_scale, Some(extras));
+    let acc = accuracy_series(v);
+    let mut acc_panel = crate::tui::widgets::chart::panel("accuracy".into(), &acc);
+    // The accuracy panel is linear whatever the loss's scale: its values are kept as drawn.
+    if ctx.charts.log_scale {
+        for c in &mut acc_panel.curves {
+            for p in &mut c.points {
+                p.1 = p.1.max(1e-6).log10();
+            }
+        }
+        acc_panel.y = (acc_panel.y.0.max(1e-6).log10(), acc_panel.y.1.max(1e-6).log10());
+    }
+    Some(crate::export::figure::Figure {
+        title: format!("{} · {}", run.record.preset, v.spec.name),
+        y_label: "loss / accuracy".into(),
+        log: ctx.charts.log_scale,
+        panels: vec![
+            crate::tui::widgets::chart::panel(format!("{} loss", v.spec.name), &loss),
+            acc_panel,
+        ],
+        notes: Vec::new(),
+    })
 }

@@ -137,13 +137,19 @@ pub const PALETTE: [Color; 16] = [
     Color::Rgb(0x88, 0x2D, 0x17), // strong reddish brown
 ];
 
-/// Marks that tell curves apart without colour, and the legend's swatch of each.
-const MARKS: [(Marker, &str); 5] = [
+/// Marks that tell curves apart without colour, and the legend's swatch of each: ten, none
+/// a solid block (a block mark buries every curve under it).
+pub const MARKS: [(Marker, &str); 10] = [
     (Marker::Braille, "⣿"),
     (Marker::Dot, "•"),
-    (Marker::Block, "█"),
-    (Marker::Bar, "▄"),
-    (Marker::HalfBlock, "▀"),
+    (Marker::Custom('x'), "x"),
+    (Marker::Custom('+'), "+"),
+    (Marker::Custom('o'), "o"),
+    (Marker::Custom('*'), "*"),
+    (Marker::Custom('#'), "#"),
+    (Marker::Custom('~'), "~"),
+    (Marker::Custom('^'), "^"),
+    (Marker::Custom('%'), "%"),
 ];
 
 /// Curve `k`'s mark: in colour, braille lines until the palette repeats, then the next mark;
@@ -151,6 +157,22 @@ const MARKS: [(Marker, &str); 5] = [
 pub fn mark_of(k: usize, color: bool) -> (Marker, &'static str) {
     let i = if color { k / PALETTE.len() } else { k };
     MARKS[i % MARKS.len()]
+}
+
+/// Whether curves need a letter at their ends: more of them than colours (or, without
+/// colour, than marks) tell apart.
+pub fn labelled(curves: usize, color: bool) -> bool {
+    curves > if color { PALETTE.len() } else { MARKS.len() }
+}
+
+/// Curve `k`'s letter (at its end and in the legend when `labelled`): A–Z, then a–z.
+pub fn letter(k: usize) -> char {
+    let k = (k % 52) as u8;
+    if k < 26 {
+        (b'A' + k) as char
+    } else {
+        (b'a' + k - 26) as char
+    }
 }
 
 /// One curve of the overlay.
@@ -248,13 +270,231 @@ fn selected_curve(ctx: &Ctx, all: &[Curve]) -> usize {
         .unwrap_or(0)
 }
 
+/// One curve as the overlay draws it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drawn {
+    /// Its index in `curves`.
+    pub k: usize,
+    /// Points in drawn units (log10 on a log scale).
+    pub points: Vec<(f64, f64)>,
+    /// A raw shadow under its smoothed curve.
+    pub raw: bool,
+    /// In focus or pinned: drawn last, thick.
+    pub bold: bool,
+}
+
+/// What the overlay draws, computed once for the screen and for `E`: the curves in the order
+/// drawn, the ranges, and the curves whose end lies under one drawn later.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub drawn: Vec<Drawn>,
+    pub x: (f64, f64),
+    pub y: (f64, f64),
+    pub log: bool,
+    /// Curves (by index) whose last point shares a row with a curve drawn over it there.
+    pub under: std::collections::BTreeSet<usize>,
+}
+
+/// The overlay's plan for a plot `rows` terminal rows high (0: unknown).
+pub fn plan(state: &OverlayView, ctx: &Ctx, all: &[Curve], rows: u16) -> Plan {
+    let log = ctx.charts.log_scale && state.metric.is_loss();
+    let y_of = |v: f64| if log { v.max(1e-6).log10() } else { v };
+    let at = focused(state, ctx, all);
+    let visible = || {
+        all.iter()
+            .enumerate()
+            .filter(|(_, c)| !state.hidden.contains(&c.label))
+    };
+    let bold = |k: usize| k == at || state.pinned.contains(&all[k].label);
+    // Smoothed curves lie over their raw ones, drawn faint first. Raw shadows need a fainter
+    // colour to be told from the curves; without colour every mark already names a curve, so
+    // they are left out (the title says so).
+    let mut drawn: Vec<Drawn> = Vec::new();
+    if state.smooth && ctx.theme.color {
+        drawn.extend(visible().map(|(k, c)| Drawn {
+            k,
+            points: c.points.iter().map(|&(x, y)| (x, y_of(y))).collect(),
+            raw: true,
+            bold: false,
+        }));
+    }
+    let mut lines: Vec<Drawn> = visible()
+        .map(|(k, c)| {
+            let pts = if state.smooth {
+                smoothed(&c.points, state.strength)
+            } else {
+                c.points.clone()
+            };
+            Drawn {
+                k,
+                points: pts.into_iter().map(|(x, y)| (x, y_of(y))).collect(),
+                raw: false,
+                bold: bold(k),
+            }
+        })
+        .collect();
+    // Pinned ones over the rest, the one in focus over everything.
+    lines.sort_by_key(|d| (d.bold, d.k == at));
+    drawn.extend(lines);
+    let (mut lo, mut hi) = drawn
+        .iter()
+        .flat_map(|d| d.points.iter().map(|q| q.1))
+        .filter(|y| y.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+            (a.min(y), b.max(y))
+        });
+    if !lo.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    if hi - lo < 1e-9 {
+        hi = lo + 1e-3;
+    }
+    let pad = (hi - lo) * 0.05;
+    let y = (lo - pad, hi + pad);
+    let x_max = drawn
+        .iter()
+        .flat_map(|d| d.points.iter().map(|q| q.0))
+        .fold(1.0f64, f64::max);
+    let x = crate::tui::widgets::chart::x_range(&crate::tui::widgets::chart::Series {
+        x_max,
+        ..Default::default()
+    });
+    let row = (y.1 - y.0) / if rows > 0 { rows as f64 } else { 20.0 };
+    let lines: Vec<&Drawn> = drawn.iter().filter(|d| !d.raw).collect();
+    let under = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, d)| {
+            let Some(&(xe, ye)) = d.points.last() else {
+                return false;
+            };
+            lines[i + 1..].iter().any(|later| {
+                crate::tui::widgets::chart::y_at(&later.points, xe)
+                    .is_some_and(|yl| (yl - ye).abs() < row)
+            })
+        })
+        .map(|(_, d)| d.k)
+        .collect();
+    Plan {
+        drawn,
+        x,
+        y,
+        log,
+        under,
+    }
+}
+
+/// Where each curve's letter goes: at its last point, moved up or down to the nearest row no
+/// other letter holds (ends often crowd one spot); with more curves than rows, the ones left
+/// without a row go unlabelled (the legend still names them).
+fn end_labels(p: &Plan, rows: u16) -> Vec<(usize, [(f64, f64); 1])> {
+    let rows = rows.max(1) as i64;
+    let (lo, hi) = p.y;
+    let row_of = |y: f64| (((y - lo) / (hi - lo)) * rows as f64).floor() as i64;
+    let mut ends: Vec<(usize, (f64, f64))> = p
+        .drawn
+        .iter()
+        .filter(|d| !d.raw)
+        .filter_map(|d| d.points.last().map(|&e| (d.k, e)))
+        .collect();
+    ends.sort_by(|a, b| a.1 .1.total_cmp(&b.1 .1));
+    let mut taken = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for (k, (x, y)) in ends {
+        let want = row_of(y).clamp(0, rows - 1);
+        let free = (0..rows)
+            .flat_map(|d| [want - d, want + d])
+            .find(|r| (0..rows).contains(r) && !taken.contains(r));
+        if let Some(r) = free {
+            taken.insert(r);
+            let y = lo + (r as f64 + 0.5) / rows as f64 * (hi - lo);
+            out.push((k, [(x, y)]));
+        }
+    }
+    out
+}
+
+/// The overlay as a figure (`E`): the curves as drawn, in their palette colours.
+pub fn figure(state: &OverlayView, ctx: &Ctx) -> crate::export::figure::Figure {
+    use crate::export::figure::{Curve as FigCurve, Figure, Kind, Panel};
+    let all = curves(state, ctx);
+    let p = plan(state, ctx, &all, 0);
+    let rgb = |k: usize| {
+        crate::tui::theme::rgb_of(PALETTE[k % PALETTE.len()]).unwrap_or((0x80, 0x80, 0x80))
+    };
+    let curves = p
+        .drawn
+        .iter()
+        .map(|d| FigCurve {
+            name: if d.raw {
+                format!("{} (raw)", all[d.k].label)
+            } else {
+                all[d.k].label.clone()
+            },
+            points: d.points.clone(),
+            rgb: rgb(d.k),
+            kind: match (d.raw, d.bold) {
+                (true, _) => Kind::Faint,
+                (false, true) => Kind::Bold,
+                (false, false) => Kind::Line,
+            },
+        })
+        .collect();
+    let hidden: Vec<&str> = all
+        .iter()
+        .filter(|c| state.hidden.contains(&c.label))
+        .map(|c| c.label.as_str())
+        .collect();
+    let mut notes: Vec<String> = all
+        .iter()
+        .filter(|c| !state.hidden.contains(&c.label))
+        .map(|c| {
+            let last = c.last.map_or("-".to_string(), |v| format!("{v:.4}"));
+            let n = if c.n > 1 { format!(" (n{})", c.n) } else { String::new() };
+            format!("final {} {last}{n}  {}", state.metric.short(), c.label)
+        })
+        .collect();
+    if !hidden.is_empty() {
+        notes.push(format!("hidden: {}", hidden.join(", ")));
+    }
+    Figure {
+        title: title_parts(state, ctx.theme.color, p.log).join(" · "),
+        y_label: state.metric.name().to_string(),
+        log: p.log,
+        panels: vec![Panel {
+            title: String::new(),
+            x: p.x,
+            y: p.y,
+            curves,
+        }],
+        notes,
+    }
+}
+
+/// The title's parts, most important first.
+fn title_parts(state: &OverlayView, color: bool, log: bool) -> Vec<String> {
+    let what = format!(
+        "{} of every variant{}",
+        state.metric.name(),
+        if log { " (log)" } else { "" }
+    );
+    let smoothing = if color {
+        format!("smoothed {:.2} over raw", state.strength)
+    } else {
+        format!("smoothed {:.2}", state.strength)
+    };
+    match (state.smooth, color) {
+        (false, _) => vec![what],
+        (true, true) => vec![what, smoothing],
+        (true, false) => vec![what, smoothing, "raw not drawn without colour".into()],
+    }
+}
+
 pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
     let theme = ctx.theme;
     let all = curves(state, ctx);
     let metric = state.metric;
     let any_pinned = all.iter().any(|c| state.pinned.contains(&c.label));
-    let log = ctx.charts.log_scale && metric.is_loss();
-    let y_of = |v: f64| if log { v.max(1e-6).log10() } else { v };
     let style_of = |k: usize, c: &Curve| -> Style {
         let base = if theme.color {
             Style::new().fg(theme.readable(PALETTE[k % PALETTE.len()]))
@@ -270,107 +510,78 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
         }
     };
 
+    let letters = labelled(all.len(), theme.color);
     let legend_w = (all
         .iter()
         .map(|c| c.label.chars().count())
         .max()
         .unwrap_or(8) as u16
-        + 16)
-        .clamp(24, area.width / 2);
+        + 16
+        + if letters { 2 } else { 0 })
+    .clamp(24, area.width / 2);
     let [chart_area, legend_area] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(legend_w)]).areas(area);
-
-    // Visible curves, transformed; pinned ones drawn last so they lie on top.
-    let visible = || {
-        all.iter()
-            .enumerate()
-            .filter(|(_, c)| !state.hidden.contains(&c.label))
-    };
-    let mut shown: Vec<(usize, Vec<(f64, f64)>)> = visible()
-        .map(|(k, c)| {
-            let pts = if state.smooth {
-                smoothed(&c.points, state.strength)
-            } else {
-                c.points.clone()
-            };
-            (k, pts.into_iter().map(|(x, y)| (x, y_of(y))).collect())
-        })
+    // Plot rows: the chart less its borders and the x-axis' line and labels.
+    let rows = chart_area.height.saturating_sub(4);
+    let p = plan(state, ctx, &all, rows);
+    let (log, (lo, hi)) = (p.log, p.y);
+    // A thick curve is drawn twice, one braille dot apart.
+    let dot = (hi - lo) / (rows.max(1) as f64 * 4.0);
+    let thick: Vec<(usize, Vec<(f64, f64)>)> = p
+        .drawn
+        .iter()
+        .filter(|d| d.bold)
+        .map(|d| (d.k, d.points.iter().map(|&(x, y)| (x, y + dot)).collect()))
         .collect();
-    // Smoothed curves lie over their raw ones, drawn faint first.
-    // Raw shadows need a fainter colour to be told from the curves; without colour every mark
-    // already names a curve, so they are left out (the title says so).
-    let raw: Vec<(usize, Vec<(f64, f64)>)> = if state.smooth && theme.color {
-        visible()
-            .map(|(k, c)| (k, c.points.iter().map(|&(x, y)| (x, y_of(y))).collect()))
-            .collect()
+    let ends: Vec<(usize, [(f64, f64); 1])> = if letters {
+        end_labels(&p, rows)
     } else {
         Vec::new()
     };
-    shown.sort_by_key(|(k, _)| state.pinned.contains(&all[*k].label));
-    let ys = shown
-        .iter()
-        .chain(&raw)
-        .flat_map(|(_, p)| p.iter().map(|q| q.1));
-    let (mut lo, mut hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
-        (a.min(y), b.max(y))
-    });
-    if !lo.is_finite() {
-        (lo, hi) = (0.0, 1.0);
-    }
-    if hi - lo < 1e-9 {
-        hi = lo + 1e-3;
-    }
-    let pad = (hi - lo) * 0.05;
-    let (lo, hi) = (lo - pad, hi + pad);
-    let x_max = shown
-        .iter()
-        .flat_map(|(_, p)| p.iter().map(|q| q.0))
-        .fold(1.0f64, f64::max);
-    let datasets: Vec<Dataset> = raw
-        .iter()
-        .map(|(k, pts)| {
+    let mut datasets: Vec<Dataset> = Vec::new();
+    for d in &p.drawn {
+        let mut style = style_of(d.k, &all[d.k]);
+        if d.raw {
+            // A visibly fainter colour of the curve's own (terminals drop DIM here).
+            if let Some(c) = style.fg {
+                style = style.fg(theme.faint(c));
+            }
+        }
+        datasets.push(
             Dataset::default()
-                .marker(mark_of(*k, theme.color).0)
+                .marker(mark_of(d.k, theme.color).0)
                 .graph_type(GraphType::Line)
-                .style({
-                    // A visibly fainter colour of the curve's own (terminals drop DIM here).
-                    let s = style_of(*k, &all[*k]);
-                    match s.fg {
-                        Some(c) => s.fg(theme.faint(c)),
-                        None => s,
-                    }
-                })
-                .data(pts)
-        })
-        .chain(shown.iter().map(|(k, pts)| {
+                .style(style)
+                .data(&d.points),
+        );
+        if let Some((_, pts)) = thick.iter().find(|(k, _)| *k == d.k).filter(|_| d.bold) {
+            datasets.push(
+                Dataset::default()
+                    .marker(mark_of(d.k, theme.color).0)
+                    .graph_type(GraphType::Line)
+                    .style(style)
+                    .data(pts),
+            );
+        }
+    }
+    for (k, end) in &ends {
+        datasets.push(
             Dataset::default()
-                .marker(mark_of(*k, theme.color).0)
-                .graph_type(GraphType::Line)
-                .style(style_of(*k, &all[*k]))
-                .data(pts)
-        }))
-        .collect();
+                .marker(Marker::Custom(letter(*k)))
+                .graph_type(GraphType::Scatter)
+                .style(style_of(*k, &all[*k]).add_modifier(Modifier::BOLD))
+                .data(end),
+        );
+    }
+    let (x0, x1) = p.x;
     let label = |v: f64| {
         let v = if log { 10f64.powf(v) } else { v };
         Span::raw(format!("{v:.3}"))
     };
     // The title's parts, most important first: on a narrow screen the last ones are left out
     // whole, never cut mid-word.
-    let what = format!(
-        "{} of every variant{}",
-        metric.name(),
-        if log { " (log)" } else { "" }
-    );
-    let smoothing = if theme.color {
-        format!("smoothed {:.2} over raw", state.strength)
-    } else {
-        format!("smoothed {:.2}", state.strength)
-    };
-    let parts: Vec<&str> = match (state.smooth, theme.color) {
-        (false, _) => vec![&what],
-        (true, true) => vec![&what, &smoothing],
-        (true, false) => vec![&what, &smoothing, "raw not drawn without colour"],
-    };
+    let parts = title_parts(state, theme.color, log);
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
     let mut title = crate::tui::widgets::fit::title(&parts, chart_area.width.saturating_sub(2));
     // The keys when there is room (they are in `?` too).
     let keys = "· m metric  p pin  x hide  L log  t smooth  [ ] strength ";
@@ -379,17 +590,12 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
     }
     let chart = Chart::new(datasets)
         .block(Block::bordered().title(title))
-        .x_axis({
-            let series = crate::tui::widgets::chart::Series {
-                x_max,
-                ..Default::default()
-            };
-            let (x0, x1) = crate::tui::widgets::chart::x_range(&series);
+        .x_axis(
             Axis::default()
                 .title("epoch")
                 .bounds([x0, x1])
-                .labels(crate::tui::widgets::chart::epoch_labels(x0, x1))
-        })
+                .labels(crate::tui::widgets::chart::epoch_labels(x0, x1)),
+        )
         .y_axis(Axis::default().bounds([lo, hi]).labels([
             label(lo),
             label((lo + hi) / 2.0),
@@ -408,13 +614,22 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
         .take(inner_h)
         .map(|(k, c)| {
             let hidden = state.hidden.contains(&c.label);
-            let marker = if state.pinned.contains(&c.label) {
-                "◆"
-            } else if theme.color && k < PALETTE.len() {
-                // The colour tells it: a plain swatch.
+            // The swatch: the colour's where it tells the curve, else the curve's mark; its end
+            // letter first where curves carry one; ◆ when pinned.
+            let swatch = if theme.color && k < PALETTE.len() {
                 "■"
             } else {
                 mark_of(k, theme.color).1
+            };
+            let pin = if state.pinned.contains(&c.label) {
+                "◆"
+            } else {
+                ""
+            };
+            let marker = if letters {
+                format!("{}{swatch}{pin}", letter(k))
+            } else {
+                format!("{swatch}{pin}")
             };
             let value = match (hidden, c.last) {
                 (true, _) => "hidden".to_string(),
@@ -431,9 +646,13 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
                 String::new()
             };
             // The value always shows; a label too long for the legend ends in "…".
-            let tail = format!("  {value}{seeds}");
-            let room = (legend_area.width as usize)
-                .saturating_sub(2 + 2 + crate::tui::widgets::fit::width(&tail));
+            let under = if p.under.contains(&k) { " ≈" } else { "" };
+            let tail = format!("  {value}{seeds}{under}");
+            let room = (legend_area.width as usize).saturating_sub(
+                2 + 1
+                    + crate::tui::widgets::fit::width(&marker)
+                    + crate::tui::widgets::fit::width(&tail),
+            );
             Line::from(vec![
                 Span::styled(
                     format!(
@@ -446,7 +665,15 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
             ])
         })
         .collect();
-    let legend_title = format!(" final {} ", metric.short());
+    // "≈": the curve's end lies under another curve drawn over it there.
+    let legend_title = if p.under.is_empty() {
+        format!(" final {} ", metric.short())
+    } else {
+        crate::tui::widgets::fit::title(
+            &[&format!("final {}", metric.short()), "≈ ends under another"],
+            legend_area.width.saturating_sub(2),
+        )
+    };
     frame.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(legend_title)),
         legend_area,

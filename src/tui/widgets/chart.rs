@@ -31,6 +31,10 @@ pub struct Series {
     pub x_max: f64,
     pub y: (f64, f64),
     pub log: bool,
+    /// Plot rows and columns on screen (0: unknown); curves within a row of each other share
+    /// cells, and the legend goes where it covers the fewest curve cells.
+    pub rows: u16,
+    pub cols: u16,
 }
 
 fn transform(v: f64, log: bool) -> f64 {
@@ -176,36 +180,110 @@ fn label(v: f64, log: bool) -> String {
     }
 }
 
+/// The key of a chart too small for its legend (ratatui leaves a legend out when it would
+/// take over half the plot's width or 9/10 of its height): each line's mark (without colour)
+/// and name, in its style, for the chart's title. Empty when the legend shows.
+pub fn title_key(s: &Series, theme: Theme) -> Vec<Span<'static>> {
+    let lines = [
+        (&s.train, "train", theme.train(), '+'),
+        (&s.test, "test", theme.test(), 'x'),
+        (&s.val, "val", theme.val(), 'o'),
+    ];
+    let shown: Vec<_> = lines.iter().filter(|l| !l.0.is_empty()).collect();
+    let extra = [&s.batch, &s.smooth, &s.best, &s.stop];
+    let legend_h = (shown.len() + 2 + extra.iter().filter(|p| !p.is_empty()).count()) as f64;
+    let (val_name, train_name) = overlap_names(s);
+    let legend_w = [val_name.as_str(), train_name.as_str(), s.smooth_name.as_str(), "early stop"]
+        .iter()
+        .map(|n| super::fit::width(n))
+        .max()
+        .unwrap_or(0) as f64
+        + 4.0;
+    let fits = legend_h <= s.rows as f64 * 0.9 && legend_w <= s.cols as f64 / 2.0;
+    if s.rows == 0 || fits {
+        return Vec::new();
+    }
+    shown
+        .into_iter()
+        .map(|(_, name, style, mark)| {
+            let text = if theme.color {
+                format!("{name} ")
+            } else {
+                format!("{mark} {name} ")
+            };
+            Span::styled(text, *style)
+        })
+        .collect()
+}
+
+/// The legend names of validation and train: "≈ under …" where the curve's end lies within
+/// a row of a curve drawn after it (test is drawn last, then train before it).
+fn overlap_names(s: &Series) -> (String, String) {
+    let row = (s.y.1 - s.y.0) / if s.rows > 0 { s.rows as f64 } else { 20.0 };
+    let under = |a: &[(f64, f64)], later: &[&[(f64, f64)]]| -> Option<usize> {
+        let &(x, y) = a.last()?;
+        later
+            .iter()
+            .position(|b| y_at(b, x).is_some_and(|yb| (yb - y).abs() < row))
+    };
+    let names = ["train", "test"];
+    let val_name = match under(&s.val, &[&s.train, &s.test]) {
+        Some(i) => format!("validation ≈ under {}", names[i]),
+        None => "validation".to_string(),
+    };
+    let train_name = match under(&s.train, &[&s.test]) {
+        Some(_) => "train ≈ under test".to_string(),
+        None => "train".to_string(),
+    };
+    (val_name, train_name)
+}
+
 /// A chart with train/test lines (and a faint batch line); `axes` false for small multiples.
 pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> Chart<'a> {
     // (points, legend name, style, scatter?) of each series drawn, back to front; empty ones
-    // are skipped, and small multiples get no legend names.
-    let layers = [
-        (&s.band_lo, "", theme.band(), false),
-        (&s.band_hi, "", theme.band(), false),
-        (&s.batch, "batch", theme.batch(), false),
-        (&s.smooth, s.smooth_name.as_str(), theme.smooth(), false),
-        (&s.train, "train", theme.train(), false),
-        (&s.test, "test", theme.test(), false),
-        (&s.val, "validation", theme.val(), false),
-        (&s.stop, "early stop", theme.marker(), false),
-        (&s.best, "best", theme.good(), true),
+    // are skipped, and small multiples get no legend names. Test, the reported metric, is
+    // drawn last; a curve whose end lies under a later one says so ("≈ under test").
+    let (val_name, train_name) = overlap_names(s);
+    // Without colour each line has its own mark, shown before its legend name.
+    let mark = |m: char| if theme.color { Marker::Braille } else { Marker::Custom(m) };
+    let layers: [(&Vec<(f64, f64)>, String, Style, Marker, GraphType); 9] = [
+        (&s.band_lo, String::new(), theme.band(), mark(':'), GraphType::Line),
+        (&s.band_hi, String::new(), theme.band(), mark(':'), GraphType::Line),
+        // Without colour the raw batch losses are dots under the braille EMA.
+        (&s.batch, "batch".into(), theme.batch(), if theme.color { Marker::Braille } else { Marker::Dot }, GraphType::Line),
+        (&s.smooth, s.smooth_name.clone(), theme.smooth(), Marker::Braille, GraphType::Line),
+        (&s.val, val_name, theme.val(), mark('o'), GraphType::Line),
+        (&s.train, train_name, theme.train(), mark('+'), GraphType::Line),
+        (&s.test, "test".into(), theme.test(), mark('x'), GraphType::Line),
+        (&s.stop, "early stop".into(), theme.marker(), mark('|'), GraphType::Line),
+        (&s.best, "best".into(), theme.good(), Marker::Custom('★'), GraphType::Scatter),
     ];
-    let sets: Vec<Dataset<'a>> = layers
+    let swatch = |m: Marker| match m {
+        Marker::Custom(c) => c.to_string(),
+        Marker::Dot => "•".into(),
+        _ => "⣿".into(),
+    };
+    let shown: Vec<_> = layers
         .into_iter()
         .filter(|(data, ..)| !data.is_empty())
-        .map(|(data, name, style, scatter)| {
-            let raw_batch = std::ptr::eq(data, &s.batch);
-            let (marker, kind) = if scatter {
-                (Marker::Block, GraphType::Scatter)
-            } else if raw_batch && !theme.color {
-                // Without colour the raw batch losses are dots under the braille EMA.
-                (Marker::Dot, GraphType::Line)
-            } else {
-                (Marker::Braille, GraphType::Line)
+        .map(|(data, name, style, marker, kind)| {
+            let name = match (axes, name.is_empty(), theme.color) {
+                (false, ..) | (_, true, _) => String::new(),
+                (true, false, true) => name,
+                (true, false, false) => format!("{} {name}", swatch(marker)),
             };
+            (data, name, style, marker, kind)
+        })
+        .collect();
+    let legend = (
+        shown.iter().map(|l| super::fit::width(&l.1)).max().unwrap_or(0) as u16 + 2,
+        shown.iter().filter(|l| !l.1.is_empty()).count() as u16 + 2,
+    );
+    let sets: Vec<Dataset<'a>> = shown
+        .into_iter()
+        .map(|(data, name, style, marker, kind)| {
             Dataset::default()
-                .name(if axes { name } else { "" })
+                .name(name)
                 .marker(marker)
                 .graph_type(kind)
                 .style(style)
@@ -230,11 +308,23 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
         .style(Style::new());
     if axes {
         chart
-            .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)))
-            .legend_position(Some(emptiest_corner(s)))
+            // The legend goes where it covers fewest curve cells, so it may be tall.
+            .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(9, 10)))
+            .legend_position(Some(emptiest_corner(s, legend)))
     } else {
         chart.legend_position(None)
     }
+}
+
+/// A curve's y at `x`: its point there, or the line between the points around it.
+pub fn y_at(points: &[(f64, f64)], x: f64) -> Option<f64> {
+    let i = points.iter().position(|p| p.0 >= x)?;
+    let (x1, y1) = points[i];
+    if x1 == x || i == 0 {
+        return (x1 == x).then_some(y1);
+    }
+    let (x0, y0) = points[i - 1];
+    Some(y0 + (y1 - y0) * (x - x0) / (x1 - x0))
 }
 
 /// The epoch axis: from the first epoch (no empty stretch before it), or from 0 where a
@@ -272,12 +362,50 @@ pub fn epoch_labels(x_min: f64, x_max: f64) -> Vec<Span<'static>> {
     }
 }
 
-/// Where the legend hides no data: the curves' right ends are where a run is watched, so the
-/// legend goes to the right corner they are far from (bottom when they end high, as an
-/// accuracy does; top when they end low, as a loss does).
-pub fn emptiest_corner(s: &Series) -> LegendPosition {
+/// Where the legend hides the least data: of the four corners, the one whose legend box
+/// (`legend` cells wide and high) covers the fewest cells the curves pass through, the curves
+/// sampled at every column. Without the plot's size (`rows`/`cols` 0), the right corner the
+/// curves' ends are far from.
+pub fn emptiest_corner(s: &Series, legend: (u16, u16)) -> LegendPosition {
+    let curves = [&s.train, &s.test, &s.val, &s.batch, &s.smooth];
+    let (x0, x1) = x_range(s);
+    if s.rows > 0 && s.cols > 0 {
+        let (fw, fh) = (
+            legend.0 as f64 / s.cols as f64,
+            legend.1 as f64 / s.rows as f64,
+        );
+        let mut cells: Vec<(f64, f64)> = Vec::new();
+        for c in 0..s.cols {
+            let x = x0 + (x1 - x0) * (c as f64 + 0.5) / s.cols as f64;
+            for pts in curves {
+                if let Some(y) = y_at(pts, x).or_else(|| {
+                    pts.last()
+                        .filter(|p| (p.0 - x).abs() * s.cols as f64 <= (x1 - x0))
+                        .map(|p| p.1)
+                }) {
+                    let fy = (y - s.y.0) / (s.y.1 - s.y.0);
+                    cells.push(((x - x0) / (x1 - x0), fy));
+                }
+            }
+        }
+        let corners = [
+            (LegendPosition::TopRight, 1.0 - fw, 1.0 - fh),
+            (LegendPosition::BottomRight, 1.0 - fw, 0.0),
+            (LegendPosition::TopLeft, 0.0, 1.0 - fh),
+            (LegendPosition::BottomLeft, 0.0, 0.0),
+        ];
+        let covered = |&(_, cx, cy): &(LegendPosition, f64, f64)| {
+            cells
+                .iter()
+                .filter(|(x, y)| *x >= cx && *x <= cx + fw && *y >= cy && *y <= cy + fh)
+                .count()
+        };
+        if let Some(best) = corners.iter().min_by_key(|c| covered(c)) {
+            return best.0;
+        }
+    }
     let right = 0.6 * s.x_max.max(1.0);
-    let ends: Vec<f64> = [&s.train, &s.test, &s.val, &s.batch, &s.smooth]
+    let ends: Vec<f64> = curves
         .iter()
         .flat_map(|pts| pts.iter().filter(|p| p.0 >= right).map(|p| p.1))
         .filter(|y| y.is_finite())
@@ -329,5 +457,54 @@ pub fn mean_band_series(units: &[&UnitRecord], log: bool) -> Series {
         y,
         log,
         ..Default::default()
+    }
+}
+
+/// A chart's series as a figure panel (`E`), in the light theme's colours (figures are drawn
+/// on white): the same curves, ranges and order the chart draws.
+pub fn panel(title: String, s: &Series) -> crate::export::figure::Panel {
+    use crate::export::figure::{Curve, Kind, Panel};
+    let light = Theme {
+        color: true,
+        light: true,
+    };
+    let rgb = |st: Style| {
+        st.fg
+            .and_then(crate::tui::theme::rgb_of)
+            .unwrap_or((0x60, 0x60, 0x60))
+    };
+    let mut curves = Vec::new();
+    if !s.band_lo.is_empty() {
+        curves.push(Curve {
+            name: "min–max over seeds".into(),
+            points: s.band_lo.clone(),
+            rgb: rgb(light.band()),
+            kind: Kind::Band(s.band_hi.clone()),
+        });
+    }
+    let lines = [
+        (&s.batch, "batch", light.batch(), Kind::Faint),
+        (&s.smooth, s.smooth_name.as_str(), light.smooth(), Kind::Line),
+        (&s.val, "validation", light.val(), Kind::Line),
+        (&s.train, "train", light.train(), Kind::Line),
+        (&s.test, "test", light.test(), Kind::Line),
+        (&s.stop, "early stop", light.marker(), Kind::Line),
+        (&s.best, "best", light.good(), Kind::Points),
+    ];
+    for (pts, name, style, kind) in lines {
+        if !pts.is_empty() {
+            curves.push(Curve {
+                name: name.to_string(),
+                points: pts.clone(),
+                rgb: rgb(style),
+                kind,
+            });
+        }
+    }
+    Panel {
+        title,
+        x: x_range(s),
+        y: s.y,
+        curves,
     }
 }

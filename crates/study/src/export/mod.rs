@@ -3,6 +3,7 @@
 //! It sits above the store (which only records, saves, lists and loads) and may evaluate.
 
 pub mod analysis;
+pub mod figure;
 pub mod plot;
 pub mod tensorboard;
 
@@ -497,8 +498,9 @@ pub const FILES: &[FileExport] = &[
 /// its chart where it has one.
 pub fn view_files(view: &str) -> &'static [&'static str] {
     match view {
-        "live" | "overlay" => &["epochs.csv", "curves.svg"],
-        "grid" | "table" => &["summary.csv", "curves.svg"],
+        "live" | "overlay" => &["epochs.csv"],
+        "grid" => &["summary.csv"],
+        "table" => &["summary.csv", "curves.svg"],
         "factors" => &["effects.csv", "anova.csv"],
         "pairs" => &["comparisons.csv"],
         _ => &[],

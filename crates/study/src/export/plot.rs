@@ -12,7 +12,7 @@ use crate::runs::{RunRecord, UnitStatus};
 
 static FONT: &[u8] = include_bytes!("../../../../assets/DejaVuSans.ttf");
 
-fn register_font() {
+pub(crate) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bundled font is valid; if registration ever failed, text would be missing.
@@ -43,7 +43,7 @@ fn panels(record: &RunRecord) -> Vec<&crate::runs::UnitRecord> {
 
 /// Draws into memory and encodes a PNG: the file is then written like any other (atomically,
 /// never through a link planted at its name).
-fn png_bytes(
+pub(crate) fn png_bytes(
     size: (u32, u32),
     draw: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
 ) -> Result<Vec<u8>> {
