@@ -596,7 +596,10 @@ fn legends_go_where_the_curves_do_not_end() {
         y: (0.0, 1.0),
         ..Default::default()
     };
-    assert_eq!(emptiest_corner(&accuracy, (12, 4)), LegendPosition::BottomRight);
+    assert_eq!(
+        emptiest_corner(&accuracy, (12, 4)),
+        LegendPosition::BottomRight
+    );
     let loss = Series {
         test: vec![(1.0, 0.9), (2.0, 0.3), (3.0, 0.1)],
         x_max: 3.0,
@@ -618,7 +621,14 @@ fn legends_go_where_the_curves_do_not_end() {
     assert_eq!(emptiest_corner(&sized, (14, 5)), LegendPosition::TopLeft);
     // Unsized, it would have covered the train curve's end.
     assert_eq!(
-        emptiest_corner(&Series { rows: 0, cols: 0, ..sized }, (14, 5)),
+        emptiest_corner(
+            &Series {
+                rows: 0,
+                cols: 0,
+                ..sized
+            },
+            (14, 5)
+        ),
         LegendPosition::TopRight
     );
 }

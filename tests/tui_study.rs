@@ -5,11 +5,10 @@ mod common;
 
 use crossterm::event::{KeyCode, KeyEvent};
 use mnist_lab::engine::Event;
-use mnist_lab::preset;
-use mnist_lab::runs::{record::Environment, RunRecord};
 use mnist_lab::spec::EpochMetrics;
-use mnist_lab::tui::app::{App, Msg, PickerEntry, View};
+use mnist_lab::tui::app::{App, Msg, View};
 
+use common::fixtures::{finished, with_digits};
 use common::screen::{buffer, cut_words, draw};
 
 fn contains(screen: &[String], needle: &str) -> bool {
@@ -18,54 +17,6 @@ fn contains(screen: &[String], needle: &str) -> bool {
 
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::from(KeyCode::Char(c)))
-}
-
-/// An app that ran `text` with every unit finished: `loss(variant, seed index, epoch)`.
-fn finished(text: &str, epochs: usize, loss: impl Fn(usize, usize, usize) -> f32) -> App {
-    let p = preset::parse("<t>", text).unwrap();
-    let mut app = App::new(vec![PickerEntry {
-        label: "t.ron".into(),
-        preset: Ok(p.clone()),
-    }]);
-    let record = RunRecord::new(&p, Environment::detect("t"));
-    let groups = mnist_lab::insight::stats::variant_groups(&record);
-    app.update(Msg::Started(record, None));
-    for (g, units) in groups.iter().enumerate() {
-        for (k, &i) in units.iter().enumerate() {
-            app.update(Msg::Engine(Event::UnitStarted {
-                index: i,
-                name: String::new(),
-                epochs,
-                batches_per_epoch: 10,
-            }));
-            for e in 1..=epochs {
-                let l = loss(g, k, e);
-                app.update(Msg::Engine(Event::EpochEnd {
-                    index: i,
-                    metrics: EpochMetrics {
-                        epoch: e,
-                        train_loss: l,
-                        train_acc: 1.0 - l,
-                        test_loss: l,
-                        test_acc: 1.0 - l,
-                        val_loss: Some(l * 1.1),
-                        val_acc: Some(1.0 - l * 1.1),
-                        lr: Some(0.001),
-                        seconds: 1.0,
-                        samples_per_sec: 1e4,
-                        threads: None,
-                    },
-                }));
-            }
-            app.update(Msg::Engine(Event::UnitFinished {
-                index: i,
-                seconds: 1.0,
-                weights: None,
-            }));
-        }
-    }
-    app.update(Msg::Engine(Event::RunFinished { cancelled: false }));
-    app
 }
 
 const TWO: &str = r#"(name: "t", defaults: (arch: "128-64", seeds: 3, epochs: 4),
@@ -182,7 +133,10 @@ fn a_balanced_grid_gets_an_anova_table_in_the_factor_view() {
     let s = draw(&app, 160, 50);
     assert!(contains(&s, "ANOVA (test loss)"), "{s:#?}");
     assert!(contains(&s, "type II, seed blocks"), "{s:#?}");
-    assert!(contains(&s, "depth × BN+Dropout"), "{s:#?}");
+    assert!(
+        contains(&s, "depth × BN+Dropout "),
+        "no term cut short: {s:#?}"
+    );
     assert!(contains(&s, "residual"), "{s:#?}");
     assert!(contains(&s, "[0."), "main effects carry CIs: {s:#?}");
 }
@@ -231,12 +185,16 @@ fn factor_sparklines_draw_the_loss_as_loss_and_depth_labels_agree_in_number() {
         !is_bar(&s, x0 - 1, bottom),
         "the tallest bar is the first: {s:#?}"
     );
+    // Each epoch's bar is as wide as the column allows (the bars fill the cell): the last
+    // epoch's starts 3 bar widths on.
+    let per = (x0..160).take_while(|&x| is_bar(&s, x, top)).count();
+    assert!(per > 1, "bars wider than a column: {s:#?}");
     assert!(
-        is_bar(&s, x0 + 3, bottom),
+        is_bar(&s, x0 + 3 * per, bottom),
         "later epochs still have (lower) bars: {s:#?}"
     );
     assert!(
-        !is_bar(&s, x0 + 3, top),
+        !is_bar(&s, x0 + 3 * per, top),
         "the last epoch's bar is lower: {s:#?}"
     );
 }
@@ -587,7 +545,10 @@ fn overlay_curves_can_be_told_apart_in_colour_and_without() {
             .collect();
         // At 80×24 the plot has fewer rows than curves: as many letters as rows.
         let drawn = legend.iter().filter(|(l, _)| plot.contains(*l)).count();
-        assert!(drawn >= legend.len().min(h as usize - 10), "{w}x{h}: {drawn} letters: {s:#?}");
+        assert!(
+            drawn >= legend.len().min(h as usize - 10),
+            "{w}x{h}: {drawn} letters: {s:#?}"
+        );
     }
     let s = draw(&app, 160, 48);
     let plot: String = s[2..s.len() - 5]
@@ -620,7 +581,10 @@ fn the_overlay_exports_what_it_draws_with_the_compared_run() {
     }
     let csv = fig.csv();
     assert!(csv.contains(",a [past],line,3,"), "{csv}");
-    assert!(!csv.contains(",b,line,"), "a hidden curve is not exported: {csv}");
+    assert!(
+        !csv.contains(",b,line,"),
+        "a hidden curve is not exported: {csv}"
+    );
     // Smoothed as drawn: the line's last value is the EMA, the raw one the epoch's loss.
     assert!(csv.contains(",a (raw),raw,3,0.0333"), "{csv}");
     let tmp = tempfile::tempdir().unwrap();
@@ -629,7 +593,9 @@ fn the_overlay_exports_what_it_draws_with_the_compared_run() {
     assert_ne!(svg, generic);
     let written = fig.write(tmp.path(), "view-overlay").unwrap();
     assert_eq!(written.len(), 3);
-    assert!(std::fs::read(tmp.path().join("view-overlay.png")).unwrap().starts_with(b"\x89PNG"));
+    assert!(std::fs::read(tmp.path().join("view-overlay.png"))
+        .unwrap()
+        .starts_with(b"\x89PNG"));
     // The grid and the factor-less live view export figures too.
     assert!(mnist_lab::tui::ui::figure(&app, View::Grid).is_some());
     assert!(mnist_lab::tui::ui::figure(&app, View::Live).is_some());
@@ -858,41 +824,6 @@ fn the_selected_grid_cell_is_marked_inside_its_own_cell() {
     }
 }
 
-/// A finished variant's digits, for the digits view: a few synthetic test images.
-fn with_digits(app: &mut App) {
-    use mnist_lab::data::{Dataset, Split};
-    const PIXELS: usize = 784;
-    let n = 40;
-    let mut images = vec![0u8; n * PIXELS];
-    for (i, px) in images.iter_mut().enumerate() {
-        *px = ((i * 37) % 251) as u8;
-    }
-    let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
-    let split = Split {
-        images,
-        labels,
-        pixels: PIXELS,
-    };
-    let data = std::sync::Arc::new(Dataset::in_memory(
-        "t".as_ref(),
-        split.clone(),
-        split,
-        (28, 28),
-        10,
-    ));
-    let name = app.unit_name_selected();
-    app.update(Msg::DigitsLoaded(mnist_lab::tui::views::digits::Digits {
-        variant: app.selected,
-        name,
-        data,
-        predictions: (0..n).map(|i| ((i * 3) % 10) as u8).collect(),
-        confidence: vec![0.7; n],
-        true_filter: None,
-        pred_filter: None,
-        page: 0,
-    }));
-}
-
 /// Every view at 80×24, 120×40 and 160×48, in colour and under NO_COLOR, for a run training
 /// now, a finished run with seeds, and a run compared with another: no word cut (the status
 /// line and a long message included), nothing coloured under NO_COLOR, and each view's own
@@ -1104,4 +1035,46 @@ fn curves_drawn_over_others_are_last_and_the_hidden_ends_are_marked() {
     assert_eq!(plan.under.len(), 1, "the other curve's end lies under it");
     let s = draw(&app, 160, 48);
     assert!(contains(&s, "good  0.0250 n3 ≈"), "{s:#?}");
+}
+
+/// A rival whose seeds are still queued is "still training", not "too few seeds; use
+/// --seeds" (issue "The dashboard shows only what is true", 11).
+#[test]
+fn a_rival_with_seeds_still_queued_is_not_told_to_add_seeds() {
+    let mut app = finished(TWO, 4, |g, k, e| {
+        0.1 * (g + 1) as f32 / e as f32 + 0.01 * k as f32
+    });
+    let record = &mut app.run.as_mut().unwrap().record;
+    let first_seed = record.units[0].spec.seed;
+    for u in record
+        .units
+        .iter_mut()
+        .filter(|u| u.spec.seed != first_seed)
+    {
+        u.status = mnist_lab::runs::UnitStatus::Queued;
+        u.history.clear();
+    }
+    let stats = mnist_lab::insight::stats::per_variant(record);
+    let best = mnist_lab::insight::stats::best_set(&stats, mnist_lab::spec::Metric::TestLoss)
+        .expect("a best");
+    let text = best.sentence();
+    assert!(text.contains("still training"), "{text}");
+    assert!(!text.contains("use --seeds"), "{text}");
+}
+
+/// In the digits view ↓ selects the next unit and loads its digits (the footer says
+/// "select"; it once changed nothing on screen).
+#[test]
+fn arrows_in_the_digits_view_load_the_next_units_digits() {
+    use mnist_lab::tui::state::Effect;
+    let mut app = finished(TWO, 2, |g, _, e| 0.1 * (g + 1) as f32 / e as f32);
+    for u in &mut app.run.as_mut().unwrap().record.units {
+        u.weights = Some("w.safetensors".into());
+    }
+    app.selected = 0;
+    with_digits(&mut app);
+    app.update(key('5'));
+    let effects = app.update(Msg::Key(KeyEvent::from(KeyCode::Down)));
+    assert_eq!(app.selected, 1);
+    assert!(effects.contains(&Effect::LoadDigits(1)), "{effects:?}");
 }

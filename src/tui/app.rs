@@ -798,6 +798,17 @@ impl App {
                 self.follow = false;
                 self.selected = jump(action, self.selected, n);
             }
+            // The digits view shows the selected unit's digits: ↑/↓ select another and load
+            // its (the footer says "select").
+            Action::Up | Action::Down if n > 0 && self.view == View::Digits => {
+                self.follow = false;
+                self.selected = if action == Action::Up {
+                    (self.selected + n - 1) % n
+                } else {
+                    (self.selected + 1) % n
+                };
+                return self.open_digits();
+            }
             Action::Up | Action::Left if n > 0 => {
                 self.follow = false;
                 self.selected = (self.selected + n - 1) % n;

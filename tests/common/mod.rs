@@ -1,6 +1,7 @@
 #![allow(dead_code)]
 //! Helpers shared by the integration tests.
 
+pub mod fixtures;
 pub mod many;
 pub mod pty;
 pub mod screen;

@@ -94,6 +94,7 @@ pub fn cut_words_at(app: &App, w: u16, h: u16) -> Vec<String> {
         "widen for more columns".to_string(),
         "rows of (↑↓ scroll)".to_string(),
         "depth × BN+Dropout".to_string(),
+        "more rows: a taller terminal or E shows them all".to_string(),
     ]);
     words(&draw(app, w, h))
         .into_iter()
@@ -110,5 +111,6 @@ pub fn plot_marks(w: &str) -> bool {
     let symbol = |c: char| ('\u{2800}'..='\u{28FF}').contains(&c) || "•*#~^%|≈:★".contains(c);
     w.chars().any(symbol)
         || (w.chars().filter(|c| c.is_ascii_uppercase()).count() <= 1
-            && w.chars().all(|c| "ox+".contains(c) || c.is_ascii_uppercase()))
+            && w.chars()
+                .all(|c| "ox+".contains(c) || c.is_ascii_uppercase()))
 }

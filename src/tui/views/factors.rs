@@ -200,8 +200,29 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
     // Level means from the model: least-squares means with CIs from its pooled error.
     let effects = &analysis.effects;
     let mut rows = Vec::new();
-    // The sentence column's width: the panel less its borders, the label column and a space.
-    let note_w = area.width.saturating_sub(2 + 20 + 1) as usize;
+    // The label column fits the longest term ("widths × BN+Dropout") or level, up to half
+    // the panel; the sentence column takes the rest less the borders and a space.
+    let term_w = analysis
+        .anova
+        .as_ref()
+        .map(|a| {
+            a.rows
+                .iter()
+                .map(|r| fit::width(&r.term) + 2)
+                .max()
+                .unwrap_or(0)
+        })
+        .unwrap_or(0)
+        .max(
+            effects
+                .iter()
+                .flat_map(|(_, m)| m.iter().map(|e| fit::width(&e.level) + 2))
+                .max()
+                .unwrap_or(0),
+        )
+        .max(20)
+        .min(area.width as usize / 2) as u16;
+    let note_w = area.width.saturating_sub(2 + term_w + 1) as usize;
     let mut lines = 0u16;
     for (f, size) in ranking {
         let (note, height) = match design.confounding_sentence(*f) {
@@ -299,7 +320,10 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
             );
         }
     }
-    let effects_h = (rows.len() as u16 + lines - ranking.len() as u16 + 2).min(area.height / 2);
+    let wanted = rows.len() as u16 + lines - ranking.len() as u16 + 2;
+    let effects_h = wanted.min(area.height / 2);
+    // Rows the panel has no room for: the title says how many and where they are.
+    let below = wanted.saturating_sub(effects_h);
     let [grid_area, effects_area] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(effects_h)]).areas(area);
 
@@ -310,8 +334,9 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
         .map(|(f, _)| *f)
         .filter(|f| *f != row_f && *f != col_f)
         .collect();
+    let encoding = if theme.color { "colour" } else { "#rank" };
     let long = format!(
-        " rows: {} ([)  columns: {} (])  colour: final {} (m)  bars: test loss per epoch, 0–{top_loss:.2} ",
+        " rows: {} ([)  columns: {} (])  {encoding}: final {} (m)  bars: test loss per epoch, 0–{top_loss:.2} ",
         row_f.name(),
         col_f.name(),
         view.metric.name()
@@ -409,17 +434,28 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
                     .unwrap_or(theme.dim());
                 let label = match metric_of(i) {
                     Some(m) if v.status == crate::runs::UnitStatus::Finished => {
+                        // Without colour the rank carries what the colour would: #1 best.
+                        let rank = if theme.color {
+                            String::new()
+                        } else {
+                            let better = if view.metric.lower_is_better() {
+                                finished.partition_point(|x| *x < m)
+                            } else {
+                                finished.len() - finished.partition_point(|x| *x <= m)
+                            };
+                            format!("#{} ", better + 1)
+                        };
                         // What tells the cell's units apart: their levels of the factors
                         // not on the axes, and the seed; only where it fits whole.
                         let mut tell: Vec<String> = others.iter().map(|f| f.tag(&v.spec)).collect();
                         if !v.spec.variant.is_empty() {
                             tell.push(format!("s{}", v.spec.seed));
                         }
-                        let long = format!("{m:.4} {}", tell.join(" "));
+                        let long = format!("{rank}{m:.4} {}", tell.join(" "));
                         if fit::width(&long) <= r.width as usize {
                             long
                         } else {
-                            format!("{m:.4}")
+                            format!("{rank}{m:.4}")
                         }
                     }
                     _ => format!("{:?}", v.status).to_lowercase(),
@@ -429,7 +465,13 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
                 // The loss as loss: a lower bar is a lower loss. Sparkline wants integers
                 // (hundred-thousandths); every cell shares one top, the highest loss of the run
                 // (`spark_max`, named in the title), so bars compare across cells.
-                let data: Vec<u64> = v.history.iter().map(|m| spark_units(m.test_loss)).collect();
+                // Each epoch's bar as wide as the column allows, so the bars fill the cell.
+                let per_epoch = (spark.width as usize / v.history.len().max(1)).max(1);
+                let data: Vec<u64> = v
+                    .history
+                    .iter()
+                    .flat_map(|m| std::iter::repeat_n(spark_units(m.test_loss), per_epoch))
+                    .collect();
                 if per >= 2 && !data.is_empty() {
                     frame.render_widget(
                         Sparkline::default().data(&data).max(spark_max).style(style),
@@ -458,8 +500,14 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
         ),
         _ => fit::title(&["main effects (need finished variants)"], room),
     };
+    let title = if below > 0 {
+        let hint = format!(" {below} more rows: a taller terminal or E shows them all ");
+        fit::title(&[&hint.trim().to_string(), title.trim()], room)
+    } else {
+        title
+    };
     frame.render_widget(
-        Table::new(rows, [Constraint::Length(20), Constraint::Fill(1)])
+        Table::new(rows, [Constraint::Length(term_w), Constraint::Fill(1)])
             .block(Block::bordered().title(title)),
         effects_area,
     );
@@ -523,7 +571,12 @@ pub fn figure(view: &FactorsView, ctx: &Ctx) -> Option<crate::export::figure::Fi
         .flat_map(|v| v.history.iter().map(|m| m.test_loss as f64))
         .filter(|l| l.is_finite())
         .fold(1e-3f64, f64::max);
-    let epochs = record.units.iter().map(|u| u.spec.epochs).max().unwrap_or(1) as f64;
+    let epochs = record
+        .units
+        .iter()
+        .map(|u| u.spec.epochs)
+        .max()
+        .unwrap_or(1) as f64;
     let mut panels = Vec::new();
     for (ri, row) in g.rows.iter().enumerate() {
         for (ci, col) in g.cols.iter().enumerate() {

@@ -121,13 +121,24 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
     let key = crate::tui::widgets::chart::title_key(&loss, theme);
     let key_w: usize = key.iter().map(|k| fit::width(&k.content)).sum();
     let room = top.width.saturating_sub(2 + badges_w as u16);
-    let head = fit::title(&[&v.spec.name, loss_label], room);
-    let mut title = if !key.is_empty() && fit::width(&head) + key_w + 1 <= room as usize {
-        let mut t = vec![Span::raw(head.trim_end().to_string()), Span::raw(" · ")];
-        t.extend(key);
-        t
-    } else {
-        vec![Span::raw(fit::title(&[&v.spec.name, loss_label, &patience], room))]
+    // The name, "loss" where it fits, then the key.
+    let heads = [
+        fit::title(&[&v.spec.name, loss_label], room),
+        fit::title(&[&v.spec.name], room),
+    ];
+    let head = heads
+        .iter()
+        .find(|h| fit::width(h.trim_end()) + 3 + key_w <= room as usize);
+    let mut title = match head {
+        Some(head) if !key.is_empty() => {
+            let mut t = vec![Span::raw(head.trim_end().to_string()), Span::raw(" · ")];
+            t.extend(key);
+            t
+        }
+        _ => vec![Span::raw(fit::title(
+            &[&v.spec.name, loss_label, &patience],
+            room,
+        ))],
     };
     title.extend(badges);
     frame.render_widget(
@@ -300,7 +311,10 @@ pub fn figure(ctx: &Ctx) -> Option<crate::export::figure::Figure> {
                 p.1 = p.1.max(1e-6).log10();
             }
         }
-        acc_panel.y = (acc_panel.y.0.max(1e-6).log10(), acc_panel.y.1.max(1e-6).log10());
+        acc_panel.y = (
+            acc_panel.y.0.max(1e-6).log10(),
+            acc_panel.y.1.max(1e-6).log10(),
+        );
     }
     Some(crate::export::figure::Figure {
         title: format!("{} · {}", run.record.preset, v.spec.name),

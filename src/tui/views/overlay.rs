@@ -450,7 +450,11 @@ pub fn figure(state: &OverlayView, ctx: &Ctx) -> crate::export::figure::Figure {
         .filter(|c| !state.hidden.contains(&c.label))
         .map(|c| {
             let last = c.last.map_or("-".to_string(), |v| format!("{v:.4}"));
-            let n = if c.n > 1 { format!(" (n{})", c.n) } else { String::new() };
+            let n = if c.n > 1 {
+                format!(" (n{})", c.n)
+            } else {
+                String::new()
+            };
             format!("final {} {last}{n}  {}", state.metric.short(), c.label)
         })
         .collect();

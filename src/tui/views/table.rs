@@ -1,8 +1,8 @@
 //! The study's table: one row per variant, ours beside the study's numbers, best loss marked.
 
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Row, Table, TableState};
+use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
 use super::{done, Ctx, Reply};
@@ -286,8 +286,23 @@ fn render_variant_table(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hit
         .as_ref()
         .map(|b| b.sentence())
         .unwrap_or_else(|| "no finished units yet".into());
+    // The verdict is a sentence with numbers a reader needs whole (the adjusted p at its
+    // end): it is wrapped above the table, never cut in a border's title.
+    let verdict_lines = fit::wrap(&verdict, area.width.saturating_sub(2) as usize);
+    let verdict_h = (verdict_lines.len() as u16).min(area.height.saturating_sub(4) / 2);
+    let [verdict_area, area] =
+        Layout::vertical([Constraint::Length(verdict_h), Constraint::Fill(1)]).areas(area);
+    frame.render_widget(
+        Paragraph::new(
+            verdict_lines
+                .into_iter()
+                .map(|l| Line::styled(format!(" {l}"), theme.good()))
+                .collect::<Vec<_>>(),
+        ),
+        verdict_area,
+    );
     let title = Line::from(fit::title(
-        &[&verdict, "over seeds: mean ± sd, 95% CI"],
+        &["the study's table", "over seeds: mean ± sd, 95% CI"],
         area.width.saturating_sub(2),
     ));
     let selected_row = vs

@@ -193,11 +193,16 @@ pub fn title_key(s: &Series, theme: Theme) -> Vec<Span<'static>> {
     let extra = [&s.batch, &s.smooth, &s.best, &s.stop];
     let legend_h = (shown.len() + 2 + extra.iter().filter(|p| !p.is_empty()).count()) as f64;
     let (val_name, train_name) = overlap_names(s);
-    let legend_w = [val_name.as_str(), train_name.as_str(), s.smooth_name.as_str(), "early stop"]
-        .iter()
-        .map(|n| super::fit::width(n))
-        .max()
-        .unwrap_or(0) as f64
+    let legend_w = [
+        val_name.as_str(),
+        train_name.as_str(),
+        s.smooth_name.as_str(),
+        "early stop",
+    ]
+    .iter()
+    .map(|n| super::fit::width(n))
+    .max()
+    .unwrap_or(0) as f64
         + 4.0;
     let fits = legend_h <= s.rows as f64 * 0.9 && legend_w <= s.cols as f64 / 2.0;
     if s.rows == 0 || fits {
@@ -245,18 +250,76 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
     // drawn last; a curve whose end lies under a later one says so ("≈ under test").
     let (val_name, train_name) = overlap_names(s);
     // Without colour each line has its own mark, shown before its legend name.
-    let mark = |m: char| if theme.color { Marker::Braille } else { Marker::Custom(m) };
+    let mark = |m: char| {
+        if theme.color {
+            Marker::Braille
+        } else {
+            Marker::Custom(m)
+        }
+    };
     let layers: [(&Vec<(f64, f64)>, String, Style, Marker, GraphType); 9] = [
-        (&s.band_lo, String::new(), theme.band(), mark(':'), GraphType::Line),
-        (&s.band_hi, String::new(), theme.band(), mark(':'), GraphType::Line),
+        (
+            &s.band_lo,
+            String::new(),
+            theme.band(),
+            mark(':'),
+            GraphType::Line,
+        ),
+        (
+            &s.band_hi,
+            String::new(),
+            theme.band(),
+            mark(':'),
+            GraphType::Line,
+        ),
         // Without colour the raw batch losses are dots under the braille EMA.
-        (&s.batch, "batch".into(), theme.batch(), if theme.color { Marker::Braille } else { Marker::Dot }, GraphType::Line),
-        (&s.smooth, s.smooth_name.clone(), theme.smooth(), Marker::Braille, GraphType::Line),
+        (
+            &s.batch,
+            "batch".into(),
+            theme.batch(),
+            if theme.color {
+                Marker::Braille
+            } else {
+                Marker::Dot
+            },
+            GraphType::Line,
+        ),
+        (
+            &s.smooth,
+            s.smooth_name.clone(),
+            theme.smooth(),
+            Marker::Braille,
+            GraphType::Line,
+        ),
         (&s.val, val_name, theme.val(), mark('o'), GraphType::Line),
-        (&s.train, train_name, theme.train(), mark('+'), GraphType::Line),
-        (&s.test, "test".into(), theme.test(), mark('x'), GraphType::Line),
-        (&s.stop, "early stop".into(), theme.marker(), mark('|'), GraphType::Line),
-        (&s.best, "best".into(), theme.good(), Marker::Custom('★'), GraphType::Scatter),
+        (
+            &s.train,
+            train_name,
+            theme.train(),
+            mark('+'),
+            GraphType::Line,
+        ),
+        (
+            &s.test,
+            "test".into(),
+            theme.test(),
+            mark('x'),
+            GraphType::Line,
+        ),
+        (
+            &s.stop,
+            "early stop".into(),
+            theme.marker(),
+            mark('|'),
+            GraphType::Line,
+        ),
+        (
+            &s.best,
+            "best".into(),
+            theme.good(),
+            Marker::Custom('★'),
+            GraphType::Scatter,
+        ),
     ];
     let swatch = |m: Marker| match m {
         Marker::Custom(c) => c.to_string(),
@@ -276,7 +339,12 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
         })
         .collect();
     let legend = (
-        shown.iter().map(|l| super::fit::width(&l.1)).max().unwrap_or(0) as u16 + 2,
+        shown
+            .iter()
+            .map(|l| super::fit::width(&l.1))
+            .max()
+            .unwrap_or(0) as u16
+            + 2,
         shown.iter().filter(|l| !l.1.is_empty()).count() as u16 + 2,
     );
     let sets: Vec<Dataset<'a>> = shown
@@ -484,7 +552,12 @@ pub fn panel(title: String, s: &Series) -> crate::export::figure::Panel {
     }
     let lines = [
         (&s.batch, "batch", light.batch(), Kind::Faint),
-        (&s.smooth, s.smooth_name.as_str(), light.smooth(), Kind::Line),
+        (
+            &s.smooth,
+            s.smooth_name.as_str(),
+            light.smooth(),
+            Kind::Line,
+        ),
         (&s.val, "validation", light.val(), Kind::Line),
         (&s.train, "train", light.train(), Kind::Line),
         (&s.test, "test", light.test(), Kind::Line),

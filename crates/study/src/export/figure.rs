@@ -136,8 +136,16 @@ impl Figure {
         let cells = body.split_evenly((rows, cols));
         let legend = self.panels.len() == 1;
         for (p, cell) in self.panels.iter().zip(cells.iter()) {
-            let (x0, x1) = if p.x.1 > p.x.0 { p.x } else { (p.x.0, p.x.0 + 1.0) };
-            let (y0, y1) = if p.y.1 > p.y.0 { p.y } else { (p.y.0, p.y.0 + 1e-3) };
+            let (x0, x1) = if p.x.1 > p.x.0 {
+                p.x
+            } else {
+                (p.x.0, p.x.0 + 1.0)
+            };
+            let (y0, y1) = if p.y.1 > p.y.0 {
+                p.y
+            } else {
+                (p.y.0, p.y.0 + 1e-3)
+            };
             let mut chart = ChartBuilder::on(cell)
                 .margin(10)
                 .caption(&p.title, ("sans-serif", 15))
@@ -176,11 +184,7 @@ impl Figure {
                             .map_err(err)?
                     }
                     Kind::Points => chart
-                        .draw_series(
-                            c.points
-                                .iter()
-                                .map(|&p| Circle::new(p, 5, color.filled())),
-                        )
+                        .draw_series(c.points.iter().map(|&p| Circle::new(p, 5, color.filled())))
                         .map_err(err)?,
                     Kind::Faint => chart
                         .draw_series(LineSeries::new(
@@ -309,6 +313,9 @@ mod tests {
         let svg = figure(false).svg().expect("draws");
         assert!(svg.contains("anova"));
         assert!(svg.contains("=x"), "the legend names the curve");
-        assert!(svg.contains("<polygon") || svg.contains("<path"), "{svg:.300}");
+        assert!(
+            svg.contains("<polygon") || svg.contains("<path"),
+            "{svg:.300}"
+        );
     }
 }

@@ -556,6 +556,8 @@ pub struct Rival {
     pub p_adjusted: f64,
     /// Cannot be told apart from the best.
     pub in_set: bool,
+    /// Seeds of the rival or the best are still to train: too few seeds *yet*.
+    pub pending: bool,
 }
 
 /// The variants that cannot be told apart from the best: the best by mean on the selection
@@ -616,6 +618,9 @@ impl BestSet {
                     "{} (no spread over {n} seeds: every seed gave the same difference)",
                     r.name
                 )),
+                Err(Untestable::TooFewSeeds { .. }) if r.pending => {
+                    Some(format!("{} (its seeds are still training)", r.name))
+                }
                 Err(Untestable::TooFewSeeds { .. }) => {
                     Some(format!("{} (too few seeds; use --seeds)", r.name))
                 }
@@ -694,12 +699,15 @@ pub fn best_set(stats: &[VariantStats], metric: Metric) -> Option<BestSet> {
                     1.0 - t.p_greater()
                 }
             });
+            // Seeds of this pair still queued or training (not failed, not done).
+            let waiting = |v: &VariantStats| v.values.len() + v.failed.len() < v.units;
             Rival {
                 name: s.name.clone(),
                 test,
                 p,
                 p_adjusted: f64::NAN,
                 in_set: true,
+                pending: waiting(s) || waiting(best),
             }
         })
         .collect();
