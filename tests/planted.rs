@@ -828,3 +828,34 @@ fn watch_and_the_picker_draw_and_quit_with_a_pipe_in_the_run_folder() {
         }
     }
 }
+
+/// Per-batch losses are kept in the unit's record (issue "The dashboard shows only what is
+/// true", 8): a finished run read back has every unit's batch curve, bounded and finite, and
+/// a hand-edited NaN in it is refused naming the unit.
+#[test]
+fn batch_losses_are_kept_in_unit_files_and_checked_when_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = finished_run(tmp.path(), "kept");
+    let record = mnist_lab::runs::load(&dir).unwrap();
+    for u in &record.units {
+        // 300 images at the default batch size: every batch booked, none lost.
+        assert!(!u.batches.points.is_empty(), "{}", u.spec.name);
+        assert!(u.batches.points.len() <= mnist_lab::runs::batches::MAX_POINTS);
+        assert!(u
+            .batches
+            .points
+            .iter()
+            .all(|p| p.1.is_finite() && p.0 <= 1.0));
+    }
+    // A planted negative loss: the unit file is refused, by name.
+    let unit = dir.join("units").join("0000.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&unit).unwrap()).unwrap();
+    json["batches"]["points"][0][1] = serde_json::json!(-1.0);
+    std::fs::write(&unit, json.to_string()).unwrap();
+    let err = format!("{:#}", mnist_lab::runs::load(&dir).unwrap_err());
+    assert!(
+        err.contains("batch losses") || err.contains("number"),
+        "{err}"
+    );
+}

@@ -179,8 +179,8 @@ fn selection_moves_stops_following_and_f_follows_again() {
     assert!(!app.follow);
     app.update(code(KeyCode::Up));
     assert_eq!(app.selected, 2, "wraps");
+    // In the live view ←/→ (h/l) move the epoch cursor, not the selection.
     app.update(key('l'));
-    assert_eq!(app.selected, 0);
     app.update(key('h'));
     assert_eq!(app.selected, 2);
     app.update(key('j'));
@@ -271,7 +271,10 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
     assert_eq!(run.progress[0].unwrap().batch, 5);
     // The batch's own loss, not the epoch's running mean (an event without the list, as
     // older writers send, books its last batch).
-    assert_eq!(run.batch_losses, vec![(0.5, 0.7f32 as f64)]);
+    assert_eq!(
+        run.record.units[0].batches.points,
+        vec![(0.5, 0.7f32 as f64)]
+    );
     assert!(run.eta_variant().unwrap() > 0.0);
     app.update(Msg::Engine(Event::EpochEnd {
         index: 0,
@@ -344,8 +347,11 @@ fn batch_loss_history_stays_bounded() {
             samples_per_sec: 1.0,
         }));
     }
-    let n = app.run.as_ref().unwrap().batch_losses.len();
-    assert!(n <= mnist_lab::tui::app::MAX_BATCH_POINTS && n > 100, "{n}");
+    let n = app.run.as_ref().unwrap().record.units[0]
+        .batches
+        .points
+        .len();
+    assert!(n <= mnist_lab::runs::batches::MAX_POINTS && n > 100, "{n}");
 }
 
 #[test]

@@ -1149,13 +1149,13 @@ fn the_batch_ema_stays_with_the_last_batches() {
             let weight = 0.9;
             let s = loss_series_with(
                 &run.record.units[0],
-                &run.batch_losses,
+                &run.record.units[0].batches.points,
                 false,
                 Some(Extras {
                     smooth: true,
                     patience: 3,
                     weight,
-                    weight_per_point: run.batch_weight_per_point(weight),
+                    weight_per_point: run.record.units[0].batches.weight_per_point(weight),
                 }),
             );
             let drawn = s.smooth.last().unwrap().1;
@@ -1169,7 +1169,10 @@ fn the_batch_ema_stays_with_the_last_batches() {
             checked += 1;
         }
     }
-    assert!(run.batch_span > 1, "the points were merged at least once");
+    assert!(
+        run.record.units[0].batches.span > 1,
+        "the points were merged at least once"
+    );
     assert!(checked > 200, "{checked}");
 }
 

@@ -1078,3 +1078,37 @@ fn arrows_in_the_digits_view_load_the_next_units_digits() {
     assert_eq!(app.selected, 1);
     assert!(effects.contains(&Effect::LoadDigits(1)), "{effects:?}");
 }
+
+/// The epoch cursor (issue "The dashboard shows only what is true", 8): ←/→ in the live
+/// view and the overlay read out every curve at one epoch; → past the last hides it.
+#[test]
+fn the_epoch_cursor_reads_every_curve_at_its_epoch() {
+    let mut app = finished(TWO, 4, |g, _, e| 0.1 * (g + 1) as f32 / e as f32);
+    app.selected = 0;
+    app.update(key('1'));
+    let left = || Msg::Key(KeyEvent::from(KeyCode::Left));
+    let right = || Msg::Key(KeyEvent::from(KeyCode::Right));
+    app.update(left());
+    app.update(left());
+    assert_eq!(
+        app.charts.cursor,
+        Some(3),
+        "starts at the last epoch, then one back"
+    );
+    assert_eq!(app.selected, 0, "←/→ leave the selection alone here");
+    let s = draw(&app, 160, 48);
+    // Epoch 3 of "good": 0.1 / 3.
+    assert!(contains(&s, "▏epoch 3: train 0.0333 test 0.0333"), "{s:#?}");
+    assert!(contains(&s, "epoch 3"), "{s:#?}");
+    // The overlay reads the same epoch: its legend gives each curve's value there.
+    app.update(key('7'));
+    let s = draw(&app, 160, 48);
+    assert!(contains(&s, "at epoch 3"), "{s:#?}");
+    assert!(contains(&s, "good  0.0333"), "{s:#?}");
+    assert!(contains(&s, "bad  0.0667"), "{s:#?}");
+    app.update(right());
+    app.update(right());
+    assert_eq!(app.charts.cursor, None, "→ past the last epoch hides it");
+    let s = draw(&app, 160, 48);
+    assert!(contains(&s, "final"), "{s:#?}");
+}

@@ -755,7 +755,12 @@ impl App {
                 crate::tui::views::grid::on_action(action, &mut self.charts, &mut self.table)
             }
             View::Digits => self.digits.as_mut().and_then(|d| d.on_action(action)),
-            View::Live => crate::tui::views::live::on_action(action, &mut self.charts),
+            View::Live => {
+                let epochs = run
+                    .and_then(|r| r.record.units.get(self.selected))
+                    .map_or(0, |u| u.history.len());
+                crate::tui::views::live::on_action(action, &mut self.charts, epochs)
+            }
         };
         if let Some(effects) = reply {
             return effects;
@@ -797,6 +802,17 @@ impl App {
             Action::First | Action::Last | Action::PageUp | Action::PageDown if n > 0 => {
                 self.follow = false;
                 self.selected = jump(action, self.selected, n);
+            }
+            // The overlay's epoch cursor, over its longest curve.
+            Action::Left | Action::Right if self.view == View::Overlay => {
+                let last = self.run.as_ref().map_or(0, |r| {
+                    std::iter::once(&r.record)
+                        .chain(self.compare.iter().map(|(_, c)| c))
+                        .flat_map(|rec| rec.units.iter().map(|u| u.history.len()))
+                        .max()
+                        .unwrap_or(0)
+                });
+                self.charts.move_cursor(action == Action::Left, last);
             }
             // The digits view shows the selected unit's digits: ↑/↓ select another and load
             // its (the footer says "select").

@@ -289,13 +289,6 @@ pub struct RunView {
     pub finished: bool,
     pub cancelled: bool,
     pub progress: Vec<Option<Progress>>,
-    /// (epoch as a fraction, running mean loss) of the running variant, for the live chart.
-    pub batch_losses: Vec<(f64, f64)>,
-    /// Batches each point of `batch_losses` averages (1, then 2, 4, … as the points are
-    /// merged in pairs to stay under `MAX_BATCH_POINTS`).
-    pub batch_span: usize,
-    /// Batches booked toward the next point: (sum of x, sum of loss, count).
-    batch_partial: (f64, f64, usize),
     /// The data set's sizes, for ETAs.
     pub sizes: DataSizes,
     /// Followed on disk while other processes write it: how many writers hold it now.
@@ -322,45 +315,7 @@ impl PartialEq for RunStats {
     }
 }
 
-/// Most points kept for the batch-loss line; older ones are thinned out.
-pub const MAX_BATCH_POINTS: usize = 1200;
-
 impl RunView {
-    /// Books one batch's loss: points average `batch_span` batches each, and when there are
-    /// too many, neighbours merge in pairs (bounded memory, the whole curve kept, and the
-    /// EMA over them stays an EMA over batches: see `batch_weight_per_point`).
-    fn book_batch(&mut self, x: f64, loss: f64) {
-        let p = &mut self.batch_partial;
-        *p = (p.0 + x, p.1 + loss, p.2 + 1);
-        if p.2 < self.batch_span {
-            return;
-        }
-        let n = p.2 as f64;
-        self.batch_losses.push((p.0 / n, p.1 / n));
-        self.batch_partial = (0.0, 0.0, 0);
-        if self.batch_losses.len() > MAX_BATCH_POINTS {
-            self.batch_losses = self
-                .batch_losses
-                .chunks(2)
-                .map(|c| {
-                    let n = c.len() as f64;
-                    (
-                        c.iter().map(|q| q.0).sum::<f64>() / n,
-                        c.iter().map(|q| q.1).sum::<f64>() / n,
-                    )
-                })
-                .collect();
-            self.batch_span *= 2;
-        }
-    }
-
-    /// The EMA weight per drawn point for a weight `per_batch` per batch: a point averages
-    /// `batch_span` batches, so `per_batch` to that power keeps the smoothing's reach in
-    /// batches the same.
-    pub fn batch_weight_per_point(&self, per_batch: f64) -> f64 {
-        per_batch.powi(self.batch_span.min(1 << 20) as i32)
-    }
-
     pub fn new(record: RunRecord, dir: Option<PathBuf>) -> Self {
         let n = record.units.len();
         RunView {
@@ -371,9 +326,6 @@ impl RunView {
             finished: false,
             cancelled: false,
             progress: vec![None; n],
-            batch_losses: Vec::new(),
-            batch_span: 1,
-            batch_partial: (0.0, 0.0, 0),
             sizes: DataSizes::default(),
             watching: None,
             stats: None,
@@ -513,9 +465,9 @@ impl RunView {
         match event {
             Event::UnitStarted { index, .. } => {
                 self.running = Some(index);
-                self.batch_losses.clear();
-                self.batch_span = 1;
-                self.batch_partial = (0.0, 0.0, 0);
+                if let Some(u) = self.record.units.get_mut(index) {
+                    u.batches = Default::default();
+                }
                 out.started = Some(index);
             }
             Event::Progress {
@@ -537,16 +489,15 @@ impl RunView {
                         samples_per_sec,
                     });
                 }
-                // Every batch's own loss (an event of an older writer carries only its last).
+                // Every batch's own loss (an event of an older writer carries only its last),
+                // kept in the unit's record: its batch curve stays after it ends.
                 let losses = if batch_losses.is_empty() {
                     vec![batch_loss]
                 } else {
                     batch_losses
                 };
-                let first = (batch + 1).saturating_sub(losses.len());
-                for (k, loss) in losses.into_iter().enumerate() {
-                    let x = (epoch - 1) as f64 + (first + k) as f64 / batches.max(1) as f64;
-                    self.book_batch(x, loss as f64);
+                if let Some(u) = self.record.units.get_mut(index) {
+                    u.batches.add(epoch, batch, batches, &losses);
                 }
             }
             Event::UnitFinished { .. } | Event::UnitFailed { .. } | Event::UnitSkipped { .. } => {
@@ -729,6 +680,26 @@ pub struct ChartOptions {
     pub shared_y: bool,
     /// Weight of the batch loss's EMA, per batch (TensorBoard's smoothing; `[`/`]`).
     pub batch_weight: f64,
+    /// The epoch cursor of the live and overlay charts (`←`/`→`): every curve's value at
+    /// that epoch is read out. None: off.
+    pub cursor: Option<usize>,
+}
+
+impl ChartOptions {
+    /// `←`/`→`: the cursor one epoch back or on, within 1..=`last`; it starts at the last
+    /// epoch, and → past the last turns it off.
+    pub fn move_cursor(&mut self, back: bool, last: usize) {
+        if last == 0 {
+            self.cursor = None;
+            return;
+        }
+        self.cursor = match (self.cursor, back) {
+            (None, _) => Some(last),
+            (Some(e), true) => Some(e.saturating_sub(1).max(1)),
+            (Some(e), false) if e >= last => None,
+            (Some(e), false) => Some(e + 1),
+        };
+    }
 }
 
 impl Default for ChartOptions {
@@ -739,6 +710,7 @@ impl Default for ChartOptions {
             smooth: true,
             shared_y: true,
             batch_weight: SMOOTHING,
+            cursor: None,
         }
     }
 }

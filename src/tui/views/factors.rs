@@ -502,7 +502,7 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
     };
     let title = if below > 0 {
         let hint = format!(" {below} more rows: a taller terminal or E shows them all ");
-        fit::title(&[&hint.trim().to_string(), title.trim()], room)
+        fit::title(&[hint.trim(), title.trim()], room)
     } else {
         title
     };

@@ -17,8 +17,10 @@ use crate::tui::widgets::{fit, fmt_duration};
 
 /// The live view's own keys: `t` smooths the batch loss, `+`/`-` set the early-stop marker's
 /// patience.
-pub fn on_action(action: Action, charts: &mut ChartOptions) -> Reply {
+pub fn on_action(action: Action, charts: &mut ChartOptions, epochs: usize) -> Reply {
     match action {
+        // `←`/`→`: the epoch cursor over the selected unit's epochs.
+        Action::Left | Action::Right => charts.move_cursor(action == Action::Left, epochs),
         Action::Smooth => charts.smooth = !charts.smooth,
         // `[`/`]`: the batch EMA's weight, as in the overlay.
         Action::Less | Action::More => {
@@ -96,19 +98,19 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
     };
     let [top, bottom] =
         Layout::vertical([Constraint::Percentage(58), Constraint::Fill(1)]).areas(right);
-    let batch: &[(f64, f64)] = if run.running == Some(selected) {
-        &run.batch_losses
-    } else {
-        &[]
-    };
+    // The unit's per-batch losses: while it trains, and kept after it ends.
+    let batch: &[(f64, f64)] = &v.batches.points;
     let extras = Extras {
         smooth: ctx.charts.smooth,
         patience: ctx.charts.patience,
         weight: ctx.charts.batch_weight,
-        weight_per_point: run.batch_weight_per_point(ctx.charts.batch_weight),
+        weight_per_point: v.batches.weight_per_point(ctx.charts.batch_weight),
     };
     let mut loss = loss_series_with(v, batch, ctx.charts.log_scale, Some(extras));
     (loss.rows, loss.cols) = plot_size(top);
+    if let Some(e) = ctx.charts.cursor {
+        loss.cursor = vec![(e as f64, loss.y.0), (e as f64, loss.y.1)];
+    }
     let badges = badges(v, theme);
     let badges_w: usize = badges.iter().map(|b| fit::width(&b.content)).sum();
     let loss_label = if ctx.charts.log_scale {
@@ -197,6 +199,25 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
         ));
     }
     lines.push(Line::raw(learning_rate(v, epoch_now.max(1))));
+    // The epoch cursor's readout: every curve of the chart at that epoch.
+    if let Some(e) = ctx.charts.cursor {
+        match v.history.iter().find(|m| m.epoch == e) {
+            Some(m) => {
+                let val = m.val_loss.map_or(String::new(), |l| format!(" val {l:.4}"));
+                lines.push(Line::styled(
+                    format!(
+                        "▏epoch {e}: train {:.4} test {:.4}{val}",
+                        m.train_loss, m.test_loss
+                    ),
+                    theme.title(),
+                ));
+            }
+            None => lines.push(Line::styled(
+                format!("▏epoch {e}: not reached"),
+                theme.dim(),
+            )),
+        }
+    }
     if let Some(e) = v.early_stop {
         lines.push(Line::styled(
             format!(
@@ -290,16 +311,13 @@ fn learning_rate(v: &crate::runs::UnitRecord, epoch: usize) -> String {
 pub fn figure(ctx: &Ctx) -> Option<crate::export::figure::Figure> {
     let run = ctx.run;
     let v = run.record.units.get(ctx.selected)?;
-    let batch: &[(f64, f64)] = if run.running == Some(ctx.selected) {
-        &run.batch_losses
-    } else {
-        &[]
-    };
+    // The unit's per-batch losses: while it trains, and kept after it ends.
+    let batch: &[(f64, f64)] = &v.batches.points;
     let extras = Extras {
         smooth: ctx.charts.smooth,
         patience: ctx.charts.patience,
         weight: ctx.charts.batch_weight,
-        weight_per_point: run.batch_weight_per_point(ctx.charts.batch_weight),
+        weight_per_point: v.batches.weight_per_point(ctx.charts.batch_weight),
     };
     let loss = loss_series_with(v, batch, ctx.charts.log_scale, Some(extras));
     let acc = accuracy_series(v);

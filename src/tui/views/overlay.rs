@@ -58,14 +58,17 @@ impl OverlayView {
                 self.strength = self.strength.clamp(0.0, 0.99);
                 self.smooth = true;
             }
-            Action::Up | Action::Down | Action::Left | Action::Right => {
+            // `←`/`→`: the epoch cursor is the app's (the live chart shares it): answered
+            // there, with the overlay's last epoch.
+            Action::Left | Action::Right => return None,
+            Action::Up | Action::Down => {
                 let all = curves(self, ctx);
                 if all.is_empty() {
                     return done();
                 }
                 let at = focused(self, ctx, &all);
                 let n = all.len();
-                let next = if matches!(action, Action::Down | Action::Right) {
+                let next = if action == Action::Down {
                     (at + 1) % n
                 } else {
                     (at + n - 1) % n
@@ -568,6 +571,23 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
             );
         }
     }
+    let cursor_line: Vec<(f64, f64)> = ctx
+        .charts
+        .cursor
+        .map_or(Vec::new(), |e| vec![(e as f64, lo), (e as f64, hi)]);
+    if !cursor_line.is_empty() {
+        datasets.push(
+            Dataset::default()
+                .marker(if theme.color {
+                    Marker::Braille
+                } else {
+                    Marker::Custom('▏')
+                })
+                .graph_type(GraphType::Line)
+                .style(theme.title())
+                .data(&cursor_line),
+        );
+    }
     for (k, end) in &ends {
         datasets.push(
             Dataset::default()
@@ -635,7 +655,15 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
             } else {
                 format!("{swatch}{pin}")
             };
-            let value = match (hidden, c.last) {
+            let at_cursor = ctx
+                .charts
+                .cursor
+                .map(|e| c.points.iter().find(|p| p.0 == e as f64).map(|p| p.1));
+            let shown_value = match at_cursor {
+                Some(v) => v,
+                None => c.last,
+            };
+            let value = match (hidden, shown_value) {
                 (true, _) => "hidden".to_string(),
                 (false, Some(v)) => format!("{v:.4}"),
                 (false, None) => "-".to_string(),
@@ -670,11 +698,15 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
         })
         .collect();
     // "≈": the curve's end lies under another curve drawn over it there.
+    let which = match ctx.charts.cursor {
+        Some(e) => format!("{} at epoch {e}", metric.short()),
+        None => format!("final {}", metric.short()),
+    };
     let legend_title = if p.under.is_empty() {
-        format!(" final {} ", metric.short())
+        format!(" {which} ")
     } else {
         crate::tui::widgets::fit::title(
-            &[&format!("final {}", metric.short()), "≈ ends under another"],
+            &[&which, "≈ ends under another"],
             legend_area.width.saturating_sub(2),
         )
     };

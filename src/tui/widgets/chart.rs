@@ -28,6 +28,8 @@ pub struct Series {
     pub best: Vec<(f64, f64)>,
     /// Where early stopping would have stopped: a vertical line.
     pub stop: Vec<(f64, f64)>,
+    /// The epoch cursor (`←`/`→`): a vertical line.
+    pub cursor: Vec<(f64, f64)>,
     pub x_max: f64,
     pub y: (f64, f64),
     pub log: bool,
@@ -243,6 +245,9 @@ fn overlap_names(s: &Series) -> (String, String) {
     (val_name, train_name)
 }
 
+/// One series as the chart draws it: points, legend name, style, mark and kind.
+type Layer<'a> = (&'a Vec<(f64, f64)>, String, Style, Marker, GraphType);
+
 /// A chart with train/test lines (and a faint batch line); `axes` false for small multiples.
 pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> Chart<'a> {
     // (points, legend name, style, scatter?) of each series drawn, back to front; empty ones
@@ -257,7 +262,11 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
             Marker::Custom(m)
         }
     };
-    let layers: [(&Vec<(f64, f64)>, String, Style, Marker, GraphType); 9] = [
+    let cursor_name = s
+        .cursor
+        .first()
+        .map_or(String::new(), |c| format!("epoch {}", c.0));
+    let layers: [Layer; 10] = [
         (
             &s.band_lo,
             String::new(),
@@ -319,6 +328,13 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
             theme.good(),
             Marker::Custom('★'),
             GraphType::Scatter,
+        ),
+        (
+            &s.cursor,
+            cursor_name,
+            theme.title(),
+            mark('▏'),
+            GraphType::Line,
         ),
     ];
     let swatch = |m: Marker| match m {

@@ -2,6 +2,7 @@
 //! (`units`: a manifest written once, a file per unit written after every epoch); a rescue
 //! folder, and runs of older versions, are one `run.json` holding everything.
 
+pub mod batches;
 pub mod history;
 pub mod lock;
 pub mod merge;

@@ -32,6 +32,9 @@ pub struct UnitRecord {
     /// (an early stop records its own in `early_stop`); None: the last epoch's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kept_epoch: Option<usize>,
+    /// Its per-batch training losses, downsampled to at most 1,000 points.
+    #[serde(default, skip_serializing_if = "super::batches::BatchCurve::is_empty")]
+    pub batches: super::batches::BatchCurve,
 }
 
 /// Where early stopping ended a unit, and which epoch's weights were kept.
@@ -57,6 +60,7 @@ impl UnitRecord {
             weights: None,
             early_stop: None,
             kept_epoch: None,
+            batches: Default::default(),
         }
     }
 
@@ -120,6 +124,13 @@ impl UnitRecord {
                 ))
             }
         };
+        if !self.batches.is_valid() {
+            return Err(format!(
+                "{unit:?}: its batch losses hold a number that is not finite and >= 0, or \
+                 more than {} points",
+                super::batches::MAX_POINTS
+            ));
+        }
         for (k, m) in self.history.iter().enumerate() {
             let e = m.epoch;
             if e != k + 1 || e > self.spec.epochs {

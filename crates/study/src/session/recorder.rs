@@ -99,11 +99,29 @@ impl Fold for RunRecord {
                 self.complete = true;
                 true
             }
-            Event::RunStarted { .. }
-            | Event::Progress { .. }
-            | Event::Paused
-            | Event::Resumed
-            | Event::Warning { .. } => false,
+            // Kept in the unit's record; saved with its next epoch (no write per report).
+            Event::Progress {
+                index,
+                epoch,
+                batch,
+                batches,
+                batch_loss,
+                batch_losses,
+                ..
+            } => {
+                if let Some(v) = self.units.get_mut(*index) {
+                    let losses = if batch_losses.is_empty() {
+                        std::slice::from_ref(batch_loss)
+                    } else {
+                        batch_losses.as_slice()
+                    };
+                    v.batches.add(*epoch, *batch, *batches, losses);
+                }
+                false
+            }
+            Event::RunStarted { .. } | Event::Paused | Event::Resumed | Event::Warning { .. } => {
+                false
+            }
         }
     }
 }

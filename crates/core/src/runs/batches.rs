@@ -1,0 +1,113 @@
+//! A unit's per-batch training losses, kept in its record (so the batch curve outlives the
+//! unit and stays in past runs) and bounded: at most `MAX_POINTS` points, neighbours merged
+//! in pairs when there would be more.
+
+use serde::{Deserialize, Serialize};
+
+/// Most points kept per unit.
+pub const MAX_POINTS: usize = 1000;
+
+/// Per-batch losses as (epoch position, mean loss) points, each the mean of `span` batches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchCurve {
+    pub points: Vec<(f64, f64)>,
+    /// Batches averaged per point (a power of two).
+    pub span: usize,
+    /// Batches booked toward the next point: (sum of x, sum of loss, count).
+    #[serde(skip)]
+    partial: (f64, f64, usize),
+}
+
+impl Default for BatchCurve {
+    fn default() -> Self {
+        BatchCurve {
+            points: Vec::new(),
+            span: 1,
+            partial: (0.0, 0.0, 0),
+        }
+    }
+}
+
+impl BatchCurve {
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// Books the losses of a progress report: `losses` are the batches ending at batch
+    /// `batch` (1-based) of `batches` in epoch `epoch`. Non-finite losses are left out.
+    pub fn add(&mut self, epoch: usize, batch: usize, batches: usize, losses: &[f32]) {
+        let first = (batch + 1).saturating_sub(losses.len());
+        for (k, &loss) in losses.iter().enumerate() {
+            if !loss.is_finite() {
+                continue;
+            }
+            let x = epoch.saturating_sub(1) as f64 + (first + k) as f64 / batches.max(1) as f64;
+            self.book(x, loss as f64);
+        }
+    }
+
+    /// Books one batch: points average `span` batches each, and when there are too many,
+    /// neighbours merge in pairs (bounded memory, the whole curve kept, and an EMA over the
+    /// points stays an EMA over batches: see `weight_per_point`).
+    fn book(&mut self, x: f64, loss: f64) {
+        let p = &mut self.partial;
+        *p = (p.0 + x, p.1 + loss, p.2 + 1);
+        if p.2 < self.span.max(1) {
+            return;
+        }
+        let n = p.2 as f64;
+        self.points.push((p.0 / n, p.1 / n));
+        self.partial = (0.0, 0.0, 0);
+        if self.points.len() > MAX_POINTS {
+            self.points = self
+                .points
+                .chunks(2)
+                .map(|c| {
+                    let n = c.len() as f64;
+                    (
+                        c.iter().map(|q| q.0).sum::<f64>() / n,
+                        c.iter().map(|q| q.1).sum::<f64>() / n,
+                    )
+                })
+                .collect();
+            self.span = self.span.max(1) * 2;
+        }
+    }
+
+    /// The EMA weight per point for a weight `per_batch` per batch: a point averages `span`
+    /// batches, so `per_batch` to that power keeps the smoothing's reach in batches.
+    pub fn weight_per_point(&self, per_batch: f64) -> f64 {
+        per_batch.powi(self.span.clamp(1, 1 << 20) as i32)
+    }
+
+    /// Every point finite, in order, and no more than `MAX_POINTS` (a hand-edited file is
+    /// input).
+    pub fn is_valid(&self) -> bool {
+        self.points.len() <= MAX_POINTS
+            && self.span >= 1
+            && self
+                .points
+                .iter()
+                .all(|p| p.0.is_finite() && p.1.is_finite() && p.0 >= 0.0 && p.1 >= 0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_curve_stays_bounded_and_averages_whole_batches() {
+        let mut c = BatchCurve::default();
+        for b in 1..=5000 {
+            c.add(1, b, 5000, &[1.0 + (b % 2) as f32]);
+        }
+        assert!(c.points.len() <= MAX_POINTS && c.points.len() > MAX_POINTS / 2);
+        assert!(c.span >= 8);
+        // Each point averages an even number of alternating 1s and 2s.
+        assert!(c.points.iter().all(|p| (p.1 - 1.5).abs() < 1e-12));
+        assert!(c.is_valid());
+        c.add(1, 1, 1, &[f32::NAN]);
+        assert!(c.is_valid(), "a NaN loss is left out");
+    }
+}
