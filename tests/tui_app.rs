@@ -271,10 +271,7 @@ fn engine_events_fill_the_record_and_ask_for_saves() {
     assert_eq!(run.progress[0].unwrap().batch, 5);
     // The batch's own loss, not the epoch's running mean (an event without the list, as
     // older writers send, books its last batch).
-    assert_eq!(
-        run.record.units[0].batches.points,
-        vec![(0.5, 0.7f32 as f64)]
-    );
+    assert_eq!(run.record.units[0].batches.points, vec![(0.5f32, 0.7f32)]);
     assert!(run.eta_variant().unwrap() > 0.0);
     app.update(Msg::Engine(Event::EpochEnd {
         index: 0,

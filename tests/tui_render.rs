@@ -222,9 +222,9 @@ fn help_overlay_lists_every_key_that_works_here() {
     assert!(!contains(&s, "filter by true"), "{s:#?}");
     app.view = View::Overlay;
     assert!(contains(&draw(&app, 120, 48), "pin / hide"));
-    // ←/→ say what they do in each view: curves in the overlay, pages in digits.
+    // ←/→ say what they do in each view: the epoch cursor in the overlay, pages in digits.
     let s = draw(&app, 120, 48);
-    assert!(contains(&s, "focus the previous / next curve"), "{s:#?}");
+    assert!(contains(&s, "epoch cursor"), "{s:#?}");
     assert!(!contains(&s, "page"), "{s:#?}");
     app.view = View::Digits;
     assert!(contains(
@@ -1149,7 +1149,7 @@ fn the_batch_ema_stays_with_the_last_batches() {
             let weight = 0.9;
             let s = loss_series_with(
                 &run.record.units[0],
-                &run.record.units[0].batches.points,
+                &run.record.units[0].batches.xy(),
                 false,
                 Some(Extras {
                     smooth: true,

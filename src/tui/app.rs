@@ -791,6 +791,17 @@ impl App {
             Action::NextView => self.view = self.view.next_tab(),
             Action::Show(View::Digits) => return self.open_digits(),
             Action::Show(view) => self.view = view,
+            // The overlay's epoch cursor, over its longest curve.
+            Action::Left | Action::Right if self.view == View::Overlay => {
+                let last = self.run.as_ref().map_or(0, |r| {
+                    std::iter::once(&r.record)
+                        .chain(self.compare.iter().map(|(_, c)| c))
+                        .flat_map(|rec| rec.units.iter().map(|u| u.history.len()))
+                        .max()
+                        .unwrap_or(0)
+                });
+                self.charts.move_cursor(action == Action::Left, last);
+            }
             // Views that show one row or cell per variant step over whole variants.
             Action::Up | Action::Left | Action::Down | Action::Right
                 if n > 0 && self.per_variant_view() =>
@@ -802,17 +813,6 @@ impl App {
             Action::First | Action::Last | Action::PageUp | Action::PageDown if n > 0 => {
                 self.follow = false;
                 self.selected = jump(action, self.selected, n);
-            }
-            // The overlay's epoch cursor, over its longest curve.
-            Action::Left | Action::Right if self.view == View::Overlay => {
-                let last = self.run.as_ref().map_or(0, |r| {
-                    std::iter::once(&r.record)
-                        .chain(self.compare.iter().map(|(_, c)| c))
-                        .flat_map(|rec| rec.units.iter().map(|u| u.history.len()))
-                        .max()
-                        .unwrap_or(0)
-                });
-                self.charts.move_cursor(action == Action::Left, last);
             }
             // The digits view shows the selected unit's digits: ↑/↓ select another and load
             // its (the footer says "select").

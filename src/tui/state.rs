@@ -476,9 +476,8 @@ impl RunView {
                 batch,
                 batches,
                 running_loss,
-                batch_loss,
-                batch_losses,
                 samples_per_sec,
+                ..
             } => {
                 if let Some(p) = self.progress.get_mut(index) {
                     *p = Some(Progress {
@@ -489,16 +488,7 @@ impl RunView {
                         samples_per_sec,
                     });
                 }
-                // Every batch's own loss (an event of an older writer carries only its last),
-                // kept in the unit's record: its batch curve stays after it ends.
-                let losses = if batch_losses.is_empty() {
-                    vec![batch_loss]
-                } else {
-                    batch_losses
-                };
-                if let Some(u) = self.record.units.get_mut(index) {
-                    u.batches.add(epoch, batch, batches, &losses);
-                }
+                // Every batch's own loss is kept in the unit's record (`record.apply` above).
             }
             Event::UnitFinished { .. } | Event::UnitFailed { .. } | Event::UnitSkipped { .. } => {
                 self.running = None

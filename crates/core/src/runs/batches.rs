@@ -8,14 +8,23 @@ use serde::{Deserialize, Serialize};
 pub const MAX_POINTS: usize = 1000;
 
 /// Per-batch losses as (epoch position, mean loss) points, each the mean of `span` batches.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Kept as f32: they read back from JSON exactly as written (an f64 may not).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BatchCurve {
-    pub points: Vec<(f64, f64)>,
+    pub points: Vec<(f32, f32)>,
     /// Batches averaged per point (a power of two).
     pub span: usize,
     /// Batches booked toward the next point: (sum of x, sum of loss, count).
     #[serde(skip)]
     partial: (f64, f64, usize),
+}
+
+/// Equal when what is kept is equal: the batches booked toward the next point are not saved,
+/// so a record read back equals the one written.
+impl PartialEq for BatchCurve {
+    fn eq(&self, other: &Self) -> bool {
+        self.points == other.points && self.span == other.span
+    }
 }
 
 impl Default for BatchCurve {
@@ -56,7 +65,7 @@ impl BatchCurve {
             return;
         }
         let n = p.2 as f64;
-        self.points.push((p.0 / n, p.1 / n));
+        self.points.push(((p.0 / n) as f32, (p.1 / n) as f32));
         self.partial = (0.0, 0.0, 0);
         if self.points.len() > MAX_POINTS {
             self.points = self
@@ -65,13 +74,21 @@ impl BatchCurve {
                 .map(|c| {
                     let n = c.len() as f64;
                     (
-                        c.iter().map(|q| q.0).sum::<f64>() / n,
-                        c.iter().map(|q| q.1).sum::<f64>() / n,
+                        (c.iter().map(|q| q.0 as f64).sum::<f64>() / n) as f32,
+                        (c.iter().map(|q| q.1 as f64).sum::<f64>() / n) as f32,
                     )
                 })
                 .collect();
             self.span = self.span.max(1) * 2;
         }
+    }
+
+    /// The points as the charts draw them.
+    pub fn xy(&self) -> Vec<(f64, f64)> {
+        self.points
+            .iter()
+            .map(|&(x, y)| (x as f64, y as f64))
+            .collect()
     }
 
     /// The EMA weight per point for a weight `per_batch` per batch: a point averages `span`
@@ -105,7 +122,7 @@ mod tests {
         assert!(c.points.len() <= MAX_POINTS && c.points.len() > MAX_POINTS / 2);
         assert!(c.span >= 8);
         // Each point averages an even number of alternating 1s and 2s.
-        assert!(c.points.iter().all(|p| (p.1 - 1.5).abs() < 1e-12));
+        assert!(c.points.iter().all(|p| (p.1 - 1.5).abs() < 1e-6));
         assert!(c.is_valid());
         c.add(1, 1, 1, &[f32::NAN]);
         assert!(c.is_valid(), "a NaN loss is left out");
