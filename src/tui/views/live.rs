@@ -98,15 +98,7 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
     };
     let [top, bottom] =
         Layout::vertical([Constraint::Percentage(58), Constraint::Fill(1)]).areas(right);
-    // The unit's per-batch losses: while it trains, and kept after it ends.
-    let batch = v.batches.xy();
-    let extras = Extras {
-        smooth: ctx.charts.smooth,
-        patience: ctx.charts.patience,
-        weight: ctx.charts.batch_weight,
-        weight_per_point: v.batches.weight_per_point(ctx.charts.batch_weight),
-    };
-    let mut loss = loss_series_with(v, &batch, ctx.charts.log_scale, Some(extras));
+    let mut loss = unit_loss(ctx, v);
     (loss.rows, loss.cols) = plot_size(top);
     if let Some(e) = ctx.charts.cursor {
         loss.cursor = vec![(e as f64, loss.y.0), (e as f64, loss.y.1)];
@@ -278,6 +270,18 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
     }
 }
 
+/// A unit's loss chart as the live view draws it: its epochs, and its per-batch losses (while
+/// it trains, and kept after it ends) with their EMA.
+fn unit_loss(ctx: &Ctx, v: &crate::runs::UnitRecord) -> crate::tui::widgets::chart::Series {
+    let extras = Extras {
+        smooth: ctx.charts.smooth,
+        patience: ctx.charts.patience,
+        weight: ctx.charts.batch_weight,
+        weight_per_point: v.batches.weight_per_point(ctx.charts.batch_weight),
+    };
+    loss_series_with(v, &v.batches.xy(), ctx.charts.log_scale, Some(extras))
+}
+
 /// The plot inside a chart of `area`: less its borders, the x-axis (line, labels, title) and
 /// the y-axis labels and line.
 pub fn plot_size(area: Rect) -> (u16, u16) {
@@ -312,14 +316,7 @@ pub fn figure(ctx: &Ctx) -> Option<crate::export::figure::Figure> {
     let run = ctx.run;
     let v = run.record.units.get(ctx.selected)?;
     // The unit's per-batch losses: while it trains, and kept after it ends.
-    let batch = v.batches.xy();
-    let extras = Extras {
-        smooth: ctx.charts.smooth,
-        patience: ctx.charts.patience,
-        weight: ctx.charts.batch_weight,
-        weight_per_point: v.batches.weight_per_point(ctx.charts.batch_weight),
-    };
-    let loss = loss_series_with(v, &batch, ctx.charts.log_scale, Some(extras));
+    let loss = unit_loss(ctx, v);
     let acc = accuracy_series(v);
     let mut acc_panel = crate::tui::widgets::chart::panel("accuracy".into(), &acc);
     // The accuracy panel is linear whatever the loss's scale: its values are kept as drawn.
