@@ -798,3 +798,32 @@ fn esc_to_the_picker_leaves_the_runs_message_behind() {
     assert_eq!(app.screen, Screen::Picker);
     assert_eq!(app.message, None);
 }
+
+/// A unit started again (resumed, retried) begins a new batch curve: the shared fold resets
+/// it, for the saved record and the one shown alike.
+#[test]
+fn a_unit_started_again_starts_a_new_batch_curve() {
+    use mnist_lab::session::Fold;
+    let p = mnist_lab::preset::load("quick").unwrap();
+    let mut record = RunRecord::new(&p, mnist_lab::runs::record::Environment::detect(""));
+    let started = Event::UnitStarted {
+        index: 0,
+        name: "a".into(),
+        epochs: 1,
+        batches_per_epoch: 10,
+    };
+    record.apply(&started);
+    record.apply(&Event::Progress {
+        index: 0,
+        epoch: 1,
+        batch: 3,
+        batches: 10,
+        running_loss: 0.5,
+        batch_loss: 0.4,
+        batch_losses: vec![0.6, 0.5, 0.4],
+        samples_per_sec: 1.0,
+    });
+    assert_eq!(record.units[0].batches.points.len(), 3);
+    record.apply(&started);
+    assert!(record.units[0].batches.is_empty());
+}

@@ -465,9 +465,6 @@ impl RunView {
         match event {
             Event::UnitStarted { index, .. } => {
                 self.running = Some(index);
-                if let Some(u) = self.record.units.get_mut(index) {
-                    u.batches = Default::default();
-                }
                 out.started = Some(index);
             }
             Event::Progress {

@@ -602,6 +602,8 @@ pub fn figure(view: &FactorsView, ctx: &Ctx) -> Option<crate::export::figure::Fi
                 .collect();
             panels.push(Panel {
                 title: format!("{}: {row} · {}: {col}", row_f.name(), col_f.name()),
+                y_label: "test loss".into(),
+                log: false,
                 x: (1.0, epochs.max(2.0)),
                 y: (0.0, top * 1.05),
                 curves,
@@ -616,8 +618,6 @@ pub fn figure(view: &FactorsView, ctx: &Ctx) -> Option<crate::export::figure::Fi
             col_f.name(),
             view.metric.name()
         ),
-        y_label: "test loss".into(),
-        log: false,
         panels,
         notes: effect_lines(analysis, view.metric),
     })

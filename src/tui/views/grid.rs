@@ -648,7 +648,7 @@ pub fn figure(ctx: &Ctx) -> crate::export::figure::Figure {
             if let Some(y) = shared {
                 s.y = y;
             }
-            panels.push(panel(title, &s));
+            panels.push(panel(title, "loss", &s));
         }
     }
     let what = if repeats {
@@ -662,8 +662,6 @@ pub fn figure(ctx: &Ctx) -> crate::export::figure::Figure {
     };
     crate::export::figure::Figure {
         title: format!("{} · {what} · {scale}", ctx.run.record.preset),
-        y_label: "loss".into(),
-        log,
         panels,
         notes: Vec::new(),
     }

@@ -318,26 +318,13 @@ pub fn figure(ctx: &Ctx) -> Option<crate::export::figure::Figure> {
     // The unit's per-batch losses: while it trains, and kept after it ends.
     let loss = unit_loss(ctx, v);
     let acc = accuracy_series(v);
-    let mut acc_panel = crate::tui::widgets::chart::panel("accuracy".into(), &acc);
-    // The accuracy panel is linear whatever the loss's scale: its values are kept as drawn.
-    if ctx.charts.log_scale {
-        for c in &mut acc_panel.curves {
-            for p in &mut c.points {
-                p.1 = p.1.max(1e-6).log10();
-            }
-        }
-        acc_panel.y = (
-            acc_panel.y.0.max(1e-6).log10(),
-            acc_panel.y.1.max(1e-6).log10(),
-        );
-    }
     Some(crate::export::figure::Figure {
         title: format!("{} · {}", run.record.preset, v.spec.name),
-        y_label: "loss / accuracy".into(),
-        log: ctx.charts.log_scale,
+        // Each panel on its own scale, as on screen: the loss log when `L` is on, the
+        // accuracy always linear.
         panels: vec![
-            crate::tui::widgets::chart::panel(format!("{} loss", v.spec.name), &loss),
-            acc_panel,
+            crate::tui::widgets::chart::panel(format!("{} loss", v.spec.name), "loss", &loss),
+            crate::tui::widgets::chart::panel("accuracy".into(), "accuracy", &acc),
         ],
         notes: Vec::new(),
     })

@@ -466,10 +466,10 @@ pub fn figure(state: &OverlayView, ctx: &Ctx) -> crate::export::figure::Figure {
     }
     Figure {
         title: title_parts(state, ctx.theme.color, p.log).join(" · "),
-        y_label: state.metric.name().to_string(),
-        log: p.log,
         panels: vec![Panel {
             title: String::new(),
+            y_label: state.metric.name().to_string(),
+            log: p.log,
             x: p.x,
             y: p.y,
             curves,

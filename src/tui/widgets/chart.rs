@@ -186,39 +186,24 @@ fn label(v: f64, log: bool) -> String {
 /// take over half the plot's width or 9/10 of its height): each line's mark (without colour)
 /// and name, in its style, for the chart's title. Empty when the legend shows.
 pub fn title_key(s: &Series, theme: Theme) -> Vec<Span<'static>> {
+    if legend_fits(s, legend_box(&layers(s, theme, true))) {
+        return Vec::new();
+    }
     let lines = [
         (&s.train, "train", theme.train(), '+'),
         (&s.test, "test", theme.test(), 'x'),
         (&s.val, "val", theme.val(), 'o'),
     ];
-    let shown: Vec<_> = lines.iter().filter(|l| !l.0.is_empty()).collect();
-    let extra = [&s.batch, &s.smooth, &s.best, &s.stop];
-    let legend_h = (shown.len() + 2 + extra.iter().filter(|p| !p.is_empty()).count()) as f64;
-    let (val_name, train_name) = overlap_names(s);
-    let legend_w = [
-        val_name.as_str(),
-        train_name.as_str(),
-        s.smooth_name.as_str(),
-        "early stop",
-    ]
-    .iter()
-    .map(|n| super::fit::width(n))
-    .max()
-    .unwrap_or(0) as f64
-        + 4.0;
-    let fits = legend_h <= s.rows as f64 * 0.9 && legend_w <= s.cols as f64 / 2.0;
-    if s.rows == 0 || fits {
-        return Vec::new();
-    }
-    shown
+    lines
         .into_iter()
+        .filter(|l| !l.0.is_empty())
         .map(|(_, name, style, mark)| {
             let text = if theme.color {
                 format!("{name} ")
             } else {
                 format!("{mark} {name} ")
             };
-            Span::styled(text, *style)
+            Span::styled(text, style)
         })
         .collect()
 }
@@ -248,8 +233,9 @@ fn overlap_names(s: &Series) -> (String, String) {
 /// One series as the chart draws it: points, legend name, style, mark and kind.
 type Layer<'a> = (&'a Vec<(f64, f64)>, String, Style, Marker, GraphType);
 
-/// A chart with train/test lines (and a faint batch line); `axes` false for small multiples.
-pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> Chart<'a> {
+/// The series a chart draws, back to front, with their legend names (empty for small
+/// multiples, and for the seed band); empty series are left out.
+fn layers(s: &Series, theme: Theme, axes: bool) -> Vec<Layer<'_>> {
     // (points, legend name, style, scatter?) of each series drawn, back to front; empty ones
     // are skipped, and small multiples get no legend names. Test, the reported metric, is
     // drawn last; a curve whose end lies under a later one says so ("≈ under test").
@@ -354,7 +340,12 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
             (data, name, style, marker, kind)
         })
         .collect();
-    let legend = (
+    shown
+}
+
+/// The legend box of `shown`: its widest name and one line per name, inside a border.
+fn legend_box(shown: &[Layer]) -> (u16, u16) {
+    (
         shown
             .iter()
             .map(|l| super::fit::width(&l.1))
@@ -362,7 +353,24 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
             .unwrap_or(0) as u16
             + 2,
         shown.iter().filter(|l| !l.1.is_empty()).count() as u16 + 2,
-    );
+    )
+}
+
+/// Whether ratatui draws a legend of `size` in a plot of `s.rows` × `s.cols` (it hides one
+/// wider than half the plot or taller than 9/10 of it: `LEGEND_LIMITS`).
+fn legend_fits(s: &Series, size: (u16, u16)) -> bool {
+    s.rows == 0
+        || (size.0 as u32 * LEGEND_LIMITS.0 .1 <= s.cols as u32 * LEGEND_LIMITS.0 .0
+            && size.1 as u32 * LEGEND_LIMITS.1 .1 <= s.rows as u32 * LEGEND_LIMITS.1 .0)
+}
+
+/// The largest legend ratatui is told to draw, as fractions of the plot: (width, height).
+const LEGEND_LIMITS: ((u32, u32), (u32, u32)) = ((1, 2), (9, 10));
+
+/// A chart with train/test lines (and a faint batch line); `axes` false for small multiples.
+pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> Chart<'a> {
+    let shown = layers(s, theme, axes);
+    let legend = legend_box(&shown);
     let sets: Vec<Dataset<'a>> = shown
         .into_iter()
         .map(|(data, name, style, marker, kind)| {
@@ -393,7 +401,10 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
     if axes {
         chart
             // The legend goes where it covers fewest curve cells, so it may be tall.
-            .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(9, 10)))
+            .hidden_legend_constraints((
+                Constraint::Ratio(LEGEND_LIMITS.0 .0, LEGEND_LIMITS.0 .1),
+                Constraint::Ratio(LEGEND_LIMITS.1 .0, LEGEND_LIMITS.1 .1),
+            ))
             .legend_position(Some(emptiest_corner(s, legend)))
     } else {
         chart.legend_position(None)
@@ -546,7 +557,7 @@ pub fn mean_band_series(units: &[&UnitRecord], log: bool) -> Series {
 
 /// A chart's series as a figure panel (`E`), in the light theme's colours (figures are drawn
 /// on white): the same curves, ranges and order the chart draws.
-pub fn panel(title: String, s: &Series) -> crate::export::figure::Panel {
+pub fn panel(title: String, y_label: &str, s: &Series) -> crate::export::figure::Panel {
     use crate::export::figure::{Curve, Kind, Panel};
     let light = Theme {
         color: true,
@@ -592,6 +603,8 @@ pub fn panel(title: String, s: &Series) -> crate::export::figure::Panel {
     }
     Panel {
         title,
+        y_label: y_label.to_string(),
+        log: s.log,
         x: x_range(s),
         y: s.y,
         curves,

@@ -32,27 +32,28 @@ pub struct Curve {
     pub kind: Kind,
 }
 
-/// One chart: its title, ranges (y in drawn units) and curves, drawn in order.
+/// One chart: its title, its y-axis name and scale (log10 or not), ranges (y in drawn
+/// units) and curves, drawn in order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Panel {
     pub title: String,
+    pub y_label: String,
+    pub log: bool,
     pub x: (f64, f64),
     pub y: (f64, f64),
     pub curves: Vec<Curve>,
 }
 
-/// A view as drawn: a title, its y-axis name, whether y is log10, panels, and lines of text
-/// under them (a table the view shows beside its charts).
+/// A view as drawn: a title, panels, and lines of text under them (a table the view shows
+/// beside its charts).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Figure {
     pub title: String,
-    pub y_label: String,
-    pub log: bool,
     pub panels: Vec<Panel>,
     pub notes: Vec<String>,
 }
 
-impl Figure {
+impl Panel {
     /// A drawn y back in the metric's units.
     fn value(&self, y: f64) -> f64 {
         if self.log {
@@ -61,7 +62,9 @@ impl Figure {
             y
         }
     }
+}
 
+impl Figure {
     /// Every number drawn, one row per point: panel, curve, role, epoch, value (in the
     /// metric's units, not log10).
     pub fn csv(&self) -> String {
@@ -82,7 +85,7 @@ impl Figure {
                             "{},{},{role},{x},{}",
                             cell(&p.title),
                             cell(&c.name),
-                            self.value(y)
+                            p.value(y)
                         );
                     }
                 }
@@ -153,7 +156,7 @@ impl Figure {
                 .y_label_area_size(54)
                 .build_cartesian_2d(x0..x1, y0..y1)
                 .map_err(err)?;
-            let log = self.log;
+            let log = p.log;
             let y_fmt = move |y: &f64| {
                 let v = if log { 10f64.powf(*y) } else { *y };
                 format!("{v:.3}")
@@ -162,9 +165,9 @@ impl Figure {
                 .configure_mesh()
                 .x_desc("epoch")
                 .y_desc(if log {
-                    format!("{} (log)", self.y_label)
+                    format!("{} (log)", p.y_label)
                 } else {
-                    self.y_label.clone()
+                    p.y_label.clone()
                 })
                 .y_label_formatter(&y_fmt)
                 .label_style(("sans-serif", 12))
@@ -271,10 +274,10 @@ mod tests {
     fn figure(log: bool) -> Figure {
         Figure {
             title: "t".into(),
-            y_label: "loss".into(),
-            log,
             panels: vec![Panel {
                 title: "a, b".into(),
+                y_label: "loss".into(),
+                log,
                 x: (1.0, 3.0),
                 y: (0.0, 1.0),
                 curves: vec![

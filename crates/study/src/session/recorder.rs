@@ -30,6 +30,8 @@ impl Fold for RunRecord {
                     v.failure = None;
                     v.early_stop = None;
                     v.kept_epoch = None;
+                    // A unit trained again (resumed, retried) starts a new batch curve.
+                    v.batches = Default::default();
                 }
                 false
             }
