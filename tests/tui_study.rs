@@ -1014,6 +1014,8 @@ fn curves_drawn_over_others_are_last_and_the_hidden_ends_are_marked() {
     app.no_color = true;
     let s = draw(&app, 80, 24);
     assert!(contains(&s, "x test") && contains(&s, "+ train"), "{s:#?}");
+    // The key says what the legend would have: validation ends under another curve.
+    assert!(contains(&s, "o val≈"), "{s:#?}");
 
     // The overlay: two variants ending on the same value; the selected one is drawn last.
     let mut app = finished(TWO, 4, |_, _, e| 0.1 / e as f32);
@@ -1099,6 +1101,9 @@ fn the_epoch_cursor_reads_every_curve_at_its_epoch() {
     let s = draw(&app, 160, 48);
     // Epoch 3 of "good": 0.1 / 3.
     assert!(contains(&s, "▏epoch 3: train 0.0333 test 0.0333"), "{s:#?}");
+    // High in the numbers panel: a small screen shows it too.
+    let small = draw(&app, 80, 24);
+    assert!(contains(&small, "▏epoch 3: train 0.0333"), "{small:#?}");
     assert!(contains(&s, "epoch 3"), "{s:#?}");
     // The overlay reads the same epoch: its legend gives each curve's value there.
     app.update(key('7'));

@@ -174,24 +174,8 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
     let p = run.progress[selected];
     let epoch_now = p.map(|p| p.epoch).unwrap_or(0).max(v.history.len());
     lines.push(Line::raw(format!("epoch {epoch_now}/{}", v.spec.epochs)));
-    if let Some(m) = last {
-        lines.push(Line::styled(
-            format!("train loss {:.4} acc {:.4}", m.train_loss, m.train_acc),
-            theme.train(),
-        ));
-        if let (Some(l), Some(a)) = (m.val_loss, m.val_acc) {
-            lines.push(Line::styled(
-                format!("val   loss {l:.4} acc {a:.4}"),
-                theme.val(),
-            ));
-        }
-        lines.push(Line::styled(
-            format!("test  loss {:.4} acc {:.4}", m.test_loss, m.test_acc),
-            theme.test(),
-        ));
-    }
-    lines.push(Line::raw(learning_rate(v, epoch_now.max(1))));
-    // The epoch cursor's readout: every curve of the chart at that epoch.
+    // The epoch cursor's readout, high in the panel (a small screen shows its first lines):
+    // every curve of the chart at that epoch.
     if let Some(e) = ctx.charts.cursor {
         match v.history.iter().find(|m| m.epoch == e) {
             Some(m) => {
@@ -210,6 +194,23 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
             )),
         }
     }
+    if let Some(m) = last {
+        lines.push(Line::styled(
+            format!("train loss {:.4} acc {:.4}", m.train_loss, m.train_acc),
+            theme.train(),
+        ));
+        if let (Some(l), Some(a)) = (m.val_loss, m.val_acc) {
+            lines.push(Line::styled(
+                format!("val   loss {l:.4} acc {a:.4}"),
+                theme.val(),
+            ));
+        }
+        lines.push(Line::styled(
+            format!("test  loss {:.4} acc {:.4}", m.test_loss, m.test_acc),
+            theme.test(),
+        ));
+    }
+    lines.push(Line::raw(learning_rate(v, epoch_now.max(1))));
     if let Some(e) = v.early_stop {
         lines.push(Line::styled(
             format!(

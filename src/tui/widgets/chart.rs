@@ -189,10 +189,17 @@ pub fn title_key(s: &Series, theme: Theme) -> Vec<Span<'static>> {
     if legend_fits(s, legend_box(&layers(s, theme, true))) {
         return Vec::new();
     }
+    // "≈": the curve ends under one drawn later, as the legend would have said.
+    let (val_name, train_name) = overlap_names(s);
+    let tag = |n: &str| if n.contains('≈') { "≈" } else { "" };
+    let (train, val) = (
+        format!("train{}", tag(&train_name)),
+        format!("val{}", tag(&val_name)),
+    );
     let lines = [
-        (&s.train, "train", theme.train(), '+'),
+        (&s.train, train.as_str(), theme.train(), '+'),
         (&s.test, "test", theme.test(), 'x'),
-        (&s.val, "val", theme.val(), 'o'),
+        (&s.val, val.as_str(), theme.val(), 'o'),
     ];
     lines
         .into_iter()
