@@ -97,15 +97,29 @@ impl BatchCurve {
         per_batch.powi(self.span.clamp(1, 1 << 20) as i32)
     }
 
-    /// Every point finite, in order, and no more than `MAX_POINTS` (a hand-edited file is
-    /// input).
-    pub fn is_valid(&self) -> bool {
-        self.points.len() <= MAX_POINTS
-            && self.span >= 1
-            && self
-                .points
-                .iter()
-                .all(|p| p.0.is_finite() && p.1.is_finite() && p.0 >= 0.0 && p.1 >= 0.0)
+    /// Every point finite and >= 0, the span at least 1, and no more than `MAX_POINTS` (a
+    /// hand-edited file is input); the error names the first point that is not.
+    pub fn check(&self) -> Result<(), String> {
+        if self.points.len() > MAX_POINTS {
+            return Err(format!(
+                "its batch losses hold {} points, more than {MAX_POINTS}",
+                self.points.len()
+            ));
+        }
+        if self.span == 0 {
+            return Err("its batch losses' span is 0 (batches per point: 1 or more)".into());
+        }
+        match self
+            .points
+            .iter()
+            .position(|p| !(p.0.is_finite() && p.1.is_finite() && p.0 >= 0.0 && p.1 >= 0.0))
+        {
+            Some(i) => Err(format!(
+                "its batch loss point {i} is ({}, {}): epoch and loss must be finite and >= 0",
+                self.points[i].0, self.points[i].1
+            )),
+            None => Ok(()),
+        }
     }
 }
 
@@ -123,8 +137,10 @@ mod tests {
         assert!(c.span >= 8);
         // Each point averages an even number of alternating 1s and 2s.
         assert!(c.points.iter().all(|p| (p.1 - 1.5).abs() < 1e-6));
-        assert!(c.is_valid());
+        assert!(c.check().is_ok());
         c.add(1, 1, 1, &[f32::NAN]);
-        assert!(c.is_valid(), "a NaN loss is left out");
+        assert!(c.check().is_ok(), "a NaN loss is left out");
+        c.points[3].1 = -1.0;
+        assert!(c.check().unwrap_err().contains("point 3 is"));
     }
 }

@@ -124,13 +124,7 @@ impl UnitRecord {
                 ))
             }
         };
-        if !self.batches.is_valid() {
-            return Err(format!(
-                "{unit:?}: its batch losses hold a number that is not finite and >= 0, or \
-                 more than {} points",
-                super::batches::MAX_POINTS
-            ));
-        }
+        self.batches.check().map_err(|m| format!("{unit:?}: {m}"))?;
         for (k, m) in self.history.iter().enumerate() {
             let e = m.epoch;
             if e != k + 1 || e > self.spec.epochs {
