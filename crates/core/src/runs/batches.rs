@@ -68,6 +68,14 @@ impl BatchCurve {
         self.points.push(((p.0 / n) as f32, (p.1 / n) as f32));
         self.partial = (0.0, 0.0, 0);
         if self.points.len() > MAX_POINTS {
+            // An odd point out would make a "pair" of one batch-span: it starts the next,
+            // wider point instead, so every point averages exactly `span` batches.
+            let old = self.span.max(1) as f64;
+            if self.points.len() % 2 == 1 {
+                if let Some((x, y)) = self.points.pop() {
+                    self.partial = (x as f64 * old, y as f64 * old, old as usize);
+                }
+            }
             self.points = self
                 .points
                 .chunks(2)
