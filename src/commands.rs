@@ -67,7 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ..
         }) => bench(common, epochs, kernel, arch, json),
         Some(Cmd::List) => {
-            headless::list(&mut std::io::stdout().lock())?;
+            headless::list(&common.runs_dir, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::Tui {

@@ -513,15 +513,24 @@ pub fn eval(dir: &Path, variant: &str, data: &Dataset, out: &mut dyn Write) -> R
 }
 
 /// `mnist-lab list`: presets and architectures.
-pub fn list(out: &mut dyn Write) -> Result<()> {
-    writeln!(out, "Presets:")?;
+pub fn list(runs_dir: &Path, out: &mut dyn Write) -> Result<()> {
+    // Estimates at the speed this CPU's past runs measured (MNIST's sizes).
+    let past = runs::history::list(runs_dir);
+    let cpu = runs::record::Environment::detect("").cpu_model;
+    let rate = crate::estimate::Rate::measured(
+        past.iter().filter_map(|p| p.record.as_ref().ok()),
+        cpu.as_deref(),
+    );
+    writeln!(out, "Presets (time on MNIST {}):", rate.source())?;
+    let sizes = crate::estimate::DataSizes::default();
     for (label, result) in preset::discover(Path::new("presets")) {
         match result {
             Ok(p) => writeln!(
                 out,
-                "  {:<22} {:<38} {}  ({label})",
+                "  {:<22} {:<38} ≈{:<14} {}  ({label})",
                 escape(&p.name),
                 p.size_label(),
+                crate::estimate::range_text(rate.preset_range(&p, sizes)),
                 escape(&p.description)
             )?,
             Err(e) => writeln!(

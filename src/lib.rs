@@ -11,7 +11,7 @@ pub const LAYERS: &[&[&str]] = &[
     &["preset", "optim"],
     &["runs", "fast"],
     &["engine"],
-    &["insight", "bench"],
+    &["insight", "bench", "estimate"],
     &["report"],
     &["export", "session"],
     &["headless", "tui"],
@@ -25,7 +25,7 @@ pub const LAYERS: &[&[&str]] = &[
 pub use mnist_lab_core::{
     data, engine, fast, files, model, optim, preset, runs, signals, spec, text, thread_policy,
 };
-pub use mnist_lab_study::{bench, export, insight, report, session};
+pub use mnist_lab_study::{bench, estimate, export, insight, report, session};
 
 pub mod cli;
 pub mod commands;

@@ -862,7 +862,7 @@ fn estimates_use_the_speed_past_runs_measured_on_this_cpu() {
         "{rate:?}"
     );
     assert_eq!(rate.epochs, here.units.len());
-    assert!(rate.source().contains("past epochs here measured"));
+    assert!(rate.source().contains("past epochs here"));
     // Each network at its own speed: quick's two architectures, each measured.
     assert_eq!(rate.by_arch.len(), 2, "{rate:?}");
     let none = Rate::measured([&elsewhere].into_iter(), Some("cpu A"));
@@ -884,6 +884,7 @@ fn estimates_use_the_speed_past_runs_measured_on_this_cpu() {
             .iter()
             .map(|(a, f)| (a.clone(), 2.0 * f))
             .collect(),
+        model: rate.model.map(|(i, f)| (i / 2.0, f / 2.0)),
     };
     let fast = entry
         .estimate_seconds_for(DataSizes::default(), &doubled)
@@ -1204,4 +1205,36 @@ fn without_colour_raw_batch_losses_are_dots_under_the_ema() {
     app.no_color = false;
     let s = draw(&app, 120, 36);
     assert!(!s.iter().any(|l| l.contains('•')), "{s:#?}");
+}
+
+/// A `seeds: Until` preset is estimated as a range, from the seeds listed to the most its
+/// rounds may reach (issue "The dashboard shows only what is true", 10), in the picker and
+/// in `list`.
+#[test]
+fn an_until_preset_is_estimated_as_a_range() {
+    use mnist_lab::estimate::{range_text, DataSizes, Rate};
+    let p = preset::parse(
+        "<t>",
+        r#"(name: "u", defaults: (arch: "128-64", epochs: 2,
+            seeds: Until(min: 2, max: 6, half_width: 0.01)),
+            variants: [(name: "a"), (name: "b")])"#,
+    )
+    .unwrap();
+    let rate = Rate::default();
+    let (lo, hi) = rate.preset_range(&p, DataSizes::default());
+    assert!(
+        (hi / lo - 3.0).abs() < 1e-9,
+        "6 seeds at most over 2 listed: {lo} {hi}"
+    );
+    assert!(range_text((lo, hi)).contains('–'));
+    let mut app = App::new(vec![PickerEntry {
+        label: "u.ron".into(),
+        preset: Ok(p),
+    }]);
+    app.update(Msg::PastRuns(Vec::new()));
+    let s = draw(&app, 160, 48);
+    assert!(
+        contains(&s, &format!("estimated {}", range_text((lo, hi)))),
+        "{s:#?}"
+    );
 }

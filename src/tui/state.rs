@@ -7,11 +7,8 @@ use crate::engine::{Command, Event};
 use crate::preset::Preset;
 use crate::runs::{RunRecord, UnitRecord, UnitStatus};
 use crate::session::Fold;
-use crate::spec::Io;
 
-/// Training throughput assumed for the picker's estimates before this CPU has timed a run,
-/// in dense-equivalent FLOP/s (docs/BENCHMARKS.md, "Constants and what set them").
-pub const ASSUMED_FLOPS: f64 = 150e9;
+pub use crate::estimate::{DataSizes, Rate, ASSUMED_FLOPS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -103,155 +100,9 @@ pub struct PickerEntry {
 }
 
 impl PickerEntry {
-    /// Estimated wall seconds to train the whole preset on a data set of `sizes` (train,
-    /// test) at `rate`.
+    /// Estimated wall seconds to train the whole preset on a data set of `sizes` at `rate`.
     pub fn estimate_seconds_for(&self, sizes: DataSizes, rate: &Rate) -> Option<f64> {
-        let p = self.preset.as_ref().ok()?;
-        Some(
-            p.units
-                .iter()
-                .map(|v| {
-                    let (train, test) = v.images(sizes.train, sizes.test);
-                    let flops = v.arch.epoch_flops(sizes.io, train, test);
-                    v.epochs as f64 * flops / rate.for_arch(&v.arch.to_string())
-                })
-                .sum(),
-        )
-    }
-}
-
-/// The training speed estimates use, in dense-equivalent FLOP/s: measured on this machine's
-/// past runs (each network's own where it trained, the rest at the mean), or assumed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rate {
-    pub flops: f64,
-    /// Epochs it was measured on (0: assumed, `ASSUMED_FLOPS`).
-    pub epochs: usize,
-    /// Each measured network's own rate (architecture label, FLOP/s): small networks run
-    /// further from the GEMM rate than large ones, so one mean would misjudge both.
-    pub by_arch: Vec<(String, f64)>,
-}
-
-impl Default for Rate {
-    fn default() -> Self {
-        Rate {
-            flops: ASSUMED_FLOPS,
-            epochs: 0,
-            by_arch: Vec::new(),
-        }
-    }
-}
-
-impl Rate {
-    /// The whole machine's rate on the epochs these runs trained on this CPU (`cpu`): their
-    /// FLOPs over their seconds, each weighed by the share of the cores it trained on. Runs of
-    /// another machine say nothing of this one's speed.
-    pub fn measured<'a>(runs: impl Iterator<Item = &'a RunRecord>, cpu: Option<&str>) -> Rate {
-        // Per architecture: (FLOPs, machine-seconds, epochs).
-        let mut per: std::collections::BTreeMap<String, (f64, f64, usize)> = Default::default();
-        // Estimates are of the fast path: a dfdx run's slower epochs would slow them all.
-        for r in runs.filter(|r| {
-            cpu.is_some()
-                && r.environment.cpu_model.as_deref() == cpu
-                && r.engine == crate::spec::Engine::Fast
-        }) {
-            let sizes = r.data.as_ref().map_or(DataSizes::default(), |d| DataSizes {
-                train: d.train,
-                test: d.test,
-                io: Io {
-                    inputs: d.rows * d.cols,
-                    classes: d.classes,
-                },
-            });
-            let cores = r.environment.threads.max(1) as f64;
-            for u in &r.units {
-                let (train, test) = u.spec.images(sizes.train, sizes.test);
-                let per_epoch = u.spec.arch.epoch_flops(sizes.io, train, test);
-                let entry = per.entry(u.spec.arch.to_string()).or_default();
-                for m in &u.history {
-                    // The share of the machine the epoch had: units trained side by side
-                    // (`--jobs`) each took part of the cores. Epochs that do not say are
-                    // left out.
-                    let Some(threads) = m.threads.filter(|t| *t > 0) else {
-                        continue;
-                    };
-                    if !(m.seconds.is_finite() && m.seconds > 0.0) {
-                        continue;
-                    }
-                    entry.0 += per_epoch;
-                    entry.1 += m.seconds as f64 * (threads as f64 / cores).min(1.0);
-                    entry.2 += 1;
-                }
-            }
-        }
-        per.retain(|_, (_, s, n)| *n > 0 && *s > 0.0);
-        let (flops, seconds, epochs) = per
-            .values()
-            .fold((0.0, 0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
-        if epochs == 0 {
-            return Rate::default();
-        }
-        Rate {
-            flops: flops / seconds,
-            epochs,
-            by_arch: per.into_iter().map(|(a, (f, s, _))| (a, f / s)).collect(),
-        }
-    }
-
-    /// The rate for a network: its own where measured, else the mean.
-    pub fn for_arch(&self, arch: &str) -> f64 {
-        self.by_arch
-            .iter()
-            .find(|(a, _)| a == arch)
-            .map_or(self.flops, |(_, f)| *f)
-    }
-
-    /// How the picker says where the rate comes from.
-    pub fn source(&self) -> String {
-        if self.epochs == 0 {
-            format!(
-                "at an assumed {:.0} GFLOP/s (no past run measured here yet)",
-                self.flops / 1e9
-            )
-        } else {
-            format!(
-                "at the speed {} past epochs here measured ({:.0} GFLOP/s on average; each \
-                 network at its own where it trained)",
-                self.epochs,
-                self.flops / 1e9
-            )
-        }
-    }
-}
-
-/// How many training and test images the data set has: ETAs scale with them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DataSizes {
-    pub train: usize,
-    pub test: usize,
-    /// Pixels per image and classes: what a network's ends cost.
-    pub io: Io,
-}
-
-impl Default for DataSizes {
-    /// MNIST's, until the data set in use is loaded.
-    fn default() -> Self {
-        DataSizes {
-            train: 60_000,
-            test: 10_000,
-            io: Io::MNIST,
-        }
-    }
-}
-
-impl DataSizes {
-    /// The sizes of a loaded data set.
-    pub fn of(d: &crate::data::Dataset) -> DataSizes {
-        DataSizes {
-            train: d.train.len(),
-            test: d.test.len(),
-            io: d.io(),
-        }
+        Some(rate.preset_seconds(self.preset.as_ref().ok()?, sizes))
     }
 }
 

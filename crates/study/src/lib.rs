@@ -8,6 +8,7 @@ pub use mnist_lab_core::{
 };
 
 pub mod bench;
+pub mod estimate;
 pub mod export;
 pub mod insight;
 pub mod report;

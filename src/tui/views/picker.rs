@@ -371,11 +371,7 @@ pub fn render(
     let estimate = format!(
         "{} · estimated {} {}",
         p.size_label(),
-        fmt_duration(
-            entry
-                .estimate_seconds_for(sizes, &picker.rate)
-                .unwrap_or(0.0)
-        ),
+        crate::estimate::range_text(picker.rate.preset_range(p, sizes)),
         picker.rate.source()
     );
     lines.push(Line::raw(estimate));

@@ -6,15 +6,7 @@ pub mod help;
 
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 
-/// A duration as the header and the picker say it: "4m05s", "1h02m".
-pub fn fmt_duration(secs: f64) -> String {
-    let s = secs.max(0.0).round() as u64;
-    if s >= 3600 {
-        format!("{}h{:02}m", s / 3600, (s / 60) % 60)
-    } else {
-        format!("{}m{:02}s", s / 60, s % 60)
-    }
-}
+pub use crate::estimate::fmt_duration;
 
 /// A centred rectangle of at most `w` x `h` inside `area`.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
