@@ -1238,3 +1238,36 @@ fn an_until_preset_is_estimated_as_a_range() {
         "{s:#?}"
     );
 }
+
+/// The runs table says what each run trained with (issue "The dashboard shows only what is
+/// true", 8 and 11): its key settings as a column, an interrupted run's time from its epochs
+/// (it was "0m00s"), and a long data folder's name shortened, not the column dropped.
+#[test]
+fn the_runs_table_shows_key_settings_real_times_and_keeps_its_data_column() {
+    let mut done = past_run("20250101-000000-quick", "quick", 0.1);
+    let mut cut = past_run("20250102-000000-quick", "quick", 0.2);
+    if let Ok(r) = &mut cut.record {
+        r.overrides = vec!["--arch".into(), "1000-300".into()];
+        r.environment.data_dir = "/data/a-very-long-data-set-folder-name".into();
+        for u in &mut r.units {
+            u.status = mnist_lab::runs::UnitStatus::Interrupted;
+            u.seconds = None;
+            u.history[0].seconds = 7.0;
+        }
+    }
+    if let Ok(r) = &mut done.record {
+        r.environment.data_dir = "data/mnist".into();
+    }
+    let mut app = App::new(vec![PickerEntry {
+        label: "quick".into(),
+        preset: Ok(preset::load("quick").unwrap()),
+    }]);
+    app.update(Msg::PastRuns(vec![done, cut]));
+    let s = draw(&app, 250, 40);
+    assert!(contains(&s, "settings"), "{s:#?}");
+    assert!(contains(&s, "fast 3ep ×1 --arch 1000-300"), "{s:#?}");
+    // 3 units × 7 s of epochs.
+    assert!(contains(&s, "0m21s"), "{s:#?}");
+    assert!(contains(&s, "a-very-long…"), "{s:#?}");
+    assert!(contains(&s, "mnist"), "{s:#?}");
+}

@@ -1117,3 +1117,63 @@ fn the_epoch_cursor_reads_every_curve_at_its_epoch() {
     let s = draw(&app, 160, 48);
     assert!(contains(&s, "final"), "{s:#?}");
 }
+
+/// A compared run's column in the grid says what it differs in from this run (issue "The
+/// dashboard shows only what is true", 8: a config diff of the compared runs).
+#[test]
+fn a_compared_run_says_which_settings_differ() {
+    let short = r#"(name: "s", defaults: (arch: "128-64", epochs: 3),
+        variants: [(name: "a"), (name: "b")])"#;
+    let long = r#"(name: "s", defaults: (arch: "256", epochs: 10),
+        variants: [(name: "a"), (name: "b")])"#;
+    let past = finished(long, 10, |g, _, e| 0.1 * (g + 1) as f32 / e as f32);
+    let mut app = finished(short, 3, |g, _, e| 0.1 * (g + 1) as f32 / e as f32);
+    let record = past.run.as_ref().unwrap().record.clone();
+    let diff = mnist_lab::report::settings_diff(&app.run.as_ref().unwrap().record, &record);
+    let fields: Vec<&str> = diff.iter().map(|d| d.0).collect();
+    assert_eq!(fields, ["epochs", "arch"], "{diff:?}");
+    app.compare.push(("long-run".into(), record));
+    app.update(key('2'));
+    let s = draw(&app, 200, 48);
+    // Wrapped in the compared run's column: both fields, whole.
+    assert!(contains(&s, "epochs 10 (here 3)"), "{s:#?}");
+    assert!(contains(&s, "arch 256 (here 128-64)"), "{s:#?}");
+}
+
+/// The digits view names classes by `classes.txt` where the data set has one: the confusion
+/// matrix's rows and the gallery's filters (issue "The dashboard shows only what is true", 11).
+#[test]
+fn the_digits_view_uses_the_class_names() {
+    use mnist_lab::data::{Dataset, Split};
+    let mut app = finished(TWO, 2, |g, _, e| 0.1 * (g + 1) as f32 / e as f32);
+    let n = 40;
+    let split = Split {
+        images: (0..n * 784).map(|i| (i % 251) as u8).collect(),
+        labels: (0..n).map(|i| (i % 10) as u8).collect(),
+        pixels: 784,
+    };
+    let mut data = Dataset::in_memory("t".as_ref(), split.clone(), split, (28, 28), 10);
+    data.classes.names = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ]
+    .map(String::from)
+    .to_vec();
+    app.update(Msg::DigitsLoaded(mnist_lab::tui::views::digits::Digits {
+        variant: 0,
+        name: "a".into(),
+        data: std::sync::Arc::new(data),
+        predictions: (0..n).map(|i| ((i * 3) % 10) as u8).collect(),
+        confidence: vec![0.7; n],
+        true_filter: None,
+        pred_filter: None,
+        page: 0,
+    }));
+    app.update(key('5'));
+    app.update(key('u'));
+    let s = draw(&app, 160, 48);
+    assert!(
+        contains(&s, "    seven"),
+        "a row named by its class: {s:#?}"
+    );
+    assert!(contains(&s, "true zero (u)"), "the filter by name: {s:#?}");
+}

@@ -230,3 +230,59 @@ pub fn reference_cells(r: Option<crate::spec::Reference>) -> [String; 2] {
         None => ["-".into(), "-".into()],
     }
 }
+
+/// The settings two runs differ in, each as (field, `a`'s, `b`'s): what a comparison of them
+/// must be read with. Fields they share are left out.
+pub fn settings_diff(a: &RunRecord, b: &RunRecord) -> Vec<(&'static str, String, String)> {
+    let set = |r: &RunRecord, f: &dyn Fn(&crate::spec::UnitSpec) -> String| {
+        let mut v: Vec<String> = r.units.iter().map(|u| f(&u.spec)).collect();
+        v.sort();
+        v.dedup();
+        v.join(", ")
+    };
+    let seeds = |r: &RunRecord| {
+        crate::insight::stats::variant_groups(r)
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0)
+            .to_string()
+    };
+    let data = |r: &RunRecord| {
+        r.data
+            .as_ref()
+            .map_or_else(|| r.environment.data_dir.clone(), |d| d.name.clone())
+    };
+    let fields: [(&'static str, String, String); 9] = [
+        ("preset", a.preset.clone(), b.preset.clone()),
+        ("engine", a.engine.label().into(), b.engine.label().into()),
+        ("data", data(a), data(b)),
+        (
+            "epochs",
+            set(a, &|s| s.epochs.to_string()),
+            set(b, &|s| s.epochs.to_string()),
+        ),
+        ("seeds", seeds(a), seeds(b)),
+        (
+            "arch",
+            set(a, &|s| s.arch.to_string()),
+            set(b, &|s| s.arch.to_string()),
+        ),
+        (
+            "train images",
+            set(a, &|s| {
+                s.train_subset.map_or("all".into(), |n| n.to_string())
+            }),
+            set(b, &|s| {
+                s.train_subset.map_or("all".into(), |n| n.to_string())
+            }),
+        ),
+        (
+            "optimizer",
+            set(a, &|s| s.optimizer.label()),
+            set(b, &|s| s.optimizer.label()),
+        ),
+        ("overrides", a.overrides.join(" "), b.overrides.join(" ")),
+    ];
+    fields.into_iter().filter(|(_, x, y)| x != y).collect()
+}

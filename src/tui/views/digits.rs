@@ -305,7 +305,9 @@ fn render_matrix(
     let mut lines = vec![Line::styled(format!("{corner}{head}  acc"), theme.title())];
     for (t, row) in m.iter().enumerate() {
         let total: u32 = row.iter().sum::<u32>().max(1);
-        let mut spans = vec![Span::styled(format!("{t:>label$}"), theme.title())];
+        // The class's name from `classes.txt` where there is one, as long as the column.
+        let name: String = d.data.classes.label(t).chars().take(label).collect();
+        let mut spans = vec![Span::styled(format!("{name:>label$}"), theme.title())];
         for (p, &c) in row.iter().enumerate() {
             let rate = c as f64 / total as f64;
             let style = if !theme.color || c == 0 {
@@ -363,7 +365,10 @@ fn render_matrix(
 
 fn render_gallery(d: &Digits, frame: &mut Frame, area: Rect, theme: Theme) {
     let wrong = d.mistakes();
-    let filter = |f: Option<u8>| f.map(|c| c.to_string()).unwrap_or_else(|| "any".into());
+    let filter = |f: Option<u8>| {
+        f.map(|c| d.data.classes.label(c as usize))
+            .unwrap_or_else(|| "any".into())
+    };
     // The title says what the keys do in as many words as fit.
     let long = format!(
         " misclassified: {} · true {} (u) · predicted {} (i) · ←/→ pages ",

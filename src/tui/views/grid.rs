@@ -136,7 +136,45 @@ pub fn render(table: &TableView, ctx: &Ctx, frame: &mut Frame, area: Rect, hits:
                 part.width.saturating_sub(2),
             );
             let r = titled(frame, *part, title);
-            draw_cells(ctx, frame, r, (other, shared), None, None);
+            // What this run differs in: the comparison is read with it.
+            let diff = crate::report::settings_diff(&run.record, other);
+            let parts: Vec<String> = if diff.is_empty() {
+                vec!["same settings as this run".into()]
+            } else {
+                diff.iter()
+                    .map(|(f, here, there)| format!("{f} {there} (here {here})"))
+                    .collect()
+            };
+            // Wrapped over up to three lines; a fourth would take a row of cells.
+            let w = r.width as usize;
+            let mut lines: Vec<String> = Vec::new();
+            for part in &parts {
+                match lines.last_mut() {
+                    // A field stays whole on one line: "arch 256 (here 128-64)".
+                    Some(l) if fit::width(l) + 3 + fit::width(part) <= w => {
+                        l.push_str(" · ");
+                        l.push_str(part);
+                    }
+                    _ => lines.push(fit::ellipsis(part, w)),
+                }
+            }
+            if lines.len() > 3 {
+                lines.truncate(3);
+                lines[2] = fit::ellipsis(&format!("{}…", lines[2]), r.width as usize);
+            }
+            let [diff_area, cells_area] =
+                Layout::vertical([Constraint::Length(lines.len() as u16), Constraint::Fill(1)])
+                    .areas(r);
+            frame.render_widget(
+                Paragraph::new(
+                    lines
+                        .into_iter()
+                        .map(|l| Line::styled(l, theme.warn()))
+                        .collect::<Vec<_>>(),
+                ),
+                diff_area,
+            );
+            draw_cells(ctx, frame, cells_area, (other, shared), None, None);
         }
     }
     super::table::render_table(table, ctx, frame, table_area, hits);

@@ -81,8 +81,33 @@ pub fn run_summary(r: &RunRecord) -> (usize, usize, Option<f32>, Option<f32>, f3
     let best_acc = last(|m| m.test_acc)
         .filter(|v| v.is_finite())
         .reduce(f32::max);
-    let seconds = r.units.iter().filter_map(|v| v.seconds).sum();
+    // A unit's own seconds once it ended; an interrupted one's epochs (it has no total).
+    let seconds = r
+        .units
+        .iter()
+        .map(|v| {
+            v.seconds
+                .unwrap_or_else(|| v.history.iter().map(|m| m.seconds.max(0.0)).sum())
+        })
+        .sum();
     (finished.len(), r.units.len(), best_loss, best_acc, seconds)
+}
+
+/// What a run trained with, in a few words: its engine, epochs, seeds per variant and the
+/// overrides it was started with ("fast 20ep ×3 --arch 1000-300").
+pub fn key_settings(r: &RunRecord) -> String {
+    let epochs = r.units.iter().map(|u| u.spec.epochs).max().unwrap_or(0);
+    let seeds = crate::insight::stats::variant_groups(r)
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0);
+    let mut out = format!("{} {epochs}ep ×{seeds}", r.engine.label());
+    for o in &r.overrides {
+        out.push(' ');
+        out.push_str(o);
+    }
+    out
 }
 
 impl Picker {
@@ -446,18 +471,23 @@ fn render_past(
     theme: Theme,
     hits: &mut Hits,
 ) {
-    // Cells in display order: started, done, best loss, best acc, time, data, preset.
-    let rows_cells: Vec<([String; 7], Style)> = picker
+    // Cells in display order: started, done, best loss, best acc, time, data, preset, and the
+    // key settings it trained with.
+    let rows_cells: Vec<([String; 8], Style)> = picker
         .past
         .iter()
         .map(|p| match &p.record {
             Ok(r) => {
                 let (done, total, loss, acc, seconds) = run_summary(r);
                 let num = |v: Option<f32>| v.map(|v| format!("{v:.4}")).unwrap_or("-".into());
-                let data = std::path::Path::new(&r.environment.data_dir)
-                    .file_name()
-                    .map(|f| f.to_string_lossy().to_string())
-                    .unwrap_or_default();
+                // The data set's folder name, short: a long one would push the column out.
+                let data = fit::ellipsis(
+                    &std::path::Path::new(&r.environment.data_dir)
+                        .file_name()
+                        .map(|f| f.to_string_lossy().to_string())
+                        .unwrap_or_default(),
+                    12,
+                );
                 let style = if p.resumable() {
                     theme.warn()
                 } else {
@@ -477,6 +507,7 @@ fn render_past(
                     fmt_duration(seconds as f64),
                     data,
                     r.preset.clone(),
+                    key_settings(r),
                 ];
                 (cells, style)
             }
@@ -484,6 +515,7 @@ fn render_past(
                 [
                     format!("✗ {}", p.name()),
                     "unreadable".into(),
+                    String::new(),
                     String::new(),
                     String::new(),
                     String::new(),
@@ -524,6 +556,7 @@ fn render_past(
         ("time", 4),
         ("data", 6),
         ("preset", 5),
+        ("settings", 7),
     ];
     let cols: Vec<fit::Column> = headers
         .iter()
