@@ -152,6 +152,12 @@ pub fn run(
                 closed = Some(e);
             }
         }
+        // Subsets the data set is too small for: said, since the record keeps the number.
+        for note in crate::session::subset_notes(&preset, &data) {
+            if let Err(e) = writeln!(out, "note: {}", escape(&note)) {
+                closed = Some(e);
+            }
+        }
         // Another data set than the study's: say which, and how its labels were read.
         let id = data.identity();
         if !id.is_mnist() {

@@ -457,3 +457,38 @@ fn list_shows_the_menu_and_says_any_widths_work() {
         "{err}"
     );
 }
+
+/// A preset's subset larger than the data set is said at the start (issue "The dashboard
+/// shows only what is true", 11: `--data` with 3,000 images once recorded `train_subset:
+/// 20000` without a word).
+#[test]
+fn a_subset_larger_than_the_data_set_is_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data_dir = tmp.path().join("digits-0-4");
+    std::fs::create_dir(&data_dir).unwrap();
+    small_digits(&data_dir, 3000, 600);
+    let preset = tmp.path().join("p.ron");
+    std::fs::write(
+        &preset,
+        r#"(name: "small", defaults: (epochs: 1, arch: "64", train_subset: 20000),
+            variants: [(name: "a")])"#,
+    )
+    .unwrap();
+    let text = succeeded(
+        &bin()
+            .arg("run")
+            .arg(&preset)
+            .arg("--data")
+            .arg(&data_dir)
+            .arg("--runs-dir")
+            .arg(tmp.path().join("runs"))
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        text.contains(
+            "note: train_subset 20000 is more than the 3000 training images: all 3000 are used"
+        ),
+        "{text}"
+    );
+}

@@ -263,6 +263,8 @@ impl Runtime {
         // A unit dfdx cannot train (or a holdout that leaves nothing) is refused before a run
         // folder is made.
         session::check_fits(&preset, &data)?;
+        // Subsets larger than the data set are said (the record keeps the preset's number).
+        let clamped = session::subset_notes(&preset, &data);
         let (session, note) = Session::create_or_in_memory(preset, &data, &self.options.runs_dir);
         let started = self.launch(session, data);
         self.outbox.push_back(started);
@@ -271,6 +273,7 @@ impl Runtime {
                 "cannot save runs ({n}); training anyway, kept in memory and saved to a rescue \
                  folder at the end"
             )),
+            None if !clamped.is_empty() => Msg::Info(clamped.join("; ")),
             None => Msg::Info(super::app::TRAINING_STARTED.into()),
         })
     }

@@ -195,6 +195,27 @@ pub fn check_fits(preset: &Preset, data: &Dataset) -> Result<()> {
     check_engine(preset, data)
 }
 
+/// What the data set clamps: a `train_subset` or `test_subset` larger than its split trains
+/// (or tests) on the whole split, which the record cannot say (it keeps the preset's number):
+/// one sentence per distinct clamp, for the run's first lines.
+pub fn subset_notes(preset: &Preset, data: &Dataset) -> Vec<String> {
+    let (train, test) = (data.train.len(), data.test.len());
+    let mut notes = std::collections::BTreeSet::new();
+    for u in &preset.units {
+        if let Some(n) = u.train_subset.filter(|n| *n > train) {
+            notes.insert(format!(
+                "train_subset {n} is more than the {train} training images: all {train} are used"
+            ));
+        }
+        if let Some(n) = u.test_subset.filter(|n| *n > test) {
+            notes.insert(format!(
+                "test_subset {n} is more than the {test} test images: all {test} are used"
+            ));
+        }
+    }
+    notes.into_iter().collect()
+}
+
 /// Refuses, before anything trains, a dfdx run with a unit dfdx cannot train (an architecture
 /// outside its menu, data that is not 784 × 10), naming the first and the reason.
 pub fn check_engine(preset: &Preset, data: &Dataset) -> Result<()> {
