@@ -29,28 +29,11 @@ fn epoch_line(preset: &Preset, event: &Event) -> Option<String> {
             name(index),
             spec(index)?.arch
         )),
-        Event::EpochEnd { index, metrics: m } => {
-            let val = match (m.val_loss, m.val_acc) {
-                (Some(l), Some(a)) => format!(" | val loss {l:.4} acc {a:.4}"),
-                _ => String::new(),
-            };
-            let lr = match (spec(index)?.schedule, m.lr) {
-                (Some(_), Some(lr)) => format!(" | lr {lr:.3e}"),
-                _ => String::new(),
-            };
-            Some(format!(
-                "  {:<24} epoch {:>3}/{:<3} train loss {:.4} acc {:.4}{val} | test loss {:.4} acc {:.4}{lr} | {:.1}s {:.0} img/s",
-                name(index),
-                m.epoch,
-                spec(index)?.epochs,
-                m.train_loss,
-                m.train_acc,
-                m.test_loss,
-                m.test_acc,
-                m.seconds,
-                m.samples_per_sec
-            ))
-        }
+        Event::EpochEnd { index, metrics: m } => Some(format!(
+            "  {:<24} {}",
+            name(index),
+            report::epoch_text(spec(index)?, m)
+        )),
         Event::EarlyStopped {
             index,
             epoch,

@@ -1177,3 +1177,32 @@ fn the_digits_view_uses_the_class_names() {
     );
     assert!(contains(&s, "true zero (u)"), "the filter by name: {s:#?}");
 }
+
+/// `a` in the live view shows the selected unit's epochs as `run` prints them, scrolled with
+/// PgUp/PgDn (issue "The dashboard shows only what is true", 8: a per-epoch log).
+#[test]
+fn the_live_view_shows_the_units_epoch_log_and_scrolls_it() {
+    let one = r#"(name: "s", defaults: (arch: "128-64", epochs: 30), variants: [(name: "a")])"#;
+    let mut app = finished(one, 30, |_, _, e| 1.0 / e as f32);
+    app.update(key('1'));
+    app.update(key('a'));
+    let s = draw(&app, 120, 30);
+    // The latest lines at the bottom: the last epoch and how the unit ended.
+    assert!(contains(&s, "epoch  30/30  train loss 0.0333"), "{s:#?}");
+    assert!(contains(&s, "done in 1.0s"), "{s:#?}");
+    assert!(!contains(&s, "epoch   1/30 "), "{s:#?}");
+    app.update(Msg::Key(KeyEvent::from(KeyCode::PageUp)));
+    app.update(Msg::Key(KeyEvent::from(KeyCode::PageUp)));
+    app.update(Msg::Key(KeyEvent::from(KeyCode::PageUp)));
+    let s = draw(&app, 120, 30);
+    assert!(contains(&s, "epoch   1/30  train loss 1.0000"), "{s:#?}");
+    assert!(contains(&s, "lines 1-"), "{s:#?}");
+    // `run` prints the same text after the unit's name.
+    let unit = &app.run.as_ref().unwrap().record.units[0];
+    assert_eq!(
+        mnist_lab::report::epoch_log(unit)[0],
+        mnist_lab::report::epoch_text(&unit.spec, &unit.history[0])
+    );
+    app.update(key('a'));
+    assert!(!contains(&draw(&app, 120, 30), "lines 1-"));
+}

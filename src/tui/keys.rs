@@ -54,6 +54,8 @@ pub enum Action {
     Rename,
     Delete,
     ExportView,
+    /// `a`: the selected unit's per-epoch log, as `run` prints it.
+    EpochLog,
 }
 
 /// Where a binding applies.
@@ -133,6 +135,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: "L", map: &[(C('L'), A::ToggleLog)], help: "log scale for loss on / off", scope: Scope::Run, views: &[View::Live, View::Grid, View::Overlay], footer: None },
     Binding { keys: "v", map: &[(C('v'), A::SharedScale)], help: "one y-scale / one per cell", scope: Scope::Run, views: &[View::Grid], footer: None },
     Binding { keys: "M", map: &[(C('M'), A::ToggleMouse)], help: "mouse on / off (off: select text)", scope: Scope::Everywhere, views: &[], footer: None },
+    Binding { keys: "a", map: &[(C('a'), A::EpochLog)], help: "the unit's epochs as `run` prints them (PgUp/PgDn scroll)", scope: Scope::Run, views: &[View::Live], footer: None },
     Binding { keys: "o", map: &[(C('o'), A::Sort)], help: "next sort order", scope: Scope::Everywhere, views: &[View::Table, View::Grid], footer: None },
     Binding { keys: "f", map: &[(C('f'), A::Follow)], help: "follow the running variant", scope: Scope::Run, views: &[View::Live, View::Grid, View::Table], footer: None },
     Binding { keys: "←/h →/l", map: &[(KeyCode::Left, A::Left), (C('h'), A::Left), (KeyCode::Right, A::Right), (C('l'), A::Right)], help: "previous / next variant", scope: Scope::Run, views: &[View::Grid, View::Pairs, View::Table], footer: None },

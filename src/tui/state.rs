@@ -521,6 +521,9 @@ pub struct ChartOptions {
     /// The epoch cursor of the live and overlay charts (`←`/`→`): every curve's value at
     /// that epoch is read out. None: off.
     pub cursor: Option<usize>,
+    /// The live view's per-epoch log in place of its lower charts (`a`): lines scrolled up
+    /// from the latest (PgUp/PgDn). None: hidden.
+    pub epoch_log: Option<usize>,
 }
 
 impl ChartOptions {
@@ -549,6 +552,7 @@ impl Default for ChartOptions {
             shared_y: true,
             batch_weight: SMOOTHING,
             cursor: None,
+            epoch_log: None,
         }
     }
 }

@@ -286,3 +286,48 @@ pub fn settings_diff(a: &RunRecord, b: &RunRecord) -> Vec<(&'static str, String,
     ];
     fields.into_iter().filter(|(_, x, y)| x != y).collect()
 }
+
+/// One epoch as `run` prints it, after the unit's name: "epoch   3/20  train loss … | val
+/// loss … | test loss … | lr … | 1.2s 50000 img/s" (the lr where a schedule sets it).
+pub fn epoch_text(spec: &crate::spec::UnitSpec, m: &crate::spec::EpochMetrics) -> String {
+    let val = match (m.val_loss, m.val_acc) {
+        (Some(l), Some(a)) => format!(" | val loss {l:.4} acc {a:.4}"),
+        _ => String::new(),
+    };
+    let lr = match (spec.schedule, m.lr) {
+        (Some(_), Some(lr)) => format!(" | lr {lr:.3e}"),
+        _ => String::new(),
+    };
+    format!(
+        "epoch {:>3}/{:<3} train loss {:.4} acc {:.4}{val} | test loss {:.4} acc {:.4}{lr} | {:.1}s {:.0} img/s",
+        m.epoch,
+        spec.epochs,
+        m.train_loss,
+        m.train_acc,
+        m.test_loss,
+        m.test_acc,
+        m.seconds,
+        m.samples_per_sec
+    )
+}
+
+/// A unit's epochs as `run` printed them, and how it ended: the TUI's per-epoch log.
+pub fn epoch_log(u: &UnitRecord) -> Vec<String> {
+    let mut lines: Vec<String> = u.history.iter().map(|m| epoch_text(&u.spec, m)).collect();
+    if let Some(e) = u.early_stop {
+        lines.push(format!(
+            "early stopping after epoch {}: best validation loss at epoch {}{}",
+            e.epoch,
+            e.best_epoch,
+            if e.restored { ", its weights kept" } else { "" }
+        ));
+    }
+    match (u.status, &u.failure, u.seconds) {
+        (_, Some(f), _) => lines.push(format!("FAILED: {}", f.message)),
+        (UnitStatus::Finished, _, Some(s)) => lines.push(format!("done in {s:.1}s")),
+        (UnitStatus::Skipped, ..) => lines.push("skipped".into()),
+        (UnitStatus::Interrupted, ..) => lines.push("interrupted".into()),
+        _ => {}
+    }
+    lines
+}

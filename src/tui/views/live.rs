@@ -30,6 +30,21 @@ pub fn on_action(action: Action, charts: &mut ChartOptions, epochs: usize) -> Re
             charts.smooth = true;
         }
         Action::PatienceUp | Action::PatienceDown => patience(action, charts),
+        Action::EpochLog => {
+            charts.epoch_log = match charts.epoch_log {
+                Some(_) => None,
+                None => Some(0),
+            }
+        }
+        // While the log shows, PgUp/PgDn scroll it (ten lines) instead of the list.
+        Action::PageUp | Action::PageDown if charts.epoch_log.is_some() => {
+            let back = charts.epoch_log.unwrap_or(0);
+            charts.epoch_log = Some(if action == Action::PageUp {
+                (back + 10).min(epochs.saturating_sub(1))
+            } else {
+                back.saturating_sub(10)
+            });
+        }
         _ => return None,
     }
     done()
@@ -145,6 +160,10 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
         top,
     );
 
+    if let Some(back) = ctx.charts.epoch_log {
+        render_log(v, back, theme, frame, bottom);
+        return;
+    }
     // The accuracy chart needs room for its axes; when narrow, the numbers (which hold the
     // accuracies) take the whole row and their title says where the chart went.
     let narrow = bottom.width < NUMBERS_W + ACC_MIN_W;
@@ -269,6 +288,48 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
             gauge_area,
         );
     }
+}
+
+/// The unit's epochs as `run` prints them, the latest at the bottom, scrolled `back` lines up.
+fn render_log(
+    v: &crate::runs::UnitRecord,
+    back: usize,
+    theme: crate::tui::theme::Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let lines = crate::report::epoch_log(v);
+    let rows = area.height.saturating_sub(2) as usize;
+    let end = lines
+        .len()
+        .saturating_sub(back.min(lines.len().saturating_sub(1)));
+    let start = end.saturating_sub(rows);
+    let title = fit::title(
+        &[
+            &format!(
+                "{} · lines {}-{} of {}",
+                v.spec.name,
+                start + 1,
+                end,
+                lines.len()
+            ),
+            "a hides",
+            "PgUp/PgDn scroll",
+        ],
+        area.width.saturating_sub(2),
+    );
+    let shown: Vec<Line> = if lines.is_empty() {
+        vec![Line::styled("no epoch has ended yet", theme.dim())]
+    } else {
+        lines[start..end]
+            .iter()
+            .map(|l| Line::raw(l.clone()))
+            .collect()
+    };
+    frame.render_widget(
+        Paragraph::new(shown).block(Block::bordered().title(title)),
+        area,
+    );
 }
 
 /// A unit's loss chart as the live view draws it: its epochs, and its per-batch losses (while
