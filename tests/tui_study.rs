@@ -1206,3 +1206,28 @@ fn the_live_view_shows_the_units_epoch_log_and_scrolls_it() {
     app.update(key('a'));
     assert!(!contains(&draw(&app, 120, 30), "lines 1-"));
 }
+
+/// The seed band is a fill, not two more lines like the mean's (issue "The dashboard shows
+/// only what is true", 7): in some column of a cell, band-coloured dots fill several rows.
+#[test]
+fn the_seed_band_is_drawn_as_a_fill() {
+    // Seeds far apart: a band a third of the scale wide.
+    let app = finished(TWO, 4, |g, k, e| 0.1 * (g + 1) as f32 / e as f32 + 0.05 * k as f32);
+    let mut app = app;
+    app.update(key('2'));
+    let band = app.theme().band().fg;
+    let buf = buffer(&app, 120, 30);
+    let tallest = (0..120u16)
+        .map(|x| {
+            (0..30u16)
+                .filter(|&y| {
+                    let c = &buf[(x, y)];
+                    c.style().fg == band
+                        && c.symbol().chars().all(|ch| ('\u{2800}'..='\u{28FF}').contains(&ch))
+                })
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(tallest >= 4, "a column of band fill {tallest} rows tall");
+}

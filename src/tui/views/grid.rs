@@ -629,6 +629,7 @@ fn draw_variant_cells(
                 s.y = y;
             }
             if !s.test.is_empty() {
+                s.fill_band(chart_area.height, chart_area.width);
                 frame.render_widget(chart(&s, Block::new(), theme, false), chart_area);
                 let last = units
                     .iter()

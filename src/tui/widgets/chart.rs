@@ -19,6 +19,9 @@ pub struct Series {
     /// Lower and upper edges of the seed-to-seed band (grid cells of repeated variants).
     pub band_lo: Vec<(f64, f64)>,
     pub band_hi: Vec<(f64, f64)>,
+    /// The band as a fill: a braille dot at every dot position between its edges
+    /// (`fill_band`, once the scale and the plot's size are known).
+    pub band_fill: Vec<(f64, f64)>,
     pub batch: Vec<(f64, f64)>,
     /// EMA-smoothed batch loss (drawn over the faint raw line).
     pub smooth: Vec<(f64, f64)>,
@@ -259,16 +262,30 @@ fn layers(s: &Series, theme: Theme, axes: bool) -> Vec<Layer<'_>> {
         .cursor
         .first()
         .map_or(String::new(), |c| format!("epoch {}", c.0));
+    // The seed band: filled where its fill was made, else its two edges.
+    let (band_lo, band_hi) = if s.band_fill.is_empty() {
+        (&s.band_lo, &s.band_hi)
+    } else {
+        (&s.band_fill, &s.band_fill)
+    };
+    let band_kind = if s.band_fill.is_empty() {
+        GraphType::Line
+    } else {
+        GraphType::Scatter
+    };
+    let band_mark = if s.band_fill.is_empty() {
+        mark(':')
+    } else {
+        Marker::Braille
+    };
     let layers: [Layer; 10] = [
+        (band_lo, String::new(), theme.band(), band_mark, band_kind),
         (
-            &s.band_lo,
-            String::new(),
-            theme.band(),
-            mark(':'),
-            GraphType::Line,
-        ),
-        (
-            &s.band_hi,
+            if s.band_fill.is_empty() {
+                band_hi
+            } else {
+                &s.band_hi
+            },
             String::new(),
             theme.band(),
             mark(':'),
@@ -415,6 +432,33 @@ pub fn chart<'a>(s: &'a Series, block: Block<'a>, theme: Theme, axes: bool) -> C
             .legend_position(Some(emptiest_corner(s, legend)))
     } else {
         chart.legend_position(None)
+    }
+}
+
+impl Series {
+    /// Fills the seed band: a point at every braille dot between its edges, for a plot of
+    /// `rows` × `cols` cells on the current scale (a band read as a fill, not as two more
+    /// lines like the mean's). The upper edge is still drawn as a line over it.
+    pub fn fill_band(&mut self, rows: u16, cols: u16) {
+        self.band_fill.clear();
+        if self.band_lo.is_empty() || rows == 0 || cols == 0 {
+            return;
+        }
+        let (x0, x1) = x_range(self);
+        let (y0, y1) = self.y;
+        let (dx, dy) = (cols as usize * 2, rows as usize * 4);
+        for i in 0..dx {
+            let x = x0 + (i as f64 + 0.5) / dx as f64 * (x1 - x0);
+            let (Some(lo), Some(hi)) = (y_at(&self.band_lo, x), y_at(&self.band_hi, x)) else {
+                continue;
+            };
+            for j in 0..dy {
+                let y = y0 + (j as f64 + 0.5) / dy as f64 * (y1 - y0);
+                if y >= lo && y <= hi {
+                    self.band_fill.push((x, y));
+                }
+            }
+        }
     }
 }
 
