@@ -1212,7 +1212,9 @@ fn the_live_view_shows_the_units_epoch_log_and_scrolls_it() {
 #[test]
 fn the_seed_band_is_drawn_as_a_fill() {
     // Seeds far apart: a band a third of the scale wide.
-    let app = finished(TWO, 4, |g, k, e| 0.1 * (g + 1) as f32 / e as f32 + 0.05 * k as f32);
+    let app = finished(TWO, 4, |g, k, e| {
+        0.1 * (g + 1) as f32 / e as f32 + 0.05 * k as f32
+    });
     let mut app = app;
     app.update(key('2'));
     let band = app.theme().band().fg;
@@ -1223,11 +1225,40 @@ fn the_seed_band_is_drawn_as_a_fill() {
                 .filter(|&y| {
                     let c = &buf[(x, y)];
                     c.style().fg == band
-                        && c.symbol().chars().all(|ch| ('\u{2800}'..='\u{28FF}').contains(&ch))
+                        && c.symbol()
+                            .chars()
+                            .all(|ch| ('\u{2800}'..='\u{28FF}').contains(&ch))
                 })
                 .count()
         })
         .max()
         .unwrap_or(0);
     assert!(tallest >= 4, "a column of band fill {tallest} rows tall");
+}
+
+/// The live list and a narrow grid cell never cut a unit's state to a false word
+/// ("interru" after a cancel: issue "The dashboard shows only what is true", 8).
+#[test]
+fn a_narrow_cell_never_cuts_a_units_state_to_a_false_word() {
+    let variants: Vec<String> = (0..12).map(|i| format!("(name: \"v{i}\")")).collect();
+    let text = format!(
+        "(name: \"t\", defaults: (arch: \"128-64\", epochs: 2), variants: [{}])",
+        variants.join(", ")
+    );
+    let mut app = finished(&text, 2, |g, _, e| 0.01 * (g + 1) as f32 / e as f32);
+    for u in &mut app.run.as_mut().unwrap().record.units[6..] {
+        u.status = mnist_lab::runs::UnitStatus::Interrupted;
+        u.history.clear();
+    }
+    for (view, (w, h)) in [('1', (80, 24)), ('2', (80, 24)), ('2', (120, 40))] {
+        app.update(key(view));
+        let s = draw(&app, w, h);
+        let words = common::screen::words(&s);
+        let cut: Vec<&String> = words
+            .iter()
+            .filter(|w| w.starts_with("inter") && *w != "interrupted" && !w.ends_with('…'))
+            .collect();
+        assert!(cut.is_empty(), "{w}x{h}: {cut:?} {s:#?}");
+        assert!(words.iter().any(|w| w.starts_with("inter")), "{s:#?}");
+    }
 }

@@ -488,20 +488,25 @@ fn render_cell(
     let [chart_area, line_area] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     frame.render_widget(block, area);
+    // Words that do not fit the cell end in "…", never cut to another word.
+    let room = line_area.width as usize;
+    let said = |text: String| fit::ellipsis(&text, room);
     let summary = match v.status {
-        UnitStatus::Queued => Line::styled(v.status.label(), theme.dim()),
+        UnitStatus::Queued => Line::styled(said(v.status.label().to_string()), theme.dim()),
         UnitStatus::Running => {
             let pct = unit_fraction(v, progress);
             Line::styled(
-                format!("running {:.0}%", (pct * 100.0).min(100.0)),
+                said(format!("running {:.0}%", (pct * 100.0).min(100.0))),
                 theme.status(v.status),
             )
         }
         UnitStatus::Failed => Line::styled(
-            v.failure
-                .as_ref()
-                .map(|f| format!("failed: {:?}", f.kind).to_lowercase())
-                .unwrap_or_else(|| "failed".into()),
+            said(
+                v.failure
+                    .as_ref()
+                    .map(|f| format!("failed: {:?}", f.kind).to_lowercase())
+                    .unwrap_or_else(|| "failed".into()),
+            ),
             theme.bad(),
         ),
         _ => match v.final_metrics() {
@@ -509,7 +514,7 @@ fn render_cell(
                 Span::styled(format!("L {:.4} ", m.test_loss), theme.test()),
                 Span::raw(format!("A {:.4}", m.test_acc)),
             ]),
-            None => Line::styled(format!("{:?}", v.status).to_lowercase(), theme.dim()),
+            None => Line::styled(said(format!("{:?}", v.status).to_lowercase()), theme.dim()),
         },
     };
     frame.render_widget(Paragraph::new(summary), line_area);

@@ -59,14 +59,20 @@ pub fn patience(action: Action, charts: &mut ChartOptions) {
     };
 }
 
+/// Columns inside the variant list's borders (the list is 34 wide).
+const LIST_INNER: usize = 32;
+
 /// Width of the numbers panel, and the least width the accuracy chart beside it needs.
 const NUMBERS_W: u16 = 36;
 const ACC_MIN_W: u16 = 24;
 
 pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
     let (run, theme, selected) = (ctx.run, ctx.theme, ctx.selected);
-    let [list_area, right] =
-        Layout::horizontal([Constraint::Length(34), Constraint::Fill(1)]).areas(area);
+    let [list_area, right] = Layout::horizontal([
+        Constraint::Length(LIST_INNER as u16 + 2),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
 
     // Variant list: status symbol, name, and progress or final accuracy.
     let items: Vec<ListItem> = run
@@ -85,13 +91,15 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
                     .unwrap_or_default(),
                 status => status.label().into(),
             };
-            let name = fit::ellipsis(&v.spec.name, 22);
+            // The name gives way to a longer state ("interrupted" was cut to "interru").
+            let name_w = (LIST_INNER - 3).saturating_sub(fit::width(&detail)).min(22);
+            let name = fit::ellipsis(&v.spec.name, name_w);
             ListItem::new(Line::from(vec![
                 Span::styled(
                     format!("{} ", status_symbol(v.status)),
                     theme.status(v.status),
                 ),
-                Span::raw(format!("{name:<22} ")),
+                Span::raw(format!("{name:<name_w$} ")),
                 Span::styled(detail, theme.status(v.status)),
             ]))
         })
