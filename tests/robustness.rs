@@ -93,8 +93,10 @@ fn app_with_many_variants(n: usize, view: usize) -> mnist_lab::tui::app::App {
     )));
     let wanted = mnist_lab::tui::app::View::all().nth(view).unwrap();
     // `5` opens the digits view once the selected unit's weights are evaluated; these units
-    // saved none, so it is shown as it is drawn then.
+    // saved none: its digits are loaded as the runtime would, so the gallery and the matrix
+    // are drawn at every size too.
     if wanted == mnist_lab::tui::app::View::Digits {
+        common::fixtures::with_digits(&mut app);
         app.view = wanted;
     }
     assert_eq!(app.view, wanted, "key {key} shows the view");
