@@ -1262,3 +1262,33 @@ fn a_narrow_cell_never_cuts_a_units_state_to_a_false_word() {
         assert!(words.iter().any(|w| w.starts_with("inter")), "{s:#?}");
     }
 }
+
+/// A click under a chart's x-axis puts the epoch cursor on the epoch there (issue "The
+/// dashboard shows only what is true", 8: "←/→ or a click on the x-axis"), in the live view
+/// and the overlay.
+#[test]
+fn a_click_on_the_x_axis_moves_the_epoch_cursor() {
+    use mnist_lab::tui::hits::Target;
+    let mut app = finished(TWO, 4, |g, _, e| 0.1 * (g + 1) as f32 / e as f32);
+    for view in ['1', '7'] {
+        app.update(key(view));
+        let (w, h) = (160u16, 48u16);
+        let hits = common::screen::drawn(&app, w, h).1;
+        let epochs: Vec<(u16, u16, usize)> = (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .filter_map(|(x, y)| match hits.at(x, y) {
+                Some(Target::Epoch(e)) => Some((x, y, e)),
+                _ => None,
+            })
+            .collect();
+        let first = epochs.iter().min_by_key(|p| p.0).expect("epoch targets");
+        let last = epochs.iter().max_by_key(|p| p.0).unwrap();
+        assert_eq!((first.2, last.2), (1, 4), "{view}");
+        app.update(common::screen::click(&app, w, h, last.0, last.1));
+        assert_eq!(app.charts.cursor, Some(4), "{view}");
+        app.update(common::screen::click(&app, w, h, first.0, first.1));
+        assert_eq!(app.charts.cursor, Some(1), "{view}");
+        let s = draw(&app, w, h);
+        assert!(contains(&s, "epoch 1"), "{view}: {s:#?}");
+    }
+}

@@ -374,6 +374,10 @@ impl App {
                 });
                 Vec::new()
             }
+            (Some(Target::Epoch(e)), Screen::Run) => {
+                self.charts.cursor = Some(e);
+                Vec::new()
+            }
             (Some(Target::Pair(truth, pred)), Screen::Run) => {
                 if let Some(d) = self.digits.as_mut() {
                     d.pick_pair(truth, pred);

@@ -19,6 +19,8 @@ pub enum Target {
     Entry(usize),
     /// A cell of the digits view's confusion matrix: (true class, predicted class).
     Pair(u8, u8),
+    /// An epoch under a chart's x-axis: the epoch cursor goes there.
+    Epoch(usize),
 }
 
 /// The selectable areas of one frame, in drawing order.

@@ -155,7 +155,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: "esc", map: &[(KeyCode::Esc, A::Back)], help: "close popup / back to picker when done", scope: Scope::Everywhere, views: &[], footer: None },
     Binding { keys: "?", map: &[(C('?'), A::Help)], help: "show / hide this help", scope: Scope::Everywhere, views: &[], footer: Some("help") },
     Binding { keys: "q", map: &[(C('q'), A::Quit)], help: "quit (asks while training)", scope: Scope::Everywhere, views: &[], footer: Some("quit") },
-    Binding { keys: "click", map: &[], help: "pick a view tab, variant, run, curve or matrix cell; wheel scrolls", scope: Scope::Everywhere, views: &[], footer: None },
+    Binding { keys: "click", map: &[], help: "pick a tab, variant, run, curve, cell or epoch; wheel scrolls", scope: Scope::Everywhere, views: &[], footer: None },
     Binding { keys: "ctrl-c", map: &[], help: "quit now (finished variants are on disk)", scope: Scope::Everywhere, views: &[], footer: None },
 ];
 

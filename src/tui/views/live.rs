@@ -167,6 +167,13 @@ pub fn render(ctx: &Ctx, frame: &mut Frame, area: Rect, hits: &mut Hits) {
         ),
         top,
     );
+    crate::tui::widgets::chart::epoch_hits(
+        hits,
+        top,
+        crate::tui::widgets::chart::x_range(&loss),
+        crate::tui::widgets::chart::y_label_width(&loss),
+        v.history.len(),
+    );
 
     if let Some(back) = ctx.charts.epoch_log {
         render_log(v, back, theme, frame, bottom);

@@ -626,6 +626,14 @@ pub fn render(state: &OverlayView, ctx: &Ctx, frame: &mut Frame, area: Rect, hit
             label(hi),
         ]));
     frame.render_widget(chart, chart_area);
+    // A click under the x-axis puts the epoch cursor there.
+    let label_w = [lo, (lo + hi) / 2.0, hi]
+        .iter()
+        .map(|v| label(*v).content.chars().count())
+        .max()
+        .unwrap_or(0) as u16;
+    let last = all.iter().map(|c| c.points.len()).max().unwrap_or(0);
+    crate::tui::widgets::chart::epoch_hits(hits, chart_area, p.x, label_w, last);
 
     let inner_h = legend_area.height.saturating_sub(2) as usize;
     let at = focused(state, ctx, &all);

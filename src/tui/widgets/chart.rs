@@ -462,6 +462,39 @@ impl Series {
     }
 }
 
+/// Width of a chart's y-axis labels (ratatui puts the plot right of the widest).
+pub fn y_label_width(s: &Series) -> u16 {
+    [s.y.0, (s.y.0 + s.y.1) / 2.0, s.y.1]
+        .iter()
+        .map(|v| label(*v, s.log).chars().count())
+        .max()
+        .unwrap_or(0) as u16
+}
+
+/// Clicks under a bordered chart's x-axis (its axis line and labels) put the epoch cursor on
+/// the epoch under them: one target per column of the plot, epochs 1..=`last`.
+pub fn epoch_hits(
+    hits: &mut crate::tui::hits::Hits,
+    area: ratatui::layout::Rect,
+    (x0, x1): (f64, f64),
+    y_label_w: u16,
+    last: usize,
+) {
+    if last == 0 || area.height < 5 {
+        return;
+    }
+    let start = area.x + 1 + y_label_w + 1;
+    let width = area.right().saturating_sub(1).saturating_sub(start);
+    for c in 0..width {
+        let x = x0 + (c as f64 + 0.5) / width as f64 * (x1 - x0);
+        let epoch = (x.round() as usize).clamp(1, last);
+        hits.add(
+            ratatui::layout::Rect::new(start + c, area.bottom() - 3, 1, 2),
+            crate::tui::hits::Target::Epoch(epoch),
+        );
+    }
+}
+
 /// A curve's y at `x`: its point there, or the line between the points around it.
 pub fn y_at(points: &[(f64, f64)], x: f64) -> Option<f64> {
     let i = points.iter().position(|p| p.0 >= x)?;
