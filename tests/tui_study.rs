@@ -1292,3 +1292,29 @@ fn a_click_on_the_x_axis_moves_the_epoch_cursor() {
         assert!(contains(&s, "epoch 1"), "{view}: {s:#?}");
     }
 }
+
+/// At 80×24 the factor view's effects and ANOVA scroll with PgUp/PgDn, and the title says
+/// where (issue "The dashboard shows only what is true", 8: the ANOVA rows vanished).
+#[test]
+fn the_factor_views_anova_scrolls_into_view_at_80_by_24() {
+    let text = r#"(name: "g", defaults: (seeds: 2, epochs: 2),
+        grid: (arch: ["512-128", "512-256-128"], placement: [Every, None]))"#;
+    let mut app = finished(text, 2, |g, k, _| {
+        0.05 + (g / 2) as f32 * 0.01 + (g % 2) as f32 * 0.05 + k as f32 * 0.003 * (1 + g) as f32
+    });
+    app.update(key('4'));
+    let s = draw(&app, 80, 24);
+    assert!(!contains(&s, "residual"), "hidden at first: {s:#?}");
+    assert!(contains(&s, "from row 1 of"), "{s:#?}");
+    let selected = app.selected;
+    for _ in 0..3 {
+        app.update(Msg::Key(KeyEvent::from(KeyCode::PageDown)));
+    }
+    let s = draw(&app, 80, 24);
+    assert!(contains(&s, "residual"), "scrolled into view: {s:#?}");
+    assert!(contains(&s, "depth × BN+Dropout"), "{s:#?}");
+    assert_eq!(
+        app.selected, selected,
+        "PgDn scrolled the panel, not the selection"
+    );
+}

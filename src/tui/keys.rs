@@ -142,7 +142,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: "←/h →/l", map: &[(KeyCode::Left, A::Left), (C('h'), A::Left), (KeyCode::Right, A::Right), (C('l'), A::Right)], help: "previous / next page of the gallery", scope: Scope::Run, views: &[View::Digits], footer: None },
     Binding { keys: "←/h →/l", map: &[(KeyCode::Left, A::Left), (C('h'), A::Left), (KeyCode::Right, A::Right), (C('l'), A::Right)], help: "epoch cursor: every curve's value at an epoch (→ past the last hides it)", scope: Scope::Run, views: &[View::Live, View::Overlay], footer: None },
     Binding { keys: "g G", map: &[(C('g'), A::First), (C('G'), A::Last), (KeyCode::Home, A::First), (KeyCode::End, A::Last)], help: "first / last in the list (Home / End too)", scope: Scope::Everywhere, views: &[], footer: None },
-    Binding { keys: "PgUp PgDn", map: &[(KeyCode::PageUp, A::PageUp), (KeyCode::PageDown, A::PageDown)], help: "ten up / down in the list", scope: Scope::Everywhere, views: &[], footer: None },
+    Binding { keys: "PgUp PgDn", map: &[(KeyCode::PageUp, A::PageUp), (KeyCode::PageDown, A::PageDown)], help: "ten up / down in the list (the factor view: its effects)", scope: Scope::Everywhere, views: &[], footer: None },
     Binding { keys: "/", map: &[(C('/'), A::Filter)], help: "filter past runs by typing", scope: Scope::Picker, views: &[], footer: Some("filter") },
     Binding { keys: "/", map: &[(C('/'), A::Filter)], help: "find a variant by name (enter keeps, esc returns)", scope: Scope::Run, views: &[View::Live, View::Grid, View::Table, View::Overlay, View::Pairs], footer: None },
     Binding { keys: "r", map: &[(C('r'), A::Resume)], help: "resume an interrupted past run", scope: Scope::Picker, views: &[], footer: Some("resume") },

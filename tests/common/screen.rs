@@ -94,7 +94,7 @@ pub fn cut_words_at(app: &App, w: u16, h: u16) -> Vec<String> {
         "widen for more columns".to_string(),
         "rows of (↑↓ scroll)".to_string(),
         "depth × BN+Dropout".to_string(),
-        "more rows: a taller terminal or E shows them all".to_string(),
+        "from row of · PgUp/PgDn scroll".to_string(),
     ]);
     words(&draw(app, w, h))
         .into_iter()

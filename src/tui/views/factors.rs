@@ -27,6 +27,8 @@ pub struct FactorsView {
     pub row: usize,
     pub col: usize,
     pub metric: Metric,
+    /// Rows of the effects and ANOVA panel scrolled past (PgUp/PgDn).
+    pub scroll: usize,
     analysis: Option<Analysis>,
 }
 
@@ -36,6 +38,7 @@ impl Default for FactorsView {
             row: 0,
             col: 1,
             metric: Metric::TestLoss,
+            scroll: 0,
             analysis: None,
         }
     }
@@ -66,6 +69,9 @@ impl FactorsView {
         let n = run.map_or(0, |r| factors::varying(&r.record).len());
         let next = |i: usize| if n == 0 { 0 } else { (i + 1) % n };
         match action {
+            // The effects and ANOVA panel scrolls where it has more rows than room.
+            Action::PageDown => self.scroll += 5,
+            Action::PageUp => self.scroll = self.scroll.saturating_sub(5),
             Action::Less => self.row = next(self.row),
             Action::More => self.col = next(self.col),
             Action::Metric => {
@@ -500,12 +506,16 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
         ),
         _ => fit::title(&["main effects (need finished variants)"], room),
     };
-    let title = if below > 0 {
-        let hint = format!(" {below} more rows: a taller terminal or E shows them all ");
-        fit::title(&[hint.trim(), title.trim()], room)
+    // Scrolled: the first rows left out (at most all but the last); the title says where.
+    let total = rows.len();
+    let first = view.scroll.min(total.saturating_sub(1));
+    let title = if below > 0 || first > 0 {
+        let hint = format!("from row {} of {total} · PgUp/PgDn scroll", first + 1);
+        fit::title(&[&hint, title.trim()], room)
     } else {
         title
     };
+    let rows: Vec<Row> = rows.into_iter().skip(first).collect();
     frame.render_widget(
         Table::new(rows, [Constraint::Length(term_w), Constraint::Fill(1)])
             .block(Block::bordered().title(title)),
