@@ -169,8 +169,9 @@ fn csv_exports_have_the_right_columns_and_rows() {
     let lines: Vec<&str> = units.lines().collect();
     assert_eq!(
         lines[0],
-        "unit,variant,seed,status,epochs_trained,test_loss,test_acc,best_epoch,\
-         best_epoch_val_loss,best_epoch_test_loss,early_stopped_at,restored,seconds,engine"
+        "unit,variant,seed,status,epochs_trained,kept_epoch,test_loss,test_acc,\
+         last_epoch_test_loss,last_epoch_test_acc,best_epoch,best_epoch_val_loss,\
+         best_epoch_test_loss,early_stopped_at,restored,seconds,engine"
     );
     assert_eq!(lines.len(), 1 + 15);
     assert!(
@@ -474,4 +475,31 @@ fn a_view_export_writes_the_views_files_and_nothing_else() {
     std::fs::write(foreign.join("notes.txt"), "keep").unwrap();
     assert!(export::export_files(&foreign, &record, export::view_files("pairs")).is_err());
     assert!(!foreign.join("comparisons.csv").exists());
+}
+
+/// `units.csv` says which epoch a unit's numbers come from, gives the last epoch's beside
+/// them, and says `restored` for a restore without a stop (issue "Conclusions that survive a
+/// referee, round two", 8 and 9).
+#[test]
+fn units_csv_says_which_epoch_its_numbers_come_from() {
+    let mut r = synthetic_record();
+    let u = &mut r.units[0];
+    assert!(u.history.len() >= 3);
+    u.kept_epoch = Some(1);
+    u.early_stop = None;
+    let first = u.history[0].test_loss;
+    let last = u.history.last().unwrap().test_loss;
+    let csv = export::units_csv(&r);
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let at = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(at("kept_epoch"), "1");
+    assert_eq!(at("test_loss"), first.to_string());
+    assert_eq!(at("last_epoch_test_loss"), last.to_string());
+    assert_eq!(at("restored"), "true");
+    // A unit whose numbers are its last epoch's: kept_epoch is the last, restored false.
+    let row: Vec<&str> = csv.lines().nth(2).unwrap().split(',').collect();
+    let at = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(at("kept_epoch"), at("epochs_trained"));
+    assert_eq!(at("restored"), "false");
 }

@@ -208,11 +208,22 @@ pub fn units_csv(record: &RunRecord) -> String {
         col("epochs_trained", |v: &&UnitRecord| {
             v.history.len().to_string()
         }),
+        // The epoch test_loss and test_acc come from: the last, or the best one kept
+        // (early stopping's restore, or `restore_best`).
+        col("kept_epoch", move |v: &&UnitRecord| {
+            some(v.final_metrics().map(|m| m.epoch.to_string()))
+        }),
         col("test_loss", move |v: &&UnitRecord| {
             some(v.final_metrics().map(|m| m.test_loss.to_string()))
         }),
         col("test_acc", move |v: &&UnitRecord| {
             some(v.final_metrics().map(|m| m.test_acc.to_string()))
+        }),
+        col("last_epoch_test_loss", move |v: &&UnitRecord| {
+            some(v.history.last().map(|m| m.test_loss.to_string()))
+        }),
+        col("last_epoch_test_acc", move |v: &&UnitRecord| {
+            some(v.history.last().map(|m| m.test_acc.to_string()))
         }),
         col("best_epoch", move |v: &&UnitRecord| {
             some(v.best_validation_epoch().map(|m| m.epoch.to_string()))
@@ -229,8 +240,16 @@ pub fn units_csv(record: &RunRecord) -> String {
         col("early_stopped_at", move |v: &&UnitRecord| {
             some(v.early_stop.map(|e| e.epoch.to_string()))
         }),
+        // Whether the numbers are of an earlier epoch than the last: an early stop's restore,
+        // or a restore without a stop (it was empty then).
         col("restored", move |v: &&UnitRecord| {
-            some(v.early_stop.map(|e| e.restored.to_string()))
+            let last = v.history.last().map(|m| m.epoch);
+            let kept = v.final_metrics().map(|m| m.epoch);
+            some(match (v.early_stop, kept) {
+                (Some(e), _) => Some(e.restored.to_string()),
+                (None, Some(k)) => Some((Some(k) != last).to_string()),
+                (None, None) => None,
+            })
         }),
         col("seconds", move |v: &&UnitRecord| {
             some(v.seconds.map(|s| s.to_string()))
