@@ -387,6 +387,16 @@ fn a_p_just_under_the_line_is_never_printed_as_0_050() {
     assert_eq!(stats::format_p(0.0497), "p = 0.0497");
     assert_eq!(stats::format_p(0.0503), "p = 0.050");
     assert_eq!(stats::format_p(0.031), "p = 0.031");
+    // In [0.04995, 0.05) four digits would print 0.0500 beside "a real difference": more
+    // digits until the printed p is under 0.05 too (issue "Conclusions that survive a
+    // referee, round two", 8).
+    assert_eq!(stats::format_p(0.04996), "p = 0.04996");
+    assert_eq!(stats::format_p(0.0499996), "p = 0.0499996");
+    for k in 0..1000 {
+        let p = 0.0495 + k as f64 * 0.0000005;
+        let printed: f64 = stats::format_p(p)[4..].parse().unwrap();
+        assert!(printed < 0.05, "{p} printed as {printed}");
+    }
 }
 
 #[test]

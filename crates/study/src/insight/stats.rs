@@ -317,7 +317,14 @@ pub fn format_p(p: f64) -> String {
     if p < 0.001 {
         "p < 0.001".into()
     } else if (0.0495..ALPHA).contains(&p) {
-        format!("p = {p:.4}")
+        // Near the level, as many digits as it takes for the printed p to fall on the same
+        // side of 0.05 as p: 0.049996 is "0.04999…", never a "0.0500" called significant.
+        let side = |d: usize| {
+            let scale = 10f64.powi(d as i32);
+            ((p * scale).round() / scale < ALPHA) == (p < ALPHA)
+        };
+        let d = (4..=9).find(|&d| side(d)).unwrap_or(9);
+        format!("p = {p:.d$}")
     } else {
         format!("p = {p:.3}")
     }
