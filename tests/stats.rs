@@ -967,3 +967,38 @@ fn the_planner_says_what_a_run_could_see_and_what_a_difference_needs() {
     );
     assert!(text.contains("to see a difference of 0.001"), "{text}");
 }
+
+/// Every verdict names the test it rests on; where the exact sign-flip test cannot reach the
+/// level at that many seeds (its smallest two-sided p is 2/2ⁿ), it says the verdict is the
+/// t-test's alone (issue "Conclusions that survive a referee, round two", 2).
+#[test]
+fn a_verdict_names_its_test_and_the_exact_tests_limit() {
+    assert_eq!(stats::exact_floor(2), 0.5);
+    assert_eq!(stats::exact_floor(5), 0.0625);
+    // 5 seeds, one clear difference: the t-test's p is tiny, the exact test's cannot be.
+    let a = [0.10, 0.11, 0.12, 0.13, 0.14];
+    let b = [0.20, 0.2105, 0.2198, 0.2302, 0.2401];
+    let pa: Vec<(u64, f64)> = a.iter().enumerate().map(|(i, &x)| (i as u64, x)).collect();
+    let pb: Vec<(u64, f64)> = b.iter().enumerate().map(|(i, &x)| (i as u64, x)).collect();
+    let t = stats::compare(&pa, &pb).expect("testable");
+    assert!(t.p < 0.001, "{}", t.p);
+    assert_eq!(
+        t.basis(0.05),
+        "t-test only (with 5 seeds the exact test cannot go below 0.0625)"
+    );
+    // With 8 seeds the exact test can go to 2/256: its p is said beside the t-test's.
+    let a8: Vec<(u64, f64)> = (0..8).map(|i| (i, 0.1 + 0.01 * i as f64)).collect();
+    let b8: Vec<(u64, f64)> = (0..8)
+        .map(|i| (i, 0.2 + 0.01 * i as f64 + 0.001 * (i % 3) as f64))
+        .collect();
+    let t8 = stats::compare(&a8, &b8).unwrap();
+    assert!(
+        t8.basis(0.05).starts_with("t-test; exact sign-flip p"),
+        "{}",
+        t8.basis(0.05)
+    );
+    // 8 seeds in a family of 40 (Holm's first level 0.00125 < 2/256): the limit again.
+    assert!(t8
+        .basis(0.05 / 40.0)
+        .starts_with("t-test only (with 8 seeds"));
+}

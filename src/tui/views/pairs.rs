@@ -62,15 +62,17 @@ fn sentence(a: &VariantStats, b: &VariantStats, metric: Metric) -> String {
     }
     match stats::compare(&a.sample(metric), &b.sample(metric)) {
         Ok(t) => format!(
-            "{}: {:+.4} (A − B), 95% CI [{:+.4}, {:+.4}], {}, {} → {}",
+            "{}: {:+.4} (A − B), 95% CI [{:+.4}, {:+.4}], {} {}, {} → {}",
             metric.name(),
             t.diff,
             t.ci_low,
             t.ci_high,
             t.sample_text(),
+            t.basis(stats::ALPHA),
             stats::format_p(t.p),
             if t.significant() {
-                "a real difference (one test; the list below corrects for many)".to_string()
+                // One pair's raw p: not yet a verdict of the family (the list's Holm p is).
+                "under 0.05 for this pair alone; the list below corrects for many".to_string()
             } else {
                 stats::not_distinguishable(
                     &t,

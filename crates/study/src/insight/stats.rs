@@ -141,6 +141,36 @@ impl Difference {
             Method::Welch => format!("n = {} and {}, Welch", self.n_a, self.n_b),
         }
     }
+
+    /// The test a verdict at `level` rests on: the t-test, and beside it the exact
+    /// sign-flip p, or, where with this many seeds the exact test cannot reach `level`
+    /// (its smallest two-sided p is 2/2ⁿ: 0.0625 at 5 seeds), that the verdict is the
+    /// t-test's alone.
+    pub fn basis(&self, level: f64) -> String {
+        match self.method {
+            Method::Welch => "t-test".into(),
+            Method::Paired => {
+                let floor = exact_floor(self.pairs);
+                if floor >= level {
+                    // 2/2ⁿ prints exactly: 0.5, 0.25, 0.125, 0.0625.
+                    format!(
+                        "t-test only (with {} seeds the exact test cannot go below {floor})",
+                        self.pairs
+                    )
+                } else {
+                    match self.p_permutation {
+                        Some(pp) => format!("t-test; exact sign-flip {}", format_p(pp)),
+                        None => "t-test".into(),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The smallest two-sided p the exact sign-flip test can give with `pairs` pairs: 2/2ⁿ.
+pub fn exact_floor(pairs: usize) -> f64 {
+    2.0 / 2f64.powi(pairs.min(1000) as i32)
 }
 
 /// Why two variants could not be compared.
@@ -972,7 +1002,7 @@ impl Comparison {
             None => String::new(),
         };
         format!(
-            "{what}({} vs {}): {:+.4} {}, 95% CI [{:+.4}, {:+.4}], {}, {} ({} over {}: \
+            "{what}({} vs {}): {:+.4} {}, 95% CI [{:+.4}, {:+.4}], {} {}, {} ({} over {}: \
              {}): {verdict}",
             self.a,
             self.b,
@@ -981,6 +1011,7 @@ impl Comparison {
             t.ci_low,
             t.ci_high,
             t.sample_text(),
+            t.basis(ALPHA / self.family.max(1) as f64),
             format_p(t.p),
             self.adjustment.name(),
             self.family,
