@@ -1002,3 +1002,30 @@ fn a_verdict_names_its_test_and_the_exact_tests_limit() {
         .basis(0.05 / 40.0)
         .starts_with("t-test only (with 8 seeds"));
 }
+
+/// "Not distinguishable" says how large the difference could be (its 95% CI), not how many
+/// seeds "would see the observed difference" (observed power: Hoenig & Heisey 2001), and
+/// never that smaller differences "cannot be seen" (issue "Conclusions that survive a
+/// referee, round two", 8).
+#[test]
+fn not_distinguishable_gives_the_ci_not_observed_power() {
+    let a: Vec<(u64, f64)> = (0..4).map(|i| (i, 0.10 + 0.01 * i as f64)).collect();
+    let b: Vec<(u64, f64)> = [0.105, 0.108, 0.127, 0.126]
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| (i as u64, x))
+        .collect();
+    let t = stats::compare(&a, &b).unwrap();
+    assert!(t.p > 0.05, "{}", t.p);
+    let d = stats::detectable_difference(t.sd_diff, t.pairs, stats::ALPHA);
+    let text = stats::not_distinguishable(&t, d);
+    let reach = t.ci_low.abs().max(t.ci_high.abs());
+    assert!(
+        text.contains(&format!("could be as large as {reach:.4} (95% CI)")),
+        "{text}"
+    );
+    assert!(
+        !text.contains("would see") && !text.contains("cannot be seen"),
+        "{text}"
+    );
+}

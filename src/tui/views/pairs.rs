@@ -77,7 +77,6 @@ fn sentence(a: &VariantStats, b: &VariantStats, metric: Metric) -> String {
                 stats::not_distinguishable(
                     &t,
                     stats::detectable_difference(t.sd_diff, t.pairs, stats::ALPHA),
-                    1,
                 )
             }
         ),

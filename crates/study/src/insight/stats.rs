@@ -995,7 +995,7 @@ impl Comparison {
         let verdict = if self.real() {
             "a real difference".to_string()
         } else {
-            not_distinguishable(t, self.detectable, self.family)
+            not_distinguishable(t, self.detectable)
         };
         let what = match self.factor {
             Some(f) => format!("{} {} vs {} ", f.name(), self.level_a, self.level_b),
@@ -1020,26 +1020,28 @@ impl Comparison {
     }
 }
 
-/// "not distinguishable with 5 seeds: differences under 0.0049 cannot be seen (80% power);
-/// 20 seeds would see 0.0024" — the words for a test that found nothing, with what it could
-/// have found.
-pub fn not_distinguishable(t: &Difference, detectable: f64, family: usize) -> String {
+/// "not distinguishable with 5 seeds: the difference could be as large as 0.0071 (95% CI);
+/// these seeds see a difference of 0.0049 with 80% power, smaller ones less often" — the
+/// words for a test that found nothing: what the data allow, and what the seeds could see.
+pub fn not_distinguishable(t: &Difference, detectable: f64) -> String {
+    // What the data allow: the difference could be anywhere in its 95% CI. (The seeds that
+    // would "see the observed difference" are observed power, which only restates the p:
+    // Hoenig & Heisey 2001.)
+    let reach = t.ci_low.abs().max(t.ci_high.abs());
+    let ci = if reach.is_finite() {
+        format!(": the difference could be as large as {reach:.4} (95% CI)")
+    } else {
+        String::new()
+    };
     match t.method {
         Method::Paired if detectable.is_finite() => {
-            let alpha = ALPHA / family.max(1) as f64;
-            let need = seeds_needed(t.diff.abs(), t.sd_diff, alpha);
-            let more = if need.is_finite() && need <= 10_000.0 {
-                format!("; {need} seeds would see {:.4}", t.diff.abs())
-            } else {
-                String::new()
-            };
             format!(
-                "not distinguishable with {} seeds: differences under {detectable:.4} cannot \
-                 be seen (80% power){more}",
+                "not distinguishable with {} seeds{ci}; these seeds see a difference of \
+                 {detectable:.4} with 80% power, smaller ones less often",
                 t.pairs
             )
         }
-        _ => "not distinguishable from seed noise".into(),
+        _ => format!("not distinguishable from seed noise{ci}"),
     }
 }
 
