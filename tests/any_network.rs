@@ -204,23 +204,19 @@ fn weights_written_before_any_width_was_allowed_still_load() {
     );
 }
 
-/// A 14×14 data set of 5 classes trains and reports: the run says which data it is, leaves
-/// out the study's numbers, records the shape and classes, and exports a 5×5 confusion.
-#[test]
-fn a_14x14_data_set_of_5_classes_trains_and_reports() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data_dir = tmp.path().join("digits-0-4");
+/// `run PRESET` (its text) on a 14×14 data set of 5 classes (3,000 train, 600 test images)
+/// in `tmp/digits-0-4`, with `extra` arguments: its output, the data folder, the runs folder.
+fn run_on_small_digits(
+    tmp: &Path,
+    preset_text: &str,
+    extra: &[&str],
+) -> (String, std::path::PathBuf, std::path::PathBuf) {
+    let data_dir = tmp.join("digits-0-4");
     std::fs::create_dir(&data_dir).unwrap();
     small_digits(&data_dir, 3000, 600);
-    let preset = tmp.path().join("p.ron");
-    std::fs::write(
-        &preset,
-        r#"(name: "small", defaults: (epochs: 2, batch_size: 64, seed: 2, dropout: 0.1),
-            variants: [(name: "64 every", arch: "64", placement: Every,
-                        reference: (test_loss: 0.1, test_acc: 0.98))])"#,
-    )
-    .unwrap();
-    let root = tmp.path().join("runs");
+    let preset = tmp.join("p.ron");
+    std::fs::write(&preset, preset_text).unwrap();
+    let root = tmp.join("runs");
     let text = succeeded(
         &bin()
             .arg("run")
@@ -229,9 +225,24 @@ fn a_14x14_data_set_of_5_classes_trains_and_reports() {
             .arg(&data_dir)
             .arg("--runs-dir")
             .arg(&root)
-            .arg("--export")
+            .args(extra)
             .output()
             .unwrap(),
+    );
+    (text, data_dir, root)
+}
+
+/// A 14×14 data set of 5 classes trains and reports: the run says which data it is, leaves
+/// out the study's numbers, records the shape and classes, and exports a 5×5 confusion.
+#[test]
+fn a_14x14_data_set_of_5_classes_trains_and_reports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (text, data_dir, root) = run_on_small_digits(
+        tmp.path(),
+        r#"(name: "small", defaults: (epochs: 2, batch_size: 64, seed: 2, dropout: 0.1),
+            variants: [(name: "64 every", arch: "64", placement: Every,
+                        reference: (test_loss: 0.1, test_acc: 0.98))])"#,
+        &["--export"],
     );
     assert!(
         text.contains("data digits-0-4: 14×14 images, 5 classes, 3000 train / 600 test"),
@@ -464,26 +475,11 @@ fn list_shows_the_menu_and_says_any_widths_work() {
 #[test]
 fn a_subset_larger_than_the_data_set_is_said() {
     let tmp = tempfile::tempdir().unwrap();
-    let data_dir = tmp.path().join("digits-0-4");
-    std::fs::create_dir(&data_dir).unwrap();
-    small_digits(&data_dir, 3000, 600);
-    let preset = tmp.path().join("p.ron");
-    std::fs::write(
-        &preset,
+    let (text, ..) = run_on_small_digits(
+        tmp.path(),
         r#"(name: "small", defaults: (epochs: 1, arch: "64", train_subset: 20000),
             variants: [(name: "a")])"#,
-    )
-    .unwrap();
-    let text = succeeded(
-        &bin()
-            .arg("run")
-            .arg(&preset)
-            .arg("--data")
-            .arg(&data_dir)
-            .arg("--runs-dir")
-            .arg(tmp.path().join("runs"))
-            .output()
-            .unwrap(),
+        &[],
     );
     assert!(
         text.contains(
