@@ -99,7 +99,9 @@ fn anova_of_a_balanced_grid_matches_statsmodels() {
     assert!(d.balanced, "{d:?}");
     assert!(d.blocked, "{d:?}");
     assert_eq!(d.replicates, 2);
-    let a = model::anova(&r, Metric::TestLoss).unwrap();
+    // statsmodels' OLS table: the pooled residual (the strata are checked against AnovaRM
+    // below).
+    let a = model::anova_pooled(&r, Metric::TestLoss).unwrap();
     assert!(a.blocked);
     // (term, df, SS, F, p); the f32 storage of the losses limits agreement.
     let want = [
@@ -244,7 +246,13 @@ fn the_best_set_holds_every_variant_not_distinguishable_from_the_best() {
     assert_eq!(b.members(), vec!["a"]);
     assert_eq!(b.family, 2);
     let line = b.sentence();
-    assert!(line.contains("ahead of every other variant"), "{line}");
+    // Said as what the tests show, with the closest rivals' numbers (issue 41, 4).
+    assert!(
+        line.contains("no other variant could be better (95%, one-sided, Holm over 2"),
+        "{line}"
+    );
+    assert!(line.contains("closest b +0.0"), "{line}");
+    assert!(line.contains("adjusted p"), "{line}");
     assert!(line.contains("Holm over 2"), "{line}");
     assert!(line.contains("chosen on the test set"), "{line}");
     // Without a clear winner: b and c both could be best.
@@ -288,8 +296,10 @@ fn the_best_is_chosen_on_validation_where_images_were_held_out() {
     assert!(b.sentence().contains("validation loss"), "{}", b.sentence());
 }
 
-/// Balanced: a least-squares mean is the raw mean of the level; its CI uses the model's pooled
-/// error, narrower than the spread over every unit at the level.
+/// Balanced: a least-squares mean is the raw mean of the level. Every seed trained every
+/// cell, so its CI is the t-interval of the level's per-seed means (the seeds' own spread of
+/// that level, not the spread over every unit at the level); the pooled fit's CI uses the
+/// model's residual, narrower than the spread over every unit.
 #[test]
 fn main_effects_are_least_squares_means_with_model_intervals() {
     let r = record_with(GRID, &Y);
@@ -300,10 +310,26 @@ fn main_effects_are_least_squares_means_with_model_intervals() {
     assert_eq!(e[0].n, 12);
     let raw = stats::estimate(&Y[..12]);
     assert!(close(e[0].mean, raw.mean, 1e-5), "{e:?}");
-    assert!(e[0].ci_low < e[0].mean && e[0].mean < e[0].ci_high);
+    // Y lists variants with their two seeds within: seed 1 at even places, seed 2 at odd.
+    let per_seed: Vec<f64> = (0..2)
+        .map(|s| Y[..12].iter().skip(s).step_by(2).sum::<f64>() / 6.0)
+        .collect();
+    let own = stats::estimate(&per_seed);
     assert!(
-        e[0].ci_high - e[0].ci_low < raw.ci_high - raw.ci_low,
-        "the model's error excludes the other factors' effects: {e:?} vs {raw:?}"
+        close(e[0].ci_low, own.ci_low.max(0.0), 1e-4),
+        "{e:?} vs {own:?}"
+    );
+    assert!(close(e[0].ci_high, own.ci_high, 1e-4), "{e:?} vs {own:?}");
+    let layout = Layout::new(&r);
+    let pooled = model::Fitted::new(&r, &layout, Metric::TestLoss)
+        .unwrap()
+        .pooled();
+    let mean = model::analysed_mean(&r, &layout, Metric::TestLoss);
+    let p = pooled.ls_means(Factor::Depth, mean).unwrap();
+    assert!(close(p[0].mean, raw.mean, 1e-5), "{p:?}");
+    assert!(
+        p[0].ci_high - p[0].ci_low < raw.ci_high - raw.ci_low,
+        "the pooled error excludes the other factors' effects: {p:?} vs {raw:?}"
     );
 }
 
@@ -590,7 +616,8 @@ fn check_model(
     lsmeans: &[(f64, f64, f64, f64)],
     tukey: &[(f64, f64, f64, f64)],
 ) {
-    let a = model::anova(r, Metric::TestLoss).unwrap();
+    // statsmodels' OLS: the pooled residual, not the strata.
+    let a = model::anova_pooled(r, Metric::TestLoss).unwrap();
     assert!(a.blocked);
     assert_eq!(a.residual_df, residual_df);
     assert_eq!(a.rows.len(), anova.len(), "{a:?}");
@@ -602,7 +629,9 @@ fn check_model(
         assert!(close(row.p, *p, 5e-3), "{term}: {} vs {p}", row.p);
     }
     let layout = Layout::new(r);
-    let fit = model::Fitted::new(r, &layout, Metric::TestLoss).unwrap();
+    let fit = model::Fitted::new(r, &layout, Metric::TestLoss)
+        .unwrap()
+        .pooled();
     let mean = model::analysed_mean(r, &layout, Metric::TestLoss);
     let ls = fit.ls_means(Factor::Placement, mean).unwrap();
     for (l, (m, se, lo, hi)) in ls.iter().zip(lsmeans) {
@@ -948,8 +977,12 @@ fn the_planner_says_what_a_run_could_see_and_what_a_difference_needs() {
         stats::Adjustment::Holm,
     );
     let p = mnist_lab::insight::plan::plan(&r, Metric::TestLoss, Some(0.001), &cs).unwrap();
+    // Every seed trained every cell: each effect has its own error, and the plan pools the
+    // comparisons' own per-seed sds (root mean square), not the model's one residual.
     let fit = model::Fitted::new(&r, &layout, Metric::TestLoss).unwrap();
-    assert!(close(p.sd_diff, (2.0 * fit.mse()).sqrt(), 1e-12));
+    assert!(fit.has_strata());
+    let rms = (cs.iter().map(|c| c.test.sd_diff.powi(2)).sum::<f64>() / cs.len() as f64).sqrt();
+    assert!(close(p.sd_diff, rms, 1e-12), "{} vs {rms}", p.sd_diff);
     assert_eq!(p.seeds, 3);
     assert!(close(
         p.detectable_one,
@@ -1028,4 +1061,250 @@ fn not_distinguishable_gives_the_ci_not_observed_power() {
         !text.contains("would see") && !text.contains("cannot be seen"),
         "{text}"
     );
+}
+
+/// A record of an arch × dropout grid over `seeds` seeds where unit (arch a, dropout b, seed
+/// s, each counted from 0 in the grid's order) has test loss `y[(a * rates + b) * seeds + s]`:
+/// the order tests/reference/strata.py prints.
+fn cells_record(archs: &[&str], rates: &[f32], seeds: usize, y: &[f64]) -> RunRecord {
+    let text = format!(
+        "(name: \"rm\", defaults: (seeds: {seeds}, validation: Test), grid: (arch: [{}], \
+         dropout: [{}]))",
+        archs
+            .iter()
+            .map(|a| format!("\"{a}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
+        rates
+            .iter()
+            .map(|r| format!("{r:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let p = preset::parse("<test>", &text).unwrap();
+    let mut r = RunRecord::new(&p, Environment::detect("t"));
+    let mut all_seeds: Vec<u64> = r.units.iter().map(|v| v.spec.seed).collect();
+    all_seeds.sort_unstable();
+    all_seeds.dedup();
+    assert_eq!(all_seeds.len(), seeds);
+    for v in &mut r.units {
+        let a = archs.iter().position(|x| v.spec.arch.name() == *x).unwrap();
+        let b = rates.iter().position(|x| v.spec.dropout == *x).unwrap();
+        let s = all_seeds.iter().position(|x| *x == v.spec.seed).unwrap();
+        let loss = y[(a * rates.len() + b) * seeds + s];
+        v.status = UnitStatus::Finished;
+        v.history.push(EpochMetrics {
+            epoch: 1,
+            test_loss: loss as f32,
+            test_acc: 1.0 - loss as f32,
+            ..Default::default()
+        });
+    }
+    r
+}
+
+/// Tolerance for values that went through the unit file's f32.
+fn near(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 2e-4 * b.abs().max(1e-9)
+}
+
+/// 2×2 over 8 shared seeds, where the dropout difference under one arch varies 3× more from
+/// seed to seed than under the other: each effect is tested against its own seed × effect
+/// error, as statsmodels' `AnovaRM` (tests/reference/strata.py); the pooled residual would
+/// judge every effect by one spread.
+#[test]
+fn each_effect_is_tested_against_its_own_seed_stratum_as_anovarm() {
+    const Y22: [f64; 32] = [
+        0.099, 0.1062, 0.0918, 0.0785, 0.0912, 0.0801, 0.0992, 0.1267, 0.1055, 0.1103, 0.1007,
+        0.0892, 0.0982, 0.0886, 0.106, 0.1383, 0.107, 0.1119, 0.0967, 0.0857, 0.0919, 0.0831,
+        0.1093, 0.1316, 0.1183, 0.1283, 0.093, 0.0994, 0.0984, 0.0884, 0.1055, 0.1395,
+    ];
+    let r = cells_record(&["128", "256"], &[0.2, 0.5], 8, &Y22);
+    let a = model::anova(&r, Metric::TestLoss).unwrap();
+    assert!(a.strata, "{a:?}");
+    let row = |f: &[Factor]| a.rows.iter().find(|x| x.factors == f).unwrap().clone();
+    for (f, fv, p) in [
+        (vec![Factor::Widths], 8.015786001653836, 0.02536191856894235),
+        (
+            vec![Factor::Dropout],
+            31.099539791222416,
+            0.0008361212344788724,
+        ),
+        (
+            vec![Factor::Widths, Factor::Dropout],
+            0.20752717953957842,
+            0.6625070860907523,
+        ),
+    ] {
+        let x = row(&f);
+        assert_eq!((x.df, x.error_df), (1, 7), "{x:?}");
+        assert!(near(x.f, fv) && near(x.p, p), "{x:?} vs F {fv} p {p}");
+    }
+    // The pooled table (one residual for all) gives other numbers: the strata matter here.
+    let pooled = model::anova_pooled(&r, Metric::TestLoss).unwrap();
+    assert!(!pooled.strata);
+    let dp = pooled
+        .rows
+        .iter()
+        .find(|x| x.factors == [Factor::Dropout])
+        .unwrap();
+    assert!((dp.f - 31.0995).abs() > 1.0, "{dp:?}");
+    // LS-means: each level's per-seed means, with a t-interval over the seeds.
+    let layout = Layout::new(&r);
+    let fit = model::Fitted::new(&r, &layout, Metric::TestLoss).unwrap();
+    let ls = fit.ls_means(Factor::Widths, 0.0).unwrap();
+    for (m, (mean, lo, hi)) in ls.iter().zip([
+        (
+            0.10059375000000001,
+            0.08763749787351477,
+            0.11355000212648525,
+        ),
+        (
+            0.10550000000000001,
+            0.09154927158274094,
+            0.11945072841725908,
+        ),
+    ]) {
+        assert!(
+            near(m.mean, mean) && near(m.ci_low, lo) && near(m.ci_high, hi),
+            "{m:?}"
+        );
+    }
+}
+
+/// 2×3 over 6 seeds: the 2-df terms get the Greenhouse–Geisser ε (pingouin's `rm_anova`,
+/// correction=True), and Tukey's HSD uses the seed × factor error (tests/reference/strata.py).
+#[test]
+fn terms_of_more_df_get_the_greenhouse_geisser_correction_and_tukey_its_stratum() {
+    const Y23: [f64; 36] = [
+        0.1023, 0.1011, 0.0976, 0.091, 0.0719, 0.1131, 0.1028, 0.1094, 0.0991, 0.0914, 0.0778,
+        0.1161, 0.1087, 0.113, 0.1062, 0.0933, 0.0676, 0.1183, 0.1089, 0.104, 0.1031, 0.0943,
+        0.0766, 0.1208, 0.1061, 0.1095, 0.1019, 0.0995, 0.0803, 0.1199, 0.1174, 0.1158, 0.1074,
+        0.1076, 0.0911, 0.122,
+    ];
+    let r = cells_record(&["128", "256"], &[0.1, 0.2, 0.3], 6, &Y23);
+    let a = model::anova(&r, Metric::TestLoss).unwrap();
+    assert!(a.strata);
+    let row = |f: &[Factor]| a.rows.iter().find(|x| x.factors == f).unwrap().clone();
+    for (f, fv, eps, p) in [
+        (
+            vec![Factor::Widths],
+            20.66538060208631,
+            1.0,
+            0.006135364714325932,
+        ),
+        (
+            vec![Factor::Dropout],
+            17.096312988809235,
+            0.9984491959227851,
+            0.0005982167322658746,
+        ),
+        (
+            vec![Factor::Widths, Factor::Dropout],
+            1.848931008025283,
+            0.5926656170049655,
+            0.2282653651585694,
+        ),
+    ] {
+        let x = row(&f);
+        assert!(
+            near(x.f, fv) && near(x.epsilon, eps) && near(x.p, p),
+            "{x:?} vs F {fv} ε {eps} p {p}"
+        );
+    }
+    let layout = Layout::new(&r);
+    let fit = model::Fitted::new(&r, &layout, Metric::TestLoss).unwrap();
+    let pairs = fit.tukey(Factor::Dropout).unwrap();
+    for (t, (diff, lo, hi, p)) in pairs.iter().zip([
+        (
+            -0.0024249999999999966,
+            -0.005745093327362012,
+            0.0008950933273620195,
+            0.16202104214390423,
+        ),
+        (
+            -0.006974999999999995,
+            -0.01029509332736201,
+            -0.003654906672637979,
+            0.0004862823490831003,
+        ),
+        (
+            -0.0045499999999999985,
+            -0.007870093327362014,
+            -0.0012299066726379824,
+            0.009526111422226258,
+        ),
+    ]) {
+        assert!(
+            near(t.diff, diff) && near(t.ci_low, lo) && near(t.ci_high, hi),
+            "{t:?}"
+        );
+        assert!((t.p_adjusted - p).abs() < 1e-4 + 1e-3 * p, "{t:?} vs {p}");
+    }
+}
+
+/// A missing cell: the 0-df interaction is left out and said, LS-means and Tukey come from
+/// the additive model (finite, never "not estimable"), the factors are not called
+/// confounded, and the seed block stays (issue 41, 6).
+#[test]
+fn a_missing_cell_gives_finite_ls_means_and_is_not_called_confounded() {
+    const Y: [f64; 12] = [
+        0.10, 0.11, 0.125, 0.13, 0.145, 0.15, 0.14, 0.152, 0.16, 0.30, 0.30, 0.30,
+    ];
+    let mut r = cells_record(&["128", "256"], &[0.2, 0.5], 3, &Y);
+    for v in &mut r.units {
+        if v.spec.arch.name() == "256" && v.spec.dropout == 0.5 {
+            v.status = UnitStatus::Failed;
+            v.history.clear();
+        }
+    }
+    let d = stats::design(&r);
+    assert!(d.confounded.is_empty(), "{d:?}");
+    assert!(!d.sentence().contains("confounded"), "{}", d.sentence());
+    assert!(d.blocked, "{d:?}");
+    let a = model::anova(&r, Metric::TestLoss).unwrap();
+    assert!(!a.strata, "a cell is missing: no strata");
+    assert_eq!(a.dropped, vec!["widths × dropout".to_string()], "{a:?}");
+    for (_, levels) in model::main_effects(&r, Metric::TestLoss) {
+        for l in levels {
+            assert!(l.mean.is_finite() && l.ci_low.is_finite(), "{l:?}");
+        }
+    }
+    let layout = Layout::new(&r);
+    let fit = model::Fitted::new(&r, &layout, Metric::TestLoss).unwrap();
+    for t in fit.tukey(Factor::Dropout).unwrap() {
+        assert!(
+            t.diff.is_finite() && t.ci_low.is_finite() && t.p_adjusted.is_finite(),
+            "{t:?}"
+        );
+    }
+    // 256 is about 0.03 above 128 at 0.2, the only rate both have.
+    let w = fit.tukey(Factor::Widths).unwrap();
+    assert!(w[0].diff < -0.02 && w[0].diff > -0.04, "{w:?}");
+}
+
+/// One failed unit in a two-variant run: its seed now appears in one variant only, and the
+/// seed block stays (that seed costs one degree of freedom) (issue 41, 6).
+#[test]
+fn a_failed_unit_in_a_two_variant_run_keeps_the_seed_block() {
+    let mut r = cells_record(
+        &["128"],
+        &[0.2, 0.5],
+        4,
+        &[0.10, 0.12, 0.11, 0.13, 0.12, 0.13, 0.12, 0.16],
+    );
+    let last = r.units.iter().map(|v| v.spec.seed).max().unwrap();
+    let v = r
+        .units
+        .iter_mut()
+        .find(|v| v.spec.dropout == 0.5 && v.spec.seed == last)
+        .unwrap();
+    v.status = UnitStatus::Failed;
+    v.history.clear();
+    let d = stats::design(&r);
+    assert!(d.blocked, "{d:?}");
+    let a = model::anova(&r, Metric::TestLoss).unwrap();
+    assert!(a.blocked);
+    // 7 values: intercept, 3 seed blocks, 1 dropout → 2 residual df.
+    assert_eq!(a.residual_df, 2, "{a:?}");
 }

@@ -202,7 +202,11 @@ impl RunView {
             return;
         }
         let per_variant = crate::insight::stats::per_variant(&self.record);
-        let best = crate::insight::stats::best_set(&per_variant, crate::spec::Metric::TestLoss);
+        let best = crate::insight::sequential::best_set(
+            &self.record,
+            &per_variant,
+            crate::spec::Metric::TestLoss,
+        );
         self.stats = Some(RunStats {
             key,
             per_variant,

@@ -185,7 +185,7 @@ pub fn variant_table(record: &RunRecord) -> String {
         "(n finished/units; mean ± sd [95% CI: Student's t over seeds, cut at the metric's \
          bounds])\n",
     );
-    for line in findings(&vs) {
+    for line in findings(record, &vs) {
         out.push_str(&crate::text::escape(&line));
         out.push('\n');
     }
@@ -194,8 +194,7 @@ pub fn variant_table(record: &RunRecord) -> String {
 
 /// What a table of variants says in words: aliases, failed units, and the set that could be
 /// best on loss and on accuracy.
-pub fn findings(vs: &[crate::insight::stats::VariantStats]) -> Vec<String> {
-    use crate::insight::stats;
+pub fn findings(record: &RunRecord, vs: &[crate::insight::stats::VariantStats]) -> Vec<String> {
     use crate::spec::Metric;
     let mut out = Vec::new();
     for v in vs {
@@ -216,8 +215,13 @@ pub fn findings(vs: &[crate::insight::stats::VariantStats]) -> Vec<String> {
         }
     }
     for m in [Metric::TestLoss, Metric::TestAcc] {
-        if let Some(b) = stats::best_set(vs, m) {
+        if let Some(b) = crate::insight::sequential::best_set(record, vs, m) {
             out.push(b.sentence());
+        }
+        if m == Metric::TestLoss {
+            if let Some(l) = crate::insight::sequential::look_of(record, vs, m) {
+                out.push(format!("seeds added until decided: {}", l.text()));
+            }
         }
     }
     out

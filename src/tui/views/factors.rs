@@ -231,9 +231,17 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
     let note_w = area.width.saturating_sub(2 + term_w + 1) as usize;
     let mut lines = 0u16;
     for (f, size) in ranking {
-        let (note, height) = match design.confounding_sentence(*f) {
+        let sentence = design
+            .confounding_sentence(*f)
+            .map(|s| format!("no main effect: {s}"));
+        let sentence = sentence.or_else(|| {
+            design
+                .crossing_sentence(*f)
+                .map(|s| format!("range of means {size:.4}; {s}"))
+        });
+        let (note, height) = match sentence {
             Some(s) => {
-                let wrapped = fit::wrap(&format!("no main effect: {s}"), note_w);
+                let wrapped = fit::wrap(&s, note_w);
                 let n = wrapped.len() as u16;
                 let text: Vec<Line> = wrapped
                     .into_iter()
@@ -276,10 +284,15 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
             rows.push(Row::new(vec![
                 Span::styled(format!("ANOVA ({})", metric.name()), theme.title()),
                 Span::styled(
-                    format!(
-                        "type II{} · df      F       p   partial η²",
-                        if a.blocked { ", seed blocks" } else { "" }
-                    ),
+                    if a.strata {
+                        // Each term against its own seed × term error: df / error df.
+                        "own seed error (G-G) · df/err   F       p   partial η²".to_string()
+                    } else {
+                        format!(
+                            "type II{} · df      F       p   partial η²",
+                            if a.blocked { ", seed blocks" } else { "" }
+                        )
+                    },
                     theme.dim(),
                 ),
             ]));
@@ -293,20 +306,22 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
                     Span::raw(format!("  {}", r.term)),
                     Span::styled(
                         format!(
-                            "{:>21}  {:>6.2}  {:<9} {:.3}",
-                            r.df,
-                            r.f,
-                            crate::insight::stats::format_p(r.p).trim_start_matches("p "),
+                            "{:>21}  {:>6}  {:<9} {:.3}",
+                            df_text(a, r),
+                            r.f_text(),
+                            r.p_text().trim_start_matches("p "),
                             r.partial_eta2
                         ),
                         style,
                     ),
                 ]));
             }
-            rows.push(Row::new(vec![
-                Span::raw("  residual"),
-                Span::raw(format!("{:>21}", a.residual_df)),
-            ]));
+            if !a.strata {
+                rows.push(Row::new(vec![
+                    Span::raw("  residual"),
+                    Span::raw(format!("{:>21}", a.residual_df)),
+                ]));
+            }
         }
         Err(e) => {
             // Wrapped, as the notes above are: the reason is a sentence.
@@ -528,9 +543,13 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
 pub fn effect_lines(analysis: &Analysis, metric: Metric) -> Vec<String> {
     let mut out = Vec::new();
     for (f, size) in &analysis.ranking {
-        match analysis.design.confounding_sentence(*f) {
-            Some(s) => out.push(format!("{}: no main effect: {s}", f.name())),
-            None => out.push(format!("{}: range of means {size:.4}", f.name())),
+        match (
+            analysis.design.confounding_sentence(*f),
+            analysis.design.crossing_sentence(*f),
+        ) {
+            (Some(s), _) => out.push(format!("{}: no main effect: {s}", f.name())),
+            (None, Some(s)) => out.push(format!("{}: range of means {size:.4}; {s}", f.name())),
+            (None, None) => out.push(format!("{}: range of means {size:.4}", f.name())),
         }
         if let Some((_, means)) = analysis.effects.iter().find(|(g, _)| g == f) {
             for e in means.iter().filter(|_| !analysis.design.is_confounded(*f)) {
@@ -545,22 +564,32 @@ pub fn effect_lines(analysis: &Analysis, metric: Metric) -> Vec<String> {
     }
     match &analysis.anova {
         Ok(a) => {
-            out.push(format!(
-                "ANOVA ({}), type II{}: term · df · F · p · partial η²",
-                metric.name(),
-                if a.blocked { ", seed blocks" } else { "" }
-            ));
+            out.push(if a.strata {
+                format!(
+                    "ANOVA ({}), each term against its own seed × term error \
+                     (Greenhouse–Geisser): term · df/error df · F · p · partial η²",
+                    metric.name()
+                )
+            } else {
+                format!(
+                    "ANOVA ({}), type II{}: term · df · F · p · partial η²",
+                    metric.name(),
+                    if a.blocked { ", seed blocks" } else { "" }
+                )
+            });
             for r in &a.rows {
                 out.push(format!(
-                    "  {} · {} · {:.2} · {} · {:.3}",
+                    "  {} · {} · {} · {} · {:.3}",
                     r.term,
-                    r.df,
-                    r.f,
-                    crate::insight::stats::format_p(r.p).trim_start_matches("p "),
+                    df_text(a, r),
+                    r.f_text(),
+                    r.p_text().trim_start_matches("p "),
                     r.partial_eta2
                 ));
             }
-            out.push(format!("  residual · {}", a.residual_df));
+            if !a.strata {
+                out.push(format!("  residual · {}", a.residual_df));
+            }
         }
         Err(e) => out.push(format!("ANOVA: none: {e}")),
     }
@@ -631,4 +660,16 @@ pub fn figure(view: &FactorsView, ctx: &Ctx) -> Option<crate::export::figure::Fi
         panels,
         notes: effect_lines(analysis, view.metric),
     })
+}
+
+/// A term's df, with its own error's df where each term has one ("1/7").
+fn df_text(
+    a: &crate::insight::linear_model::Anova,
+    r: &crate::insight::linear_model::AnovaRow,
+) -> String {
+    if a.strata {
+        format!("{}/{}", r.df, r.error_df)
+    } else {
+        r.df.to_string()
+    }
 }

@@ -104,7 +104,7 @@ pub fn write_comparisons_csv(
     }
     let vs = stats::per_variant(record);
     for metric in [Metric::TestLoss, Metric::TestAcc] {
-        let Some(b) = stats::best_set(&vs, metric) else {
+        let Some(b) = crate::insight::sequential::best_set(record, &vs, metric) else {
             continue;
         };
         for r in &b.rivals {
@@ -162,11 +162,12 @@ pub fn write_comparisons_csv(
 
 /// One row of anova.csv: a term of a metric's ANOVA, or its residual.
 enum AnovaLine<'a> {
-    Term(Metric, &'a model::AnovaRow, bool),
+    Term(Metric, &'a model::AnovaRow, &'a model::Anova),
     Residual(Metric, &'a model::Anova),
 }
 
-/// anova.csv: the type II ANOVA of test loss and of test accuracy, one row per term and one
+/// anova.csv: the ANOVA of test loss and of test accuracy (each term against its own error
+/// where it has one, its df and SS in `error_df`, `error_ss`), one row per term and one
 /// for the residual. Empty (header only) where the model cannot be fitted.
 pub fn anova_csv(record: &RunRecord) -> String {
     use AnovaLine::{Residual, Term};
@@ -202,16 +203,22 @@ pub fn anova_csv(record: &RunRecord) -> String {
             term(l, |r| num(r.partial_eta2))
         }),
         col("eta2", move |l: &L| term(l, |r| num(r.eta2))),
-        col("type", |_: &L| "II".into()),
+        col("error_df", move |l: &L| term(l, |r| r.error_df.to_string())),
+        col("error_ss", move |l: &L| term(l, |r| num(r.error_ss))),
+        col("gg_epsilon", move |l: &L| term(l, |r| num(r.epsilon))),
+        // "II": every term against the pooled residual; "strata": each against its own
+        // seed × term error (repeated measures, seeds as subjects).
+        col("type", |l: &L| match l {
+            Term(_, _, a) | Residual(_, a) => if a.strata { "strata" } else { "II" }.into(),
+        }),
         col("blocked_on_seed", |l: &L| match l {
-            Term(_, _, b) => b.to_string(),
-            Residual(_, a) => a.blocked.to_string(),
+            Term(_, _, a) | Residual(_, a) => a.blocked.to_string(),
         }),
     ];
     let lines = fits.iter().flat_map(|(m, a)| {
         a.rows
             .iter()
-            .map(move |r| Term(*m, r, a.blocked))
+            .map(move |r| Term(*m, r, a))
             .chain(std::iter::once(Residual(*m, a)))
     });
     table(columns, lines)
@@ -337,17 +344,16 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
         );
     }
     out.push('\n');
-    for line in report::findings(&vs) {
+    for line in report::findings(record, &vs) {
         let _ = writeln!(out, "* {}", crate::text::escape(&line));
     }
     let design = stats::design(record);
+    let anova = model::anova(record, Metric::TestLoss);
     let _ = writeln!(
         out,
-        "\n## Design\n\n{}.\n\nThe same seed gives every variant the same data order, the same \
-         initial weights (same architecture) and the same dropout stream: seeds are common \
-         random numbers, so two variants are compared seed by seed (a paired test on the \
-         per-seed differences), which removes the seed's own effect from the comparison.",
-        crate::text::escape(&design.sentence())
+        "\n## Design\n\n{}.\n\n{}",
+        crate::text::escape(&design.sentence()),
+        design_paragraph(design.blocked, anova.as_ref().is_ok_and(|a| a.strata))
     );
     if let Some(u) = &record.until {
         let _ = writeln!(out, "{}", rounds_md(record, u));
@@ -392,16 +398,45 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
             );
         }
     }
-    match model::anova(record, Metric::TestLoss) {
+    match anova {
+        Ok(a) if a.strata => {
+            out.push_str(
+                "\n## ANOVA (final test loss)\n\nEvery seed trained every cell, so seeds are \
+                 subjects of a repeated-measures design: each main effect and two-way \
+                 interaction is tested against its own seed × term error (a 1-df term's F is \
+                 the square of the paired t of its per-seed contrast), with the \
+                 Greenhouse–Geisser ε on both df where a term has more than one; the same as \
+                 statsmodels' `AnovaRM` when ε = 1.\n\n\
+                 | term | df | SS | error df | error SS | G-G ε | F | p | partial η² |\n\
+                 |---|---|---|---|---|---|---|---|---|\n",
+            );
+            for r in &a.rows {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.3e} | {} | {:.3e} | {:.3} | {} | {} | {:.3} |",
+                    r.term,
+                    r.df,
+                    r.ss,
+                    r.error_df,
+                    r.error_ss,
+                    r.epsilon,
+                    r.f_text(),
+                    r.p_text(),
+                    r.partial_eta2
+                );
+            }
+            dropped_md(&mut out, &a);
+        }
         Ok(a) => {
             let _ = write!(
                 out,
                 "\n## ANOVA (final test loss)\n\nType II sums of squares of a least-squares \
                  fit{}: main effects and two-way interactions, higher-order interactions in \
-                 the residual.\n\n\
+                 the residual; every term is tested against this one pooled residual.\n\n\
                  | term | df | SS | F | p | partial η² |\n|---|---|---|---|---|---|\n",
                 if a.blocked {
-                    ", seed as a block (randomized complete block design)"
+                    ", seed as a block (not every seed trained every cell, so the terms share \
+                     one residual instead of each having its own seed × term error)"
                 } else {
                     ""
                 }
@@ -423,6 +458,7 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
                 "| residual | {} | {:.3e} | | | |",
                 a.residual_df, a.residual_ss
             );
+            dropped_md(&mut out, &a);
             if !a.inestimable.is_empty() {
                 let _ = writeln!(
                     out,
@@ -505,6 +541,47 @@ pub fn effects_md(record: &RunRecord) -> String {
 }
 
 /// summary.md's account of `seeds: Until`: the rule, each round and why, and the caveat.
+/// The design paragraph: how variants are compared, said as the units allow.
+fn design_paragraph(blocked: bool, strata: bool) -> String {
+    let mut p = String::from(
+        "The same seed gives every variant the same data order, the same initial weights \
+         (same architecture) and the same dropout stream: seeds are common random numbers.",
+    );
+    if blocked {
+        p.push_str(
+            " Two variants that share seeds are compared seed by seed (a paired test on the \
+             per-seed differences of the seeds they share), which removes the seed's own \
+             effect from the comparison; two that share none, by Welch's test.",
+        );
+    } else {
+        p.push_str(
+            " No seed is shared between variants here, so variants are compared by Welch's \
+             test on their seeds' values, the seed's own effect included in the noise.",
+        );
+    }
+    if strata {
+        p.push_str(
+            " Each ANOVA term, LS-mean and Tukey interval uses its own seed-to-seed error \
+             (seeds as subjects), not one residual pooled over every effect.",
+        );
+    }
+    p
+}
+
+/// The terms left out of the fit, or without degrees of freedom, in words.
+fn dropped_md(out: &mut String, a: &model::Anova) {
+    if !a.dropped.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} left out of the model: missing cells leave no degree of freedom to estimate \
+             {}; LS-means and Tukey come from the model without {}.",
+            a.dropped.join(", "),
+            if a.dropped.len() == 1 { "it" } else { "them" },
+            if a.dropped.len() == 1 { "it" } else { "them" },
+        );
+    }
+}
+
 fn rounds_md(record: &RunRecord, u: &crate::preset::Until) -> String {
     let mut out = format!(
         "\n## Seeds until decided\n\nEvery variant started with {} seeds; after each round, the \

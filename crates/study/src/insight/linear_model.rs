@@ -14,6 +14,7 @@ use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
 
 use super::factors::{Factor, Layout};
 use super::stats::{self, ALPHA};
+use super::strata::Cells;
 use crate::runs::RunRecord;
 use crate::spec::Metric;
 
@@ -30,8 +31,34 @@ pub struct AnovaRow {
     pub p: f64,
     /// SS / SS_total.
     pub eta2: f64,
-    /// SS / (SS + SS_residual).
+    /// SS / (SS + SS of its error).
     pub partial_eta2: f64,
+    /// The error the term is tested against: its own seed × term stratum, or the pooled
+    /// residual (then the table's `residual_df`, `residual_ss`).
+    pub error_df: usize,
+    pub error_ss: f64,
+    /// Greenhouse–Geisser ε applied to both df of the F test (1: none needed or pooled).
+    pub epsilon: f64,
+}
+
+impl AnovaRow {
+    /// F to two decimals; "—" where the term's error has no spread (seeds answered it alike).
+    pub fn f_text(&self) -> String {
+        if self.f.is_finite() {
+            format!("{:.2}", self.f)
+        } else {
+            "—".into()
+        }
+    }
+
+    /// "p = 0.012", or why there is no p.
+    pub fn p_text(&self) -> String {
+        if self.p.is_nan() {
+            "no seed spread".into()
+        } else {
+            stats::format_p(self.p)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -45,6 +72,12 @@ pub struct Anova {
     pub blocked: bool,
     /// Terms with no degrees of freedom left (confounded with others), by name.
     pub inestimable: Vec<String>,
+    /// Interactions left out of the model because the design has no cell to estimate them
+    /// (missing cells): LS-means and Tukey come from the model without them.
+    pub dropped: Vec<String>,
+    /// Each term is tested against its own seed × term error (every seed trained every
+    /// cell once); false: against the pooled residual.
+    pub strata: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -131,6 +164,11 @@ pub struct Fitted {
     /// are factors of the model: (dropout's factor index, placement's, None's local level,
     /// the level None's units carry).
     inert: Option<(usize, usize, usize, usize)>,
+    /// Interactions dropped for want of cells, by name.
+    dropped: Vec<String>,
+    /// Every seed's value in every cell, where the design is complete: each term then has its
+    /// own error stratum. None: the pooled residual is the error of every term.
+    cells: Option<Cells>,
 }
 
 struct Solved {
@@ -262,7 +300,56 @@ impl Fitted {
             }
             yty += yc * yc;
         }
+        // An interaction the cells cannot estimate (a missing cell leaves it 0 df) is left
+        // out: kept, it would make the LS-means that average over it inestimable.
+        let mut dropped = Vec::new();
         let all: Vec<usize> = (0..p).collect();
+        let rank_all = solve(&xtx, &xty, yty, &all).rank;
+        let mut ti = 0;
+        while ti < terms.len() {
+            let t = terms[ti].clone();
+            if t.factors.len() < 2 {
+                ti += 1;
+                continue;
+            }
+            let without: Vec<usize> = all
+                .iter()
+                .copied()
+                .filter(|c| !t.cols.contains(c))
+                .collect();
+            if solve(&xtx, &xty, yty, &without).rank == rank_all {
+                for c in t.cols.clone() {
+                    xty[c] = 0.0;
+                    for r in 0..p {
+                        xtx[(c, r)] = 0.0;
+                        xtx[(r, c)] = 0.0;
+                    }
+                }
+                dropped.push(
+                    t.factors
+                        .iter()
+                        .map(|&i| layout.factors[factors[i].0].name())
+                        .collect::<Vec<_>>()
+                        .join(" × "),
+                );
+                terms.remove(ti);
+            } else {
+                ti += 1;
+            }
+        }
+        let cells = if blocked {
+            let rows: Vec<(Vec<usize>, usize, f64)> = obs
+                .iter()
+                .filter_map(|&(v, seed, y)| {
+                    let s = seeds.iter().position(|x| *x == seed)?;
+                    Some(((0..factors.len()).map(|i| local(v, i)).collect(), s, y))
+                })
+                .collect();
+            let sizes: Vec<usize> = factors.iter().map(|(_, l)| l.len()).collect();
+            Cells::complete(&sizes, seeds.len(), &rows)
+        } else {
+            None
+        };
         let full = solve(&xtx, &xty, yty, &all);
         let names: Vec<Factor> = factors.iter().map(|(k, _)| layout.factors[*k]).collect();
         let level_names = factors
@@ -301,7 +388,21 @@ impl Fitted {
             pinv: full.pinv,
             basis: full.basis,
             inert,
+            dropped,
+            cells,
         })
+    }
+
+    /// The same fit with every term tested against the pooled residual (the least-squares
+    /// type II table, as statsmodels' `anova_lm`), even where each could have its own error.
+    pub fn pooled(mut self) -> Fitted {
+        self.cells = None;
+        self
+    }
+
+    /// Whether each term has its own seed × term error.
+    pub fn has_strata(&self) -> bool {
+        self.cells.is_some()
     }
 
     /// The design row of one cell; `block` = (seed's local index, blocks), or None to leave
@@ -409,7 +510,13 @@ impl Fitted {
                 p,
                 eta2: ss / self.yty,
                 partial_eta2: ss / (ss + self.rss),
+                error_df: residual_df,
+                error_ss: self.rss,
+                epsilon: 1.0,
             });
+        }
+        if let Some(cells) = &self.cells {
+            rows = self.strata_rows(cells);
         }
         Ok(Anova {
             metric: self.metric,
@@ -419,7 +526,47 @@ impl Fitted {
             total_ss: self.yty,
             blocked: self.blocked,
             inestimable,
+            dropped: self.dropped.clone(),
+            strata: self.cells.is_some(),
         })
+    }
+
+    /// The repeated-measures table: every factor term against its own seed × term error, with
+    /// the Greenhouse–Geisser correction (the seed stratum itself has no test).
+    fn strata_rows(&self, cells: &Cells) -> Vec<AnovaRow> {
+        self.terms
+            .iter()
+            .filter(|t| !t.factors.is_empty())
+            .map(|t| {
+                let st = cells.stratum(&t.factors);
+                // Seeds that answered the term identically leave no error to test it by.
+                let f = if st.error_ss <= self.yty.abs() * 1e-12 {
+                    f64::NAN
+                } else {
+                    (st.ss / st.df as f64) / (st.error_ss / st.error_df as f64)
+                };
+                let e = st.epsilon;
+                let p = if f.is_finite() {
+                    FisherSnedecor::new(e * st.df as f64, e * st.error_df as f64)
+                        .map_or(f64::NAN, |d| d.sf(f))
+                } else {
+                    f64::NAN
+                };
+                AnovaRow {
+                    term: self.term_name(t),
+                    factors: t.factors.iter().map(|&i| self.names[i]).collect(),
+                    df: st.df,
+                    ss: st.ss,
+                    f: if f.is_finite() { f } else { f64::NAN },
+                    p,
+                    eta2: st.ss / self.yty,
+                    partial_eta2: st.ss / (st.ss + st.error_ss),
+                    error_df: st.error_df,
+                    error_ss: st.error_ss,
+                    epsilon: e,
+                }
+            })
+            .collect()
     }
 
     fn position(&self, f: Factor) -> Option<usize> {
@@ -497,6 +644,9 @@ impl Fitted {
     /// (cut at the metric's bounds). None when `f` is not in the model.
     pub fn ls_means(&self, f: Factor, y_mean: f64) -> Option<Vec<LevelMean>> {
         let i = self.position(f)?;
+        if let Some(cells) = &self.cells {
+            return Some(self.strata_means(cells, i));
+        }
         let crit = self.t_crit();
         let (lo, hi) = self.metric.bounds();
         Some(
@@ -528,10 +678,33 @@ impl Fitted {
         )
     }
 
-    /// Tukey's HSD between every two levels of `f`, from the model's least-squares means.
+    /// With strata: each level's mean of its per-seed means, with a t-interval over the
+    /// seeds (the level's own seed-to-seed spread).
+    fn strata_means(&self, cells: &Cells, i: usize) -> Vec<LevelMean> {
+        (0..self.factors[i].1.len())
+            .map(|l| {
+                let e = stats::estimate_within(&cells.seed_means(i, l), self.metric.bounds());
+                LevelMean {
+                    level: self.level_names[i][l].clone(),
+                    n: self.counts[i][l],
+                    mean: e.mean,
+                    se: e.sd / (e.n as f64).sqrt(),
+                    ci_low: e.ci_low,
+                    ci_high: e.ci_high,
+                    model: true,
+                }
+            })
+            .collect()
+    }
+
+    /// Tukey's HSD between every two levels of `f`, from the model's least-squares means
+    /// (with strata: against the seed × factor error, as in a repeated-measures design).
     pub fn tukey(&self, f: Factor) -> Option<Vec<TukeyPair>> {
         let i = self.position(f)?;
         let k = self.factors[i].1.len();
+        if let Some(cells) = &self.cells {
+            return (k <= MAX_TUKEY_LEVELS).then(|| self.strata_tukey(cells, i));
+        }
         let df = self.residual_df() as f64;
         if df < 1.0 || k > MAX_TUKEY_LEVELS {
             return None;
@@ -565,16 +738,63 @@ impl Fitted {
     }
 }
 
+impl Fitted {
+    fn strata_tukey(&self, cells: &Cells, i: usize) -> Vec<TukeyPair> {
+        let k = self.factors[i].1.len();
+        let st = cells.stratum(&[i]);
+        let df = st.error_df as f64;
+        let ms = st.error_ss / df;
+        let seeds = cells.y.len() as f64;
+        let se = (2.0 * ms / (seeds * cells.cells_per_level(i) as f64)).sqrt();
+        let q_crit = super::dist::studentized_range_quantile(1.0 - ALPHA, k, df);
+        let means: Vec<f64> = (0..k)
+            .map(|l| {
+                let m = cells.seed_means(i, l);
+                m.iter().sum::<f64>() / m.len() as f64
+            })
+            .collect();
+        let mut out = Vec::new();
+        for a in 0..k {
+            for b in a + 1..k {
+                let diff = means[a] - means[b];
+                let q = diff.abs() / se * std::f64::consts::SQRT_2;
+                let half = q_crit / std::f64::consts::SQRT_2 * se;
+                out.push(TukeyPair {
+                    a: self.level_names[i][a].clone(),
+                    b: self.level_names[i][b].clone(),
+                    diff,
+                    ci_low: diff - half,
+                    ci_high: diff + half,
+                    p_adjusted: if q.is_finite() {
+                        super::dist::studentized_range_sf(q, k, df)
+                    } else {
+                        f64::NAN
+                    },
+                });
+            }
+        }
+        out
+    }
+}
+
 /// The mean of the analysed units (the model is fitted centred on it).
 pub fn analysed_mean(record: &RunRecord, layout: &Layout, metric: Metric) -> f64 {
     let obs = stats::observations(record, layout, metric);
     obs.iter().map(|o| o.2).sum::<f64>() / obs.len().max(1) as f64
 }
 
-/// Type II ANOVA of `metric` over the run's analysed units.
+/// The ANOVA of `metric` over the run's analysed units: each term against its own seed ×
+/// term error where every seed trained every cell, else the type II table with the pooled
+/// residual.
 pub fn anova(record: &RunRecord, metric: Metric) -> Result<Anova, AnovaError> {
     let layout = Layout::new(record);
     Fitted::new(record, &layout, metric)?.anova()
+}
+
+/// The type II table against the pooled residual, whatever the design.
+pub fn anova_pooled(record: &RunRecord, metric: Metric) -> Result<Anova, AnovaError> {
+    let layout = Layout::new(record);
+    Fitted::new(record, &layout, metric)?.pooled().anova()
 }
 
 /// Each varying factor's level means: least-squares means of the model with CIs from its
@@ -585,7 +805,7 @@ pub fn main_effects(record: &RunRecord, metric: Metric) -> Vec<(Factor, Vec<Leve
     let layout = Layout::new(record);
     if let Some(fit) = Fitted::new(record, &layout, metric)
         .ok()
-        .filter(|f| f.residual_df() > 0)
+        .filter(|f| f.residual_df() > 0 || f.has_strata())
     {
         let mean = analysed_mean(record, &layout, metric);
         return fit

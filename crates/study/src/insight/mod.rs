@@ -7,4 +7,6 @@ pub mod factors;
 pub mod linear_model;
 pub mod plan;
 pub mod rounds;
+pub mod sequential;
 pub mod stats;
+pub mod strata;

@@ -70,9 +70,11 @@ pub fn plan(
     counts.sort_unstable();
     let seeds = counts.get(counts.len() / 2).copied().unwrap_or(0);
     // The model's residual variance is the pooled seed-to-seed variance once seed and every
-    // factor are taken out; a difference of two units has twice it.
+    // factor are taken out; a difference of two units has twice it. Where every seed trained
+    // every cell, each effect has its own seed error instead, and the plan pools the paired
+    // comparisons' own per-seed sds (each rival below uses its own).
     let (sd_diff, source) = match Fitted::new(record, &layout, metric) {
-        Ok(fit) if fit.residual_df() > 0 && fit.mse() > 0.0 => (
+        Ok(fit) if !fit.has_strata() && fit.residual_df() > 0 && fit.mse() > 0.0 => (
             (2.0 * fit.mse()).sqrt(),
             format!(
                 "√2 × the residual sd of the model ({} df{})",
@@ -100,7 +102,10 @@ pub fn plan(
             }
             (
                 (var.iter().sum::<f64>() / var.len() as f64).sqrt(),
-                format!("pooled over {} paired comparisons", var.len()),
+                format!(
+                    "the root mean square of {} comparisons' own per-seed sds",
+                    var.len()
+                ),
             )
         }
     };
@@ -118,11 +123,11 @@ pub fn plan(
             stats::seeds_needed(d, sd_diff, family_alpha),
         )
     });
-    let best = stats::best_set(&vs, metric);
+    let best = super::sequential::best_set(record, &vs, metric);
     let undecided = best
         .as_ref()
         .map(|b| {
-            let alpha = ALPHA / b.family.max(1) as f64;
+            let alpha = b.level / b.family.max(1) as f64;
             b.rivals
                 .iter()
                 .filter(|r| r.in_set)

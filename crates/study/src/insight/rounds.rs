@@ -32,7 +32,9 @@ struct Open {
 /// The decision after the units of `record` (every one ended) under `until`.
 pub fn decide(record: &RunRecord, until: &Until) -> Decision {
     let all = stats::per_variant(record);
-    let Some(best) = stats::best_set(&all, Metric::TestLoss) else {
+    // Each look spends its share of the error (group-sequential), so stopping at the first
+    // significant look does not inflate the chance of a false "not best".
+    let Some(best) = super::sequential::best_set(record, &all, Metric::TestLoss) else {
         return Decision::Decided("no variant finished, so no round can help".into());
     };
     let on = best.chosen_on;

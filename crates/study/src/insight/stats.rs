@@ -602,8 +602,14 @@ pub struct Rival {
 /// whose Holm-corrected one-sided test against it is not significant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BestSet {
+    /// The level of each one-sided test (Holm-adjusted p below it: told apart).
+    pub level: f64,
+    /// The metric the run reports (test loss), shown beside the one chosen on.
+    pub reported: Metric,
     /// What the best was chosen on.
     pub chosen_on: Metric,
+    /// The best's mean on `reported`.
+    pub best_reported: f64,
     pub best: String,
     /// Every other analysed variant, ranked by mean.
     pub rivals: Vec<Rival>,
@@ -643,7 +649,7 @@ impl BestSet {
             .rivals
             .iter()
             .filter(|r| r.in_set && r.test.is_ok())
-            .map(|r| format!("{} (adjusted {})", r.name, format_p(r.p_adjusted)))
+            .map(|r| r.numbers())
             .collect();
         // Rivals that could not be tested stay candidates, said apart: not "not
         // distinguishable", which would claim a test.
@@ -665,14 +671,37 @@ impl BestSet {
             })
             .collect();
         let how = format!(
-            "Holm over {} one-sided test{}",
+            "Holm over {} one-sided test{}{}",
             self.family,
-            if self.family == 1 { "" } else { "s" }
+            if self.family == 1 { "" } else { "s" },
+            if (self.level - ALPHA).abs() > 1e-12 {
+                format!(" at {}", super::sequential::level_text(self.level))
+            } else {
+                String::new()
+            }
         );
         let mut line = if inside.is_empty() && untested.is_empty() {
+            // What the test shows: no rival could be better than the best at this level, the
+            // closest rivals' numbers beside it (a strict winner between tied variants is
+            // what a sample mean picks, not what the tests show).
+            let closest: Vec<String> = self
+                .rivals
+                .iter()
+                .take(BEST_RIVALS_SHOWN)
+                .map(|r| r.numbers())
+                .collect();
+            let more = self.rivals.len().saturating_sub(BEST_RIVALS_SHOWN);
             format!(
-                "best on {on}{caveat}: {}, ahead of every other variant ({how})",
-                self.best
+                "best on {on}{caveat}: {}; no other variant could be better ({}, one-sided, \
+                 {how}, chosen on {on}): closest {}{}",
+                self.best,
+                confidence_text(self.level),
+                closest.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
             )
         } else if inside.is_empty() {
             format!(
@@ -692,7 +721,46 @@ impl BestSet {
         if !untested.is_empty() {
             line.push_str(&format!("; not tested against it: {}", untested.join(", ")));
         }
+        if self.reported != self.chosen_on && self.best_reported.is_finite() {
+            line.push_str(&format!(
+                "; {} of {}: {:.4}",
+                self.reported.name(),
+                self.best,
+                self.best_reported
+            ));
+        }
         line
+    }
+}
+
+/// Closest rivals whose numbers the best's sentence gives.
+pub const BEST_RIVALS_SHOWN: usize = 3;
+
+/// "95%" at 0.05; "99.11%" at a look's smaller level.
+fn confidence_text(level: f64) -> String {
+    let c = 100.0 * (1.0 - level);
+    if (c - c.round()).abs() < 1e-9 {
+        format!("{c:.0}%")
+    } else {
+        format!("{c:.2}%")
+    }
+}
+
+impl Rival {
+    /// "b +0.0021 [0.0005, 0.0037], adjusted p = 0.012": its difference from the best with
+    /// the 95% CI, and the Holm-adjusted one-sided p.
+    pub fn numbers(&self) -> String {
+        match &self.test {
+            Ok(d) => format!(
+                "{} {:+.4} [{:.4}, {:.4}], adjusted {}",
+                self.name,
+                d.diff,
+                d.ci_low,
+                d.ci_high,
+                format_p(self.p_adjusted)
+            ),
+            Err(_) => format!("{} (untested)", self.name),
+        }
     }
 }
 
@@ -713,6 +781,12 @@ pub fn selection_metric(stats: &[VariantStats], metric: Metric) -> Metric {
 /// The set of variants that could be best on `metric` (see `BestSet`); aliases are not
 /// candidates of their own.
 pub fn best_set(stats: &[VariantStats], metric: Metric) -> Option<BestSet> {
+    best_set_at(stats, metric, ALPHA)
+}
+
+/// The best set with its one-sided tests at `level` (an adaptive run's look spends less than
+/// 0.05 at each look: see `sequential`).
+pub fn best_set_at(stats: &[VariantStats], metric: Metric, level: f64) -> Option<BestSet> {
     let on = selection_metric(stats, metric);
     let sign = if on.lower_is_better() { 1.0 } else { -1.0 };
     let mut ranked: Vec<(&VariantStats, f64)> = stats
@@ -754,9 +828,12 @@ pub fn best_set(stats: &[VariantStats], metric: Metric) -> Option<BestSet> {
     let adjusted = holm(&tested.iter().map(|&i| rivals[i].p).collect::<Vec<_>>());
     for (&i, p) in tested.iter().zip(adjusted) {
         rivals[i].p_adjusted = p;
-        rivals[i].in_set = p >= ALPHA;
+        rivals[i].in_set = p >= level;
     }
     Some(BestSet {
+        level,
+        reported: metric,
+        best_reported: best.estimate(metric).mean,
         chosen_on: on,
         best: best.name.clone(),
         family: tested.len(),
@@ -775,6 +852,9 @@ pub struct Design {
     /// Factors not crossed with the others, each with the factors it is entangled with
     /// (a pair of their levels never occurs together).
     pub confounded: Vec<(Factor, Vec<Factor>)>,
+    /// Factors crossed with others only in part (some cells missing, every level still
+    /// linked), each with those others: estimable, assuming no interaction.
+    pub not_crossed: Vec<(Factor, Vec<Factor>)>,
     /// Seeds are shared by the variants: the ANOVA blocks on seed.
     pub blocked: bool,
     /// Aliases and nested factors, in words.
@@ -788,6 +868,18 @@ pub struct Design {
 impl Design {
     pub fn is_confounded(&self, f: Factor) -> bool {
         self.confounded.iter().any(|(c, _)| *c == f)
+    }
+
+    /// "optimizer is not crossed with BN+Dropout (cells missing): its main effect assumes no
+    /// interaction"
+    pub fn crossing_sentence(&self, f: Factor) -> Option<String> {
+        let (_, with) = self.not_crossed.iter().find(|(c, _)| *c == f)?;
+        let names: Vec<&str> = with.iter().map(|w| w.name()).collect();
+        Some(format!(
+            "{} is not crossed with {} (cells missing): its main effect assumes no interaction",
+            f.name(),
+            names.join(", ")
+        ))
     }
 
     /// "optimizer is confounded with dropout, BN+Dropout"
@@ -826,13 +918,16 @@ impl Design {
         }
         if self.blocked {
             parts.push(
-                "seeds shared by every variant are blocks (common random numbers), not repeats"
+                "seeds shared between variants are blocks (common random numbers), not repeats"
                     .into(),
             );
         }
         parts.extend(self.aliases.iter().cloned());
         for (f, _) in &self.confounded {
             parts.extend(self.confounding_sentence(*f));
+        }
+        for (f, _) in &self.not_crossed {
+            parts.extend(self.crossing_sentence(*f));
         }
         if !self.failed.is_empty() {
             parts.push(format!(
@@ -865,8 +960,9 @@ pub fn observations(record: &RunRecord, layout: &Layout, metric: Metric) -> Vec<
         .collect()
 }
 
-/// Whether the units share seeds across variants: each seed that occurs, occurs in more than
-/// one variant, and there is more than one seed.
+/// Whether the units share seeds across variants: some seed occurs in more than one variant,
+/// and there is more than one seed. A seed seen in one variant only (its partner failed, or
+/// seeds partly overlap) keeps the block: its own block term costs one degree of freedom.
 pub fn seeds_shared(obs: &[(usize, u64, f64)]) -> bool {
     let mut by_seed: HashMap<u64, Vec<usize>> = HashMap::new();
     for (v, s, _) in obs {
@@ -875,7 +971,30 @@ pub fn seeds_shared(obs: &[(usize, u64, f64)]) -> bool {
             e.push(*v);
         }
     }
-    by_seed.len() > 1 && by_seed.values().all(|vs| vs.len() > 1)
+    by_seed.len() > 1 && by_seed.values().any(|vs| vs.len() > 1)
+}
+
+/// Whether the bipartite graph of (A level, B level) pairs joins all `nodes` levels.
+fn connected(pairs: &std::collections::HashSet<(usize, usize)>, nodes: usize) -> bool {
+    // Levels of B are offset past A's; union-find over both.
+    let a_levels: std::collections::BTreeSet<usize> = pairs.iter().map(|p| p.0).collect();
+    let b_levels: std::collections::BTreeSet<usize> = pairs.iter().map(|p| p.1).collect();
+    let ia = |x: usize| a_levels.iter().position(|l| *l == x).unwrap_or(0);
+    let ib = |x: usize| a_levels.len() + b_levels.iter().position(|l| *l == x).unwrap_or(0);
+    let mut parent: Vec<usize> = (0..nodes).collect();
+    fn root(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    for &(a, b) in pairs {
+        let (ra, rb) = (root(&mut parent, ia(a)), root(&mut parent, ib(b)));
+        parent[ra] = rb;
+    }
+    let r0 = root(&mut parent, 0);
+    (0..nodes).all(|x| root(&mut parent, x) == r0)
 }
 
 /// The design of the finished, analysed units.
@@ -919,26 +1038,34 @@ pub fn design_of(record: &RunRecord, layout: &Layout) -> Design {
         !fs.is_empty() && cells.len() == combos && counts.windows(2).all(|w| w[0] == w[1]);
     let replicates = if balanced { counts[0] } else { 0 };
     let mut confounded = Vec::new();
+    let mut not_crossed = Vec::new();
     for (i, &a) in fs.iter().enumerate() {
-        // A is crossed with B when every pair of their levels occurs.
-        let with: Vec<Factor> = fs
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .filter(|(_, &b)| {
-                let pairs: std::collections::HashSet<(usize, usize)> = used
-                    .iter()
-                    .filter(|&&v| !layout.inert[v][a] && !layout.inert[v][b])
-                    .map(|&v| (layout.at[v][a], layout.at[v][b]))
-                    .collect();
-                let la: std::collections::HashSet<usize> = pairs.iter().map(|p| p.0).collect();
-                let lb: std::collections::HashSet<usize> = pairs.iter().map(|p| p.1).collect();
-                pairs.len() < la.len() * lb.len()
-            })
-            .map(|(_, &b)| layout.factors[b])
-            .collect();
+        // A is confounded with B when their level pairs fall apart into separate groups:
+        // then some of A's differences cannot be told from B's. Missing cells alone (the
+        // pairs still connect every level) leave both estimable in the additive model: A is
+        // then only not crossed with B.
+        let (mut with, mut partly) = (Vec::new(), Vec::new());
+        for (j, &b) in fs.iter().enumerate() {
+            if j == i {
+                continue;
+            }
+            let pairs: std::collections::HashSet<(usize, usize)> = used
+                .iter()
+                .filter(|&&v| !layout.inert[v][a] && !layout.inert[v][b])
+                .map(|&v| (layout.at[v][a], layout.at[v][b]))
+                .collect();
+            let la: std::collections::HashSet<usize> = pairs.iter().map(|p| p.0).collect();
+            let lb: std::collections::HashSet<usize> = pairs.iter().map(|p| p.1).collect();
+            if !connected(&pairs, la.len() + lb.len()) {
+                with.push(layout.factors[b]);
+            } else if pairs.len() < la.len() * lb.len() {
+                partly.push(layout.factors[b]);
+            }
+        }
         if !with.is_empty() {
             confounded.push((layout.factors[a], with));
+        } else if !partly.is_empty() {
+            not_crossed.push((layout.factors[a], partly));
         }
     }
     let failed = record
@@ -952,6 +1079,7 @@ pub fn design_of(record: &RunRecord, layout: &Layout) -> Design {
         balanced,
         replicates,
         confounded,
+        not_crossed,
         blocked: seeds_shared(&obs),
         aliases: layout.alias_sentences(),
         failed,
