@@ -1,6 +1,6 @@
 //! The numbers a preset produces are part of the Results (docs/RESULTS.md): they were measured with
-//! them. This test recomputes a digest of every epoch of `quick` and of paper-2019's
-//! "2L adam every" (3 epochs) and fails when it differs from the digest the Results record,
+//! them. This test recomputes a digest of every epoch of `quick`, of paper-2019's
+//! "2L adam every" (3 epochs) and of one placement-grid unit (2 epochs) and fails when it differs from the digest the Results record,
 //! so a change that alters training says so there (issue "Conclusions that survive a
 //! referee", 12).
 
@@ -61,7 +61,23 @@ fn quick_and_one_paper_unit_train_the_numbers_the_readme_was_written_with() {
         ],
         &tmp.path().join("p"),
     );
-    let got = digest(&[quick, paper]);
+    // A placement-grid unit: 15,000 training images after the holdout, so each epoch ends in
+    // a 24-row last batch (the case whose summation order once changed every grid unit while
+    // this digest stayed the same).
+    let grid = train(
+        &[
+            "run",
+            "placement-grid",
+            "--only",
+            "512-128 · Every · 0.2",
+            "--seeds",
+            "1",
+            "--epochs",
+            "2",
+        ],
+        &tmp.path().join("g"),
+    );
+    let got = digest(&[quick, paper, grid]);
     let readme = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/RESULTS.md"),
     )

@@ -1063,6 +1063,28 @@ fn not_distinguishable_gives_the_ci_not_observed_power() {
     );
 }
 
+/// Partly shared seeds: A (seeds 1–4) against D (3, 4, 11, 12) is paired on the 2 seeds they
+/// share, and the sentence says so, with the pairs the missing seeds would add (issue 41, 5).
+#[test]
+fn partly_shared_seeds_say_how_many_pairs_the_test_stands_on() {
+    let a: Vec<(u64, f64)> = [(1, 0.10), (2, 0.12), (3, 0.11), (4, 0.13)].to_vec();
+    let d: Vec<(u64, f64)> = [(3, 0.115), (4, 0.14), (11, 0.12), (12, 0.16)].to_vec();
+    let t = stats::compare(&a, &d).unwrap();
+    assert_eq!(t.pairs, 2);
+    assert_eq!(t.sample_text(), "paired on 2 shared seeds of 4 and 4");
+    let text = stats::not_distinguishable(&t, 0.05);
+    assert!(text.contains("would add 2 pairs"), "{text}");
+    // Fully shared: the short form.
+    let full = stats::compare(
+        &a,
+        &a.iter()
+            .map(|(s, y)| (*s, y + 0.001 * *s as f64))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    assert_eq!(full.sample_text(), "4 seeds, paired");
+}
+
 /// A record of an arch × dropout grid over `seeds` seeds where unit (arch a, dropout b, seed
 /// s, each counted from 0 in the grid's order) has test loss `y[(a * rates + b) * seeds + s]`:
 /// the order tests/reference/strata.py prints.
@@ -1307,4 +1329,27 @@ fn a_failed_unit_in_a_two_variant_run_keeps_the_seed_block() {
     assert!(a.blocked);
     // 7 values: intercept, 3 seed blocks, 1 dropout → 2 residual df.
     assert_eq!(a.residual_df, 2, "{a:?}");
+}
+
+/// The acceptance grid (2×2 over 8 shared seeds, one pair's differences 3× more variable):
+/// summary.md never calls an effect "real" in one place and "not distinguishable" in another.
+/// The one-factor comparisons are simple effects (one level of the other factor); the ANOVA's
+/// main effects average over it; both are tested against their own per-seed spread, so a
+/// verdict in words and the table agree where they test the same contrast.
+#[test]
+fn the_summary_of_the_acceptance_grid_never_contradicts_itself() {
+    const Y22: [f64; 32] = [
+        0.099, 0.1062, 0.0918, 0.0785, 0.0912, 0.0801, 0.0992, 0.1267, 0.1055, 0.1103, 0.1007,
+        0.0892, 0.0982, 0.0886, 0.106, 0.1383, 0.107, 0.1119, 0.0967, 0.0857, 0.0919, 0.0831,
+        0.1093, 0.1316, 0.1183, 0.1283, 0.093, 0.0994, 0.0984, 0.0884, 0.1055, 0.1395,
+    ];
+    let r = cells_record(&["128", "256"], &[0.2, 0.5], 8, &Y22);
+    let md = mnist_lab::export::summary_md(&r);
+    assert!(md.contains("own seed × term error"), "{md}");
+    assert!(md.contains("| error df |"), "{md}");
+    assert!(!md.contains("pooled residual"), "{md}");
+    // A pair's words are about a simple effect, and the summary says so beside the main
+    // effects of the ANOVA.
+    assert!(md.contains("Each pair is a simple effect"), "{md}");
+    assert!(md.contains("t-interval over its per-seed means"), "{md}");
 }

@@ -372,9 +372,12 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
              only, compared on final test loss: the difference of means with its 95% CI, a \
              paired t-test over the seeds they share (Welch's where they share none; the \
              exact sign-flip permutation p is in comparisons.csv), p Holm-adjusted over the \
-             whole family, and the words follow the adjusted p. Where nothing was found, the \
-             difference the test could have seen (80% power at the family's first Holm \
-             level) is said",
+             whole family, and the words follow the adjusted p. Each pair is a simple effect: \
+             the field's effect at the other fields' levels the two variants share (named in \
+             brackets); the ANOVA below tests main effects, averaged over those levels, so a \
+             field can matter on average and not be seen at one level. Where nothing was \
+             found, the difference the test could have seen (80% power at the family's first \
+             Holm level) is said",
         );
         // A list a reader can use: beyond a screenful, the smallest p first and the rest in
         // comparisons.csv (at 1,000 variants there can be 499,500 pairs).
@@ -481,14 +484,20 @@ pub fn effects_md(record: &RunRecord) -> String {
         return String::new();
     }
     let acc = model::main_effects(record, Metric::TestAcc);
-    let mut out = String::from(
+    let strata = model::anova(record, Metric::TestLoss).is_ok_and(|a| a.strata);
+    let mut out = format!(
         "\n## Factors\n\nEach factor's levels as least-squares means of the model (every \
-         other factor's levels and every seed weighted equally), with 95% CIs from the \
-         model's pooled residual error. Where no model could give intervals (no residual \
-         degrees of freedom, or too many levels), the raw mean of the units at each level \
-         with a t-interval over them, marked \"raw mean\": it mixes in the other factors' \
-         effects.\n\n\
+         other factor's levels and every seed weighted equally), with 95% CIs {}. Where no \
+         model could give intervals (no residual degrees of freedom, or too many levels), the \
+         raw mean of the units at each level with a t-interval over them, marked \"raw \
+         mean\": it mixes in the other factors' effects.\n\n\
          | factor | level | n | test loss | test acc |\n|---|---|---|---|---|\n",
+        if strata {
+            "from the level's own seeds: a t-interval over its per-seed means (every seed \
+             trained every cell)"
+        } else {
+            "from the model's pooled residual error"
+        }
     );
     for (f, levels) in &loss {
         let acc_levels = acc.iter().find(|(g, _)| g == f).map(|(_, l)| l);

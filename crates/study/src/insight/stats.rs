@@ -137,6 +137,12 @@ impl Difference {
     /// "5 seeds, paired" or "n = 3 and 4, Welch".
     pub fn sample_text(&self) -> String {
         match self.method {
+            // Partly shared seeds: say how many pairs the test stands on, of how many each
+            // variant has (the others are not lost: they pair once the partner trains them).
+            Method::Paired if self.n_a > self.pairs || self.n_b > self.pairs => format!(
+                "paired on {} shared seeds of {} and {}",
+                self.pairs, self.n_a, self.n_b
+            ),
             Method::Paired => format!("{} seeds, paired", self.pairs),
             Method::Welch => format!("n = {} and {}, Welch", self.n_a, self.n_b),
         }
@@ -1163,10 +1169,19 @@ pub fn not_distinguishable(t: &Difference, detectable: f64) -> String {
     };
     match t.method {
         Method::Paired if detectable.is_finite() => {
+            let unpaired = t.n_a.max(t.n_b).saturating_sub(t.pairs);
             format!(
                 "not distinguishable with {} seeds{ci}; these seeds see a difference of \
-                 {detectable:.4} with 80% power, smaller ones less often",
-                t.pairs
+                 {detectable:.4} with 80% power, smaller ones less often{}",
+                t.pairs,
+                if unpaired > 0 {
+                    format!(
+                        "; training each variant's missing seeds would add {unpaired} pair{}",
+                        if unpaired == 1 { "" } else { "s" }
+                    )
+                } else {
+                    String::new()
+                }
             )
         }
         _ => format!("not distinguishable from seed noise{ci}"),
