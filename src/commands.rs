@@ -209,12 +209,13 @@ fn plan(run_dir: PathBuf, delta: Option<f64>, accuracy: bool) -> anyhow::Result<
     } else {
         crate::spec::Metric::TestLoss
     };
-    let comparisons = crate::insight::stats::one_factor_comparisons(
+    let mut comparisons = crate::insight::stats::one_factor_comparisons(
         &crate::insight::factors::Layout::new(&record),
         &crate::insight::stats::per_variant(&record),
         metric,
         crate::insight::stats::Adjustment::Holm,
     );
+    crate::insight::stats::decide_by(&mut comparisons, record.test);
     let plan = crate::insight::plan::plan(&record, metric, delta, &comparisons)
         .map_err(|e| anyhow::anyhow!("{}: {e}", run_dir.display()))?;
     print!("{}", plan.text());

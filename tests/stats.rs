@@ -927,7 +927,13 @@ fn dropout_under_placement_none_is_an_alias_never_compared() {
     assert!(b.rivals.iter().all(|r| r.name != "None · 0.5"), "{b:?}");
     // The pairs view's list from the alias: its own networks' variant is not a rival.
     let alias = vs.iter().position(|v| v.name == "None · 0.5").unwrap();
-    let list = stats::against_every_other(&vs, alias, Metric::TestLoss, stats::Adjustment::Holm);
+    let list = stats::against_every_other(
+        &vs,
+        alias,
+        Metric::TestLoss,
+        stats::Adjustment::Holm,
+        mnist_lab::spec::DecisionTest::T,
+    );
     assert_eq!(list.len(), 2, "Every · 0.2 and Every · 0.5 only: {list:?}");
     assert!(list
         .iter()
@@ -1352,4 +1358,58 @@ fn the_summary_of_the_acceptance_grid_never_contradicts_itself() {
     // effects of the ANOVA.
     assert!(md.contains("Each pair is a simple effect"), "{md}");
     assert!(md.contains("t-interval over its per-seed means"), "{md}");
+}
+
+/// `test: Exact` decides by the exact sign-flip p: with 5 seeds it cannot go below 0.0625, so
+/// a difference the t-test calls real is not called real, and the sentence names the test;
+/// the planner gives the seeds the exact test needs (issue 41, 2).
+#[test]
+fn a_preset_can_rest_its_verdicts_on_the_exact_test() {
+    let text = |test: &str| {
+        format!(
+            "(name: \"x\", defaults: (arch: \"128\", seeds: 5, validation: Test{test}), variants: [(name: \
+             \"a\", dropout: 0.2), (name: \"b\", dropout: 0.5)])"
+        )
+    };
+    let y = [
+        0.100, 0.102, 0.101, 0.103, 0.100, 0.110, 0.113, 0.111, 0.112, 0.111,
+    ];
+    let t = record_with(&text(""), &y);
+    let exact = record_with(&text(", test: Exact"), &y);
+    assert_eq!(exact.test, mnist_lab::spec::DecisionTest::Exact);
+    let ct = mnist_lab::export::analysis::comparisons(&t);
+    let ce = mnist_lab::export::analysis::comparisons(&exact);
+    assert!(ct[0].real(), "{}", ct[0].sentence(Metric::TestLoss));
+    assert!(!ce[0].real(), "{}", ce[0].sentence(Metric::TestLoss));
+    let s = ce[0].sentence(Metric::TestLoss);
+    assert!(s.contains("exact sign-flip test (t-test p"), "{s}");
+    assert!(
+        s.contains("cannot go below 0.0625 (it needs 6 seeds"),
+        "{s}"
+    );
+    // The best set's one-sided exact test reaches 1/2⁵ = 0.03125: every flip but the
+    // observed one gives a smaller mean difference.
+    let vs = stats::per_variant(&exact);
+    let b = mnist_lab::insight::sequential::best_set(&exact, &vs, Metric::TestLoss).unwrap();
+    assert!((b.rivals[0].p - 0.03125).abs() < 1e-12, "{b:?}");
+    assert!(
+        b.sentence().contains("one-sided exact sign-flip test"),
+        "{}",
+        b.sentence()
+    );
+    let p = mnist_lab::insight::plan::plan(&exact, Metric::TestLoss, Some(0.001), &ce).unwrap();
+    let text = p.text();
+    assert!(
+        text.contains("at least 6 seeds to reach 0.05 as one test"),
+        "{text}"
+    );
+    // A variant cannot choose its own test.
+    let bad = preset::parse(
+        "<t>",
+        "(name: \"x\", variants: [(name: \"a\", arch: \"128\", test: Exact)])",
+    );
+    assert!(
+        format!("{:?}", bad.unwrap_err()).contains("test is a choice for the whole run"),
+        "a variant's own test is refused"
+    );
 }

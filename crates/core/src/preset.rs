@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::spec::{
-    Activation, Arch, EarlyStopping, Engine, Init, OptimizerSpec, Placement, Reference, Schedule,
-    UnitSpec, Validation,
+    Activation, Arch, DecisionTest, EarlyStopping, Engine, Init, OptimizerSpec, Placement,
+    Reference, Schedule, UnitSpec, Validation,
 };
 
 /// `placement: None` must mean `Placement::None`, not a missing value: RON's implicit `Some`
@@ -105,6 +105,7 @@ preset_fields! {
         early_stopping: EarlyStopping,
         schedule: Schedule,
         engine: Engine,
+        test: DecisionTest,
     }
 }
 
@@ -372,6 +373,9 @@ pub struct Preset {
     /// What trains it (`engine: Dfdx` in `defaults`; the fast path when unset).
     #[serde(default)]
     pub engine: Engine,
+    /// The test its verdicts rest on (`test: Exact` in `defaults`; the t-test when unset).
+    #[serde(default)]
+    pub test: DecisionTest,
     /// The command-line overrides applied to it, as given (`--arch 1000-300`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<String>,
@@ -545,6 +549,16 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
             ));
         }
     }
+    if let Some(v) = entries.iter().find(|v| v.test.is_some()) {
+        return Err(invalid(
+            path,
+            format!(
+                "variant {:?}: test is a choice for the whole run (every verdict rests on \
+                 one test); set it in defaults",
+                v.name.trim()
+            ),
+        ));
+    }
     if let Some(v) = entries.iter().find(|v| v.engine.is_some()) {
         return Err(invalid(
             path,
@@ -638,6 +652,7 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
         units,
         until,
         engine: d.engine.unwrap_or_default(),
+        test: d.test.unwrap_or_default(),
         overrides: Vec::new(),
     })
 }

@@ -202,6 +202,25 @@ pub struct Reference {
     pub test_acc: f32,
 }
 
+/// The test a run's verdicts rest on (`test:` in a preset's defaults): the paired t-test (the
+/// default), or the exact sign-flip permutation test of the per-seed differences, which needs
+/// no normality but cannot go below 2/2ⁿ with n seeds (0.0625 at 5), so it needs more seeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum DecisionTest {
+    #[default]
+    T,
+    Exact,
+}
+
+impl DecisionTest {
+    pub fn label(self) -> &'static str {
+        match self {
+            DecisionTest::T => "t-test",
+            DecisionTest::Exact => "exact sign-flip test",
+        }
+    }
+}
+
 /// Which code trains a run: the fused CPU path (any widths, any data set; the default, about
 /// 8× faster) or dfdx's compile-time-shaped networks (the architectures of the menu, on
 /// 784-pixel, 10-class data), which the fast path is checked against. A whole run trains on

@@ -210,6 +210,7 @@ fn bench_arch(
         source: "bench".into(),
         units: vec![spec.clone()],
         until: None,
+        test: Default::default(),
         engine: if kernel == Kernel::Dfdx {
             crate::spec::Engine::Dfdx
         } else {

@@ -114,7 +114,13 @@ pub fn render(view: &PairsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hits:
             ))),
         top,
     );
-    let family = stats::against_every_other(vs, a, Metric::TestLoss, stats::Adjustment::Holm);
+    let family = stats::against_every_other(
+        vs,
+        a,
+        Metric::TestLoss,
+        stats::Adjustment::Holm,
+        ctx.run.record.test,
+    );
     let others: Vec<(usize, &VariantStats)> = family.iter().map(|(k, _)| (*k, &vs[*k])).collect();
     let tests: Vec<Option<stats::Comparison>> = family
         .iter()

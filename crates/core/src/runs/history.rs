@@ -129,6 +129,7 @@ pub fn preset_of(record: &RunRecord) -> Preset {
         units: record.units.iter().map(|v| v.spec.clone()).collect(),
         until: record.until,
         engine: record.engine,
+        test: record.test,
         overrides: record.overrides.clone(),
     }
 }

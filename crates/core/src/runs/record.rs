@@ -260,6 +260,9 @@ pub struct RunRecord {
     /// What trained the run; runs recorded before the choice existed read as the fast path.
     #[serde(default)]
     pub engine: crate::spec::Engine,
+    /// The test its verdicts rest on (`test:` in the preset); older runs: the t-test.
+    #[serde(default, skip_serializing_if = "is_t")]
+    pub test: crate::spec::DecisionTest,
     /// The command-line overrides the run was started with, as given (`--arch 1000-300`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<String>,
@@ -335,6 +338,7 @@ impl RunRecord {
             data: None,
             until: preset.until,
             engine: preset.engine,
+            test: preset.test,
             overrides: preset.overrides.clone(),
             format: None,
             rounds: Vec::new(),
@@ -526,4 +530,8 @@ impl RunRecord {
             .filter_map(|v| v.final_metrics().map(|m| m.test_acc))
             .fold(None, |best, a| Some(best.map_or(a, |b: f32| b.max(a))))
     }
+}
+
+fn is_t(t: &crate::spec::DecisionTest) -> bool {
+    *t == crate::spec::DecisionTest::T
 }

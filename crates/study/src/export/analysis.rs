@@ -20,7 +20,9 @@ pub const MD_COMPARISONS: usize = 40;
 pub fn comparisons(record: &RunRecord) -> Vec<Comparison> {
     let layout = Layout::new(record);
     let vs = stats::per_variant(record);
-    stats::one_factor_comparisons(&layout, &vs, Metric::TestLoss, Adjustment::Holm)
+    let mut cs = stats::one_factor_comparisons(&layout, &vs, Metric::TestLoss, Adjustment::Holm);
+    stats::decide_by(&mut cs, record.test);
+    cs
 }
 
 /// One row of comparisons.csv, named field by field (its columns are `test_columns`).

@@ -170,6 +170,14 @@ pub fn plan(
     })
 }
 
+/// The fewest seeds with which the exact sign-flip test can give a p below `level`
+/// (2/2ⁿ < level).
+pub fn exact_seeds(level: f64) -> usize {
+    (1..=64)
+        .find(|&n| stats::exact_floor(n) < level)
+        .unwrap_or(64)
+}
+
 /// A difference to 4 decimals, or in scientific notation when that would print 0.0000 for a
 /// number that is not 0.
 fn small(x: f64) -> String {
@@ -219,13 +227,28 @@ impl Plan {
                 self.seeds
             );
         }
+        // The exact sign-flip test cannot go below 2/2ⁿ: under `test: Exact` a verdict
+        // needs at least this many seeds whatever the difference.
+        let (floor_one, floor_family) = (
+            exact_seeds(ALPHA),
+            exact_seeds(ALPHA / self.family.max(1) as f64),
+        );
+        let _ = writeln!(
+            out,
+            "under `test: Exact` (the exact sign-flip test, smallest p 2/2ⁿ with n seeds): at \
+             least {floor_one} seeds to reach 0.05 as one test, {floor_family} as one of {}",
+            self.family
+        );
         if let Some((d, one, fam)) = self.delta {
             let _ = writeln!(
                 out,
-                "to see a difference of {d}: {} seeds (one test), {} seeds (Holm over {})",
+                "to see a difference of {d}: {} seeds (one test), {} seeds (Holm over {}) by \
+                 the t-test; {} and {} by the exact test",
                 seeds_text(one),
                 seeds_text(fam),
-                self.family
+                self.family,
+                seeds_text(one.max(floor_one as f64)),
+                seeds_text(fam.max(floor_family as f64)),
             );
         }
         if let Some(best) = &self.best {

@@ -101,16 +101,14 @@ pub fn look_of(record: &RunRecord, stats: &[VariantStats], metric: Metric) -> Op
 }
 
 /// The best set as the run's design allows: at the look's level for an adaptive run, at
-/// 0.05 for a fixed one.
+/// 0.05 for a fixed one, by the run's test (`test:`).
 pub fn best_set(
     record: &RunRecord,
     stats: &[VariantStats],
     metric: Metric,
 ) -> Option<stats::BestSet> {
-    match look_of(record, stats, metric) {
-        Some(l) => stats::best_set_at(stats, metric, l.level),
-        None => stats::best_set(stats, metric),
-    }
+    let level = look_of(record, stats, metric).map_or(ALPHA, |l| l.level);
+    stats::best_set_at(stats, metric, level, record.test)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::factors::{Factor, Layout};
 use crate::runs::{RunRecord, UnitRecord, UnitStatus};
-use crate::spec::{EpochMetrics, Metric};
+use crate::spec::{DecisionTest, EpochMetrics, Metric};
 use crate::spec::{Reference, UnitSpec};
 
 /// Significance level of every test and the confidence of every interval.
@@ -171,6 +171,37 @@ impl Difference {
                 }
             }
         }
+    }
+}
+
+impl Difference {
+    /// The two-sided p a verdict under `rule` rests on: the t-test's, or the exact sign-flip
+    /// p (paired, up to `PERMUTATION_MAX` pairs; beyond, and for Welch, the t-test's).
+    pub fn decision_p(&self, rule: DecisionTest) -> f64 {
+        match (rule, self.method, self.p_permutation) {
+            (DecisionTest::Exact, Method::Paired, Some(pp)) => pp,
+            _ => self.p,
+        }
+    }
+
+    /// One-sided p of "a is larger than b" under `rule`. The sign-flip distribution is
+    /// symmetric, so its one-sided p is half the two-sided one in the observed direction.
+    pub fn decision_p_greater(&self, rule: DecisionTest) -> f64 {
+        match (rule, self.method, self.p_permutation) {
+            (DecisionTest::Exact, Method::Paired, Some(pp)) => {
+                if self.diff > 0.0 {
+                    pp / 2.0
+                } else {
+                    1.0 - pp / 2.0
+                }
+            }
+            _ => self.p_greater(),
+        }
+    }
+
+    /// Whether `rule` decides this test by the exact sign-flip p.
+    pub fn exact_decides(&self, rule: DecisionTest) -> bool {
+        rule == DecisionTest::Exact && self.method == Method::Paired && self.p_permutation.is_some()
     }
 }
 
@@ -610,6 +641,8 @@ pub struct Rival {
 pub struct BestSet {
     /// The level of each one-sided test (Holm-adjusted p below it: told apart).
     pub level: f64,
+    /// The test the one-sided p comes from (the run's `test:`).
+    pub rule: DecisionTest,
     /// The metric the run reports (test loss), shown beside the one chosen on.
     pub reported: Metric,
     /// What the best was chosen on.
@@ -677,8 +710,13 @@ impl BestSet {
             })
             .collect();
         let how = format!(
-            "Holm over {} one-sided test{}{}",
+            "Holm over {} one-sided {}{}{}",
             self.family,
+            if self.rule == DecisionTest::Exact {
+                "exact sign-flip test"
+            } else {
+                "test"
+            },
             if self.family == 1 { "" } else { "s" },
             if (self.level - ALPHA).abs() > 1e-12 {
                 format!(" at {}", super::sequential::level_text(self.level))
@@ -787,12 +825,17 @@ pub fn selection_metric(stats: &[VariantStats], metric: Metric) -> Metric {
 /// The set of variants that could be best on `metric` (see `BestSet`); aliases are not
 /// candidates of their own.
 pub fn best_set(stats: &[VariantStats], metric: Metric) -> Option<BestSet> {
-    best_set_at(stats, metric, ALPHA)
+    best_set_at(stats, metric, ALPHA, DecisionTest::T)
 }
 
 /// The best set with its one-sided tests at `level` (an adaptive run's look spends less than
 /// 0.05 at each look: see `sequential`).
-pub fn best_set_at(stats: &[VariantStats], metric: Metric, level: f64) -> Option<BestSet> {
+pub fn best_set_at(
+    stats: &[VariantStats],
+    metric: Metric,
+    level: f64,
+    rule: DecisionTest,
+) -> Option<BestSet> {
     let on = selection_metric(stats, metric);
     let sign = if on.lower_is_better() { 1.0 } else { -1.0 };
     let mut ranked: Vec<(&VariantStats, f64)> = stats
@@ -811,9 +854,9 @@ pub fn best_set_at(stats: &[VariantStats], metric: Metric, level: f64) -> Option
             // "Worse" is higher for a loss, lower for an accuracy.
             let p = test.as_ref().map_or(f64::NAN, |t| {
                 if sign > 0.0 {
-                    t.p_greater()
+                    t.decision_p_greater(rule)
                 } else {
-                    1.0 - t.p_greater()
+                    1.0 - t.decision_p_greater(rule)
                 }
             });
             // Seeds of this pair still queued or training (not failed, not done).
@@ -838,6 +881,7 @@ pub fn best_set_at(stats: &[VariantStats], metric: Metric, level: f64) -> Option
     }
     Some(BestSet {
         level,
+        rule,
         reported: metric,
         best_reported: best.estimate(metric).mean,
         chosen_on: on,
@@ -1113,9 +1157,25 @@ pub struct Comparison {
     /// The smallest difference this comparison could see with 80% power at the family's
     /// first Holm level (α / family), from its paired sd; NaN for Welch.
     pub detectable: f64,
+    /// The test the verdict rests on (the run's `test:`).
+    pub rule: DecisionTest,
 }
 
 impl Comparison {
+    /// The test the verdict rests on, in words (see `Difference::basis`); under `test: Exact`
+    /// the exact sign-flip p decides, with the t-test's beside it.
+    pub fn basis(&self) -> String {
+        let t = &self.test;
+        if t.exact_decides(self.rule) {
+            format!("exact sign-flip test (t-test {})", format_p(t.p))
+        } else if self.rule == DecisionTest::Exact {
+            // Welch, or more pairs than the exact test is computed for.
+            format!("t-test (the exact test needs shared seeds, at most {PERMUTATION_MAX} pairs)")
+        } else {
+            t.basis(ALPHA / self.family.max(1) as f64)
+        }
+    }
+
     /// Whether the adjusted p says a real difference.
     pub fn real(&self) -> bool {
         self.p_adjusted < ALPHA
@@ -1126,8 +1186,20 @@ impl Comparison {
     /// difference"
     pub fn sentence(&self, metric: Metric) -> String {
         let t = &self.test;
+        let level = ALPHA / self.family.max(1) as f64;
         let verdict = if self.real() {
             "a real difference".to_string()
+        } else if t.exact_decides(self.rule) && exact_floor(t.pairs) >= level {
+            // No difference, however large, can be seen by this test with these seeds.
+            let reach = t.ci_low.abs().max(t.ci_high.abs());
+            format!(
+                "not distinguishable by the exact test with {} seeds: it cannot go below {} \
+                 (it needs {} seeds at this level); the difference could be as large as \
+                 {reach:.4} (95% CI)",
+                t.pairs,
+                exact_floor(t.pairs),
+                (1..=64).find(|&n| exact_floor(n) < level).unwrap_or(64)
+            )
         } else {
             not_distinguishable(t, self.detectable)
         };
@@ -1145,8 +1217,8 @@ impl Comparison {
             t.ci_low,
             t.ci_high,
             t.sample_text(),
-            t.basis(ALPHA / self.family.max(1) as f64),
-            format_p(t.p),
+            self.basis(),
+            format_p(t.decision_p(self.rule)),
             self.adjustment.name(),
             self.family,
             format_p(self.p_adjusted).trim_start_matches("p "),
@@ -1240,6 +1312,7 @@ pub fn one_factor_comparisons(
                         adjustment,
                         family: 0,
                         detectable: f64::NAN,
+                        rule: DecisionTest::T,
                     })
             })
         })
@@ -1248,9 +1321,27 @@ pub fn one_factor_comparisons(
     out
 }
 
+/// Decides a family by `rule` (the run's `test:`): its p-values adjusted again from the test
+/// the rule names.
+pub fn decide_by(family: &mut [Comparison], rule: DecisionTest) {
+    if family.is_empty() {
+        return;
+    }
+    for c in family.iter_mut() {
+        c.rule = rule;
+    }
+    let adjustment = family[0].adjustment;
+    adjust_family(family, adjustment);
+}
+
 /// Adjusts a family's p-values together and says what each could have seen.
 fn adjust_family(family: &mut [Comparison], adjustment: Adjustment) {
-    let adjusted = adjustment.apply(&family.iter().map(|c| c.test.p).collect::<Vec<_>>());
+    let adjusted = adjustment.apply(
+        &family
+            .iter()
+            .map(|c| c.test.decision_p(c.rule))
+            .collect::<Vec<_>>(),
+    );
     let m = family.len();
     // The standardized detectable effect depends only on the number of pairs: computed once
     // per count, not per comparison.
@@ -1273,6 +1364,7 @@ pub fn against_every_other(
     a: usize,
     metric: Metric,
     adjustment: Adjustment,
+    rule: DecisionTest,
 ) -> Vec<(usize, Result<Comparison, Untestable>)> {
     let sample_a = stats[a].sample(metric);
     let mut tested: Vec<Comparison> = Vec::new();
@@ -1297,6 +1389,7 @@ pub fn against_every_other(
                     adjustment,
                     family: 0,
                     detectable: f64::NAN,
+                    rule,
                 });
             }
             Err(e) => out.push((j, Err(e))),
