@@ -1413,3 +1413,47 @@ fn a_preset_can_rest_its_verdicts_on_the_exact_test() {
         "a variant's own test is refused"
     );
 }
+
+/// With a `margin`, a pair not told apart gets an equivalence test (TOST): its p matches
+/// statsmodels' `ttost_paired` (tests/reference/tost.py), and the words say whether the
+/// difference was shown to lie within ±margin (issue 41, 7).
+#[test]
+fn an_equivalence_margin_adds_tost_matching_statsmodels() {
+    let a = [0.1000, 0.1020, 0.1010, 0.1030, 0.1000, 0.1015];
+    let b = [0.1005, 0.1018, 0.1022, 0.1027, 0.1011, 0.1013];
+    let pair = |x: &[f64]| {
+        x.iter()
+            .enumerate()
+            .map(|(i, v)| (i as u64, *v))
+            .collect::<Vec<_>>()
+    };
+    let t = stats::compare(&pair(&a), &pair(&b)).unwrap();
+    assert!(
+        close(t.tost_p(0.002), 0.0009843796602148648, 1e-6),
+        "{}",
+        t.tost_p(0.002)
+    );
+    assert!(
+        close(t.tost_p(0.0005), 0.3069346239426244, 1e-6),
+        "{}",
+        t.tost_p(0.0005)
+    );
+    // Through a preset: `margin` in defaults reaches the run and the sentence.
+    let text = "(name: \"x\", defaults: (arch: \"128\", seeds: 6, validation: Test, margin: \
+                0.002), variants: [(name: \"a\", dropout: 0.2), (name: \"b\", dropout: 0.5)])";
+    let mut y = a.to_vec();
+    y.extend(b);
+    let r = record_with(text, &y);
+    assert_eq!(r.margin, Some(0.002));
+    let cs = mnist_lab::export::analysis::comparisons(&r);
+    let s = cs[0].sentence(Metric::TestLoss);
+    assert!(
+        s.contains("equivalent within ±0.002 (TOST p < 0.001"),
+        "{s}"
+    );
+    // A margin that is not a positive number is refused where the preset is read.
+    for bad in ["0.0", "-0.01"] {
+        let e = preset::parse("<t>", &text.replace("0.002", bad)).unwrap_err();
+        assert!(format!("{e:?}").contains("margin"), "{e:?}");
+    }
+}

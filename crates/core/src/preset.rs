@@ -106,6 +106,7 @@ preset_fields! {
         schedule: Schedule,
         engine: Engine,
         test: DecisionTest,
+        margin: f64,
     }
 }
 
@@ -376,6 +377,10 @@ pub struct Preset {
     /// The test its verdicts rest on (`test: Exact` in `defaults`; the t-test when unset).
     #[serde(default)]
     pub test: DecisionTest,
+    /// The equivalence margin of a difference (`margin: 0.005` in `defaults`): pairs not told
+    /// apart get an equivalence test (TOST) against ±margin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f64>,
     /// The command-line overrides applied to it, as given (`--arch 1000-300`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<String>,
@@ -549,6 +554,26 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
             ));
         }
     }
+    if let Some(m) = d_margin(&file.defaults) {
+        if !(m.is_finite() && m > 0.0) {
+            return Err(invalid(
+                path,
+                format!(
+                    "margin (the equivalence margin of a difference) must be positive and \
+                     finite, got {m}"
+                ),
+            ));
+        }
+    }
+    if let Some(v) = entries.iter().find(|v| v.margin.is_some()) {
+        return Err(invalid(
+            path,
+            format!(
+                "variant {:?}: margin is a choice for the whole run; set it in defaults",
+                v.name.trim()
+            ),
+        ));
+    }
     if let Some(v) = entries.iter().find(|v| v.test.is_some()) {
         return Err(invalid(
             path,
@@ -653,6 +678,7 @@ pub fn resolve(path: &str, file: PresetFile) -> Result<Preset, PresetError> {
         until,
         engine: d.engine.unwrap_or_default(),
         test: d.test.unwrap_or_default(),
+        margin: d.margin,
         overrides: Vec::new(),
     })
 }
@@ -920,4 +946,9 @@ pub fn discover(dir: &Path) -> Vec<(String, Result<Preset, PresetError>)> {
         }
     }
     out
+}
+
+/// The defaults' equivalence margin, if set.
+fn d_margin(d: &Settings) -> Option<f64> {
+    d.margin
 }

@@ -211,6 +211,7 @@ fn bench_arch(
         units: vec![spec.clone()],
         until: None,
         test: Default::default(),
+        margin: None,
         engine: if kernel == Kernel::Dfdx {
             crate::spec::Engine::Dfdx
         } else {

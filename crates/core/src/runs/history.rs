@@ -130,6 +130,7 @@ pub fn preset_of(record: &RunRecord) -> Preset {
         until: record.until,
         engine: record.engine,
         test: record.test,
+        margin: record.margin,
         overrides: record.overrides.clone(),
     }
 }

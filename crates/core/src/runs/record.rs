@@ -263,6 +263,9 @@ pub struct RunRecord {
     /// The test its verdicts rest on (`test:` in the preset); older runs: the t-test.
     #[serde(default, skip_serializing_if = "is_t")]
     pub test: crate::spec::DecisionTest,
+    /// The equivalence margin (`margin:` in the preset); None: no equivalence tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f64>,
     /// The command-line overrides the run was started with, as given (`--arch 1000-300`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<String>,
@@ -339,6 +342,7 @@ impl RunRecord {
             until: preset.until,
             engine: preset.engine,
             test: preset.test,
+            margin: preset.margin,
             overrides: preset.overrides.clone(),
             format: None,
             rounds: Vec::new(),
@@ -386,6 +390,11 @@ impl RunRecord {
     pub fn check(&self) -> Result<(), String> {
         for (i, v) in self.units.iter().enumerate() {
             v.check().map_err(|m| format!("unit {i}: {m}"))?;
+        }
+        if let Some(m) = self.margin {
+            if !(m.is_finite() && m > 0.0) {
+                return Err(format!("margin {m} is not a positive, finite number"));
+            }
         }
         match self.format {
             Some(f) if f > RECORD_FORMAT => {

@@ -22,6 +22,9 @@ pub fn comparisons(record: &RunRecord) -> Vec<Comparison> {
     let vs = stats::per_variant(record);
     let mut cs = stats::one_factor_comparisons(&layout, &vs, Metric::TestLoss, Adjustment::Holm);
     stats::decide_by(&mut cs, record.test);
+    if let Some(m) = record.margin {
+        stats::test_equivalence(&mut cs, m);
+    }
     cs
 }
 

@@ -199,6 +199,23 @@ impl Difference {
         }
     }
 
+    /// The equivalence test (TOST) of |a − b| < `margin`: the larger of the two one-sided t
+    /// p-values against −margin and +margin (statsmodels' `ttost_paired`, `ttost_ind` with
+    /// Welch's df). Below the level: the difference lies within ±margin.
+    pub fn tost_p(&self, margin: f64) -> f64 {
+        let Ok(dist) = StudentsT::new(0.0, 1.0, self.df) else {
+            return f64::NAN;
+        };
+        // The standard error the CI was built from.
+        let se = (self.ci_high - self.diff) / dist.inverse_cdf(1.0 - ALPHA / 2.0);
+        if !(se > 0.0 && se.is_finite()) {
+            return f64::NAN;
+        }
+        let lower = dist.sf((self.diff + margin) / se);
+        let upper = dist.cdf((self.diff - margin) / se);
+        lower.max(upper)
+    }
+
     /// Whether `rule` decides this test by the exact sign-flip p.
     pub fn exact_decides(&self, rule: DecisionTest) -> bool {
         rule == DecisionTest::Exact && self.method == Method::Paired && self.p_permutation.is_some()
@@ -1159,6 +1176,9 @@ pub struct Comparison {
     pub detectable: f64,
     /// The test the verdict rests on (the run's `test:`).
     pub rule: DecisionTest,
+    /// The equivalence test against the run's `margin`: (margin, TOST p, Holm-adjusted over
+    /// the family).
+    pub equivalence: Option<(f64, f64, f64)>,
 }
 
 impl Comparison {
@@ -1202,6 +1222,19 @@ impl Comparison {
             )
         } else {
             not_distinguishable(t, self.detectable)
+        };
+        let verdict = match self.equivalence {
+            Some((m, p, adjusted)) if !self.real() && adjusted < ALPHA => format!(
+                "{verdict}; equivalent within ±{m} (TOST {}, Holm: {})",
+                format_p(p),
+                format_p(adjusted).trim_start_matches("p ")
+            ),
+            Some((m, p, adjusted)) if !self.real() => format!(
+                "{verdict}; not shown to be within ±{m} (TOST {}, Holm: {})",
+                format_p(p),
+                format_p(adjusted).trim_start_matches("p ")
+            ),
+            _ => verdict,
         };
         let what = match self.factor {
             Some(f) => format!("{} {} vs {} ", f.name(), self.level_a, self.level_b),
@@ -1313,6 +1346,7 @@ pub fn one_factor_comparisons(
                         family: 0,
                         detectable: f64::NAN,
                         rule: DecisionTest::T,
+                        equivalence: None,
                     })
             })
         })
@@ -1332,6 +1366,17 @@ pub fn decide_by(family: &mut [Comparison], rule: DecisionTest) {
     }
     let adjustment = family[0].adjustment;
     adjust_family(family, adjustment);
+}
+
+/// Adds an equivalence test (TOST) against ±`margin` to every comparison of the family, the
+/// TOST p-values Holm-adjusted together (claiming many equivalences at once is a family of
+/// claims too).
+pub fn test_equivalence(family: &mut [Comparison], margin: f64) {
+    let p: Vec<f64> = family.iter().map(|c| c.test.tost_p(margin)).collect();
+    let adjusted = holm(&p);
+    for ((c, p), a) in family.iter_mut().zip(p).zip(adjusted) {
+        c.equivalence = Some((margin, p, a));
+    }
 }
 
 /// Adjusts a family's p-values together and says what each could have seen.
@@ -1390,6 +1435,7 @@ pub fn against_every_other(
                     family: 0,
                     detectable: f64::NAN,
                     rule,
+                    equivalence: None,
                 });
             }
             Err(e) => out.push((j, Err(e))),
