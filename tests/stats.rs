@@ -1457,3 +1457,36 @@ fn an_equivalence_margin_adds_tost_matching_statsmodels() {
         assert!(format!("{e:?}").contains("margin"), "{e:?}");
     }
 }
+
+/// paper-2019's shape (confounded fields, missing cells): summary.md never prints a NaN
+/// where a difference has no estimate (issue 41, 6).
+#[test]
+fn a_design_with_confounded_fields_prints_no_nan() {
+    let p = preset::parse(
+        "<t>",
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("presets/paper-2019.ron"),
+        )
+        .unwrap()
+        .replace("(name: \"paper-2019\"", "(name: \"p\"")
+        .replace("seed: 2019,", "seed: 2019, seeds: 3,"),
+    )
+    .unwrap();
+    let mut r = RunRecord::new(&p, Environment::detect("t"));
+    for (i, v) in r.units.iter_mut().enumerate() {
+        v.status = UnitStatus::Finished;
+        let loss = 0.05 + 0.001 * (i % 7) as f32 + 0.0003 * (i % 3) as f32;
+        v.history.push(EpochMetrics {
+            epoch: 1,
+            test_loss: loss,
+            test_acc: 1.0 - loss,
+            ..Default::default()
+        });
+    }
+    let md = mnist_lab::export::summary_md(&r);
+    assert!(!md.contains("NaN"), "{md}");
+    assert!(
+        md.contains("| not estimable (cells missing) | | |"),
+        "the case is reached: {md}"
+    );
+}

@@ -443,8 +443,9 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
                  the residual; every term is tested against this one pooled residual.\n\n\
                  | term | df | SS | F | p | partial η² |\n|---|---|---|---|---|---|\n",
                 if a.blocked {
-                    ", seed as a block (not every seed trained every cell, so the terms share \
-                     one residual instead of each having its own seed × term error)"
+                    ", seed as a block (the analysed units are not every seed in every cell of \
+                     a complete grid of the factors' levels, so the terms share one residual \
+                     instead of each having its own seed × term error)"
                 } else {
                     ""
                 }
@@ -529,6 +530,18 @@ pub fn effects_md(record: &RunRecord) -> String {
         let mut tukey = String::new();
         for (f, _) in &loss {
             for p in fit.tukey(*f).unwrap_or_default() {
+                if !p.diff.is_finite() {
+                    // Averaging over the levels of factors confounded with it leaves the
+                    // difference without an estimate: said, not printed as NaN.
+                    let _ = writeln!(
+                        tukey,
+                        "| {} | {} − {} | not estimable (cells missing) | | |",
+                        f.name(),
+                        report::md_cell(&p.a),
+                        report::md_cell(&p.b),
+                    );
+                    continue;
+                }
                 let _ = writeln!(
                     tukey,
                     "| {} | {} − {} | {:+.4} | [{:+.4}, {:+.4}] | {} |",

@@ -705,7 +705,16 @@ impl BestSet {
             .rivals
             .iter()
             .filter(|r| r.in_set && r.test.is_ok())
-            .map(|r| r.numbers())
+            .enumerate()
+            // Every member is named (the set is the claim); the closest carry their numbers,
+            // the rest are in comparisons.csv (family best-set).
+            .map(|(k, r)| {
+                if k < BEST_RIVALS_SHOWN {
+                    r.numbers()
+                } else {
+                    r.name.clone()
+                }
+            })
             .collect();
         // Rivals that could not be tested stay candidates, said apart: not "not
         // distinguishable", which would claim a test.
