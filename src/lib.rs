@@ -10,7 +10,7 @@ pub const LAYERS: &[&[&str]] = &[
     &["data", "model"],
     &["preset", "optim"],
     &["runs", "fast"],
-    &["engine"],
+    &["engine", "roofline"],
     &["insight", "bench", "estimate"],
     &["report"],
     &["export", "session"],
@@ -25,7 +25,7 @@ pub const LAYERS: &[&[&str]] = &[
 pub use mnist_lab_core::{
     data, engine, fast, files, model, optim, preset, runs, signals, spec, text, thread_policy,
 };
-pub use mnist_lab_study::{bench, estimate, export, insight, report, session};
+pub use mnist_lab_study::{bench, estimate, export, insight, report, roofline, session};
 
 pub mod cli;
 pub mod commands;

@@ -41,6 +41,12 @@ pub struct ArchResult {
     pub limit_seconds_per_epoch: f64,
     /// Seconds per epoch over that limit (1.0 = at the limit).
     pub times_limit: f64,
+    /// GB one epoch must move (the byte model of `roofline`), and the seconds that takes at
+    /// the measured bandwidths of each phase's working set.
+    pub gb_per_epoch: f64,
+    pub byte_limit_seconds: f64,
+    /// Seconds per epoch over the larger of the FLOP and the byte limit.
+    pub times_roofline: f64,
     pub final_test_acc: f32,
 }
 
@@ -64,6 +70,8 @@ pub struct BenchReport {
     pub dfdx_reference_gflops: Option<f64>,
     /// Fraction of non-zero pixels: training set, test set.
     pub input_density: (f64, f64),
+    /// Read bandwidth by buffer size, every thread reading.
+    pub bandwidth: Vec<crate::roofline::Bandwidth>,
     pub results: Vec<ArchResult>,
 }
 
@@ -202,6 +210,7 @@ fn bench_arch(
     kernel: Kernel,
     data: &Arc<Dataset>,
     reference: f64,
+    bandwidth: &[crate::roofline::Bandwidth],
 ) -> Result<ArchResult> {
     let spec = bench_spec(base, arch, epochs)?;
     let preset = Preset {
@@ -248,7 +257,19 @@ fn bench_arch(
     let needed = if sparse_used { sparse_flop } else { flop };
     let achieved = needed / sec / 1e9;
     let limit = limit_seconds(needed, reference);
+    let nonzero = sparse_used.then(|| density.0 * data.io().inputs as f64);
+    let traffic = crate::roofline::Traffic::with_first_layer(
+        arch,
+        data.io(),
+        (data.train.len(), data.test.len()),
+        spec.batch_size,
+        nonzero,
+    );
+    let byte_limit = traffic.seconds(bandwidth);
     Ok(ArchResult {
+        gb_per_epoch: traffic.bytes() / 1e9,
+        byte_limit_seconds: byte_limit,
+        times_roofline: sec / limit.max(byte_limit),
         arch: arch.name(),
         kernel: format!("{kernel:?}").to_lowercase(),
         seconds_per_epoch: sec,
@@ -275,6 +296,8 @@ pub fn run(
     let gemm = gemm_rates(kernels.contains(&Kernel::Dfdx));
     let reference = gemm[0].gflops;
     let dfdx_reference = gemm.iter().find(|g| g.path == "dfdx").map(|g| g.gflops);
+    progress("measuring read bandwidth by working-set size ...");
+    let bandwidth = crate::roofline::measure(&crate::roofline::SIZES);
     let base = preset::load("paper-2019")?;
     let mut results = Vec::new();
     for arch in archs {
@@ -286,7 +309,9 @@ pub fn run(
                 Kernel::Dfdx => dfdx_reference.unwrap_or(reference),
                 _ => reference,
             };
-            results.push(bench_arch(&base, arch, epochs, kernel, &data, reference)?);
+            results.push(bench_arch(
+                &base, arch, epochs, kernel, &data, reference, &bandwidth,
+            )?);
         }
     }
     Ok(BenchReport {
@@ -297,6 +322,7 @@ pub fn run(
         reference_gflops: reference,
         dfdx_reference_gflops: dfdx_reference,
         input_density: (density(&data.train), density(&data.test)),
+        bandwidth,
         results,
     })
 }
@@ -320,9 +346,17 @@ pub fn text(report: &BenchReport) -> String {
             out.push_str(&format!("GEMM ({path}): {}\n", rates.join(", ")));
         }
     }
+    if !report.bandwidth.is_empty() {
+        let bw: Vec<String> = report
+            .bandwidth
+            .iter()
+            .map(|b| format!("{} KB {:.0} GB/s", b.bytes >> 10, b.gb_per_s))
+            .collect();
+        out.push_str(&format!("read bandwidth: {}\n", bw.join(", ")));
+    }
     out.push('\n');
     out.push_str(&format!(
-        "{:<20} {:<7} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10} {:>9} {:>8} {:>9}\n",
+        "{:<20} {:<7} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10} {:>9} {:>8} {:>6} {:>8} {:>7} {:>9}\n",
         "arch",
         "kernel",
         "s/epoch",
@@ -333,11 +367,14 @@ pub fn text(report: &BenchReport) -> String {
         "efficiency",
         "limit s",
         "x limit",
+        "GB/ep",
+        "bytes s",
+        "x roof",
         "test acc"
     ));
     for r in &report.results {
         out.push_str(&format!(
-            "{:<20} {:<7} {:>9.2} {:>9.0} {:>10.1} {:>10.1} {:>10.1} {:>10.2} {:>9.3} {:>8.2} {:>9.4}\n",
+            "{:<20} {:<7} {:>9.2} {:>9.0} {:>10.1} {:>10.1} {:>10.1} {:>10.2} {:>9.3} {:>8.2} {:>6.1} {:>8.3} {:>7.2} {:>9.4}\n",
             r.arch,
             r.kernel,
             r.seconds_per_epoch,
@@ -348,6 +385,9 @@ pub fn text(report: &BenchReport) -> String {
             r.efficiency,
             r.limit_seconds_per_epoch,
             r.times_limit,
+            r.gb_per_epoch,
+            r.byte_limit_seconds,
+            r.times_roofline,
             r.final_test_acc
         ));
     }
@@ -357,8 +397,11 @@ pub fn text(report: &BenchReport) -> String {
          products scaled by the non-zero pixels ({:.1}% of train, {:.1}% of test), what the\n\
          fast kernel needs; its GFLOP/s count those. efficiency = GFLOP/s / GEMM GFLOP/s at\n\
          128x784x512 of the kernel's own GEMM (fast for fast and dense, dfdx for dfdx).\n\
-         limit s = the FLOPs the kernel needs at that GEMM rate (the physical limit of an\n\
-         epoch); x limit = s/epoch over it (1.00 would be at the limit).\n",
+         limit s = the FLOPs the kernel needs at that GEMM rate; x limit = s/epoch over it.\n\
+         GB/ep = the bytes an epoch must move (weights and Adam's state every batch, the sparse\n\
+         first layer's weight rows per non-zero pixel, activations); bytes s = those at the read\n\
+         bandwidth of each phase's working set; x roof = s/epoch over the larger of limit s and\n\
+         bytes s (1.00 would be at the roofline).\n",
         report.input_density.0 * 100.0,
         report.input_density.1 * 100.0
     ));
@@ -465,12 +508,17 @@ mod tests {
             dfdx_reference_gflops: Some(both[3].gflops),
             gemm: both,
             input_density: (0.19, 0.19),
+            bandwidth: vec![crate::roofline::Bandwidth {
+                bytes: 32 << 10,
+                gb_per_s: 300.0,
+            }],
             results: Vec::new(),
         };
         let text = text(&report);
         assert!(text.contains("GEMM (fast): 128x784x512 "), "{text}");
         assert!(text.contains("(2 threads, AVX2+FMA kernels)"), "{text}");
         assert!(text.contains("GEMM (dfdx): 128x784x512 "), "{text}");
+        assert!(text.contains("read bandwidth: 32 KB 300 GB/s"), "{text}");
     }
 
     /// The limit is the needed FLOPs at the GEMM rate, and each net says how far it is from
@@ -490,6 +538,10 @@ mod tests {
             efficiency: 0.4,
             limit_seconds_per_epoch: limit,
             times_limit: 0.05 / limit,
+            // The bytes take longer than the FLOPs here: the roofline ratio is to them.
+            gb_per_epoch: 2.5,
+            byte_limit_seconds: 0.025,
+            times_roofline: 0.05 / 0.025,
             final_test_acc: 0.97,
         };
         let report = BenchReport {
@@ -500,11 +552,16 @@ mod tests {
             reference_gflops: 150.0,
             dfdx_reference_gflops: None,
             input_density: (0.19, 0.19),
+            bandwidth: Vec::new(),
             results: vec![r],
         };
         let text = text(&report);
         let row = text.lines().find(|l| l.starts_with("512-128")).unwrap();
         assert!(row.contains("    0.020     2.50 "), "{row}");
-        assert!(text.contains("x limit"), "{text}");
+        assert!(row.contains("   2.5    0.025    2.00 "), "{row}");
+        assert!(
+            text.contains("x limit") && text.contains("x roof"),
+            "{text}"
+        );
     }
 }

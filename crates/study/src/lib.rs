@@ -12,4 +12,5 @@ pub mod estimate;
 pub mod export;
 pub mod insight;
 pub mod report;
+pub mod roofline;
 pub mod session;
