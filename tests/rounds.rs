@@ -320,12 +320,13 @@ fn a_close_pair_goes_on_to_max_seeds() {
         [("a", all.clone()), ("b", all)].map(|(n, s)| (n.to_string(), s))
     );
     assert!(r.units.iter().all(|v| v.status == UnitStatus::Finished));
-    // summary.md tells the rounds and the caveat.
+    // summary.md tells the rounds and the boundary their looks were tested at.
     succeeded(&bin().arg("export").arg(&dir).output().unwrap());
     let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(md.contains("## Seeds until decided"), "{md}");
     assert!(md.contains("* round 3: a, b to 7 seeds"), "{md}");
-    assert!(md.contains("do not correct for those looks"), "{md}");
+    assert!(md.contains("each look spends part of the 0.05"), "{md}");
+    assert!(md.contains("look 3 of 3 (7 seeds)"), "{md}");
     // Joining the finished run again trains nothing and adds no round.
     let again = succeeded(&run_into(&preset, &dir, &[]));
     assert!(!again.contains("done in"), "{again}");

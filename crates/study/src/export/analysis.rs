@@ -636,10 +636,17 @@ fn rounds_md(record: &RunRecord, u: &crate::preset::Until) -> String {
     {
         let _ = writeln!(out, "* then: {}", crate::text::escape(&why));
     }
-    out.push_str(
-        "\nThe rounds looked at the results before adding seeds, and the tests below do not \
-         correct for those looks (no group-sequential boundary): a p just under 0.05 after \
-         several rounds deserves a confirming run with a fixed number of seeds.\n",
-    );
+    // The looks are paid for: say which look the run ended at and the level it used.
+    let vs = stats::per_variant(record);
+    if let Some(look) = crate::insight::sequential::look_of(record, &vs, Metric::TestLoss) {
+        let _ = writeln!(
+            out,
+            "\nThe rounds looked at the results before adding seeds, so each look spends part \
+             of the 0.05: the best set is tested at {} ({}). The one-factor comparisons below \
+             are not part of that boundary: they are read once, at the end.",
+            crate::insight::sequential::level_text(look.level),
+            look.text()
+        );
+    }
     out
 }
