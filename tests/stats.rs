@@ -1490,3 +1490,62 @@ fn a_design_with_confounded_fields_prints_no_nan() {
         "the case is reached: {md}"
     );
 }
+
+/// A failed unit in a complete grid: the seed that missed a cell is left out of the strata
+/// (complete cases) and the rest are tested against their own errors, as `AnovaRM` and
+/// pingouin on the complete seeds (tests/reference/strata.py, "complete seeds"); summary.md
+/// names the seed left out.
+#[test]
+fn a_failed_unit_leaves_its_seed_out_of_the_strata_not_the_strata_out() {
+    const Y23: [f64; 36] = [
+        0.1023, 0.1011, 0.0976, 0.091, 0.0719, 0.1131, 0.1028, 0.1094, 0.0991, 0.0914, 0.0778,
+        0.1161, 0.1087, 0.113, 0.1062, 0.0933, 0.0676, 0.1183, 0.1089, 0.104, 0.1031, 0.0943,
+        0.0766, 0.1208, 0.1061, 0.1095, 0.1019, 0.0995, 0.0803, 0.1199, 0.1174, 0.1158, 0.1074,
+        0.1076, 0.0911, 0.122,
+    ];
+    let mut r = cells_record(&["128", "256"], &[0.1, 0.2, 0.3], 6, &Y23);
+    let last = r.units.iter().map(|v| v.spec.seed).max().unwrap();
+    let v = r
+        .units
+        .iter_mut()
+        .find(|v| v.spec.arch.name() == "256" && v.spec.dropout == 0.3 && v.spec.seed == last)
+        .unwrap();
+    v.status = UnitStatus::Failed;
+    v.history.clear();
+    let a = model::anova(&r, Metric::TestLoss).unwrap();
+    assert!(a.strata, "{a:?}");
+    assert_eq!(a.incomplete_seeds, vec![last]);
+    let row = |f: &[Factor]| a.rows.iter().find(|x| x.factors == f).unwrap().clone();
+    for (f, fv, eps, p) in [
+        (
+            vec![Factor::Widths],
+            14.75813326335036,
+            1.0,
+            0.01843382476420091,
+        ),
+        (
+            vec![Factor::Dropout],
+            17.4668608610123,
+            0.9203482518822144,
+            0.001768460851061415,
+        ),
+        (
+            vec![Factor::Widths, Factor::Dropout],
+            2.258996173335032,
+            0.6043013049968494,
+            0.19850082222757373,
+        ),
+    ] {
+        let x = row(&f);
+        assert_eq!(x.error_df, 4 * x.df, "5 complete seeds: {x:?}");
+        assert!(
+            near(x.f, fv) && near(x.epsilon, eps) && near(x.p, p),
+            "{x:?} vs F {fv} ε {eps} p {p}"
+        );
+    }
+    let md = mnist_lab::export::summary_md(&r);
+    assert!(
+        md.contains(&format!("Seed {last} did not finish every cell")),
+        "{md}"
+    );
+}

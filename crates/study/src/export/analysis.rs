@@ -418,6 +418,27 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
                  | term | df | SS | error df | error SS | G-G ε | F | p | partial η² |\n\
                  |---|---|---|---|---|---|---|---|---|\n",
             );
+            if !a.incomplete_seeds.is_empty() {
+                // Said before the table: its df count fewer seeds than the run has.
+                let seeds: Vec<String> = a.incomplete_seeds.iter().map(u64::to_string).collect();
+                let note = format!(
+                    "Seed{} {} did not finish every cell (a unit failed), so {} left out of \
+                     the strata (complete cases, as `AnovaRM` requires); the pairs above still \
+                     use {} where both variants have it.\n\n",
+                    if seeds.len() == 1 { "" } else { "s" },
+                    seeds.join(", "),
+                    if seeds.len() == 1 {
+                        "it is"
+                    } else {
+                        "they are"
+                    },
+                    if seeds.len() == 1 { "it" } else { "them" },
+                );
+                let at = out
+                    .rfind("| term | df | SS | error df")
+                    .unwrap_or(out.len());
+                out.insert_str(at, &note);
+            }
             for r in &a.rows {
                 let _ = writeln!(
                     out,
@@ -443,9 +464,9 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
                  the residual; every term is tested against this one pooled residual.\n\n\
                  | term | df | SS | F | p | partial η² |\n|---|---|---|---|---|---|\n",
                 if a.blocked {
-                    ", seed as a block (the analysed units are not every seed in every cell of \
-                     a complete grid of the factors' levels, so the terms share one residual \
-                     instead of each having its own seed × term error)"
+                    ", seed as a block (the analysed cells are no complete grid of the factors' \
+                     levels with two or more seeds in every cell, so the terms share one \
+                     residual instead of each having its own seed × term error)"
                 } else {
                     ""
                 }

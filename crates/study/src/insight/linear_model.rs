@@ -78,6 +78,8 @@ pub struct Anova {
     /// Each term is tested against its own seed × term error (every seed trained every
     /// cell once); false: against the pooled residual.
     pub strata: bool,
+    /// Seeds the strata leave out because a cell is missing for them (a failed unit).
+    pub incomplete_seeds: Vec<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -169,6 +171,8 @@ pub struct Fitted {
     /// Every seed's value in every cell, where the design is complete: each term then has its
     /// own error stratum. None: the pooled residual is the error of every term.
     cells: Option<Cells>,
+    /// Seeds left out of the strata for missing a cell.
+    incomplete_seeds: Vec<u64>,
 }
 
 struct Solved {
@@ -346,9 +350,16 @@ impl Fitted {
                 })
                 .collect();
             let sizes: Vec<usize> = factors.iter().map(|(_, l)| l.len()).collect();
-            Cells::complete(&sizes, seeds.len(), &rows)
+            // Seeds that missed a cell (a failed unit) are left out of the strata, as
+            // complete cases; they still count in the pooled fit.
+            Cells::complete_seeds(&sizes, seeds.len(), &rows)
+                .map(|(c, left)| (c, left.iter().map(|&s| seeds[s]).collect()))
         } else {
             None
+        };
+        let (cells, incomplete_seeds) = match cells {
+            Some((c, left)) => (Some(c), left),
+            None => (None, Vec::new()),
         };
         let full = solve(&xtx, &xty, yty, &all);
         let names: Vec<Factor> = factors.iter().map(|(k, _)| layout.factors[*k]).collect();
@@ -390,6 +401,7 @@ impl Fitted {
             inert,
             dropped,
             cells,
+            incomplete_seeds,
         })
     }
 
@@ -528,6 +540,11 @@ impl Fitted {
             inestimable,
             dropped: self.dropped.clone(),
             strata: self.cells.is_some(),
+            incomplete_seeds: if self.cells.is_some() {
+                self.incomplete_seeds.clone()
+            } else {
+                Vec::new()
+            },
         })
     }
 

@@ -56,6 +56,37 @@ impl Cells {
         })
     }
 
+    /// The complete cases: the seeds that have exactly one value in every cell (others left
+    /// out, as `AnovaRM` requires), with the indices of those left out. None unless two or
+    /// more seeds are complete and every cell is present.
+    pub fn complete_seeds(
+        sizes: &[usize],
+        seeds: usize,
+        obs: &[(Vec<usize>, usize, f64)],
+    ) -> Option<(Cells, Vec<usize>)> {
+        let cells: usize = sizes.iter().product();
+        let mut count = vec![vec![0usize; cells]; seeds];
+        for (levels, s, _) in obs {
+            let c = levels.iter().zip(sizes).fold(0, |acc, (l, n)| acc * n + l);
+            count[*s][c] += 1;
+        }
+        let kept: Vec<usize> = (0..seeds)
+            .filter(|&s| count[s].iter().all(|&n| n == 1))
+            .collect();
+        if kept.len() < 2 {
+            return None;
+        }
+        let left: Vec<usize> = (0..seeds).filter(|s| !kept.contains(s)).collect();
+        let rows: Vec<(Vec<usize>, usize, f64)> = obs
+            .iter()
+            .filter_map(|(l, s, v)| {
+                let k = kept.iter().position(|x| x == s)?;
+                Some((l.clone(), k, *v))
+            })
+            .collect();
+        Cells::complete(sizes, kept.len(), &rows).map(|c| (c, left))
+    }
+
     fn seeds(&self) -> usize {
         self.y.len()
     }
