@@ -47,7 +47,18 @@ pub struct ArchResult {
     pub byte_limit_seconds: f64,
     /// Seconds per epoch over the larger of the FLOP and the byte limit.
     pub times_roofline: f64,
+    /// Two units of this net at once, one thread each: wall seconds per epoch of the pair
+    /// (measured on the fast path when the machine has two or more threads; NaN otherwise).
+    pub pair_seconds_per_epoch: f64,
     pub final_test_acc: f32,
+}
+
+impl ArchResult {
+    /// Two units one after another on all the threads take 2 × s/epoch; side by side on one
+    /// thread each, `pair_seconds_per_epoch`. Above 1: side by side is faster.
+    pub fn side_by_side_gain(&self) -> f64 {
+        2.0 * self.seconds_per_epoch / self.pair_seconds_per_epoch
+    }
 }
 
 /// Seconds `flop` FLOPs take at `gflops` GFLOP/s: an epoch's limit at the GEMM rate.
@@ -266,7 +277,13 @@ fn bench_arch(
         nonzero,
     );
     let byte_limit = traffic.seconds(bandwidth);
+    let pair = if kernel == Kernel::Fast && rayon::current_num_threads() >= 2 {
+        pair_seconds(&spec, epochs, data)?
+    } else {
+        f64::NAN
+    };
     Ok(ArchResult {
+        pair_seconds_per_epoch: pair,
         gb_per_epoch: traffic.bytes() / 1e9,
         byte_limit_seconds: byte_limit,
         times_roofline: sec / limit.max(byte_limit),
@@ -282,6 +299,53 @@ fn bench_arch(
         times_limit: sec / limit,
         final_test_acc: acc,
     })
+}
+
+/// Wall seconds per epoch of two units of `spec` (seeds apart) trained at once, one thread
+/// each, on the fast path: the median over epochs of the slower unit's epoch.
+fn pair_seconds(spec: &crate::spec::UnitSpec, epochs: usize, data: &Arc<Dataset>) -> Result<f64> {
+    let handles: Vec<_> = (0..2u64)
+        .map(|k| {
+            let mut unit = spec.clone();
+            unit.seed += k;
+            unit.name = format!("{} · s{}", spec.name, unit.seed);
+            let preset = Preset {
+                name: "bench-pair".into(),
+                description: String::new(),
+                source: "bench".into(),
+                units: vec![unit],
+                until: None,
+                test: Default::default(),
+                margin: None,
+                engine: crate::spec::Engine::Fast,
+                overrides: Vec::new(),
+            };
+            let options = EngineOptions {
+                kernel: Kernel::Fast,
+                threads: Some(1),
+                ..Default::default()
+            };
+            engine::spawn(preset, data.clone(), options)
+        })
+        .collect();
+    let mut per_unit: Vec<Vec<f64>> = vec![Vec::new(); 2];
+    for (k, handle) in handles.iter().enumerate() {
+        for event in handle.events.iter() {
+            match event {
+                Event::EpochEnd { metrics, .. } => per_unit[k].push(metrics.seconds as f64),
+                Event::UnitFailed { message, .. } => anyhow::bail!("{}: {message}", spec.arch),
+                Event::RunFinished { .. } => break,
+                _ => {}
+            }
+        }
+    }
+    for h in handles {
+        h.join();
+    }
+    let mut slower: Vec<f64> = (0..epochs.min(per_unit[0].len()).min(per_unit[1].len()))
+        .map(|e| per_unit[0][e].max(per_unit[1][e]))
+        .collect();
+    Ok(median(&mut slower))
 }
 
 pub fn run(
@@ -390,6 +454,33 @@ pub fn text(report: &BenchReport) -> String {
             r.times_roofline,
             r.final_test_acc
         ));
+    }
+    let pairs: Vec<String> = report
+        .results
+        .iter()
+        .filter(|r| r.pair_seconds_per_epoch.is_finite())
+        .map(|r| {
+            let g = r.side_by_side_gain();
+            format!(
+                "{}: one at a time on {} threads {:.2} s/epoch each, two at once on one thread \
+                 each {:.2} s/epoch → {}",
+                r.arch,
+                report.threads,
+                r.seconds_per_epoch,
+                r.pair_seconds_per_epoch,
+                if g > 1.0 {
+                    format!("two at once, {g:.2}× the units per hour")
+                } else {
+                    format!("one at a time, {:.2}× the units per hour", 1.0 / g)
+                }
+            )
+        })
+        .collect();
+    if !pairs.is_empty() {
+        out.push_str("\ntwo units of a study: one at a time, or two at once?\n");
+        for p in pairs {
+            out.push_str(&format!("  {p}\n"));
+        }
     }
     out.push_str(&format!(
         "\nFLOP counted per epoch: (6W - 2 x pixels x h1) per train image (no gradient for the\n\
@@ -542,6 +633,7 @@ mod tests {
             gb_per_epoch: 2.5,
             byte_limit_seconds: 0.025,
             times_roofline: 0.05 / 0.025,
+            pair_seconds_per_epoch: 0.08,
             final_test_acc: 0.97,
         };
         let report = BenchReport {
@@ -561,6 +653,11 @@ mod tests {
         assert!(row.contains("   2.5    0.025    2.00 "), "{row}");
         assert!(
             text.contains("x limit") && text.contains("x roof"),
+            "{text}"
+        );
+        // Two at once take 0.08 s an epoch for both; one at a time, 2 × 0.05.
+        assert!(
+            text.contains("two at once on one thread each 0.08 s/epoch → two at once, 1.25×"),
             "{text}"
         );
     }
