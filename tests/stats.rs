@@ -1131,6 +1131,23 @@ fn cells_record(archs: &[&str], rates: &[f32], seeds: usize, y: &[f64]) -> RunRe
     r
 }
 
+/// Each (term's factors, F, Greenhouse–Geisser ε, p) against the table's row of that term;
+/// `more` checks anything else of the row.
+fn check_strata(
+    a: &model::Anova,
+    want: &[(Vec<Factor>, f64, f64, f64)],
+    more: impl Fn(&model::AnovaRow),
+) {
+    for (f, fv, eps, p) in want {
+        let x = a.rows.iter().find(|x| &x.factors == f).unwrap();
+        more(x);
+        assert!(
+            near(x.f, *fv) && near(x.epsilon, *eps) && near(x.p, *p),
+            "{x:?} vs F {fv} ε {eps} p {p}"
+        );
+    }
+}
+
 /// Tolerance for values that went through the unit file's f32.
 fn near(a: f64, b: f64) -> bool {
     (a - b).abs() <= 2e-4 * b.abs().max(1e-9)
@@ -1213,33 +1230,30 @@ fn terms_of_more_df_get_the_greenhouse_geisser_correction_and_tukey_its_stratum(
     let r = cells_record(&["128", "256"], &[0.1, 0.2, 0.3], 6, &Y23);
     let a = model::anova(&r, Metric::TestLoss).unwrap();
     assert!(a.strata);
-    let row = |f: &[Factor]| a.rows.iter().find(|x| x.factors == f).unwrap().clone();
-    for (f, fv, eps, p) in [
-        (
-            vec![Factor::Widths],
-            20.66538060208631,
-            1.0,
-            0.006135364714325932,
-        ),
-        (
-            vec![Factor::Dropout],
-            17.096312988809235,
-            0.9984491959227851,
-            0.0005982167322658746,
-        ),
-        (
-            vec![Factor::Widths, Factor::Dropout],
-            1.848931008025283,
-            0.5926656170049655,
-            0.2282653651585694,
-        ),
-    ] {
-        let x = row(&f);
-        assert!(
-            near(x.f, fv) && near(x.epsilon, eps) && near(x.p, p),
-            "{x:?} vs F {fv} ε {eps} p {p}"
-        );
-    }
+    check_strata(
+        &a,
+        &[
+            (
+                vec![Factor::Widths],
+                20.66538060208631,
+                1.0,
+                0.006135364714325932,
+            ),
+            (
+                vec![Factor::Dropout],
+                17.096312988809235,
+                0.9984491959227851,
+                0.0005982167322658746,
+            ),
+            (
+                vec![Factor::Widths, Factor::Dropout],
+                1.848931008025283,
+                0.5926656170049655,
+                0.2282653651585694,
+            ),
+        ],
+        |_| {},
+    );
     let layout = Layout::new(&r);
     let fit = model::Fitted::new(&r, &layout, Metric::TestLoss).unwrap();
     let pairs = fit.tukey(Factor::Dropout).unwrap();
@@ -1515,34 +1529,32 @@ fn a_failed_unit_leaves_its_seed_out_of_the_strata_not_the_strata_out() {
     let a = model::anova(&r, Metric::TestLoss).unwrap();
     assert!(a.strata, "{a:?}");
     assert_eq!(a.incomplete_seeds, vec![last]);
-    let row = |f: &[Factor]| a.rows.iter().find(|x| x.factors == f).unwrap().clone();
-    for (f, fv, eps, p) in [
-        (
-            vec![Factor::Widths],
-            14.75813326335036,
-            1.0,
-            0.01843382476420091,
-        ),
-        (
-            vec![Factor::Dropout],
-            17.4668608610123,
-            0.9203482518822144,
-            0.001768460851061415,
-        ),
-        (
-            vec![Factor::Widths, Factor::Dropout],
-            2.258996173335032,
-            0.6043013049968494,
-            0.19850082222757373,
-        ),
-    ] {
-        let x = row(&f);
-        assert_eq!(x.error_df, 4 * x.df, "5 complete seeds: {x:?}");
-        assert!(
-            near(x.f, fv) && near(x.epsilon, eps) && near(x.p, p),
-            "{x:?} vs F {fv} ε {eps} p {p}"
-        );
-    }
+    check_strata(
+        &a,
+        &[
+            (
+                vec![Factor::Widths],
+                14.75813326335036,
+                1.0,
+                0.01843382476420091,
+            ),
+            (
+                vec![Factor::Dropout],
+                17.4668608610123,
+                0.9203482518822144,
+                0.001768460851061415,
+            ),
+            (
+                vec![Factor::Widths, Factor::Dropout],
+                2.258996173335032,
+                0.6043013049968494,
+                0.19850082222757373,
+            ),
+        ],
+        |x| {
+            assert_eq!(x.error_df, 4 * x.df, "5 complete seeds: {x:?}");
+        },
+    );
     let md = mnist_lab::export::summary_md(&r);
     assert!(
         md.contains(&format!("Seed {last} did not finish every cell")),

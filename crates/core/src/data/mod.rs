@@ -38,6 +38,12 @@ impl Split {
         self.labels.is_empty()
     }
 
+    /// Fraction of its pixels that are not zero (what the sparse first layer skips).
+    pub fn density(&self) -> f64 {
+        let nonzero = self.images.iter().filter(|&&p| p != 0).count();
+        nonzero as f64 / self.images.len().max(1) as f64
+    }
+
     pub fn image(&self, i: usize) -> &[u8] {
         &self.images[i * self.pixels..(i + 1) * self.pixels]
     }

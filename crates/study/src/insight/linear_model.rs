@@ -735,20 +735,7 @@ impl Fitted {
             for b in a + 1..k {
                 let l = &vectors[a] - &vectors[b];
                 let (diff, se) = self.estimate(&l);
-                let q = diff.abs() / se * std::f64::consts::SQRT_2;
-                let half = q_crit / std::f64::consts::SQRT_2 * se;
-                out.push(TukeyPair {
-                    a: self.level_names[i][a].clone(),
-                    b: self.level_names[i][b].clone(),
-                    diff,
-                    ci_low: diff - half,
-                    ci_high: diff + half,
-                    p_adjusted: if q.is_finite() {
-                        super::dist::studentized_range_sf(q, k, df)
-                    } else {
-                        f64::NAN
-                    },
-                });
+                out.push(self.tukey_pair(i, (a, b), diff, se, q_crit, df));
             }
         }
         Some(out)
@@ -756,6 +743,34 @@ impl Fitted {
 }
 
 impl Fitted {
+    /// Levels `a` and `b` of factor `i`: their difference with the simultaneous interval of
+    /// Tukey's HSD at `q_crit`, from the difference's standard error `se` on `df`.
+    fn tukey_pair(
+        &self,
+        i: usize,
+        (a, b): (usize, usize),
+        diff: f64,
+        se: f64,
+        q_crit: f64,
+        df: f64,
+    ) -> TukeyPair {
+        let k = self.factors[i].1.len();
+        let q = diff.abs() / se * std::f64::consts::SQRT_2;
+        let half = q_crit / std::f64::consts::SQRT_2 * se;
+        TukeyPair {
+            a: self.level_names[i][a].clone(),
+            b: self.level_names[i][b].clone(),
+            diff,
+            ci_low: diff - half,
+            ci_high: diff + half,
+            p_adjusted: if q.is_finite() {
+                super::dist::studentized_range_sf(q, k, df)
+            } else {
+                f64::NAN
+            },
+        }
+    }
+
     fn strata_tukey(&self, cells: &Cells, i: usize) -> Vec<TukeyPair> {
         let k = self.factors[i].1.len();
         let st = cells.stratum(&[i]);
@@ -774,20 +789,7 @@ impl Fitted {
         for a in 0..k {
             for b in a + 1..k {
                 let diff = means[a] - means[b];
-                let q = diff.abs() / se * std::f64::consts::SQRT_2;
-                let half = q_crit / std::f64::consts::SQRT_2 * se;
-                out.push(TukeyPair {
-                    a: self.level_names[i][a].clone(),
-                    b: self.level_names[i][b].clone(),
-                    diff,
-                    ci_low: diff - half,
-                    ci_high: diff + half,
-                    p_adjusted: if q.is_finite() {
-                        super::dist::studentized_range_sf(q, k, df)
-                    } else {
-                        f64::NAN
-                    },
-                });
+                out.push(self.tukey_pair(i, (a, b), diff, se, q_crit, df));
             }
         }
         out
