@@ -1148,6 +1148,21 @@ fn check_strata(
     }
 }
 
+/// tests/reference/strata.py's 2×2 grid over 8 seeds (arch, dropout, seed order): the
+/// dropout difference under one arch varies 3× more from seed to seed than under the other.
+const Y22: [f64; 32] = [
+    0.099, 0.1062, 0.0918, 0.0785, 0.0912, 0.0801, 0.0992, 0.1267, 0.1055, 0.1103, 0.1007, 0.0892,
+    0.0982, 0.0886, 0.106, 0.1383, 0.107, 0.1119, 0.0967, 0.0857, 0.0919, 0.0831, 0.1093, 0.1316,
+    0.1183, 0.1283, 0.093, 0.0994, 0.0984, 0.0884, 0.1055, 0.1395,
+];
+
+/// tests/reference/strata.py's 2×3 grid over 6 seeds.
+const Y23: [f64; 36] = [
+    0.1023, 0.1011, 0.0976, 0.091, 0.0719, 0.1131, 0.1028, 0.1094, 0.0991, 0.0914, 0.0778, 0.1161,
+    0.1087, 0.113, 0.1062, 0.0933, 0.0676, 0.1183, 0.1089, 0.104, 0.1031, 0.0943, 0.0766, 0.1208,
+    0.1061, 0.1095, 0.1019, 0.0995, 0.0803, 0.1199, 0.1174, 0.1158, 0.1074, 0.1076, 0.0911, 0.122,
+];
+
 /// Tolerance for values that went through the unit file's f32.
 fn near(a: f64, b: f64) -> bool {
     (a - b).abs() <= 2e-4 * b.abs().max(1e-9)
@@ -1159,11 +1174,6 @@ fn near(a: f64, b: f64) -> bool {
 /// judge every effect by one spread.
 #[test]
 fn each_effect_is_tested_against_its_own_seed_stratum_as_anovarm() {
-    const Y22: [f64; 32] = [
-        0.099, 0.1062, 0.0918, 0.0785, 0.0912, 0.0801, 0.0992, 0.1267, 0.1055, 0.1103, 0.1007,
-        0.0892, 0.0982, 0.0886, 0.106, 0.1383, 0.107, 0.1119, 0.0967, 0.0857, 0.0919, 0.0831,
-        0.1093, 0.1316, 0.1183, 0.1283, 0.093, 0.0994, 0.0984, 0.0884, 0.1055, 0.1395,
-    ];
     let r = cells_record(&["128", "256"], &[0.2, 0.5], 8, &Y22);
     let a = model::anova(&r, Metric::TestLoss).unwrap();
     assert!(a.strata, "{a:?}");
@@ -1221,12 +1231,6 @@ fn each_effect_is_tested_against_its_own_seed_stratum_as_anovarm() {
 /// correction=True), and Tukey's HSD uses the seed × factor error (tests/reference/strata.py).
 #[test]
 fn terms_of_more_df_get_the_greenhouse_geisser_correction_and_tukey_its_stratum() {
-    const Y23: [f64; 36] = [
-        0.1023, 0.1011, 0.0976, 0.091, 0.0719, 0.1131, 0.1028, 0.1094, 0.0991, 0.0914, 0.0778,
-        0.1161, 0.1087, 0.113, 0.1062, 0.0933, 0.0676, 0.1183, 0.1089, 0.104, 0.1031, 0.0943,
-        0.0766, 0.1208, 0.1061, 0.1095, 0.1019, 0.0995, 0.0803, 0.1199, 0.1174, 0.1158, 0.1074,
-        0.1076, 0.0911, 0.122,
-    ];
     let r = cells_record(&["128", "256"], &[0.1, 0.2, 0.3], 6, &Y23);
     let a = model::anova(&r, Metric::TestLoss).unwrap();
     assert!(a.strata);
@@ -1358,11 +1362,6 @@ fn a_failed_unit_in_a_two_variant_run_keeps_the_seed_block() {
 /// verdict in words and the table agree where they test the same contrast.
 #[test]
 fn the_summary_of_the_acceptance_grid_never_contradicts_itself() {
-    const Y22: [f64; 32] = [
-        0.099, 0.1062, 0.0918, 0.0785, 0.0912, 0.0801, 0.0992, 0.1267, 0.1055, 0.1103, 0.1007,
-        0.0892, 0.0982, 0.0886, 0.106, 0.1383, 0.107, 0.1119, 0.0967, 0.0857, 0.0919, 0.0831,
-        0.1093, 0.1316, 0.1183, 0.1283, 0.093, 0.0994, 0.0984, 0.0884, 0.1055, 0.1395,
-    ];
     let r = cells_record(&["128", "256"], &[0.2, 0.5], 8, &Y22);
     let md = mnist_lab::export::summary_md(&r);
     assert!(md.contains("own seed × term error"), "{md}");
@@ -1511,12 +1510,6 @@ fn a_design_with_confounded_fields_prints_no_nan() {
 /// names the seed left out.
 #[test]
 fn a_failed_unit_leaves_its_seed_out_of_the_strata_not_the_strata_out() {
-    const Y23: [f64; 36] = [
-        0.1023, 0.1011, 0.0976, 0.091, 0.0719, 0.1131, 0.1028, 0.1094, 0.0991, 0.0914, 0.0778,
-        0.1161, 0.1087, 0.113, 0.1062, 0.0933, 0.0676, 0.1183, 0.1089, 0.104, 0.1031, 0.0943,
-        0.0766, 0.1208, 0.1061, 0.1095, 0.1019, 0.0995, 0.0803, 0.1199, 0.1174, 0.1158, 0.1074,
-        0.1076, 0.0911, 0.122,
-    ];
     let mut r = cells_record(&["128", "256"], &[0.1, 0.2, 0.3], 6, &Y23);
     let last = r.units.iter().map(|v| v.spec.seed).max().unwrap();
     let v = r
