@@ -1323,3 +1323,31 @@ fn the_factor_views_anova_scrolls_into_view_at_80_by_24() {
         "PgDn scrolled the panel, not the selection"
     );
 }
+
+/// A failed unit in a complete grid: the factor view's ANOVA keeps each term's own error and
+/// says which seed the strata left out (issue 41, 6).
+#[test]
+fn the_factor_view_names_the_seed_a_failed_unit_left_out_of_the_strata() {
+    let text = r#"(name: "g", defaults: (seeds: 3, epochs: 2),
+        grid: (arch: ["512-128", "512-256-128"], placement: [Every, First]))"#;
+    let mut app = finished(text, 2, |g, k, _| {
+        0.05 + (g / 2) as f32 * 0.01 + (g % 2) as f32 * 0.02 + k as f32 * 0.003 * (1 + g) as f32
+    });
+    let run = app.run.as_mut().unwrap();
+    let last = run.record.units.iter().map(|v| v.spec.seed).max().unwrap();
+    let v = run
+        .record
+        .units
+        .iter_mut()
+        .find(|v| v.spec.seed == last)
+        .unwrap();
+    v.status = mnist_lab::runs::UnitStatus::Failed;
+    v.history.clear();
+    app.update(key('4'));
+    let s = draw(&app, 160, 50);
+    assert!(contains(&s, "own seed error (G-G)"), "{s:#?}");
+    assert!(
+        contains(&s, &format!("seed {last} left out: a unit failed")),
+        "{s:#?}"
+    );
+}

@@ -296,6 +296,12 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
                     theme.dim(),
                 ),
             ]));
+            if let Some(note) = incomplete_note(a) {
+                rows.push(Row::new(vec![
+                    Span::raw(""),
+                    Span::styled(note, theme.warn()),
+                ]));
+            }
             for r in &a.rows {
                 let style = if r.p < crate::insight::stats::ALPHA {
                     theme.good()
@@ -577,6 +583,7 @@ pub fn effect_lines(analysis: &Analysis, metric: Metric) -> Vec<String> {
                     if a.blocked { ", seed blocks" } else { "" }
                 )
             });
+            out.extend(incomplete_note(a));
             for r in &a.rows {
                 out.push(format!(
                     "  {} · {} · {} · {} · {:.3}",
@@ -672,4 +679,16 @@ fn df_text(
     } else {
         r.df.to_string()
     }
+}
+
+/// "seed 4 left out: a unit failed": the seeds the strata could not use.
+fn incomplete_note(a: &crate::insight::linear_model::Anova) -> Option<String> {
+    (!a.incomplete_seeds.is_empty()).then(|| {
+        let seeds: Vec<String> = a.incomplete_seeds.iter().map(u64::to_string).collect();
+        format!(
+            "seed{} {} left out: a unit failed",
+            if seeds.len() == 1 { "" } else { "s" },
+            seeds.join(", ")
+        )
+    })
 }
