@@ -409,36 +409,32 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
     match anova {
         Ok(a) if a.strata => {
             out.push_str(
-                "\n## ANOVA (final test loss)\n\nEvery seed trained every cell, so seeds are \
+                "\n## ANOVA (final test loss)\n\nThe seeds that trained every cell are the \
                  subjects of a repeated-measures design: each main effect and two-way \
                  interaction is tested against its own seed × term error (a 1-df term's F is \
                  the square of the paired t of its per-seed contrast), with the \
                  Greenhouse–Geisser ε on both df where a term has more than one; the same as \
-                 statsmodels' `AnovaRM` when ε = 1.\n\n\
-                 | term | df | SS | error df | error SS | G-G ε | F | p | partial η² |\n\
-                 |---|---|---|---|---|---|---|---|---|\n",
+                 statsmodels' `AnovaRM` when ε = 1.\n\n",
             );
             if !a.incomplete_seeds.is_empty() {
                 // Said before the table: its df count fewer seeds than the run has.
                 let seeds: Vec<String> = a.incomplete_seeds.iter().map(u64::to_string).collect();
-                let note = format!(
-                    "Seed{} {} did not finish every cell (a unit failed), so {} left out of \
-                     the strata (complete cases, as `AnovaRM` requires); the pairs above still \
-                     use {} where both variants have it.\n\n",
-                    if seeds.len() == 1 { "" } else { "s" },
+                let one = seeds.len() == 1;
+                let _ = writeln!(
+                    out,
+                    "Seed{} {} did not finish every cell (a unit failed), so {} left out of the \
+                     strata (complete cases, as `AnovaRM` requires); the pairs above still use \
+                     {} where both variants have it.\n",
+                    if one { "" } else { "s" },
                     seeds.join(", "),
-                    if seeds.len() == 1 {
-                        "it is"
-                    } else {
-                        "they are"
-                    },
-                    if seeds.len() == 1 { "it" } else { "them" },
+                    if one { "it is" } else { "they are" },
+                    if one { "it" } else { "them" },
                 );
-                let at = out
-                    .rfind("| term | df | SS | error df")
-                    .unwrap_or(out.len());
-                out.insert_str(at, &note);
             }
+            out.push_str(
+                "| term | df | SS | error df | error SS | G-G ε | F | p | partial η² |\n\
+                 |---|---|---|---|---|---|---|---|---|\n",
+            );
             for r in &a.rows {
                 let _ = writeln!(
                     out,

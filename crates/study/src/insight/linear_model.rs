@@ -409,6 +409,7 @@ impl Fitted {
     /// type II table, as statsmodels' `anova_lm`), even where each could have its own error.
     pub fn pooled(mut self) -> Fitted {
         self.cells = None;
+        self.incomplete_seeds.clear();
         self
     }
 
@@ -490,7 +491,14 @@ impl Fitted {
         };
         let mut rows = Vec::new();
         let mut inestimable = Vec::new();
-        for (ti, t) in self.terms.iter().enumerate() {
+        // With strata each term has its own error, and a complete grid leaves no term
+        // inestimable: the pooled table's two solves per term are not needed.
+        let pooled_terms = if self.cells.is_some() {
+            &[][..]
+        } else {
+            &self.terms[..]
+        };
+        for (ti, t) in pooled_terms.iter().enumerate() {
             let reduced: Vec<usize> = std::iter::once(0)
                 .chain(
                     self.terms
@@ -540,11 +548,7 @@ impl Fitted {
             inestimable,
             dropped: self.dropped.clone(),
             strata: self.cells.is_some(),
-            incomplete_seeds: if self.cells.is_some() {
-                self.incomplete_seeds.clone()
-            } else {
-                Vec::new()
-            },
+            incomplete_seeds: self.incomplete_seeds.clone(),
         })
     }
 

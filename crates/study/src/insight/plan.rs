@@ -170,14 +170,6 @@ pub fn plan(
     })
 }
 
-/// The fewest seeds with which the exact sign-flip test can give a p below `level`
-/// (2/2ⁿ < level).
-pub fn exact_seeds(level: f64) -> usize {
-    (1..=64)
-        .find(|&n| stats::exact_floor(n) < level)
-        .unwrap_or(64)
-}
-
 /// A difference to 4 decimals, or in scientific notation when that would print 0.0000 for a
 /// number that is not 0.
 fn small(x: f64) -> String {
@@ -230,8 +222,8 @@ impl Plan {
         // The exact sign-flip test cannot go below 2/2ⁿ: under `test: Exact` a verdict
         // needs at least this many seeds whatever the difference.
         let (floor_one, floor_family) = (
-            exact_seeds(ALPHA),
-            exact_seeds(ALPHA / self.family.max(1) as f64),
+            stats::exact_seeds(ALPHA),
+            stats::exact_seeds(ALPHA / self.family.max(1) as f64),
         );
         let _ = writeln!(
             out,

@@ -73,7 +73,7 @@ pub fn spent(t: f64) -> f64 {
     }
     let n = Normal::standard();
     let z = n.inverse_cdf(1.0 - ALPHA / 2.0);
-    (2.0 - 2.0 * n.cdf(z / t.min(1.0).sqrt())).min(ALPHA)
+    2.0 - 2.0 * n.cdf(z / t.sqrt())
 }
 
 /// The look a run with `seeds` seeds of its best is at, and its level.
@@ -96,11 +96,9 @@ pub fn look(until: &Until, seeds: usize) -> Look {
 /// The look of `record`, where it adds seeds until decided; None for a fixed design.
 pub fn look_of(record: &RunRecord, stats: &[VariantStats], metric: Metric) -> Option<Look> {
     let until = record.until.as_ref()?;
-    let best = stats::best_set(stats, metric)?;
-    let seeds = stats
-        .iter()
-        .find(|s| s.name == best.best)
-        .map_or(until.min, |s| s.values.len());
+    // The best is the variant with the best mean: no test needed to find it.
+    let (_, ranked) = stats::ranked_on_selection(stats, metric);
+    let seeds = ranked.first()?.0.values.len();
     Some(look(until, seeds))
 }
 

@@ -222,6 +222,12 @@ impl Difference {
     }
 }
 
+/// The fewest seeds with which the exact sign-flip test can give a p below `level`
+/// (2/2ⁿ < level).
+pub fn exact_seeds(level: f64) -> usize {
+    (1..=64).find(|&n| exact_floor(n) < level).unwrap_or(64)
+}
+
 /// The smallest two-sided p the exact sign-flip test can give with `pairs` pairs: 2/2ⁿ.
 pub fn exact_floor(pairs: usize) -> f64 {
     2.0 / 2f64.powi(pairs.min(1000) as i32)
@@ -854,14 +860,12 @@ pub fn best_set(stats: &[VariantStats], metric: Metric) -> Option<BestSet> {
     best_set_at(stats, metric, ALPHA, DecisionTest::T)
 }
 
-/// The best set with its one-sided tests at `level` (an adaptive run's look spends less than
-/// 0.05 at each look: see `sequential`).
-pub fn best_set_at(
+/// The analysed variants ranked best first by their mean on the selection metric (see
+/// `selection_metric`), which is returned with them.
+pub fn ranked_on_selection(
     stats: &[VariantStats],
     metric: Metric,
-    level: f64,
-    rule: DecisionTest,
-) -> Option<BestSet> {
+) -> (Metric, Vec<(&VariantStats, f64)>) {
     let on = selection_metric(stats, metric);
     let sign = if on.lower_is_better() { 1.0 } else { -1.0 };
     let mut ranked: Vec<(&VariantStats, f64)> = stats
@@ -871,6 +875,19 @@ pub fn best_set_at(
         .filter(|(_, m)| m.is_finite())
         .collect();
     ranked.sort_by(|a, b| (sign * a.1).total_cmp(&(sign * b.1)));
+    (on, ranked)
+}
+
+/// The best set with its one-sided tests at `level` (an adaptive run's look spends less than
+/// 0.05 at each look: see `sequential`).
+pub fn best_set_at(
+    stats: &[VariantStats],
+    metric: Metric,
+    level: f64,
+    rule: DecisionTest,
+) -> Option<BestSet> {
+    let (on, ranked) = ranked_on_selection(stats, metric);
+    let sign = if on.lower_is_better() { 1.0 } else { -1.0 };
     let (best, _) = *ranked.first()?;
     let best_sample = best.sample(on);
     let mut rivals: Vec<Rival> = ranked[1..]
@@ -1227,7 +1244,7 @@ impl Comparison {
                  {reach:.4} (95% CI)",
                 t.pairs,
                 exact_floor(t.pairs),
-                (1..=64).find(|&n| exact_floor(n) < level).unwrap_or(64)
+                exact_seeds(level)
             )
         } else {
             not_distinguishable(t, self.detectable)
