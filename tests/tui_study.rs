@@ -1351,3 +1351,21 @@ fn the_factor_view_names_the_seed_a_failed_unit_left_out_of_the_strata() {
         "{s:#?}"
     );
 }
+
+/// At 80×24 the pairs view's A-vs-B box is as tall as its sentences: the verdict's end is on
+/// screen, not cut after "→ under" at the box's edge.
+#[test]
+fn the_pairs_verdict_is_whole_at_80_by_24() {
+    let mut app = two_app();
+    app.update(key('6'));
+    let s = draw(&app, 80, 24);
+    let text = s.join(" ");
+    assert!(
+        text.contains("corrects for") || text.contains("less often"),
+        "{s:#?}"
+    );
+    assert!(
+        contains(&s, "test acc"),
+        "the accuracy sentence too: {s:#?}"
+    );
+}

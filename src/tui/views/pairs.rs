@@ -98,13 +98,24 @@ pub fn render(view: &PairsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hits:
         return;
     };
     let (va, vb) = (&vs[a], &vs[b]);
-    let text = vec![
+    let mut text = vec![
         Line::styled(format!("A  {} (↑↓)", va.name), theme.title()),
         Line::styled(format!("B  {} ([ ])", vb.name), theme.title()),
-        Line::raw(sentence(va, vb, Metric::TestLoss)),
-        Line::raw(sentence(va, vb, Metric::TestAcc)),
     ];
-    let [top, bottom] = Layout::vertical([Constraint::Length(6), Constraint::Fill(1)]).areas(area);
+    // The sentences wrapped here, so the box is as tall as they are: a verdict cut at the
+    // box's edge read "→ under" with its end hidden.
+    let room = area.width.saturating_sub(2) as usize;
+    for m in [Metric::TestLoss, Metric::TestAcc] {
+        text.extend(
+            fit::wrap(&sentence(va, vb, m), room)
+                .into_iter()
+                .map(Line::raw),
+        );
+    }
+    // Borders included; the list below keeps at least 5 rows.
+    let height = (text.len() as u16 + 2).min(area.height.saturating_sub(5).max(6));
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(height), Constraint::Fill(1)]).areas(area);
     frame.render_widget(
         Paragraph::new(text)
             .wrap(Wrap { trim: true })

@@ -969,7 +969,8 @@ impl Design {
         let (_, with) = self.not_crossed.iter().find(|(c, _)| *c == f)?;
         let names: Vec<&str> = with.iter().map(|w| w.name()).collect();
         Some(format!(
-            "{} is not crossed with {} (cells missing): its main effect assumes no interaction",
+            "{} is not crossed with {} (cells missing): its main effect assumes no interaction, \
+             and its level means fill the missing cells by that assumption",
             f.name(),
             names.join(", ")
         ))
