@@ -1554,3 +1554,163 @@ fn a_failed_unit_leaves_its_seed_out_of_the_strata_not_the_strata_out() {
         "{md}"
     );
 }
+
+/// tests/reference/mixed.py's YM: 2 archs × 3 rates × 6 seeds with seed, seed × arch and
+/// seed × rate effects (order: arch, rate, seed).
+const YM: [f64; 36] = [
+    0.0852, 0.1004, 0.0966, 0.1053, 0.0842, 0.1167, 0.0898, 0.1014, 0.1021, 0.1236, 0.0904, 0.1282,
+    0.0989, 0.1069, 0.1001, 0.1139, 0.088, 0.13, 0.086, 0.1035, 0.1112, 0.1088, 0.103, 0.1099,
+    0.0906, 0.1058, 0.1193, 0.1213, 0.1109, 0.1272, 0.0995, 0.114, 0.1172, 0.1145, 0.1068, 0.1264,
+];
+
+/// A design that is no complete grid (cell 128 · 0.3 never trained, and seed 6's 256 · 0.5
+/// failed): the effects are Wald F tests of the REML mixed model with seed, seed × arch and
+/// seed × rate random effects, every unit used. Variance components from statsmodels'
+/// `MixedLM` (REML); F, Satterthwaite df and LS-means from numpy on them
+/// (tests/reference/mixed.py).
+#[test]
+fn a_design_without_a_complete_grid_gets_the_reml_mixed_model_as_mixedlm() {
+    let mut r = cells_record(&["128", "256"], &[0.1, 0.3, 0.5], 6, &YM);
+    let mut seeds: Vec<u64> = r.units.iter().map(|v| v.spec.seed).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    for v in &mut r.units {
+        let (a, b) = (v.spec.arch.name(), v.spec.dropout);
+        if (a == "128" && b == 0.3) || (a == "256" && b == 0.5 && v.spec.seed == seeds[5]) {
+            v.status = UnitStatus::Failed;
+            v.history.clear();
+        }
+    }
+    let a = model::anova(&r, Metric::TestLoss).unwrap();
+    assert!(a.mixed && !a.strata, "{a:?}");
+    let rel = |x: f64, y: f64, tol: f64| (x - y).abs() <= tol * y.abs();
+    // statsmodels' optimisers agree among themselves to about 1e-4 (see the script).
+    let names: Vec<&str> = a.components.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(
+        names,
+        ["seed", "seed × widths", "seed × dropout", "residual"],
+        "{a:?}"
+    );
+    for ((_, got), want) in a.components.iter().zip([
+        0.00010105744011356158,
+        4.4191785761913276e-05,
+        1.3621558358944383e-05,
+        1.8289370109312623e-06,
+    ]) {
+        assert!(rel(*got, want, 5e-4), "{got} vs {want}: {:?}", a.components);
+    }
+    for (f, fv, ddf, p) in [
+        (
+            vec![Factor::Widths],
+            2.393286352205527,
+            5.001297351228954,
+            0.1825143756940649,
+        ),
+        (
+            vec![Factor::Dropout],
+            9.999388386388924,
+            9.946076430909283,
+            0.004164413323619944,
+        ),
+        (
+            vec![Factor::Widths, Factor::Dropout],
+            0.447010471787475,
+            4.203037534254902,
+            0.5386926077521141,
+        ),
+    ] {
+        let x = a.rows.iter().find(|x| x.factors == f).unwrap();
+        assert!(
+            rel(x.f, fv, 5e-4) && rel(x.den_df, ddf, 5e-4) && rel(x.p, p, 1e-3),
+            "{x:?} vs F {fv} df {ddf} p {p}"
+        );
+    }
+    let rates = model::main_effects(&r, Metric::TestLoss)
+        .into_iter()
+        .find(|(f, _)| *f == Factor::Dropout)
+        .unwrap()
+        .1;
+    // Rate 0.3 averages over the cell that never trained: not estimable.
+    assert!(rates[1].mean.is_nan(), "{rates:?}");
+    for (m, (mean, se, lo, hi)) in [&rates[0], &rates[2]].into_iter().zip([
+        (
+            0.10090000058213816,
+            0.004790430736703601,
+            0.0890556468077716,
+            0.11274435435650472,
+        ),
+        (
+            0.1095329949005273,
+            0.004795908121045256,
+            0.09768882505142774,
+            0.12137716474963177,
+        ),
+    ]) {
+        assert!(
+            rel(m.mean, mean, 1e-6) && rel(m.se, se, 5e-4) && rel(m.ci_low, lo, 5e-4),
+            "{m:?}"
+        );
+        assert!(rel(m.ci_high, hi, 5e-4), "{m:?}");
+    }
+}
+
+/// On a complete grid the mixed model is the repeated-measures design: each effect's Wald F
+/// is AnovaRM's F and Satterthwaite's df the stratum's ((seeds − 1) × term df) where no
+/// variance component sits at zero (tests/reference/mixed.py, all 36 units of YM); its
+/// components are MixedLM's.
+#[test]
+fn on_a_complete_grid_the_mixed_model_gives_the_strata_f_and_df() {
+    let r = cells_record(&["128", "256"], &[0.1, 0.3, 0.5], 6, &YM);
+    let layout = Layout::new(&r);
+    let a = model::Fitted::new_mixed(&r, &layout, Metric::TestLoss)
+        .unwrap()
+        .anova()
+        .unwrap();
+    assert!(a.mixed, "{a:?}");
+    for ((_, got), want) in a.components.iter().zip([
+        0.0001030235575501024,
+        4.309175638744209e-05,
+        1.4347435826597984e-05,
+        2.2051164922899148e-06,
+    ]) {
+        assert!((got - want).abs() < 5e-4 * want, "{got} vs {want}: {a:?}");
+    }
+    for (f, fv, den) in [
+        (vec![Factor::Widths], 2.7552991865035104, 5.0),
+        (vec![Factor::Dropout], 9.484251879581967, 10.0),
+        (
+            vec![Factor::Widths, Factor::Dropout],
+            0.47818228833154475,
+            10.0,
+        ),
+    ] {
+        let x = a.rows.iter().find(|x| x.factors == f).unwrap();
+        assert!(
+            (x.f - fv).abs() < 1e-6 * fv && (x.den_df - den).abs() < 1e-6 * den,
+            "{x:?} vs F {fv} on {den} df"
+        );
+    }
+    // And a component at zero pools its stratum into the residual: Y22's seed × dropout
+    // spread is below its seed × widths × dropout spread, so dropout's df become 7 + 7.
+    let r = cells_record(&["128", "256"], &[0.2, 0.5], 8, &Y22);
+    let a = model::Fitted::new_mixed(&r, &Layout::new(&r), Metric::TestLoss)
+        .unwrap()
+        .anova()
+        .unwrap();
+    assert_eq!(a.components[2].1, 0.0, "{a:?}");
+    let x = a
+        .rows
+        .iter()
+        .find(|x| x.factors == [Factor::Dropout])
+        .unwrap();
+    assert!((x.den_df - 14.0).abs() < 1e-6, "{x:?}");
+    let x = a
+        .rows
+        .iter()
+        .find(|x| x.factors == [Factor::Widths])
+        .unwrap();
+    assert!(
+        (x.f - 8.015786001653836).abs() < 1e-5 && (x.den_df - 7.0).abs() < 1e-6,
+        "{x:?}"
+    );
+}

@@ -287,6 +287,8 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
                     if a.strata {
                         // Each term against its own seed × term error: df / error df.
                         "own seed error (G-G) · df/err   F       p   partial η²".to_string()
+                    } else if a.mixed {
+                        "REML mixed, Satterthwaite · df/err   F       p".to_string()
                     } else {
                         format!(
                             "type II{} · df      F       p   partial η²",
@@ -312,17 +314,17 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
                     Span::raw(format!("  {}", r.term)),
                     Span::styled(
                         format!(
-                            "{:>21}  {:>6}  {:<9} {:.3}",
+                            "{:>21}  {:>6}  {:<9} {}",
                             df_text(a, r),
                             r.f_text(),
                             r.p_text().trim_start_matches("p "),
-                            r.partial_eta2
+                            eta_text(r)
                         ),
                         style,
                     ),
                 ]));
             }
-            if !a.strata {
+            if !a.strata && !a.mixed {
                 rows.push(Row::new(vec![
                     Span::raw("  residual"),
                     Span::raw(format!("{:>21}", a.residual_df)),
@@ -576,6 +578,12 @@ pub fn effect_lines(analysis: &Analysis, metric: Metric) -> Vec<String> {
                      (Greenhouse–Geisser): term · df/error df · F · p · partial η²",
                     metric.name()
                 )
+            } else if a.mixed {
+                format!(
+                    "ANOVA ({}), REML mixed model (seed, seed × factor random), Wald F with \
+                     Satterthwaite's df: term · df/error df · F · p",
+                    metric.name()
+                )
             } else {
                 format!(
                     "ANOVA ({}), type II{}: term · df · F · p · partial η²",
@@ -586,15 +594,15 @@ pub fn effect_lines(analysis: &Analysis, metric: Metric) -> Vec<String> {
             out.extend(incomplete_note(a));
             for r in &a.rows {
                 out.push(format!(
-                    "  {} · {} · {} · {} · {:.3}",
+                    "  {} · {} · {} · {} · {}",
                     r.term,
                     df_text(a, r),
                     r.f_text(),
                     r.p_text().trim_start_matches("p "),
-                    r.partial_eta2
+                    eta_text(r)
                 ));
             }
-            if !a.strata {
+            if !a.strata && !a.mixed {
                 out.push(format!("  residual · {}", a.residual_df));
             }
         }
@@ -676,8 +684,19 @@ fn df_text(
 ) -> String {
     if a.strata {
         format!("{}/{}", r.df, r.error_df)
+    } else if a.mixed {
+        format!("{}/{:.1}", r.df, r.den_df)
     } else {
         r.df.to_string()
+    }
+}
+
+/// Partial η² to three decimals; empty under the mixed model, which has no sums of squares.
+fn eta_text(r: &crate::insight::linear_model::AnovaRow) -> String {
+    if r.partial_eta2.is_finite() {
+        format!("{:.3}", r.partial_eta2)
+    } else {
+        String::new()
     }
 }
 

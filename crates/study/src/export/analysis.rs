@@ -196,10 +196,14 @@ pub fn anova_csv(record: &RunRecord) -> String {
         }),
         col("df", |l: &L| match l {
             Term(_, r, _) => r.df.to_string(),
+            Residual(_, a) if a.mixed => String::new(),
             Residual(_, a) => a.residual_df.to_string(),
         }),
+        // The mixed model's residual line carries its REML variance instead of a sum of
+        // squares (its other components are in summary.md).
         col("ss", |l: &L| match l {
             Term(_, r, _) => num(r.ss),
+            Residual(_, a) if a.mixed => String::new(),
             Residual(_, a) => num(a.residual_ss),
         }),
         col("f", move |l: &L| term(l, |r| num(r.f))),
@@ -208,13 +212,19 @@ pub fn anova_csv(record: &RunRecord) -> String {
             term(l, |r| num(r.partial_eta2))
         }),
         col("eta2", move |l: &L| term(l, |r| num(r.eta2))),
-        col("error_df", move |l: &L| term(l, |r| r.error_df.to_string())),
+        // Under the mixed model, Satterthwaite's (fractional) df of the Wald F.
+        col("error_df", |l: &L| match l {
+            Term(_, r, a) if a.mixed => num(r.den_df),
+            Term(_, r, _) => r.error_df.to_string(),
+            Residual(..) => String::new(),
+        }),
         col("error_ss", move |l: &L| term(l, |r| num(r.error_ss))),
         col("gg_epsilon", move |l: &L| term(l, |r| num(r.epsilon))),
         // "II": every term against the pooled residual; "strata": each against its own
-        // seed × term error (repeated measures, seeds as subjects).
+        // seed × term error (repeated measures, seeds as subjects); "mixed": a Wald F of the
+        // REML mixed model (seed and seed × factor random), type II, Satterthwaite's df.
         col("type", |l: &L| match l {
-            Term(_, _, a) | Residual(_, a) => if a.strata { "strata" } else { "II" }.into(),
+            Term(_, _, a) | Residual(_, a) => anova_kind(a).into(),
         }),
         col("blocked_on_seed", |l: &L| match l {
             Term(_, _, a) | Residual(_, a) => a.blocked.to_string(),
@@ -227,6 +237,17 @@ pub fn anova_csv(record: &RunRecord) -> String {
             .chain(std::iter::once(Residual(*m, a)))
     });
     table(columns, lines)
+}
+
+/// The kind of table: see anova.csv's `type` column.
+fn anova_kind(a: &model::Anova) -> &'static str {
+    if a.strata {
+        "strata"
+    } else if a.mixed {
+        "mixed"
+    } else {
+        "II"
+    }
 }
 
 /// Each factor's levels as least-squares means of the model (every other factor and every
@@ -358,7 +379,10 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
         out,
         "\n## Design\n\n{}.\n\n{}",
         crate::text::escape(&design.sentence()),
-        design_paragraph(design.blocked, anova.as_ref().is_ok_and(|a| a.strata))
+        design_paragraph(
+            design.blocked,
+            anova.as_ref().map_or("II", |a| anova_kind(a))
+        )
     );
     if let Some(u) = &record.until {
         let _ = writeln!(out, "{}", rounds_md(record, u));
@@ -452,6 +476,43 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
             }
             dropped_md(&mut out, &a);
         }
+        Ok(a) if a.mixed => {
+            out.push_str(
+                "\n## ANOVA (final test loss)\n\nThe cells are no complete grid (a factor \
+                 nested in another, cells or seeds missing), so the effects come from a linear \
+                 mixed model fitted by REML: main effects and two-way interactions fixed; the \
+                 seed and seed × each factor random (each kept where the design can tell it \
+                 from the others). Each term is a Wald F test given the terms that do not \
+                 contain it (type II), with Satterthwaite's denominator df; on a complete grid \
+                 this is the repeated-measures table.\n\n\
+                 | term | df | error df (Satterthwaite) | F | p |\n|---|---|---|---|---|\n",
+            );
+            for r in &a.rows {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.1} | {} | {} |",
+                    r.term,
+                    r.df,
+                    r.den_df,
+                    r.f_text(),
+                    r.p_text()
+                );
+            }
+            let comps: Vec<String> = a
+                .components
+                .iter()
+                .map(|(n, v)| format!("{n} {v:.3e}"))
+                .collect();
+            let _ = writeln!(out, "\nVariance components (REML): {}.", comps.join(", "));
+            dropped_md(&mut out, &a);
+            if !a.inestimable.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\nNo degrees of freedom left for {}: confounded with the terms above.",
+                    a.inestimable.join(", ")
+                );
+            }
+        }
         Ok(a) => {
             let _ = write!(
                 out,
@@ -507,7 +568,7 @@ pub fn effects_md(record: &RunRecord) -> String {
         return String::new();
     }
     let acc = model::main_effects(record, Metric::TestAcc);
-    let strata = model::anova(record, Metric::TestLoss).is_ok_and(|a| a.strata);
+    let kind = model::anova(record, Metric::TestLoss).map_or("II", |a| anova_kind(&a));
     let mut out = format!(
         "\n## Factors\n\nEach factor's levels as least-squares means of the model (every \
          other factor's levels and every seed weighted equally), with 95% CIs {}. Where no \
@@ -515,11 +576,15 @@ pub fn effects_md(record: &RunRecord) -> String {
          raw mean of the units at each level with a t-interval over them, marked \"raw \
          mean\": it mixes in the other factors' effects.\n\n\
          | factor | level | n | test loss | test acc |\n|---|---|---|---|---|\n",
-        if strata {
-            "from the level's own seeds: a t-interval over its per-seed means (every seed \
-             trained every cell)"
-        } else {
-            "from the model's pooled residual error"
+        match kind {
+            "strata" => {
+                "from the level's own seeds: a t-interval over its per-seed means (every seed \
+                 trained every cell)"
+            }
+            "mixed" => {
+                "from the REML mixed model (generalised least squares, Satterthwaite's df)"
+            }
+            _ => "from the model's pooled residual error",
         }
     );
     for (f, levels) in &loss {
@@ -586,7 +651,7 @@ pub fn effects_md(record: &RunRecord) -> String {
 
 /// summary.md's account of `seeds: Until`: the rule, each round and why, and the caveat.
 /// The design paragraph: how variants are compared, said as the units allow.
-fn design_paragraph(blocked: bool, strata: bool) -> String {
+fn design_paragraph(blocked: bool, kind: &str) -> String {
     let mut p = String::from(
         "The same seed gives every variant the same data order, the same initial weights \
          (same architecture) and the same dropout stream: seeds are common random numbers.",
@@ -603,11 +668,18 @@ fn design_paragraph(blocked: bool, strata: bool) -> String {
              test on their seeds' values, the seed's own effect included in the noise.",
         );
     }
-    if strata {
-        p.push_str(
+    match kind {
+        "strata" => p.push_str(
             " Each ANOVA term, LS-mean and Tukey interval uses its own seed-to-seed error \
              (seeds as subjects), not one residual pooled over every effect.",
-        );
+        ),
+        "mixed" => p.push_str(
+            " The cells are no complete grid, so each ANOVA term, LS-mean and Tukey interval \
+             comes from a REML mixed model with seed and seed × factor random effects: every \
+             unit counts, and each effect is judged by the seed-to-seed spread of its own \
+             kind, not by one residual pooled over every effect.",
+        ),
+        _ => {}
     }
     p
 }

@@ -13,6 +13,7 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
 
 use super::factors::{Factor, Layout};
+use super::mixed::{self, Reml};
 use super::stats::{self, ALPHA};
 use super::strata::Cells;
 use crate::runs::RunRecord;
@@ -39,6 +40,9 @@ pub struct AnovaRow {
     pub error_ss: f64,
     /// Greenhouse–Geisser ε applied to both df of the F test (1: none needed or pooled).
     pub epsilon: f64,
+    /// The F test's denominator df as used: the error's df (times ε), or Satterthwaite's
+    /// under the mixed model.
+    pub den_df: f64,
 }
 
 impl AnovaRow {
@@ -80,6 +84,11 @@ pub struct Anova {
     pub strata: bool,
     /// Seeds the strata leave out because a cell is missing for them (a failed unit).
     pub incomplete_seeds: Vec<u64>,
+    /// Each term is a Wald F test of the REML mixed model (seed and seed × factor random
+    /// effects), with Satterthwaite's df: seeds are shared but the cells are no complete grid.
+    pub mixed: bool,
+    /// The mixed model's variance components by name (the residual last); empty otherwise.
+    pub components: Vec<(String, f64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -173,6 +182,117 @@ pub struct Fitted {
     cells: Option<Cells>,
     /// Seeds left out of the strata for missing a cell.
     incomplete_seeds: Vec<u64>,
+    /// Where seeds are shared but the cells are no complete grid: the REML mixed model.
+    mixed: Option<MixedFit>,
+}
+
+/// The REML model of a design that is no complete grid, with what maps the least-squares
+/// model's columns onto it.
+struct MixedFit {
+    reml: Reml,
+    /// The fixed-effect design without the seed block's columns (n × p).
+    x: DMatrix<f64>,
+    /// Its independent columns (those `reml` was fitted on).
+    kept: Vec<usize>,
+    /// A basis of its row space: Lβ is estimable where L lies in it.
+    basis: DMatrix<f64>,
+    /// Random terms by name, in the order of `reml.theta` (the residual last).
+    names: Vec<String>,
+}
+
+fn hstack(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
+    DMatrix::from_fn(a.nrows(), a.ncols() + b.ncols(), |i, j| {
+        if j < a.ncols() {
+            a[(i, j)]
+        } else {
+            b[(i, j - a.ncols())]
+        }
+    })
+}
+
+/// Fits the mixed model: `rows` are (the design row without block columns, seed, local
+/// levels, centred y). Random terms are the seed and seed × each factor, each kept only where
+/// it adds to what the fixed effects and the terms before it span and leaves the residual
+/// identifiable. None where no random term is left (ordinary least squares is then the model)
+/// or the fit fails.
+fn fit_mixed(
+    rows: &[(Vec<f64>, usize, Vec<usize>, f64)],
+    factor_names: &[Factor],
+    sizes: &[usize],
+) -> Option<MixedFit> {
+    let n = rows.len();
+    if n == 0 || n > mixed::MAX_UNITS {
+        return None;
+    }
+    let p = rows[0].0.len();
+    let x = DMatrix::from_fn(n, p, |i, j| rows[i].0[j]);
+    let y = DVector::from_fn(n, |i, _| rows[i].3);
+    let kept = mixed::independent_columns(&x);
+    let xk = x.select_columns(&kept);
+    let mut candidates: Vec<(String, Vec<usize>)> =
+        vec![("seed".into(), rows.iter().map(|r| r.1).collect())];
+    for (i, f) in factor_names.iter().enumerate() {
+        candidates.push((
+            format!("seed × {}", f.name()),
+            rows.iter().map(|r| r.1 * sizes[i] + r.2[i]).collect(),
+        ));
+    }
+    let mut acc = xk.clone();
+    let mut rank = kept.len();
+    let mut zs = Vec::new();
+    let mut names = Vec::new();
+    for (name, groups) in candidates {
+        let z = mixed::indicator(&groups);
+        let both = hstack(&acc, &z);
+        let r = mixed::independent_columns(&both).len();
+        if r > rank && r < n {
+            acc = both;
+            rank = r;
+            zs.push(z);
+            names.push(name);
+        }
+    }
+    if zs.is_empty() {
+        return None;
+    }
+    names.push("residual".into());
+    let xtx = x.transpose() * &x;
+    let basis = solve(&xtx, &DVector::zeros(p), 0.0, &(0..p).collect::<Vec<_>>()).basis;
+    let reml = Reml::fit(xk, y, zs)?;
+    Some(MixedFit {
+        reml,
+        x,
+        kept,
+        basis,
+        names,
+    })
+}
+
+impl MixedFit {
+    /// Lβ of the least-squares model's columns (block columns ignored): estimate, standard
+    /// error and Satterthwaite df; NaN where not estimable.
+    fn contrast(
+        &self,
+        l: &DVector<f64>,
+        block: Option<&std::ops::Range<usize>>,
+    ) -> (f64, f64, f64) {
+        let mut l = l.clone();
+        if let Some(b) = block {
+            for c in b.clone() {
+                l[c] = 0.0;
+            }
+        }
+        let proj = &self.basis * (self.basis.transpose() * &l);
+        if (&l - proj).norm() > 1e-7 * l.norm().max(1.0) {
+            return (f64::NAN, f64::NAN, f64::NAN);
+        }
+        // An estimable function takes the same value at every solution, and the one with
+        // the aliased columns at zero is the kept columns' fit.
+        let lk = DVector::from_fn(self.kept.len(), |a, _| l[self.kept[a]]);
+        self.reml
+            .contrast(&lk)
+            .unwrap_or((f64::NAN, f64::NAN, f64::NAN))
+    }
 }
 
 struct Solved {
@@ -211,6 +331,25 @@ fn solve(xtx: &DMatrix<f64>, xty: &DVector<f64>, yty: f64, cols: &[usize]) -> So
 impl Fitted {
     /// Fits `metric` over the analysed units of `record`.
     pub fn new(record: &RunRecord, layout: &Layout, metric: Metric) -> Result<Fitted, AnovaError> {
+        Self::build(record, layout, metric, false)
+    }
+
+    /// The same with the REML mixed model wherever seeds are shared, complete grid or not
+    /// (on a complete grid it gives the strata's F and df: a check of the model).
+    pub fn new_mixed(
+        record: &RunRecord,
+        layout: &Layout,
+        metric: Metric,
+    ) -> Result<Fitted, AnovaError> {
+        Self::build(record, layout, metric, true)
+    }
+
+    fn build(
+        record: &RunRecord,
+        layout: &Layout,
+        metric: Metric,
+        force_mixed: bool,
+    ) -> Result<Fitted, AnovaError> {
         let obs = stats::observations(record, layout, metric);
         let mut used: Vec<usize> = obs.iter().map(|o| o.0).collect();
         used.sort_unstable();
@@ -358,11 +497,28 @@ impl Fitted {
             None
         };
         let (cells, incomplete_seeds) = match cells {
-            Some((c, left)) => (Some(c), left),
-            None => (None, Vec::new()),
+            Some((c, left)) if !force_mixed => (Some(c), left),
+            _ => (None, Vec::new()),
         };
         let full = solve(&xtx, &xty, yty, &all);
         let names: Vec<Factor> = factors.iter().map(|(k, _)| layout.factors[*k]).collect();
+        // Seeds shared but no complete grid: the mixed model gives each effect its own kind
+        // of seed-to-seed error and uses every unit.
+        let mixed = if blocked && cells.is_none() {
+            let sizes: Vec<usize> = factors.iter().map(|(_, l)| l.len()).collect();
+            let rows: Vec<(Vec<f64>, usize, Vec<usize>, f64)> = obs
+                .iter()
+                .filter_map(|&(v, seed, y)| {
+                    let s = seeds.iter().position(|x| *x == seed)?;
+                    let lv: Vec<usize> = (0..factors.len()).map(|i| local(v, i)).collect();
+                    let row = Self::row_of(&terms, &factors, &lv, None, p);
+                    Some((row, s, lv, y - mean))
+                })
+                .collect();
+            fit_mixed(&rows, &names, &sizes)
+        } else {
+            None
+        };
         let level_names = factors
             .iter()
             .map(|(k, l)| l.iter().map(|&x| layout.levels[*k][x].clone()).collect())
@@ -402,6 +558,7 @@ impl Fitted {
             dropped,
             cells,
             incomplete_seeds,
+            mixed,
         })
     }
 
@@ -409,6 +566,7 @@ impl Fitted {
     /// type II table, as statsmodels' `anova_lm`), even where each could have its own error.
     pub fn pooled(mut self) -> Fitted {
         self.cells = None;
+        self.mixed = None;
         self.incomplete_seeds.clear();
         self
     }
@@ -416,6 +574,11 @@ impl Fitted {
     /// Whether each term has its own seed × term error.
     pub fn has_strata(&self) -> bool {
         self.cells.is_some()
+    }
+
+    /// Whether the effects are tested by the REML mixed model.
+    pub fn has_mixed(&self) -> bool {
+        self.mixed.is_some()
     }
 
     /// The design row of one cell; `block` = (seed's local index, blocks), or None to leave
@@ -493,7 +656,7 @@ impl Fitted {
         let mut inestimable = Vec::new();
         // With strata each term has its own error, and a complete grid leaves no term
         // inestimable: the pooled table's two solves per term are not needed.
-        let pooled_terms = if self.cells.is_some() {
+        let pooled_terms = if self.cells.is_some() || self.mixed.is_some() {
             &[][..]
         } else {
             &self.terms[..]
@@ -533,10 +696,14 @@ impl Fitted {
                 error_df: residual_df,
                 error_ss: self.rss,
                 epsilon: 1.0,
+                den_df: residual_df as f64,
             });
         }
         if let Some(cells) = &self.cells {
             rows = self.strata_rows(cells);
+        }
+        if let Some(m) = &self.mixed {
+            (rows, inestimable) = self.mixed_rows(m);
         }
         Ok(Anova {
             metric: self.metric,
@@ -549,7 +716,66 @@ impl Fitted {
             dropped: self.dropped.clone(),
             strata: self.cells.is_some(),
             incomplete_seeds: self.incomplete_seeds.clone(),
+            mixed: self.mixed.is_some(),
+            components: self
+                .mixed
+                .as_ref()
+                .map(|m| {
+                    m.names
+                        .iter()
+                        .cloned()
+                        .zip(m.reml.theta.iter().copied())
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
+    }
+
+    /// The mixed model's table: each term's Wald F given every term that does not contain it
+    /// (type II, as the pooled table), with Satterthwaite's df. SS and η² have no meaning
+    /// there and are NaN.
+    fn mixed_rows(&self, m: &MixedFit) -> (Vec<AnovaRow>, Vec<String>) {
+        let contains = |u: &Term, t: &Term| {
+            u.factors.len() > t.factors.len() && t.factors.iter().all(|f| u.factors.contains(f))
+        };
+        let mut rows = Vec::new();
+        let mut inestimable = Vec::new();
+        for t in self.terms.iter().filter(|t| !t.factors.is_empty()) {
+            let reduced: Vec<usize> = std::iter::once(0)
+                .chain(
+                    self.terms
+                        .iter()
+                        .filter(|u| {
+                            !u.factors.is_empty() && u.factors != t.factors && !contains(u, t)
+                        })
+                        .flat_map(|u| u.cols.clone()),
+                )
+                .collect();
+            let cols: Vec<usize> = t.cols.clone().collect();
+            let Some(w) = m
+                .reml
+                .wald(&m.x.select_columns(&reduced), &m.x.select_columns(&cols))
+            else {
+                inestimable.push(self.term_name(t));
+                continue;
+            };
+            let p = FisherSnedecor::new(w.df as f64, w.den_df).map_or(f64::NAN, |d| d.sf(w.f));
+            rows.push(AnovaRow {
+                term: self.term_name(t),
+                factors: t.factors.iter().map(|&i| self.names[i]).collect(),
+                df: w.df,
+                ss: f64::NAN,
+                f: w.f,
+                p,
+                eta2: f64::NAN,
+                partial_eta2: f64::NAN,
+                error_df: 0,
+                error_ss: f64::NAN,
+                epsilon: 1.0,
+                den_df: w.den_df,
+            });
+        }
+        (rows, inestimable)
     }
 
     /// The repeated-measures table: every factor term against its own seed × term error, with
@@ -585,6 +811,7 @@ impl Fitted {
                     error_df: st.error_df,
                     error_ss: st.error_ss,
                     epsilon: e,
+                    den_df: e * st.error_df as f64,
                 }
             })
             .collect()
@@ -668,6 +895,9 @@ impl Fitted {
         if let Some(cells) = &self.cells {
             return Some(self.strata_means(cells, i));
         }
+        if let Some(m) = &self.mixed {
+            return Some(self.mixed_means(m, i, y_mean));
+        }
         let crit = self.t_crit();
         let (lo, hi) = self.metric.bounds();
         Some(
@@ -726,6 +956,9 @@ impl Fitted {
         if let Some(cells) = &self.cells {
             return (k <= MAX_TUKEY_LEVELS).then(|| self.strata_tukey(cells, i));
         }
+        if let Some(m) = &self.mixed {
+            return (k <= MAX_TUKEY_LEVELS).then(|| self.mixed_tukey(m, i));
+        }
         let df = self.residual_df() as f64;
         if df < 1.0 || k > MAX_TUKEY_LEVELS {
             return None;
@@ -773,6 +1006,67 @@ impl Fitted {
                 f64::NAN
             },
         }
+    }
+
+    fn block_cols(&self) -> Option<&std::ops::Range<usize>> {
+        self.terms
+            .iter()
+            .find(|t| t.factors.is_empty())
+            .map(|t| &t.cols)
+    }
+
+    /// Under the mixed model: each level's GLS least-squares mean with a t-interval on
+    /// Satterthwaite's df.
+    fn mixed_means(&self, m: &MixedFit, i: usize, y_mean: f64) -> Vec<LevelMean> {
+        let (lo, hi) = self.metric.bounds();
+        (0..self.factors[i].1.len())
+            .map(|l| {
+                let v = DVector::from_vec(self.lsmean_vector(i, l));
+                let (est, se, df) = m.contrast(&v, self.block_cols());
+                let mean = est + y_mean;
+                let crit = StudentsT::new(0.0, 1.0, df.min(1e6))
+                    .map_or(f64::NAN, |t| t.inverse_cdf(1.0 - ALPHA / 2.0));
+                LevelMean {
+                    level: self.level_names[i][l].clone(),
+                    n: self.counts[i][l],
+                    mean,
+                    se,
+                    ci_low: if se.is_nan() {
+                        se
+                    } else {
+                        (mean - crit * se).max(lo)
+                    },
+                    ci_high: if se.is_nan() {
+                        se
+                    } else {
+                        (mean + crit * se).min(hi)
+                    },
+                    model: true,
+                }
+            })
+            .collect()
+    }
+
+    /// Under the mixed model: Tukey's HSD with each difference's own Satterthwaite df.
+    fn mixed_tukey(&self, m: &MixedFit, i: usize) -> Vec<TukeyPair> {
+        let k = self.factors[i].1.len();
+        let vectors: Vec<DVector<f64>> = (0..k)
+            .map(|l| DVector::from_vec(self.lsmean_vector(i, l)))
+            .collect();
+        let mut out = Vec::new();
+        for a in 0..k {
+            for b in a + 1..k {
+                let (diff, se, df) = m.contrast(&(&vectors[a] - &vectors[b]), self.block_cols());
+                let df = df.min(1e4);
+                let q_crit = if df.is_finite() {
+                    super::dist::studentized_range_quantile(1.0 - ALPHA, k, df)
+                } else {
+                    f64::NAN
+                };
+                out.push(self.tukey_pair(i, (a, b), diff, se, q_crit, df));
+            }
+        }
+        out
     }
 
     fn strata_tukey(&self, cells: &Cells, i: usize) -> Vec<TukeyPair> {

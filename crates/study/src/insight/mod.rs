@@ -5,6 +5,7 @@ pub mod curves;
 pub mod dist;
 pub mod factors;
 pub mod linear_model;
+pub mod mixed;
 pub mod plan;
 pub mod rounds;
 pub mod sequential;

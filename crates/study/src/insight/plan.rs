@@ -72,20 +72,28 @@ pub fn plan(
     // The model's residual variance is the pooled seed-to-seed variance once seed and every
     // factor are taken out; a difference of two units has twice it. Where every seed trained
     // every cell, each effect has its own seed error instead, and the plan pools the paired
-    // comparisons' own per-seed sds (each rival below uses its own).
+    // comparisons' own per-seed sds (each rival below uses its own); so does a design the
+    // mixed model fits, whose errors differ by kind of effect.
     let (sd_diff, source) = match Fitted::new(record, &layout, metric) {
-        Ok(fit) if !fit.has_strata() && fit.residual_df() > 0 && fit.mse() > 0.0 => (
-            (2.0 * fit.mse()).sqrt(),
-            format!(
-                "√2 × the residual sd of the model ({} df{})",
-                fit.residual_df(),
-                if stats::design(record).blocked {
-                    ", seed-blocked"
-                } else {
-                    ""
-                }
-            ),
-        ),
+        Ok(fit)
+            if !fit.has_strata()
+                && !fit.has_mixed()
+                && fit.residual_df() > 0
+                && fit.mse() > 0.0 =>
+        {
+            (
+                (2.0 * fit.mse()).sqrt(),
+                format!(
+                    "√2 × the residual sd of the model ({} df{})",
+                    fit.residual_df(),
+                    if stats::design(record).blocked {
+                        ", seed-blocked"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        }
         _ => {
             // No model: pool the paired differences' variances of every tested comparison.
             let var: Vec<f64> = comparisons
