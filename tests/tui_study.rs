@@ -1369,3 +1369,40 @@ fn the_pairs_verdict_is_whole_at_80_by_24() {
         "the accuracy sentence too: {s:#?}"
     );
 }
+
+/// A cell that never trained (every seed of one variant failed): the cells are no complete
+/// grid, and the factor view says its ANOVA is the REML mixed model's, with Satterthwaite's
+/// df beside each term's (issue 41, 1).
+#[test]
+fn the_factor_view_names_the_mixed_model_where_the_grid_is_incomplete() {
+    let text = r#"(name: "g", defaults: (seeds: 3, epochs: 2),
+        grid: (arch: ["512-128", "512-256-128"], placement: [Every, First]))"#;
+    let mut app = finished(text, 2, |g, k, _| {
+        0.05 + (g / 2) as f32 * 0.01
+            + (g % 2) as f32 * 0.02
+            + k as f32 * 0.003 * (1 + g) as f32
+            + ((g * 7 + k * 3) % 5) as f32 * 0.001
+    });
+    let run = app.run.as_mut().unwrap();
+    let gone = run.record.units[run.record.units.len() - 1]
+        .spec
+        .variant
+        .clone();
+    for v in run
+        .record
+        .units
+        .iter_mut()
+        .filter(|v| v.spec.variant == gone)
+    {
+        v.status = mnist_lab::runs::UnitStatus::Failed;
+        v.history.clear();
+    }
+    app.update(key('4'));
+    let s = draw(&app, 160, 90);
+    assert!(contains(&s, "REML mixed, Satterthwaite"), "{s:#?}");
+    assert!(!contains(&s, "NaN"), "{s:#?}");
+    assert!(
+        !contains(&s, "  residual"),
+        "no pooled residual row: {s:#?}"
+    );
+}

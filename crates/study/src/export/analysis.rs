@@ -501,9 +501,36 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
             let comps: Vec<String> = a
                 .components
                 .iter()
-                .map(|(n, v)| format!("{n} {v:.3e}"))
+                .map(|(n, v)| {
+                    if *v > 0.0 {
+                        format!("{n} {v:.3e}")
+                    } else {
+                        format!("{n} 0")
+                    }
+                })
                 .collect();
             let _ = writeln!(out, "\nVariance components (REML): {}.", comps.join(", "));
+            let zero: Vec<&str> = a
+                .components
+                .iter()
+                .filter(|(_, v)| *v <= 0.0)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            if !zero.is_empty() {
+                // At zero, a stratum has no spread beyond the residual: its effects are then
+                // judged by the residual, as in the pooled table.
+                let _ = writeln!(
+                    out,
+                    "\n{} estimated at 0 (no seed-to-seed spread beyond the residual): the \
+                     effects of {} are judged by the residual.",
+                    zero.join(", "),
+                    if zero.len() == 1 {
+                        "that kind"
+                    } else {
+                        "those kinds"
+                    }
+                );
+            }
             dropped_md(&mut out, &a);
             if !a.inestimable.is_empty() {
                 let _ = writeln!(

@@ -1007,7 +1007,7 @@ impl Design {
                     if self.replicates == 1 { "" } else { "s" }
                 )
             } else {
-                "not a balanced full factorial (type II sums of squares)".into()
+                "not a balanced full factorial (type II tests)".into()
             });
         }
         if self.blocked {
