@@ -1714,3 +1714,73 @@ fn on_a_complete_grid_the_mixed_model_gives_the_strata_f_and_df() {
         "{x:?}"
     );
 }
+
+/// The mixed model's tests keep their level: simulated under the null (no fixed effect; seed,
+/// seed × arch and seed × rate spread as in YM's fit) on the incomplete design of
+/// `a_design_without_a_complete_grid_gets_the_reml_mixed_model_as_mixedlm`, each term is
+/// called significant at 0.05 in at most 0.05 + 3 Monte Carlo standard errors of the runs
+/// (Satterthwaite's df are an approximation: this is its check).
+#[test]
+fn the_mixed_model_keeps_its_level_under_the_null() {
+    use rand::{rngs::StdRng, SeedableRng};
+    use rand_distr::{Distribution, StandardNormal};
+    let mut r = cells_record(&["128", "256"], &[0.1, 0.3, 0.5], 6, &YM);
+    let mut seeds: Vec<u64> = r.units.iter().map(|v| v.spec.seed).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    r.units.retain(|v| {
+        let (a, b) = (v.spec.arch.name(), v.spec.dropout);
+        !((a == "128" && b == 0.3) || (a == "256" && b == 0.5 && v.spec.seed == seeds[5]))
+    });
+    let sd = [0.01, 0.0066, 0.0037, 0.0014];
+    let mut rng = StdRng::seed_from_u64(41);
+    let runs = 2000;
+    let mut hits = [0usize; 3];
+    let mut fitted = 0;
+    for _ in 0..runs {
+        let mut z =
+            |s: f64| s * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng);
+        let u_s: Vec<f64> = (0..6).map(|_| z(sd[0])).collect();
+        let u_sa: Vec<f64> = (0..12).map(|_| z(sd[1])).collect();
+        let u_sb: Vec<f64> = (0..18).map(|_| z(sd[2])).collect();
+        for v in &mut r.units {
+            let s = seeds.iter().position(|x| *x == v.spec.seed).unwrap();
+            let a = usize::from(v.spec.arch.name() == "256");
+            let b = [0.1f32, 0.3, 0.5]
+                .iter()
+                .position(|x| *x == v.spec.dropout)
+                .unwrap();
+            let y = 0.1 + u_s[s] + u_sa[s * 2 + a] + u_sb[s * 3 + b] + z(sd[3]);
+            v.history[0].test_loss = y as f32;
+        }
+        let Ok(a) = model::anova(&r, Metric::TestLoss) else {
+            continue;
+        };
+        assert!(a.mixed, "{a:?}");
+        fitted += 1;
+        for (k, f) in [
+            vec![Factor::Widths],
+            vec![Factor::Dropout],
+            vec![Factor::Widths, Factor::Dropout],
+        ]
+        .iter()
+        .enumerate()
+        {
+            let row = a.rows.iter().find(|x| &x.factors == f).unwrap();
+            if row.p < 0.05 {
+                hits[k] += 1;
+            }
+        }
+    }
+    assert!(fitted >= runs * 99 / 100, "{fitted} of {runs} fitted");
+    let n = fitted as f64;
+    let limit = 0.05 + 3.0 * (0.05f64 * 0.95 / n).sqrt();
+    let rates: Vec<f64> = hits.iter().map(|h| *h as f64 / n).collect();
+    eprintln!("mixed model under the null: rejection rates {rates:?} over {fitted} runs");
+    for r in &rates {
+        assert!(
+            *r <= limit,
+            "rates {rates:?} over {fitted} runs, limit {limit}"
+        );
+    }
+}
