@@ -248,7 +248,7 @@ pub enum BenchKernel {
 
 /// `--jobs` when not given: on paper-2019 --epochs 3 on a 2-core machine, two units at once
 /// (one thread each) trained 898 units/hour against 721 for one at a time (README).
-pub const DEFAULT_JOBS: u16 = 2;
+pub const DEFAULT_JOBS: u16 = crate::estimate::JOBS as u16;
 
 /// A `--shard K/N`: this process trains units K, K+N, K+2N, ...
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,6 +24,15 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_OUTPUT_CLOSED);
                 }
             }
+            // Any command's output piped into `head`: the reader has what it wanted, so no
+            // message (as `ls | head` prints none), only the status SIGPIPE would give.
+            let closed = e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if closed {
+                return ExitCode::from(EXIT_OUTPUT_CLOSED);
+            }
             headless::say(&format!(
                 "error: {}",
                 mnist_lab::text::escape(&format!("{e:#}"))

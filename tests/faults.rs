@@ -495,6 +495,23 @@ fn a_closed_pipe_ends_the_run_cleanly_with_141() {
     assert!(!r.complete);
 }
 
+/// Any command piped into `head` ends quietly: `list | head -1` printed "error: Broken pipe".
+#[test]
+fn list_piped_into_head_ends_quietly_with_141() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg("\"$0\" list --runs-dir \"$1\" 2>&1 | head -1; exit ${PIPESTATUS[0]}")
+        .arg(env!("CARGO_BIN_EXE_mnist-lab"))
+        .arg(tmp.path().join("runs"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(141), "{}", stdout(&out));
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
+    assert!(!stdout(&out).contains("error"), "{}", stdout(&out));
+}
+
 #[test]
 fn a_full_standard_output_is_named_as_such() {
     let tmp = tempfile::tempdir().unwrap();
