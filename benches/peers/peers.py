@@ -3,6 +3,7 @@ Dense -> ReLU -> BatchNorm -> Dropout(0.5) on every hidden layer, softmax output
 batch 128, shuffled, the test set evaluated after every epoch. Prints one JSON line per net.
 
 usage: peers.py {keras-jax|torch} DATA_DIR EPOCHS [ARCH]   (ARCH e.g. 512-128; default all)
+       peers.py study-keras DATA_DIR EPOCHS RUN_JSON K N      (units K, K+N, ... of a run)
 """
 import gzip
 import json
@@ -119,6 +120,51 @@ def torch_eager(data, epochs):
         report("torch", arch, times, acc, torch.__version__)
 
 
+def study_keras(data, epochs, run_json, k, n):
+    """Study mode: units k, k+n, ... of a mnist-lab run (its run.json gives each unit's net,
+    BN+Dropout placement, dropout rate, optimiser and seed), each trained as Keras would
+    train it, one after another; prints one JSON line per unit and one for the total."""
+    os.environ["KERAS_BACKEND"] = "jax"
+    import keras
+
+    x, y, xt, yt = data
+    with open(run_json) as f:
+        units = json.load(f)["units"]
+    start = time.perf_counter()
+    done = 0
+    for i in range(k, len(units), n):
+        spec = units[i]["spec"]
+        hidden = [int(w) for w in spec["arch"].split("-")]
+        place = spec["placement"]
+        keras.utils.set_random_seed(spec["seed"])
+        layers = [keras.Input((784,))]
+        for j, h in enumerate(hidden):
+            layers.append(keras.layers.Dense(h, activation="relu", kernel_initializer="he_normal"))
+            if place == "Every" or (place == "First" and j == 0) or (place == "Last" and j == len(hidden) - 1):
+                layers += [keras.layers.BatchNormalization(), keras.layers.Dropout(spec["dropout"])]
+        layers.append(keras.layers.Dense(10, activation="softmax"))
+        model = keras.Sequential(layers)
+        opt = spec["optimizer"]
+        if "Adam" in opt:
+            a = opt["Adam"]
+            optimizer = keras.optimizers.Adam(a["lr"], beta_1=a["beta1"], beta_2=a["beta2"], epsilon=a["eps"])
+        elif "Adadelta" in opt:
+            a = opt["Adadelta"]
+            optimizer = keras.optimizers.Adadelta(a["lr"], rho=a["rho"], epsilon=a["eps"])
+        else:
+            raise SystemExit(f"unit {i}: optimiser {opt} not in study mode")
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        t = time.perf_counter()
+        hist = model.fit(x, y, batch_size=spec["batch_size"], epochs=epochs,
+                         validation_data=(xt, yt), verbose=0)
+        print(json.dumps({"peer": "keras-jax", "unit": i, "name": spec["name"], "seed": spec["seed"],
+                          "seconds": time.perf_counter() - t,
+                          "test_acc": float(hist.history["val_accuracy"][-1])}), flush=True)
+        done += 1
+    print(json.dumps({"peer": "keras-jax", "shard": f"{k}/{n}", "units": done,
+                      "seconds": time.perf_counter() - start, "version": keras.__version__}), flush=True)
+
+
 def report(peer, arch, times, acc, version):
     # Median over epochs 2.. (the first pays for compilation and warm-up).
     steady = times[1:] or times
@@ -130,6 +176,10 @@ def report(peer, arch, times, acc, version):
 
 if __name__ == "__main__":
     peer, data_dir, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if peer == "study-keras":
+        # study-keras DATA EPOCHS RUN_JSON K N
+        study_keras(load(data_dir), epochs, sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+        sys.exit(0)
     if len(sys.argv) > 4:
         ARCHS[:] = [[int(w) for w in sys.argv[4].split("-")]]
     data = load(data_dir)
