@@ -1784,3 +1784,30 @@ fn the_mixed_model_keeps_its_level_under_the_null() {
         );
     }
 }
+
+/// Beyond `mixed::MAX_UNITS` the design that calls for the mixed model gets the pooled table,
+/// and summary.md says why (a fit is cubic in the units).
+#[test]
+fn a_design_too_large_for_the_mixed_model_says_so() {
+    let seeds = 130;
+    let y: Vec<f64> = (0..2 * 3 * seeds)
+        .map(|i| 0.1 + 0.001 * ((i * 37) % 11) as f64)
+        .collect();
+    let mut r = cells_record(&["128", "256"], &[0.1, 0.3, 0.5], seeds, &y);
+    for v in &mut r.units {
+        if v.spec.arch.name() == "128" && v.spec.dropout == 0.3 {
+            v.status = UnitStatus::Failed;
+            v.history.clear();
+        }
+    }
+    let a = model::anova(&r, Metric::TestLoss).unwrap();
+    assert!(a.too_many_for_mixed && !a.mixed && !a.strata, "{a:?}");
+    let md = mnist_lab::export::summary_md(&r);
+    assert!(
+        md.contains(&format!(
+            "more than {} analysed units",
+            mnist_lab::insight::mixed::MAX_UNITS
+        )),
+        "{md}"
+    );
+}

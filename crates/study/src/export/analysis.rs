@@ -580,6 +580,16 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
                     a.inestimable.join(", ")
                 );
             }
+            if a.too_many_for_mixed {
+                let _ = writeln!(
+                    out,
+                    "\nA design like this one gets a REML mixed model (each effect against the \
+                     seed-to-seed spread of its own kind), but this run has more than {} \
+                     analysed units, beyond what it fits: the pooled residual judges every \
+                     effect here.",
+                    crate::insight::mixed::MAX_UNITS
+                );
+            }
         }
         Err(e) => {
             let _ = writeln!(out, "\n## ANOVA\n\nNo ANOVA table: {e}.");

@@ -89,6 +89,9 @@ pub struct Anova {
     pub mixed: bool,
     /// The mixed model's variance components by name (the residual last); empty otherwise.
     pub components: Vec<(String, f64)>,
+    /// The design called for the mixed model but has more units than it fits
+    /// (`mixed::MAX_UNITS`): the pooled table stands in.
+    pub too_many_for_mixed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -113,6 +116,14 @@ pub const MAX_COLUMNS: usize = 400;
 /// Tukey's HSD is given for factors with at most this many levels (66 pairs): beyond, the
 /// pairwise table is not one a reader uses, and each pair costs a studentized-range integral.
 pub const MAX_TUKEY_LEVELS: usize = 12;
+
+/// Whether term `u` contains factor term `t` (is a higher-order term over its factors): type
+/// II tests `t` given every term that does not.
+fn contains(u: &Term, t: &Term) -> bool {
+    !t.factors.is_empty()
+        && u.factors.len() > t.factors.len()
+        && t.factors.iter().all(|f| u.factors.contains(f))
+}
 
 #[derive(Debug, Clone)]
 struct Term {
@@ -184,6 +195,8 @@ pub struct Fitted {
     incomplete_seeds: Vec<u64>,
     /// Where seeds are shared but the cells are no complete grid: the REML mixed model.
     mixed: Option<MixedFit>,
+    /// It would have been, but the run has more units than `mixed::MAX_UNITS`.
+    too_many_for_mixed: bool,
 }
 
 /// The REML model of a design that is no complete grid, with what maps the least-squares
@@ -198,16 +211,6 @@ struct MixedFit {
     basis: DMatrix<f64>,
     /// Random terms by name, in the order of `reml.theta` (the residual last).
     names: Vec<String>,
-}
-
-fn hstack(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
-    DMatrix::from_fn(a.nrows(), a.ncols() + b.ncols(), |i, j| {
-        if j < a.ncols() {
-            a[(i, j)]
-        } else {
-            b[(i, j - a.ncols())]
-        }
-    })
 }
 
 /// Fits the mixed model: `rows` are (the design row without block columns, seed, local
@@ -243,7 +246,7 @@ fn fit_mixed(
     let mut names = Vec::new();
     for (name, groups) in candidates {
         let z = mixed::indicator(&groups);
-        let both = hstack(&acc, &z);
+        let both = mixed::hstack(&acc, &z);
         let r = mixed::independent_columns(&both).len();
         if r > rank && r < n {
             acc = both;
@@ -519,6 +522,7 @@ impl Fitted {
         } else {
             None
         };
+        let too_many_for_mixed = blocked && cells.is_none() && obs.len() > mixed::MAX_UNITS;
         let level_names = factors
             .iter()
             .map(|(k, l)| l.iter().map(|&x| layout.levels[*k][x].clone()).collect())
@@ -559,6 +563,7 @@ impl Fitted {
             cells,
             incomplete_seeds,
             mixed,
+            too_many_for_mixed,
         })
     }
 
@@ -567,6 +572,7 @@ impl Fitted {
     pub fn pooled(mut self) -> Fitted {
         self.cells = None;
         self.mixed = None;
+        self.too_many_for_mixed = false;
         self.incomplete_seeds.clear();
         self
     }
@@ -647,11 +653,6 @@ impl Fitted {
             return Err(AnovaError::NoSpread);
         }
         let ms_resid = self.rss / residual_df as f64;
-        let contains = |u: &Term, t: &Term| {
-            !t.factors.is_empty()
-                && u.factors.len() > t.factors.len()
-                && t.factors.iter().all(|f| u.factors.contains(f))
-        };
         let mut rows = Vec::new();
         let mut inestimable = Vec::new();
         // With strata each term has its own error, and a complete grid leaves no term
@@ -728,6 +729,7 @@ impl Fitted {
                         .collect()
                 })
                 .unwrap_or_default(),
+            too_many_for_mixed: self.too_many_for_mixed,
         })
     }
 
@@ -735,9 +737,6 @@ impl Fitted {
     /// (type II, as the pooled table), with Satterthwaite's df. SS and η² have no meaning
     /// there and are NaN.
     fn mixed_rows(&self, m: &MixedFit) -> (Vec<AnovaRow>, Vec<String>) {
-        let contains = |u: &Term, t: &Term| {
-            u.factors.len() > t.factors.len() && t.factors.iter().all(|f| u.factors.contains(f))
-        };
         let mut rows = Vec::new();
         let mut inestimable = Vec::new();
         for t in self.terms.iter().filter(|t| !t.factors.is_empty()) {
@@ -899,31 +898,12 @@ impl Fitted {
             return Some(self.mixed_means(m, i, y_mean));
         }
         let crit = self.t_crit();
-        let (lo, hi) = self.metric.bounds();
         Some(
             (0..self.factors[i].1.len())
                 .map(|l| {
                     let v = DVector::from_vec(self.lsmean_vector(i, l));
                     let (est, se) = self.estimate(&v);
-                    let mean = est + y_mean;
-                    LevelMean {
-                        level: self.level_names[i][l].clone(),
-                        n: self.counts[i][l],
-                        mean,
-                        se,
-                        // NaN (not estimable) stays NaN rather than becoming a bound.
-                        ci_low: if se.is_nan() {
-                            se
-                        } else {
-                            (mean - crit * se).max(lo)
-                        },
-                        ci_high: if se.is_nan() {
-                            se
-                        } else {
-                            (mean + crit * se).min(hi)
-                        },
-                        model: true,
-                    }
+                    self.level_mean(i, l, est + y_mean, se, crit)
                 })
                 .collect(),
         )
@@ -1018,33 +998,38 @@ impl Fitted {
     /// Under the mixed model: each level's GLS least-squares mean with a t-interval on
     /// Satterthwaite's df.
     fn mixed_means(&self, m: &MixedFit, i: usize, y_mean: f64) -> Vec<LevelMean> {
-        let (lo, hi) = self.metric.bounds();
         (0..self.factors[i].1.len())
             .map(|l| {
                 let v = DVector::from_vec(self.lsmean_vector(i, l));
                 let (est, se, df) = m.contrast(&v, self.block_cols());
-                let mean = est + y_mean;
                 let crit = StudentsT::new(0.0, 1.0, df.min(1e6))
                     .map_or(f64::NAN, |t| t.inverse_cdf(1.0 - ALPHA / 2.0));
-                LevelMean {
-                    level: self.level_names[i][l].clone(),
-                    n: self.counts[i][l],
-                    mean,
-                    se,
-                    ci_low: if se.is_nan() {
-                        se
-                    } else {
-                        (mean - crit * se).max(lo)
-                    },
-                    ci_high: if se.is_nan() {
-                        se
-                    } else {
-                        (mean + crit * se).min(hi)
-                    },
-                    model: true,
-                }
+                self.level_mean(i, l, est + y_mean, se, crit)
             })
             .collect()
+    }
+
+    /// Level `l` of factor `i` as a model's LS-mean: `mean ± crit·se`, cut at the metric's
+    /// bounds; NaN (not estimable) stays NaN rather than becoming a bound.
+    fn level_mean(&self, i: usize, l: usize, mean: f64, se: f64, crit: f64) -> LevelMean {
+        let (lo, hi) = self.metric.bounds();
+        LevelMean {
+            level: self.level_names[i][l].clone(),
+            n: self.counts[i][l],
+            mean,
+            se,
+            ci_low: if se.is_nan() {
+                se
+            } else {
+                (mean - crit * se).max(lo)
+            },
+            ci_high: if se.is_nan() {
+                se
+            } else {
+                (mean + crit * se).min(hi)
+            },
+            model: true,
+        }
     }
 
     /// Under the mixed model: Tukey's HSD with each difference's own Satterthwaite df.
