@@ -13,9 +13,14 @@
 use nalgebra::{Cholesky, DMatrix, DVector, SymmetricEigen};
 
 /// Largest number of units fitted: each scoring step factors and inverts an n × n covariance
-/// (cubic in n: 0.04 s a step at 300 units, 0.37 s at 600, 2.1 s at 1,200 on the 2-core AMD
-/// EPYC), and an export fits the model several times. Beyond it, the pooled table, said so.
-pub const MAX_UNITS: usize = 600;
+/// (cubic in n: about 0.015 s a step at 300 units and 0.1 s at 600 on the 2-core AMD EPYC; a
+/// fit takes 2 to 20 steps), an export fits the model several times, and the factor view
+/// refits it on the UI thread each epoch while it is shown. Beyond it, the pooled table, said
+/// so.
+pub const MAX_UNITS: usize = 300;
+
+/// Scoring steps at most (converged fits here took 2 to 19).
+const MAX_STEPS: usize = 50;
 
 /// A fitted REML model.
 #[derive(Debug, Clone)]
@@ -202,7 +207,7 @@ impl Reml {
         let mut free = vec![true; k];
         let mut st = state(&x, &y, &zs, &theta)?;
         let mut iterations = 0;
-        for _ in 0..200 {
+        for _ in 0..MAX_STEPS {
             iterations += 1;
             let (score, info) = score_info(&st, &y, &zs);
             // Components held at 0 are released when the likelihood would rise off the bound.
