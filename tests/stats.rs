@@ -1811,3 +1811,43 @@ fn a_design_too_large_for_the_mixed_model_says_so() {
         "{md}"
     );
 }
+
+/// The README's own run: the mixed model's variance components of paper-2019-seeds (its
+/// committed units.csv) are statsmodels' `MixedLM`'s (tests/reference/paper_mixed.py, the
+/// Nelder–Mead fit, which reaches the highest REML likelihood), seed × depth at 0 in both.
+#[test]
+fn the_paper_runs_variance_components_are_mixedlms() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let csv = std::fs::read_to_string(root.join("results/paper-2019-seeds/units.csv")).unwrap();
+    let p = preset::load("paper-2019-seeds").unwrap();
+    let mut r = RunRecord::new(&p, Environment::detect("t"));
+    let mut found = 0;
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let v = r.units.iter_mut().find(|v| v.spec.name == f[0]).unwrap();
+        v.status = UnitStatus::Finished;
+        let loss: f32 = f[6].parse().unwrap();
+        v.history.push(EpochMetrics {
+            epoch: 1,
+            test_loss: loss,
+            test_acc: f[7].parse().unwrap(),
+            ..Default::default()
+        });
+        found += 1;
+    }
+    assert_eq!(found, 75);
+    let a = model::anova(&r, Metric::TestLoss).unwrap();
+    assert!(a.mixed, "{a:?}");
+    let want = [
+        ("seed", 2.7418637439489313e-06),
+        ("seed × depth", 0.0),
+        ("seed × BN+Dropout", 4.78701008401804e-06),
+        ("seed × optimizer", 1.365570698362931e-06),
+        ("residual", 3.0459972551339203e-05),
+    ];
+    assert_eq!(a.components.len(), want.len(), "{a:?}");
+    for ((name, got), (wname, w)) in a.components.iter().zip(want) {
+        assert_eq!(name, wname);
+        assert!((got - w).abs() <= 5e-4 * w + 1e-12, "{name}: {got} vs {w}");
+    }
+}
