@@ -1322,6 +1322,29 @@ fn the_factor_views_anova_scrolls_into_view_at_80_by_24() {
         app.selected, selected,
         "PgDn scrolled the panel, not the selection"
     );
+    // Far past the end, the panel stays full (its last page, not one row and blanks), and
+    // PgUp brings it back within two presses (20 PgDn used to need 20 PgUp). The panel's
+    // height is known only when drawn, so the key clamps to its last line.
+    for _ in 0..20 {
+        app.update(Msg::Key(KeyEvent::from(KeyCode::PageDown)));
+    }
+    let bottom = draw(&app, 80, 24);
+    let blank = |s: &[String]| {
+        s.iter()
+            .filter(|l| l.trim_matches(['│', ' ']).is_empty())
+            .count()
+    };
+    assert!(
+        blank(&bottom) <= blank(&s),
+        "the last page is full: {bottom:#?}"
+    );
+    app.update(Msg::Key(KeyEvent::from(KeyCode::PageUp)));
+    app.update(Msg::Key(KeyEvent::from(KeyCode::PageUp)));
+    let up = draw(&app, 80, 24);
+    assert_ne!(
+        bottom, up,
+        "two PgUp after overshooting move the panel: {up:#?}"
+    );
 }
 
 /// A failed unit in a complete grid: the factor view's ANOVA keeps each term's own error and
@@ -1405,4 +1428,7 @@ fn the_factor_view_names_the_mixed_model_where_the_grid_is_incomplete() {
         !contains(&s, "  residual"),
         "no pooled residual row: {s:#?}"
     );
+    // Its variance components, each named, the residual's among them.
+    assert!(contains(&s, "σ² seed"), "{s:#?}");
+    assert!(contains(&s, "σ² residual"), "{s:#?}");
 }

@@ -70,7 +70,14 @@ impl FactorsView {
         let next = |i: usize| if n == 0 { 0 } else { (i + 1) % n };
         match action {
             // The effects and ANOVA panel scrolls where it has more rows than room.
-            Action::PageDown => self.scroll += 5,
+            // Never past the panel's last line: PgUp then moves back at once.
+            Action::PageDown => {
+                let lines = self
+                    .analysis
+                    .as_ref()
+                    .map_or(0, |a| effect_lines(a, self.metric).len());
+                self.scroll = (self.scroll + 5).min(lines.saturating_sub(1));
+            }
             Action::PageUp => self.scroll = self.scroll.saturating_sub(5),
             Action::Less => self.row = next(self.row),
             Action::More => self.col = next(self.col),
@@ -330,6 +337,14 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
                     Span::raw(format!("{:>21}", a.residual_df)),
                 ]));
             }
+            // The mixed model's variance components: which kinds of seed-to-seed spread it
+            // found (a 0 pools that kind into the residual).
+            for (name, v) in &a.components {
+                rows.push(Row::new(vec![
+                    Span::styled(format!("  σ² {name}"), theme.dim()),
+                    Span::styled(format!("{:>21}", component_text(*v)), theme.dim()),
+                ]));
+            }
         }
         Err(e) => {
             // Wrapped, as the notes above are: the reason is a sentence.
@@ -529,9 +544,11 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
         ),
         _ => fit::title(&["main effects (need finished variants)"], room),
     };
-    // Scrolled: the first rows left out (at most all but the last); the title says where.
+    // Scrolled: the first rows left out, at most as many as leave the panel full; the title
+    // says where.
     let total = rows.len();
-    let first = view.scroll.min(total.saturating_sub(1));
+    let visible = (effects_area.height.saturating_sub(2) as usize).max(1);
+    let first = view.scroll.min(total.saturating_sub(visible));
     let title = if below > 0 || first > 0 {
         let hint = format!("from row {} of {total} · PgUp/PgDn scroll", first + 1);
         fit::title(&[&hint, title.trim()], room)
@@ -604,6 +621,17 @@ pub fn effect_lines(analysis: &Analysis, metric: Metric) -> Vec<String> {
             }
             if !a.strata && !a.mixed {
                 out.push(format!("  residual · {}", a.residual_df));
+            }
+            if !a.components.is_empty() {
+                let comps: Vec<String> = a
+                    .components
+                    .iter()
+                    .map(|(n, v)| format!("{n} {}", component_text(*v)))
+                    .collect();
+                out.push(format!(
+                    "  variance components (REML): {}",
+                    comps.join(", ")
+                ));
             }
         }
         Err(e) => out.push(format!("ANOVA: none: {e}")),
@@ -688,6 +716,15 @@ fn df_text(
         format!("{}/{:.1}", r.df, r.den_df)
     } else {
         r.df.to_string()
+    }
+}
+
+/// A variance component as the table shows it: "2.74e-6", or "0" at the bound.
+fn component_text(v: f64) -> String {
+    if v > 0.0 {
+        format!("{v:.2e}")
+    } else {
+        "0".into()
     }
 }
 
