@@ -51,12 +51,22 @@ pub const JOBS: usize = 2;
 pub const MNIST_DENSITY: (f64, f64) = (0.1912, 0.1928);
 
 /// What one epoch of a network does: images, and FLOPs of the first layer (sparse) and of
-/// the rest.
+/// the rest; `flops` is the dense-equivalent count the measured rates are in.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Work {
     pub images: f64,
     pub first: f64,
     pub rest: f64,
+    pub flops: f64,
+}
+
+impl std::ops::AddAssign for Work {
+    fn add_assign(&mut self, w: Work) {
+        self.images += w.images;
+        self.first += w.first;
+        self.rest += w.rest;
+        self.flops += w.flops;
+    }
 }
 
 impl Work {
@@ -77,6 +87,7 @@ impl Work {
             images: (train + test) as f64,
             first: 4.0 * first * train as f64 * density.0 + 2.0 * first * test as f64 * density.1,
             rest: total - dense_first,
+            flops: total,
         }
     }
 }
@@ -188,11 +199,9 @@ impl Default for Rate {
     }
 }
 
-/// What one network's measured epochs add up to: FLOPs (dense-equivalent), work,
-/// machine-seconds, epochs.
+/// What one network's measured epochs add up to: work, machine-seconds, epochs.
 #[derive(Debug, Clone, Copy, Default)]
 struct Timed {
-    flops: f64,
     work: Work,
     seconds: f64,
     epochs: usize,
@@ -213,7 +222,6 @@ impl Rate {
             let cores = r.environment.threads.max(1) as f64;
             for u in &r.units {
                 let (train, test) = u.spec.images(sizes.train, sizes.test);
-                let per_epoch = u.spec.arch.epoch_flops(sizes.io, train, test);
                 let work = Work::of(&u.spec.arch, sizes.io, train, test, sizes.density);
                 let t = per.entry(u.spec.arch.to_string()).or_default();
                 for m in &u.history {
@@ -226,32 +234,26 @@ impl Rate {
                     if !(m.seconds.is_finite() && m.seconds > 0.0) {
                         continue;
                     }
-                    t.flops += per_epoch;
-                    t.work.images += work.images;
-                    t.work.first += work.first;
-                    t.work.rest += work.rest;
+                    t.work += work;
                     t.seconds += m.seconds as f64 * (threads as f64 / cores).min(1.0);
                     t.epochs += 1;
                 }
             }
         }
         per.retain(|_, t| t.epochs > 0 && t.seconds > 0.0);
-        let total = per.values().fold(Timed::default(), |a, t| Timed {
-            flops: a.flops + t.flops,
-            work: Work::default(),
-            seconds: a.seconds + t.seconds,
-            epochs: a.epochs + t.epochs,
+        let (flops, seconds, epochs) = per.values().fold((0.0, 0.0, 0), |a, t| {
+            (a.0 + t.work.flops, a.1 + t.seconds, a.2 + t.epochs)
         });
-        if total.epochs == 0 {
+        if epochs == 0 {
             return Rate::default();
         }
         Rate {
-            flops: total.flops / total.seconds,
-            epochs: total.epochs,
+            flops: flops / seconds,
+            epochs,
             model: fit(per.values().copied()),
             by_arch: per
                 .into_iter()
-                .map(|(a, t)| (a, t.flops / t.seconds))
+                .map(|(a, t)| (a, t.work.flops / t.seconds))
                 .collect(),
         }
     }
@@ -264,11 +266,11 @@ impl Rate {
             .map_or(self.flops, |(_, f)| *f)
     }
 
-    /// Machine-seconds of one epoch of `arch` (its label) doing `flops` (dense-equivalent)
-    /// as `work`: at its own measured rate, else by the model.
-    pub fn epoch_seconds(&self, arch: &str, flops: f64, work: &Work) -> f64 {
+    /// Machine-seconds of one epoch of `arch` (its label) doing `work`: at its own measured
+    /// rate, else by the model.
+    pub fn epoch_seconds(&self, arch: &str, work: &Work) -> f64 {
         if let Some((_, f)) = self.by_arch.iter().find(|(a, _)| a == arch) {
-            return flops / f;
+            return work.flops / f;
         }
         self.model.seconds(work)
     }
@@ -281,9 +283,8 @@ impl Rate {
         let mut lanes = [0.0f64; JOBS];
         for v in &p.units {
             let (train, test) = v.images(sizes.train, sizes.test);
-            let flops = v.arch.epoch_flops(sizes.io, train, test);
             let work = Work::of(&v.arch, sizes.io, train, test, sizes.density);
-            let machine = v.epochs as f64 * self.epoch_seconds(&v.arch.to_string(), flops, &work);
+            let machine = v.epochs as f64 * self.epoch_seconds(&v.arch.to_string(), &work);
             if let Some(free) = lanes.iter_mut().min_by(|a, b| a.total_cmp(b)) {
                 *free += machine * JOBS as f64;
             }
@@ -344,6 +345,7 @@ fn fit(timed: impl Iterator<Item = Timed>) -> TimeModel {
             images: x[0],
             first: x[1],
             rest: x[2],
+            flops: 0.0,
         }) / y;
         (a + p, b + p * p)
     });
@@ -400,11 +402,11 @@ mod tests {
 
     fn timed(images: f64, first: f64, rest: f64, seconds: f64) -> Timed {
         Timed {
-            flops: first + rest,
             work: Work {
                 images,
                 first,
                 rest,
+                flops: first + rest,
             },
             seconds,
             epochs: 1,
@@ -430,6 +432,7 @@ mod tests {
                 images: i,
                 first: f,
                 rest: r,
+                flops: f + r,
             };
             timed(i, f, r, m.seconds(&w))
         }));
@@ -452,6 +455,7 @@ mod tests {
                 images: i,
                 first: f,
                 rest: r,
+                flops: f + r,
             };
             timed(i, f, r, 1.5 * PRIOR.seconds(&w))
         }));

@@ -106,12 +106,14 @@ impl FactorsView {
             return;
         }
         let record = &run.record;
+        // One fit gives both (the mixed model is fitted once per refresh, not twice).
+        let (effects, anova) = crate::insight::linear_model::effects_and_anova(record, self.metric);
         self.analysis = Some(Analysis {
             key,
             design: crate::insight::stats::design(record),
             ranking: factors::ranking(record, self.metric),
-            effects: crate::insight::linear_model::main_effects(record, self.metric),
-            anova: crate::insight::linear_model::anova(record, self.metric),
+            effects,
+            anova,
         });
     }
 

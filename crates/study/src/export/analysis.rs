@@ -251,8 +251,8 @@ fn anova_kind(a: &model::Anova) -> &'static str {
 }
 
 /// Each factor's levels as least-squares means of the model (every other factor and every
-/// seed weighted equally) with 95% CIs from its pooled residual error, and the factor's row
-/// of the type II ANOVA of test loss.
+/// seed weighted equally) with 95% CIs from its error (the strata, the mixed model or the
+/// pooled residual), and the factor's row of the ANOVA of test loss.
 pub fn effects_csv(record: &RunRecord) -> String {
     /// One level of one factor, with everything its row shows.
     struct Level<'a> {
@@ -264,8 +264,8 @@ pub fn effects_csv(record: &RunRecord) -> String {
     }
     type L<'x> = Level<'x>;
     let design = stats::design(record);
-    let fit = model::anova(record, Metric::TestLoss).ok();
-    let loss = model::main_effects(record, Metric::TestLoss);
+    let (loss, fit) = model::effects_and_anova(record, Metric::TestLoss);
+    let fit = fit.ok();
     let accs = model::main_effects(record, Metric::TestAcc);
     let confounded: Vec<(crate::insight::factors::Factor, String)> = loss
         .iter()
@@ -532,13 +532,7 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
                 );
             }
             dropped_md(&mut out, &a);
-            if !a.inestimable.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "\nNo degrees of freedom left for {}: confounded with the terms above.",
-                    a.inestimable.join(", ")
-                );
-            }
+            inestimable_md(&mut out, &a);
         }
         Ok(a) => {
             let _ = write!(
@@ -573,13 +567,7 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
                 a.residual_df, a.residual_ss
             );
             dropped_md(&mut out, &a);
-            if !a.inestimable.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "\nNo degrees of freedom left for {}: confounded with the terms above.",
-                    a.inestimable.join(", ")
-                );
-            }
+            inestimable_md(&mut out, &a);
             if a.too_many_for_mixed {
                 let _ = writeln!(
                     out,
@@ -600,12 +588,12 @@ pub fn stats_md(record: &RunRecord, comparisons: &[Comparison]) -> String {
 
 /// Markdown: each factor's least-squares means with 95% CIs, and Tukey's HSD between levels.
 pub fn effects_md(record: &RunRecord) -> String {
-    let loss = model::main_effects(record, Metric::TestLoss);
+    let (loss, anova) = model::effects_and_anova(record, Metric::TestLoss);
     if loss.is_empty() {
         return String::new();
     }
     let acc = model::main_effects(record, Metric::TestAcc);
-    let kind = model::anova(record, Metric::TestLoss).map_or("II", |a| anova_kind(&a));
+    let kind = anova.map_or("II", |a| anova_kind(&a));
     let mut out = format!(
         "\n## Factors\n\nEach factor's levels as least-squares means of the model (every \
          other factor's levels and every seed weighted equally), with 95% CIs {}. Where no \
@@ -721,7 +709,18 @@ fn design_paragraph(blocked: bool, kind: &str) -> String {
     p
 }
 
-/// The terms left out of the fit, or without degrees of freedom, in words.
+/// The terms the model has no degrees of freedom for, in words.
+fn inestimable_md(out: &mut String, a: &model::Anova) {
+    if !a.inestimable.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNo degrees of freedom left for {}: confounded with the terms above.",
+            a.inestimable.join(", ")
+        );
+    }
+}
+
+/// The terms left out of the fit, in words.
 fn dropped_md(out: &mut String, a: &model::Anova) {
     if !a.dropped.is_empty() {
         let _ = writeln!(

@@ -943,19 +943,43 @@ impl Fitted {
         if df < 1.0 || k > MAX_TUKEY_LEVELS {
             return None;
         }
-        let q_crit = super::dist::studentized_range_quantile(1.0 - ALPHA, k, df);
+        Some(self.model_tukey(i, |l| {
+            let (diff, se) = self.estimate(l);
+            (diff, se, df)
+        }))
+    }
+
+    /// Tukey's HSD between the LS-means of factor `i`'s levels, each difference's estimate,
+    /// standard error and df from `contrast` (the pooled model's, or the mixed model's with
+    /// each difference's own Satterthwaite df).
+    fn model_tukey(
+        &self,
+        i: usize,
+        contrast: impl Fn(&DVector<f64>) -> (f64, f64, f64),
+    ) -> Vec<TukeyPair> {
+        let k = self.factors[i].1.len();
         let vectors: Vec<DVector<f64>> = (0..k)
             .map(|l| DVector::from_vec(self.lsmean_vector(i, l)))
             .collect();
+        // The studentized range quantile is an integral: computed once per distinct df.
+        let mut crit: Option<(f64, f64)> = None;
         let mut out = Vec::new();
         for a in 0..k {
             for b in a + 1..k {
-                let l = &vectors[a] - &vectors[b];
-                let (diff, se) = self.estimate(&l);
+                let (diff, se, df) = contrast(&(&vectors[a] - &vectors[b]));
+                let q_crit = match crit {
+                    Some((d, q)) if d == df => q,
+                    _ if !df.is_finite() => f64::NAN,
+                    _ => {
+                        let q = super::dist::studentized_range_quantile(1.0 - ALPHA, k, df);
+                        crit = Some((df, q));
+                        q
+                    }
+                };
                 out.push(self.tukey_pair(i, (a, b), diff, se, q_crit, df));
             }
         }
-        Some(out)
+        out
     }
 }
 
@@ -1034,24 +1058,10 @@ impl Fitted {
 
     /// Under the mixed model: Tukey's HSD with each difference's own Satterthwaite df.
     fn mixed_tukey(&self, m: &MixedFit, i: usize) -> Vec<TukeyPair> {
-        let k = self.factors[i].1.len();
-        let vectors: Vec<DVector<f64>> = (0..k)
-            .map(|l| DVector::from_vec(self.lsmean_vector(i, l)))
-            .collect();
-        let mut out = Vec::new();
-        for a in 0..k {
-            for b in a + 1..k {
-                let (diff, se, df) = m.contrast(&(&vectors[a] - &vectors[b]), self.block_cols());
-                let df = df.min(1e4);
-                let q_crit = if df.is_finite() {
-                    super::dist::studentized_range_quantile(1.0 - ALPHA, k, df)
-                } else {
-                    f64::NAN
-                };
-                out.push(self.tukey_pair(i, (a, b), diff, se, q_crit, df));
-            }
-        }
-        out
+        self.model_tukey(i, |l| {
+            let (diff, se, df) = m.contrast(l, self.block_cols());
+            (diff, se, df.min(1e4))
+        })
     }
 
     fn strata_tukey(&self, cells: &Cells, i: usize) -> Vec<TukeyPair> {
@@ -1105,19 +1115,41 @@ pub fn anova_pooled(record: &RunRecord, metric: Metric) -> Result<Anova, AnovaEr
 /// `model: false`. Factors in the layout's order.
 pub fn main_effects(record: &RunRecord, metric: Metric) -> Vec<(Factor, Vec<LevelMean>)> {
     let layout = Layout::new(record);
-    if let Some(fit) = Fitted::new(record, &layout, metric)
-        .ok()
-        .filter(|f| f.residual_df() > 0 || f.has_strata())
-    {
-        let mean = analysed_mean(record, &layout, metric);
+    let fit = Fitted::new(record, &layout, metric);
+    effects_of(record, &layout, metric, fit.as_ref().ok())
+}
+
+/// A factor with its levels' means.
+pub type FactorMeans = (Factor, Vec<LevelMean>);
+
+/// The main effects and the ANOVA of `metric` from one fit (a view that shows both fits the
+/// model, the mixed one included, once).
+pub fn effects_and_anova(
+    record: &RunRecord,
+    metric: Metric,
+) -> (Vec<FactorMeans>, Result<Anova, AnovaError>) {
+    let layout = Layout::new(record);
+    let fit = Fitted::new(record, &layout, metric);
+    let effects = effects_of(record, &layout, metric, fit.as_ref().ok());
+    (effects, fit.and_then(|f| f.anova()))
+}
+
+/// `main_effects` given the run's fit (None: it could not be fitted).
+fn effects_of(
+    record: &RunRecord,
+    layout: &Layout,
+    metric: Metric,
+    fit: Option<&Fitted>,
+) -> Vec<(Factor, Vec<LevelMean>)> {
+    if let Some(fit) = fit.filter(|f| f.residual_df() > 0 || f.has_strata()) {
+        let mean = analysed_mean(record, layout, metric);
         return fit
             .names
-            .clone()
-            .into_iter()
-            .filter_map(|f| fit.ls_means(f, mean).map(|m| (f, m)))
+            .iter()
+            .filter_map(|&f| fit.ls_means(f, mean).map(|m| (f, m)))
             .collect();
     }
-    let obs = stats::observations(record, &layout, metric);
+    let obs = stats::observations(record, layout, metric);
     (0..layout.factors.len())
         .filter_map(|k| {
             let mut by_level: Vec<Vec<f64>> = vec![Vec::new(); layout.levels[k].len()];
