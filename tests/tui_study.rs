@@ -1431,4 +1431,18 @@ fn the_factor_view_names_the_mixed_model_where_the_grid_is_incomplete() {
     // Its variance components, each named, the residual's among them.
     assert!(contains(&s, "σ² seed"), "{s:#?}");
     assert!(contains(&s, "σ² residual"), "{s:#?}");
+    // E's figure notes: the same table, no empty partial-η² field at each line's end.
+    let run = app.run.as_ref().unwrap();
+    let analysis = app.factors.analysis(run).unwrap();
+    let lines = mnist_lab::tui::views::factors::effect_lines(analysis, app.factors.metric);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("variance components (REML)")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().all(|l| !l.trim_end().ends_with('·')),
+        "{lines:#?}"
+    );
 }

@@ -612,13 +612,19 @@ pub fn effect_lines(analysis: &Analysis, metric: Metric) -> Vec<String> {
             });
             out.extend(incomplete_note(a));
             for r in &a.rows {
+                // The mixed model has no partial η²: no empty field at the line's end.
+                let eta = eta_text(r);
                 out.push(format!(
-                    "  {} · {} · {} · {} · {}",
+                    "  {} · {} · {} · {}{}",
                     r.term,
                     df_text(a, r),
                     r.f_text(),
                     r.p_text().trim_start_matches("p "),
-                    eta_text(r)
+                    if eta.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" · {eta}")
+                    }
                 ));
             }
             if !a.strata && !a.mixed {
