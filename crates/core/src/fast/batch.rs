@@ -7,6 +7,22 @@ use super::sparse::{SparseBatch, DENSE_ABOVE};
 /// Images fetched ahead of the one being read.
 const PREFETCH_AHEAD: usize = 4;
 
+/// `images`, each yielded once the one `PREFETCH_AHEAD` further on has been asked into the
+/// cache: a batch's images lie at random places in the data set, and each is a cache miss.
+fn prefetched<'a>(
+    images: impl Iterator<Item = &'a [u8]> + Clone,
+) -> impl Iterator<Item = &'a [u8]> + Clone {
+    let mut ahead = images.clone();
+    for img in ahead.by_ref().take(PREFETCH_AHEAD) {
+        prefetch(img);
+    }
+    images.inspect(move |_| {
+        if let Some(img) = ahead.next() {
+            prefetch(img);
+        }
+    })
+}
+
 /// Asks the CPU to bring `bytes` into its caches (a hint: nothing is read or can fault).
 fn prefetch(bytes: &[u8]) {
     #[cfg(target_arch = "x86_64")]
@@ -47,25 +63,13 @@ impl Batch {
     where
         I: Iterator<Item = &'a [u8]> + Clone,
     {
-        // A batch's images lie at random places in the data set: each is a cache miss, so
-        // the next ones are fetched while this one is read.
-        let ahead = images.clone().skip(PREFETCH_AHEAD);
-        let mut ahead = ahead.chain(std::iter::repeat(&[][..]));
+        let images = prefetched(images);
         self.is_sparse = match mode {
             InputMode::Dense => false,
-            InputMode::Sparse => {
-                for img in images.clone().take(PREFETCH_AHEAD) {
-                    prefetch(img);
-                }
-                true
-            }
+            InputMode::Sparse => true,
             InputMode::Auto => {
                 let (mut nnz, mut total) = (0usize, 0usize);
-                for img in images.clone().take(PREFETCH_AHEAD) {
-                    prefetch(img);
-                }
                 for img in images.clone() {
-                    prefetch(ahead.next().unwrap_or(&[]));
                     nnz += img.iter().filter(|&&p| p != 0).count();
                     total += img.len();
                 }
