@@ -3,18 +3,11 @@
 //! microseconds and GFLOP/s, fastest of 200 calls. `cargo bench --bench shapes`.
 
 use mnist_lab::fast::kernels;
-use std::time::Instant;
 
-/// The fastest of 200 calls: on a shared machine the others include time taken away from us.
-fn time(mut f: impl FnMut()) -> f64 {
-    f();
-    (0..200)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min)
+mod common;
+
+fn time(f: impl FnMut()) -> f64 {
+    common::fastest_of(200, f)
 }
 
 fn main() {

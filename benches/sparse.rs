@@ -3,8 +3,6 @@
 //! alternating pairs, and prints the crossover; then the same on real MNIST batches when the
 //! data is here. `cargo bench --bench sparse`.
 
-use std::time::Instant;
-
 use mnist_lab::fast::kernels;
 use mnist_lab::fast::sparse::SparseBatch;
 use rand::{Rng, SeedableRng};
@@ -13,16 +11,10 @@ const N: usize = 128;
 const IN: usize = 784;
 const OUT: usize = 512;
 
-/// The fastest of 40 calls: on a shared machine the others include time taken away from us.
-fn time(mut f: impl FnMut()) -> f64 {
-    f();
-    (0..40)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min)
+mod common;
+
+fn time(f: impl FnMut()) -> f64 {
+    common::fastest_of(40, f)
 }
 
 /// The layer's weights and the buffers both paths write.
