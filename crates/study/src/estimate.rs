@@ -400,14 +400,18 @@ fn fit(timed: impl Iterator<Item = Timed>) -> TimeModel {
 mod tests {
     use super::*;
 
+    fn work(images: f64, first: f64, rest: f64) -> Work {
+        Work {
+            images,
+            first,
+            rest,
+            flops: first + rest,
+        }
+    }
+
     fn timed(images: f64, first: f64, rest: f64, seconds: f64) -> Timed {
         Timed {
-            work: Work {
-                images,
-                first,
-                rest,
-                flops: first + rest,
-            },
+            work: work(images, first, rest),
             seconds,
             epochs: 1,
         }
@@ -427,15 +431,9 @@ mod tests {
             (30_000.0, 1e10, 4e11),
             (70_000.0, 8e10, 2e10),
         ];
-        let got = fit(nets.iter().map(|&(i, f, r)| {
-            let w = Work {
-                images: i,
-                first: f,
-                rest: r,
-                flops: f + r,
-            };
-            timed(i, f, r, m.seconds(&w))
-        }));
+        let got = fit(nets
+            .iter()
+            .map(|&(i, f, r)| timed(i, f, r, m.seconds(&work(i, f, r)))));
         assert!(got.fitted, "{got:?}");
         for (a, b) in [
             (got.per_image, m.per_image),
@@ -450,15 +448,9 @@ mod tests {
     fn fewer_shapes_scale_the_prior() {
         // Two networks, both timed at 1.5 × the prior: the prior, 1.5 × slower.
         let nets = [(28_000.0, 4e9, 6e9), (28_000.0, 8e9, 3e9)];
-        let got = fit(nets.iter().map(|&(i, f, r)| {
-            let w = Work {
-                images: i,
-                first: f,
-                rest: r,
-                flops: f + r,
-            };
-            timed(i, f, r, 1.5 * PRIOR.seconds(&w))
-        }));
+        let got = fit(nets
+            .iter()
+            .map(|&(i, f, r)| timed(i, f, r, 1.5 * PRIOR.seconds(&work(i, f, r)))));
         assert!(!got.fitted);
         assert!(
             (got.per_rest / PRIOR.per_rest - 1.5).abs() < 1e-9,
