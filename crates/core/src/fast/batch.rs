@@ -63,19 +63,33 @@ impl Batch {
     where
         I: Iterator<Item = &'a [u8]> + Clone,
     {
-        let images = prefetched(images);
         self.is_sparse = match mode {
             InputMode::Dense => false,
             InputMode::Sparse => true,
             InputMode::Auto => {
                 let (mut nnz, mut total) = (0usize, 0usize);
-                for img in images.clone() {
+                for img in prefetched(images.clone()) {
                     nnz += img.iter().filter(|&&p| p != 0).count();
                     total += img.len();
                 }
                 (nnz as f64) <= DENSE_ABOVE * total as f64
             }
         };
+        // The count above brought the images into the cache; otherwise this is the first read.
+        if mode == InputMode::Auto {
+            self.fill(images, cols, for_training);
+        } else {
+            self.fill(prefetched(images), cols, for_training);
+        }
+    }
+
+    /// Packs (sparse) or scales (dense) the images, as `is_sparse` says.
+    fn fill<'a>(
+        &mut self,
+        images: impl Iterator<Item = &'a [u8]>,
+        cols: usize,
+        for_training: bool,
+    ) {
         if self.is_sparse {
             self.sparse.pack_u8(images, cols, for_training);
         } else {
@@ -103,6 +117,16 @@ impl Batch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefetched_images_come_in_order_each_once() {
+        let imgs: Vec<Vec<u8>> = (0..7u8).map(|i| vec![i; 100]).collect();
+        for n in [0, 1, PREFETCH_AHEAD, 7] {
+            let got: Vec<&[u8]> = prefetched(imgs[..n].iter().map(Vec::as_slice)).collect();
+            let want: Vec<&[u8]> = imgs[..n].iter().map(Vec::as_slice).collect();
+            assert_eq!(got, want, "{n} images");
+        }
+    }
 
     #[test]
     fn auto_picks_sparse_for_sparse_images_and_dense_for_dense_ones() {
