@@ -163,6 +163,31 @@ fn is_bar(s: &[String], x: usize, y: usize) -> bool {
     s[y].chars().nth(x).is_some_and(|c| BARS.contains(c))
 }
 
+/// The title names the bars' scale only where a cell has room to draw them: at 80×24 a
+/// grid of three seeds per cell gives each unit one line and no bar.
+#[test]
+fn the_factor_title_names_bars_only_where_they_are_drawn() {
+    let text = r#"(name: "g", defaults: (epochs: 4, seeds: 3),
+        grid: (arch: ["256", "512-128", "512-256-128"], placement: [Every, None, First]))"#;
+    let mut app = finished(text, 4, |_, _, e| 0.1 * (5 - e) as f32);
+    app.update(key('4'));
+    let small = draw(&app, 80, 24);
+    assert!(
+        !(0..small.len()).any(|y| (0..80).any(|x| is_bar(&small, x, y))),
+        "no bars at 80x24: {small:#?}"
+    );
+    assert!(!contains(&small, "bars:"), "{small:#?}");
+    let large = draw(&app, 160, 50);
+    assert!(
+        (0..large.len()).any(|y| (0..160).any(|x| is_bar(&large, x, y))),
+        "bars at 160x50: {large:#?}"
+    );
+    assert!(
+        contains(&large, "bars: test loss per epoch, 0–0.40"),
+        "{large:#?}"
+    );
+}
+
 #[test]
 fn factor_sparklines_draw_the_loss_as_loss_and_depth_labels_agree_in_number() {
     let text = r#"(name: "g", defaults: (epochs: 4),

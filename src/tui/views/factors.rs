@@ -380,30 +380,43 @@ pub fn render(view: &FactorsView, ctx: &Ctx, frame: &mut Frame, area: Rect, _hit
         .map(|(f, _)| *f)
         .filter(|f| *f != row_f && *f != col_f)
         .collect();
+    // The title's border line does not change the inside, so the rows' height is known here.
+    let inner = Block::bordered().inner(grid_area);
+    let row_h = ((inner.height.saturating_sub(1)) / g.rows.len().max(1) as u16).max(2);
+    // A unit gets a bar only with two lines or more: the title names the bars' scale only
+    // where some cell draws them.
+    let drawn_rows = (inner.height.saturating_sub(1) / row_h) as usize;
+    let bars = g
+        .cells
+        .iter()
+        .take(drawn_rows)
+        .flatten()
+        .any(|cell| row_h / cell.len().max(1) as u16 >= 2);
     let encoding = if theme.color { "colour" } else { "#rank" };
+    let (long_bars, short_bars) = if bars {
+        (
+            format!("  bars: test loss per epoch, 0–{top_loss:.2}"),
+            format!(" · bars: test loss 0–{top_loss:.2}"),
+        )
+    } else {
+        (String::new(), String::new())
+    };
     let long = format!(
-        " rows: {} ([)  columns: {} (])  {encoding}: final {} (m)  bars: test loss per epoch, 0–{top_loss:.2} ",
+        " rows: {} ([)  columns: {} (])  {encoding}: final {} (m){long_bars} ",
         row_f.name(),
         col_f.name(),
         view.metric.name()
     );
-    let short = format!(
-        " {} × {} · bars: test loss 0–{top_loss:.2} ",
-        row_f.name(),
-        col_f.name()
-    );
+    let short = format!(" {} × {}{short_bars} ", row_f.name(), col_f.name());
     let title = if long.chars().count() + 2 <= grid_area.width as usize {
         long
     } else {
         short
     };
-    let block = Block::bordered().title(title);
-    let inner = block.inner(grid_area);
-    frame.render_widget(block, grid_area);
+    frame.render_widget(Block::bordered().title(title), grid_area);
     let label_w = 12u16;
     let cols = g.cols.len().max(1) as u16;
     let col_w = (inner.width.saturating_sub(label_w) / cols).max(8);
-    let row_h = ((inner.height.saturating_sub(1)) / g.rows.len().max(1) as u16).max(2);
     // Column headers.
     for (c, name) in g.cols.iter().enumerate() {
         let r = Rect {
